@@ -1,0 +1,29 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    // The library: ESM + CJS + declarations, shared chunks so that 'wts-session' and
+    // 'wts-session/mock' share one copy of the error classes within a format.
+    entry: { index: 'src/index.ts', mock: 'src/mock.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    splitting: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node18',
+    platform: 'node',
+    external: ['koffi'],
+  },
+  {
+    // The commands: one self-contained CommonJS file each, fast to start.
+    entry: { 'bin/wts-logoff': 'src/bin/wts-logoff.ts', 'bin/wts-query': 'src/bin/wts-query.ts' },
+    format: ['cjs'],
+    dts: false,
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node18',
+    platform: 'node',
+    external: ['koffi'],
+  },
+]);

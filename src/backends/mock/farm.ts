@@ -1,0 +1,158 @@
+/**
+ * The farm description: the JSON shape that `createMockApi(farm)` takes and that simulated mode
+ * (`WTS_SESSION_SIMULATE=farm.json`) reads and writes back.
+ */
+import { InvalidArgumentError } from '../../errors';
+import { SESSION_STATES, type SessionState } from '../../api/types';
+
+/** The mock's names for the calls a fault can target. */
+export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message';
+export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message'];
+
+/** API name -> session ID (as a string) or '*' -> the Win32 error code the call fails with. */
+export type FarmFaults = Partial<Record<MockApiName, Record<string, number>>>;
+
+export interface FarmSession {
+  id: number;
+  /** WinStation name; default ''. */
+  name?: string;
+  state: SessionState;
+  user?: string;
+  domain?: string;
+  clientName?: string;
+  /** IPv4 or IPv6 text; default '' (no client). */
+  clientAddress?: string;
+  /**
+   * Mock bookkeeping, written by simulated mode: the session was logged off and is closing;
+   * the number of further polls (queries / enumerations) that will still see it.
+   */
+  closing?: number;
+  /** What WTSSendMessageW answers for this session when it waits (IDOK = 1 by default). */
+  messageResponse?: number;
+}
+
+export interface FarmServer {
+  name: string;
+  /** What WTSGetActiveConsoleSessionId returns when this is the local server. */
+  consoleSessionId?: number;
+  /** The caller's session (ProcessIdToSessionId) when this is the local server; default 0. */
+  currentSessionId?: number;
+  /** Delay added to every call on this server, in ms (a real timer: the event loop keeps turning). */
+  latencyMs?: number;
+  /** Every call on this server fails with 1722 (RPC server unavailable). */
+  unreachable?: boolean;
+  sessions?: FarmSession[];
+  faults?: FarmFaults;
+}
+
+export interface Farm {
+  /** The machine the caller runs on: no server option means this one. */
+  localServer: string;
+  servers: FarmServer[];
+}
+
+/** Checks a parsed farm description; every problem names its JSON path. Returns a deep copy. */
+export function parseFarm(input: unknown, source = 'farm'): Farm {
+  const obj = record(input, source);
+  const localServer = str(obj['localServer'], `${source}.localServer`, false);
+  const serversIn = obj['servers'];
+  if (!Array.isArray(serversIn)) fail(`${source}.servers`, 'expected an array of servers');
+  const servers = serversIn.map((s, i) => parseServer(s, `${source}.servers[${i}]`));
+  const names = new Set<string>();
+  for (const [i, s] of servers.entries()) {
+    const key = s.name.toLowerCase();
+    if (names.has(key)) fail(`${source}.servers[${i}].name`, `duplicate server name '${s.name}'`);
+    names.add(key);
+  }
+  if (!names.has(localServer.toLowerCase())) {
+    fail(`${source}.localServer`, `'${localServer}' is not one of the servers`);
+  }
+  return { localServer, servers };
+}
+
+function parseServer(input: unknown, path: string): FarmServer {
+  const obj = record(input, path);
+  known(obj, path, ['name', 'consoleSessionId', 'currentSessionId', 'latencyMs', 'unreachable', 'sessions', 'faults']);
+  const server: FarmServer = { name: str(obj['name'], `${path}.name`, false) };
+  if (obj['consoleSessionId'] !== undefined) server.consoleSessionId = uint(obj['consoleSessionId'], `${path}.consoleSessionId`);
+  if (obj['currentSessionId'] !== undefined) server.currentSessionId = uint(obj['currentSessionId'], `${path}.currentSessionId`);
+  if (obj['latencyMs'] !== undefined) server.latencyMs = uint(obj['latencyMs'], `${path}.latencyMs`);
+  if (obj['unreachable'] !== undefined) {
+    if (typeof obj['unreachable'] !== 'boolean') fail(`${path}.unreachable`, 'expected true or false');
+    server.unreachable = obj['unreachable'];
+  }
+  const sessionsIn = obj['sessions'] ?? [];
+  if (!Array.isArray(sessionsIn)) fail(`${path}.sessions`, 'expected an array');
+  server.sessions = sessionsIn.map((s, i) => parseSession(s, `${path}.sessions[${i}]`));
+  const ids = new Set<number>();
+  for (const [i, s] of server.sessions.entries()) {
+    if (ids.has(s.id)) fail(`${path}.sessions[${i}].id`, `duplicate session ID ${s.id}`);
+    ids.add(s.id);
+  }
+  if (obj['faults'] !== undefined) server.faults = parseFaults(obj['faults'], `${path}.faults`);
+  return server;
+}
+
+function parseSession(input: unknown, path: string): FarmSession {
+  const obj = record(input, path);
+  known(obj, path, ['id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse']);
+  const id = uint(obj['id'], `${path}.id`);
+  if (id >= 0xfffffffe) fail(`${path}.id`, 'IDs 4294967294 and 4294967295 are reserved');
+  const state = obj['state'];
+  if (typeof state !== 'string' || !(SESSION_STATES as readonly string[]).includes(state)) {
+    fail(`${path}.state`, `expected one of ${SESSION_STATES.join(', ')}`);
+  }
+  const session: FarmSession = { id, state: state as SessionState };
+  for (const key of ['name', 'user', 'domain', 'clientName', 'clientAddress'] as const) {
+    if (obj[key] !== undefined) session[key] = str(obj[key], `${path}.${key}`, true);
+  }
+  if (obj['closing'] !== undefined) session.closing = uint(obj['closing'], `${path}.closing`);
+  if (obj['messageResponse'] !== undefined) session.messageResponse = uint(obj['messageResponse'], `${path}.messageResponse`);
+  return session;
+}
+
+function parseFaults(input: unknown, path: string): FarmFaults {
+  const obj = record(input, path);
+  const faults: FarmFaults = {};
+  for (const [api, table] of Object.entries(obj)) {
+    if (!(MOCK_API_NAMES as readonly string[]).includes(api)) {
+      fail(`${path}.${api}`, `unknown API; expected one of ${MOCK_API_NAMES.join(', ')}`);
+    }
+    const entries = record(table, `${path}.${api}`);
+    const out: Record<string, number> = {};
+    for (const [key, code] of Object.entries(entries)) {
+      if (key !== '*' && !/^\d+$/.test(key)) fail(`${path}.${api}`, `key '${key}' must be a session ID or '*'`);
+      out[key] = uint(code, `${path}.${api}.${key}`);
+      if (out[key] === 0) fail(`${path}.${api}.${key}`, 'a fault code must be a non-zero Win32 error code');
+    }
+    faults[api as MockApiName] = out;
+  }
+  return faults;
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, 'expected an object');
+  return value as Record<string, unknown>;
+}
+
+function known(obj: Record<string, unknown>, path: string, keys: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!keys.includes(key)) fail(`${path}.${key}`, `unknown field; expected one of ${keys.join(', ')}`);
+  }
+}
+
+function str(value: unknown, path: string, allowEmpty: boolean): string {
+  if (typeof value !== 'string' || (!allowEmpty && value === '')) fail(path, allowEmpty ? 'expected a string' : 'expected a non-empty string');
+  return value as string;
+}
+
+function uint(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    fail(path, 'expected a whole number from 0 to 4294967295');
+  }
+  return value as number;
+}
+
+function fail(path: string, problem: string): never {
+  throw new InvalidArgumentError(path, `Invalid farm description at ${path}: ${problem}.`);
+}

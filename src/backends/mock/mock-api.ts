@@ -1,0 +1,361 @@
+/**
+ * The mock FFI layer: an in-memory WtsApi that behaves like wtsapi32, error codes included.
+ * Published as `wts-session/mock` so users can test their own code against a farm.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isIP } from 'node:net';
+import { Win32Error } from '../../errors';
+import { stateToWin32 } from '../../api/types';
+import {
+  NO_CONSOLE_SESSION,
+  Win32,
+  WTS_CURRENT_SERVER_HANDLE,
+  WTS_CURRENT_SESSION,
+  type ServerHandle,
+  type WtsApi,
+  type WtsClientAddress,
+  type WtsInfoClass,
+  type WtsInfoClassValues,
+  type WtsMessage,
+  type WtsSessionInfo1,
+} from '../../wtsapi';
+import { parseFarm, type Farm, type FarmServer, type FarmSession, type MockApiName } from './farm';
+
+/** One entry of the mock's call log. */
+export interface MockCall {
+  readonly api: MockApiName | 'close' | 'consoleId' | 'currentId' | 'computerName';
+  /** The server's name as the farm spells it; '' when a handle was not valid. */
+  readonly server: string;
+  readonly sessionId?: number;
+  readonly infoClass?: WtsInfoClass;
+}
+
+export interface MockApiOptions {
+  /**
+   * How many polls (queries of the session, enumerations of its server) still see a session
+   * after it was logged off, before it is gone (7022). Default 1.
+   */
+  closingPolls?: number;
+  /** Called with the farm's new state after every change (simulated mode writes it back). */
+  onChange?: (farm: Farm) => void;
+  /** Called for every call as it is made (simulated mode can append it to a log file). */
+  onCall?: (call: MockCall) => void;
+}
+
+/** The mock's view of a server: a farm server plus its handles. */
+interface ServerState {
+  readonly def: FarmServer;
+  readonly sessions: Map<number, FarmSession>;
+}
+
+const WIN32_API: Readonly<Record<MockApiName, string>> = {
+  open: 'WTSOpenServerExW',
+  enumerate: 'WTSEnumerateSessionsExW',
+  query: 'WTSQuerySessionInformationW',
+  logoff: 'WTSLogoffSession',
+  disconnect: 'WTSDisconnectSession',
+  message: 'WTSSendMessageW',
+};
+
+export class MockApi implements WtsApi {
+  readonly name = 'mock';
+  readonly #localServer: string;
+  readonly #servers = new Map<string, ServerState>();
+  readonly #handles = new Map<bigint, string>();
+  readonly #closingPolls: number;
+  readonly #onChange: ((farm: Farm) => void) | undefined;
+  readonly #onCall: ((call: MockCall) => void) | undefined;
+  readonly #calls: MockCall[] = [];
+  #nextHandle = 1n;
+
+  constructor(farm: Farm | unknown, options: MockApiOptions = {}) {
+    const parsed = parseFarm(farm);
+    this.#localServer = parsed.localServer;
+    for (const def of parsed.servers) {
+      const sessions = new Map((def.sessions ?? []).map((s) => [s.id, s] as const));
+      this.#servers.set(def.name.toLowerCase(), { def, sessions });
+    }
+    this.#closingPolls = options.closingPolls ?? 1;
+    this.#onChange = options.onChange;
+    this.#onCall = options.onCall;
+  }
+
+  // ---- test helpers -------------------------------------------------------------------------
+
+  /** Every call made so far, in order. */
+  get calls(): readonly MockCall[] {
+    return this.#calls;
+  }
+
+  /** Forget the call log. */
+  resetCalls(): void {
+    this.#calls.length = 0;
+  }
+
+  /** Handles opened and not yet closed. */
+  get openHandleCount(): number {
+    return this.#handles.size;
+  }
+
+  /** The farm as it is now (same shape as the input; closing sessions carry `closing`). */
+  toFarm(): Farm {
+    return structuredClone({
+      localServer: this.#localServer,
+      servers: [...this.#servers.values()].map((s) => ({ ...s.def, sessions: [...s.sessions.values()] })),
+    });
+  }
+
+  /** A session as the mock holds it now (undefined when gone). */
+  getSession(server: string, id: number): Readonly<FarmSession> | undefined {
+    const s = this.#server(server).sessions.get(id);
+    return s && structuredClone(s);
+  }
+
+  /** Adds a session, or replaces the one with that ID: the way Windows reuses a session ID. */
+  putSession(server: string, session: FarmSession): void {
+    const state = this.#server(server);
+    const [parsed] = parseFarm({ localServer: 'x', servers: [{ name: 'x', sessions: [session] }] }).servers[0]!.sessions!;
+    state.sessions.set(parsed!.id, parsed!);
+    this.#changed();
+  }
+
+  /** Makes the next calls of `api` on `server` fail with `code` ('*' = any session). */
+  setFault(server: string, api: MockApiName, key: number | '*', code: number | undefined): void {
+    const def = this.#server(server).def;
+    const faults = (def.faults ??= {});
+    const table = (faults[api] ??= {});
+    if (code === undefined) delete table[String(key)];
+    else table[String(key)] = code;
+  }
+
+  /** Sets or clears the latency of every call on `server`. */
+  setLatency(server: string, latencyMs: number): void {
+    this.#server(server).def.latencyMs = latencyMs;
+  }
+
+  // ---- WtsApi ---------------------------------------------------------------------------------
+
+  async openServer(serverName: string): Promise<ServerHandle> {
+    const state = this.#servers.get(serverName.toLowerCase());
+    const name = state?.def.name ?? serverName;
+    this.#log({ api: 'open', server: name });
+    if (state) {
+      await this.#latency(state);
+      this.#fault(state, 'open', undefined);
+    }
+    // Like WTSOpenServerExW: an unknown or unreachable server still gets a handle; the first
+    // call that uses it fails with RPC_S_SERVER_UNAVAILABLE.
+    const handle = this.#nextHandle++;
+    this.#handles.set(handle, name);
+    return handle as ServerHandle;
+  }
+
+  async closeServer(server: ServerHandle): Promise<void> {
+    this.#log({ api: 'close', server: this.#handles.get(server) ?? '' });
+    this.#handles.delete(server);
+  }
+
+  async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
+    const state = await this.#enter(server, 'enumerate', undefined);
+    this.#fault(state, 'enumerate', undefined);
+    const result: WtsSessionInfo1[] = [];
+    let changed = false;
+    for (const s of [...state.sessions.values()]) {
+      if (s.closing !== undefined) {
+        changed = true;
+        if (s.closing <= 0) {
+          state.sessions.delete(s.id);
+          continue;
+        }
+        s.closing--;
+      }
+      result.push({
+        execEnvId: s.id,
+        state: stateToWin32(s.state),
+        sessionId: s.id,
+        sessionName: s.name ?? '',
+        hostName: state.def.name,
+        userName: s.user ?? '',
+        domainName: s.domain ?? '',
+        farmName: '',
+      });
+    }
+    if (changed) this.#changed();
+    return result;
+  }
+
+  async querySessionInformation<C extends WtsInfoClass>(
+    server: ServerHandle,
+    sessionId: number,
+    infoClass: C,
+  ): Promise<WtsInfoClassValues[C]> {
+    const state = await this.#enter(server, 'query', sessionId, infoClass);
+    const id = this.#resolveId(state, sessionId);
+    this.#fault(state, 'query', id);
+    const s = this.#live(state, id, 'query');
+    const values: WtsInfoClassValues = {
+      WTSSessionId: s.id,
+      WTSUserName: s.user ?? '',
+      WTSWinStationName: s.name ?? '',
+      WTSDomainName: s.domain ?? '',
+      WTSConnectState: stateToWin32(s.state),
+      WTSClientName: s.clientName ?? '',
+      WTSClientAddress: clientAddress(s.clientAddress ?? ''),
+    };
+    return values[infoClass];
+  }
+
+  async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
+    const state = await this.#enter(server, 'logoff', sessionId);
+    const id = this.#resolveId(state, sessionId);
+    this.#fault(state, 'logoff', id);
+    const s = this.#existing(state, id, 'logoff');
+    if (s.closing !== undefined) throw this.#error('logoff', Win32.ERROR_CTX_CLOSE_PENDING, state, id);
+    if (s.state === 'Listen') throw this.#error('logoff', Win32.ERROR_INVALID_PARAMETER, state, id);
+    s.closing = this.#closingPolls;
+    this.#changed();
+  }
+
+  async disconnectSession(server: ServerHandle, sessionId: number): Promise<void> {
+    const state = await this.#enter(server, 'disconnect', sessionId);
+    const id = this.#resolveId(state, sessionId);
+    this.#fault(state, 'disconnect', id);
+    const s = this.#live(state, id, 'disconnect');
+    if (s.state === 'Listen' || id === 0) throw this.#error('disconnect', Win32.ERROR_INVALID_PARAMETER, state, id);
+    if (s.state !== 'Disconnected') {
+      // Windows drops the WinStation name of a disconnected session.
+      s.state = 'Disconnected';
+      s.name = '';
+      this.#changed();
+    }
+  }
+
+  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
+    const state = await this.#enter(server, 'message', sessionId);
+    const id = this.#resolveId(state, sessionId);
+    this.#fault(state, 'message', id);
+    const s = this.#live(state, id, 'message');
+    const IDOK = 1;
+    const IDASYNC = 32001;
+    return message.wait ? (s.messageResponse ?? IDOK) : IDASYNC;
+  }
+
+  getActiveConsoleSessionId(): number {
+    const local = this.#server(this.#localServer);
+    this.#log({ api: 'consoleId', server: local.def.name });
+    if (local.def.consoleSessionId !== undefined) return local.def.consoleSessionId;
+    const console = [...local.sessions.values()].find((s) => (s.name ?? '').toLowerCase() === 'console');
+    return console?.id ?? NO_CONSOLE_SESSION;
+  }
+
+  getCurrentSessionId(): number {
+    const local = this.#server(this.#localServer);
+    this.#log({ api: 'currentId', server: local.def.name });
+    return local.def.currentSessionId ?? 0;
+  }
+
+  getComputerName(): string {
+    this.#log({ api: 'computerName', server: this.#localServer });
+    return this.#localServer;
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  #server(name: string): ServerState {
+    const state = this.#servers.get(name.toLowerCase());
+    if (!state) throw new Error(`The mock farm has no server '${name}'.`);
+    return state;
+  }
+
+  /** Logs the call, validates the handle, applies latency and unreachability. */
+  async #enter(handle: ServerHandle, api: MockApiName, sessionId: number | undefined, infoClass?: WtsInfoClass): Promise<ServerState> {
+    const name = handle === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(handle);
+    this.#log({
+      api,
+      server: name ?? '',
+      ...(sessionId === undefined ? {} : { sessionId }),
+      ...(infoClass === undefined ? {} : { infoClass }),
+    });
+    if (name === undefined) {
+      throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
+    }
+    const state = this.#servers.get(name.toLowerCase());
+    if (state) await this.#latency(state);
+    if (!state || state.def.unreachable) {
+      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], server: name });
+    }
+    return state;
+  }
+
+  async #latency(state: ServerState): Promise<void> {
+    const ms = state.def.latencyMs ?? 0;
+    if (ms > 0) await sleep(ms);
+  }
+
+  #resolveId(state: ServerState, sessionId: number): number {
+    if (sessionId !== WTS_CURRENT_SESSION) return sessionId;
+    // WTS_CURRENT_SESSION only means something on the caller's own server.
+    return state.def.name.toLowerCase() === this.#localServer.toLowerCase()
+      ? (state.def.currentSessionId ?? 0)
+      : sessionId;
+  }
+
+  #fault(state: ServerState, api: MockApiName, sessionId: number | undefined): void {
+    const table = state.def.faults?.[api];
+    if (!table) return;
+    const code = (sessionId !== undefined ? table[String(sessionId)] : undefined) ?? table['*'];
+    if (code !== undefined) throw this.#error(api, code, state, sessionId);
+  }
+
+  /** The session, if it exists (closing or not); else 7022. */
+  #existing(state: ServerState, id: number, api: MockApiName): FarmSession {
+    const s = state.sessions.get(id);
+    if (!s) throw this.#error(api, Win32.ERROR_CTX_WINSTATION_NOT_FOUND, state, id);
+    return s;
+  }
+
+  /** The session as a poll sees it: a closing session counts down and then disappears. */
+  #live(state: ServerState, id: number, api: MockApiName): FarmSession {
+    const s = this.#existing(state, id, api);
+    if (s.closing !== undefined) {
+      if (s.closing <= 0) {
+        state.sessions.delete(id);
+        this.#changed();
+        throw this.#error(api, Win32.ERROR_CTX_WINSTATION_NOT_FOUND, state, id);
+      }
+      s.closing--;
+      this.#changed();
+    }
+    return s;
+  }
+
+  #error(api: MockApiName, code: number, state: ServerState, sessionId: number | undefined): Win32Error {
+    return new Win32Error({
+      win32Code: code,
+      api: WIN32_API[api],
+      server: state.def.name,
+      ...(sessionId === undefined ? {} : { sessionId }),
+    });
+  }
+
+  #log(call: MockCall): void {
+    this.#calls.push(call);
+    this.#onCall?.(call);
+  }
+
+  #changed(): void {
+    this.#onChange?.(this.toFarm());
+  }
+}
+
+function clientAddress(text: string): WtsClientAddress {
+  const AF_INET = 2;
+  const AF_INET6 = 23;
+  const kind = isIP(text);
+  return { family: kind === 4 ? AF_INET : kind === 6 ? AF_INET6 : 0, address: kind === 0 ? '' : text };
+}
+
+/** The mock FFI layer over a farm description (see the README for its shape). */
+export function createMockApi(farm: Farm | unknown, options: MockApiOptions = {}): MockApi {
+  return new MockApi(farm, options);
+}

@@ -1,0 +1,252 @@
+/**
+ * Every error the library throws is a {@link WtsError} with a stable string `code`.
+ * Match on `code` (or `instanceof`), never on the message: messages may be improved.
+ */
+
+export type WtsErrorCode =
+  | 'E_INVALID_ARGUMENT'
+  | 'E_UNSUPPORTED_PLATFORM'
+  | 'E_NOT_FOUND'
+  | 'E_NOT_ACTIVE'
+  | 'E_CONSOLE'
+  | 'E_SERVICES'
+  | 'E_LISTENER'
+  | 'E_SESSION_CHANGED'
+  | 'E_TIMEOUT'
+  | 'E_ABORTED'
+  | 'E_WIN32';
+
+/** Where an error happened: the server ('' = local) and the session, when known. */
+export interface ErrorContext {
+  readonly server?: string;
+  readonly sessionId?: number;
+  readonly cause?: unknown;
+}
+
+export class WtsError extends Error {
+  readonly code: WtsErrorCode;
+  /** '' for the local server; undefined when the error is not about a server. */
+  readonly server: string | undefined;
+  readonly sessionId: number | undefined;
+
+  constructor(code: WtsErrorCode, message: string, context: ErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.server = context.server;
+    this.sessionId = context.sessionId;
+  }
+}
+
+/** A bad argument, found before any system call was made. */
+export class InvalidArgumentError extends WtsError {
+  /** The argument's name as the caller wrote it: 'target', 'server', 'options.timeoutMs'. */
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super('E_INVALID_ARGUMENT', message);
+    this.argument = argument;
+  }
+}
+
+/** No usable backend on this platform and none was given. */
+export class UnsupportedPlatformError extends WtsError {
+  readonly platform: string;
+  constructor(platform: string, message: string, context: ErrorContext = {}) {
+    super('E_UNSUPPORTED_PLATFORM', message, context);
+    this.platform = platform;
+  }
+}
+
+export class SessionNotFoundError extends WtsError {
+  /** What was looked for: the ID or the name as given. */
+  readonly target: number | string;
+  constructor(target: number | string, server: string, cause?: unknown) {
+    const what = typeof target === 'number' ? `Session ID ${target}` : `Session '${target}'`;
+    super('E_NOT_FOUND', `${what} not found on ${serverLabel(server)}.`, {
+      server,
+      ...(typeof target === 'number' ? { sessionId: target } : {}),
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.target = target;
+  }
+}
+
+export class SessionNotActiveError extends WtsError {
+  readonly sessionName: string;
+  readonly state: string;
+  constructor(sessionName: string, sessionId: number, state: string, server: string) {
+    super(
+      'E_NOT_ACTIVE',
+      `Session '${sessionName}' (ID ${sessionId}) on ${serverLabel(server)} is ${state}, not Active: ` +
+        'a session named by its name must be active. Use its session ID instead.',
+      { server, sessionId },
+    );
+    this.sessionName = sessionName;
+    this.state = state;
+  }
+}
+
+export type ProtectedKind = 'console' | 'services' | 'listener';
+
+/** A session that is never logged off by this library (console, services, listener). */
+export class ProtectedSessionError extends WtsError {
+  readonly kind: ProtectedKind;
+  protected constructor(code: WtsErrorCode, kind: ProtectedKind, message: string, context: ErrorContext) {
+    super(code, message, context);
+    this.kind = kind;
+  }
+}
+
+export class ConsoleSessionError extends ProtectedSessionError {
+  constructor(sessionId: number | undefined, server: string) {
+    super(
+      'E_CONSOLE',
+      'console',
+      `${sessionId === undefined ? 'The console session' : `Session ID ${sessionId}`} on ${serverLabel(server)} ` +
+        `${sessionId === undefined ? 'is' : 'is the console session; it is'} never logged off ` +
+        '(only your own session may be, by calling logoff with no target).',
+      { server, ...(sessionId === undefined ? {} : { sessionId }) },
+    );
+  }
+}
+
+export class ServicesSessionError extends ProtectedSessionError {
+  constructor(sessionId: number, server: string) {
+    super(
+      'E_SERVICES',
+      'services',
+      `Session ID ${sessionId} on ${serverLabel(server)} is the Services session (session 0); it has no user to log off.`,
+      { server, sessionId },
+    );
+  }
+}
+
+export class ListenerSessionError extends ProtectedSessionError {
+  constructor(sessionId: number, server: string) {
+    super(
+      'E_LISTENER',
+      'listener',
+      `Session ID ${sessionId} on ${serverLabel(server)} is a listener (it accepts new connections); it has no user to log off.`,
+      { server, sessionId },
+    );
+  }
+}
+
+/** The session ID now belongs to another WinStation or user: nothing was logged off. */
+export class SessionChangedError extends WtsError {
+  readonly expected: SessionIdentity;
+  readonly actual: SessionIdentity | undefined;
+  constructor(sessionId: number, server: string, expected: SessionIdentity, actual: SessionIdentity | undefined) {
+    super(
+      'E_SESSION_CHANGED',
+      `Session ID ${sessionId} on ${serverLabel(server)} changed before it was logged off ` +
+        `(was ${describeIdentity(expected)}, now ${actual ? describeIdentity(actual) : 'gone'}); nothing was logged off.`,
+      { server, sessionId },
+    );
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export interface SessionIdentity {
+  readonly name: string;
+  readonly userName: string;
+  readonly domain: string;
+}
+
+export function describeIdentity(id: SessionIdentity): string {
+  const user = id.userName ? (id.domain ? `${id.domain}\\${id.userName}` : id.userName) : 'no user';
+  return `'${id.name}' ${user}`;
+}
+
+/** The logoff was requested but the session had not gone when `timeoutMs` ran out. */
+export class LogoffTimeoutError extends WtsError {
+  readonly timeoutMs: number;
+  constructor(sessionId: number, server: string, timeoutMs: number) {
+    super(
+      'E_TIMEOUT',
+      `Session ID ${sessionId} on ${serverLabel(server)} was asked to log off but had not closed after ${timeoutMs} ms ` +
+        '(programs may be blocking the logoff). It may still close; check again with listSessions.',
+      { server, sessionId },
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class OperationAbortedError extends WtsError {
+  constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> = {}) {
+    super('E_ABORTED', `${what} was aborted.`, { ...context, cause: reason });
+    this.name = 'AbortError';
+  }
+}
+
+/** A Win32 call failed. `win32Code` is GetLastError() read right after the call. */
+export class Win32Error extends WtsError {
+  readonly win32Code: number;
+  /** The Win32 function: 'WTSLogoffSession', 'WTSEnumerateSessionsExW', ... */
+  readonly api: string;
+  /** The system's text for the code (FormatMessageW or the built-in table). */
+  readonly systemMessage: string;
+  /** What to do about this code ('' when there is nothing specific to say). */
+  readonly hint: string;
+
+  constructor(
+    init: { win32Code: number; api: string; systemMessage?: string; message?: string } & ErrorContext,
+  ) {
+    const systemMessage = init.systemMessage ?? win32Message(init.win32Code);
+    const message =
+      init.message ??
+      `${init.api} failed${init.server !== undefined ? ` on ${serverLabel(init.server)}` : ''}` +
+        `${init.sessionId !== undefined ? ` for session ID ${init.sessionId}` : ''}. ` +
+        `Error [${init.win32Code}]: ${systemMessage}${win32Hint(init.win32Code)}`;
+    super('E_WIN32', message, init);
+    this.win32Code = init.win32Code;
+    this.api = init.api;
+    this.systemMessage = systemMessage;
+    this.hint = win32Hint(init.win32Code).trim();
+  }
+}
+
+/** How the error message names a server. */
+export function serverLabel(server: string | undefined): string {
+  return server ? `server ${server}` : 'the local server';
+}
+
+const WIN32_MESSAGES: Readonly<Record<number, string>> = {
+  2: 'The system cannot find the file specified.',
+  5: 'Access is denied.',
+  6: 'The handle is invalid.',
+  8: 'Not enough memory resources are available to process this command.',
+  50: 'The request is not supported.',
+  53: 'The network path was not found.',
+  87: 'The parameter is incorrect.',
+  120: 'This function is not supported on this system.',
+  1460: 'This operation returned because the timeout period expired.',
+  1722: 'The RPC server is unavailable.',
+  1726: 'The remote procedure call failed.',
+  7007: 'A close operation is pending on the session.',
+  7022: 'The specified session cannot be found.',
+  7045: 'The requested session access is denied.',
+};
+
+/** The system text of a Win32 error code, from the built-in table (English). */
+export function win32Message(code: number): string {
+  return WIN32_MESSAGES[code] ?? `Unknown error (0x${(code >>> 0).toString(16).toUpperCase()}).`;
+}
+
+/** A sentence on what to do, for the codes administrators meet. */
+export function win32Hint(code: number): string {
+  switch (code) {
+    case 5:
+    case 7045:
+      return ' Logging off or disconnecting another user needs Full Control (or Reset) permission on the session: run elevated, as an administrator of that server.';
+    case 120:
+      return ' This server does not implement the call.';
+    case 1722:
+    case 1726:
+      return ' Check the server name, that it is up, that the firewall allows RPC, and that remote RPC to Terminal Services is allowed (AllowRemoteRPC).';
+    default:
+      return '';
+  }
+}

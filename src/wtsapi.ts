@@ -1,0 +1,151 @@
+/**
+ * The seam between the policy layer (src/api) and a backend (src/backends/*).
+ *
+ * One method per wtsapi32 / kernel32 call the library makes, with Win32 semantics:
+ * numeric session IDs, numeric WTS_CONNECTSTATE_CLASS values, and failures reported as a
+ * {@link Win32Error} carrying the GetLastError() code. The api layer knows nothing else about
+ * a backend: no koffi, no mock internals, no `process.platform`.
+ *
+ * Every method that can block on the network or on the session manager returns a Promise,
+ * so a real backend can run it off the event loop (koffi `.async`).
+ */
+
+/** A server handle as WTSOpenServerExW returns it. Opaque outside the backend that made it. */
+export type ServerHandle = bigint & { readonly __wtsServerHandle: unique symbol };
+
+/** WTS_CURRENT_SERVER_HANDLE: the local server, never opened, never closed. */
+export const WTS_CURRENT_SERVER_HANDLE = 0n as ServerHandle;
+/** WTS_CURRENT_SESSION ((DWORD)-1): "the caller's session" for the calls that accept it. */
+export const WTS_CURRENT_SESSION = 0xffffffff;
+/** WTS_ANY_SESSION ((DWORD)-2): reserved by the API; never a real session ID. */
+export const WTS_ANY_SESSION = 0xfffffffe;
+/** WTSGetActiveConsoleSessionId's answer when no session is attached to the console. */
+export const NO_CONSOLE_SESSION = 0xffffffff;
+/** Listener WinStations get IDs from here up (65536 and above). */
+export const FIRST_LISTENER_SESSION_ID = 0x10000;
+
+/** WTS_CONNECTSTATE_CLASS (wtsapi32.h). */
+export const WTSConnectState = {
+  WTSActive: 0,
+  WTSConnected: 1,
+  WTSConnectQuery: 2,
+  WTSShadow: 3,
+  WTSDisconnected: 4,
+  WTSIdle: 5,
+  WTSListen: 6,
+  WTSReset: 7,
+  WTSDown: 8,
+  WTSInit: 9,
+} as const;
+export type WtsConnectStateValue = (typeof WTSConnectState)[keyof typeof WTSConnectState];
+
+/** Win32 error codes the library reasons about. */
+export const Win32 = {
+  ERROR_ACCESS_DENIED: 5,
+  ERROR_INVALID_HANDLE: 6,
+  ERROR_NOT_SUPPORTED: 50,
+  ERROR_INVALID_PARAMETER: 87,
+  ERROR_CALL_NOT_IMPLEMENTED: 120,
+  ERROR_TIMEOUT: 1460,
+  RPC_S_SERVER_UNAVAILABLE: 1722,
+  RPC_S_CALL_FAILED: 1726,
+  ERROR_CTX_CLOSE_PENDING: 7007,
+  ERROR_CTX_WINSTATION_NOT_FOUND: 7022,
+  ERROR_CTX_WINSTATION_ACCESS_DENIED: 7045,
+} as const;
+
+/** One element of WTSEnumerateSessionsExW level 1 (WTS_SESSION_INFO_1W), strings decoded. */
+export interface WtsSessionInfo1 {
+  readonly execEnvId: number;
+  readonly state: number;
+  readonly sessionId: number;
+  readonly sessionName: string;
+  readonly hostName: string;
+  readonly userName: string;
+  readonly domainName: string;
+  readonly farmName: string;
+}
+
+/** WTS_CLIENT_ADDRESS decoded: AddressFamily (AF_INET 2, AF_INET6 23, AF_UNSPEC 0) and text. */
+export interface WtsClientAddress {
+  readonly family: number;
+  /** Dotted IPv4 / textual IPv6; '' when the session has no client (console, services). */
+  readonly address: string;
+}
+
+/**
+ * The WTS_INFO_CLASS values the library queries, by their wtsapi32.h names, and the decoded
+ * type of each. A backend decodes each by its real layout.
+ */
+export interface WtsInfoClassValues {
+  WTSSessionId: number;
+  WTSUserName: string;
+  WTSWinStationName: string;
+  WTSDomainName: string;
+  WTSConnectState: number;
+  WTSClientName: string;
+  WTSClientAddress: WtsClientAddress;
+}
+export type WtsInfoClass = keyof WtsInfoClassValues;
+
+/** WTS_INFO_CLASS numeric values (wtsapi32.h), for backends. */
+export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
+  WTSSessionId: 4,
+  WTSUserName: 5,
+  WTSWinStationName: 6,
+  WTSDomainName: 7,
+  WTSConnectState: 8,
+  WTSClientName: 10,
+  WTSClientAddress: 14,
+};
+
+/** Arguments of WTSSendMessageW, already validated by the api layer. */
+export interface WtsMessage {
+  readonly title: string;
+  readonly text: string;
+  /** MessageBox style flags (MB_OK = 0, MB_OKCANCEL = 1, ...). */
+  readonly style: number;
+  /** Seconds before the box closes by itself; 0 = never. */
+  readonly timeoutSeconds: number;
+  /** bWait: wait for the user's answer (or the timeout) before returning. */
+  readonly wait: boolean;
+}
+
+/**
+ * The backend contract. Implementations: the in-memory mock (`wts-session/mock`) and the
+ * koffi binding to wtsapi32.dll. Each failing call rejects with a `Win32Error` whose
+ * `win32Code` is what GetLastError() returned right after the call and whose `api` is the
+ * Win32 function's name.
+ */
+export interface WtsApi {
+  /** Short backend name for messages and diagnostics: 'mock', 'koffi'. */
+  readonly name: string;
+
+  /**
+   * WTSOpenServerExW. Like Win32, an unreachable server usually still yields a handle: its
+   * failure (1722, 5) surfaces on the first call that uses the handle.
+   */
+  openServer(serverName: string): Promise<ServerHandle>;
+  /** WTSCloseServer. Closing WTS_CURRENT_SERVER_HANDLE or an already-closed handle is a no-op. */
+  closeServer(server: ServerHandle): Promise<void>;
+  /** WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves). */
+  enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]>;
+  /** WTSQuerySessionInformationW for one info class. 7022 when the session does not exist. */
+  querySessionInformation<C extends WtsInfoClass>(
+    server: ServerHandle,
+    sessionId: number,
+    infoClass: C,
+  ): Promise<WtsInfoClassValues[C]>;
+  /** WTSLogoffSession with bWait = FALSE, always. 7007 when a close is already pending. */
+  logoffSession(server: ServerHandle, sessionId: number): Promise<void>;
+  /** WTSDisconnectSession with bWait = FALSE. */
+  disconnectSession(server: ServerHandle, sessionId: number): Promise<void>;
+  /** WTSSendMessageW; resolves to the response (IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001). */
+  sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number>;
+  /** kernel32 WTSGetActiveConsoleSessionId: the local console's session, or 0xFFFFFFFF. */
+  getActiveConsoleSessionId(): number;
+  /** kernel32 ProcessIdToSessionId(GetCurrentProcessId()): the caller's own session. */
+  getCurrentSessionId(): number;
+  /** kernel32 GetComputerNameW: the local server's NetBIOS name. */
+  getComputerName(): string;
+}

@@ -1,0 +1,207 @@
+/**
+ * The WtsApi contract: the same cases against every backend. A backend passes by behaving like
+ * wtsapi32 — same shapes, same error codes — not by matching the mock's internals.
+ */
+import { Win32Error, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type ServerHandle, type WtsApi } from '../../src/index';
+import type { Farm, FarmSession, MockApiName } from '../../src/mock';
+
+/** What a backend under test offers besides the WtsApi: the double's control surface. */
+export interface ContractBackend {
+  readonly api: WtsApi;
+  /** Replaces (or adds) a session: the way Windows reuses an ID. */
+  putSession(server: string, session: FarmSession): void | Promise<void>;
+  setFault(server: string, api: MockApiName, key: number | '*', code: number | undefined): void | Promise<void>;
+  /** Called after every test: asserts no leaked buffers/handles where the backend can tell. */
+  checkClean(): void | Promise<void>;
+  dispose(): void | Promise<void>;
+}
+
+/** Builds a backend over a farm; `closingPolls` as in MockApiOptions. */
+export type BackendFactory = (farm: Farm, options: { closingPolls: number }) => Promise<ContractBackend> | ContractBackend;
+
+export const CONTRACT_FARM: Farm = {
+  localServer: 'TS01',
+  servers: [
+    {
+      name: 'TS01',
+      consoleSessionId: 1,
+      currentSessionId: 2,
+      sessions: [
+        { id: 0, name: 'Services', state: 'Disconnected' },
+        { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
+        { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '10.1.2.7' },
+        { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP' },
+        { id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'Jürgen', domain: 'CORP', clientName: 'DESK-😀', clientAddress: 'fe80::1' },
+        { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
+      ],
+      faults: { logoff: { '3': 5 } },
+    },
+    {
+      name: 'WF12',
+      sessions: [
+        { id: 1, name: 'Console', state: 'Connected' },
+        { id: 2, name: 'TERM04', state: 'Active', user: 'frank', domain: 'CORP' },
+      ],
+    },
+    { name: 'WF13', unreachable: true },
+  ],
+};
+
+async function win32Code(promise: Promise<unknown>): Promise<{ code: number; api: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Win32Error || (error as { code?: string }).code === 'E_WIN32') {
+      const e = error as Win32Error;
+      return { code: e.win32Code, api: e.api };
+    }
+    throw error;
+  }
+  throw new Error('expected the call to fail with a Win32 error, but it succeeded');
+}
+
+export function describeWtsApiContract(name: string, factory: BackendFactory): void {
+  describe(`WtsApi contract: ${name}`, () => {
+    let backend: ContractBackend;
+    let api: WtsApi;
+    const local = WTS_CURRENT_SERVER_HANDLE;
+
+    beforeEach(async () => {
+      backend = await factory(structuredClone(CONTRACT_FARM), { closingPolls: 1 });
+      api = backend.api;
+    });
+    afterEach(async () => {
+      await backend.checkClean();
+      await backend.dispose();
+    });
+
+    async function withServer<T>(server: string, fn: (h: ServerHandle) => Promise<T>): Promise<T> {
+      const h = await api.openServer(server);
+      try {
+        return await fn(h);
+      } finally {
+        await api.closeServer(h);
+      }
+    }
+
+    test('enumerates the local server with level-1 fields', async () => {
+      const sessions = await api.enumerateSessions(local);
+      expect(sessions.map((s) => s.sessionId)).toEqual([0, 1, 2, 3, 4, 65536]);
+      const alice = sessions.find((s) => s.sessionId === 2)!;
+      expect(alice).toMatchObject({ state: 0, sessionName: 'RDP-Tcp#0', userName: 'alice', domainName: 'CORP' });
+      const bob = sessions.find((s) => s.sessionId === 3)!;
+      expect(bob).toMatchObject({ state: 4, sessionName: '', userName: 'bob' });
+      const listener = sessions.find((s) => s.sessionId === 65536)!;
+      expect(listener).toMatchObject({ state: 6, sessionName: 'RDP-Tcp', userName: '', domainName: '' });
+      expect(sessions.find((s) => s.sessionId === 4)!.userName).toBe('Jürgen');
+    });
+
+    test('opens, enumerates and closes a remote server; close is idempotent', async () => {
+      const h = await api.openServer('WF12');
+      const sessions = await api.enumerateSessions(h);
+      expect(sessions.map((s) => [s.sessionId, s.sessionName])).toEqual([
+        [1, 'Console'],
+        [2, 'TERM04'],
+      ]);
+      await api.closeServer(h);
+      await api.closeServer(h);
+      await api.closeServer(local);
+    });
+
+    test('an unreachable server opens, then fails with 1722 on first use', async () => {
+      await withServer('WF13', async (h) => {
+        expect(await win32Code(api.enumerateSessions(h))).toEqual({ code: 1722, api: 'WTSEnumerateSessionsExW' });
+        expect((await win32Code(api.logoffSession(h, 2))).code).toBe(1722);
+      });
+    });
+
+    test('an unknown server behaves like an unreachable one (1722)', async () => {
+      await withServer('NOSUCHHOST', async (h) => {
+        expect((await win32Code(api.enumerateSessions(h))).code).toBe(1722);
+      });
+    });
+
+    test('a closed handle is invalid (6)', async () => {
+      const h = await api.openServer('WF12');
+      await api.closeServer(h);
+      expect((await win32Code(api.enumerateSessions(h))).code).toBe(6);
+    });
+
+    test('queries each information class with its decoded type', async () => {
+      expect(await api.querySessionInformation(local, 2, 'WTSUserName')).toBe('alice');
+      expect(await api.querySessionInformation(local, 2, 'WTSDomainName')).toBe('CORP');
+      expect(await api.querySessionInformation(local, 2, 'WTSWinStationName')).toBe('RDP-Tcp#0');
+      expect(await api.querySessionInformation(local, 2, 'WTSConnectState')).toBe(0);
+      expect(await api.querySessionInformation(local, 3, 'WTSConnectState')).toBe(4);
+      expect(await api.querySessionInformation(local, 2, 'WTSClientName')).toBe('LAPTOP-7');
+      expect(await api.querySessionInformation(local, 2, 'WTSSessionId')).toBe(2);
+      expect(await api.querySessionInformation(local, 2, 'WTSClientAddress')).toEqual({ family: 2, address: '10.1.2.7' });
+      expect(await api.querySessionInformation(local, 4, 'WTSClientAddress')).toEqual({ family: 23, address: 'fe80::1' });
+      expect(await api.querySessionInformation(local, 1, 'WTSClientAddress')).toEqual({ family: 0, address: '' });
+      expect(await api.querySessionInformation(local, 4, 'WTSClientName')).toBe('DESK-😀');
+    });
+
+    test('WTS_CURRENT_SESSION on the local server is the caller\'s session', async () => {
+      expect(await api.querySessionInformation(local, WTS_CURRENT_SESSION, 'WTSWinStationName')).toBe('RDP-Tcp#0');
+    });
+
+    test('a missing session is 7022', async () => {
+      expect(await win32Code(api.querySessionInformation(local, 99, 'WTSUserName'))).toEqual({
+        code: 7022,
+        api: 'WTSQuerySessionInformationW',
+      });
+      expect((await win32Code(api.logoffSession(local, 99))).code).toBe(7022);
+    });
+
+    test('logoff closes the session: still seen for a poll, then 7022 and gone from the list', async () => {
+      await api.logoffSession(local, 4);
+      expect(await api.querySessionInformation(local, 4, 'WTSConnectState')).toEqual(expect.any(Number));
+      expect((await win32Code(api.querySessionInformation(local, 4, 'WTSConnectState'))).code).toBe(7022);
+      expect((await api.enumerateSessions(local)).map((s) => s.sessionId)).not.toContain(4);
+    });
+
+    test('a second logoff while closing is 7007', async () => {
+      await api.logoffSession(local, 4);
+      expect(await win32Code(api.logoffSession(local, 4))).toEqual({ code: 7007, api: 'WTSLogoffSession' });
+    });
+
+    test('injected faults fail with their code, per session or for any', async () => {
+      expect(await win32Code(api.logoffSession(local, 3))).toEqual({ code: 5, api: 'WTSLogoffSession' });
+      await backend.setFault('TS01', 'enumerate', '*', 1726);
+      expect(await win32Code(api.enumerateSessions(local))).toEqual({ code: 1726, api: 'WTSEnumerateSessionsExW' });
+      await backend.setFault('TS01', 'enumerate', '*', undefined);
+      expect((await api.enumerateSessions(local)).length).toBe(6);
+      await backend.setFault('TS01', 'query', 2, 5);
+      expect((await win32Code(api.querySessionInformation(local, 2, 'WTSUserName'))).code).toBe(5);
+    });
+
+    test('disconnect leaves the session Disconnected with no WinStation name', async () => {
+      await api.disconnectSession(local, 4);
+      expect(await api.querySessionInformation(local, 4, 'WTSConnectState')).toBe(4);
+      expect(await api.querySessionInformation(local, 4, 'WTSWinStationName')).toBe('');
+      expect(await api.querySessionInformation(local, 4, 'WTSUserName')).toBe('Jürgen');
+    });
+
+    test('send message answers IDOK when waiting and IDASYNC when not', async () => {
+      const message = { title: 'Maintenance', text: 'Log off in 5 minutes', style: 0, timeoutSeconds: 0 };
+      expect(await api.sendMessage(local, 2, { ...message, wait: true })).toBe(1);
+      expect(await api.sendMessage(local, 2, { ...message, wait: false })).toBe(32001);
+      expect((await win32Code(api.sendMessage(local, 99, { ...message, wait: false }))).code).toBe(7022);
+    });
+
+    test('console, current session and computer name', () => {
+      expect(api.getActiveConsoleSessionId()).toBe(1);
+      expect(api.getCurrentSessionId()).toBe(2);
+      expect(api.getComputerName()).toBe('TS01');
+    });
+
+    test('a reused session ID shows its new identity', async () => {
+      await api.logoffSession(local, 4);
+      await api.enumerateSessions(local);
+      await api.enumerateSessions(local);
+      await backend.putSession('TS01', { id: 4, name: 'RDP-Tcp#7', state: 'Active', user: 'mallory', domain: 'CORP' });
+      const reused = (await api.enumerateSessions(local)).find((s) => s.sessionId === 4);
+      expect(reused).toMatchObject({ sessionName: 'RDP-Tcp#7', userName: 'mallory' });
+    });
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * A server as one operation sees it: the handle to call with, how to name it, and what is known
+ * about the caller on it. Opening and closing live here so that every path closes what it opened.
+ */
+import { NO_CONSOLE_SESSION, WTS_CURRENT_SERVER_HANDLE, type ServerHandle, type WtsApi } from '../wtsapi';
+import { isLocalServerName } from './validate';
+
+export interface ServerContext {
+  readonly api: WtsApi;
+  readonly handle: ServerHandle;
+  /** '' for the local server, else the normalised name. */
+  readonly server: string;
+  readonly isLocal: boolean;
+  /** The caller's session on this server (local only). */
+  readonly currentSessionId: number | undefined;
+  /** The console's session per WTSGetActiveConsoleSessionId (local only). */
+  readonly consoleSessionId: number | undefined;
+}
+
+/** Opens a server lazily and closes it once; used by one call or by a `WtsServer` object. */
+export class ServerConnection {
+  readonly #api: WtsApi;
+  /** Normalised server name, or undefined for the local server. */
+  readonly #name: string | undefined;
+  #context: Promise<ServerContext> | undefined;
+  #closed = false;
+
+  constructor(api: WtsApi, name: string | undefined) {
+    this.#api = api;
+    this.#name = name;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  context(): Promise<ServerContext> {
+    if (this.#closed) return Promise.reject(new Error('This server object was closed.'));
+    this.#context ??= this.#open();
+    return this.#context;
+  }
+
+  async #open(): Promise<ServerContext> {
+    const api = this.#api;
+    const isLocal = this.#name === undefined || isLocalServerName(this.#name, api.getComputerName());
+    if (isLocal) {
+      const console = api.getActiveConsoleSessionId();
+      return {
+        api,
+        handle: WTS_CURRENT_SERVER_HANDLE,
+        server: '',
+        isLocal: true,
+        currentSessionId: api.getCurrentSessionId(),
+        consoleSessionId: console === NO_CONSOLE_SESSION ? undefined : console,
+      };
+    }
+    const handle = await api.openServer(this.#name as string);
+    return {
+      api,
+      handle,
+      server: this.#name as string,
+      isLocal: false,
+      currentSessionId: undefined,
+      consoleSessionId: undefined,
+    };
+  }
+
+  /** Closes the handle if one was opened. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pending = this.#context;
+    this.#context = undefined;
+    if (!pending) return;
+    let ctx: ServerContext;
+    try {
+      ctx = await pending;
+    } catch {
+      return; // never opened
+    }
+    if (ctx.handle !== WTS_CURRENT_SERVER_HANDLE) await this.#api.closeServer(ctx.handle);
+  }
+}
+
+/** Runs `fn` with a connection opened for it alone, and always closes it. */
+export async function withServer<T>(api: WtsApi, name: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T> {
+  const connection = new ServerConnection(api, name);
+  try {
+    return await fn(await connection.context());
+  } finally {
+    await connection.close();
+  }
+}

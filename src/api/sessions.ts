@@ -1,0 +1,120 @@
+/**
+ * Listing and resolving sessions, and the protection rules (console, services, listener).
+ */
+import {
+  ConsoleSessionError,
+  ListenerSessionError,
+  ServicesSessionError,
+  SessionNotActiveError,
+  SessionNotFoundError,
+  type ProtectedSessionError,
+  type SessionIdentity,
+} from '../errors';
+import { FIRST_LISTENER_SESSION_ID, type WtsSessionInfo1 } from '../wtsapi';
+import type { ServerContext } from './context';
+import { stateFromWin32, type Session } from './types';
+import type { ParsedTarget } from './validate';
+
+const SERVICES_SESSION_ID = 0;
+
+export function toSession(info: WtsSessionInfo1, ctx: ServerContext): Session {
+  const name = info.sessionName;
+  return Object.freeze({
+    id: info.sessionId,
+    name,
+    state: stateFromWin32(info.state),
+    userName: info.userName,
+    domain: info.domainName,
+    server: ctx.server,
+    isConsole: isConsoleName(name) || (ctx.consoleSessionId !== undefined && info.sessionId === ctx.consoleSessionId),
+    isCurrent: ctx.currentSessionId !== undefined && info.sessionId === ctx.currentSessionId,
+  });
+}
+
+export async function enumerate(ctx: ServerContext): Promise<Session[]> {
+  const infos = await ctx.api.enumerateSessions(ctx.handle);
+  return infos.map((info) => toSession(info, ctx));
+}
+
+export function isConsoleName(name: string): boolean {
+  return name.toLowerCase() === 'console';
+}
+
+export function isListenerId(id: number): boolean {
+  return id >= FIRST_LISTENER_SESSION_ID;
+}
+
+/**
+ * The protection rules that need no session list: services (0), listener IDs, and the console
+ * by name or by the local console ID. The caller's own session is always allowed.
+ * Returns the error to throw, or undefined.
+ */
+export function refuseBeforeLookup(target: ParsedTarget, ctx: ServerContext): ProtectedSessionError | undefined {
+  if (target.kind === 'current') return undefined;
+  if (target.kind === 'id') {
+    if (target.id === ctx.currentSessionId) return undefined;
+    if (target.id === SERVICES_SESSION_ID) return new ServicesSessionError(target.id, ctx.server);
+    if (isListenerId(target.id)) return new ListenerSessionError(target.id, ctx.server);
+    if (target.id === ctx.consoleSessionId) return new ConsoleSessionError(target.id, ctx.server);
+    return undefined;
+  }
+  if (isConsoleName(target.name)) {
+    const ownIsConsole = ctx.currentSessionId !== undefined && ctx.currentSessionId === ctx.consoleSessionId;
+    if (!ownIsConsole) return new ConsoleSessionError(ctx.consoleSessionId, ctx.server);
+  }
+  return undefined;
+}
+
+/** The protection rules on a resolved session. Returns the error, or undefined when allowed. */
+export function refuse(session: Session): ProtectedSessionError | undefined {
+  if (session.isCurrent) return undefined;
+  if (session.id === SERVICES_SESSION_ID) return new ServicesSessionError(session.id, session.server);
+  if (isListenerId(session.id) || session.state === 'Listen') return new ListenerSessionError(session.id, session.server);
+  if (session.isConsole) return new ConsoleSessionError(session.id, session.server);
+  return undefined;
+}
+
+/**
+ * Finds the target in a session list. A name matches without case; if several sessions share it,
+ * the Active one wins. With `requireActive`, a named session that is not Active is an error.
+ */
+export function resolveTarget(
+  sessions: readonly Session[],
+  target: ParsedTarget,
+  ctx: ServerContext,
+  requireActive: boolean,
+): Session {
+  if (target.kind === 'name') {
+    const wanted = target.name.toLowerCase();
+    const matches = sessions.filter((s) => s.name.toLowerCase() === wanted);
+    const found = matches.find((s) => s.state === 'Active') ?? matches[0];
+    if (!found) throw new SessionNotFoundError(target.name, ctx.server);
+    if (requireActive && found.state !== 'Active') {
+      throw new SessionNotActiveError(found.name, found.id, found.state, ctx.server);
+    }
+    return found;
+  }
+  const id = target.kind === 'id' ? target.id : ctx.currentSessionId;
+  const found = sessions.find((s) => s.id === id);
+  if (!found || id === undefined) throw new SessionNotFoundError(id ?? -1, ctx.server);
+  return found;
+}
+
+export function identityOf(session: { name: string; userName: string; domain: string }): SessionIdentity {
+  return { name: session.name, userName: session.userName, domain: session.domain };
+}
+
+export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
+  const eq = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  return eq(a.name, b.name) && eq(a.userName, b.userName) && eq(a.domain, b.domain);
+}
+
+/** Queries a session's identity now: WinStation name, user, domain (three queries, in parallel). */
+export async function currentIdentity(ctx: ServerContext, id: number): Promise<SessionIdentity> {
+  const [name, userName, domain] = await Promise.all([
+    ctx.api.querySessionInformation(ctx.handle, id, 'WTSWinStationName'),
+    ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName'),
+    ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName'),
+  ]);
+  return { name, userName, domain };
+}

@@ -1,0 +1,49 @@
+export { listSessions, findSession, logoff, logoffAll, openServer } from './default';
+export { createWts } from './create';
+export type { CreateWtsOptions } from './create';
+export { Wts, WtsServer } from './api/wts';
+export type {
+  FindSessionOptions,
+  ListSessionsOptions,
+  LoggedOff,
+  ServerLogoffAllOptions,
+  ServerLogoffOptions,
+  ServerOption,
+} from './api/wts';
+export type { LogoffAllFilter, LogoffAllOptions, LogoffOptions, WaitOptions } from './api/logoff';
+export { SESSION_STATES, shortStateLabel } from './api/types';
+export type { LogoffOutcome, LogoffStatus, Session, SessionState, SkipReason } from './api/types';
+export type { SessionTarget } from './api/validate';
+export {
+  ConsoleSessionError,
+  InvalidArgumentError,
+  ListenerSessionError,
+  LogoffTimeoutError,
+  OperationAbortedError,
+  ProtectedSessionError,
+  ServicesSessionError,
+  SessionChangedError,
+  SessionNotActiveError,
+  SessionNotFoundError,
+  UnsupportedPlatformError,
+  Win32Error,
+  WtsError,
+} from './errors';
+export type { ProtectedKind, SessionIdentity, WtsErrorCode } from './errors';
+export {
+  NO_CONSOLE_SESSION,
+  Win32,
+  WTSConnectState,
+  WTS_ANY_SESSION,
+  WTS_CURRENT_SERVER_HANDLE,
+  WTS_CURRENT_SESSION,
+} from './wtsapi';
+export type {
+  ServerHandle,
+  WtsApi,
+  WtsClientAddress,
+  WtsInfoClass,
+  WtsInfoClassValues,
+  WtsMessage,
+  WtsSessionInfo1,
+} from './wtsapi';

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWts, type Wts } from '../src/index';
+import { createMockApi, type Farm, type MockApi, type MockApiOptions } from '../src/mock';
+
+export const ROOT = join(__dirname, '..');
+
+/** The farm that ships in examples/ (the README's and the demo's). */
+export function exampleFarm(): Farm {
+  return JSON.parse(readFileSync(join(ROOT, 'examples', 'farm.json'), 'utf8')) as Farm;
+}
+
+export function setup(farm: Farm = exampleFarm(), options: MockApiOptions = {}): { mock: MockApi; wts: Wts } {
+  const mock = createMockApi(farm, options);
+  return { mock, wts: createWts({ api: mock }) };
+}
+
+const WTS_CALLS = new Set(['open', 'close', 'enumerate', 'query', 'logoff', 'disconnect', 'message']);
+
+/** The wtsapi32 calls the mock saw (kernel32 look-ups such as the console ID are left out). */
+export function wtsCalls(mock: MockApi): string[] {
+  return mock.calls.filter((c) => WTS_CALLS.has(c.api)).map((c) => `${c.api}:${c.server}${c.sessionId === undefined ? '' : `:${c.sessionId}`}`);
+}
+
+export function logoffCalls(mock: MockApi): number[] {
+  return mock.calls.filter((c) => c.api === 'logoff').map((c) => c.sessionId as number);
+}
+
+/** Awaits a promise that must reject, and returns the error (a test that can fail). */
+export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}

@@ -1,0 +1,122 @@
+import { createWts, InvalidArgumentError, SessionNotFoundError, UnsupportedPlatformError } from '../../src/index';
+import { detectBackend } from '../../src/backends/detect';
+import { rejection, setup } from '../helpers';
+
+describe('listSessions', () => {
+  test('one enumerate call; console, current and server marked', async () => {
+    const { mock, wts } = setup();
+    const sessions = await wts.listSessions();
+    expect(mock.calls.filter((c) => c.api === 'enumerate')).toHaveLength(1);
+    expect(mock.calls.filter((c) => c.api === 'query')).toHaveLength(0);
+    expect(sessions.map((s) => s.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 65536]);
+    expect(sessions[1]).toEqual({
+      id: 1, name: 'Console', state: 'Active', userName: 'admin', domain: 'CORP', server: '', isConsole: true, isCurrent: false,
+    });
+    expect(sessions.filter((s) => s.isCurrent).map((s) => s.id)).toEqual([2]);
+    expect(sessions[3]).toMatchObject({ name: '', state: 'Disconnected', userName: 'bob' });
+    expect(Object.isFrozen(sessions) && Object.isFrozen(sessions[0])).toBe(true);
+  });
+
+  test('remote: server name kept, nobody is current', async () => {
+    const { mock, wts } = setup();
+    const sessions = await wts.listSessions({ server: '\\\\WF12' });
+    expect(sessions.every((s) => s.server === 'WF12' && !s.isCurrent)).toBe(true);
+    expect(sessions.find((s) => s.id === 1)?.isConsole).toBe(true);
+    expect(mock.openHandleCount).toBe(0);
+  });
+
+  test('filters by state and user', async () => {
+    const { wts } = setup();
+    expect((await wts.listSessions({ state: 'Disconnected' })).map((s) => s.id)).toEqual([0, 3, 6]);
+    expect((await wts.listSessions({ user: 'corp\\a*' })).map((s) => s.id)).toEqual([1, 2]);
+  });
+});
+
+describe('findSession', () => {
+  test('by ID, by name (any case), own session', async () => {
+    const { wts } = setup();
+    expect((await wts.findSession(4)).userName).toBe('carol');
+    expect((await wts.findSession('rdp-TCP#2')).id).toBe(5);
+    expect((await wts.findSession()).id).toBe(2);
+    expect((await wts.findSession('TERM04', { server: 'WF12' })).id).toBe(2);
+  });
+  test('not found is typed', async () => {
+    const { wts } = setup();
+    const error = await rejection(wts.findSession('Nope'));
+    expect(error).toBeInstanceOf(SessionNotFoundError);
+    expect(error.target).toBe('Nope');
+  });
+});
+
+describe('openServer', () => {
+  test('one handle for several calls, closed by await using', async () => {
+    const { mock, wts } = setup();
+    {
+      await using wf12 = wts.openServer('\\\\WF12');
+      expect(wf12.name).toBe('WF12');
+      expect(mock.calls.filter((c) => c.api === 'open')).toHaveLength(0); // opened lazily
+      await wf12.listSessions();
+      await wf12.findSession('TERM04');
+      await wf12.logoff(3, { pollIntervalMs: 1 });
+      expect(mock.calls.filter((c) => c.api === 'open')).toHaveLength(1);
+      expect(mock.openHandleCount).toBe(1);
+    }
+    expect(mock.openHandleCount).toBe(0);
+  });
+
+  test('close is idempotent; a closed server refuses work', async () => {
+    const { mock, wts } = setup();
+    const server = wts.openServer('WF12');
+    await server.listSessions();
+    await server.close();
+    await server.close();
+    expect(mock.calls.filter((c) => c.api === 'close')).toHaveLength(1);
+    expect(await rejection(server.listSessions())).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  test('no own session on a server object; bad names throw at once', () => {
+    const { wts } = setup();
+    expect(() => wts.openServer('bad name')).toThrow(InvalidArgumentError);
+    return expect(wts.openServer('WF12').logoff()).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  test('a server option is not accepted on a server object', async () => {
+    const { mock, wts } = setup();
+    const error = await rejection(wts.openServer('WF12').listSessions({ server: 'WF13' } as never));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(mock.calls).toEqual([]);
+  });
+});
+
+describe('createWts and backend detection', () => {
+  test('off Windows with nothing chosen: UnsupportedPlatformError that says how to simulate', () => {
+    let error: unknown;
+    try {
+      detectBackend({ env: {}, platform: 'linux' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnsupportedPlatformError);
+    expect((error as UnsupportedPlatformError).code).toBe('E_UNSUPPORTED_PLATFORM');
+    expect((error as Error).message).toMatch(/WTS_SESSION_SIMULATE/);
+  });
+
+  test('createWts() on this machine without simulation fails typed (never at import)', () => {
+    const saved = process.env['WTS_SESSION_SIMULATE'];
+    delete process.env['WTS_SESSION_SIMULATE'];
+    try {
+      if (process.platform === 'win32') {
+        console.log('skipped on Windows: the auto-detected backend exists there');
+        return;
+      }
+      expect(() => createWts()).toThrow(UnsupportedPlatformError);
+    } finally {
+      if (saved !== undefined) process.env['WTS_SESSION_SIMULATE'] = saved;
+    }
+  });
+
+  test('a non-backend is rejected', () => {
+    expect(() => createWts({ api: {} as never })).toThrow(/missing openServer/);
+    expect(() => createWts({ apii: 1 } as never)).toThrow(InvalidArgumentError);
+  });
+});

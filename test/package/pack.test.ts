@@ -1,0 +1,117 @@
+/**
+ * The package as a consumer gets it: `npm pack`, installed into an empty project, imported from
+ * ESM, CommonJS and TypeScript, and its commands run from node_modules/.bin.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../helpers';
+
+jest.setTimeout(180_000);
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+let project: string;
+let files: string[];
+
+beforeAll(() => {
+  const out = mkdtempSync(join(tmpdir(), 'wts-pack-'));
+  const packed = JSON.parse(execFileSync(npm, ['pack', '--json', '--pack-destination', out], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  files = packed[0]!.files.map((f) => f.path);
+  project = mkdtempSync(join(tmpdir(), 'wts-consumer-'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', join(out, packed[0]!.filename)], {
+    cwd: project,
+    stdio: 'ignore',
+  });
+});
+
+function freshFarm(): string {
+  const farm = join(project, 'farm.json');
+  copyFileSync(join(ROOT, 'examples', 'farm.json'), farm);
+  return farm;
+}
+
+function run(file: string, code: string): string {
+  writeFileSync(join(project, file), code);
+  freshFarm();
+  const r = spawnSync(process.execPath, [file], {
+    cwd: project,
+    env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: join(project, 'farm.json') },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${file} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+test('the tarball holds dist, README, CHANGELOG, LICENSE — never native/, test/, bench/ or src/', () => {
+  for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/mock.js', 'dist/mock.mjs', 'dist/bin/wts-logoff.js', 'dist/bin/wts-query.js', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
+    expect(files).toContain(f);
+  }
+  expect(files.filter((f) => /^(native|test|bench|src|examples|\.ci)\//.test(f))).toEqual([]);
+});
+
+const body = `
+  const farm = { localServer: 'A', servers: [{ name: 'A', currentSessionId: 2, sessions: [
+    { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'me' },
+    { id: 3, name: '', state: 'Disconnected', user: 'bob' }], faults: { logoff: { '3': 5 } } }] };
+  const wts = createWts({ api: createMockApi(farm) });
+  const error = await wts.logoff(3).catch((e) => e);
+  console.log(error instanceof Win32Error, error.code, error.win32Code);
+  console.log((await logoff(4)).session.userName);
+`;
+
+test('ESM: import { logoff } from "wts-session"', () => {
+  const out = run('esm.mjs', `
+    import { logoff, createWts, Win32Error } from 'wts-session';
+    import { createMockApi } from 'wts-session/mock';
+    ${body}`);
+  expect(out).toBe('true E_WIN32 5\ncarol\n');
+});
+
+test('CommonJS: require("wts-session")', () => {
+  const out = run('cjs.cjs', `
+    const { logoff, createWts, Win32Error } = require('wts-session');
+    const { createMockApi } = require('wts-session/mock');
+    (async () => { ${body} })();`);
+  expect(out).toBe('true E_WIN32 5\ncarol\n');
+});
+
+test('TypeScript (NodeNext, ESM and CJS) sees the types', () => {
+  const code = `
+    import { logoff, logoffAll, type Session, type LogoffOutcome, WtsError } from 'wts-session';
+    import { createMockApi, type Farm } from 'wts-session/mock';
+    const farm: Farm = { localServer: 'A', servers: [{ name: 'A', sessions: [] }] };
+    void createMockApi(farm);
+    export async function main(): Promise<string> {
+      const r = await logoff(3, { server: 'WF12', timeoutMs: 1000 });
+      const s: Session = r.session;
+      const all: readonly LogoffOutcome[] = await logoffAll({ state: 'Disconnected', dryRun: true });
+      // @ts-expect-error not a state
+      await logoffAll({ state: 'Sleeping' });
+      return s.name + all.length + String(new WtsError('E_TIMEOUT', 'x').code);
+    }
+  `;
+  writeFileSync(join(project, 'check.mts'), code);
+  writeFileSync(join(project, 'check.cts'), code);
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+      files: ['check.mts', 'check.cts'],
+    }),
+  );
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
+  expect(r.stdout + r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
+
+test('the commands run from node_modules/.bin', () => {
+  const r = spawnSync(join(project, 'node_modules', '.bin', 'wts-query'), ['session', 'carol'], {
+    cwd: project,
+    env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: freshFarm() },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/carol\s+4\s+Active/);
+});

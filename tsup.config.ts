@@ -12,6 +12,7 @@ export default defineConfig([
     clean: true,
     target: 'node18',
     platform: 'node',
+    shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
   },
   {
@@ -24,6 +25,7 @@ export default defineConfig([
     clean: false,
     target: 'node18',
     platform: 'node',
+    shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
   },
 ]);

@@ -1,0 +1,128 @@
+/*
+ * The Win32 types the double implements. On Windows (mingw-w64) they come from the SDK headers,
+ * so the structs are the SDK's; elsewhere they are declared here with the same layout, with
+ * UTF-16 strings as 16-bit units (never wchar_t, which is 32-bit on Linux).
+ */
+#ifndef WTS_DOUBLE_TYPES_H
+#define WTS_DOUBLE_TYPES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#if defined(_WIN32)
+  #ifndef WIN32_LEAN_AND_MEAN
+    #define WIN32_LEAN_AND_MEAN
+  #endif
+  #include <windows.h>
+  #include <wtsapi32.h>
+  typedef WCHAR WCHAR16;
+  #define DOUBLE_EXPORT __declspec(dllexport)
+  #define DOUBLE_CALL WINAPI
+#else
+  typedef uint32_t DWORD;
+  typedef int32_t LONG;
+  typedef uint32_t ULONG;
+  typedef int BOOL;
+  typedef uint8_t BYTE;
+  typedef void *HANDLE;
+  typedef void *PVOID;
+  typedef uint16_t WCHAR16;
+  typedef WCHAR16 *LPWSTR;
+  typedef int64_t LARGE_INTEGER_QUAD;
+  #define TRUE 1
+  #define FALSE 0
+  #define DOUBLE_EXPORT __attribute__((visibility("default")))
+  #define DOUBLE_CALL
+
+  typedef enum _WTS_CONNECTSTATE_CLASS {
+    WTSActive, WTSConnected, WTSConnectQuery, WTSShadow, WTSDisconnected,
+    WTSIdle, WTSListen, WTSReset, WTSDown, WTSInit
+  } WTS_CONNECTSTATE_CLASS;
+
+  typedef enum _WTS_INFO_CLASS {
+    WTSInitialProgram, WTSApplicationName, WTSWorkingDirectory, WTSOEMId, WTSSessionId,
+    WTSUserName, WTSWinStationName, WTSDomainName, WTSConnectState, WTSClientBuildNumber,
+    WTSClientName, WTSClientDirectory, WTSClientProductId, WTSClientHardwareId, WTSClientAddress,
+    WTSClientDisplay, WTSClientProtocolType, WTSIdleTime, WTSLogonTime, WTSIncomingBytes,
+    WTSOutgoingBytes, WTSIncomingFrames, WTSOutgoingFrames, WTSClientInfo, WTSSessionInfo,
+    WTSSessionInfoEx, WTSConfigInfo, WTSValidationInfo, WTSSessionAddressV4, WTSIsRemoteSession
+  } WTS_INFO_CLASS;
+
+  typedef enum _WTS_TYPE_CLASS {
+    WTSTypeProcessInfoLevel0, WTSTypeProcessInfoLevel1, WTSTypeSessionInfoLevel1
+  } WTS_TYPE_CLASS;
+
+  typedef struct _WTS_SESSION_INFOW {
+    DWORD SessionId;
+    LPWSTR pWinStationName;
+    WTS_CONNECTSTATE_CLASS State;
+  } WTS_SESSION_INFOW, *PWTS_SESSION_INFOW;
+
+  typedef struct _WTS_SESSION_INFO_1W {
+    DWORD ExecEnvId;
+    WTS_CONNECTSTATE_CLASS State;
+    DWORD SessionId;
+    LPWSTR pSessionName;
+    LPWSTR pHostName;
+    LPWSTR pUserName;
+    LPWSTR pDomainName;
+    LPWSTR pFarmName;
+  } WTS_SESSION_INFO_1W, *PWTS_SESSION_INFO_1W;
+
+  typedef struct _WTS_CLIENT_ADDRESS {
+    DWORD AddressFamily;
+    BYTE Address[20];
+  } WTS_CLIENT_ADDRESS, *PWTS_CLIENT_ADDRESS;
+
+  #define WINSTATIONNAME_LENGTH 32
+  #define DOMAIN_LENGTH 17
+  #define USERNAME_LENGTH 20
+
+  /* LARGE_INTEGER is a union aligned to 8 bytes; an int64 has the same size and alignment. */
+  typedef struct _WTSINFOW {
+    WTS_CONNECTSTATE_CLASS State;
+    DWORD SessionId;
+    DWORD IncomingBytes;
+    DWORD OutgoingBytes;
+    DWORD IncomingFrames;
+    DWORD OutgoingFrames;
+    DWORD IncomingCompressedBytes;
+    DWORD OutgoingCompressedBytes;
+    WCHAR16 WinStationName[WINSTATIONNAME_LENGTH];
+    WCHAR16 Domain[DOMAIN_LENGTH];
+    WCHAR16 UserName[USERNAME_LENGTH + 1];
+    LARGE_INTEGER_QUAD ConnectTime;
+    LARGE_INTEGER_QUAD DisconnectTime;
+    LARGE_INTEGER_QUAD LastInputTime;
+    LARGE_INTEGER_QUAD LogonTime;
+    LARGE_INTEGER_QUAD CurrentTime;
+  } WTSINFOW, *PWTSINFOW;
+
+  #define WTS_CURRENT_SERVER_HANDLE ((HANDLE)NULL)
+  #define WTS_CURRENT_SESSION ((DWORD)-1)
+#endif
+
+/* Win32 error codes the double reports. */
+#define DBL_ERROR_INVALID_HANDLE 6
+#define DBL_ERROR_NOT_ENOUGH_MEMORY 8
+#define DBL_ERROR_INSUFFICIENT_BUFFER 122
+#define DBL_ERROR_INVALID_PARAMETER 87
+#define DBL_RPC_S_SERVER_UNAVAILABLE 1722
+#define DBL_ERROR_CTX_CLOSE_PENDING 7007
+#define DBL_ERROR_CTX_WINSTATION_NOT_FOUND 7022
+
+/* The APIs a fault, a latency or a counter can target (same order as the mock's names). */
+enum DoubleApi {
+  DBL_API_OPEN = 0,
+  DBL_API_ENUMERATE = 1,     /* WTSEnumerateSessionsExW and WTSEnumerateSessionsW */
+  DBL_API_QUERY = 2,
+  DBL_API_LOGOFF = 3,
+  DBL_API_DISCONNECT = 4,
+  DBL_API_MESSAGE = 5,
+  DBL_API_ENUMERATE_EX = 6,  /* only WTSEnumerateSessionsExW: to exercise the fallback */
+  DBL_API_CLOSE = 7,
+  DBL_API_FREE = 8,
+  DBL_API_COUNT = 9
+};
+
+#endif

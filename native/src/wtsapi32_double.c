@@ -1,0 +1,887 @@
+/*
+ * wtsapi32_double: a test double of wtsapi32.dll (and of the few kernel32 calls wts-session
+ * makes) that exports the real symbol names and signatures, so that the koffi backend runs for
+ * real on Linux, and, built as a DLL with mingw-w64, under Wine.
+ *
+ * Behaviour follows the mock (src/backends/mock) and Win32: handles that fail with 1722 on first
+ * use for unreachable servers, 7022 for missing sessions, a closing phase after logoff (7007 on a
+ * second logoff), per-call faults and latency. Every buffer it hands out is tracked: tests assert
+ * that the binding frees each one, with the right function, and closes every handle.
+ *
+ * The last error is per thread, like Windows: SetLastError on Windows, errno elsewhere (koffi
+ * carries errno from an async call's worker thread to its completion callback, as it carries
+ * GetLastError on Windows).
+ */
+#include "wts_types.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(_WIN32)
+  #include <process.h>
+  static SRWLOCK g_lock = SRWLOCK_INIT;
+  #define LOCK() AcquireSRWLockExclusive(&g_lock)
+  #define UNLOCK() ReleaseSRWLockExclusive(&g_lock)
+  static void sleep_ms(DWORD ms) { Sleep(ms); }
+  static void set_last_error(DWORD code) { SetLastError(code); }
+  static DWORD current_pid(void) { return GetCurrentProcessId(); }
+#else
+  #include <pthread.h>
+  #include <time.h>
+  #include <unistd.h>
+  static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+  #define LOCK() pthread_mutex_lock(&g_lock)
+  #define UNLOCK() pthread_mutex_unlock(&g_lock)
+  static void sleep_ms(DWORD ms) {
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+  }
+  static void set_last_error(DWORD code) { errno = (int)code; }
+  static DWORD current_pid(void) { return (DWORD)getpid(); }
+#endif
+
+#define ANY_SESSION_KEY 0xFFFFFFFFu
+#define NO_CONSOLE 0xFFFFFFFFu
+
+/* ---- UTF-16 helpers ------------------------------------------------------------------------ */
+
+static size_t len16(const WCHAR16 *s) {
+  size_t n = 0;
+  if (s) while (s[n]) n++;
+  return n;
+}
+
+static WCHAR16 *dup16(const WCHAR16 *s) {
+  size_t n = len16(s);
+  WCHAR16 *copy = (WCHAR16 *)malloc((n + 1) * sizeof(WCHAR16));
+  if (!copy) return NULL;
+  if (n) memcpy(copy, s, n * sizeof(WCHAR16));
+  copy[n] = 0;
+  return copy;
+}
+
+static WCHAR16 fold16(WCHAR16 c) { return (c >= 'a' && c <= 'z') ? (WCHAR16)(c - 32) : c; }
+
+static int equal_nocase16(const WCHAR16 *a, const WCHAR16 *b) {
+  if (!a || !b) return a == b;
+  for (; *a && *b; a++, b++) if (fold16(*a) != fold16(*b)) return 0;
+  return *a == *b;
+}
+
+/* ---- the farm ------------------------------------------------------------------------------ */
+
+typedef struct Session {
+  DWORD id;
+  int state;
+  WCHAR16 *name, *user, *domain, *client_name;
+  DWORD address_family;
+  BYTE address[20];
+  DWORD message_response;
+  long long logon_time, connect_time, disconnect_time, last_input_time; /* FILETIME ticks */
+  int closing; /* -1: not closing; else polls left that still see it */
+} Session;
+
+typedef struct Fault { int api; DWORD key; DWORD code; } Fault;
+
+typedef struct Server {
+  WCHAR16 *name;
+  DWORD console_id, current_id;
+  DWORD latency_ms[DBL_API_COUNT];
+  int unreachable;
+  Session *sessions;
+  size_t session_count, session_cap;
+  Fault *faults;
+  size_t fault_count, fault_cap;
+} Server;
+
+typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; } Handle;
+
+/* A buffer handed out by the double; `kind` says which free function it needs. */
+enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3 };
+typedef struct Alloc { void *ptr; int kind; ULONG count; void **children; size_t child_count; } Alloc;
+
+static Server *g_servers;
+static size_t g_server_count, g_server_cap;
+static int g_local = -1;
+static int g_closing_polls = 1;
+static Handle *g_handles;
+static size_t g_handle_count, g_handle_cap;
+static uintptr_t g_next_handle = 0x1000;
+static Alloc *g_allocs;
+static size_t g_alloc_count, g_alloc_cap;
+static long g_bad_frees;
+static long g_calls[DBL_API_COUNT];
+
+static int grow(void **array, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap) return 1;
+  size_t next = *cap ? *cap * 2 : 8;
+  while (next < need) next *= 2;
+  void *moved = realloc(*array, next * size);
+  if (!moved) return 0;
+  *array = moved;
+  *cap = next;
+  return 1;
+}
+
+static void free_session(Session *s) {
+  free(s->name); free(s->user); free(s->domain); free(s->client_name);
+}
+
+static int find_server(const WCHAR16 *name) {
+  for (size_t i = 0; i < g_server_count; i++) if (equal_nocase16(g_servers[i].name, name)) return (int)i;
+  return -1;
+}
+
+static Session *find_session(Server *server, DWORD id) {
+  for (size_t i = 0; i < server->session_count; i++) if (server->sessions[i].id == id) return &server->sessions[i];
+  return NULL;
+}
+
+static void remove_session(Server *server, Session *s) {
+  size_t i = (size_t)(s - server->sessions);
+  free_session(s);
+  memmove(&server->sessions[i], &server->sessions[i + 1], (server->session_count - i - 1) * sizeof(Session));
+  server->session_count--;
+}
+
+/* ---- tracked allocations ------------------------------------------------------------------- */
+
+static Alloc *track(void *ptr, int kind, ULONG count) {
+  if (!grow((void **)&g_allocs, &g_alloc_cap, g_alloc_count + 1, sizeof(Alloc))) return NULL;
+  Alloc *a = &g_allocs[g_alloc_count++];
+  a->ptr = ptr; a->kind = kind; a->count = count; a->children = NULL; a->child_count = 0;
+  return a;
+}
+
+static int add_child(Alloc *a, void *child) {
+  void **moved = (void **)realloc(a->children, (a->child_count + 1) * sizeof(void *));
+  if (!moved) return 0;
+  a->children = moved;
+  a->children[a->child_count++] = child;
+  return 1;
+}
+
+static Alloc *find_alloc(void *ptr, size_t *index) {
+  for (size_t i = g_alloc_count; i-- > 0;) {
+    if (g_allocs[i].ptr == ptr) { if (index) *index = i; return &g_allocs[i]; }
+  }
+  return NULL;
+}
+
+static void release(size_t index) {
+  Alloc *a = &g_allocs[index];
+  for (size_t i = 0; i < a->child_count; i++) free(a->children[i]);
+  free(a->children);
+  free(a->ptr);
+  g_allocs[index] = g_allocs[--g_alloc_count];
+}
+
+/* ---- handles, faults, latency ------------------------------------------------------------- */
+
+/* Resolves a handle to a server index; -2 for an invalid handle, -1 for an unknown server. */
+static int server_of(HANDLE h) {
+  if (h == WTS_CURRENT_SERVER_HANDLE) return g_local;
+  for (size_t i = 0; i < g_handle_count; i++) {
+    if (g_handles[i].value == (uintptr_t)h) return g_handles[i].open ? g_handles[i].server : -2;
+  }
+  return -2;
+}
+
+static DWORD fault_for(Server *server, int api, DWORD session) {
+  DWORD any = 0;
+  for (size_t i = 0; i < server->fault_count; i++) {
+    Fault *f = &server->faults[i];
+    if (f->api != api) continue;
+    if (f->key == session) return f->code;
+    if (f->key == ANY_SESSION_KEY) any = f->code;
+  }
+  return any;
+}
+
+/* Counts the call and sleeps the server's latency (outside the lock). */
+static void enter(HANDLE h, int api) {
+  DWORD delay = 0;
+  LOCK();
+  g_calls[api]++;
+  int s = server_of(h);
+  if (s >= 0) delay = g_servers[s].latency_ms[api];
+  UNLOCK();
+  if (delay) sleep_ms(delay);
+}
+
+/*
+ * Under the lock: the server for a call, or NULL with the error to report (invalid handle,
+ * unreachable, injected fault).
+ */
+static Server *server_for_call(HANDLE h, int api, DWORD session, DWORD *error) {
+  int s = server_of(h);
+  if (s == -2) { *error = DBL_ERROR_INVALID_HANDLE; return NULL; }
+  if (s < 0 || g_servers[s].unreachable) { *error = DBL_RPC_S_SERVER_UNAVAILABLE; return NULL; }
+  Server *server = &g_servers[s];
+  DWORD fault = fault_for(server, api, session);
+  if (fault) { *error = fault; return NULL; }
+  *error = 0;
+  return server;
+}
+
+static DWORD resolve_session(Server *server, DWORD session) {
+  if (session == WTS_CURRENT_SESSION && g_local >= 0 && server == &g_servers[g_local]) return server->current_id;
+  return session;
+}
+
+/* A session as a poll sees it: closing sessions count down, then disappear (NULL). */
+static Session *poll_session(Server *server, DWORD id) {
+  Session *s = find_session(server, id);
+  if (s && s->closing >= 0) {
+    if (s->closing == 0) { remove_session(server, s); return NULL; }
+    s->closing--;
+  }
+  return s;
+}
+
+/* ---- wtsapi32 ------------------------------------------------------------------------------ */
+
+static HANDLE open_server(const WCHAR16 *name) {
+  LOCK();
+  g_calls[DBL_API_OPEN]++;
+  UNLOCK();
+  if (!name || !name[0]) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return NULL; }
+  DWORD error = 0;
+  HANDLE result = NULL;
+  LOCK();
+  int s = find_server(name);
+  if (s >= 0) {
+    DWORD delay = g_servers[s].latency_ms[DBL_API_OPEN];
+    error = fault_for(&g_servers[s], DBL_API_OPEN, ANY_SESSION_KEY);
+    if (delay) { UNLOCK(); sleep_ms(delay); LOCK(); }
+  }
+  if (!error) {
+    WCHAR16 *copy = dup16(name);
+    if (!copy || !grow((void **)&g_handles, &g_handle_cap, g_handle_count + 1, sizeof(Handle))) {
+      free(copy);
+      error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+      Handle *h = &g_handles[g_handle_count++];
+      h->value = g_next_handle;
+      g_next_handle += 0x10;
+      h->server = s;
+      h->name = copy;
+      h->open = 1;
+      result = (HANDLE)h->value;
+    }
+  }
+  UNLOCK();
+  if (!result) set_last_error(error);
+  return result;
+}
+
+DOUBLE_EXPORT HANDLE DOUBLE_CALL WTSOpenServerW(LPWSTR pServerName) { return open_server(pServerName); }
+DOUBLE_EXPORT HANDLE DOUBLE_CALL WTSOpenServerExW(LPWSTR pServerName) { return open_server(pServerName); }
+
+DOUBLE_EXPORT void DOUBLE_CALL WTSCloseServer(HANDLE hServer) {
+  LOCK();
+  g_calls[DBL_API_CLOSE]++;
+  for (size_t i = 0; i < g_handle_count; i++) {
+    if (g_handles[i].value == (uintptr_t)hServer && g_handles[i].open) {
+      g_handles[i].open = 0;
+      free(g_handles[i].name);
+      g_handles[i].name = NULL;
+    }
+  }
+  UNLOCK();
+}
+
+/* Copies a string into a tracked child of `a`; NULL (no allocation) for an empty string. */
+static int child_string(Alloc *a, const WCHAR16 *s, LPWSTR *out) {
+  *out = NULL;
+  if (!s || !s[0]) return 1;
+  WCHAR16 *copy = dup16(s);
+  if (!copy || !add_child(a, copy)) { free(copy); return 0; }
+  *out = (LPWSTR)copy;
+  return 1;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD Filter,
+                                                       PWTS_SESSION_INFO_1W *ppSessionInfo, DWORD *pCount) {
+  enter(hServer, DBL_API_ENUMERATE);
+  DWORD error = 0;
+  BOOL ok = FALSE;
+  if (!pLevel || *pLevel != 1 || Filter != 0 || !ppSessionInfo || !pCount) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  *ppSessionInfo = NULL;
+  *pCount = 0;
+  LOCK();
+  Server *server = server_for_call(hServer, DBL_API_ENUMERATE, ANY_SESSION_KEY, &error);
+  if (server) {
+    DWORD ex_fault = fault_for(server, DBL_API_ENUMERATE_EX, ANY_SESSION_KEY);
+    if (ex_fault) { error = ex_fault; server = NULL; }
+  }
+  if (server) {
+    /* Closing sessions count one poll; those whose time is up are gone. */
+    for (size_t i = server->session_count; i-- > 0;) {
+      Session *s = &server->sessions[i];
+      if (s->closing == 0) remove_session(server, s);
+      else if (s->closing > 0) s->closing--;
+    }
+    size_t n = server->session_count;
+    PWTS_SESSION_INFO_1W array = (PWTS_SESSION_INFO_1W)calloc(n ? n : 1, sizeof(WTS_SESSION_INFO_1W));
+    Alloc *a = array ? track(array, ALLOC_LEVEL1, (ULONG)n) : NULL;
+    if (!a) {
+      free(array);
+      error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+      int failed = 0;
+      for (size_t i = 0; i < n && !failed; i++) {
+        Session *s = &server->sessions[i];
+        array[i].ExecEnvId = s->id;
+        array[i].State = (WTS_CONNECTSTATE_CLASS)s->state;
+        array[i].SessionId = s->id;
+        failed = !child_string(a, s->name, &array[i].pSessionName) ||
+                 !child_string(a, server->name, &array[i].pHostName) ||
+                 !child_string(a, s->user, &array[i].pUserName) ||
+                 !child_string(a, s->domain, &array[i].pDomainName);
+        array[i].pFarmName = NULL;
+      }
+      if (failed) {
+        size_t index;
+        if (find_alloc(array, &index)) release(index);
+        error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+      } else {
+        *ppSessionInfo = array;
+        *pCount = (DWORD)n;
+        ok = TRUE;
+      }
+    }
+  }
+  UNLOCK();
+  if (!ok) set_last_error(error);
+  return ok;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
+                                                     PWTS_SESSION_INFOW *ppSessionInfo, DWORD *pCount) {
+  enter(hServer, DBL_API_ENUMERATE);
+  DWORD error = 0;
+  BOOL ok = FALSE;
+  if (Reserved != 0 || Version != 1 || !ppSessionInfo || !pCount) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  *ppSessionInfo = NULL;
+  *pCount = 0;
+  LOCK();
+  Server *server = server_for_call(hServer, DBL_API_ENUMERATE, ANY_SESSION_KEY, &error);
+  if (server) {
+    for (size_t i = server->session_count; i-- > 0;) {
+      Session *s = &server->sessions[i];
+      if (s->closing == 0) remove_session(server, s);
+      else if (s->closing > 0) s->closing--;
+    }
+    size_t n = server->session_count;
+    PWTS_SESSION_INFOW array = (PWTS_SESSION_INFOW)calloc(n ? n : 1, sizeof(WTS_SESSION_INFOW));
+    Alloc *a = array ? track(array, ALLOC_SESSIONINFOW, (ULONG)n) : NULL;
+    if (!a) {
+      free(array);
+      error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+      int failed = 0;
+      for (size_t i = 0; i < n && !failed; i++) {
+        array[i].SessionId = server->sessions[i].id;
+        array[i].State = (WTS_CONNECTSTATE_CLASS)server->sessions[i].state;
+        /* WTSEnumerateSessionsW always gives a string (possibly empty) for the WinStation. */
+        WCHAR16 *copy = dup16(server->sessions[i].name);
+        failed = !copy || !add_child(a, copy);
+        if (failed) free(copy);
+        else array[i].pWinStationName = (LPWSTR)copy;
+      }
+      if (failed) {
+        size_t index;
+        if (find_alloc(array, &index)) release(index);
+        error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+      } else {
+        *ppSessionInfo = array;
+        *pCount = (DWORD)n;
+        ok = TRUE;
+      }
+    }
+  }
+  UNLOCK();
+  if (!ok) set_last_error(error);
+  return ok;
+}
+
+DOUBLE_EXPORT void DOUBLE_CALL WTSFreeMemory(PVOID pMemory) {
+  if (!pMemory) return;
+  LOCK();
+  g_calls[DBL_API_FREE]++;
+  size_t index;
+  Alloc *a = find_alloc(pMemory, &index);
+  if (!a) {
+    g_bad_frees++; /* not ours, or freed twice: never touch it */
+  } else {
+    /* WTSFreeMemory on a level-1 array leaks its strings on Windows: flag it, free it all. */
+    if (a->kind == ALLOC_LEVEL1) g_bad_frees++;
+    release(index);
+  }
+  UNLOCK();
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSFreeMemoryExW(int WTSTypeClass, PVOID pMemory, ULONG NumberOfEntries) {
+  BOOL ok = FALSE;
+  LOCK();
+  g_calls[DBL_API_FREE]++;
+  size_t index;
+  Alloc *a = pMemory ? find_alloc(pMemory, &index) : NULL;
+  if (a && a->kind == ALLOC_LEVEL1 && WTSTypeClass == 2 /* WTSTypeSessionInfoLevel1 */ && NumberOfEntries == a->count) {
+    release(index);
+    ok = TRUE;
+  } else {
+    g_bad_frees++;
+  }
+  UNLOCK();
+  if (!ok) set_last_error(DBL_ERROR_INVALID_PARAMETER);
+  return ok;
+}
+
+static void copy_fixed(WCHAR16 *dst, size_t cap, const WCHAR16 *src) {
+  size_t n = len16(src);
+  if (n >= cap) n = cap - 1;
+  if (n) memcpy(dst, src, n * sizeof(WCHAR16));
+  dst[n] = 0;
+}
+
+/* 100-ns ticks since 1601 for "now" (the double's clock for WTSINFOW.CurrentTime). */
+static long long filetime_now(void) {
+#if defined(_WIN32)
+  FILETIME ft;
+  GetSystemTimeAsFileTime(&ft);
+  return ((long long)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+#else
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 10000000LL + ts.tv_nsec / 100 + 116444736000000000LL;
+#endif
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId, int WTSInfoClass,
+                                                           LPWSTR *ppBuffer, DWORD *pBytesReturned) {
+  enter(hServer, DBL_API_QUERY);
+  if (!ppBuffer || !pBytesReturned) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  *ppBuffer = NULL;
+  *pBytesReturned = 0;
+  DWORD error = 0;
+  BOOL ok = FALSE;
+  LOCK();
+  int si = server_of(hServer);
+  DWORD id = si >= 0 ? resolve_session(&g_servers[si], SessionId) : SessionId;
+  Server *server = server_for_call(hServer, DBL_API_QUERY, id, &error);
+  Session *s = NULL;
+  if (server) {
+    s = poll_session(server, id);
+    if (!s) error = DBL_ERROR_CTX_WINSTATION_NOT_FOUND;
+  }
+  if (s) {
+    void *buffer = NULL;
+    DWORD bytes = 0;
+    const WCHAR16 *text = NULL;
+    int is_text = 1;
+    switch (WTSInfoClass) {
+      case WTSUserName: text = s->user; break;
+      case WTSWinStationName: text = s->name; break;
+      case WTSDomainName: text = s->domain; break;
+      case WTSClientName: text = s->client_name; break;
+      default: is_text = 0; break;
+    }
+    if (is_text) {
+      buffer = dup16(text);
+      bytes = (DWORD)((len16(text) + 1) * sizeof(WCHAR16));
+    } else if (WTSInfoClass == WTSConnectState || WTSInfoClass == WTSSessionId) {
+      DWORD *value = (DWORD *)malloc(sizeof(DWORD));
+      if (value) *value = WTSInfoClass == WTSConnectState ? (DWORD)s->state : s->id;
+      buffer = value;
+      bytes = sizeof(DWORD);
+    } else if (WTSInfoClass == WTSClientAddress) {
+      WTS_CLIENT_ADDRESS *value = (WTS_CLIENT_ADDRESS *)calloc(1, sizeof(WTS_CLIENT_ADDRESS));
+      if (value) { value->AddressFamily = s->address_family; memcpy(value->Address, s->address, 20); }
+      buffer = value;
+      bytes = sizeof(WTS_CLIENT_ADDRESS);
+    } else if (WTSInfoClass == WTSIsRemoteSession) {
+      BYTE *value = (BYTE *)malloc(1);
+      if (value) *value = (BYTE)(s->client_name && s->client_name[0] ? 1 : 0);
+      buffer = value;
+      bytes = 1;
+    } else if (WTSInfoClass == WTSSessionInfo) {
+      WTSINFOW *info = (WTSINFOW *)calloc(1, sizeof(WTSINFOW));
+      if (info) {
+        info->State = (WTS_CONNECTSTATE_CLASS)s->state;
+        info->SessionId = s->id;
+        copy_fixed((WCHAR16 *)info->WinStationName, WINSTATIONNAME_LENGTH, s->name);
+        copy_fixed((WCHAR16 *)info->Domain, DOMAIN_LENGTH, s->domain);
+        copy_fixed((WCHAR16 *)info->UserName, USERNAME_LENGTH + 1, s->user);
+        memcpy(&info->ConnectTime, &s->connect_time, 8);
+        memcpy(&info->DisconnectTime, &s->disconnect_time, 8);
+        memcpy(&info->LastInputTime, &s->last_input_time, 8);
+        memcpy(&info->LogonTime, &s->logon_time, 8);
+        long long now = filetime_now();
+        memcpy(&info->CurrentTime, &now, 8);
+      }
+      buffer = info;
+      bytes = sizeof(WTSINFOW);
+    } else {
+      error = DBL_ERROR_INVALID_PARAMETER;
+    }
+    if (!error) {
+      if (!buffer || !track(buffer, ALLOC_PLAIN, 1)) {
+        free(buffer);
+        error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+      } else {
+        *ppBuffer = (LPWSTR)buffer;
+        *pBytesReturned = bytes;
+        ok = TRUE;
+      }
+    }
+  }
+  UNLOCK();
+  if (!ok) set_last_error(error);
+  return ok;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSLogoffSession(HANDLE hServer, DWORD SessionId, BOOL bWait) {
+  enter(hServer, DBL_API_LOGOFF);
+  DWORD error = 0;
+  LOCK();
+  int si = server_of(hServer);
+  DWORD id = si >= 0 ? resolve_session(&g_servers[si], SessionId) : SessionId;
+  Server *server = server_for_call(hServer, DBL_API_LOGOFF, id, &error);
+  if (server) {
+    Session *s = find_session(server, id);
+    if (!s) error = DBL_ERROR_CTX_WINSTATION_NOT_FOUND;
+    else if (s->closing >= 0) error = DBL_ERROR_CTX_CLOSE_PENDING;
+    else if (s->state == WTSListen) error = DBL_ERROR_INVALID_PARAMETER;
+    else if (bWait) remove_session(server, s); /* the double never blocks: done at once */
+    else s->closing = g_closing_polls;
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSDisconnectSession(HANDLE hServer, DWORD SessionId, BOOL bWait) {
+  (void)bWait;
+  enter(hServer, DBL_API_DISCONNECT);
+  DWORD error = 0;
+  LOCK();
+  int si = server_of(hServer);
+  DWORD id = si >= 0 ? resolve_session(&g_servers[si], SessionId) : SessionId;
+  Server *server = server_for_call(hServer, DBL_API_DISCONNECT, id, &error);
+  if (server) {
+    Session *s = poll_session(server, id);
+    if (!s) error = DBL_ERROR_CTX_WINSTATION_NOT_FOUND;
+    else if (s->state == WTSListen || id == 0) error = DBL_ERROR_INVALID_PARAMETER;
+    else if (s->state != WTSDisconnected) {
+      s->state = WTSDisconnected;
+      free(s->name);
+      s->name = NULL;
+      s->disconnect_time = filetime_now();
+    }
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, LPWSTR pTitle, DWORD TitleLength,
+                                               LPWSTR pMessage, DWORD MessageLength, DWORD Style, DWORD Timeout,
+                                               DWORD *pResponse, BOOL bWait) {
+  (void)Style; (void)Timeout;
+  enter(hServer, DBL_API_MESSAGE);
+  /* Lengths are in bytes, and must match the strings (a common binding bug: passing characters). */
+  if (!pResponse || (TitleLength & 1) || (MessageLength & 1) ||
+      TitleLength != len16(pTitle) * sizeof(WCHAR16) || MessageLength != len16(pMessage) * sizeof(WCHAR16)) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  DWORD error = 0;
+  LOCK();
+  int si = server_of(hServer);
+  DWORD id = si >= 0 ? resolve_session(&g_servers[si], SessionId) : SessionId;
+  Server *server = server_for_call(hServer, DBL_API_MESSAGE, id, &error);
+  if (server) {
+    Session *s = poll_session(server, id);
+    if (!s) error = DBL_ERROR_CTX_WINSTATION_NOT_FOUND;
+    else *pResponse = bWait ? s->message_response : 32001 /* IDASYNC */;
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
+/* ---- kernel32 ------------------------------------------------------------------------------ */
+
+DOUBLE_EXPORT DWORD DOUBLE_CALL WTSGetActiveConsoleSessionId(void) {
+  LOCK();
+  DWORD id = g_local >= 0 ? g_servers[g_local].console_id : NO_CONSOLE;
+  UNLOCK();
+  return id;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL ProcessIdToSessionId(DWORD dwProcessId, DWORD *pSessionId) {
+  if (!pSessionId || dwProcessId != current_pid()) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  LOCK();
+  *pSessionId = g_local >= 0 ? g_servers[g_local].current_id : 0;
+  UNLOCK();
+  return TRUE;
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL GetComputerNameW(LPWSTR lpBuffer, DWORD *nSize) {
+  if (!nSize) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  LOCK();
+  const WCHAR16 *name = g_local >= 0 ? g_servers[g_local].name : NULL;
+  size_t n = len16(name);
+  BOOL ok = FALSE;
+  if (!lpBuffer || *nSize < n + 1) {
+    *nSize = (DWORD)(n + 1);
+  } else {
+    if (n) memcpy(lpBuffer, name, n * sizeof(WCHAR16));
+    lpBuffer[n] = 0;
+    *nSize = (DWORD)n;
+    ok = TRUE;
+  }
+  UNLOCK();
+  if (!ok) set_last_error(DBL_ERROR_INSUFFICIENT_BUFFER);
+  return ok;
+}
+
+#if !defined(_WIN32)
+DOUBLE_EXPORT DWORD DOUBLE_CALL GetCurrentProcessId(void) { return current_pid(); }
+DOUBLE_EXPORT DWORD DOUBLE_CALL GetLastError(void) { return (DWORD)errno; }
+DOUBLE_EXPORT void DOUBLE_CALL SetLastError(DWORD code) { set_last_error(code); }
+#endif
+
+/* ---- control surface ----------------------------------------------------------------------- */
+
+DOUBLE_EXPORT void WtsDouble_Reset(void) {
+  LOCK();
+  for (size_t i = 0; i < g_server_count; i++) {
+    for (size_t j = 0; j < g_servers[i].session_count; j++) free_session(&g_servers[i].sessions[j]);
+    free(g_servers[i].sessions);
+    free(g_servers[i].faults);
+    free(g_servers[i].name);
+  }
+  free(g_servers);
+  g_servers = NULL;
+  g_server_count = g_server_cap = 0;
+  g_local = -1;
+  g_closing_polls = 1;
+  /* Handles left open stay counted as open (a leak the tests must see); their servers are gone. */
+  for (size_t i = 0; i < g_handle_count; i++) g_handles[i].server = -1;
+  memset(g_calls, 0, sizeof(g_calls));
+  UNLOCK();
+}
+
+/* Forgets leaked handles and buffers and zeroes the counters (between test files). */
+DOUBLE_EXPORT void WtsDouble_ClearLeaks(void) {
+  LOCK();
+  for (size_t i = 0; i < g_handle_count; i++) free(g_handles[i].name);
+  free(g_handles);
+  g_handles = NULL;
+  g_handle_count = g_handle_cap = 0;
+  while (g_alloc_count) release(g_alloc_count - 1);
+  g_bad_frees = 0;
+  UNLOCK();
+}
+
+DOUBLE_EXPORT int WtsDouble_AddServer(const WCHAR16 *name, DWORD consoleSessionId, DWORD currentSessionId,
+                                      DWORD latencyMs, int unreachable) {
+  int ok = 0;
+  LOCK();
+  if (name && name[0] && find_server(name) < 0 &&
+      grow((void **)&g_servers, &g_server_cap, g_server_count + 1, sizeof(Server))) {
+    Server *s = &g_servers[g_server_count];
+    memset(s, 0, sizeof(*s));
+    s->name = dup16(name);
+    if (s->name) {
+      s->console_id = consoleSessionId;
+      s->current_id = currentSessionId;
+      for (int api = 0; api < DBL_API_COUNT; api++) s->latency_ms[api] = latencyMs;
+      s->unreachable = unreachable;
+      g_server_count++;
+      /* Handles opened before the server existed now reach it, as a name resolves. */
+      for (size_t i = 0; i < g_handle_count; i++)
+        if (g_handles[i].open && g_handles[i].server < 0 && equal_nocase16(g_handles[i].name, name))
+          g_handles[i].server = (int)g_server_count - 1;
+      ok = 1;
+    }
+  }
+  UNLOCK();
+  return ok;
+}
+
+DOUBLE_EXPORT int WtsDouble_SetLocalServer(const WCHAR16 *name) {
+  LOCK();
+  int s = find_server(name);
+  if (s >= 0) g_local = s;
+  UNLOCK();
+  return s >= 0;
+}
+
+DOUBLE_EXPORT void WtsDouble_SetClosingPolls(int polls) {
+  LOCK();
+  g_closing_polls = polls < 0 ? 0 : polls;
+  UNLOCK();
+}
+
+DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name,
+                                       const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
+                                       DWORD addressFamily, const BYTE *address, DWORD messageResponse) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && state >= 0 && state <= 9) {
+    Server *srv = &g_servers[index];
+    Session fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    fresh.id = id;
+    fresh.state = state;
+    fresh.name = dup16(name);
+    fresh.user = dup16(user);
+    fresh.domain = dup16(domain);
+    fresh.client_name = dup16(clientName);
+    fresh.address_family = addressFamily;
+    if (address) memcpy(fresh.address, address, 20);
+    fresh.message_response = messageResponse;
+    fresh.closing = -1;
+    if (fresh.name && fresh.user && fresh.domain && fresh.client_name) {
+      Session *existing = find_session(srv, id);
+      if (existing) {
+        free_session(existing);
+        *existing = fresh;
+        ok = 1;
+      } else if (grow((void **)&srv->sessions, &srv->session_cap, srv->session_count + 1, sizeof(Session))) {
+        srv->sessions[srv->session_count++] = fresh;
+        ok = 1;
+      }
+    }
+    if (!ok) free_session(&fresh);
+  }
+  UNLOCK();
+  return ok;
+}
+
+DOUBLE_EXPORT int WtsDouble_SetSessionTimes(const WCHAR16 *server, DWORD id, long long logon, long long connect,
+                                            long long disconnect, long long lastInput) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  Session *s = index >= 0 ? find_session(&g_servers[index], id) : NULL;
+  if (s) {
+    s->logon_time = logon; s->connect_time = connect; s->disconnect_time = disconnect; s->last_input_time = lastInput;
+    ok = 1;
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* Sets (code != 0) or clears (code == 0) a fault; key 0xFFFFFFFF = any session. */
+DOUBLE_EXPORT int WtsDouble_SetFault(const WCHAR16 *server, int api, DWORD key, DWORD code) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && api >= 0 && api < DBL_API_COUNT) {
+    Server *srv = &g_servers[index];
+    size_t i = 0;
+    while (i < srv->fault_count && !(srv->faults[i].api == api && srv->faults[i].key == key)) i++;
+    if (code == 0) {
+      if (i < srv->fault_count) srv->faults[i] = srv->faults[--srv->fault_count];
+      ok = 1;
+    } else if (i < srv->fault_count) {
+      srv->faults[i].code = code;
+      ok = 1;
+    } else if (grow((void **)&srv->faults, &srv->fault_cap, srv->fault_count + 1, sizeof(Fault))) {
+      Fault f = { api, key, code };
+      srv->faults[srv->fault_count++] = f;
+      ok = 1;
+    }
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* Latency in ms for one API on a server (api -1: every API). */
+DOUBLE_EXPORT int WtsDouble_SetLatency(const WCHAR16 *server, int api, DWORD ms) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && api >= -1 && api < DBL_API_COUNT) {
+    for (int a = 0; a < DBL_API_COUNT; a++) if (api == -1 || api == a) g_servers[index].latency_ms[a] = ms;
+    ok = 1;
+  }
+  UNLOCK();
+  return ok;
+}
+
+DOUBLE_EXPORT long WtsDouble_OutstandingAllocations(void) {
+  LOCK();
+  long n = (long)g_alloc_count;
+  UNLOCK();
+  return n;
+}
+
+DOUBLE_EXPORT long WtsDouble_OpenHandles(void) {
+  long n = 0;
+  LOCK();
+  for (size_t i = 0; i < g_handle_count; i++) n += g_handles[i].open;
+  UNLOCK();
+  return n;
+}
+
+DOUBLE_EXPORT long WtsDouble_BadFrees(void) {
+  LOCK();
+  long n = g_bad_frees;
+  UNLOCK();
+  return n;
+}
+
+DOUBLE_EXPORT long WtsDouble_CallCount(int api) {
+  long n = 0;
+  LOCK();
+  if (api >= 0 && api < DBL_API_COUNT) n = g_calls[api];
+  UNLOCK();
+  return n;
+}
+
+/* Sizes and offsets of the structs as this build sees them (the Wine suite compares them with koffi's). */
+DOUBLE_EXPORT int WtsDouble_Layout(int which, int field) {
+#define OFF(T, F) (int)offsetof(T, F)
+  switch (which) {
+    case 0: { /* WTS_SESSION_INFO_1W */
+      int v[] = { (int)sizeof(WTS_SESSION_INFO_1W), OFF(WTS_SESSION_INFO_1W, ExecEnvId), OFF(WTS_SESSION_INFO_1W, State),
+                  OFF(WTS_SESSION_INFO_1W, SessionId), OFF(WTS_SESSION_INFO_1W, pSessionName), OFF(WTS_SESSION_INFO_1W, pHostName),
+                  OFF(WTS_SESSION_INFO_1W, pUserName), OFF(WTS_SESSION_INFO_1W, pDomainName), OFF(WTS_SESSION_INFO_1W, pFarmName) };
+      return field >= 0 && field < 9 ? v[field] : -1;
+    }
+    case 1: { /* WTS_SESSION_INFOW */
+      int v[] = { (int)sizeof(WTS_SESSION_INFOW), OFF(WTS_SESSION_INFOW, SessionId), OFF(WTS_SESSION_INFOW, pWinStationName),
+                  OFF(WTS_SESSION_INFOW, State) };
+      return field >= 0 && field < 4 ? v[field] : -1;
+    }
+    case 2: { /* WTS_CLIENT_ADDRESS */
+      int v[] = { (int)sizeof(WTS_CLIENT_ADDRESS), OFF(WTS_CLIENT_ADDRESS, AddressFamily), OFF(WTS_CLIENT_ADDRESS, Address) };
+      return field >= 0 && field < 3 ? v[field] : -1;
+    }
+    case 3: { /* WTSINFOW */
+      int v[] = { (int)sizeof(WTSINFOW), OFF(WTSINFOW, State), OFF(WTSINFOW, SessionId), OFF(WTSINFOW, IncomingBytes),
+                  OFF(WTSINFOW, OutgoingBytes), OFF(WTSINFOW, IncomingFrames), OFF(WTSINFOW, OutgoingFrames),
+                  OFF(WTSINFOW, IncomingCompressedBytes), OFF(WTSINFOW, OutgoingCompressedBytes), OFF(WTSINFOW, WinStationName),
+                  OFF(WTSINFOW, Domain), OFF(WTSINFOW, UserName), OFF(WTSINFOW, ConnectTime), OFF(WTSINFOW, DisconnectTime),
+                  OFF(WTSINFOW, LastInputTime), OFF(WTSINFOW, LogonTime), OFF(WTSINFOW, CurrentTime) };
+      return field >= 0 && field < 17 ? v[field] : -1;
+    }
+    default:
+      return -1;
+  }
+#undef OFF
+}

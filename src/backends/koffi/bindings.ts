@@ -1,0 +1,204 @@
+/**
+ * The one module that loads koffi, lazily, and declares the Win32 types and prototypes — once per
+ * process for the types, once per library pair for the functions. Each declaration names the
+ * Microsoft Learn page it follows.
+ */
+import { createRequire } from 'node:module';
+import type * as KoffiModule from 'koffi';
+import { UnsupportedPlatformError } from '../../errors';
+
+type Koffi = typeof KoffiModule;
+/** A declared native function: sync call, plus `.async(...args, callback)` on a worker thread. */
+export type NativeFunction = ((...args: unknown[]) => unknown) & {
+  async: (...args: unknown[]) => void;
+};
+
+let koffi: Koffi | undefined;
+
+/** Loads koffi on first use. Importing wts-session never loads it. */
+export function loadKoffi(): Koffi {
+  if (koffi) return koffi;
+  try {
+    koffi = createRequire(__filename)('koffi') as Koffi;
+  } catch (error) {
+    throw new UnsupportedPlatformError(
+      process.platform,
+      `The koffi package could not be loaded (${(error as Error).message}). It ships prebuilt binaries for ` +
+        `${process.platform}-${process.arch} as @koromix/koffi-${process.platform}-${process.arch}; reinstall with ` +
+        'optional dependencies enabled, and in Electron unpack it from the asar archive (see the README).',
+      { cause: error },
+    );
+  }
+  return koffi;
+}
+
+/** Win32 types, declared once per process (koffi type names are global). */
+export interface Win32Types {
+  readonly koffi: Koffi;
+  /** WTS_SESSION_INFO_1W — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_session_info_1w */
+  readonly WTS_SESSION_INFO_1W: KoffiModule.TypeObject;
+  /** WTS_SESSION_INFOW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_session_infow */
+  readonly WTS_SESSION_INFOW: KoffiModule.TypeObject;
+  /** WTS_CLIENT_ADDRESS — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_client_address */
+  readonly WTS_CLIENT_ADDRESS: KoffiModule.TypeObject;
+  /** WTSINFOW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfow */
+  readonly WTSINFOW: KoffiModule.TypeObject;
+}
+
+let types: Win32Types | undefined;
+
+/*
+ * Every type is anonymous: koffi's type names are process-global, and a second copy of this
+ * package (ESM beside CJS) or the user's own koffi code must not collide with ours.
+ */
+const DWORD = 'uint32_t';
+const BOOL = 'int';
+const LPCWSTR = 'const char16_t *';
+const ENUM = 'int'; // WTS_CONNECTSTATE_CLASS, WTS_INFO_CLASS, WTS_TYPE_CLASS
+
+export function win32Types(): Win32Types {
+  if (types) return types;
+  const k = loadKoffi();
+  const WTS_SESSION_INFO_1W = k.struct({
+    ExecEnvId: DWORD,
+    State: ENUM,
+    SessionId: DWORD,
+    pSessionName: LPCWSTR,
+    pHostName: LPCWSTR,
+    pUserName: LPCWSTR,
+    pDomainName: LPCWSTR,
+    pFarmName: LPCWSTR,
+  });
+  const WTS_SESSION_INFOW = k.struct({
+    SessionId: DWORD,
+    pWinStationName: LPCWSTR,
+    State: ENUM,
+  });
+  const WTS_CLIENT_ADDRESS = k.struct({
+    AddressFamily: DWORD,
+    Address: k.array('uint8_t', 20, 'Array'),
+  });
+  const WTSINFOW = k.struct({
+    State: ENUM,
+    SessionId: DWORD,
+    IncomingBytes: DWORD,
+    OutgoingBytes: DWORD,
+    IncomingFrames: DWORD,
+    OutgoingFrames: DWORD,
+    IncomingCompressedBytes: DWORD,
+    OutgoingCompressedBytes: DWORD,
+    WinStationName: k.array('char16_t', 32, 'String'), // WINSTATIONNAME_LENGTH
+    Domain: k.array('char16_t', 17, 'String'), // DOMAIN_LENGTH
+    UserName: k.array('char16_t', 21, 'String'), // USERNAME_LENGTH + 1
+    // LARGE_INTEGER: a union of one 64-bit integer, so the same size and alignment as int64.
+    ConnectTime: 'int64_t',
+    DisconnectTime: 'int64_t',
+    LastInputTime: 'int64_t',
+    LogonTime: 'int64_t',
+    CurrentTime: 'int64_t',
+  });
+  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW };
+  return types;
+}
+
+/** The functions the backend calls. Optional ones are undefined when the library lacks them. */
+export interface WtsFunctions {
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsopenserverexw */
+  readonly WTSOpenServerExW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtscloseserver */
+  readonly WTSCloseServer: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw (Windows 7+) */
+  readonly WTSEnumerateSessionsExW: NativeFunction | undefined;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsw */
+  readonly WTSEnumerateSessionsW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsfreememoryexw */
+  readonly WTSFreeMemoryExW: NativeFunction | undefined;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsfreememory */
+  readonly WTSFreeMemory: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsquerysessioninformationw */
+  readonly WTSQuerySessionInformationW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtslogoffsession */
+  readonly WTSLogoffSession: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsdisconnectsession */
+  readonly WTSDisconnectSession: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtssendmessagew */
+  readonly WTSSendMessageW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-wtsgetactiveconsolesessionid */
+  readonly WTSGetActiveConsoleSessionId: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-processidtosessionid */
+  readonly ProcessIdToSessionId: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-getcomputernamew */
+  readonly GetComputerNameW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
+  readonly GetLastError: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-formatmessagew (absent from the Linux double) */
+  readonly FormatMessageW: NativeFunction | undefined;
+}
+
+export interface LibraryPaths {
+  /** The wtsapi32 library: 'wtsapi32.dll' on Windows, or a test double. */
+  readonly wtsapi32: string;
+  /** The library with the kernel32 calls: 'kernel32.dll' on Windows, or a test double. */
+  readonly kernel32: string;
+}
+
+const bound = new Map<string, WtsFunctions>();
+
+type TypeSpec = Parameters<Koffi['out']>[0];
+
+function declare(lib: KoffiModule.LibraryHandle, name: string, result: TypeSpec, args: TypeSpec[]): NativeFunction {
+  return lib.func('__stdcall', name, result, args) as unknown as NativeFunction;
+}
+
+function optional(lib: KoffiModule.LibraryHandle, name: string, result: TypeSpec, args: TypeSpec[]): NativeFunction | undefined {
+  try {
+    return declare(lib, name, result, args);
+  } catch {
+    return undefined; // the symbol is missing from this library
+  }
+}
+
+/** Loads the libraries and declares the functions, once per pair of paths. */
+export function bindLibraries(paths: LibraryPaths): WtsFunctions {
+  const key = `${paths.wtsapi32}\u0000${paths.kernel32}`;
+  const cached = bound.get(key);
+  if (cached) return cached;
+  const k = win32Types().koffi;
+  let wts: KoffiModule.LibraryHandle;
+  let kernel: KoffiModule.LibraryHandle;
+  try {
+    wts = k.load(paths.wtsapi32);
+    kernel = paths.kernel32 === paths.wtsapi32 ? wts : k.load(paths.kernel32);
+  } catch (error) {
+    throw new UnsupportedPlatformError(
+      process.platform,
+      `Could not load ${paths.wtsapi32} / ${paths.kernel32}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const HANDLE = k.pointer(k.opaque());
+  const OUT_PVOID = k.out(k.pointer('void', 2)); // _Out_ PVOID *
+  const OUT_DWORD = k.out(k.pointer(DWORD)); // _Out_ DWORD *
+  const INOUT_DWORD = k.inout(k.pointer(DWORD)); // _Inout_ DWORD *
+  const fns: WtsFunctions = {
+    WTSOpenServerExW: declare(wts, 'WTSOpenServerExW', HANDLE, [LPCWSTR]),
+    WTSCloseServer: declare(wts, 'WTSCloseServer', 'void', [HANDLE]),
+    WTSEnumerateSessionsExW: optional(wts, 'WTSEnumerateSessionsExW', BOOL, [HANDLE, INOUT_DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
+    WTSEnumerateSessionsW: declare(wts, 'WTSEnumerateSessionsW', BOOL, [HANDLE, DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
+    WTSFreeMemoryExW: optional(wts, 'WTSFreeMemoryExW', BOOL, [ENUM, 'void *', 'uint32_t']),
+    WTSFreeMemory: declare(wts, 'WTSFreeMemory', 'void', ['void *']),
+    WTSQuerySessionInformationW: declare(wts, 'WTSQuerySessionInformationW', BOOL, [HANDLE, DWORD, ENUM, OUT_PVOID, OUT_DWORD]),
+    WTSLogoffSession: declare(wts, 'WTSLogoffSession', BOOL, [HANDLE, DWORD, BOOL]),
+    WTSDisconnectSession: declare(wts, 'WTSDisconnectSession', BOOL, [HANDLE, DWORD, BOOL]),
+    // (hServer, SessionId, pTitle, TitleLength, pMessage, MessageLength, Style, Timeout, pResponse, bWait)
+    WTSSendMessageW: declare(wts, 'WTSSendMessageW', BOOL, [HANDLE, DWORD, LPCWSTR, DWORD, LPCWSTR, DWORD, DWORD, DWORD, OUT_DWORD, BOOL]),
+    WTSGetActiveConsoleSessionId: declare(kernel, 'WTSGetActiveConsoleSessionId', DWORD, []),
+    ProcessIdToSessionId: declare(kernel, 'ProcessIdToSessionId', BOOL, [DWORD, OUT_DWORD]),
+    GetComputerNameW: declare(kernel, 'GetComputerNameW', BOOL, ['void *', INOUT_DWORD]),
+    GetLastError: declare(kernel, 'GetLastError', DWORD, []),
+    // (dwFlags, lpSource, dwMessageId, dwLanguageId, lpBuffer, nSize, Arguments)
+    FormatMessageW: optional(kernel, 'FormatMessageW', DWORD, [DWORD, 'void *', DWORD, DWORD, 'void *', DWORD, 'void *']),
+  };
+  bound.set(key, fns);
+  return fns;
+}

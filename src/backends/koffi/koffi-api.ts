@@ -1,0 +1,356 @@
+/**
+ * The real backend: wtsapi32 through koffi. Win32 semantics in, Win32 semantics out.
+ *
+ * - Every call that can block (anything on a server handle) runs on koffi's worker threads
+ *   (`.async`), so the event loop keeps turning while a server is slow or an RPC call times out.
+ * - GetLastError is read at once after a failing call: for async calls, inside the completion
+ *   callback, where koffi has restored the worker thread's last error.
+ * - Every WTS buffer is freed with the function that matches it (WTSFreeMemoryExW for level-1
+ *   arrays, WTSFreeMemory otherwise), on every path. Never koffi.free.
+ */
+import { Win32Error, win32Message } from '../../errors';
+import {
+  Win32,
+  WTS_CURRENT_SERVER_HANDLE,
+  WtsInfoClassId,
+  type ServerHandle,
+  type WtsApi,
+  type WtsClientAddress,
+  type WtsInfoClass,
+  type WtsInfoClassValues,
+  type WtsMessage,
+  type WtsSessionInfo1,
+} from '../../wtsapi';
+import { bindLibraries, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
+
+export interface KoffiApiOptions {
+  /** Path or name of wtsapi32. Default 'wtsapi32.dll'. */
+  wtsapi32?: string;
+  /** Path or name of the library with WTSGetActiveConsoleSessionId, GetLastError, ... Default 'kernel32.dll'. */
+  kernel32?: string;
+}
+
+const WTSTypeSessionInfoLevel1 = 2;
+const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;
+const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
+const AF_INET = 2;
+const AF_INET6 = 23;
+const MAX_COMPUTERNAME_LENGTH = 15;
+
+type Pointer = bigint | null;
+
+/** A native call's result and, when it failed, the last error read right after it. */
+interface Outcome<R> {
+  readonly value: R;
+  readonly lastError: number;
+}
+
+export class KoffiApi implements WtsApi {
+  readonly name = 'koffi';
+  readonly #fn: WtsFunctions;
+  readonly #types = win32Types();
+  /** false once WTSEnumerateSessionsExW proved missing or unimplemented (120). */
+  #levelOneEnumeration: boolean;
+  readonly #messages = new Map<number, string>();
+  /** Server names by open handle, for error messages. */
+  readonly #names = new Map<bigint, string>();
+
+  constructor(paths: LibraryPaths) {
+    this.#fn = bindLibraries(paths);
+    this.#levelOneEnumeration = this.#fn.WTSEnumerateSessionsExW !== undefined && this.#fn.WTSFreeMemoryExW !== undefined;
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  /** Runs `fn` on a worker thread; reads GetLastError in the callback when `failed(value)`. */
+  #async<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Promise<Outcome<R>> {
+    return new Promise((resolve, reject) => {
+      fn.async(...args, (err: unknown, value: R) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        // Nothing may run between the call and this read: koffi set the thread's last error
+        // to the worker's just before invoking this callback.
+        const lastError = failed(value) ? (this.#fn.GetLastError() as number) : 0;
+        resolve({ value, lastError });
+      });
+    });
+  }
+
+  #sync<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Outcome<R> {
+    const value = fn(...args) as R;
+    const lastError = failed(value) ? (this.#fn.GetLastError() as number) : 0;
+    return { value, lastError };
+  }
+
+  #error(api: string, code: number, server: ServerHandle, sessionId?: number): Win32Error {
+    const name = this.#names.get(server);
+    return new Win32Error({
+      win32Code: code,
+      api,
+      systemMessage: this.systemMessage(code),
+      ...(name === undefined ? {} : { server: name }),
+      ...(sessionId === undefined ? {} : { sessionId }),
+    });
+  }
+
+  /** The system's text for a Win32 code: FormatMessageW where there is one, else the built-in table. */
+  systemMessage(code: number): string {
+    const cached = this.#messages.get(code);
+    if (cached !== undefined) return cached;
+    let text = '';
+    const format = this.#fn.FormatMessageW;
+    if (format) {
+      const buffer = Buffer.alloc(1024);
+      const chars = format(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, null, code >>> 0, 0, buffer, 512, null) as number;
+      if (chars > 0) text = buffer.toString('utf16le', 0, chars * 2).trim();
+    }
+    if (!text) text = win32Message(code);
+    this.#messages.set(code, text);
+    return text;
+  }
+
+  #handle(server: ServerHandle): Pointer {
+    return server === WTS_CURRENT_SERVER_HANDLE ? null : server;
+  }
+
+  // ---- WtsApi -------------------------------------------------------------------------------
+
+  async openServer(serverName: string): Promise<ServerHandle> {
+    const { value, lastError } = await this.#async<Pointer>(this.#fn.WTSOpenServerExW, [serverName], (h) => !h);
+    if (!value) {
+      const error = this.#error('WTSOpenServerExW', lastError || Win32.ERROR_INVALID_PARAMETER, WTS_CURRENT_SERVER_HANDLE);
+      throw new Win32Error({ win32Code: error.win32Code, api: error.api, systemMessage: error.systemMessage, server: serverName });
+    }
+    const handle = BigInt(value) as ServerHandle;
+    this.#names.set(handle, serverName);
+    return handle;
+  }
+
+  async closeServer(server: ServerHandle): Promise<void> {
+    if (server === WTS_CURRENT_SERVER_HANDLE) return;
+    this.#names.delete(server);
+    await this.#async<void>(this.#fn.WTSCloseServer, [server], () => false);
+  }
+
+  async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
+    if (this.#levelOneEnumeration) {
+      const ex = this.#fn.WTSEnumerateSessionsExW as NativeFunction;
+      const level = [1];
+      const out: Pointer[] = [null];
+      const count = [0];
+      const { value, lastError } = await this.#async<number>(ex, [this.#handle(server), level, 0, out, count], (ok) => !ok);
+      if (value) return this.#decodeLevelOne(out[0] ?? null, count[0] ?? 0);
+      if (lastError !== Win32.ERROR_CALL_NOT_IMPLEMENTED && lastError !== Win32.ERROR_NOT_SUPPORTED) {
+        throw this.#error('WTSEnumerateSessionsExW', lastError, server);
+      }
+      this.#levelOneEnumeration = false; // e.g. an older server, or Wine: fall back for good
+    }
+    return this.#enumerateLevelZero(server);
+  }
+
+  #decodeLevelOne(array: Pointer, count: number): WtsSessionInfo1[] {
+    if (!array) return [];
+    try {
+      const raw = this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFO_1W, count) as Array<{
+        ExecEnvId: number;
+        State: number;
+        SessionId: number;
+        pSessionName: string | null;
+        pHostName: string | null;
+        pUserName: string | null;
+        pDomainName: string | null;
+        pFarmName: string | null;
+      }>;
+      const sessions = new Array<WtsSessionInfo1>(raw.length);
+      for (let i = 0; i < raw.length; i++) {
+        const r = raw[i]!;
+        sessions[i] = {
+          execEnvId: r.ExecEnvId,
+          state: r.State,
+          sessionId: r.SessionId,
+          sessionName: r.pSessionName ?? '',
+          hostName: r.pHostName ?? '',
+          userName: r.pUserName ?? '',
+          domainName: r.pDomainName ?? '',
+          farmName: r.pFarmName ?? '',
+        };
+      }
+      return sessions;
+    } finally {
+      (this.#fn.WTSFreeMemoryExW as NativeFunction)(WTSTypeSessionInfoLevel1, array, count);
+    }
+  }
+
+  /** WTSEnumerateSessionsW (ID, WinStation, state), then the user and domain per session. */
+  async #enumerateLevelZero(server: ServerHandle): Promise<WtsSessionInfo1[]> {
+    const out: Pointer[] = [null];
+    const count = [0];
+    const { value, lastError } = await this.#async<number>(
+      this.#fn.WTSEnumerateSessionsW,
+      [this.#handle(server), 0, 1, out, count],
+      (ok) => !ok,
+    );
+    if (!value) throw this.#error('WTSEnumerateSessionsW', lastError, server);
+    let basics: Array<{ SessionId: number; pWinStationName: string | null; State: number }> = [];
+    const array = out[0] ?? null;
+    if (array) {
+      try {
+        basics = this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFOW, count[0] ?? 0) as typeof basics;
+      } finally {
+        this.#fn.WTSFreeMemory(array);
+      }
+    }
+    const optionalText = async (id: number, cls: 'WTSUserName' | 'WTSDomainName') => {
+      try {
+        return await this.querySessionInformation(server, id, cls);
+      } catch (error) {
+        if ((error as Win32Error).win32Code === Win32.ERROR_CTX_WINSTATION_NOT_FOUND) return ''; // ended meanwhile
+        throw error;
+      }
+    };
+    return Promise.all(
+      basics.map(async (b) => ({
+        execEnvId: b.SessionId,
+        state: b.State,
+        sessionId: b.SessionId,
+        sessionName: b.pWinStationName ?? '',
+        hostName: '',
+        userName: await optionalText(b.SessionId, 'WTSUserName'),
+        domainName: await optionalText(b.SessionId, 'WTSDomainName'),
+        farmName: '',
+      })),
+    );
+  }
+
+  async querySessionInformation<C extends WtsInfoClass>(
+    server: ServerHandle,
+    sessionId: number,
+    infoClass: C,
+  ): Promise<WtsInfoClassValues[C]> {
+    const out: Pointer[] = [null];
+    const bytes = [0];
+    const { value, lastError } = await this.#async<number>(
+      this.#fn.WTSQuerySessionInformationW,
+      [this.#handle(server), sessionId >>> 0, WtsInfoClassId[infoClass], out, bytes],
+      (ok) => !ok,
+    );
+    if (!value) throw this.#error('WTSQuerySessionInformationW', lastError, server, sessionId);
+    const buffer = out[0] ?? null;
+    if (!buffer) throw this.#error('WTSQuerySessionInformationW', Win32.ERROR_INVALID_PARAMETER, server, sessionId);
+    try {
+      return this.#decodeInfo(infoClass, buffer, bytes[0] ?? 0) as WtsInfoClassValues[C];
+    } finally {
+      this.#fn.WTSFreeMemory(buffer);
+    }
+  }
+
+  #decodeInfo(infoClass: WtsInfoClass, buffer: bigint, bytes: number): WtsInfoClassValues[WtsInfoClass] {
+    const k = this.#types.koffi;
+    switch (infoClass) {
+      case 'WTSUserName':
+      case 'WTSWinStationName':
+      case 'WTSDomainName':
+      case 'WTSClientName':
+        return bytes >= 2 ? (k.decode.string16(buffer) ?? '') : '';
+      case 'WTSConnectState':
+      case 'WTSSessionId':
+        return k.decode.uint32(buffer) as number;
+      case 'WTSClientAddress': {
+        const raw = k.decode(buffer, this.#types.WTS_CLIENT_ADDRESS) as { AddressFamily: number; Address: number[] };
+        return clientAddress(raw.AddressFamily, raw.Address);
+      }
+    }
+  }
+
+  async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
+    // bWait = FALSE always: with TRUE the call can block forever; the api layer polls instead.
+    const { value, lastError } = await this.#async<number>(this.#fn.WTSLogoffSession, [this.#handle(server), sessionId >>> 0, 0], (ok) => !ok);
+    if (!value) throw this.#error('WTSLogoffSession', lastError, server, sessionId);
+  }
+
+  async disconnectSession(server: ServerHandle, sessionId: number): Promise<void> {
+    const { value, lastError } = await this.#async<number>(this.#fn.WTSDisconnectSession, [this.#handle(server), sessionId >>> 0, 0], (ok) => !ok);
+    if (!value) throw this.#error('WTSDisconnectSession', lastError, server, sessionId);
+  }
+
+  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
+    const response = [0];
+    // TitleLength and MessageLength are in bytes: a JS string's length counts UTF-16 units.
+    const { value, lastError } = await this.#async<number>(
+      this.#fn.WTSSendMessageW,
+      [
+        this.#handle(server),
+        sessionId >>> 0,
+        message.title,
+        message.title.length * 2,
+        message.text,
+        message.text.length * 2,
+        message.style >>> 0,
+        message.timeoutSeconds >>> 0,
+        response,
+        message.wait ? 1 : 0,
+      ],
+      (ok) => !ok,
+    );
+    if (!value) throw this.#error('WTSSendMessageW', lastError, server, sessionId);
+    return response[0] ?? 0;
+  }
+
+  getActiveConsoleSessionId(): number {
+    return (this.#fn.WTSGetActiveConsoleSessionId() as number) >>> 0;
+  }
+
+  getCurrentSessionId(): number {
+    const out = [0];
+    const { value, lastError } = this.#sync<number>(this.#fn.ProcessIdToSessionId, [process.pid, out], (ok) => !ok);
+    if (!value) throw this.#error('ProcessIdToSessionId', lastError, WTS_CURRENT_SERVER_HANDLE);
+    return (out[0] ?? 0) >>> 0;
+  }
+
+  getComputerName(): string {
+    const size = [MAX_COMPUTERNAME_LENGTH + 1];
+    const buffer = Buffer.alloc((MAX_COMPUTERNAME_LENGTH + 1) * 2);
+    const { value, lastError } = this.#sync<number>(this.#fn.GetComputerNameW, [buffer, size], (ok) => !ok);
+    if (!value) throw this.#error('GetComputerNameW', lastError, WTS_CURRENT_SERVER_HANDLE);
+    return buffer.toString('utf16le', 0, (size[0] ?? 0) * 2);
+  }
+}
+
+/** WTS_CLIENT_ADDRESS: IPv4 bytes start at offset 2 of Address; IPv6 bytes at offset 0. */
+export function clientAddress(family: number, address: readonly number[]): WtsClientAddress {
+  if (family === AF_INET) return { family, address: address.slice(2, 6).join('.') };
+  if (family === AF_INET6) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((((address[i] ?? 0) << 8) | (address[i + 1] ?? 0)).toString(16));
+    return { family, address: compressIPv6(groups) };
+  }
+  return { family, address: '' };
+}
+
+/** RFC 5952 text: the longest run of two or more zero groups becomes '::'. */
+function compressIPv6(groups: string[]): string {
+  let best = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLength) {
+      best = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLength).join(':')}`;
+}
+
+/** The koffi backend over the given libraries (Windows: the system's wtsapi32 and kernel32). */
+export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
+  return new KoffiApi({ wtsapi32: options.wtsapi32 ?? 'wtsapi32.dll', kernel32: options.kernel32 ?? 'kernel32.dll' });
+}

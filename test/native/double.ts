@@ -1,0 +1,170 @@
+/**
+ * The native double of wtsapi32 (native/), located with node-gyp-build and driven through its
+ * control surface with koffi — the same way the backend under test reaches it.
+ */
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import koffi from 'koffi';
+import { SESSION_STATES } from '../../src/api/types';
+import type { Farm, FarmSession, MockApiName } from '../../src/mock';
+import { ROOT } from '../helpers';
+
+/** The double's API numbers (native/src/wts_types.h, enum DoubleApi). */
+export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free', number>> = {
+  open: 0,
+  enumerate: 1,
+  query: 2,
+  logoff: 3,
+  disconnect: 4,
+  message: 5,
+  enumerateEx: 6,
+  close: 7,
+  free: 8,
+};
+
+/** Where the built double is, or why there is none. */
+export function doublePath(): { path: string } | { missing: string } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const path = nodeGypBuild.path(join(ROOT, 'native'));
+    if (existsSync(path)) return { path };
+    return { missing: `node-gyp-build found no binary in ${join(ROOT, 'native')}` };
+  } catch (error) {
+    return { missing: `the native double is not built (${(error as Error).message}); run npm run build:native` };
+  }
+}
+
+const ANY = 0xffffffff;
+
+export class NativeDouble {
+  readonly path: string;
+  readonly #fn: Record<string, (...args: unknown[]) => unknown>;
+
+  constructor(path: string) {
+    this.path = path;
+    const lib = koffi.load(path);
+    const str = 'const char16_t *';
+    const decl: Array<[string, string, string[]]> = [
+      ['WtsDouble_Reset', 'void', []],
+      ['WtsDouble_ClearLeaks', 'void', []],
+      ['WtsDouble_AddServer', 'int', [str, 'uint32_t', 'uint32_t', 'uint32_t', 'int']],
+      ['WtsDouble_SetLocalServer', 'int', [str]],
+      ['WtsDouble_SetClosingPolls', 'void', ['int']],
+      ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
+      ['WtsDouble_SetSessionTimes', 'int', [str, 'uint32_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t']],
+      ['WtsDouble_SetFault', 'int', [str, 'int', 'uint32_t', 'uint32_t']],
+      ['WtsDouble_SetLatency', 'int', [str, 'int', 'uint32_t']],
+      ['WtsDouble_OutstandingAllocations', 'long', []],
+      ['WtsDouble_OpenHandles', 'long', []],
+      ['WtsDouble_BadFrees', 'long', []],
+      ['WtsDouble_CallCount', 'long', ['int']],
+      ['WtsDouble_Layout', 'int', ['int', 'int']],
+    ];
+    this.#fn = Object.fromEntries(decl.map(([name, ret, args]) => [name, lib.func(name, ret, args) as (...a: unknown[]) => unknown]));
+  }
+
+  #call(name: string, ...args: unknown[]): unknown {
+    return (this.#fn[name] as (...a: unknown[]) => unknown)(...args);
+  }
+
+  #ok(name: string, ...args: unknown[]): void {
+    if (this.#call(name, ...args) !== 1) throw new Error(`${name}(${args.map(String).join(', ')}) failed`);
+  }
+
+  /** Loads a farm (the mock's JSON shape), call by call. */
+  loadFarm(farm: Farm, closingPolls = 1): void {
+    this.#call('WtsDouble_Reset');
+    this.#call('WtsDouble_SetClosingPolls', closingPolls);
+    for (const server of farm.servers) {
+      const sessions = server.sessions ?? [];
+      const console = server.consoleSessionId ?? sessions.find((s) => (s.name ?? '').toLowerCase() === 'console')?.id ?? ANY;
+      this.#ok('WtsDouble_AddServer', server.name, console, server.currentSessionId ?? 0, server.latencyMs ?? 0, server.unreachable ? 1 : 0);
+      for (const session of sessions) this.putSession(server.name, session);
+      for (const [api, table] of Object.entries(server.faults ?? {})) {
+        for (const [key, code] of Object.entries(table)) this.setFault(server.name, api as MockApiName, key === '*' ? '*' : Number(key), code);
+      }
+    }
+    this.#ok('WtsDouble_SetLocalServer', farm.localServer);
+  }
+
+  putSession(server: string, s: FarmSession): void {
+    const { family, bytes } = addressBytes(s.clientAddress ?? '');
+    this.#ok(
+      'WtsDouble_PutSession',
+      server,
+      s.id,
+      SESSION_STATES.indexOf(s.state),
+      s.name ?? '',
+      s.user ?? '',
+      s.domain ?? '',
+      s.clientName ?? '',
+      family,
+      bytes,
+      s.messageResponse ?? 1,
+    );
+  }
+
+  setSessionTimes(server: string, id: number, times: { logon: bigint; connect: bigint; disconnect: bigint; lastInput: bigint }): void {
+    this.#ok('WtsDouble_SetSessionTimes', server, id, times.logon, times.connect, times.disconnect, times.lastInput);
+  }
+
+  setFault(server: string, api: keyof typeof DOUBLE_API, key: number | '*', code: number | undefined): void {
+    this.#ok('WtsDouble_SetFault', server, DOUBLE_API[api], key === '*' ? ANY : key, code ?? 0);
+  }
+
+  setLatency(server: string, api: keyof typeof DOUBLE_API | '*', ms: number): void {
+    this.#ok('WtsDouble_SetLatency', server, api === '*' ? -1 : DOUBLE_API[api], ms);
+  }
+
+  get outstandingAllocations(): number {
+    return Number(this.#call('WtsDouble_OutstandingAllocations'));
+  }
+
+  get openHandles(): number {
+    return Number(this.#call('WtsDouble_OpenHandles'));
+  }
+
+  get badFrees(): number {
+    return Number(this.#call('WtsDouble_BadFrees'));
+  }
+
+  calls(api: keyof typeof DOUBLE_API): number {
+    return Number(this.#call('WtsDouble_CallCount', DOUBLE_API[api]));
+  }
+
+  layout(struct: number, field: number): number {
+    return this.#call('WtsDouble_Layout', struct, field) as number;
+  }
+
+  /** Asserts nothing leaked since the last clear, then clears for the next test. */
+  leaks(): { allocations: number; handles: number; badFrees: number } {
+    const result = { allocations: this.outstandingAllocations, handles: this.openHandles, badFrees: this.badFrees };
+    this.#call('WtsDouble_ClearLeaks');
+    return result;
+  }
+}
+
+/** WTS_CLIENT_ADDRESS bytes: IPv4 at offset 2, IPv6 at offset 0. */
+function addressBytes(text: string): { family: number; bytes: Uint8Array } {
+  const bytes = new Uint8Array(20);
+  const kind = isIP(text);
+  if (kind === 4) {
+    text.split('.').forEach((part, i) => (bytes[2 + i] = Number(part)));
+    return { family: 2, bytes };
+  }
+  if (kind === 6) {
+    const [head = '', tail = ''] = text.split('::');
+    const left = head ? head.split(':') : [];
+    const right = text.includes('::') ? (tail ? tail.split(':') : []) : [];
+    const groups = [...left, ...new Array(8 - left.length - right.length).fill('0'), ...right];
+    groups.forEach((g, i) => {
+      const v = parseInt(g, 16);
+      bytes[i * 2] = v >> 8;
+      bytes[i * 2 + 1] = v & 0xff;
+    });
+    return { family: 23, bytes };
+  }
+  return { family: 0, bytes };
+}

@@ -2,6 +2,8 @@ export { listSessions, findSession, logoff, logoffAll, openServer } from './defa
 export { createWts } from './create';
 export type { CreateWtsOptions } from './create';
 export { Wts, WtsServer } from './api/wts';
+export { createKoffiApi, KoffiApi } from './backends/koffi/koffi-api';
+export type { KoffiApiOptions } from './backends/koffi/koffi-api';
 export type {
   FindSessionOptions,
   ListSessionsOptions,

@@ -4,6 +4,7 @@
  */
 import { UnsupportedPlatformError } from '../errors';
 import type { WtsApi } from '../wtsapi';
+import { createKoffiApi } from './koffi/koffi-api';
 import { openSimulatedFarm, SIMULATE_ENV } from './mock/file';
 
 export interface DetectEnvironment {
@@ -26,13 +27,7 @@ export function detectBackend(environment: DetectEnvironment = {}): WtsApi {
   const platform = environment.platform ?? process.platform;
   const farm = simulatedFarmPath(env);
   if (farm !== undefined) return openSimulatedFarm(farm);
-  if (platform === 'win32') {
-    throw new UnsupportedPlatformError(
-      platform,
-      'The wtsapi32 binding (koffi backend) is not part of this build yet. ' +
-        `Pass a backend with createWts({ api }), or simulate a farm: ${SIMULATE_ENV}=farm.json.`,
-    );
-  }
+  if (platform === 'win32') return createKoffiApi();
   throw new UnsupportedPlatformError(
     platform,
     `Remote Desktop sessions exist only on Windows, and this is ${platform}. To run anyway on a simulated ` +

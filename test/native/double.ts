@@ -25,6 +25,8 @@ export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' |
 
 /** Where the built double is, or why there is none. */
 export function doublePath(): { path: string } | { missing: string } {
+  const override = process.env['WTS_DOUBLE_PATH'];
+  if (override) return existsSync(override) ? { path: override } : { missing: `WTS_DOUBLE_PATH=${override} does not exist` };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Builds the C double of wtsapi32 (native/) when it is missing or older than its sources.
+// Used by `npm test` (pretest) and `npm run build:native`. Never part of the published package.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+
+const root = join(__dirname, '..');
+const native = join(root, 'native');
+const binary = join(native, 'build', 'Release', 'wtsapi32_double.node');
+const force = process.argv.includes('--force');
+
+if (process.env.WTS_SKIP_NATIVE === '1') {
+  console.log('native double: not built (WTS_SKIP_NATIVE=1); its test suites will be skipped.');
+  process.exit(0);
+}
+
+const sources = [join(native, 'binding.gyp'), ...readdirSync(join(native, 'src')).map((f) => join(native, 'src', f))];
+if (!force && existsSync(binary)) {
+  const built = statSync(binary).mtimeMs;
+  if (sources.every((s) => statSync(s).mtimeMs <= built)) process.exit(0);
+}
+
+function have(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+const missing = ['cc', 'make', 'python3'].filter((c) => !have(c));
+if (process.platform !== 'win32' && missing.length > 0) {
+  console.error(
+    `native double: cannot build the C double of wtsapi32: ${missing.join(', ')} not found.\n` +
+      'Install a C toolchain (Debian/Ubuntu: apt-get install -y build-essential python3), or set\n' +
+      'WTS_SKIP_NATIVE=1 to run without it (the koffi + double suites are then skipped, with that reason).',
+  );
+  process.exit(1);
+}
+
+const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--loglevel=warn'];
+// Build against this Node's own headers when npm has not said where they are: no download.
+const headers = join(dirname(process.execPath), '..', 'include', 'node');
+if (!process.env.npm_config_nodedir && existsSync(join(headers, 'node_api.h'))) {
+  args.push(`--nodedir=${join(dirname(process.execPath), '..')}`);
+}
+console.log('native double: building with node-gyp...');
+const result = spawnSync(process.execPath, args, { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] });
+if (result.status !== 0) {
+  console.error('native double: node-gyp failed (see above).');
+  process.exit(result.status ?? 1);
+}
+console.log(`native double: built ${binary}`);

@@ -74,6 +74,46 @@ export interface WtsClientAddress {
 }
 
 /**
+ * WTSINFOW decoded (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfow).
+ * The names are fixed-size in the struct: WinStation 31, domain 16, user 20 characters at most.
+ * FILETIME values of 0 (never) are null.
+ */
+export interface WtsInfo {
+  readonly state: number;
+  readonly sessionId: number;
+  readonly incomingBytes: number;
+  readonly outgoingBytes: number;
+  readonly incomingFrames: number;
+  readonly outgoingFrames: number;
+  readonly incomingCompressedBytes: number;
+  readonly outgoingCompressedBytes: number;
+  readonly winStationName: string;
+  readonly domain: string;
+  readonly userName: string;
+  readonly connectTime: Date | null;
+  readonly disconnectTime: Date | null;
+  readonly lastInputTime: Date | null;
+  readonly logonTime: Date | null;
+  /** The server's clock when it answered (idle time = currentTime - lastInputTime). */
+  readonly currentTime: Date | null;
+}
+
+/** Field sizes of WTSINFOW's names, in characters including the terminating NUL. */
+export const WTSINFO_LENGTHS = { winStationName: 32, domain: 17, userName: 21 } as const;
+
+/** 100-ns FILETIME ticks (since 1601) -> Date; 0 -> null. */
+export function fileTimeToDate(ticks: bigint | number): Date | null {
+  const t = BigInt(ticks);
+  if (t <= 0n) return null;
+  return new Date(Number(t / 10000n - 11644473600000n));
+}
+
+/** Date -> FILETIME ticks; null -> 0. */
+export function dateToFileTime(date: Date | null): bigint {
+  return date === null ? 0n : (BigInt(date.getTime()) + 11644473600000n) * 10000n;
+}
+
+/**
  * The WTS_INFO_CLASS values the library queries, by their wtsapi32.h names, and the decoded
  * type of each. A backend decodes each by its real layout.
  */
@@ -85,6 +125,8 @@ export interface WtsInfoClassValues {
   WTSConnectState: number;
   WTSClientName: string;
   WTSClientAddress: WtsClientAddress;
+  WTSSessionInfo: WtsInfo;
+  WTSIsRemoteSession: boolean;
 }
 export type WtsInfoClass = keyof WtsInfoClassValues;
 
@@ -97,6 +139,8 @@ export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
   WTSConnectState: 8,
   WTSClientName: 10,
   WTSClientAddress: 14,
+  WTSSessionInfo: 24,
+  WTSIsRemoteSession: 29,
 };
 
 /** Arguments of WTSSendMessageW, already validated by the api layer. */

@@ -29,7 +29,10 @@ export const CONTRACT_FARM: Farm = {
       sessions: [
         { id: 0, name: 'Services', state: 'Disconnected' },
         { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
-        { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '10.1.2.7' },
+        {
+          id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '10.1.2.7',
+          logonTime: '2026-11-21T08:00:00.000Z', connectTime: '2026-11-21T08:00:05.000Z', lastInputTime: '2026-11-21T09:30:00.000Z',
+        },
         { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP' },
         { id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'Jürgen', domain: 'CORP', clientName: 'DESK-😀', clientAddress: 'fe80::1' },
         { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
@@ -87,6 +90,7 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
     test('enumerates the local server with level-1 fields', async () => {
       const sessions = await api.enumerateSessions(local);
       expect(sessions.map((s) => s.sessionId)).toEqual([0, 1, 2, 3, 4, 65536]);
+      expect(sessions.every((s) => s.execEnvId === s.sessionId)).toBe(true);
       const alice = sessions.find((s) => s.sessionId === 2)!;
       expect(alice).toMatchObject({ state: 0, sessionName: 'RDP-Tcp#0', userName: 'alice', domainName: 'CORP' });
       const bob = sessions.find((s) => s.sessionId === 3)!;
@@ -141,6 +145,33 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
       expect(await api.querySessionInformation(local, 4, 'WTSClientName')).toBe('DESK-😀');
     });
 
+    test('WTSSessionInfo (WTSINFOW): names, state and FILETIME times as Dates', async () => {
+      const before = Date.now();
+      const info = await api.querySessionInformation(local, 2, 'WTSSessionInfo');
+      expect(info).toMatchObject({
+        state: 0, sessionId: 2, winStationName: 'RDP-Tcp#0', domain: 'CORP', userName: 'alice',
+        logonTime: new Date('2026-11-21T08:00:00.000Z'),
+        connectTime: new Date('2026-11-21T08:00:05.000Z'),
+        lastInputTime: new Date('2026-11-21T09:30:00.000Z'),
+        disconnectTime: null,
+      });
+      expect(info.currentTime!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      const none = await api.querySessionInformation(local, 0, 'WTSSessionInfo');
+      expect(none).toMatchObject({ winStationName: 'Services', userName: '', logonTime: null });
+    });
+
+    test('WTSSessionInfo cuts names to the struct\'s fixed sizes, as Windows does', async () => {
+      await backend.putSession('TS01', { id: 9, name: 'W'.repeat(40), state: 'Active', user: 'U'.repeat(30), domain: 'D'.repeat(25) });
+      const info = await api.querySessionInformation(local, 9, 'WTSSessionInfo');
+      expect([info.winStationName.length, info.domain.length, info.userName.length]).toEqual([31, 16, 20]);
+      expect(await api.querySessionInformation(local, 9, 'WTSUserName')).toBe('U'.repeat(30));
+    });
+
+    test('WTSIsRemoteSession: sessions with a client are remote', async () => {
+      expect(await api.querySessionInformation(local, 2, 'WTSIsRemoteSession')).toBe(true);
+      expect(await api.querySessionInformation(local, 1, 'WTSIsRemoteSession')).toBe(false);
+    });
+
     test('WTS_CURRENT_SESSION on the local server is the caller\'s session', async () => {
       expect(await api.querySessionInformation(local, WTS_CURRENT_SESSION, 'WTSWinStationName')).toBe('RDP-Tcp#0');
     });
@@ -176,7 +207,10 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
     });
 
     test('disconnect leaves the session Disconnected with no WinStation name', async () => {
+      const before = Date.now();
       await api.disconnectSession(local, 4);
+      const info = await api.querySessionInformation(local, 4, 'WTSSessionInfo');
+      expect(info.disconnectTime!.getTime()).toBeGreaterThanOrEqual(before - 1000);
       expect(await api.querySessionInformation(local, 4, 'WTSConnectState')).toBe(4);
       expect(await api.querySessionInformation(local, 4, 'WTSWinStationName')).toBe('');
       expect(await api.querySessionInformation(local, 4, 'WTSUserName')).toBe('Jürgen');

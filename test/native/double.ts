@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { SESSION_STATES } from '../../src/api/types';
+import { dateToFileTime } from '../../src/wtsapi';
 import type { Farm, FarmSession, MockApiName } from '../../src/mock';
 import { ROOT } from '../helpers';
 
@@ -106,6 +107,10 @@ export class NativeDouble {
       bytes,
       s.messageResponse ?? 1,
     );
+    if (s.logonTime || s.connectTime || s.disconnectTime || s.lastInputTime) {
+      const t = (iso: string | undefined) => dateToFileTime(iso ? new Date(iso) : null);
+      this.setSessionTimes(server, s.id, { logon: t(s.logonTime), connect: t(s.connectTime), disconnect: t(s.disconnectTime), lastInput: t(s.lastInputTime) });
+    }
   }
 
   setSessionTimes(server: string, id: number, times: { logon: bigint; connect: bigint; disconnect: bigint; lastInput: bigint }): void {

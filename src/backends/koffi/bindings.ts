@@ -103,8 +103,10 @@ export function win32Types(): Win32Types {
 
 /** The functions the backend calls. Optional ones are undefined when the library lacks them. */
 export interface WtsFunctions {
-  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsopenserverexw */
-  readonly WTSOpenServerExW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsopenserverexw (Windows 7+) */
+  readonly WTSOpenServerExW: NativeFunction | undefined;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsopenserverw */
+  readonly WTSOpenServerW: NativeFunction;
   /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtscloseserver */
   readonly WTSCloseServer: NativeFunction;
   /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw (Windows 7+) */
@@ -181,7 +183,8 @@ export function bindLibraries(paths: LibraryPaths): WtsFunctions {
   const OUT_DWORD = k.out(k.pointer(DWORD)); // _Out_ DWORD *
   const INOUT_DWORD = k.inout(k.pointer(DWORD)); // _Inout_ DWORD *
   const fns: WtsFunctions = {
-    WTSOpenServerExW: declare(wts, 'WTSOpenServerExW', HANDLE, [LPCWSTR]),
+    WTSOpenServerExW: optional(wts, 'WTSOpenServerExW', HANDLE, [LPCWSTR]),
+    WTSOpenServerW: declare(wts, 'WTSOpenServerW', HANDLE, [LPCWSTR]),
     WTSCloseServer: declare(wts, 'WTSCloseServer', 'void', [HANDLE]),
     WTSEnumerateSessionsExW: optional(wts, 'WTSEnumerateSessionsExW', BOOL, [HANDLE, INOUT_DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
     WTSEnumerateSessionsW: declare(wts, 'WTSEnumerateSessionsW', BOOL, [HANDLE, DWORD, DWORD, OUT_PVOID, OUT_DWORD]),

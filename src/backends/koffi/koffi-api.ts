@@ -10,6 +10,7 @@
  */
 import { Win32Error, win32Message } from '../../errors';
 import {
+  fileTimeToDate,
   Win32,
   WTS_CURRENT_SERVER_HANDLE,
   WtsInfoClassId,
@@ -118,9 +119,10 @@ export class KoffiApi implements WtsApi {
   // ---- WtsApi -------------------------------------------------------------------------------
 
   async openServer(serverName: string): Promise<ServerHandle> {
-    const { value, lastError } = await this.#async<Pointer>(this.#fn.WTSOpenServerExW, [serverName], (h) => !h);
+    const [fn, api] = this.#fn.WTSOpenServerExW ? [this.#fn.WTSOpenServerExW, 'WTSOpenServerExW'] : [this.#fn.WTSOpenServerW, 'WTSOpenServerW'];
+    const { value, lastError } = await this.#async<Pointer>(fn, [serverName], (h) => !h);
     if (!value) {
-      const error = this.#error('WTSOpenServerExW', lastError || Win32.ERROR_INVALID_PARAMETER, WTS_CURRENT_SERVER_HANDLE);
+      const error = this.#error(api, lastError || Win32.ERROR_INVALID_PARAMETER, WTS_CURRENT_SERVER_HANDLE);
       throw new Win32Error({ win32Code: error.win32Code, api: error.api, systemMessage: error.systemMessage, server: serverName });
     }
     const handle = BigInt(value) as ServerHandle;
@@ -260,6 +262,32 @@ export class KoffiApi implements WtsApi {
       case 'WTSClientAddress': {
         const raw = k.decode(buffer, this.#types.WTS_CLIENT_ADDRESS) as { AddressFamily: number; Address: number[] };
         return clientAddress(raw.AddressFamily, raw.Address);
+      }
+      case 'WTSIsRemoteSession':
+        return k.decode.uint8(buffer) !== 0;
+      case 'WTSSessionInfo': {
+        const r = k.decode(buffer, this.#types.WTSINFOW) as Record<string, number | bigint | string>;
+        const n = (key: string) => Number(r[key]);
+        const text = (key: string) => String(r[key] ?? '').replace(/\0.*$/s, '');
+        const time = (key: string) => fileTimeToDate(r[key] as number | bigint);
+        return {
+          state: n('State'),
+          sessionId: n('SessionId'),
+          incomingBytes: n('IncomingBytes'),
+          outgoingBytes: n('OutgoingBytes'),
+          incomingFrames: n('IncomingFrames'),
+          outgoingFrames: n('OutgoingFrames'),
+          incomingCompressedBytes: n('IncomingCompressedBytes'),
+          outgoingCompressedBytes: n('OutgoingCompressedBytes'),
+          winStationName: text('WinStationName'),
+          domain: text('Domain'),
+          userName: text('UserName'),
+          connectTime: time('ConnectTime'),
+          disconnectTime: time('DisconnectTime'),
+          lastInputTime: time('LastInputTime'),
+          logonTime: time('LogonTime'),
+          currentTime: time('CurrentTime'),
+        };
       }
     }
   }

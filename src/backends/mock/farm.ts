@@ -29,6 +29,11 @@ export interface FarmSession {
   closing?: number;
   /** What WTSSendMessageW answers for this session when it waits (IDOK = 1 by default). */
   messageResponse?: number;
+  /** WTSINFOW times, ISO 8601 (e.g. "2026-11-21T08:00:00Z"); absent = never (FILETIME 0). */
+  logonTime?: string;
+  connectTime?: string;
+  disconnectTime?: string;
+  lastInputTime?: string;
 }
 
 export interface FarmServer {
@@ -50,6 +55,8 @@ export interface Farm {
   localServer: string;
   servers: FarmServer[];
 }
+
+const TIME_FIELDS = ['logonTime', 'connectTime', 'disconnectTime', 'lastInputTime'] as const;
 
 /** Checks a parsed farm description; every problem names its JSON path. Returns a deep copy. */
 export function parseFarm(input: unknown, source = 'farm'): Farm {
@@ -95,7 +102,10 @@ function parseServer(input: unknown, path: string): FarmServer {
 
 function parseSession(input: unknown, path: string): FarmSession {
   const obj = record(input, path);
-  known(obj, path, ['id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse']);
+  known(obj, path, [
+    'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse',
+    ...TIME_FIELDS,
+  ]);
   const id = uint(obj['id'], `${path}.id`);
   if (id >= 0xfffffffe) fail(`${path}.id`, 'IDs 4294967294 and 4294967295 are reserved');
   const state = obj['state'];
@@ -108,6 +118,12 @@ function parseSession(input: unknown, path: string): FarmSession {
   }
   if (obj['closing'] !== undefined) session.closing = uint(obj['closing'], `${path}.closing`);
   if (obj['messageResponse'] !== undefined) session.messageResponse = uint(obj['messageResponse'], `${path}.messageResponse`);
+  for (const key of TIME_FIELDS) {
+    const value = obj[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) fail(`${path}.${key}`, 'expected an ISO 8601 date and time');
+    session[key] = value as string;
+  }
   return session;
 }
 

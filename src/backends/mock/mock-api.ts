@@ -11,6 +11,7 @@ import {
   Win32,
   WTS_CURRENT_SERVER_HANDLE,
   WTS_CURRENT_SESSION,
+  WTSINFO_LENGTHS,
   type ServerHandle,
   type WtsApi,
   type WtsClientAddress,
@@ -193,16 +194,7 @@ export class MockApi implements WtsApi {
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'query', id);
     const s = this.#live(state, id, 'query');
-    const values: WtsInfoClassValues = {
-      WTSSessionId: s.id,
-      WTSUserName: s.user ?? '',
-      WTSWinStationName: s.name ?? '',
-      WTSDomainName: s.domain ?? '',
-      WTSConnectState: stateToWin32(s.state),
-      WTSClientName: s.clientName ?? '',
-      WTSClientAddress: clientAddress(s.clientAddress ?? ''),
-    };
-    return values[infoClass];
+    return mockInfo(s, infoClass);
   }
 
   async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
@@ -226,6 +218,7 @@ export class MockApi implements WtsApi {
       // Windows drops the WinStation name of a disconnected session.
       s.state = 'Disconnected';
       s.name = '';
+      s.disconnectTime = new Date().toISOString();
       this.#changed();
     }
   }
@@ -346,6 +339,54 @@ export class MockApi implements WtsApi {
   #changed(): void {
     this.#onChange?.(this.toFarm());
   }
+}
+
+/** One information class of a session, as wtsapi32 would report it. */
+function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfoClassValues[C] {
+  const value = (): WtsInfoClassValues[WtsInfoClass] => {
+    switch (infoClass as WtsInfoClass) {
+      case 'WTSSessionId':
+        return s.id;
+      case 'WTSUserName':
+        return s.user ?? '';
+      case 'WTSWinStationName':
+        return s.name ?? '';
+      case 'WTSDomainName':
+        return s.domain ?? '';
+      case 'WTSConnectState':
+        return stateToWin32(s.state);
+      case 'WTSClientName':
+        return s.clientName ?? '';
+      case 'WTSClientAddress':
+        return clientAddress(s.clientAddress ?? '');
+      case 'WTSIsRemoteSession':
+        return (s.clientName ?? '') !== '';
+      case 'WTSSessionInfo': {
+        const time = (iso: string | undefined) => (iso ? new Date(iso) : null);
+        // WTSINFOW's names are fixed-size arrays: longer names are cut, as Windows cuts them.
+        const cut = (text: string | undefined, size: number) => (text ?? '').slice(0, size - 1);
+        return {
+          state: stateToWin32(s.state),
+          sessionId: s.id,
+          incomingBytes: 0,
+          outgoingBytes: 0,
+          incomingFrames: 0,
+          outgoingFrames: 0,
+          incomingCompressedBytes: 0,
+          outgoingCompressedBytes: 0,
+          winStationName: cut(s.name, WTSINFO_LENGTHS.winStationName),
+          domain: cut(s.domain, WTSINFO_LENGTHS.domain),
+          userName: cut(s.user, WTSINFO_LENGTHS.userName),
+          connectTime: time(s.connectTime),
+          disconnectTime: time(s.disconnectTime),
+          lastInputTime: time(s.lastInputTime),
+          logonTime: time(s.logonTime),
+          currentTime: new Date(),
+        };
+      }
+    }
+  };
+  return value() as WtsInfoClassValues[C];
 }
 
 function clientAddress(text: string): WtsClientAddress {

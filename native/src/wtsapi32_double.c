@@ -302,22 +302,43 @@ static int child_string(Alloc *a, const WCHAR16 *s, LPWSTR *out) {
   return 1;
 }
 
-DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD Filter,
-                                                       PWTS_SESSION_INFO_1W *ppSessionInfo, DWORD *pCount) {
-  enter(hServer, DBL_API_ENUMERATE);
+/* Fills element i of an enumeration array; 0 when out of memory. */
+typedef int (*FillFn)(Server *server, Alloc *a, void *array, size_t i);
+
+static int fill_level1(Server *server, Alloc *a, void *array, size_t i) {
+  PWTS_SESSION_INFO_1W e = &((PWTS_SESSION_INFO_1W)array)[i];
+  Session *s = &server->sessions[i];
+  e->ExecEnvId = s->id;
+  e->State = (WTS_CONNECTSTATE_CLASS)s->state;
+  e->SessionId = s->id;
+  e->pFarmName = NULL;
+  return child_string(a, s->name, &e->pSessionName) && child_string(a, server->name, &e->pHostName) &&
+         child_string(a, s->user, &e->pUserName) && child_string(a, s->domain, &e->pDomainName);
+}
+
+static int fill_level0(Server *server, Alloc *a, void *array, size_t i) {
+  PWTS_SESSION_INFOW e = &((PWTS_SESSION_INFOW)array)[i];
+  Session *s = &server->sessions[i];
+  e->SessionId = s->id;
+  e->State = (WTS_CONNECTSTATE_CLASS)s->state;
+  /* WTSEnumerateSessionsW always gives a string (possibly empty) for the WinStation. */
+  WCHAR16 *copy = dup16(s->name);
+  if (!copy || !add_child(a, copy)) { free(copy); return 0; }
+  e->pWinStationName = (LPWSTR)copy;
+  return 1;
+}
+
+/* Both enumerations: faults, the closing sweep, one tracked array with tracked strings. */
+static BOOL enumerate(HANDLE hServer, int extra_fault_api, int kind, size_t element, FillFn fill, void **out, DWORD *pCount) {
   DWORD error = 0;
   BOOL ok = FALSE;
-  if (!pLevel || *pLevel != 1 || Filter != 0 || !ppSessionInfo || !pCount) {
-    set_last_error(DBL_ERROR_INVALID_PARAMETER);
-    return FALSE;
-  }
-  *ppSessionInfo = NULL;
+  *out = NULL;
   *pCount = 0;
   LOCK();
   Server *server = server_for_call(hServer, DBL_API_ENUMERATE, ANY_SESSION_KEY, &error);
-  if (server) {
-    DWORD ex_fault = fault_for(server, DBL_API_ENUMERATE_EX, ANY_SESSION_KEY);
-    if (ex_fault) { error = ex_fault; server = NULL; }
+  if (server && extra_fault_api >= 0) {
+    DWORD fault = fault_for(server, extra_fault_api, ANY_SESSION_KEY);
+    if (fault) { error = fault; server = NULL; }
   }
   if (server) {
     /* Closing sessions count one poll; those whose time is up are gone. */
@@ -327,90 +348,46 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pL
       else if (s->closing > 0) s->closing--;
     }
     size_t n = server->session_count;
-    PWTS_SESSION_INFO_1W array = (PWTS_SESSION_INFO_1W)calloc(n ? n : 1, sizeof(WTS_SESSION_INFO_1W));
-    Alloc *a = array ? track(array, ALLOC_LEVEL1, (ULONG)n) : NULL;
+    void *array = calloc(n ? n : 1, element);
+    Alloc *a = array ? track(array, kind, (ULONG)n) : NULL;
+    int filled = a != NULL;
+    for (size_t i = 0; i < n && filled; i++) filled = fill(server, a, array, i);
     if (!a) {
       free(array);
-      error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+    } else if (!filled) {
+      size_t index;
+      if (find_alloc(array, &index)) release(index);
     } else {
-      int failed = 0;
-      for (size_t i = 0; i < n && !failed; i++) {
-        Session *s = &server->sessions[i];
-        array[i].ExecEnvId = s->id;
-        array[i].State = (WTS_CONNECTSTATE_CLASS)s->state;
-        array[i].SessionId = s->id;
-        failed = !child_string(a, s->name, &array[i].pSessionName) ||
-                 !child_string(a, server->name, &array[i].pHostName) ||
-                 !child_string(a, s->user, &array[i].pUserName) ||
-                 !child_string(a, s->domain, &array[i].pDomainName);
-        array[i].pFarmName = NULL;
-      }
-      if (failed) {
-        size_t index;
-        if (find_alloc(array, &index)) release(index);
-        error = DBL_ERROR_NOT_ENOUGH_MEMORY;
-      } else {
-        *ppSessionInfo = array;
-        *pCount = (DWORD)n;
-        ok = TRUE;
-      }
+      *out = array;
+      *pCount = (DWORD)n;
+      ok = TRUE;
     }
+    if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
   }
   UNLOCK();
   if (!ok) set_last_error(error);
   return ok;
 }
 
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD Filter,
+                                                       PWTS_SESSION_INFO_1W *ppSessionInfo, DWORD *pCount) {
+  enter(hServer, DBL_API_ENUMERATE);
+  if (!pLevel || *pLevel != 1 || Filter != 0 || !ppSessionInfo || !pCount) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  return enumerate(hServer, DBL_API_ENUMERATE_EX, ALLOC_LEVEL1, sizeof(WTS_SESSION_INFO_1W), fill_level1,
+                   (void **)ppSessionInfo, pCount);
+}
+
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
                                                      PWTS_SESSION_INFOW *ppSessionInfo, DWORD *pCount) {
   enter(hServer, DBL_API_ENUMERATE);
-  DWORD error = 0;
-  BOOL ok = FALSE;
   if (Reserved != 0 || Version != 1 || !ppSessionInfo || !pCount) {
     set_last_error(DBL_ERROR_INVALID_PARAMETER);
     return FALSE;
   }
-  *ppSessionInfo = NULL;
-  *pCount = 0;
-  LOCK();
-  Server *server = server_for_call(hServer, DBL_API_ENUMERATE, ANY_SESSION_KEY, &error);
-  if (server) {
-    for (size_t i = server->session_count; i-- > 0;) {
-      Session *s = &server->sessions[i];
-      if (s->closing == 0) remove_session(server, s);
-      else if (s->closing > 0) s->closing--;
-    }
-    size_t n = server->session_count;
-    PWTS_SESSION_INFOW array = (PWTS_SESSION_INFOW)calloc(n ? n : 1, sizeof(WTS_SESSION_INFOW));
-    Alloc *a = array ? track(array, ALLOC_SESSIONINFOW, (ULONG)n) : NULL;
-    if (!a) {
-      free(array);
-      error = DBL_ERROR_NOT_ENOUGH_MEMORY;
-    } else {
-      int failed = 0;
-      for (size_t i = 0; i < n && !failed; i++) {
-        array[i].SessionId = server->sessions[i].id;
-        array[i].State = (WTS_CONNECTSTATE_CLASS)server->sessions[i].state;
-        /* WTSEnumerateSessionsW always gives a string (possibly empty) for the WinStation. */
-        WCHAR16 *copy = dup16(server->sessions[i].name);
-        failed = !copy || !add_child(a, copy);
-        if (failed) free(copy);
-        else array[i].pWinStationName = (LPWSTR)copy;
-      }
-      if (failed) {
-        size_t index;
-        if (find_alloc(array, &index)) release(index);
-        error = DBL_ERROR_NOT_ENOUGH_MEMORY;
-      } else {
-        *ppSessionInfo = array;
-        *pCount = (DWORD)n;
-        ok = TRUE;
-      }
-    }
-  }
-  UNLOCK();
-  if (!ok) set_last_error(error);
-  return ok;
+  return enumerate(hServer, -1, ALLOC_SESSIONINFOW, sizeof(WTS_SESSION_INFOW), fill_level0, (void **)ppSessionInfo, pCount);
 }
 
 DOUBLE_EXPORT void DOUBLE_CALL WTSFreeMemory(PVOID pMemory) {

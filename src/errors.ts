@@ -214,6 +214,7 @@ export function serverLabel(server: string | undefined): string {
 }
 
 const WIN32_MESSAGES: Readonly<Record<number, string>> = {
+  0: 'The call failed without setting an error code (the server\'s implementation of it is a stub).',
   2: 'The system cannot find the file specified.',
   5: 'Access is denied.',
   6: 'The handle is invalid.',
@@ -241,8 +242,9 @@ export function win32Hint(code: number): string {
     case 5:
     case 7045:
       return ' Logging off or disconnecting another user needs Full Control (or Reset) permission on the session: run elevated, as an administrator of that server.';
+    case 50:
     case 120:
-      return ' This server does not implement the call.';
+      return ' The call is not implemented by this server (an older Windows, Wine, or a server without Remote Desktop Services).';
     case 1722:
     case 1726:
       return ' Check the server name, that it is up, that the firewall allows RPC, and that remote RPC to Terminal Services is allowed (AllowRemoteRPC).';

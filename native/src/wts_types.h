@@ -18,6 +18,27 @@
   typedef WCHAR WCHAR16;
   #define DOUBLE_EXPORT __declspec(dllexport)
   #define DOUBLE_CALL WINAPI
+  /*
+   * mingw-w64 10's <wtsapi32.h> has WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS and WTSINFOW (used as
+   * they are: the SDK's layouts) but not the Windows 7 additions: WTS_SESSION_INFO_1W,
+   * WTSEnumerateSessionsExW, WTSFreeMemoryExW, WTSOpenServerExW. Those are declared here, as
+   * Microsoft Learn gives them.
+   */
+  typedef struct _DBL_WTS_SESSION_INFO_1W {
+    DWORD ExecEnvId;
+    WTS_CONNECTSTATE_CLASS State;
+    DWORD SessionId;
+    LPWSTR pSessionName;
+    LPWSTR pHostName;
+    LPWSTR pUserName;
+    LPWSTR pDomainName;
+    LPWSTR pFarmName;
+  } DBL_WTS_SESSION_INFO_1W;
+  #define WTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W
+  #define PWTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W *
+  /* kernel32's names are declared dllimport by <windows.h>: defined under other names and
+     exported under the real ones by wtsapi32_double.def. */
+  #define K32(name) Double_##name
 #else
   typedef uint32_t DWORD;
   typedef int32_t LONG;
@@ -48,9 +69,6 @@
     WTSSessionInfoEx, WTSConfigInfo, WTSValidationInfo, WTSSessionAddressV4, WTSIsRemoteSession
   } WTS_INFO_CLASS;
 
-  typedef enum _WTS_TYPE_CLASS {
-    WTSTypeProcessInfoLevel0, WTSTypeProcessInfoLevel1, WTSTypeSessionInfoLevel1
-  } WTS_TYPE_CLASS;
 
   typedef struct _WTS_SESSION_INFOW {
     DWORD SessionId;
@@ -100,7 +118,11 @@
 
   #define WTS_CURRENT_SERVER_HANDLE ((HANDLE)NULL)
   #define WTS_CURRENT_SESSION ((DWORD)-1)
+  #define K32(name) name
 #endif
+
+/* WTS_INFO_CLASS values past the end of older SDK headers. */
+#define DBL_WTSIsRemoteSession 29
 
 /* Win32 error codes the double reports. */
 #define DBL_ERROR_INVALID_HANDLE 6

@@ -443,7 +443,7 @@ static long long filetime_now(void) {
 #endif
 }
 
-DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId, int WTSInfoClass,
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId, WTS_INFO_CLASS WTSInfoClass,
                                                            LPWSTR *ppBuffer, DWORD *pBytesReturned) {
   enter(hServer, DBL_API_QUERY);
   if (!ppBuffer || !pBytesReturned) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
@@ -485,7 +485,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       if (value) { value->AddressFamily = s->address_family; memcpy(value->Address, s->address, 20); }
       buffer = value;
       bytes = sizeof(WTS_CLIENT_ADDRESS);
-    } else if (WTSInfoClass == WTSIsRemoteSession) {
+    } else if ((int)WTSInfoClass == DBL_WTSIsRemoteSession) {
       BYTE *value = (BYTE *)malloc(1);
       if (value) *value = (BYTE)(s->client_name && s->client_name[0] ? 1 : 0);
       buffer = value;
@@ -598,14 +598,14 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, 
 
 /* ---- kernel32 ------------------------------------------------------------------------------ */
 
-DOUBLE_EXPORT DWORD DOUBLE_CALL WTSGetActiveConsoleSessionId(void) {
+DOUBLE_EXPORT DWORD DOUBLE_CALL K32(WTSGetActiveConsoleSessionId)(void) {
   LOCK();
   DWORD id = g_local >= 0 ? g_servers[g_local].console_id : NO_CONSOLE;
   UNLOCK();
   return id;
 }
 
-DOUBLE_EXPORT BOOL DOUBLE_CALL ProcessIdToSessionId(DWORD dwProcessId, DWORD *pSessionId) {
+DOUBLE_EXPORT BOOL DOUBLE_CALL K32(ProcessIdToSessionId)(DWORD dwProcessId, DWORD *pSessionId) {
   if (!pSessionId || dwProcessId != current_pid()) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
   LOCK();
   *pSessionId = g_local >= 0 ? g_servers[g_local].current_id : 0;
@@ -613,7 +613,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL ProcessIdToSessionId(DWORD dwProcessId, DWORD *pS
   return TRUE;
 }
 
-DOUBLE_EXPORT BOOL DOUBLE_CALL GetComputerNameW(LPWSTR lpBuffer, DWORD *nSize) {
+DOUBLE_EXPORT BOOL DOUBLE_CALL K32(GetComputerNameW)(LPWSTR lpBuffer, DWORD *nSize) {
   if (!nSize) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
   LOCK();
   const WCHAR16 *name = g_local >= 0 ? g_servers[g_local].name : NULL;

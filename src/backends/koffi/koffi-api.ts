@@ -102,7 +102,8 @@ export class KoffiApi implements WtsApi {
     if (cached !== undefined) return cached;
     let text = '';
     const format = this.#fn.FormatMessageW;
-    if (format) {
+    // Code 0 is "success" to FormatMessage; a call that failed with it needs our own words.
+    if (format && code !== 0) {
       const buffer = Buffer.alloc(1024);
       const chars = format(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, null, code >>> 0, 0, buffer, 512, null) as number;
       if (chars > 0) text = buffer.toString('utf16le', 0, chars * 2).trim();
@@ -144,10 +145,13 @@ export class KoffiApi implements WtsApi {
       const count = [0];
       const { value, lastError } = await this.#async<number>(ex, [this.#handle(server), level, 0, out, count], (ok) => !ok);
       if (value) return this.#decodeLevelOne(out[0] ?? null, count[0] ?? 0);
-      if (lastError !== Win32.ERROR_CALL_NOT_IMPLEMENTED && lastError !== Win32.ERROR_NOT_SUPPORTED) {
+      // 120/50: not implemented here. 0: failed without saying why, which is how a stub fails
+      // (Wine's); the level-0 call then either works or reports the real error.
+      if (lastError !== Win32.ERROR_CALL_NOT_IMPLEMENTED && lastError !== Win32.ERROR_NOT_SUPPORTED && lastError !== 0) {
         throw this.#error('WTSEnumerateSessionsExW', lastError, server);
       }
-      this.#levelOneEnumeration = false; // e.g. an older server, or Wine: fall back for good
+      if (lastError !== 0) this.#levelOneEnumeration = false; // an older server, or Wine: fall back for good
+      return this.#enumerateLevelZero(server);
     }
     return this.#enumerateLevelZero(server);
   }

@@ -1,0 +1,37 @@
+/**
+ * The structs koffi decodes must have the C compiler's layout. The double reports sizeof and
+ * offsetof for each struct as its build sees them: on Windows (mingw-w64, under Wine) from the
+ * SDK's <wtsapi32.h>; on Linux from the double's own declarations.
+ */
+import koffi from 'koffi';
+import { win32Types } from '../../src/backends/koffi/bindings';
+import { describeWithDouble } from './setup';
+
+const STRUCTS: Array<{ index: number; name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW'; fields: string[] }> = [
+  { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
+  { index: 1, name: 'WTS_SESSION_INFOW', fields: ['SessionId', 'pWinStationName', 'State'] },
+  { index: 2, name: 'WTS_CLIENT_ADDRESS', fields: ['AddressFamily', 'Address'] },
+  {
+    index: 3,
+    name: 'WTSINFOW',
+    fields: [
+      'State', 'SessionId', 'IncomingBytes', 'OutgoingBytes', 'IncomingFrames', 'OutgoingFrames', 'IncomingCompressedBytes',
+      'OutgoingCompressedBytes', 'WinStationName', 'Domain', 'UserName', 'ConnectTime', 'DisconnectTime', 'LastInputTime',
+      'LogonTime', 'CurrentTime',
+    ],
+  },
+];
+
+describeWithDouble(`struct layouts: koffi's declarations against the C compiler's (${process.platform})`, (get) => {
+  test.each(STRUCTS)('$name: size and every field offset', ({ index, name, fields }) => {
+    const { double } = get();
+    const type = win32Types()[name];
+    const ours = { size: koffi.sizeof(type), offsets: fields.map((f) => koffi.offsetof(type, f)) };
+    const theirs = { size: double.layout(index, 0), offsets: fields.map((_, i) => double.layout(index, i + 1)) };
+    expect(ours).toEqual(theirs);
+    if (process.platform === 'win32') {
+      const origin = name === 'WTS_SESSION_INFO_1W' ? "the double's declaration: mingw-w64 10's header lacks it" : "mingw-w64's <wtsapi32.h>";
+      console.log(`${name}: sizeof ${theirs.size}, offsets ${theirs.offsets.join(' ')} (${origin})`);
+    }
+  });
+});

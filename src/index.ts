@@ -46,6 +46,8 @@ export type {
   WtsClientAddress,
   WtsInfoClass,
   WtsInfoClassValues,
+  WtsInfo,
   WtsMessage,
+  WtsProcessInfo,
   WtsSessionInfo1,
 } from './wtsapi';

@@ -66,6 +66,13 @@ export interface WtsSessionInfo1 {
   readonly farmName: string;
 }
 
+/** One element of WTSEnumerateProcessesW (WTS_PROCESS_INFOW), the name decoded; the SID left out. */
+export interface WtsProcessInfo {
+  readonly sessionId: number;
+  readonly processId: number;
+  readonly processName: string;
+}
+
 /** WTS_CLIENT_ADDRESS decoded: AddressFamily (AF_INET 2, AF_INET6 23, AF_UNSPEC 0) and text. */
 export interface WtsClientAddress {
   readonly family: number;
@@ -174,6 +181,8 @@ export interface WtsApi {
   closeServer(server: ServerHandle): Promise<void>;
   /** WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves). */
   enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]>;
+  /** WTSEnumerateProcessesW: every process on the server, with its session. */
+  enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
   /** WTSQuerySessionInformationW for one info class. 7022 when the session does not exist. */
   querySessionInformation<C extends WtsInfoClass>(
     server: ServerHandle,

@@ -87,6 +87,13 @@
     LPWSTR pFarmName;
   } WTS_SESSION_INFO_1W, *PWTS_SESSION_INFO_1W;
 
+  typedef struct _WTS_PROCESS_INFOW {
+    DWORD SessionId;
+    DWORD ProcessId;
+    LPWSTR pProcessName;
+    PVOID pUserSid;
+  } WTS_PROCESS_INFOW, *PWTS_PROCESS_INFOW;
+
   typedef struct _WTS_CLIENT_ADDRESS {
     DWORD AddressFamily;
     BYTE Address[20];
@@ -144,7 +151,8 @@ enum DoubleApi {
   DBL_API_ENUMERATE_EX = 6,  /* only WTSEnumerateSessionsExW: to exercise the fallback */
   DBL_API_CLOSE = 7,
   DBL_API_FREE = 8,
-  DBL_API_COUNT = 9
+  DBL_API_PROCESSES = 9,
+  DBL_API_COUNT = 10
 };
 
 #endif

@@ -71,6 +71,8 @@ static int equal_nocase16(const WCHAR16 *a, const WCHAR16 *b) {
 
 /* ---- the farm ------------------------------------------------------------------------------ */
 
+typedef struct Process { DWORD pid; WCHAR16 *name; } Process;
+
 typedef struct Session {
   DWORD id;
   int state;
@@ -80,6 +82,8 @@ typedef struct Session {
   DWORD message_response;
   long long logon_time, connect_time, disconnect_time, last_input_time; /* FILETIME ticks */
   int closing; /* -1: not closing; else polls left that still see it */
+  Process *processes;
+  size_t process_count;
 } Session;
 
 typedef struct Fault { int api; DWORD key; DWORD code; } Fault;
@@ -98,7 +102,7 @@ typedef struct Server {
 typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; } Handle;
 
 /* A buffer handed out by the double; `kind` says which free function it needs. */
-enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3 };
+enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3, ALLOC_PROCESSES = 4 };
 typedef struct Alloc { void *ptr; int kind; ULONG count; void **children; size_t child_count; } Alloc;
 
 static Server *g_servers;
@@ -126,6 +130,8 @@ static int grow(void **array, size_t *cap, size_t need, size_t size) {
 
 static void free_session(Session *s) {
   free(s->name); free(s->user); free(s->domain); free(s->client_name);
+  for (size_t i = 0; i < s->process_count; i++) free(s->processes[i].name);
+  free(s->processes);
 }
 
 static int find_server(const WCHAR16 *name) {
@@ -388,6 +394,52 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reser
     return FALSE;
   }
   return enumerate(hServer, -1, ALLOC_SESSIONINFOW, sizeof(WTS_SESSION_INFOW), fill_level0, (void **)ppSessionInfo, pCount);
+}
+
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Reserved, DWORD Version,
+                                                      PWTS_PROCESS_INFOW *ppProcessInfo, DWORD *pCount) {
+  enter(hServer, DBL_API_PROCESSES);
+  if (Reserved != 0 || Version != 1 || !ppProcessInfo || !pCount) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  *ppProcessInfo = NULL;
+  *pCount = 0;
+  DWORD error = 0;
+  BOOL ok = FALSE;
+  LOCK();
+  Server *server = server_for_call(hServer, DBL_API_PROCESSES, ANY_SESSION_KEY, &error);
+  if (server) {
+    size_t n = 0;
+    for (size_t i = 0; i < server->session_count; i++) n += server->sessions[i].process_count;
+    PWTS_PROCESS_INFOW array = (PWTS_PROCESS_INFOW)calloc(n ? n : 1, sizeof(WTS_PROCESS_INFOW));
+    Alloc *a = array ? track(array, ALLOC_PROCESSES, (ULONG)n) : NULL;
+    int filled = a != NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < server->session_count && filled; i++) {
+      Session *s = &server->sessions[i];
+      for (size_t j = 0; j < s->process_count && filled; j++, k++) {
+        array[k].SessionId = s->id;
+        array[k].ProcessId = s->processes[j].pid;
+        array[k].pUserSid = NULL;
+        filled = child_string(a, s->processes[j].name, &array[k].pProcessName);
+      }
+    }
+    if (!a) {
+      free(array);
+    } else if (!filled) {
+      size_t index;
+      if (find_alloc(array, &index)) release(index);
+    } else {
+      *ppProcessInfo = array;
+      *pCount = (DWORD)n;
+      ok = TRUE;
+    }
+    if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+  }
+  UNLOCK();
+  if (!ok) set_last_error(error);
+  return ok;
 }
 
 DOUBLE_EXPORT void DOUBLE_CALL WTSFreeMemory(PVOID pMemory) {
@@ -748,6 +800,28 @@ DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int stat
   return ok;
 }
 
+DOUBLE_EXPORT int WtsDouble_PutProcess(const WCHAR16 *server, DWORD sessionId, DWORD pid, const WCHAR16 *name) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  Session *s = index >= 0 ? find_session(&g_servers[index], sessionId) : NULL;
+  if (s) {
+    Process *moved = (Process *)realloc(s->processes, (s->process_count + 1) * sizeof(Process));
+    WCHAR16 *copy = dup16(name);
+    if (moved) s->processes = moved;
+    if (moved && copy) {
+      s->processes[s->process_count].pid = pid;
+      s->processes[s->process_count].name = copy;
+      s->process_count++;
+      ok = 1;
+    } else {
+      free(copy);
+    }
+  }
+  UNLOCK();
+  return ok;
+}
+
 DOUBLE_EXPORT int WtsDouble_SetSessionTimes(const WCHAR16 *server, DWORD id, long long logon, long long connect,
                                             long long disconnect, long long lastInput) {
   int ok = 0;
@@ -856,6 +930,11 @@ DOUBLE_EXPORT int WtsDouble_Layout(int which, int field) {
                   OFF(WTSINFOW, Domain), OFF(WTSINFOW, UserName), OFF(WTSINFOW, ConnectTime), OFF(WTSINFOW, DisconnectTime),
                   OFF(WTSINFOW, LastInputTime), OFF(WTSINFOW, LogonTime), OFF(WTSINFOW, CurrentTime) };
       return field >= 0 && field < 17 ? v[field] : -1;
+    }
+    case 4: { /* WTS_PROCESS_INFOW */
+      int v[] = { (int)sizeof(WTS_PROCESS_INFOW), OFF(WTS_PROCESS_INFOW, SessionId), OFF(WTS_PROCESS_INFOW, ProcessId),
+                  OFF(WTS_PROCESS_INFOW, pProcessName), OFF(WTS_PROCESS_INFOW, pUserSid) };
+      return field >= 0 && field < 5 ? v[field] : -1;
     }
     default:
       return -1;

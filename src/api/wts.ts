@@ -42,6 +42,7 @@ export const API_METHODS = [
   'openServer',
   'closeServer',
   'enumerateSessions',
+  'enumerateProcesses',
   'querySessionInformation',
   'logoffSession',
   'disconnectSession',

@@ -33,7 +33,7 @@ export const CONTRACT_FARM: Farm = {
           id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '10.1.2.7',
           logonTime: '2026-11-21T08:00:00.000Z', connectTime: '2026-11-21T08:00:05.000Z', lastInputTime: '2026-11-21T09:30:00.000Z',
         },
-        { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP' },
+        { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', processes: [{ pid: 4100, name: 'excel.exe' }, { pid: 4104, name: 'explorer.exe' }] },
         { id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'Jürgen', domain: 'CORP', clientName: 'DESK-😀', clientAddress: 'fe80::1' },
         { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
       ],
@@ -170,6 +170,16 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
     test('WTSIsRemoteSession: sessions with a client are remote', async () => {
       expect(await api.querySessionInformation(local, 2, 'WTSIsRemoteSession')).toBe(true);
       expect(await api.querySessionInformation(local, 1, 'WTSIsRemoteSession')).toBe(false);
+    });
+
+    test('enumerates processes with their sessions (WTSEnumerateProcessesW), remote too', async () => {
+      const processes = await api.enumerateProcesses(local);
+      expect(processes).toEqual([
+        { sessionId: 3, processId: 4100, processName: 'excel.exe' },
+        { sessionId: 3, processId: 4104, processName: 'explorer.exe' },
+      ]);
+      await withServer('WF12', async (h) => expect(await api.enumerateProcesses(h)).toEqual([]));
+      await withServer('WF13', async (h) => expect((await win32Code(api.enumerateProcesses(h))).code).toBe(1722));
     });
 
     test('WTS_CURRENT_SESSION on the local server is the caller\'s session', async () => {

@@ -22,6 +22,7 @@ export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' |
   enumerateEx: 6,
   close: 7,
   free: 8,
+  processes: 9,
 };
 
 /** Where the built double is, or why there is none. */
@@ -56,6 +57,7 @@ export class NativeDouble {
       ['WtsDouble_SetLocalServer', 'int', [str]],
       ['WtsDouble_SetClosingPolls', 'void', ['int']],
       ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
+      ['WtsDouble_PutProcess', 'int', [str, 'uint32_t', 'uint32_t', str]],
       ['WtsDouble_SetSessionTimes', 'int', [str, 'uint32_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t']],
       ['WtsDouble_SetFault', 'int', [str, 'int', 'uint32_t', 'uint32_t']],
       ['WtsDouble_SetLatency', 'int', [str, 'int', 'uint32_t']],
@@ -107,6 +109,7 @@ export class NativeDouble {
       bytes,
       s.messageResponse ?? 1,
     );
+    for (const p of s.processes ?? []) this.#ok('WtsDouble_PutProcess', server, s.id, p.pid, p.name);
     if (s.logonTime || s.connectTime || s.disconnectTime || s.lastInputTime) {
       const t = (iso: string | undefined) => dateToFileTime(iso ? new Date(iso) : null);
       this.setSessionTimes(server, s.id, { logon: t(s.logonTime), connect: t(s.connectTime), disconnect: t(s.disconnectTime), lastInput: t(s.lastInputTime) });

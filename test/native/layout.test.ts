@@ -7,10 +7,15 @@ import koffi from 'koffi';
 import { win32Types } from '../../src/backends/koffi/bindings';
 import { describeWithDouble } from './setup';
 
-const STRUCTS: Array<{ index: number; name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW'; fields: string[] }> = [
+const STRUCTS: Array<{
+  index: number;
+  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW';
+  fields: string[];
+}> = [
   { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
   { index: 1, name: 'WTS_SESSION_INFOW', fields: ['SessionId', 'pWinStationName', 'State'] },
   { index: 2, name: 'WTS_CLIENT_ADDRESS', fields: ['AddressFamily', 'Address'] },
+  { index: 4, name: 'WTS_PROCESS_INFOW', fields: ['SessionId', 'ProcessId', 'pProcessName', 'pUserSid'] },
   {
     index: 3,
     name: 'WTSINFOW',

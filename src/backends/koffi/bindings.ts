@@ -43,6 +43,8 @@ export interface Win32Types {
   readonly WTS_CLIENT_ADDRESS: KoffiModule.TypeObject;
   /** WTSINFOW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfow */
   readonly WTSINFOW: KoffiModule.TypeObject;
+  /** WTS_PROCESS_INFOW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_infow */
+  readonly WTS_PROCESS_INFOW: KoffiModule.TypeObject;
 }
 
 let types: Win32Types | undefined;
@@ -97,7 +99,13 @@ export function win32Types(): Win32Types {
     LogonTime: 'int64_t',
     CurrentTime: 'int64_t',
   });
-  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW };
+  const WTS_PROCESS_INFOW = k.struct({
+    SessionId: DWORD,
+    ProcessId: DWORD,
+    pProcessName: LPCWSTR,
+    pUserSid: 'void *', // PSID: not decoded
+  });
+  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW };
   return types;
 }
 
@@ -113,6 +121,8 @@ export interface WtsFunctions {
   readonly WTSEnumerateSessionsExW: NativeFunction | undefined;
   /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsw */
   readonly WTSEnumerateSessionsW: NativeFunction;
+  /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsenumerateprocessesw */
+  readonly WTSEnumerateProcessesW: NativeFunction;
   /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsfreememoryexw */
   readonly WTSFreeMemoryExW: NativeFunction | undefined;
   /** https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtsfreememory */
@@ -188,6 +198,7 @@ export function bindLibraries(paths: LibraryPaths): WtsFunctions {
     WTSCloseServer: declare(wts, 'WTSCloseServer', 'void', [HANDLE]),
     WTSEnumerateSessionsExW: optional(wts, 'WTSEnumerateSessionsExW', BOOL, [HANDLE, INOUT_DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
     WTSEnumerateSessionsW: declare(wts, 'WTSEnumerateSessionsW', BOOL, [HANDLE, DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
+    WTSEnumerateProcessesW: declare(wts, 'WTSEnumerateProcessesW', BOOL, [HANDLE, DWORD, DWORD, OUT_PVOID, OUT_DWORD]),
     WTSFreeMemoryExW: optional(wts, 'WTSFreeMemoryExW', BOOL, [ENUM, 'void *', 'uint32_t']),
     WTSFreeMemory: declare(wts, 'WTSFreeMemory', 'void', ['void *']),
     WTSQuerySessionInformationW: declare(wts, 'WTSQuerySessionInformationW', BOOL, [HANDLE, DWORD, ENUM, OUT_PVOID, OUT_DWORD]),

@@ -20,6 +20,7 @@ import {
   type WtsInfoClass,
   type WtsInfoClassValues,
   type WtsMessage,
+  type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
 import { bindLibraries, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
@@ -228,6 +229,29 @@ export class KoffiApi implements WtsApi {
         farmName: '',
       })),
     );
+  }
+
+  async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
+    const out: Pointer[] = [null];
+    const count = [0];
+    const { value, lastError } = await this.#async<number>(
+      this.#fn.WTSEnumerateProcessesW,
+      [this.#handle(server), 0, 1, out, count],
+      (ok) => !ok,
+    );
+    if (!value) throw this.#error('WTSEnumerateProcessesW', lastError, server);
+    const array = out[0] ?? null;
+    if (!array) return [];
+    try {
+      const raw = this.#types.koffi.decode(array, this.#types.WTS_PROCESS_INFOW, count[0] ?? 0) as Array<{
+        SessionId: number;
+        ProcessId: number;
+        pProcessName: string | null;
+      }>;
+      return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
+    } finally {
+      this.#fn.WTSFreeMemory(array);
+    }
   }
 
   async querySessionInformation<C extends WtsInfoClass>(

@@ -6,8 +6,8 @@ import { InvalidArgumentError } from '../../errors';
 import { SESSION_STATES, type SessionState } from '../../api/types';
 
 /** The mock's names for the calls a fault can target. */
-export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message';
-export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message'];
+export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes';
+export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'];
 
 /** API name -> session ID (as a string) or '*' -> the Win32 error code the call fails with. */
 export type FarmFaults = Partial<Record<MockApiName, Record<string, number>>>;
@@ -29,11 +29,18 @@ export interface FarmSession {
   closing?: number;
   /** What WTSSendMessageW answers for this session when it waits (IDOK = 1 by default). */
   messageResponse?: number;
+  /** The session's processes, for WTSEnumerateProcessesW. */
+  processes?: FarmProcess[];
   /** WTSINFOW times, ISO 8601 (e.g. "2026-11-21T08:00:00Z"); absent = never (FILETIME 0). */
   logonTime?: string;
   connectTime?: string;
   disconnectTime?: string;
   lastInputTime?: string;
+}
+
+export interface FarmProcess {
+  pid: number;
+  name: string;
 }
 
 export interface FarmServer {
@@ -103,7 +110,7 @@ function parseServer(input: unknown, path: string): FarmServer {
 function parseSession(input: unknown, path: string): FarmSession {
   const obj = record(input, path);
   known(obj, path, [
-    'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse',
+    'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse', 'processes',
     ...TIME_FIELDS,
   ]);
   const id = uint(obj['id'], `${path}.id`);
@@ -118,6 +125,14 @@ function parseSession(input: unknown, path: string): FarmSession {
   }
   if (obj['closing'] !== undefined) session.closing = uint(obj['closing'], `${path}.closing`);
   if (obj['messageResponse'] !== undefined) session.messageResponse = uint(obj['messageResponse'], `${path}.messageResponse`);
+  if (obj['processes'] !== undefined) {
+    if (!Array.isArray(obj['processes'])) fail(`${path}.processes`, 'expected an array of { pid, name }');
+    session.processes = (obj['processes'] as unknown[]).map((p, i) => {
+      const proc = record(p, `${path}.processes[${i}]`);
+      known(proc, `${path}.processes[${i}]`, ['pid', 'name']);
+      return { pid: uint(proc['pid'], `${path}.processes[${i}].pid`), name: str(proc['name'], `${path}.processes[${i}].name`, false) };
+    });
+  }
   for (const key of TIME_FIELDS) {
     const value = obj[key];
     if (value === undefined) continue;

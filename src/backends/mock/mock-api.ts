@@ -18,6 +18,7 @@ import {
   type WtsInfoClass,
   type WtsInfoClassValues,
   type WtsMessage,
+  type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
 import { parseFarm, type Farm, type FarmServer, type FarmSession, type MockApiName } from './farm';
@@ -56,6 +57,7 @@ const WIN32_API: Readonly<Record<MockApiName, string>> = {
   logoff: 'WTSLogoffSession',
   disconnect: 'WTSDisconnectSession',
   message: 'WTSSendMessageW',
+  processes: 'WTSEnumerateProcessesW',
 };
 
 export class MockApi implements WtsApi {
@@ -182,6 +184,16 @@ export class MockApi implements WtsApi {
       });
     }
     if (changed) this.#changed();
+    return result;
+  }
+
+  async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
+    const state = await this.#enter(server, 'processes', undefined);
+    this.#fault(state, 'processes', undefined);
+    const result: WtsProcessInfo[] = [];
+    for (const s of state.sessions.values()) {
+      for (const p of s.processes ?? []) result.push({ sessionId: s.id, processId: p.pid, processName: p.name });
+    }
     return result;
   }
 

@@ -5,17 +5,7 @@
  */
 import { simulatedFarmPath } from './backends/detect';
 import { createWts } from './create';
-import type {
-  FindSessionOptions,
-  ListSessionsOptions,
-  LoggedOff,
-  ServerLogoffAllOptions,
-  ServerLogoffOptions,
-  Wts,
-  WtsServer,
-} from './api/wts';
-import type { LogoffOutcome, Session } from './api/types';
-import type { SessionTarget } from './api/validate';
+import type { Wts, WtsServer } from './api/wts';
 
 let shared: Wts | undefined;
 
@@ -25,25 +15,32 @@ function defaultWts(): Wts {
   return shared;
 }
 
+type Method = 'listSessions' | 'findSession' | 'listProcesses' | 'logoff' | 'logoffAll' | 'disconnect' | 'disconnectAll' | 'sendMessage' | 'sendMessageAll';
+
+/** A method of the default Wts as a function, overloads kept; it rejects (never throws) on error. */
+function onDefault<M extends Method>(method: M): Wts[M] {
+  const fn = async (...args: unknown[]) => (defaultWts()[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+  return fn as unknown as Wts[M];
+}
+
 /** {@link Wts.listSessions} on the default backend. */
-export async function listSessions(options?: ListSessionsOptions): Promise<readonly Session[]> {
-  return defaultWts().listSessions(options);
-}
-
+export const listSessions = onDefault('listSessions');
 /** {@link Wts.findSession} on the default backend. */
-export async function findSession(target?: SessionTarget, options?: FindSessionOptions): Promise<Session> {
-  return defaultWts().findSession(target, options);
-}
-
+export const findSession = onDefault('findSession');
+/** {@link Wts.listProcesses} on the default backend. */
+export const listProcesses = onDefault('listProcesses');
 /** {@link Wts.logoff} on the default backend. */
-export async function logoff(target?: SessionTarget, options?: ServerLogoffOptions): Promise<LoggedOff> {
-  return defaultWts().logoff(target, options);
-}
-
+export const logoff = onDefault('logoff');
 /** {@link Wts.logoffAll} on the default backend. */
-export async function logoffAll(options?: ServerLogoffAllOptions): Promise<readonly LogoffOutcome[]> {
-  return defaultWts().logoffAll(options);
-}
+export const logoffAll = onDefault('logoffAll');
+/** {@link Wts.disconnect} on the default backend. */
+export const disconnect = onDefault('disconnect');
+/** {@link Wts.disconnectAll} on the default backend. */
+export const disconnectAll = onDefault('disconnectAll');
+/** {@link Wts.sendMessage} on the default backend. */
+export const sendMessage = onDefault('sendMessage');
+/** {@link Wts.sendMessageAll} on the default backend. */
+export const sendMessageAll = onDefault('sendMessageAll');
 
 /** {@link Wts.openServer} on the default backend. Throws at once if there is no backend. */
 export function openServer(name: string): WtsServer {

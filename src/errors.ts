@@ -13,6 +13,7 @@ export type WtsErrorCode =
   | 'E_LISTENER'
   | 'E_SESSION_CHANGED'
   | 'E_TIMEOUT'
+  | 'E_SERVER_TIMEOUT'
   | 'E_ABORTED'
   | 'E_WIN32';
 
@@ -168,6 +169,20 @@ export class LogoffTimeoutError extends WtsError {
       `Session ID ${sessionId} on ${serverLabel(server)} was asked to log off but had not closed after ${timeoutMs} ms ` +
         '(programs may be blocking the logoff). It may still close; check again with listSessions.',
       { server, sessionId },
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A server did not finish within serverTimeoutMs (many-server calls). */
+export class ServerTimeoutError extends WtsError {
+  readonly timeoutMs: number;
+  constructor(server: string, timeoutMs: number) {
+    super(
+      'E_SERVER_TIMEOUT',
+      `Server ${server} did not finish within ${timeoutMs} ms; no further call was started on it ` +
+        '(calls already made may still complete).',
+      { server },
     );
     this.timeoutMs = timeoutMs;
   }

@@ -1,18 +1,47 @@
-export { listSessions, findSession, logoff, logoffAll, openServer } from './default';
+export {
+  disconnect,
+  disconnectAll,
+  findSession,
+  listProcesses,
+  listSessions,
+  logoff,
+  logoffAll,
+  openServer,
+  sendMessage,
+  sendMessageAll,
+} from './default';
 export { createWts } from './create';
 export type { CreateWtsOptions } from './create';
 export { Wts, WtsServer } from './api/wts';
 export { createKoffiApi, KoffiApi } from './backends/koffi/koffi-api';
 export type { KoffiApiOptions } from './backends/koffi/koffi-api';
 export type {
+  DetailedSession,
+  Disconnected,
+  DisconnectOutcome,
+  FarmResult,
   FindSessionOptions,
+  ListProcessesOptions,
   ListSessionsOptions,
   LoggedOff,
+  MessageOutcome,
+  MessageSent,
+  OnServers,
+  ServerDisconnectAllOptions,
+  ServerDisconnectOptions,
   ServerLogoffAllOptions,
   ServerLogoffOptions,
+  ServerMessageOptions,
   ServerOption,
+  ServerSendMessageAllOptions,
+  SessionProcess,
 } from './api/wts';
-export type { LogoffAllFilter, LogoffAllOptions, LogoffOptions, WaitOptions } from './api/logoff';
+export type { LogoffAllFilter, LogoffAllOptions, LogoffOptions, WaitOptions, WarnOptions } from './api/logoff';
+export type { SessionFilter } from './api/filter';
+export { parseDuration } from './api/filter';
+export type { DetailGroup, DetailsOption, SessionDetails } from './api/details';
+export type { FarmEvent, FarmOptions, ServerFailure } from './api/farm';
+export type { MessageButtons, MessageOptions, MessageResponse, SendMessageAllOptions } from './api/message';
 export { SESSION_STATES, shortStateLabel } from './api/types';
 export type { LogoffOutcome, LogoffStatus, Session, SessionState, SkipReason } from './api/types';
 export type { SessionTarget } from './api/validate';
@@ -23,6 +52,7 @@ export {
   LogoffTimeoutError,
   OperationAbortedError,
   ProtectedSessionError,
+  ServerTimeoutError,
   ServicesSessionError,
   SessionChangedError,
   SessionNotActiveError,

@@ -5,31 +5,26 @@
  * (services, listeners, the local console) -> one enumerate -> resolve and refuse -> re-check the
  * session's identity -> WTSLogoffSession(bWait = FALSE) -> poll until the session is gone.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  InvalidArgumentError as WtsInvalid,
-  LogoffTimeoutError,
-  OperationAbortedError,
-  SessionChangedError,
-  SessionNotFoundError,
-  Win32Error,
-  WtsError,
-  type SessionIdentity,
-} from '../errors';
+import { InvalidArgumentError, LogoffTimeoutError, Win32Error, type WtsError } from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
-import type { ServerContext } from './context';
 import {
-  currentIdentity,
-  enumerate,
-  identityOf,
-  isConsoleName,
-  isListenerId,
-  refuse,
-  refuseBeforeLookup,
-  resolveTarget,
-  sameIdentity,
-} from './sessions';
-import { parseState, type LogoffOutcome, type Session, type SessionState, type SkipReason } from './types';
+  asWin32,
+  asWtsError,
+  isWin32,
+  pause,
+  protectedFromBulk,
+  recheck,
+  recheckOutcome,
+  selectSessions,
+  throwIfAborted,
+  type NotActed,
+} from './bulk';
+import type { ServerContext } from './context';
+import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
+import { mapLimit } from './limit';
+import { buttonsStyle, checkMessageText } from './message';
+import { enumerate, identityOf, refuse, refuseBeforeLookup, resolveTarget, sameIdentity } from './sessions';
+import type { LogoffOutcome, Session } from './types';
 import {
   checkBoolean,
   checkKnownKeys,
@@ -37,7 +32,6 @@ import {
   checkPositiveInteger,
   checkSignal,
   checkTimeout,
-  compileWildcard,
   type ParsedTarget,
 } from './validate';
 
@@ -48,48 +42,67 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** The longest pause between two polls, in ms (polls start at 50 ms and back off). Default 500. */
   pollIntervalMs?: number;
-  /** Cancels waiting (and, in logoffAll, the logoffs not yet requested). */
+  /** Cancels waiting (and, in bulk calls, the actions not yet started). */
   signal?: AbortSignal;
 }
 
 export type LogoffOptions = WaitOptions;
 
-export interface LogoffAllFilter {
-  /** Only sessions in this state (or these states). Default: every state. */
-  state?: SessionState | readonly SessionState[];
-  /** Only users matching this wildcard (`*`, `?`; without case; `DOMAIN\\user` also works). */
-  user?: string;
+/** @deprecated the filters are {@link SessionFilter}; kept as its alias. */
+export type LogoffAllFilter = SessionFilter;
+
+/** Warn before logging off: a message to every chosen session, then a grace period. */
+export interface WarnOptions {
+  /** The message the users see. */
+  text: string;
+  /** Its title. Default 'Logoff warning'. */
+  title?: string;
+  /** How long to wait after the warning before logging off, in seconds. Default 60. */
+  graceSeconds?: number;
 }
 
-export interface LogoffAllOptions extends WaitOptions, LogoffAllFilter {
-  /** Report what would be logged off, and log off nobody. Default false. */
+export interface LogoffAllOptions extends WaitOptions, SessionFilter {
+  /** Report what would be done, and do nothing. Default false. */
   dryRun?: boolean;
-  /** How many logoff requests run at once. Default 8. */
+  /** How many calls on one server run at once. Default 8. */
   concurrency?: number;
+  /** Warn the users first (WTSSendMessageW), wait, re-check, then log off. */
+  warn?: WarnOptions;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 500;
 export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_GRACE_SECONDS = 60;
 const FIRST_POLL_MS = 50;
 
-interface CheckedWait {
+export interface CheckedWait {
   readonly wait: boolean;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly signal: AbortSignal | undefined;
 }
 
-interface CheckedLogoffAll extends CheckedWait {
-  readonly states: ReadonlySet<SessionState> | undefined;
-  readonly user: ((session: Session) => boolean) | undefined;
+export interface CheckedBulk extends CheckedWait {
+  readonly filter: CompiledFilter;
   readonly dryRun: boolean;
   readonly concurrency: number;
 }
 
-const WAIT_KEYS = ['wait', 'timeoutMs', 'pollIntervalMs', 'signal'] as const;
+export interface CheckedWarn {
+  readonly text: string;
+  readonly title: string;
+  readonly graceSeconds: number;
+}
 
-function checkWait(o: Record<string, unknown>): CheckedWait {
+export interface CheckedLogoffAll extends CheckedBulk {
+  readonly warn: CheckedWarn | undefined;
+}
+
+export const WAIT_KEYS = ['wait', 'timeoutMs', 'pollIntervalMs', 'signal'] as const;
+export const BULK_KEYS = [...WAIT_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency'] as const;
+
+export function checkWait(o: Record<string, unknown>): CheckedWait {
   return {
     wait: o['wait'] === undefined ? true : checkBoolean(o['wait'], 'options.wait'),
     timeoutMs: o['timeoutMs'] === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout(o['timeoutMs'], 'options.timeoutMs'),
@@ -98,6 +111,15 @@ function checkWait(o: Record<string, unknown>): CheckedWait {
         ? DEFAULT_POLL_INTERVAL_MS
         : Math.max(1, checkTimeout(o['pollIntervalMs'], 'options.pollIntervalMs')),
     signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+  };
+}
+
+export function checkBulk(o: Record<string, unknown>): CheckedBulk {
+  return {
+    ...checkWait(o),
+    filter: compileFilter(o),
+    dryRun: o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun'),
+    concurrency: o['concurrency'] === undefined ? DEFAULT_CONCURRENCY : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
   };
 }
 
@@ -110,35 +132,22 @@ export function checkLogoffOptions(options: unknown, extraKeys: readonly string[
 
 export function checkLogoffAllOptions(options: unknown, extraKeys: readonly string[] = []): CheckedLogoffAll {
   const o = checkOptionsObject(options);
-  checkKnownKeys(o, [...extraKeys, ...WAIT_KEYS, 'state', 'user', 'dryRun', 'concurrency']);
-  return {
-    ...checkWait(o),
-    ...checkFilter(o),
-    dryRun: o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun'),
-    concurrency: o['concurrency'] === undefined ? DEFAULT_CONCURRENCY : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
-  };
+  checkKnownKeys(o, [...extraKeys, ...BULK_KEYS, 'warn']);
+  return { ...checkBulk(o), warn: o['warn'] === undefined ? undefined : checkWarn(o['warn']) };
 }
 
-export function checkFilter(o: Record<string, unknown>): Pick<CheckedLogoffAll, 'states' | 'user'> {
-  let states: Set<SessionState> | undefined;
-  const rawState = o['state'];
-  if (rawState !== undefined) {
-    const list = Array.isArray(rawState) ? rawState : [rawState];
-    if (list.length === 0) throw new WtsInvalid('options.state', 'Invalid options.state: empty list.');
-    states = new Set(
-      list.map((s: unknown, i) => {
-        if (typeof s !== 'string') throw new WtsInvalid('options.state', `Invalid options.state[${i}]: expected a state name.`);
-        return parseState(s, 'options.state');
-      }),
-    );
+function checkWarn(value: unknown): CheckedWarn {
+  const w = checkOptionsObject(value, 'options.warn');
+  checkKnownKeys(w, ['text', 'title', 'graceSeconds'], 'options.warn');
+  const grace = w['graceSeconds'] === undefined ? DEFAULT_GRACE_SECONDS : w['graceSeconds'];
+  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0 || grace > 86_400) {
+    throw new InvalidArgumentError('options.warn.graceSeconds', 'Invalid options.warn.graceSeconds: seconds from 0 to 86400.');
   }
-  let user: ((session: Session) => boolean) | undefined;
-  if (o['user'] !== undefined) {
-    if (typeof o['user'] !== 'string') throw new WtsInvalid('options.user', 'Invalid options.user: expected a wildcard pattern.');
-    const match = compileWildcard(o['user'], 'options.user');
-    user = (s) => s.userName !== '' && (match(s.userName) || match(`${s.domain}\\${s.userName}`));
-  }
-  return { states, user };
+  return {
+    text: checkMessageText(w['text'], 'options.warn.text'),
+    title: w['title'] === undefined ? 'Logoff warning' : checkMessageText(w['title'], 'options.warn.title'),
+    graceSeconds: grace,
+  };
 }
 
 /** The name logoff.exe's message uses: the caller's own WinStation. */
@@ -167,64 +176,31 @@ async function logoffFailure(ctx: ServerContext, session: Session, error: unknow
   });
 }
 
-/**
- * Errors are recognised by their `code`, not by `instanceof`: a backend may come from another
- * copy of this package (ESM next to CJS, or a nested install) with its own classes.
- */
-function isWtsError(error: unknown): error is WtsError {
-  const code: unknown = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('E_');
-}
-
-function asWin32(error: unknown): Win32Error | undefined {
-  return isWtsError(error) && error.code === 'E_WIN32' && typeof (error as Win32Error).win32Code === 'number'
-    ? (error as Win32Error)
-    : undefined;
-}
-
-function asWtsError(error: unknown): WtsError {
-  if (isWtsError(error)) return error;
-  return new WtsError('E_WIN32', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-}
-
-function isWin32(error: unknown, code: number): boolean {
-  return asWin32(error)?.win32Code === code;
-}
-
-async function pause(ms: number, signal: AbortSignal | undefined, what: string, ctx: ServerContext, sessionId?: number): Promise<void> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : undefined);
-  } catch (error) {
-    throw aborted(what, signal?.reason ?? error, ctx, sessionId);
-  }
-}
-
-function aborted(what: string, reason: unknown, ctx: ServerContext, sessionId?: number): OperationAbortedError {
-  return new OperationAbortedError(what, reason, { server: ctx.server, ...(sessionId === undefined ? {} : { sessionId }) });
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, what: string, ctx: ServerContext, sessionId?: number): void {
-  if (signal?.aborted) throw aborted(what, signal.reason, ctx, sessionId);
-}
-
 /** The delay before poll number `n` (0-based): 50, 100, 200, ... capped at `max`. */
 export function pollDelay(n: number, max: number): number {
   return Math.min(FIRST_POLL_MS * 2 ** Math.min(n, 20), max);
 }
 
-/** Polls WTSConnectState until the session is gone (7022). */
-async function waitGone(ctx: ServerContext, session: Session, opts: CheckedWait): Promise<void> {
+/** Polls WTSConnectState until the session is gone (7022) or `done(state)` says so. */
+export async function pollSession(
+  ctx: ServerContext,
+  session: Session,
+  opts: CheckedWait,
+  done: (state: number) => boolean,
+  timeout: () => WtsError,
+): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   for (let n = 0; ; n++) {
     try {
-      await ctx.api.querySessionInformation(ctx.handle, session.id, 'WTSConnectState');
+      const state = await ctx.api.querySessionInformation(ctx.handle, session.id, 'WTSConnectState');
+      if (done(state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
       throw error;
     }
     const left = deadline - Date.now();
-    if (left <= 0) throw new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
-    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, `Waiting for session ${session.id} to log off`, ctx, session.id);
+    if (left <= 0) throw timeout();
+    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, `Waiting for session ${session.id}`, ctx, session.id);
   }
 }
 
@@ -237,22 +213,6 @@ async function requestLogoff(ctx: ServerContext, session: Session): Promise<bool
     if (isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) return true;
     throw await logoffFailure(ctx, session, error);
   }
-}
-
-/**
- * Re-reads the session's identity; undefined when it is unchanged. Throws SessionChangedError
- * when the ID now belongs to another WinStation or user, SessionNotFoundError when it is gone.
- */
-async function recheck(ctx: ServerContext, session: Session): Promise<void> {
-  let now: SessionIdentity;
-  try {
-    now = await currentIdentity(ctx, session.id);
-  } catch (error) {
-    if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw new SessionNotFoundError(session.id, ctx.server, error);
-    throw error;
-  }
-  const before = identityOf(session);
-  if (!sameIdentity(before, now)) throw new SessionChangedError(session.id, ctx.server, before, now);
 }
 
 /** logoff(target): one session, by ID, by name (must be Active), or the caller's own. */
@@ -270,90 +230,110 @@ export async function logoffOne(
   if (!session.isCurrent) await recheck(ctx, session);
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
   const alreadyClosing = await requestLogoff(ctx, session);
-  if (opts.wait) await waitGone(ctx, session, opts);
+  if (opts.wait) {
+    await pollSession(ctx, session, opts, () => false, () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs));
+  }
   return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing });
-}
-
-/** Why logoffAll leaves a session alone, before any filter; undefined when it is a candidate. */
-function protectedReason(session: Session): { reason: SkipReason; message: string } | undefined {
-  if (session.isCurrent) return { reason: 'current', message: 'your own session' };
-  if (session.id === 0) return { reason: 'services', message: 'the Services session has no user' };
-  if (isListenerId(session.id) || session.state === 'Listen') return { reason: 'listener', message: 'a listener has no user' };
-  if (session.isConsole || isConsoleName(session.name)) return { reason: 'console', message: 'the console session is never logged off' };
-  return undefined;
-}
-
-function filterReason(session: Session, opts: Pick<CheckedLogoffAll, 'states' | 'user'>): string | undefined {
-  if (opts.states && !opts.states.has(session.state)) return `state ${session.state} not selected`;
-  if (opts.user && !opts.user(session)) return session.userName ? `user ${session.userName} not selected` : 'no user';
-  return undefined;
-}
-
-/** Runs `fn` over `items` with at most `limit` at once, keeping order in the results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**
  * logoffAll: every session on the server but console, services, listeners and the caller,
- * narrowed by the filters. Never rejects for one session; rejects only when the server cannot
- * be enumerated at all.
+ * narrowed by the filters, warned first if asked. Never rejects for one session; rejects only
+ * when the server cannot be enumerated at all. `onOutcome` sees each outcome as it is settled.
  */
-export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll): Promise<LogoffOutcome[]> {
+export async function logoffAllOn(
+  ctx: ServerContext,
+  opts: CheckedLogoffAll,
+  onOutcome?: (outcome: LogoffOutcome) => void,
+): Promise<LogoffOutcome[]> {
   throwIfAborted(opts.signal, 'logoffAll', ctx);
-  const sessions = await enumerate(ctx);
-  const outcomes: LogoffOutcome[] = new Array(sessions.length);
-  const chosen: number[] = [];
-  sessions.forEach((session, i) => {
-    const skip = protectedReason(session);
-    const filtered = skip ? undefined : filterReason(session, opts);
-    if (skip) outcomes[i] = { status: 'skipped', session, reason: skip.reason, message: skip.message };
-    else if (filtered) outcomes[i] = { status: 'skipped', session, reason: 'filtered', message: filtered };
-    else if (opts.dryRun) outcomes[i] = { status: 'wouldLogOff', session };
-    else chosen.push(i);
-  });
-  if (opts.dryRun || chosen.length === 0) return outcomes.map((o) => Object.freeze(o));
+  const outcomes: LogoffOutcome[] = [];
+  const settle = (i: number, outcome: LogoffOutcome | NotActed) => {
+    const frozen = Object.freeze(outcome);
+    outcomes[i] = frozen;
+    onOutcome?.(frozen);
+  };
+  const { sessions, chosen } = await selectSessions(ctx, opts.filter, protectedFromBulk, opts.concurrency, settle);
+  const sessionAt = (i: number) => sessions[i] as Session;
+
+  if (opts.dryRun) {
+    const plan = opts.warn ? { warn: { text: opts.warn.text, graceSeconds: opts.warn.graceSeconds } } : {};
+    for (const i of chosen) settle(i, { status: 'wouldLogOff', session: sessionAt(i), ...plan });
+    return outcomes;
+  }
+
+  let toLogOff = chosen;
+  if (opts.warn && chosen.length > 0) toLogOff = await warnFirst(ctx, sessions, chosen, opts, opts.warn, settle);
 
   // Request every logoff (bounded), re-checking each session's identity first.
   const requested = new Map<number, { index: number; alreadyClosing: boolean }>();
-  await mapLimit(chosen, opts.concurrency, async (i) => {
-    const session = sessions[i] as Session;
+  await mapLimit(toLogOff, opts.concurrency, async (i) => {
+    const session = sessionAt(i);
     if (opts.signal?.aborted) {
-      outcomes[i] = { status: 'skipped', session, reason: 'aborted', message: 'aborted before its logoff was requested' };
+      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before its logoff was requested' });
       return;
     }
     try {
       await recheck(ctx, session);
     } catch (error) {
-      if (error instanceof SessionChangedError) {
-        outcomes[i] = { status: 'skipped', session, reason: 'changed', message: error.message };
-      } else if (error instanceof SessionNotFoundError) {
-        outcomes[i] = { status: 'skipped', session, reason: 'gone', message: 'it had already ended' };
-      } else {
-        outcomes[i] = { status: 'failed', session, error: asWtsError(error) };
-      }
+      settle(i, recheckOutcome(session, error));
       return;
     }
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
-      requested.set(session.id, { index: i, alreadyClosing });
-      if (!opts.wait) outcomes[i] = { status: 'loggedOff', session, confirmed: false, alreadyClosing };
+      if (opts.wait) requested.set(session.id, { index: i, alreadyClosing });
+      else settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });
     } catch (error) {
-      outcomes[i] = { status: 'failed', session, error: asWtsError(error) };
+      settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
 
-  if (opts.wait && requested.size > 0) await waitAllGone(ctx, sessions, requested, outcomes, opts);
-  return outcomes.map((o) => Object.freeze(o));
+  if (requested.size > 0) await waitAllGone(ctx, sessions, requested, settle, opts);
+  return outcomes;
+}
+
+/**
+ * Sends the warning to every chosen session (without waiting for an answer), waits the grace
+ * period, and returns the sessions to log off. A session that could not be warned is not logged
+ * off: its outcome is the failure.
+ */
+async function warnFirst(
+  ctx: ServerContext,
+  sessions: readonly Session[],
+  chosen: readonly number[],
+  opts: CheckedLogoffAll,
+  warn: CheckedWarn,
+  settle: (i: number, outcome: LogoffOutcome | NotActed) => void,
+): Promise<number[]> {
+  const warned: number[] = [];
+  await mapLimit(chosen, opts.concurrency, async (i) => {
+    const session = sessions[i] as Session;
+    if (opts.signal?.aborted) {
+      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was warned' });
+      return;
+    }
+    try {
+      await ctx.api.sendMessage(ctx.handle, session.id, {
+        title: warn.title,
+        text: warn.text,
+        style: buttonsStyle('OK'),
+        timeoutSeconds: Math.ceil(warn.graceSeconds),
+        wait: false,
+      });
+      warned.push(i);
+    } catch (error) {
+      settle(i, { status: 'failed', session, error: asWtsError(error) });
+    }
+  });
+  if (warned.length === 0) return warned;
+  try {
+    await pause(warn.graceSeconds * 1000, opts.signal, 'The grace period after the warning', ctx);
+  } catch (error) {
+    for (const i of warned) settle(i, { status: 'skipped', session: sessions[i] as Session, reason: 'aborted', message: 'aborted during the grace period; not logged off' });
+    void error;
+    return [];
+  }
+  return warned.sort((a, b) => a - b);
 }
 
 /** Polls the server's session list until every requested session is gone (or its ID reused). */
@@ -361,7 +341,7 @@ async function waitAllGone(
   ctx: ServerContext,
   sessions: readonly Session[],
   requested: Map<number, { index: number; alreadyClosing: boolean }>,
-  outcomes: LogoffOutcome[],
+  settle: (i: number, outcome: LogoffOutcome) => void,
   opts: CheckedWait,
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -372,10 +352,7 @@ async function waitAllGone(
     try {
       await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
     } catch (error) {
-      for (const { index } of requested.values()) {
-        const session = sessions[index] as Session;
-        outcomes[index] = { status: 'failed', session, error: asWtsError(error) };
-      }
+      for (const { index } of requested.values()) settle(index, { status: 'failed', session: sessions[index] as Session, error: asWtsError(error) });
       return;
     }
     let now: Session[];
@@ -390,7 +367,7 @@ async function waitAllGone(
       const session = sessions[index] as Session;
       const current = byId.get(id);
       if (!current || !sameIdentity(identityOf(current), identityOf(session))) {
-        outcomes[index] = { status: 'loggedOff', session, confirmed: true, alreadyClosing };
+        settle(index, { status: 'loggedOff', session, confirmed: true, alreadyClosing });
         requested.delete(id);
       }
     }
@@ -399,6 +376,6 @@ async function waitAllGone(
     const session = sessions[index] as Session;
     const error = new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
     if (lastError !== undefined) Object.defineProperty(error, 'cause', { value: lastError });
-    outcomes[index] = { status: 'failed', session, error };
+    settle(index, { status: 'failed', session, error });
   }
 }

@@ -114,7 +114,8 @@ export type SkipReason =
   | 'filtered'
   | 'changed'
   | 'gone'
-  | 'aborted';
+  | 'aborted'
+  | 'noUser';
 
 /** What happened to one session in logoff() or logoffAll(). */
 export type LogoffOutcome =
@@ -126,7 +127,12 @@ export type LogoffOutcome =
       /** true when a close was already pending (7007) and that counted as the logoff. */
       readonly alreadyClosing: boolean;
     }
-  | { readonly status: 'wouldLogOff'; readonly session: Session }
+  | {
+      readonly status: 'wouldLogOff';
+      readonly session: Session;
+      /** With `warn`: the warning it would get first, and the grace period. */
+      readonly warn?: { readonly text: string; readonly graceSeconds: number };
+    }
   | { readonly status: 'skipped'; readonly session: Session; readonly reason: SkipReason; readonly message: string }
   | { readonly status: 'failed'; readonly session: Session; readonly error: WtsError };
 

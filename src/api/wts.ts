@@ -1,24 +1,39 @@
 /**
- * The typed API over any WtsApi backend: `createWts({ api })`, its methods, and `openServer`.
+ * The typed API over any WtsApi backend: `new Wts(api)` (see createWts), its methods, and
+ * `openServer`. Every method checks all its arguments before the first call.
  */
 import { InvalidArgumentError } from '../errors';
 import type { WtsApi } from '../wtsapi';
+import { compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
 import { ServerConnection, withServer, type ServerContext } from './context';
+import { checkDetails, fetchDetails, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
-  checkFilter,
-  checkLogoffAllOptions,
-  checkLogoffOptions,
-  logoffAllOn,
-  logoffOne,
-  type LogoffAllFilter,
-  type LogoffAllOptions,
-  type LogoffOptions,
-} from './logoff';
+  checkDisconnectAllOptions,
+  checkDisconnectOptions,
+  disconnectAllOn,
+  disconnectOne,
+  type DisconnectOutcome,
+  type Disconnected,
+} from './disconnect';
+import { checkFarm, FARM_KEYS, overServers, type FarmOptions, type FarmResult } from './farm';
+import { mapLimit } from './limit';
+import { checkLogoffAllOptions, checkLogoffOptions, logoffAllOn, logoffOne, type LogoffAllOptions, type LogoffOptions } from './logoff';
+import {
+  checkMessageAllOptions,
+  checkMessageOptions,
+  sendMessageAllOn,
+  sendMessageOne,
+  type MessageOptions,
+  type MessageOutcome,
+  type MessageSent,
+  type SendMessageAllOptions,
+} from './message';
 import { enumerate, resolveTarget } from './sessions';
 import type { LogoffOutcome, Session } from './types';
 import {
   checkKnownKeys,
   checkOptionsObject,
+  checkPositiveInteger,
   normalizeServerName,
   parseTarget,
   type ParsedTarget,
@@ -30,13 +45,36 @@ export interface ServerOption {
   server?: string;
 }
 
-export interface ListSessionsOptions extends ServerOption, LogoffAllFilter {}
+export interface ListSessionsOptions extends ServerOption, SessionFilter {
+  /** Also query details: `true` for all, or some of 'times', 'clientName', 'clientAddress', 'remote'. */
+  details?: DetailsOption;
+  /** How many sessions are queried at once for details. Default 8. */
+  concurrency?: number;
+}
 export type FindSessionOptions = ServerOption;
 export interface ServerLogoffOptions extends ServerOption, LogoffOptions {}
 export interface ServerLogoffAllOptions extends ServerOption, LogoffAllOptions {}
+export interface ServerDisconnectOptions extends ServerOption, LogoffOptions {}
+export interface ServerDisconnectAllOptions extends ServerOption, Omit<LogoffAllOptions, 'warn'> {}
+export interface ServerMessageOptions extends ServerOption, MessageOptions {}
+export interface ServerSendMessageAllOptions extends ServerOption, SendMessageAllOptions {}
+export type ListProcessesOptions = ServerOption;
+
+/** The same options over many servers: `servers` instead of `server`. */
+export type OnServers<O, T> = Omit<O, 'server'> & FarmOptions<T>;
 
 /** The result of a successful logoff(). */
 export type LoggedOff = Extract<LogoffOutcome, { status: 'loggedOff' }>;
+
+/** A process and the session it runs in (query process). */
+export interface SessionProcess {
+  readonly server: string;
+  readonly sessionId: number;
+  readonly sessionName: string;
+  readonly userName: string;
+  readonly processId: number;
+  readonly processName: string;
+}
 
 export const API_METHODS = [
   'openServer',
@@ -60,25 +98,82 @@ export function checkApi(api: unknown): WtsApi {
   return api as WtsApi;
 }
 
+function without(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+}
+
 /** The operations shared by Wts (server per call) and WtsServer (one server, many calls). */
 abstract class Operations {
+  protected abstract readonly api: WtsApi;
   protected abstract run<T>(server: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T>;
   protected abstract readonly serverKeys: readonly string[];
+  /** Whether `servers: [...]` is allowed (not on a WtsServer, which is one server). */
+  protected abstract readonly manyServers: boolean;
 
   /** Reads `options.server` where allowed; a WtsServer has its own. */
   protected serverOf(options: Record<string, unknown>): string | undefined {
     return options['server'] === undefined ? undefined : normalizeServerName(options['server'], 'options.server');
   }
 
-  /** Every session on the server, as one WTSEnumerateSessionsExW call. */
-  async listSessions(options?: ListSessionsOptions): Promise<readonly Session[]> {
+  /**
+   * One operation, on one server or (with `servers`) on many. `check` validates the options
+   * (given the keys it may also see); `work` runs on one server and reports each result.
+   */
+  protected async each<T, C extends { signal?: AbortSignal | undefined }>(
+    options: unknown,
+    check: (o: Record<string, unknown>, keys: readonly string[]) => C,
+    work: (ctx: ServerContext, checked: C, emit?: (result: T) => void) => Promise<readonly T[]>,
+    extraTimeoutMs: (checked: C) => number = () => 0,
+  ): Promise<readonly T[] | FarmResult<T>> {
     const o = checkOptionsObject(options);
-    checkKnownKeys(o, [...this.serverKeys, 'state', 'user']);
+    if (o['servers'] !== undefined) {
+      if (!this.manyServers) throw new InvalidArgumentError('options.servers', 'A server object works on its own server; use createWts() for many.');
+      if (o['server'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
+      const farm = checkFarm<T>(o);
+      const checked = check(without(o, FARM_KEYS), []);
+      return overServers<T>(this.api, farm, checked.signal, extraTimeoutMs(checked), async (ctx, signal, emit) => {
+        await work(ctx, { ...checked, signal }, emit);
+      });
+    }
+    const checked = check(o, this.serverKeys);
     const server = this.serverOf(o);
-    const filter = checkFilter(o);
-    const sessions = await this.run(server, enumerate);
-    return Object.freeze(
-      sessions.filter((s) => (!filter.states || filter.states.has(s.state)) && (!filter.user || filter.user(s))),
+    return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
+  }
+
+  /**
+   * Every session on the server, as one WTSEnumerateSessionsExW call; with `details` or with
+   * filters that need them, one more query per session and field group.
+   */
+  listSessions(options: OnServers<ListSessionsOptions, DetailedSession> & { details: true | readonly DetailGroup[] }): Promise<FarmResult<DetailedSession>>;
+  listSessions(options: OnServers<ListSessionsOptions, Session>): Promise<FarmResult<Session>>;
+  listSessions(options: ListSessionsOptions & { details: true | readonly DetailGroup[] }): Promise<readonly DetailedSession[]>;
+  listSessions(options?: ListSessionsOptions): Promise<readonly Session[]>;
+  listSessions(options?: unknown): Promise<readonly Session[] | FarmResult<Session>> {
+    return this.each<Session, { filter: ReturnType<typeof compileFilter>; details: ReadonlySet<DetailGroup>; concurrency: number; signal?: undefined }>(
+      options,
+      (o, keys) => {
+        checkKnownKeys(o, [...keys, ...FILTER_KEYS, 'details', 'concurrency']);
+        return {
+          filter: compileFilter(o),
+          details: checkDetails(o['details']),
+          concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
+        };
+      },
+      async (ctx, c, emit) => {
+        const sessions = (await enumerate(ctx)).filter((s) => c.filter.cheap(s) === undefined);
+        const groups = new Set([...c.details, ...c.filter.groups]);
+        let result: Session[] = sessions;
+        if (groups.size > 0) {
+          const rows = await mapLimit(sessions, c.concurrency, async (s) => {
+            const details = await fetchDetails(ctx, s, groups);
+            if (c.filter.detailed(s, details) !== undefined) return undefined;
+            return c.details.size > 0 ? withDetails(s, details) : s;
+          });
+          result = rows.filter((r): r is Session => r !== undefined);
+        }
+        for (const s of result) emit?.(s);
+        return result;
+      },
     );
   }
 
@@ -90,6 +185,35 @@ abstract class Operations {
     const server = this.serverOf(o);
     this.checkCurrentIsLocal(parsed, server);
     return this.run(server, async (ctx) => resolveTarget(await enumerate(ctx), parsed, ctx, false));
+  }
+
+  /** Every process on the server with its session (query process). */
+  listProcesses(options: OnServers<ListProcessesOptions, SessionProcess>): Promise<FarmResult<SessionProcess>>;
+  listProcesses(options?: ListProcessesOptions): Promise<readonly SessionProcess[]>;
+  listProcesses(options?: unknown): Promise<readonly SessionProcess[] | FarmResult<SessionProcess>> {
+    return this.each<SessionProcess, { signal?: undefined }>(
+      options,
+      (o, keys) => {
+        checkKnownKeys(o, keys);
+        return {};
+      },
+      async (ctx, _c, emit) => {
+        const [processes, sessions] = await Promise.all([ctx.api.enumerateProcesses(ctx.handle), enumerate(ctx)]);
+        const byId = new Map(sessions.map((s) => [s.id, s] as const));
+        const result = processes.map((p) =>
+          Object.freeze({
+            server: ctx.server,
+            sessionId: p.sessionId,
+            sessionName: byId.get(p.sessionId)?.name ?? '',
+            userName: byId.get(p.sessionId)?.userName ?? '',
+            processId: p.processId,
+            processName: p.processName,
+          }),
+        );
+        for (const p of result) emit?.(p);
+        return result;
+      },
+    );
   }
 
   /**
@@ -107,13 +231,51 @@ abstract class Operations {
 
   /**
    * KB 259436 done safely: logs off every session on the server except the console, services,
-   * listeners and your own, narrowed by `state` and `user`. One outcome per session, in the
-   * server's order; rejects only when the server cannot be enumerated.
+   * listeners and your own, narrowed by the filters, optionally warned first. One outcome per
+   * session; rejects only when the server cannot be enumerated. With `servers`, every server's
+   * outcomes and every failed server.
    */
-  async logoffAll(options?: ServerLogoffAllOptions): Promise<readonly LogoffOutcome[]> {
-    const checked = checkLogoffAllOptions(options, this.serverKeys);
+  logoffAll(options: OnServers<ServerLogoffAllOptions, LogoffOutcome>): Promise<FarmResult<LogoffOutcome>>;
+  logoffAll(options?: ServerLogoffAllOptions): Promise<readonly LogoffOutcome[]>;
+  logoffAll(options?: unknown): Promise<readonly LogoffOutcome[] | FarmResult<LogoffOutcome>> {
+    return this.each(
+      options,
+      (o, keys) => checkLogoffAllOptions(o, keys),
+      (ctx, c, emit) => logoffAllOn(ctx, c, emit),
+      (c) => (c.warn ? c.warn.graceSeconds * 1000 : 0),
+    );
+  }
+
+  /** Disconnects one session (tsdiscon): its programs keep running. By ID, name or your own. */
+  async disconnect(target?: SessionTarget, options?: ServerDisconnectOptions): Promise<Disconnected> {
+    const parsed = parseTarget(target);
+    const checked = checkDisconnectOptions(options, this.serverKeys);
     const server = this.serverOf(checkOptionsObject(options));
-    return Object.freeze(await this.run(server, (ctx) => logoffAllOn(ctx, checked)));
+    this.checkCurrentIsLocal(parsed, server);
+    return this.run(server, (ctx) => disconnectOne(ctx, parsed, checked));
+  }
+
+  /** Disconnects every connected session but console, services, listeners and yours, filtered. */
+  disconnectAll(options: OnServers<ServerDisconnectAllOptions, DisconnectOutcome>): Promise<FarmResult<DisconnectOutcome>>;
+  disconnectAll(options?: ServerDisconnectAllOptions): Promise<readonly DisconnectOutcome[]>;
+  disconnectAll(options?: unknown): Promise<readonly DisconnectOutcome[] | FarmResult<DisconnectOutcome>> {
+    return this.each(options, (o, keys) => checkDisconnectAllOptions(o, keys), (ctx, c, emit) => disconnectAllOn(ctx, c, emit));
+  }
+
+  /** Shows a message box in one session (msg); with `wait`, resolves to the user's answer. */
+  async sendMessage(target: SessionTarget | undefined, options: ServerMessageOptions): Promise<MessageSent> {
+    const parsed = parseTarget(target);
+    const checked = checkMessageOptions(options, this.serverKeys);
+    const server = this.serverOf(checkOptionsObject(options));
+    this.checkCurrentIsLocal(parsed, server);
+    return this.run(server, (ctx) => sendMessageOne(ctx, parsed, checked));
+  }
+
+  /** msg *: a message to every session with a user (but Services and listeners), filtered. */
+  sendMessageAll(options: OnServers<ServerSendMessageAllOptions, MessageOutcome>): Promise<FarmResult<MessageOutcome>>;
+  sendMessageAll(options: ServerSendMessageAllOptions): Promise<readonly MessageOutcome[]>;
+  sendMessageAll(options: unknown): Promise<readonly MessageOutcome[] | FarmResult<MessageOutcome>> {
+    return this.each(options, (o, keys) => checkMessageAllOptions(o, keys), (ctx, c, emit) => sendMessageAllOn(ctx, c, emit));
   }
 
   protected checkCurrentIsLocal(target: ParsedTarget, server: string | undefined): void {
@@ -131,6 +293,7 @@ abstract class Operations {
 export class Wts extends Operations {
   readonly api: WtsApi;
   protected readonly serverKeys = ['server'] as const;
+  protected readonly manyServers = true;
 
   constructor(api: WtsApi) {
     super();
@@ -151,11 +314,14 @@ export class Wts extends Operations {
 export class WtsServer extends Operations implements AsyncDisposable {
   /** The server's name, normalised (`\\WF12` -> `WF12`). */
   readonly name: string;
+  protected readonly api: WtsApi;
   readonly #connection: ServerConnection;
   protected readonly serverKeys = [] as const;
+  protected readonly manyServers = false;
 
   constructor(api: WtsApi, name: string) {
     super();
+    this.api = api;
     this.name = name;
     this.#connection = new ServerConnection(api, name);
   }
@@ -184,3 +350,7 @@ export class WtsServer extends Operations implements AsyncDisposable {
     return this.close();
   }
 }
+
+// Re-exported for the package index.
+export type { DetailedSession, DetailGroup, DisconnectOutcome, Disconnected, FarmResult, MessageOutcome, MessageSent };
+

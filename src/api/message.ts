@@ -1,0 +1,184 @@
+/**
+ * sendMessage and sendMessageAll: msg.exe over WTSSendMessageW, with MessageBox buttons and the
+ * user's answer as a name.
+ */
+import { InvalidArgumentError } from '../errors';
+import { asWtsError, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
+import type { ServerContext } from './context';
+import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } from './filter';
+import { mapLimit } from './limit';
+import { enumerate, isListenerId, resolveTarget } from './sessions';
+import { ListenerSessionError, ServicesSessionError } from '../errors';
+import type { Session } from './types';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
+
+/** MessageBox button sets (MB_OK ... MB_CANCELTRYCONTINUE). */
+export type MessageButtons = 'OK' | 'OKCancel' | 'AbortRetryIgnore' | 'YesNoCancel' | 'YesNo' | 'RetryCancel' | 'CancelTryContinue';
+const BUTTONS: readonly MessageButtons[] = ['OK', 'OKCancel', 'AbortRetryIgnore', 'YesNoCancel', 'YesNo', 'RetryCancel', 'CancelTryContinue'];
+
+/** The user's answer (IDOK ... IDCONTINUE), 'Timeout' (IDTIMEOUT) or 'Async' (not waited for: IDASYNC). */
+export type MessageResponse = 'OK' | 'Cancel' | 'Abort' | 'Retry' | 'Ignore' | 'Yes' | 'No' | 'TryAgain' | 'Continue' | 'Timeout' | 'Async';
+
+const RESPONSES: ReadonlyMap<number, MessageResponse> = new Map([
+  [1, 'OK'],
+  [2, 'Cancel'],
+  [3, 'Abort'],
+  [4, 'Retry'],
+  [5, 'Ignore'],
+  [6, 'Yes'],
+  [7, 'No'],
+  [10, 'TryAgain'],
+  [11, 'Continue'],
+  [32000, 'Timeout'],
+  [32001, 'Async'],
+]);
+
+export function buttonsStyle(buttons: MessageButtons): number {
+  return BUTTONS.indexOf(buttons); // MB_OK 0 ... MB_CANCELTRYCONTINUE 6, in that order
+}
+
+export function responseName(code: number): MessageResponse {
+  return RESPONSES.get(code) ?? 'Cancel';
+}
+
+export interface MessageOptions {
+  /** The message. */
+  text: string;
+  /** The box's title. Default 'Message from your administrator'. */
+  title?: string;
+  /** The buttons. Default 'OK'. */
+  buttons?: MessageButtons;
+  /** Close the box by itself after this many seconds (answer 'Timeout'). Default 0: never. */
+  timeoutSeconds?: number;
+  /** Wait for the user's answer. Default false (answer 'Async'). */
+  wait?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SendMessageAllOptions extends MessageOptions, SessionFilter {
+  dryRun?: boolean;
+  concurrency?: number;
+}
+
+export interface CheckedMessage {
+  readonly text: string;
+  readonly title: string;
+  readonly style: number;
+  readonly timeoutSeconds: number;
+  readonly wait: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+const MESSAGE_KEYS = ['text', 'title', 'buttons', 'timeoutSeconds', 'wait', 'signal'] as const;
+
+export function checkMessageText(value: unknown, argument: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidArgumentError(argument, `Invalid ${argument}: a non-empty string.`);
+  }
+  if (value.length > 8000) throw new InvalidArgumentError(argument, `Invalid ${argument}: at most 8000 characters.`);
+  return value;
+}
+
+function checkMessageFields(o: Record<string, unknown>): CheckedMessage {
+  const buttons = o['buttons'] ?? 'OK';
+  if (!BUTTONS.includes(buttons as MessageButtons)) {
+    throw new InvalidArgumentError('options.buttons', `Invalid options.buttons: one of ${BUTTONS.join(', ')}.`);
+  }
+  const timeout = o['timeoutSeconds'] ?? 0;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 86_400) {
+    throw new InvalidArgumentError('options.timeoutSeconds', 'Invalid options.timeoutSeconds: whole seconds from 0 (never) to 86400.');
+  }
+  return {
+    text: checkMessageText(o['text'], 'options.text'),
+    title: o['title'] === undefined ? 'Message from your administrator' : checkMessageText(o['title'], 'options.title'),
+    style: buttonsStyle(buttons as MessageButtons),
+    timeoutSeconds: timeout,
+    wait: o['wait'] === undefined ? false : checkBoolean(o['wait'], 'options.wait'),
+    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+  };
+}
+
+export function checkMessageOptions(options: unknown, extraKeys: readonly string[]): CheckedMessage {
+  const o = checkOptionsObject(options);
+  checkKnownKeys(o, [...extraKeys, ...MESSAGE_KEYS]);
+  return checkMessageFields(o);
+}
+
+export interface CheckedMessageAll extends CheckedMessage {
+  readonly filter: CompiledFilter;
+  readonly dryRun: boolean;
+  readonly concurrency: number;
+}
+
+export function checkMessageAllOptions(options: unknown, extraKeys: readonly string[]): CheckedMessageAll {
+  const o = checkOptionsObject(options);
+  checkKnownKeys(o, [...extraKeys, ...MESSAGE_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency']);
+  return {
+    ...checkMessageFields(o),
+    filter: compileFilter(o),
+    dryRun: o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun'),
+    concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
+  };
+}
+
+export type MessageSent = { readonly status: 'sent'; readonly session: Session; readonly response: MessageResponse };
+export type MessageOutcome = MessageSent | { readonly status: 'wouldSend'; readonly session: Session } | NotActed;
+
+async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Promise<MessageResponse> {
+  const code = await ctx.api.sendMessage(ctx.handle, session.id, {
+    title: m.title,
+    text: m.text,
+    style: m.style,
+    timeoutSeconds: m.timeoutSeconds,
+    wait: m.wait,
+  });
+  return responseName(code);
+}
+
+/** One session: by ID, by name (any state) or the caller's own. Services and listeners are refused. */
+export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m: CheckedMessage): Promise<MessageSent> {
+  if (target.kind === 'id' && target.id === 0) throw new ServicesSessionError(0, ctx.server);
+  if (target.kind === 'id' && isListenerId(target.id)) throw new ListenerSessionError(target.id, ctx.server);
+  throwIfAborted(m.signal, 'sendMessage', ctx);
+  const session = resolveTarget(await enumerate(ctx), target, ctx, false);
+  if (session.state === 'Listen') throw new ListenerSessionError(session.id, ctx.server);
+  if (!session.isCurrent) await recheck(ctx, session);
+  return Object.freeze({ status: 'sent', session, response: await send(ctx, session, m) });
+}
+
+/** msg *: every session with a user, but Services and listeners, narrowed by the filters. */
+export async function sendMessageAllOn(
+  ctx: ServerContext,
+  m: CheckedMessageAll,
+  onOutcome?: (outcome: MessageOutcome) => void,
+): Promise<MessageOutcome[]> {
+  throwIfAborted(m.signal, 'sendMessageAll', ctx);
+  const outcomes: MessageOutcome[] = [];
+  const settle = (i: number, outcome: MessageOutcome) => {
+    outcomes[i] = Object.freeze(outcome);
+    onOutcome?.(outcomes[i] as MessageOutcome);
+  };
+  const protect = (s: Session) => {
+    if (s.id === 0) return { reason: 'services', message: 'the Services session has no user' } as const;
+    if (isListenerId(s.id) || s.state === 'Listen') return { reason: 'listener', message: 'a listener has no user' } as const;
+    if (s.userName === '') return { reason: 'noUser', message: 'nobody is logged on to read it' } as const;
+    return undefined;
+  };
+  const { sessions, chosen } = await selectSessions(ctx, m.filter, protect, m.concurrency, settle);
+  await mapLimit(chosen, m.concurrency, async (i) => {
+    const session = sessions[i] as Session;
+    if (m.dryRun) return settle(i, { status: 'wouldSend', session });
+    if (m.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was sent' });
+    try {
+      if (!session.isCurrent) await recheck(ctx, session);
+    } catch (error) {
+      return settle(i, recheckOutcome(session, error));
+    }
+    try {
+      settle(i, { status: 'sent', session, response: await send(ctx, session, m) });
+    } catch (error) {
+      settle(i, { status: 'failed', session, error: asWtsError(error) });
+    }
+  });
+  return outcomes;
+}

@@ -91,28 +91,27 @@ function asWtsError(error: unknown): WtsErrorType {
 
 /**
  * Runs `work` on every server (at most `concurrency` at once). `work` gets a signal that fires
- * on the caller's abort or the server's timeout, and `emit` for each result.
+ * on the caller's abort or the server's timeout, and `emit` for each result as it is settled;
+ * it returns the server's results in the server's order.
  */
 export async function overServers<T>(
   api: WtsApi,
   farm: CheckedFarm<T>,
   signal: AbortSignal | undefined,
   extraTimeoutMs: number,
-  work: (ctx: ServerContext, signal: AbortSignal, emit: (result: T) => void) => Promise<void>,
+  work: (ctx: ServerContext, signal: AbortSignal, emit: (result: T) => void) => Promise<readonly T[]>,
 ): Promise<FarmResult<T>> {
-  const perServer = new Map<string, T[]>();
+  const perServer = new Map<string, readonly T[]>();
   const failures: ServerFailure[] = [];
   const timeoutMs = farm.timeoutMs + extraTimeoutMs;
   await mapLimit(farm.servers, farm.concurrency, async (server) => {
-    const results: T[] = [];
     let open = true;
     const timeout = new AbortController();
     const serverSignal = anySignal([signal, timeout.signal]);
     farm.onEvent?.({ type: 'serverStarted', server });
+    // Events stream in the order results arrive; the returned list keeps the server's order.
     const emit = (result: T) => {
-      if (!open) return;
-      results.push(result);
-      farm.onEvent?.({ type: 'result', server, result });
+      if (open) farm.onEvent?.({ type: 'result', server, result });
     };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -126,8 +125,8 @@ export async function overServers<T>(
         throw new ServerTimeoutError(server, timeoutMs);
       }
       open = false;
-      perServer.set(server, results);
-      farm.onEvent?.({ type: 'serverDone', server, count: results.length });
+      perServer.set(server, outcome);
+      farm.onEvent?.({ type: 'serverDone', server, count: outcome.length });
     } catch (error) {
       open = false;
       const failure = { server, error: asWtsError(error) };

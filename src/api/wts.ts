@@ -131,9 +131,9 @@ abstract class Operations {
       if (o['server'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
       const farm = checkFarm<T>(o);
       const checked = check(without(o, FARM_KEYS), []);
-      return overServers<T>(this.api, farm, checked.signal, extraTimeoutMs(checked), async (ctx, signal, emit) => {
-        await work(ctx, { ...checked, signal }, emit);
-      });
+      return overServers<T>(this.api, farm, checked.signal, extraTimeoutMs(checked), (ctx, signal, emit) =>
+        work(ctx, { ...checked, signal }, emit),
+      );
     }
     const checked = check(o, this.serverKeys);
     const server = this.serverOf(o);

@@ -1,6 +1,7 @@
 import { createKoffiApi } from '../../src/backends/koffi/koffi-api';
 import { doublePath, NativeDouble } from '../native/double';
-import { describeWtsApiContract } from './contract';
+import { describeWtsApiContract, type BackendFactory } from './contract';
+import { describeFeatures } from './features';
 
 const found = doublePath();
 
@@ -12,14 +13,20 @@ if ('missing' in found) {
 } else {
   const double = new NativeDouble(found.path);
   double.leaks();
-  describeWtsApiContract('koffi + native double', (farm, options) => {
+  const factory: BackendFactory = (farm, options) => {
     double.loadFarm(farm, options.closingPolls);
+    const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, open: 0 };
+    for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'open'] as const) base[k] = double.calls(k);
     return {
       api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path }),
       putSession: (server, session) => double.putSession(server, session),
       setFault: (server, api, key, code) => double.setFault(server, api, key, code),
+      setLatency: (server, ms) => double.setLatency(server, '*', ms),
+      callCount: (name) => double.calls(name) - base[name],
       checkClean: () => expect(double.leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 }),
       dispose: () => undefined,
     };
-  });
+  };
+  describeWtsApiContract('koffi + native double', factory);
+  describeFeatures('koffi + native double', factory);
 }

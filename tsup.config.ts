@@ -17,7 +17,12 @@ export default defineConfig([
   },
   {
     // The commands: one self-contained CommonJS file each, fast to start.
-    entry: { 'bin/wts-logoff': 'src/bin/wts-logoff.ts', 'bin/wts-query': 'src/bin/wts-query.ts' },
+    entry: {
+      'bin/wts-logoff': 'src/bin/wts-logoff.ts',
+      'bin/wts-query': 'src/bin/wts-query.ts',
+      'bin/wts-msg': 'src/bin/wts-msg.ts',
+      'bin/wts-disconnect': 'src/bin/wts-disconnect.ts',
+    },
     format: ['cjs'],
     dts: false,
     splitting: false,

@@ -33,8 +33,11 @@ export interface ServerFailure {
 
 /** What a call over many servers returns: every result, and every server that failed. */
 export interface FarmResult<T> {
+  /** Every server's results, in the order the servers were given, each in the server's order. */
   readonly results: readonly T[];
   readonly failures: readonly ServerFailure[];
+  /** The results of each server that answered, by the name it was given as. */
+  readonly byServer: ReadonlyMap<string, readonly T[]>;
 }
 
 export type FarmEvent<T> =
@@ -139,5 +142,6 @@ export async function overServers<T>(
   const results = farm.servers.flatMap((s) => perServer.get(s) ?? []);
   const order = new Map(farm.servers.map((s, i) => [s, i] as const));
   failures.sort((a, b) => (order.get(a.server) ?? 0) - (order.get(b.server) ?? 0));
-  return Object.freeze({ results: Object.freeze(results), failures: Object.freeze(failures) });
+  const byServer = new Map(farm.servers.filter((s) => perServer.has(s)).map((s) => [s, perServer.get(s) as readonly T[]] as const));
+  return Object.freeze({ results: Object.freeze(results), failures: Object.freeze(failures), byServer });
 }

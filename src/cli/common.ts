@@ -18,6 +18,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Whether a person can answer a question (stdin and stderr are terminals). */
   readonly interactive: boolean;
+  /** Whether stderr is a terminal (a progress line may be drawn there). */
+  readonly progress: boolean;
   /** Asks a yes/no question; resolves true only for an explicit yes. */
   readonly confirm: (question: string) => Promise<boolean>;
 }
@@ -27,6 +29,7 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    progress: Boolean(process.stderr.isTTY),
     confirm: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {

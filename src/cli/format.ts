@@ -1,6 +1,10 @@
 /**
  * Text and JSON output of the commands. Pure.
  */
+import type { DetailedSession } from '../api/details';
+import type { DisconnectOutcome } from '../api/disconnect';
+import type { SessionProcess } from '../api/wts';
+import type { MessageOutcome } from '../api/message';
 import { shortStateLabel, type LogoffOutcome, type Session } from '../api/types';
 import { serverLabel, Win32Error, type WtsError } from '../errors';
 
@@ -30,15 +34,28 @@ function where(session: Session): string {
   return session.server ? ` on ${session.server}` : '';
 }
 
-/** One line per outcome of logoffAll. */
-export function formatOutcome(outcome: LogoffOutcome): string {
+/** Any bulk outcome: logoff, disconnect or message. */
+export type AnyOutcome = LogoffOutcome | DisconnectOutcome | MessageOutcome;
+
+/** One line per outcome. */
+export function formatOutcome(outcome: AnyOutcome): string {
   const s = outcome.session;
   const head = `session ${s.id} (${who(s)}, ${s.state})${where(s)}`;
   switch (outcome.status) {
     case 'loggedOff':
       return `Logged off ${head}${outcome.confirmed ? '' : ' (requested; not waited for)'}${outcome.alreadyClosing ? ' (it was already closing)' : ''}.`;
     case 'wouldLogOff':
-      return `Would log off ${head}.`;
+      return outcome.warn
+        ? `Would warn ${head}, wait ${outcome.warn.graceSeconds} s, then log it off.`
+        : `Would log off ${head}.`;
+    case 'disconnected':
+      return `Disconnected ${head}.`;
+    case 'wouldDisconnect':
+      return `Would disconnect ${head}.`;
+    case 'sent':
+      return `Sent to ${head}: ${outcome.response}.`;
+    case 'wouldSend':
+      return `Would send to ${head}.`;
     case 'skipped':
       return `Skipped ${head}: ${outcome.message}.`;
     case 'failed':
@@ -46,13 +63,26 @@ export function formatOutcome(outcome: LogoffOutcome): string {
   }
 }
 
-export function summarize(outcomes: readonly LogoffOutcome[]): string {
-  const count = (status: LogoffOutcome['status']) => outcomes.filter((o) => o.status === status).length;
-  const dry = count('wouldLogOff');
-  if (dry > 0 || outcomes.every((o) => o.status === 'skipped' || o.status === 'wouldLogOff')) {
-    return `${dry} would be logged off, ${count('skipped')} skipped.`;
-  }
-  return `${count('loggedOff')} logged off, ${count('skipped')} skipped, ${count('failed')} failed.`;
+const DONE_WORDS: Readonly<Record<string, string>> = {
+  loggedOff: 'logged off',
+  wouldLogOff: 'would be logged off',
+  disconnected: 'disconnected',
+  wouldDisconnect: 'would be disconnected',
+  sent: 'sent',
+  wouldSend: 'would be sent',
+};
+
+export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0): string {
+  const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+  const dry = ['wouldLogOff', 'wouldDisconnect', 'wouldSend'].find((st) => count(st) > 0);
+  const done = ['loggedOff', 'disconnected', 'sent'].find((st) => count(st) > 0);
+  const parts: string[] = [];
+  if (dry) parts.push(`${count(dry)} ${DONE_WORDS[dry]}`);
+  else parts.push(`${done ? count(done) : 0} ${DONE_WORDS[done ?? 'loggedOff']}`);
+  parts.push(`${count('skipped')} skipped`);
+  if (!dry || count('failed') > 0) parts.push(`${count('failed')} failed`);
+  if (serverFailures > 0) parts.push(`${serverFailures} server${serverFailures === 1 ? '' : 's'} failed`);
+  return `${parts.join(', ')}.`;
 }
 
 function oneLine(text: string): string {
@@ -71,22 +101,72 @@ export function errorJson(error: WtsError): Record<string, unknown> {
   };
 }
 
-/** A JSON-ready view of an outcome. */
-export function outcomeJson(outcome: LogoffOutcome): Record<string, unknown> {
-  const base = { status: outcome.status, server: outcome.session.server, session: outcome.session };
-  switch (outcome.status) {
-    case 'loggedOff':
-      return { ...base, confirmed: outcome.confirmed, alreadyClosing: outcome.alreadyClosing };
-    case 'wouldLogOff':
-      return base;
-    case 'skipped':
-      return { ...base, reason: outcome.reason, message: outcome.message };
-    case 'failed':
-      return { ...base, error: errorJson(outcome.error) };
-  }
+/** A JSON-ready view of an outcome: its own fields, with a plain error. */
+export function outcomeJson(outcome: AnyOutcome): Record<string, unknown> {
+  const { session, status, ...rest } = outcome;
+  const json: Record<string, unknown> = { status, server: session.server, session, ...rest };
+  if (outcome.status === 'failed') json['error'] = errorJson(outcome.error);
+  return json;
 }
 
-export function planLine(outcomes: readonly LogoffOutcome[], server: string): string {
-  const chosen = outcomes.filter((o) => o.status === 'wouldLogOff').map((o) => `${o.session.id} (${who(o.session)})`);
-  return `Log off ${chosen.length} session${chosen.length === 1 ? '' : 's'} on ${serverLabel(server)}: ${chosen.join(', ')}?`;
+export function planLine(outcomes: readonly AnyOutcome[], verb: string, servers: readonly string[]): string {
+  const chosen = outcomes
+    .filter((o) => o.status.startsWith('would'))
+    .map((o) => `${o.session.id}${o.session.server ? `@${o.session.server}` : ''} (${who(o.session)})`);
+  const where = servers.length === 1 ? serverLabel(servers[0]) : `${servers.length} servers`;
+  return `${verb} ${chosen.length} session${chosen.length === 1 ? '' : 's'} on ${where}: ${chosen.join(', ')}?`;
+}
+
+/** quser's IDLE TIME: '.' under a minute, minutes, h:mm, d+hh:mm; 'none' without input. */
+export function formatIdle(ms: number | null | undefined): string {
+  if (ms == null) return 'none';
+  const minutes = Math.floor(ms / 60000);
+  if (minutes < 1) return '.';
+  if (minutes < 60) return String(minutes);
+  const days = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = String(minutes % 60).padStart(2, '0');
+  return days > 0 ? `${days}+${String(h).padStart(2, '0')}:${m}` : `${h}:${m}`;
+}
+
+/** quser's LOGON TIME, en-US style in local time: 11/21/2026 8:05 AM. */
+export function formatLogonTime(date: Date | null | undefined): string {
+  if (!date) return '';
+  const h = date.getHours();
+  const hour = h % 12 === 0 ? 12 : h % 12;
+  return `${date.getMonth() + 1}/${date.getDate()}/${date.getFullYear()} ${hour}:${String(date.getMinutes()).padStart(2, '0')} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+/** quser's table: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME, '>' before your own. */
+export function formatUserTable(sessions: readonly DetailedSession[]): string {
+  const line = (mark: string, user: string, name: string, id: string, state: string, idle: string, logon: string) =>
+    `${mark}${fit(user, 20).padEnd(22)}${fit(name, 16).padEnd(17)}${id.padStart(4)}  ${state.padEnd(6)}${idle.padStart(11)}  ${logon}`.trimEnd();
+  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'STATE', 'IDLE TIME', 'LOGON TIME')];
+  for (const s of sessions) {
+    lines.push(
+      line(
+        s.isCurrent ? '>' : ' ',
+        s.userName.toLowerCase(),
+        s.name.toLowerCase(),
+        String(s.id),
+        shortStateLabel(s.state),
+        formatIdle(s.details.idleMs),
+        formatLogonTime(s.details.logonTime),
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** query process's table: USERNAME SESSIONNAME ID PID IMAGE. */
+export function formatProcessTable(processes: readonly SessionProcess[], currentSessionId?: number): string {
+  const line = (mark: string, user: string, name: string, id: string, pid: string, image: string) =>
+    `${mark}${fit(user, 20).padEnd(22)}${fit(name, 17).padEnd(18)}${id.padStart(4)}${pid.padStart(7)}  ${image}`.trimEnd();
+  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'PID', 'IMAGE')];
+  for (const p of processes) {
+    lines.push(
+      line(p.sessionId === currentSessionId && !p.server ? '>' : ' ', p.userName.toLowerCase(), p.sessionName.toLowerCase(), String(p.sessionId), String(p.processId), p.processName.toLowerCase()),
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

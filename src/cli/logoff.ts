@@ -2,34 +2,36 @@
  * wts-logoff: logoff.exe's grammar and behaviour, plus /all (KB 259436 in one safe command).
  */
 import type { LogoffOutcome } from '../api/types';
-import type { Wts } from '../api/wts';
-import { normalizeServerName, parseTarget } from '../api/validate';
+import { parseTarget } from '../api/validate';
 import { serverLabel } from '../errors';
-import { flag, parseArgs, UsageError, value, values, type ParsedArgs, type SwitchSpec } from './argv';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCommand, wtsFor, type CliIo } from './common';
-import { formatOutcome, outcomeJson, planLine, summarize, who } from './format';
+import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
+import { runBulk } from './bulk';
+import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { formatOutcome, outcomeJson } from './format';
+import { FILTER_SWITCH_NAMES, FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, type Target } from './shared';
 
 const COMMAND = 'wts-logoff';
 
 export const LOGOFF_SWITCHES: readonly SwitchSpec[] = [
-  { name: 'server', aliases: ['server'], value: true },
+  ...SERVER_SWITCHES,
+  ...FILTER_SWITCHES,
   { name: 'verbose', aliases: ['v', 'verbose'] },
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'all', aliases: ['all'] },
-  { name: 'state', aliases: ['state'], value: true, repeat: true },
-  { name: 'user', aliases: ['user'], value: true },
   { name: 'dryRun', aliases: ['dry-run', 'dryrun', 'whatif'] },
   { name: 'yes', aliases: ['yes', 'y'] },
   { name: 'json', aliases: ['json'] },
   { name: 'noWait', aliases: ['no-wait', 'nowait'] },
   { name: 'timeout', aliases: ['timeout'], value: true },
-  { name: 'simulate', aliases: ['simulate'], value: true },
+  { name: 'warn', aliases: ['warn'], value: true },
+  { name: 'grace', aliases: ['grace'], value: true },
 ];
 
 export const LOGOFF_HELP = `Logs off a user from a Remote Desktop session and deletes the session.
 
 wts-logoff [SessionID | SessionName] [/server:ServerName] [/v]
-wts-logoff /all [/server:ServerName] [--state STATE] [--user PATTERN] [--dry-run] [--yes]
+wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
+                [--warn TEXT [--grace SECONDS]] [--dry-run] [--yes] [--json]
 
   SessionID          The ID of the session to log off.
   SessionName        The name of the session (it must be active), e.g. RDP-Tcp#3.
@@ -38,9 +40,17 @@ wts-logoff /all [/server:ServerName] [--state STATE] [--user PATTERN] [--dry-run
   /v                 Say what is being done.
   /all               Log off every user on the server except the console,
                      services, listeners and your own session.
+  /servers:A,B,C     With /all: these servers (8 at a time); /servers:@FILE or
+                     --servers-file FILE reads names from a file, one a line.
   --state STATE      With /all: only sessions in this state (Active, Disc, ...;
                      a comma list or repeated).
   --user PATTERN     With /all: only users matching the wildcard (temp*, CORP\\*).
+  --domain PATTERN   With /all: only users of matching domains.
+  --client PATTERN   With /all: only sessions from matching client computers.
+  --idle '>2h'       With /all: only sessions idle longer than that (90m, 2h, 1d).
+  --disconnected '>1d'  With /all: only sessions disconnected longer than that.
+  --warn TEXT        With /all: send TEXT to each user first, wait --grace
+                     seconds (default 60), then log off those still there.
   --dry-run          With /all: show who would be logged off, log off nobody.
   --yes              With /all: do not ask for confirmation (required when no
                      one is at a terminal to answer).
@@ -58,6 +68,7 @@ Exit codes: 0 success, 1 an operation failed, 2 bad usage.
 interface LogoffCommand {
   readonly target: string | undefined;
   readonly server: string | undefined;
+  readonly where: Target;
   readonly verbose: boolean;
   readonly json: boolean;
   readonly wait: boolean;
@@ -74,13 +85,13 @@ export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
     throw new UsageError(`/all logs off every session; it cannot be combined with a session ('${target}').`);
   }
   if (!flag(args, 'all')) {
-    for (const name of ['state', 'user', 'dryRun', 'yes'] as const) {
+    for (const name of [...FILTER_SWITCH_NAMES, 'dryRun', 'yes', 'warn', 'grace', 'servers', 'serversFile']) {
       if (args.switches[name] !== undefined) throw new UsageError(`--${name === 'dryRun' ? 'dry-run' : name} goes with /all.`);
     }
   }
   if (target !== undefined) parseTarget(target);
-  const serverText = value(args, 'server');
-  const server = serverText === undefined ? undefined : normalizeServerName(serverText, '/server');
+  const where = serversOf(args);
+  const server = where.kind === 'one' ? where.server : undefined;
   const timeoutText = value(args, 'timeout');
   let timeoutMs: number | undefined;
   if (timeoutText !== undefined) {
@@ -90,9 +101,11 @@ export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
     }
     timeoutMs = Math.round(seconds * 1000);
   }
+  if (value(args, 'grace') !== undefined && value(args, 'warn') === undefined) throw new UsageError('--grace goes with --warn.');
   return {
     target,
     server,
+    where,
     verbose: flag(args, 'verbose'),
     json: flag(args, 'json'),
     wait: !flag(args, 'noWait'),
@@ -113,11 +126,24 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
     const waitOptions = { wait: cmd.wait, ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }) };
     const serverOption = cmd.server === undefined ? {} : { server: cmd.server };
     if (flag(args, 'all')) {
-      const states = values(args, 'state');
-      const user = value(args, 'user');
-      const filter = { ...(states ? { state: states as never } : {}), ...(user === undefined ? {} : { user }) };
+      const filters = filtersOf(args);
+      const warn = warnOf(args);
       const wts = wtsFor(value(args, 'simulate'));
-      return logoffAllCommand(wts, io, cmd, { ...serverOption, ...filter, ...waitOptions }, flag(args, 'dryRun'), flag(args, 'yes'));
+      return runBulk<LogoffOutcome>(io, {
+        command: COMMAND,
+        target: cmd.where,
+        json: cmd.json,
+        verbose: cmd.verbose,
+        dryRun: flag(args, 'dryRun'),
+        yes: flag(args, 'yes'),
+        confirm: true,
+        verb: 'Log off',
+        consequence: warn
+          ? `Each user is warned first and logged off ${warn.graceSeconds} s later; unsaved work is then lost.`
+          : 'Their programs will be closed and unsaved work lost.',
+        call: (servers, dryRun, onEvent) =>
+          wts.logoffAll({ ...filters, ...waitOptions, ...(warn ? { warn } : {}), servers, dryRun, onEvent } as never),
+      });
     }
     const wts = wtsFor(value(args, 'simulate'));
     const target = cmd.target === undefined ? undefined : cmd.target;
@@ -131,42 +157,11 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
   });
 }
 
-async function logoffAllCommand(
-  wts: Wts,
-  io: CliIo,
-  cmd: LogoffCommand,
-  options: Parameters<Wts['logoffAll']>[0] & object,
-  dryRun: boolean,
-  yes: boolean,
-): Promise<number> {
-  const print = (outcomes: readonly LogoffOutcome[]) => {
-    for (const o of outcomes) io.out(cmd.json ? `${JSON.stringify(outcomeJson(o))}\n` : `${formatOutcome(o)}\n`);
-    if (!cmd.json) io.out(`${summarize(outcomes)}\n`);
-  };
-  const plan = await wts.logoffAll({ ...options, dryRun: true });
-  const count = plan.filter((o) => o.status === 'wouldLogOff').length;
-  if (dryRun || count === 0) {
-    print(plan);
-    return EXIT_OK;
-  }
-  if (!yes) {
-    const question = `${planLine(plan, cmd.server ?? '')}\nTheir programs will be closed and unsaved work lost.`;
-    if (!io.interactive) {
-      io.err(
-        `${COMMAND}: ${count} session${count === 1 ? '' : 's'} would be logged off; nobody is at a terminal to confirm. ` +
-          'Add --yes to go ahead, or --dry-run to see the plan.\n',
-      );
-      return EXIT_USAGE;
-    }
-    if (!(await io.confirm(question))) {
-      io.err('Nothing was logged off.\n');
-      return EXIT_FAILED;
-    }
-  }
-  if (cmd.verbose && !cmd.json) {
-    for (const o of plan) if (o.status === 'wouldLogOff') io.err(`Logging off session ${o.session.id} (${who(o.session)})...\n`);
-  }
-  const outcomes = await wts.logoffAll(options);
-  print(outcomes);
-  return outcomes.some((o) => o.status === 'failed') ? EXIT_FAILED : EXIT_OK;
+function warnOf(args: ParsedArgs): { text: string; graceSeconds: number } | undefined {
+  const text = value(args, 'warn');
+  if (text === undefined) return undefined;
+  const graceText = value(args, 'grace') ?? '60';
+  const grace = Number(graceText);
+  if (!/^\d+(\.\d+)?$/.test(graceText) || grace > 86_400) throw new UsageError(`--grace takes seconds (0 to 86400), got '${graceText}'.`);
+  return { text, graceSeconds: grace };
 }

@@ -1,30 +1,38 @@
 /**
- * wts-query session: `query session` (qwinsta) without parsing its output.
+ * wts-query session | user | process: `query session` (qwinsta), `query user` (quser) and
+ * `query process` (qprocess) without parsing their output, on one server or many.
  */
+import type { DetailedSession } from '../api/details';
+import type { FarmResult } from '../api/farm';
 import type { Session } from '../api/types';
-import { normalizeServerName } from '../api/validate';
+import type { SessionProcess, Wts } from '../api/wts';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { EXIT_FAILED, EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
-import { formatSessionTable } from './format';
+import { formatProcessTable, formatSessionTable, formatUserTable } from './format';
+import { failureLine, SERVER_SWITCHES, serversOf, type Target } from './shared';
 
 const COMMAND = 'wts-query';
 
 export const QUERY_SWITCHES: readonly SwitchSpec[] = [
-  { name: 'server', aliases: ['server'], value: true },
+  ...SERVER_SWITCHES,
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'json', aliases: ['json'] },
-  { name: 'simulate', aliases: ['simulate'], value: true },
 ];
 
-export const QUERY_HELP = `Shows Remote Desktop sessions.
+export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their processes.
 
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
+wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--json]
+wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--json]
 
-  SessionName        Only the session with this name (e.g. rdp-tcp#3).
-  UserName           Only the sessions of this user.
-  SessionID          Only the session with this ID.
+  session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
+  user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
+  process            query process: USERNAME SESSIONNAME ID PID IMAGE.
   /server:ServerName The server (default: this one). Also --server NAME.
-  --json             The sessions as a JSON array.
+  /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE):
+                     one table per server; an unreachable one is reported and
+                     the others are still shown.
+  --json             JSON: an array (one server), or { results, failures }.
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
   /?                 This help.
 
@@ -38,6 +46,26 @@ export function matchesQuery(session: Session, filter: string): boolean {
   return String(session.id) === filter || session.name.toLowerCase() === f || session.userName.toLowerCase() === f;
 }
 
+type Kind = 'session' | 'user' | 'process';
+
+const KINDS: Readonly<Record<string, Kind>> = {
+  session: 'session',
+  sessions: 'session',
+  qwinsta: 'session',
+  user: 'user',
+  users: 'user',
+  quser: 'user',
+  process: 'process',
+  processes: 'process',
+  qprocess: 'process',
+};
+
+const NOT_FOUND: Readonly<Record<Kind, string>> = {
+  session: 'No session exists for',
+  user: 'No User exists for',
+  process: 'No Process exists for',
+};
+
 export async function queryMain(argv: readonly string[], io: CliIo): Promise<number> {
   return runCommand(COMMAND, io, () => false, async () => {
     const args = parseArgs(argv, QUERY_SWITCHES);
@@ -46,27 +74,89 @@ export async function queryMain(argv: readonly string[], io: CliIo): Promise<num
       return EXIT_OK;
     }
     const [subcommand, ...rest] = args.positionals;
-    if (subcommand === undefined) throw new UsageError(`Say what to query: '${COMMAND} session'.`);
-    if (!['session', 'sessions', 'qwinsta'].includes(subcommand.toLowerCase())) {
-      throw new UsageError(`Unknown query '${subcommand}'. Known: session.`);
-    }
+    if (subcommand === undefined) throw new UsageError(`Say what to query: '${COMMAND} session', 'user' or 'process'.`);
+    const kind = KINDS[subcommand.toLowerCase()];
+    if (!kind) throw new UsageError(`Unknown query '${subcommand}'. Known: session, user, process.`);
     if (rest.length > 1) throw new UsageError(`Only one filter may be given; got ${rest.map((r) => `'${r}'`).join(' and ')}.`);
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
-    const serverText = value(args, 'server');
-    const server = serverText === undefined ? undefined : normalizeServerName(serverText, '/server');
+    const target = serversOf(args);
     const wts = wtsFor(value(args, 'simulate'));
-    const all = await wts.listSessions(server === undefined ? {} : { server });
-    const sessions = filter === undefined ? all : all.filter((s) => matchesQuery(s, filter));
+    const result = await fetch(wts, kind, target);
+    const keep = filter === undefined || filter === '*' ? result.results : result.results.filter((r) => matches(kind, r, filter));
+    const failed = result.failures.length > 0;
     if (flag(args, 'json')) {
-      io.out(`${JSON.stringify(sessions, null, 2)}\n`);
-      return filter !== undefined && sessions.length === 0 ? EXIT_FAILED : EXIT_OK;
+      io.out(`${JSON.stringify(target.kind === 'one' ? keep : { results: keep, failures: result.failures.map((f) => ({ server: f.server, error: { code: f.error.code, message: f.error.message } })) }, null, 2)}\n`);
+    } else {
+      const keepSet = new Set(keep);
+      const groups =
+        target.kind === 'one'
+          ? [{ name: undefined, rows: keep }]
+          : [...result.byServer].map(([name, rows]) => ({ name, rows: rows.filter((r) => keepSet.has(r)) }));
+      for (const g of groups) {
+        if (g.name !== undefined) io.out(`${g.name}:\n`);
+        if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows));
+      }
     }
-    if (filter !== undefined && sessions.length === 0) {
-      io.err(`No session exists for ${filter}\n`);
+    for (const f of result.failures) io.err(`${target.kind === 'one' ? f.error.message : failureLine(f)}\n`);
+    if (filter !== undefined && keep.length === 0 && !failed) {
+      io.err(`${NOT_FOUND[kind]} ${filter}\n`);
       return EXIT_FAILED;
     }
-    io.out(formatSessionTable(sessions));
-    return EXIT_OK;
+    return failed ? EXIT_FAILED : EXIT_OK;
   });
+}
+
+type Row = Session | DetailedSession | SessionProcess;
+
+async function fetch(wts: Wts, kind: Kind, target: Target): Promise<FarmResult<Row>> {
+  const one = async (fn: () => Promise<readonly Row[]>): Promise<FarmResult<Row>> => {
+    try {
+      return { results: await fn(), failures: [], byServer: new Map() };
+    } catch (error) {
+      const e = error as { code?: string; server?: string };
+      if (typeof e.code === 'string' && e.code === 'E_WIN32') {
+        return { results: [], failures: [{ server: e.server ?? '', error: error as never }], byServer: new Map() };
+      }
+      throw error;
+    }
+  };
+  const server = target.kind === 'one' && target.server !== undefined ? { server: target.server } : {};
+  const servers = target.kind === 'many' ? { servers: target.servers } : undefined;
+  switch (kind) {
+    case 'session':
+      return servers ? wts.listSessions(servers) : one(() => wts.listSessions(server));
+    case 'user': {
+      const options = { user: '*', details: ['times'] as const };
+      return servers
+        ? wts.listSessions({ ...options, ...servers, details: ['times'] })
+        : one(() => wts.listSessions({ ...options, ...server, details: ['times'] }));
+    }
+    case 'process':
+      return servers ? wts.listProcesses(servers) : one(() => wts.listProcesses(server));
+  }
+}
+
+function matches(kind: Kind, row: Row, filter: string): boolean {
+  if (kind !== 'process') return matchesQuery(row as Session, filter);
+  const p = row as SessionProcess;
+  const f = filter.toLowerCase();
+  return (
+    String(p.sessionId) === filter ||
+    p.sessionName.toLowerCase() === f ||
+    p.userName.toLowerCase() === f ||
+    p.processName.toLowerCase() === f ||
+    p.processName.toLowerCase() === `${f}.exe`
+  );
+}
+
+function table(kind: Kind, rows: readonly Row[]): string {
+  switch (kind) {
+    case 'session':
+      return formatSessionTable(rows as Session[]);
+    case 'user':
+      return formatUserTable(rows as DetailedSession[]);
+    case 'process':
+      return formatProcessTable(rows as SessionProcess[]);
+  }
 }

@@ -17,7 +17,7 @@ export interface Run {
 export interface Sim {
   path: string;
   log: string;
-  run(bin: 'wts-logoff' | 'wts-query', args: string[], options?: { env?: Record<string, string>; input?: string }): Run;
+  run(bin: 'wts-logoff' | 'wts-query' | 'wts-msg' | 'wts-disconnect', args: string[], options?: { env?: Record<string, string>; input?: string }): Run;
 }
 
 const WTS = new Set(['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message']);
@@ -34,7 +34,7 @@ export function simulate(farm: Farm = exampleFarm()): Sim {
     run(bin, args, options = {}) {
       writeFileSync(log, '');
       const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'bin', `${bin}.js`), ...args], {
-        env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: path, WTS_SESSION_CALL_LOG: log, ...options.env },
+        env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: path, WTS_SESSION_CALL_LOG: log, ...options.env },
         input: options.input ?? '',
         encoding: 'utf8',
         timeout: 20_000,

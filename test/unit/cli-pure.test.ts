@@ -101,3 +101,32 @@ describe('outcome lines', () => {
     expect(summarize(outcomes)).toBe('1 logged off, 1 skipped, 0 failed.');
   });
 });
+
+describe('progress line', () => {
+  test('drawn on a terminal only, cleared before the report', () => {
+    const { Progress } = require('../../src/cli/shared') as typeof import('../../src/cli/shared');
+    const written: string[] = [];
+    const p = new Progress((t) => written.push(t), true, 3, 'sessions done');
+    p.onEvent({ type: 'serverStarted', server: 'A' });
+    p.onEvent({ type: 'result', server: 'A', result: { status: 'loggedOff' } });
+    p.onEvent({ type: 'result', server: 'A', result: { status: 'failed' } });
+    p.onEvent({ type: 'serverDone', server: 'A', count: 2 });
+    p.onEvent({ type: 'serverFailed', server: 'B', error: new Error('x') as never });
+    p.done();
+    expect(written[written.length - 2]).toBe('\r\x1b[K2/3 servers, 2 sessions done, 2 failed');
+    expect(written[written.length - 1]).toBe('\r\x1b[K');
+    const quiet: string[] = [];
+    const q = new Progress((t) => quiet.push(t), false, 3, 'sessions done');
+    q.onEvent({ type: 'serverDone', server: 'A', count: 0 });
+    q.done();
+    expect(quiet).toEqual([]);
+  });
+
+  test('idle and logon time as quser prints them', () => {
+    const { formatIdle, formatLogonTime } = require('../../src/cli/format') as typeof import('../../src/cli/format');
+    expect([null, 30_000, 5 * 60_000, 65 * 60_000, (2 * 1440 + 3 * 60 + 4) * 60_000].map(formatIdle)).toEqual(['none', '.', '5', '1:05', '2+03:04']);
+    expect(formatLogonTime(new Date(2026, 10, 21, 8, 5))).toBe('11/21/2026 8:05 AM');
+    expect(formatLogonTime(new Date(2026, 10, 21, 12, 0))).toBe('11/21/2026 12:00 PM');
+    expect(formatLogonTime(new Date(2026, 10, 21, 0, 30))).toBe('11/21/2026 12:30 AM');
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * wts-disconnect: tsdiscon over WTSDisconnectSession; /all disconnects everyone matching the
+ * filters. Disconnected users keep their programs and can reconnect.
+ */
+import type { DisconnectOutcome } from '../api/disconnect';
+import { parseTarget } from '../api/validate';
+import { serverLabel } from '../errors';
+import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
+import { runBulk } from './bulk';
+import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { formatOutcome, outcomeJson } from './format';
+import { FILTER_SWITCH_NAMES, FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf } from './shared';
+
+const COMMAND = 'wts-disconnect';
+
+export const DISCONNECT_SWITCHES: readonly SwitchSpec[] = [
+  ...SERVER_SWITCHES,
+  ...FILTER_SWITCHES,
+  { name: 'help', aliases: ['?', 'h', 'help'] },
+  { name: 'verbose', aliases: ['v', 'verbose'] },
+  { name: 'all', aliases: ['all'] },
+  { name: 'dryRun', aliases: ['dry-run', 'dryrun'] },
+  { name: 'yes', aliases: ['yes', 'y'] },
+  { name: 'json', aliases: ['json'] },
+  { name: 'noWait', aliases: ['no-wait', 'nowait'] },
+];
+
+export const DISCONNECT_HELP = `Disconnects a Remote Desktop session; its programs keep running.
+
+wts-disconnect [SessionID | SessionName] [/server:ServerName] [/v]
+wts-disconnect /all [/server:ServerName | /servers:A,B,C] [filters] [--dry-run] [--yes] [--json]
+
+  SessionID | SessionName   The session (a name must be active); none: your own.
+  /server:ServerName The server (default: this one).
+  /all               Every connected session but the console, services, listeners
+                     and yours; filters: --state, --user, --domain, --client,
+                     --idle '>2h'. Asks first on a terminal; --yes otherwise.
+  /v                 Say what is being done.
+  --no-wait          Do not wait until the session shows as disconnected.
+  --json             Machine-readable output.
+  --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+
+Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+`;
+
+export async function disconnectMain(argv: readonly string[], io: CliIo): Promise<number> {
+  let verbose = false;
+  return runCommand(COMMAND, io, () => verbose, async () => {
+    const args = parseArgs(argv, DISCONNECT_SWITCHES);
+    if (flag(args, 'help')) {
+      io.out(DISCONNECT_HELP);
+      return EXIT_OK;
+    }
+    verbose = flag(args, 'verbose');
+    if (args.positionals.length > 1) throw new UsageError(`Only one session may be given; got ${args.positionals.map((p) => `'${p}'`).join(' and ')}.`);
+    const target = args.positionals[0];
+    const all = flag(args, 'all');
+    if (all && target !== undefined) throw new UsageError(`/all disconnects every session; it cannot be combined with a session ('${target}').`);
+    if (!all) {
+      for (const name of [...FILTER_SWITCH_NAMES, 'dryRun', 'yes', 'servers', 'serversFile']) {
+        if (args.switches[name] !== undefined) throw new UsageError(`--${name === 'dryRun' ? 'dry-run' : name} goes with /all.`);
+      }
+    }
+    if (target !== undefined) parseTarget(target);
+    const where = serversOf(args);
+    const wait = !flag(args, 'noWait');
+    const json = flag(args, 'json');
+    const wts = wtsFor(value(args, 'simulate'));
+    if (all) {
+      const filters = filtersOf(args);
+      return runBulk<DisconnectOutcome>(io, {
+        command: COMMAND,
+        target: where,
+        json,
+        verbose,
+        dryRun: flag(args, 'dryRun'),
+        yes: flag(args, 'yes'),
+        confirm: true,
+        verb: 'Disconnect',
+        consequence: 'Their programs keep running; they can reconnect.',
+        call: (servers, dryRun, onEvent) => wts.disconnectAll({ ...filters, wait, servers, dryRun, onEvent } as never),
+      });
+    }
+    const server = where.kind === 'one' ? where.server : undefined;
+    if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
+    const result = await wts.disconnect(target, { wait, ...(server === undefined ? {} : { server }) });
+    if (json) io.out(`${JSON.stringify(outcomeJson(result))}\n`);
+    else if (verbose) io.err(`${formatOutcome(result)}\n`);
+    return EXIT_OK;
+  });
+}

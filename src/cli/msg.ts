@@ -1,0 +1,121 @@
+/**
+ * wts-msg: msg.exe over WTSSendMessageW — to a session, a user's sessions, or everyone (*).
+ */
+import type { MessageButtons, MessageOutcome } from '../api/message';
+import { parseTarget } from '../api/validate';
+import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
+import { runBulk } from './bulk';
+import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { outcomeJson, who } from './format';
+import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf } from './shared';
+
+const COMMAND = 'wts-msg';
+
+export const MSG_SWITCHES: readonly SwitchSpec[] = [
+  ...SERVER_SWITCHES,
+  ...FILTER_SWITCHES,
+  { name: 'help', aliases: ['?', 'h', 'help'] },
+  { name: 'verbose', aliases: ['v', 'verbose'] },
+  { name: 'wait', aliases: ['w', 'wait'] },
+  { name: 'time', aliases: ['time'], value: true },
+  { name: 'title', aliases: ['title'], value: true },
+  { name: 'buttons', aliases: ['buttons'], value: true },
+  { name: 'json', aliases: ['json'] },
+  { name: 'dryRun', aliases: ['dry-run', 'dryrun'] },
+];
+
+export const MSG_HELP = `Sends a message to Remote Desktop users.
+
+wts-msg {SessionName | SessionID | UserName | *} [/server:ServerName | /servers:A,B,C]
+        [/time:Seconds] [/v] [/w] [--title TEXT] [--buttons OKCancel|YesNo|...] [message]
+
+  SessionName | SessionID   One session.
+  UserName           Every session of that user.
+  *                  Every session with a user (filters: --state, --user, --domain,
+                     --client, --idle, --disconnected; --dry-run shows who).
+  /server:ServerName The server (default: this one); /servers:A,B,C several.
+  /time:Seconds      Close the message after that long (answer: Timeout).
+  /w                 Wait for the answer and print it.
+  /v                 Say what is being done.
+  --title TEXT       The box's title. --buttons: OK (default), OKCancel,
+                     AbortRetryIgnore, YesNoCancel, YesNo, RetryCancel, CancelTryContinue.
+  message            The text; without it, read from standard input.
+  --json             JSON lines for scripts.
+  --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+
+Exit codes: 0 sent, 1 a message failed, 2 bad usage.
+`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+export async function msgMain(argv: readonly string[], io: CliIo, stdin: () => Promise<string> = readStdin): Promise<number> {
+  let verbose = false;
+  return runCommand(COMMAND, io, () => verbose, async () => {
+    const args = parseArgs(argv, MSG_SWITCHES);
+    if (flag(args, 'help')) {
+      io.out(MSG_HELP);
+      return EXIT_OK;
+    }
+    verbose = flag(args, 'verbose');
+    const [who_, ...words] = args.positionals;
+    if (who_ === undefined) throw new UsageError('Say who gets the message: a session name or ID, a user name, or *.');
+    const where = serversOf(args);
+    const timeText = value(args, 'time');
+    if (timeText !== undefined && !/^\d+$/.test(timeText)) throw new UsageError(`/time takes whole seconds, got '${timeText}'.`);
+    const buttons = value(args, 'buttons') as MessageButtons | undefined;
+    const filters = filtersOf(args);
+    const everyone = who_ === '*';
+    if (!everyone && Object.keys(filters).length > 0) throw new UsageError('Filters go with * (everyone).');
+    if (!everyone && flag(args, 'dryRun')) throw new UsageError('--dry-run goes with * (everyone).');
+    const isSession = !everyone && /^\d+$/.test(who_);
+    if (isSession || !everyone) parseTarget(who_); // a bad target is a usage error, before anything else
+    let text = words.join(' ');
+    if (text === '') text = io.interactive ? '' : await stdin();
+    if (text.trim() === '') throw new UsageError('No message: give it after the target, or on standard input.');
+    const message = {
+      text,
+      ...(value(args, 'title') === undefined ? {} : { title: value(args, 'title') as string }),
+      ...(buttons === undefined ? {} : { buttons }),
+      ...(timeText === undefined ? {} : { timeoutSeconds: Number(timeText) }),
+      wait: flag(args, 'wait'),
+    };
+    const wts = wtsFor(value(args, 'simulate'));
+    const json = flag(args, 'json');
+
+    // One session, by ID or by name, on one server.
+    if (where.kind === 'one' && !everyone) {
+      const server = where.server === undefined ? {} : { server: where.server };
+      try {
+        const sent = await wts.sendMessage(who_, { ...message, ...server });
+        if (json) io.out(`${JSON.stringify(outcomeJson(sent))}\n`);
+        else if (message.wait || verbose) io.out(`Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}\n`);
+        return EXIT_OK;
+      } catch (error) {
+        // msg.exe: a name that is no session's is a user name: every session of that user.
+        if (isSession || (error as { code?: string }).code !== 'E_NOT_FOUND') throw error;
+      }
+    } else if (!everyone && isSession) {
+      throw new UsageError('A session ID means one server: use /server, or a user name or * with /servers.');
+    }
+    return runBulk<MessageOutcome>(io, {
+      command: COMMAND,
+      target: where,
+      json,
+      verbose,
+      dryRun: flag(args, 'dryRun'),
+      yes: true,
+      confirm: false,
+      quietFiltered: true,
+      verb: 'Send a message to',
+      consequence: '',
+      call: (servers, dryRun, onEvent) =>
+        wts.sendMessageAll({ ...message, ...filters, ...(everyone ? {} : { user: who_ }), servers, dryRun, onEvent } as never),
+    });
+  });
+}
+
+

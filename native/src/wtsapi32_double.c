@@ -334,6 +334,29 @@ static int fill_level0(Server *server, Alloc *a, void *array, size_t i) {
   return 1;
 }
 
+/*
+ * Builds a tracked array of n elements, filling each with fill(i); hands it out through
+ * out/pCount. On failure everything built so far is released. Called under the lock.
+ */
+static BOOL build_array(Server *server, int kind, size_t n, size_t element, FillFn fill, void **out, DWORD *pCount) {
+  void *array = calloc(n ? n : 1, element);
+  Alloc *a = array ? track(array, kind, (ULONG)n) : NULL;
+  int filled = a != NULL;
+  for (size_t i = 0; i < n && filled; i++) filled = fill(server, a, array, i);
+  if (!a) {
+    free(array);
+    return FALSE;
+  }
+  if (!filled) {
+    size_t index;
+    if (find_alloc(array, &index)) release(index);
+    return FALSE;
+  }
+  *out = array;
+  *pCount = (DWORD)n;
+  return TRUE;
+}
+
 /* Both enumerations: faults, the closing sweep, one tracked array with tracked strings. */
 static BOOL enumerate(HANDLE hServer, int extra_fault_api, int kind, size_t element, FillFn fill, void **out, DWORD *pCount) {
   DWORD error = 0;
@@ -353,21 +376,7 @@ static BOOL enumerate(HANDLE hServer, int extra_fault_api, int kind, size_t elem
       if (s->closing == 0) remove_session(server, s);
       else if (s->closing > 0) s->closing--;
     }
-    size_t n = server->session_count;
-    void *array = calloc(n ? n : 1, element);
-    Alloc *a = array ? track(array, kind, (ULONG)n) : NULL;
-    int filled = a != NULL;
-    for (size_t i = 0; i < n && filled; i++) filled = fill(server, a, array, i);
-    if (!a) {
-      free(array);
-    } else if (!filled) {
-      size_t index;
-      if (find_alloc(array, &index)) release(index);
-    } else {
-      *out = array;
-      *pCount = (DWORD)n;
-      ok = TRUE;
-    }
+    ok = build_array(server, kind, server->session_count, element, fill, out, pCount);
     if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
   }
   UNLOCK();
@@ -396,6 +405,18 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reser
   return enumerate(hServer, -1, ALLOC_SESSIONINFOW, sizeof(WTS_SESSION_INFOW), fill_level0, (void **)ppSessionInfo, pCount);
 }
 
+/* Element i of the process list: the sessions' processes, in session order. */
+static int fill_process(Server *server, Alloc *a, void *array, size_t i) {
+  PWTS_PROCESS_INFOW e = &((PWTS_PROCESS_INFOW)array)[i];
+  size_t k = i;
+  Session *s = server->sessions;
+  while (k >= s->process_count) { k -= s->process_count; s++; }
+  e->SessionId = s->id;
+  e->ProcessId = s->processes[k].pid;
+  e->pUserSid = NULL;
+  return child_string(a, s->processes[k].name, &e->pProcessName);
+}
+
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Reserved, DWORD Version,
                                                       PWTS_PROCESS_INFOW *ppProcessInfo, DWORD *pCount) {
   enter(hServer, DBL_API_PROCESSES);
@@ -412,29 +433,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Rese
   if (server) {
     size_t n = 0;
     for (size_t i = 0; i < server->session_count; i++) n += server->sessions[i].process_count;
-    PWTS_PROCESS_INFOW array = (PWTS_PROCESS_INFOW)calloc(n ? n : 1, sizeof(WTS_PROCESS_INFOW));
-    Alloc *a = array ? track(array, ALLOC_PROCESSES, (ULONG)n) : NULL;
-    int filled = a != NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < server->session_count && filled; i++) {
-      Session *s = &server->sessions[i];
-      for (size_t j = 0; j < s->process_count && filled; j++, k++) {
-        array[k].SessionId = s->id;
-        array[k].ProcessId = s->processes[j].pid;
-        array[k].pUserSid = NULL;
-        filled = child_string(a, s->processes[j].name, &array[k].pProcessName);
-      }
-    }
-    if (!a) {
-      free(array);
-    } else if (!filled) {
-      size_t index;
-      if (find_alloc(array, &index)) release(index);
-    } else {
-      *ppProcessInfo = array;
-      *pCount = (DWORD)n;
-      ok = TRUE;
-    }
+    ok = build_array(server, ALLOC_PROCESSES, n, sizeof(WTS_PROCESS_INFOW), fill_process, (void **)ppProcessInfo, pCount);
     if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
   }
   UNLOCK();

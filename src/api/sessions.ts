@@ -10,7 +10,7 @@ import {
   type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
-import { FIRST_LISTENER_SESSION_ID, type WtsSessionInfo1 } from '../wtsapi';
+import { FIRST_LISTENER_SESSION_ID, WTSINFO_LENGTHS, type WtsSessionInfo1 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { stateFromWin32, type Session } from './types';
 import type { ParsedTarget } from './validate';
@@ -104,17 +104,23 @@ export function identityOf(session: { name: string; userName: string; domain: st
   return { name: session.name, userName: session.userName, domain: session.domain };
 }
 
+/** Same WinStation, user and domain, without case, as far as WTSINFOW's fixed-size fields hold them. */
 export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
-  const eq = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
-  return eq(a.name, b.name) && eq(a.userName, b.userName) && eq(a.domain, b.domain);
+  const eq = (x: string, y: string, size: number) => x.slice(0, size - 1).toLowerCase() === y.slice(0, size - 1).toLowerCase();
+  return (
+    eq(a.name, b.name, WTSINFO_LENGTHS.winStationName) &&
+    eq(a.userName, b.userName, WTSINFO_LENGTHS.userName) &&
+    eq(a.domain, b.domain, WTSINFO_LENGTHS.domain)
+  );
 }
 
-/** Queries a session's identity now: WinStation name, user, domain (three queries, in parallel). */
+/**
+ * Queries a session's identity now, in one call: WTSSessionInfo (WTSINFOW) carries the WinStation
+ * name, domain and user. Its fields are fixed-size (31, 16 and 20 characters) — enough for every
+ * WinStation name, NetBIOS domain and sAMAccountName — so the comparison cuts the listed identity
+ * to the same sizes (see sameIdentity).
+ */
 export async function currentIdentity(ctx: ServerContext, id: number): Promise<SessionIdentity> {
-  const [name, userName, domain] = await Promise.all([
-    ctx.api.querySessionInformation(ctx.handle, id, 'WTSWinStationName'),
-    ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName'),
-    ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName'),
-  ]);
-  return { name, userName, domain };
+  const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+  return { name: info.winStationName, userName: info.userName, domain: info.domain };
 }

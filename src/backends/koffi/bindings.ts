@@ -15,6 +15,38 @@ export type NativeFunction = ((...args: unknown[]) => unknown) & {
 
 let koffi: Koffi | undefined;
 
+/**
+ * koffi throws when more async calls are queued than its max_async_calls (256 by default), and
+ * every queued call holds its own stack and heap. Calls beyond this many wait in JS instead.
+ */
+export class AsyncSlots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+let slots: AsyncSlots | undefined;
+
+/** The process-wide limit on koffi async calls in flight (koffi's queue is process-wide too). */
+export function asyncSlots(): AsyncSlots {
+  slots ??= new AsyncSlots(Math.max(8, Math.floor((loadKoffi().config().max_async_calls ?? 256) * 0.75)));
+  return slots;
+}
+
 /** Loads koffi on first use. Importing wts-session never loads it. */
 export function loadKoffi(): Koffi {
   if (koffi) return koffi;

@@ -23,7 +23,7 @@ import {
   type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
-import { bindLibraries, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
+import { asyncSlots, bindLibraries, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
 
 export interface KoffiApiOptions {
   /** Path or name of wtsapi32. Default 'wtsapi32.dll'. */
@@ -51,6 +51,7 @@ export class KoffiApi implements WtsApi {
   readonly name = 'koffi';
   readonly #fn: WtsFunctions;
   readonly #types = win32Types();
+  readonly #slots = asyncSlots();
   /** false once WTSEnumerateSessionsExW proved missing or unimplemented (120). */
   #levelOneEnumeration: boolean;
   readonly #messages = new Map<number, string>();
@@ -65,19 +66,24 @@ export class KoffiApi implements WtsApi {
   // ---- plumbing ---------------------------------------------------------------------------
 
   /** Runs `fn` on a worker thread; reads GetLastError in the callback when `failed(value)`. */
-  #async<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Promise<Outcome<R>> {
-    return new Promise((resolve, reject) => {
-      fn.async(...args, (err: unknown, value: R) => {
-        if (err) {
-          reject(err);
-          return;
-        }
-        // Nothing may run between the call and this read: koffi set the thread's last error
-        // to the worker's just before invoking this callback.
-        const lastError = failed(value) ? (this.#fn.GetLastError() as number) : 0;
-        resolve({ value, lastError });
+  async #async<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Promise<Outcome<R>> {
+    await this.#slots.acquire();
+    try {
+      return await new Promise<Outcome<R>>((resolve, reject) => {
+        fn.async(...args, (err: unknown, value: R) => {
+          if (err) {
+            reject(err);
+            return;
+          }
+          // Nothing may run between the call and this read: koffi set the thread's last error
+          // to the worker's just before invoking this callback.
+          const lastError = failed(value) ? (this.#fn.GetLastError() as number) : 0;
+          resolve({ value, lastError });
+        });
       });
-    });
+    } finally {
+      this.#slots.release();
+    }
   }
 
   #sync<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Outcome<R> {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createWts, type Wts } from '../src/index';
 import { createMockApi, type Farm, type MockApi, type MockApiOptions } from '../src/mock';
 
-export const ROOT = join(__dirname, '..');
+/** The repository (the benchmarks, bundled elsewhere, say where it is). */
+export const ROOT = process.env['WTS_SESSION_ROOT'] ?? join(__dirname, '..');
 
 /** The farm that ships in examples/ (the README's and the demo's). */
 export function exampleFarm(): Farm {

@@ -346,11 +346,13 @@ async function waitAllGone(
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
-  for (let n = 0; requested.size > 0; n++) {
+  // The first look is right away: by the time the last request is made, the first may be done.
+  for (let n = -1; requested.size > 0; n++) {
     const left = deadline - Date.now();
     if (left <= 0) break;
     try {
-      await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
+      if (n >= 0) await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
+      else throwIfAborted(opts.signal, 'Waiting for sessions to log off', ctx);
     } catch (error) {
       for (const { index } of requested.values()) settle(index, { status: 'failed', session: sessions[index] as Session, error: asWtsError(error) });
       return;

@@ -52,6 +52,8 @@ export class KoffiApi implements WtsApi {
   readonly #fn: WtsFunctions;
   readonly #types = win32Types();
   readonly #slots = asyncSlots();
+  /** WTS_SESSION_INFO_1W's size and field offsets, from the declared struct. */
+  readonly #layout = levelOneLayout();
   /** false once WTSEnumerateSessionsExW proved missing or unimplemented (120). */
   #levelOneEnumeration: boolean;
   readonly #messages = new Map<number, string>();
@@ -163,31 +165,33 @@ export class KoffiApi implements WtsApi {
     return this.#enumerateLevelZero(server);
   }
 
+  /**
+   * Reads the WTS_SESSION_INFO_1W array straight from memory (a view of it, at the offsets koffi
+   * computed for the declared struct) and decodes each string with koffi's fast UTF-16 decoder:
+   * several times faster than decoding the array of structs as objects. Then frees it.
+   */
   #decodeLevelOne(array: Pointer, count: number): WtsSessionInfo1[] {
     if (!array) return [];
     try {
-      const raw = this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFO_1W, count) as Array<{
-        ExecEnvId: number;
-        State: number;
-        SessionId: number;
-        pSessionName: string | null;
-        pHostName: string | null;
-        pUserName: string | null;
-        pDomainName: string | null;
-        pFarmName: string | null;
-      }>;
-      const sessions = new Array<WtsSessionInfo1>(raw.length);
-      for (let i = 0; i < raw.length; i++) {
-        const r = raw[i]!;
+      const k = this.#types.koffi;
+      const L = this.#layout;
+      const view = new DataView(k.view(array, L.size * count));
+      const pointer = L.pointerSize === 8 ? (at: number) => view.getBigUint64(at, true) : (at: number) => BigInt(view.getUint32(at, true));
+      const text = (at: number): string => {
+        const p = pointer(at);
+        return p === 0n ? '' : (k.decode.string16(p) ?? '');
+      };
+      const sessions = new Array<WtsSessionInfo1>(count);
+      for (let i = 0, base = 0; i < count; i++, base += L.size) {
         sessions[i] = {
-          execEnvId: r.ExecEnvId,
-          state: r.State,
-          sessionId: r.SessionId,
-          sessionName: r.pSessionName ?? '',
-          hostName: r.pHostName ?? '',
-          userName: r.pUserName ?? '',
-          domainName: r.pDomainName ?? '',
-          farmName: r.pFarmName ?? '',
+          execEnvId: view.getUint32(base + L.ExecEnvId, true),
+          state: view.getInt32(base + L.State, true),
+          sessionId: view.getUint32(base + L.SessionId, true),
+          sessionName: text(base + L.pSessionName),
+          hostName: text(base + L.pHostName),
+          userName: text(base + L.pUserName),
+          domainName: text(base + L.pDomainName),
+          farmName: text(base + L.pFarmName),
         };
       }
       return sessions;
@@ -378,6 +382,15 @@ export class KoffiApi implements WtsApi {
     if (!value) throw this.#error('GetComputerNameW', lastError, WTS_CURRENT_SERVER_HANDLE);
     return buffer.toString('utf16le', 0, (size[0] ?? 0) * 2);
   }
+}
+
+const LEVEL_ONE_FIELDS = ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] as const;
+
+function levelOneLayout(): Record<(typeof LEVEL_ONE_FIELDS)[number] | 'size' | 'pointerSize', number> {
+  const { koffi: k, WTS_SESSION_INFO_1W } = win32Types();
+  const layout = { size: k.sizeof(WTS_SESSION_INFO_1W), pointerSize: k.sizeof('void *') } as Record<string, number>;
+  for (const field of LEVEL_ONE_FIELDS) layout[field] = k.offsetof(WTS_SESSION_INFO_1W, field);
+  return layout as ReturnType<typeof levelOneLayout>;
 }
 
 /** WTS_CLIENT_ADDRESS: IPv4 bytes start at offset 2 of Address; IPv6 bytes at offset 0. */

@@ -1,0 +1,107 @@
+/*
+ * The physical limit for listing sessions: the same double's WTSEnumerateSessionsExW called from
+ * C, every field of every element walked, the array freed with WTSFreeMemoryExW. Prints the
+ * median time per call in microseconds as JSON.
+ *
+ *   cc -O2 -o enumerate bench/enumerate.c -ldl && ./enumerate native/build/Release/wtsapi32_double.node 10000 50
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef uint16_t WCHAR16;
+typedef struct {
+  uint32_t ExecEnvId;
+  int State;
+  uint32_t SessionId;
+  WCHAR16 *pSessionName, *pHostName, *pUserName, *pDomainName, *pFarmName;
+} WTS_SESSION_INFO_1W;
+
+typedef int (*EnumFn)(void *, uint32_t *, uint32_t, WTS_SESSION_INFO_1W **, uint32_t *);
+typedef int (*FreeExFn)(int, void *, uint32_t);
+typedef void (*ResetFn)(void);
+typedef int (*AddServerFn)(const WCHAR16 *, uint32_t, uint32_t, uint32_t, int);
+typedef int (*SetLocalFn)(const WCHAR16 *);
+typedef int (*PutSessionFn)(const WCHAR16 *, uint32_t, int, const WCHAR16 *, const WCHAR16 *, const WCHAR16 *,
+                            const WCHAR16 *, uint32_t, const uint8_t *, uint32_t);
+
+static void to16(WCHAR16 *out, const char *in) {
+  while ((*out++ = (unsigned char)*in++)) {}
+}
+
+static void *need(void *lib, const char *name) {
+  void *fn = dlsym(lib, name);
+  if (!fn) {
+    fprintf(stderr, "missing %s\n", name);
+    exit(2);
+  }
+  return fn;
+}
+
+static int compare(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s DOUBLE SESSIONS ITERATIONS\n", argv[0]);
+    return 2;
+  }
+  void *lib = dlopen(argv[1], RTLD_NOW);
+  if (!lib) {
+    fprintf(stderr, "%s\n", dlerror());
+    return 2;
+  }
+  int sessions = atoi(argv[2]);
+  int iterations = atoi(argv[3]);
+  EnumFn enumerate = (EnumFn)need(lib, "WTSEnumerateSessionsExW");
+  FreeExFn freeEx = (FreeExFn)need(lib, "WTSFreeMemoryExW");
+  ((ResetFn)need(lib, "WtsDouble_Reset"))();
+  WCHAR16 server[16], name[32], user[32], domain[16], client[32], empty[1] = {0};
+  to16(server, "BENCH");
+  to16(domain, "CORP");
+  ((AddServerFn)need(lib, "WtsDouble_AddServer"))(server, 0xFFFFFFFFu, 1, 0, 0);
+  ((SetLocalFn)need(lib, "WtsDouble_SetLocalServer"))(server);
+  PutSessionFn put = (PutSessionFn)need(lib, "WtsDouble_PutSession");
+  for (int i = 1; i <= sessions; i++) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "RDP-Tcp#%d", i);
+    to16(name, buf);
+    snprintf(buf, sizeof buf, "user%05d", i);
+    to16(user, buf);
+    snprintf(buf, sizeof buf, "PC-%d", i);
+    to16(client, buf);
+    put(server, (uint32_t)i, i % 2 ? 0 : 4, name, user, domain, client, 0, NULL, 1);
+  }
+  (void)empty;
+
+  double *times = malloc(sizeof(double) * (size_t)iterations);
+  unsigned long checksum = 0;
+  for (int it = -3; it < iterations; it++) { /* three warm-up calls */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint32_t level = 1, count = 0;
+    WTS_SESSION_INFO_1W *array = NULL;
+    if (!enumerate(NULL, &level, 0, &array, &count)) return 1;
+    for (uint32_t i = 0; i < count; i++) {
+      WTS_SESSION_INFO_1W *e = &array[i];
+      checksum += e->ExecEnvId + (unsigned)e->State + e->SessionId;
+      WCHAR16 *fields[5] = { e->pSessionName, e->pHostName, e->pUserName, e->pDomainName, e->pFarmName };
+      for (int f = 0; f < 5; f++)
+        if (fields[f])
+          for (WCHAR16 *p = fields[f]; *p; p++) checksum += *p;
+    }
+    freeEx(2, array, count);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (it >= 0) times[it] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+  }
+  qsort(times, (size_t)iterations, sizeof(double), compare);
+  printf("{\"sessions\":%d,\"iterations\":%d,\"medianUs\":%.1f,\"checksum\":%lu}\n", sessions, iterations, times[iterations / 2], checksum);
+  free(times);
+  return 0;
+}

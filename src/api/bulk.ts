@@ -95,6 +95,22 @@ export function recheckOutcome(session: Session, error: unknown): NotActed {
   return { status: 'failed', session, error: asWtsError(error) };
 }
 
+/**
+ * The outcomes of one server's bulk call, by session index, and the function that records one
+ * (frozen) and reports it to `onOutcome` as it is settled.
+ */
+export function outcomeRecorder<O>(onOutcome?: (outcome: O) => void): { outcomes: O[]; settle: (i: number, outcome: O) => void } {
+  const outcomes: O[] = [];
+  return {
+    outcomes,
+    settle: (i, outcome) => {
+      const frozen = Object.freeze(outcome);
+      outcomes[i] = frozen;
+      onOutcome?.(frozen);
+    },
+  };
+}
+
 /** The sessions a bulk logoff or disconnect never touches. */
 export function protectedFromBulk(session: Session): SkipInfo | undefined {
   if (session.isCurrent) return { reason: 'current', message: 'your own session' };

@@ -3,7 +3,7 @@
  * A disconnected user keeps their programs and work; they can reconnect later.
  */
 import { ListenerSessionError, ServicesSessionError, WtsError } from '../errors';
-import { asWtsError, protectedFromBulk, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
+import { asWtsError, outcomeRecorder, protectedFromBulk, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
 import type { ServerContext } from './context';
 import { checkBulk, checkWait, pollSession, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
 import { mapLimit } from './limit';
@@ -56,11 +56,7 @@ export async function disconnectAllOn(
   onOutcome?: (outcome: DisconnectOutcome) => void,
 ): Promise<DisconnectOutcome[]> {
   throwIfAborted(opts.signal, 'disconnectAll', ctx);
-  const outcomes: DisconnectOutcome[] = [];
-  const settle = (i: number, outcome: DisconnectOutcome) => {
-    outcomes[i] = Object.freeze(outcome);
-    onOutcome?.(outcomes[i] as DisconnectOutcome);
-  };
+  const { outcomes, settle } = outcomeRecorder<DisconnectOutcome>(onOutcome);
   const protect = (s: Session) =>
     s.state === 'Disconnected' ? ({ reason: 'filtered', message: 'already disconnected' } as const) : protectedFromBulk(s);
   const { sessions, chosen } = await selectSessions(ctx, opts.filter, protect, opts.concurrency, settle);

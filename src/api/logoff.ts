@@ -11,6 +11,7 @@ import {
   asWin32,
   asWtsError,
   isWin32,
+  outcomeRecorder,
   pause,
   protectedFromBulk,
   recheck,
@@ -247,12 +248,7 @@ export async function logoffAllOn(
   onOutcome?: (outcome: LogoffOutcome) => void,
 ): Promise<LogoffOutcome[]> {
   throwIfAborted(opts.signal, 'logoffAll', ctx);
-  const outcomes: LogoffOutcome[] = [];
-  const settle = (i: number, outcome: LogoffOutcome | NotActed) => {
-    const frozen = Object.freeze(outcome);
-    outcomes[i] = frozen;
-    onOutcome?.(frozen);
-  };
+  const { outcomes, settle } = outcomeRecorder<LogoffOutcome>(onOutcome);
   const { sessions, chosen } = await selectSessions(ctx, opts.filter, protectedFromBulk, opts.concurrency, settle);
   const sessionAt = (i: number) => sessions[i] as Session;
 

@@ -3,7 +3,7 @@
  * user's answer as a name.
  */
 import { InvalidArgumentError } from '../errors';
-import { asWtsError, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
+import { asWtsError, outcomeRecorder, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
 import type { ServerContext } from './context';
 import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
@@ -153,11 +153,7 @@ export async function sendMessageAllOn(
   onOutcome?: (outcome: MessageOutcome) => void,
 ): Promise<MessageOutcome[]> {
   throwIfAborted(m.signal, 'sendMessageAll', ctx);
-  const outcomes: MessageOutcome[] = [];
-  const settle = (i: number, outcome: MessageOutcome) => {
-    outcomes[i] = Object.freeze(outcome);
-    onOutcome?.(outcomes[i] as MessageOutcome);
-  };
+  const { outcomes, settle } = outcomeRecorder<MessageOutcome>(onOutcome);
   const protect = (s: Session) => {
     if (s.id === 0) return { reason: 'services', message: 'the Services session has no user' } as const;
     if (isListenerId(s.id) || s.state === 'Listen') return { reason: 'listener', message: 'a listener has no user' } as const;

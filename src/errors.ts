@@ -180,7 +180,7 @@ export class ServerTimeoutError extends WtsError {
   constructor(server: string, timeoutMs: number) {
     super(
       'E_SERVER_TIMEOUT',
-      `Server ${server} did not finish within ${timeoutMs} ms; no further call was started on it ` +
+      `Server ${server} did not finish within ${timeoutMs} ms; no session on it is acted on after that ` +
         '(calls already made may still complete).',
       { server },
     );

@@ -69,6 +69,7 @@ export async function disconnectAllOn(
     } catch (error) {
       return settle(i, recheckOutcome(session, error));
     }
+    if (opts.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was disconnected' });
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);
       if (opts.wait) {

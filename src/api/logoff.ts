@@ -275,6 +275,10 @@ export async function logoffAllOn(
       settle(i, recheckOutcome(session, error));
       return;
     }
+    if (opts.signal?.aborted) {
+      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before its logoff was requested' });
+      return;
+    }
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
       if (opts.wait) requested.set(session.id, { index: i, alreadyClosing });

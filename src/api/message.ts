@@ -170,6 +170,7 @@ export async function sendMessageAllOn(
     } catch (error) {
       return settle(i, recheckOutcome(session, error));
     }
+    if (m.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was sent' });
     try {
       settle(i, { status: 'sent', session, response: await send(ctx, session, m) });
     } catch (error) {

@@ -9,6 +9,8 @@ import {
   SessionNotFoundError,
   Win32Error,
   WtsError,
+  type ProtectedKind,
+  type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
 import { Win32 } from '../wtsapi';
@@ -16,8 +18,9 @@ import type { ServerContext } from './context';
 import type { SessionDetails } from './details';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { currentIdentity, enumerate, identityOf, isConsoleName, isListenerId, sameIdentity } from './sessions';
+import { currentIdentity, enumerate, identityOf, refuse, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
 import type { Session, SkipReason } from './types';
+import type { ParsedTarget } from './validate';
 
 export interface SkipInfo {
   readonly reason: SkipReason;
@@ -111,13 +114,43 @@ export function outcomeRecorder<O>(onOutcome?: (outcome: O) => void): { outcomes
   };
 }
 
-/** The sessions a bulk logoff or disconnect never touches. */
+/** How a bulk call reports a protected session it leaves alone. */
+const PROTECTED_SKIPS: Readonly<Record<ProtectedKind, string>> = {
+  services: 'the Services session has no user',
+  listener: 'a listener has no user',
+  console: 'the console session is never logged off',
+};
+
+/** A refusal of `refuse` / `refuseNoUser` as a bulk call's skip. */
+export function skipFor(refusal: ProtectedSessionError | undefined): SkipInfo | undefined {
+  return refusal && { reason: refusal.kind, message: PROTECTED_SKIPS[refusal.kind] };
+}
+
+/** The sessions a bulk logoff or disconnect never touches: yours, and what `refuse` refuses. */
 export function protectedFromBulk(session: Session): SkipInfo | undefined {
   if (session.isCurrent) return { reason: 'current', message: 'your own session' };
-  if (session.id === 0) return { reason: 'services', message: 'the Services session has no user' };
-  if (isListenerId(session.id) || session.state === 'Listen') return { reason: 'listener', message: 'a listener has no user' };
-  if (session.isConsole || isConsoleName(session.name)) return { reason: 'console', message: 'the console session is never logged off' };
-  return undefined;
+  return skipFor(refuse(session));
+}
+
+/**
+ * One session for an action on it (disconnect, message): Services and listeners are refused —
+ * by ID before any WTS call — and the session's identity is re-checked unless it is your own.
+ */
+export async function resolveForAction(
+  ctx: ServerContext,
+  target: ParsedTarget,
+  requireActive: boolean,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<Session> {
+  const early = target.kind === 'id' ? refuseNoUser(target.id, undefined, ctx.server) : undefined;
+  if (early) throw early;
+  throwIfAborted(signal, what, ctx);
+  const session = resolveTarget(await enumerate(ctx), target, ctx, requireActive);
+  const refusal = refuseNoUser(session.id, session.state, ctx.server);
+  if (refusal) throw refusal;
+  if (!session.isCurrent) await recheck(ctx, session);
+  return session;
 }
 
 export interface Selection {

@@ -2,12 +2,21 @@
  * disconnect and disconnectAll: tsdiscon over WTSDisconnectSession (bWait = FALSE, then polled).
  * A disconnected user keeps their programs and work; they can reconnect later.
  */
-import { ListenerSessionError, ServicesSessionError, WtsError } from '../errors';
-import { asWtsError, outcomeRecorder, protectedFromBulk, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
+import { WtsError } from '../errors';
+import {
+  asWtsError,
+  outcomeRecorder,
+  protectedFromBulk,
+  recheck,
+  recheckOutcome,
+  resolveForAction,
+  selectSessions,
+  throwIfAborted,
+  type NotActed,
+} from './bulk';
 import type { ServerContext } from './context';
 import { checkBulk, checkWait, pollSession, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
 import { mapLimit } from './limit';
-import { enumerate, isListenerId, resolveTarget } from './sessions';
 import { stateToWin32, type Session } from './types';
 import { checkKnownKeys, checkOptionsObject, type ParsedTarget } from './validate';
 
@@ -37,13 +46,7 @@ function timeoutError(ctx: ServerContext, session: Session, ms: number): WtsErro
 
 /** One session: by ID, by name (must be Active) or the caller's own. */
 export async function disconnectOne(ctx: ServerContext, target: ParsedTarget, opts: CheckedWait): Promise<Disconnected> {
-  if (target.kind === 'id' && target.id === 0) throw new ServicesSessionError(0, ctx.server);
-  if (target.kind === 'id' && isListenerId(target.id)) throw new ListenerSessionError(target.id, ctx.server);
-  throwIfAborted(opts.signal, 'disconnect', ctx);
-  const session = resolveTarget(await enumerate(ctx), target, ctx, target.kind === 'name');
-  if (session.state === 'Listen') throw new ListenerSessionError(session.id, ctx.server);
-  if (session.id === 0) throw new ServicesSessionError(0, ctx.server);
-  if (!session.isCurrent) await recheck(ctx, session);
+  const session = await resolveForAction(ctx, target, target.kind === 'name', opts.signal, 'disconnect');
   await ctx.api.disconnectSession(ctx.handle, session.id);
   if (opts.wait) await pollSession(ctx, session, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
   return Object.freeze({ status: 'disconnected', session, confirmed: opts.wait });

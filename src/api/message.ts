@@ -3,12 +3,21 @@
  * user's answer as a name.
  */
 import { InvalidArgumentError } from '../errors';
-import { asWtsError, outcomeRecorder, recheck, recheckOutcome, selectSessions, throwIfAborted, type NotActed } from './bulk';
+import {
+  asWtsError,
+  outcomeRecorder,
+  recheck,
+  recheckOutcome,
+  resolveForAction,
+  selectSessions,
+  skipFor,
+  throwIfAborted,
+  type NotActed,
+} from './bulk';
 import type { ServerContext } from './context';
 import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
-import { enumerate, isListenerId, resolveTarget } from './sessions';
-import { ListenerSessionError, ServicesSessionError } from '../errors';
+import { refuseNoUser } from './sessions';
 import type { Session } from './types';
 import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
 
@@ -137,12 +146,7 @@ async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Pr
 
 /** One session: by ID, by name (any state) or the caller's own. Services and listeners are refused. */
 export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m: CheckedMessage): Promise<MessageSent> {
-  if (target.kind === 'id' && target.id === 0) throw new ServicesSessionError(0, ctx.server);
-  if (target.kind === 'id' && isListenerId(target.id)) throw new ListenerSessionError(target.id, ctx.server);
-  throwIfAborted(m.signal, 'sendMessage', ctx);
-  const session = resolveTarget(await enumerate(ctx), target, ctx, false);
-  if (session.state === 'Listen') throw new ListenerSessionError(session.id, ctx.server);
-  if (!session.isCurrent) await recheck(ctx, session);
+  const session = await resolveForAction(ctx, target, false, m.signal, 'sendMessage');
   return Object.freeze({ status: 'sent', session, response: await send(ctx, session, m) });
 }
 
@@ -154,12 +158,9 @@ export async function sendMessageAllOn(
 ): Promise<MessageOutcome[]> {
   throwIfAborted(m.signal, 'sendMessageAll', ctx);
   const { outcomes, settle } = outcomeRecorder<MessageOutcome>(onOutcome);
-  const protect = (s: Session) => {
-    if (s.id === 0) return { reason: 'services', message: 'the Services session has no user' } as const;
-    if (isListenerId(s.id) || s.state === 'Listen') return { reason: 'listener', message: 'a listener has no user' } as const;
-    if (s.userName === '') return { reason: 'noUser', message: 'nobody is logged on to read it' } as const;
-    return undefined;
-  };
+  const protect = (s: Session) =>
+    skipFor(refuseNoUser(s.id, s.state, s.server)) ??
+    (s.userName === '' ? ({ reason: 'noUser', message: 'nobody is logged on to read it' } as const) : undefined);
   const { sessions, chosen } = await selectSessions(ctx, m.filter, protect, m.concurrency, settle);
   await mapLimit(chosen, m.concurrency, async (i) => {
     const session = sessions[i] as Session;

@@ -65,11 +65,21 @@ export function refuseBeforeLookup(target: ParsedTarget, ctx: ServerContext): Pr
   return undefined;
 }
 
+/**
+ * The sessions nobody is logged on to act on: Services (session 0) and listeners (an ID from
+ * 65536, or state Listen once listed). Returns the error, or undefined.
+ */
+export function refuseNoUser(id: number, state: Session['state'] | undefined, server: string): ProtectedSessionError | undefined {
+  if (id === SERVICES_SESSION_ID) return new ServicesSessionError(id, server);
+  if (isListenerId(id) || state === 'Listen') return new ListenerSessionError(id, server);
+  return undefined;
+}
+
 /** The protection rules on a resolved session. Returns the error, or undefined when allowed. */
 export function refuse(session: Session): ProtectedSessionError | undefined {
   if (session.isCurrent) return undefined;
-  if (session.id === SERVICES_SESSION_ID) return new ServicesSessionError(session.id, session.server);
-  if (isListenerId(session.id) || session.state === 'Listen') return new ListenerSessionError(session.id, session.server);
+  const noUser = refuseNoUser(session.id, session.state, session.server);
+  if (noUser) return noUser;
   if (session.isConsole) return new ConsoleSessionError(session.id, session.server);
   return undefined;
 }

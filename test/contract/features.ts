@@ -152,6 +152,8 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       expect(await wts.sendMessage(2, { text: 'hi', wait: true })).toMatchObject({ response: 'OK' });
       expect(await wts.sendMessage('TERM04', { server: 'WF12', text: 'hi' })).toMatchObject({ response: 'Async' });
       expect(await rejection(wts.sendMessage(0, { text: 'x' }))).toBeInstanceOf(ServicesSessionError);
+      expect(await rejection(wts.sendMessage('services', { text: 'x' }))).toBeInstanceOf(ServicesSessionError);
+      expect(await rejection(wts.sendMessage('RDP-Tcp', { text: 'x' }))).toBeInstanceOf(ListenerSessionError);
       expect(await rejection(wts.sendMessage(4, { text: '' }))).toBeInstanceOf(InvalidArgumentError);
       const all = await wts.sendMessageAll({ text: 'Maintenance at 18:00' });
       expect(all.filter((o) => o.status === 'sent').map((o) => o.session.id)).toEqual([1, 2, 3, 4, 5, 6]);

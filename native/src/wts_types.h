@@ -21,21 +21,9 @@
   /*
    * mingw-w64 10's <wtsapi32.h> has WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS and WTSINFOW (used as
    * they are: the SDK's layouts) but not the Windows 7 additions: WTS_SESSION_INFO_1W,
-   * WTSEnumerateSessionsExW, WTSFreeMemoryExW, WTSOpenServerExW. Those are declared here, as
-   * Microsoft Learn gives them.
+   * WTSEnumerateSessionsExW, WTSFreeMemoryExW, WTSOpenServerExW. Those are declared below, as
+   * Microsoft Learn gives them, for both builds.
    */
-  typedef struct _DBL_WTS_SESSION_INFO_1W {
-    DWORD ExecEnvId;
-    WTS_CONNECTSTATE_CLASS State;
-    DWORD SessionId;
-    LPWSTR pSessionName;
-    LPWSTR pHostName;
-    LPWSTR pUserName;
-    LPWSTR pDomainName;
-    LPWSTR pFarmName;
-  } DBL_WTS_SESSION_INFO_1W;
-  #define WTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W
-  #define PWTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W *
   /* kernel32's names are declared dllimport by <windows.h>: defined under other names and
      exported under the real ones by wtsapi32_double.def. */
   #define K32(name) Double_##name
@@ -75,17 +63,6 @@
     LPWSTR pWinStationName;
     WTS_CONNECTSTATE_CLASS State;
   } WTS_SESSION_INFOW, *PWTS_SESSION_INFOW;
-
-  typedef struct _WTS_SESSION_INFO_1W {
-    DWORD ExecEnvId;
-    WTS_CONNECTSTATE_CLASS State;
-    DWORD SessionId;
-    LPWSTR pSessionName;
-    LPWSTR pHostName;
-    LPWSTR pUserName;
-    LPWSTR pDomainName;
-    LPWSTR pFarmName;
-  } WTS_SESSION_INFO_1W, *PWTS_SESSION_INFO_1W;
 
   typedef struct _WTS_PROCESS_INFOW {
     DWORD SessionId;
@@ -127,6 +104,20 @@
   #define WTS_CURRENT_SESSION ((DWORD)-1)
   #define K32(name) name
 #endif
+
+/* WTS_SESSION_INFO_1W (Windows 7 and later): named apart, so a newer SDK header cannot clash. */
+typedef struct _DBL_WTS_SESSION_INFO_1W {
+  DWORD ExecEnvId;
+  WTS_CONNECTSTATE_CLASS State;
+  DWORD SessionId;
+  LPWSTR pSessionName;
+  LPWSTR pHostName;
+  LPWSTR pUserName;
+  LPWSTR pDomainName;
+  LPWSTR pFarmName;
+} DBL_WTS_SESSION_INFO_1W;
+#define WTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W
+#define PWTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W *
 
 /* WTS_INFO_CLASS values past the end of older SDK headers. */
 #define DBL_WTSIsRemoteSession 29

@@ -2,7 +2,8 @@
  * Many servers at once: bounded concurrency, a timeout per server, one server's failure reported
  * beside the others' results, and events as results arrive.
  */
-import { InvalidArgumentError, ServerTimeoutError, WtsError, type WtsError as WtsErrorType } from '../errors';
+import { InvalidArgumentError, ServerTimeoutError, type WtsError as WtsErrorType } from '../errors';
+import { asWtsError } from './bulk';
 
 export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
@@ -83,13 +84,6 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): Abor
     s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
   }
   return controller.signal;
-}
-
-function asWtsError(error: unknown): WtsErrorType {
-  if (error instanceof WtsError) return error;
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && code.startsWith('E_')) return error as WtsErrorType;
-  return new WtsError('E_WIN32', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
 /**

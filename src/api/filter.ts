@@ -111,14 +111,19 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
   };
 }
 
-/** Applies a filter to one session: the reason it is left out, or undefined (with its details). */
+/**
+ * Applies a filter to one session: the reason it is left out, or undefined. A session the cheap
+ * filters let through gets the groups the filter needs, plus `extra`, in one query per group.
+ */
 export async function applyFilter(
   ctx: ServerContext,
   filter: CompiledFilter,
   session: Session,
+  extra: ReadonlySet<DetailGroup> = new Set(),
 ): Promise<{ reason: string | undefined; details: SessionDetails | undefined }> {
   const cheap = filter.cheap(session);
-  if (cheap !== undefined || filter.groups.size === 0) return { reason: cheap, details: undefined };
-  const details = await fetchDetails(ctx, session, filter.groups);
+  const groups = extra.size === 0 ? filter.groups : new Set([...filter.groups, ...extra]);
+  if (cheap !== undefined || groups.size === 0) return { reason: cheap, details: undefined };
+  const details = await fetchDetails(ctx, session, groups);
   return { reason: filter.detailed(session, details), details };
 }

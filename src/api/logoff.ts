@@ -49,7 +49,7 @@ export interface WaitOptions {
 
 export type LogoffOptions = WaitOptions;
 
-/** @deprecated the filters are {@link SessionFilter}; kept as its alias. */
+/** The filters of logoffAll: {@link SessionFilter}, the same as every bulk call's. */
 export type LogoffAllFilter = SessionFilter;
 
 /** Warn before logging off: a message to every chosen session, then a grace period. */
@@ -328,9 +328,8 @@ async function warnFirst(
   if (warned.length === 0) return warned;
   try {
     await pause(warn.graceSeconds * 1000, opts.signal, 'The grace period after the warning', ctx);
-  } catch (error) {
+  } catch {
     for (const i of warned) settle(i, { status: 'skipped', session: sessions[i] as Session, reason: 'aborted', message: 'aborted during the grace period; not logged off' });
-    void error;
     return [];
   }
   return warned.sort((a, b) => a - b);

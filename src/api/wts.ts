@@ -4,9 +4,9 @@
  */
 import { InvalidArgumentError } from '../errors';
 import type { WtsApi } from '../wtsapi';
-import { compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
+import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
 import { ServerConnection, withServer, type ServerContext } from './context';
-import { checkDetails, fetchDetails, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
+import { checkDetails, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
   checkDisconnectOptions,
@@ -160,17 +160,12 @@ abstract class Operations {
         };
       },
       async (ctx, c, emit) => {
-        const sessions = (await enumerate(ctx)).filter((s) => c.filter.cheap(s) === undefined);
-        const groups = new Set([...c.details, ...c.filter.groups]);
-        let result: Session[] = sessions;
-        if (groups.size > 0) {
-          const rows = await mapLimit(sessions, c.concurrency, async (s) => {
-            const details = await fetchDetails(ctx, s, groups);
-            if (c.filter.detailed(s, details) !== undefined) return undefined;
-            return c.details.size > 0 ? withDetails(s, details) : s;
-          });
-          result = rows.filter((r): r is Session => r !== undefined);
-        }
+        const rows = await mapLimit(await enumerate(ctx), c.concurrency, async (s) => {
+          const { reason, details } = await applyFilter(ctx, c.filter, s, c.details);
+          if (reason !== undefined) return undefined;
+          return details && c.details.size > 0 ? withDetails(s, details) : s;
+        });
+        const result = rows.filter((r): r is Session => r !== undefined);
         for (const s of result) emit?.(s);
         return result;
       },

@@ -3,13 +3,12 @@
  * filters. Disconnected users keep their programs and can reconnect.
  */
 import type { DisconnectOutcome } from '../api/disconnect';
-import { parseTarget } from '../api/validate';
 import { serverLabel } from '../errors';
-import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
+import { flag, parseArgs, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
 import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
-import { FILTER_SWITCH_NAMES, FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf } from './shared';
+import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
 
 const COMMAND = 'wts-disconnect';
 
@@ -52,16 +51,7 @@ export async function disconnectMain(argv: readonly string[], io: CliIo): Promis
       return EXIT_OK;
     }
     verbose = flag(args, 'verbose');
-    if (args.positionals.length > 1) throw new UsageError(`Only one session may be given; got ${args.positionals.map((p) => `'${p}'`).join(' and ')}.`);
-    const target = args.positionals[0];
-    const all = flag(args, 'all');
-    if (all && target !== undefined) throw new UsageError(`/all disconnects every session; it cannot be combined with a session ('${target}').`);
-    if (!all) {
-      for (const name of [...FILTER_SWITCH_NAMES, 'dryRun', 'yes', 'servers', 'serversFile']) {
-        if (args.switches[name] !== undefined) throw new UsageError(`--${name === 'dryRun' ? 'dry-run' : name} goes with /all.`);
-      }
-    }
-    if (target !== undefined) parseTarget(target);
+    const { target, all } = sessionOrAll(args, 'disconnects', []);
     const where = serversOf(args);
     const wait = !flag(args, 'noWait');
     const json = flag(args, 'json');

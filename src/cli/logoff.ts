@@ -2,13 +2,12 @@
  * wts-logoff: logoff.exe's grammar and behaviour, plus /all (KB 259436 in one safe command).
  */
 import type { LogoffOutcome } from '../api/types';
-import { parseTarget } from '../api/validate';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
 import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
-import { FILTER_SWITCH_NAMES, FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, type Target } from './shared';
+import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
 
 const COMMAND = 'wts-logoff';
 
@@ -67,7 +66,6 @@ Exit codes: 0 success, 1 an operation failed, 2 bad usage.
 
 interface LogoffCommand {
   readonly target: string | undefined;
-  readonly server: string | undefined;
   readonly where: Target;
   readonly verbose: boolean;
   readonly json: boolean;
@@ -77,21 +75,8 @@ interface LogoffCommand {
 
 /** Checks the command line completely before anything is called. */
 export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
-  if (args.positionals.length > 1) {
-    throw new UsageError(`Only one session may be given; got ${args.positionals.map((p) => `'${p}'`).join(' and ')}.`);
-  }
-  const target = args.positionals[0];
-  if (flag(args, 'all') && target !== undefined) {
-    throw new UsageError(`/all logs off every session; it cannot be combined with a session ('${target}').`);
-  }
-  if (!flag(args, 'all')) {
-    for (const name of [...FILTER_SWITCH_NAMES, 'dryRun', 'yes', 'warn', 'grace', 'servers', 'serversFile']) {
-      if (args.switches[name] !== undefined) throw new UsageError(`--${name === 'dryRun' ? 'dry-run' : name} goes with /all.`);
-    }
-  }
-  if (target !== undefined) parseTarget(target);
+  const { target } = sessionOrAll(args, 'logs off', ['warn', 'grace']);
   const where = serversOf(args);
-  const server = where.kind === 'one' ? where.server : undefined;
   const timeoutText = value(args, 'timeout');
   let timeoutMs: number | undefined;
   if (timeoutText !== undefined) {
@@ -104,7 +89,6 @@ export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
   if (value(args, 'grace') !== undefined && value(args, 'warn') === undefined) throw new UsageError('--grace goes with --warn.');
   return {
     target,
-    server,
     where,
     verbose: flag(args, 'verbose'),
     json: flag(args, 'json'),
@@ -124,7 +108,8 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
     const cmd = checkLogoffArgs(args);
     verbose = cmd.verbose;
     const waitOptions = { wait: cmd.wait, ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }) };
-    const serverOption = cmd.server === undefined ? {} : { server: cmd.server };
+    const server = cmd.where.kind === 'one' ? cmd.where.server : undefined;
+    const serverOption = server === undefined ? {} : { server };
     if (flag(args, 'all')) {
       const filters = filtersOf(args);
       const warn = warnOf(args);
@@ -148,7 +133,7 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
     const wts = wtsFor(value(args, 'simulate'));
     const target = cmd.target === undefined ? undefined : cmd.target;
     if (cmd.verbose && !cmd.json) {
-      io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(cmd.server ?? '')}...\n`);
+      io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
     }
     const outcome = await wts.logoff(target, { ...serverOption, ...waitOptions });
     if (cmd.json) io.out(`${JSON.stringify(outcomeJson(outcome))}\n`);

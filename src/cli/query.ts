@@ -126,12 +126,11 @@ async function fetch(wts: Wts, kind: Kind, target: Target): Promise<FarmResult<R
   switch (kind) {
     case 'session':
       return servers ? wts.listSessions(servers) : one(() => wts.listSessions(server));
-    case 'user': {
-      const options = { user: '*', details: ['times'] as const };
+    case 'user':
+      // quser: sessions with a user, with their times (one WTSSessionInfo query each)
       return servers
-        ? wts.listSessions({ ...options, ...servers, details: ['times'] })
-        : one(() => wts.listSessions({ ...options, ...server, details: ['times'] }));
-    }
+        ? wts.listSessions({ user: '*', details: ['times'], ...servers })
+        : one(() => wts.listSessions({ user: '*', details: ['times'], ...server }));
     case 'process':
       return servers ? wts.listProcesses(servers) : one(() => wts.listProcesses(server));
   }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '../api/filter';
 import type { FarmEvent, ServerFailure } from '../api/farm';
 import { normalizeServerName } from '../api/validate';
-import { UsageError, value, values, type ParsedArgs, type SwitchSpec } from './argv';
+import { flag, UsageError, value, values, type ParsedArgs, type SwitchSpec } from './argv';
+import { parseTarget } from '../api/validate';
 import { errorJson } from './format';
 
 export const SERVER_SWITCHES: readonly SwitchSpec[] = [
@@ -130,4 +131,24 @@ export class Progress {
   done(): void {
     if (this.#shown) this.#write('\r\x1b[K');
   }
+}
+
+/**
+ * `[session]` or `/all`: at most one session, not with /all, the bulk-only switches only with
+ * /all, and a valid session — all checked before anything is called.
+ */
+export function sessionOrAll(args: ParsedArgs, verb: string, allOnly: readonly string[]): { target: string | undefined; all: boolean } {
+  if (args.positionals.length > 1) {
+    throw new UsageError(`Only one session may be given; got ${args.positionals.map((p) => `'${p}'`).join(' and ')}.`);
+  }
+  const target = args.positionals[0];
+  const all = flag(args, 'all');
+  if (all && target !== undefined) throw new UsageError(`/all ${verb} every session; it cannot be combined with a session ('${target}').`);
+  if (!all) {
+    for (const name of [...FILTER_SWITCH_NAMES, 'dryRun', 'yes', 'servers', 'serversFile', ...allOnly]) {
+      if (args.switches[name] !== undefined) throw new UsageError(`--${name === 'dryRun' ? 'dry-run' : name} goes with /all.`);
+    }
+  }
+  if (target !== undefined) parseTarget(target);
+  return { target, all };
 }

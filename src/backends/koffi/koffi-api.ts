@@ -94,8 +94,9 @@ export class KoffiApi implements WtsApi {
     return { value, lastError };
   }
 
-  #error(api: string, code: number, server: ServerHandle, sessionId?: number): Win32Error {
-    const name = this.#names.get(server);
+  /** A failed call's error; `server` is the handle it used, or the name it was to open. */
+  #error(api: string, code: number, server: ServerHandle | string, sessionId?: number): Win32Error {
+    const name = typeof server === 'string' ? server : this.#names.get(server);
     return new Win32Error({
       win32Code: code,
       api,
@@ -131,10 +132,7 @@ export class KoffiApi implements WtsApi {
   async openServer(serverName: string): Promise<ServerHandle> {
     const [fn, api] = this.#fn.WTSOpenServerExW ? [this.#fn.WTSOpenServerExW, 'WTSOpenServerExW'] : [this.#fn.WTSOpenServerW, 'WTSOpenServerW'];
     const { value, lastError } = await this.#async<Pointer>(fn, [serverName], (h) => !h);
-    if (!value) {
-      const error = this.#error(api, lastError || Win32.ERROR_INVALID_PARAMETER, WTS_CURRENT_SERVER_HANDLE);
-      throw new Win32Error({ win32Code: error.win32Code, api: error.api, systemMessage: error.systemMessage, server: serverName });
-    }
+    if (!value) throw this.#error(api, lastError || Win32.ERROR_INVALID_PARAMETER, serverName);
     const handle = BigInt(value) as ServerHandle;
     this.#names.set(handle, serverName);
     return handle;

@@ -107,7 +107,8 @@ function parseServer(input: unknown, path: string): FarmServer {
   return server;
 }
 
-function parseSession(input: unknown, path: string): FarmSession {
+/** Checks one session of a farm description; problems name `path`. */
+export function parseSession(input: unknown, path: string): FarmSession {
   const obj = record(input, path);
   known(obj, path, [
     'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse', 'processes',

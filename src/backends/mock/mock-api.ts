@@ -21,7 +21,7 @@ import {
   type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
-import { parseFarm, type Farm, type FarmServer, type FarmSession, type MockApiName } from './farm';
+import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName } from './farm';
 
 /** One entry of the mock's call log. */
 export interface MockCall {
@@ -117,8 +117,8 @@ export class MockApi implements WtsApi {
   /** Adds a session, or replaces the one with that ID: the way Windows reuses a session ID. */
   putSession(server: string, session: FarmSession): void {
     const state = this.#server(server);
-    const [parsed] = parseFarm({ localServer: 'x', servers: [{ name: 'x', sessions: [session] }] }).servers[0]!.sessions!;
-    state.sessions.set(parsed!.id, parsed!);
+    const parsed = parseSession(session, 'session');
+    state.sessions.set(parsed.id, parsed);
     this.#changed();
   }
 

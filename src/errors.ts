@@ -61,9 +61,9 @@ export class UnsupportedPlatformError extends WtsError {
 export class SessionNotFoundError extends WtsError {
   /** What was looked for: the ID or the name as given. */
   readonly target: number | string;
-  constructor(target: number | string, server: string, cause?: unknown) {
+  constructor(target: number | string, server: string, cause?: unknown, message?: string) {
     const what = typeof target === 'number' ? `Session ID ${target}` : `Session '${target}'`;
-    super('E_NOT_FOUND', `${what} not found on ${serverLabel(server)}.`, {
+    super('E_NOT_FOUND', message ?? `${what} not found on ${serverLabel(server)}.`, {
       server,
       ...(typeof target === 'number' ? { sessionId: target } : {}),
       ...(cause === undefined ? {} : { cause }),
@@ -104,8 +104,8 @@ export class ConsoleSessionError extends ProtectedSessionError {
       'E_CONSOLE',
       'console',
       `${sessionId === undefined ? 'The console session' : `Session ID ${sessionId}`} on ${serverLabel(server)} ` +
-        `${sessionId === undefined ? 'is' : 'is the console session; it is'} never logged off ` +
-        '(only your own session may be, by calling logoff with no target).',
+        `${sessionId === undefined ? 'is' : 'is the console session; it is'} never logged off or disconnected ` +
+        '(only your own session may be, by giving no target).',
       { server, ...(sessionId === undefined ? {} : { sessionId }) },
     );
   }
@@ -133,15 +133,15 @@ export class ListenerSessionError extends ProtectedSessionError {
   }
 }
 
-/** The session ID now belongs to another WinStation or user: nothing was logged off. */
+/** The session ID now belongs to another logon (user, domain or logon time differ): nothing was done to it. */
 export class SessionChangedError extends WtsError {
   readonly expected: SessionIdentity;
   readonly actual: SessionIdentity | undefined;
   constructor(sessionId: number, server: string, expected: SessionIdentity, actual: SessionIdentity | undefined) {
     super(
       'E_SESSION_CHANGED',
-      `Session ID ${sessionId} on ${serverLabel(server)} changed before it was logged off ` +
-        `(was ${describeIdentity(expected)}, now ${actual ? describeIdentity(actual) : 'gone'}); nothing was logged off.`,
+      `Session ID ${sessionId} on ${serverLabel(server)} changed before it was acted on ` +
+        `(was ${describeIdentity(expected)}, now ${actual ? describeIdentity(actual) : 'gone'}); nothing was done to it.`,
       { server, sessionId },
     );
     this.expected = expected;
@@ -149,15 +149,25 @@ export class SessionChangedError extends WtsError {
   }
 }
 
+/**
+ * Who a session is: the logon behind a session ID. Session IDs are reused, so a session is the
+ * same only while its user, domain and logon time (WTSINFOW's LogonTime) are; the WinStation name
+ * is kept for messages but not compared (it changes when a user disconnects or reconnects).
+ */
 export interface SessionIdentity {
+  readonly sessionId: number;
+  /** The WinStation name when the identity was read (informative; not compared). */
   readonly name: string;
   readonly userName: string;
   readonly domain: string;
+  /** WTSINFOW's LogonTime; null when the server reports none (no user logged on). */
+  readonly logonTime: Date | null;
 }
 
 export function describeIdentity(id: SessionIdentity): string {
   const user = id.userName ? (id.domain ? `${id.domain}\\${id.userName}` : id.userName) : 'no user';
-  return `'${id.name}' ${user}`;
+  const logon = id.logonTime ? `, logged on ${id.logonTime.toISOString()}` : '';
+  return `${id.name ? `'${id.name}' ` : ''}${user}${logon}`;
 }
 
 /** The logoff was requested but the session had not gone when `timeoutMs` ran out. */
@@ -190,9 +200,20 @@ export class ServerTimeoutError extends WtsError {
 
 /** The caller's AbortSignal fired. `cause` is the signal's reason. */
 export class OperationAbortedError extends WtsError {
-  constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> = {}) {
-    super('E_ABORTED', `${what} was aborted.`, { ...context, cause: reason });
+  /**
+   * The requests already sent when the abort came (e.g. ['WTSLogoffSession'] when only the wait for
+   * the session to close was aborted): they were accepted and may still take effect.
+   */
+  readonly requests: readonly string[];
+  constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> & { requests?: readonly string[] } = {}) {
+    const requests = context.requests ?? [];
+    super(
+      'E_ABORTED',
+      `${what} was aborted.${requests.length > 0 ? ` ${requests.join(' and ')} had already been sent and accepted; it may still take effect.` : ''}`,
+      { ...context, cause: reason },
+    );
     this.name = 'AbortError';
+    this.requests = Object.freeze([...requests]);
   }
 }
 

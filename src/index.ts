@@ -43,7 +43,8 @@ export type { DetailGroup, DetailsOption, SessionDetails } from './api/details';
 export type { FarmEvent, FarmOptions, ServerFailure } from './api/farm';
 export type { MessageButtons, MessageOptions, MessageResponse, SendMessageAllOptions } from './api/message';
 export { SESSION_STATES, shortStateLabel } from './api/types';
-export type { LogoffOutcome, LogoffStatus, Session, SessionState, SkipReason } from './api/types';
+export type { LogoffOutcome, LogoffStatus, NotActed, Reported, RequestedOutcome, RequestName, Session, SessionState, SkipReason } from './api/types';
+export type { PlanInput } from './api/bulk';
 export type { SessionTarget } from './api/validate';
 export {
   ConsoleSessionError,

@@ -197,8 +197,19 @@ export interface WtsApi {
   sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number>;
   /** kernel32 WTSGetActiveConsoleSessionId: the local console's session, or 0xFFFFFFFF. */
   getActiveConsoleSessionId(): number;
-  /** kernel32 ProcessIdToSessionId(GetCurrentProcessId()): the caller's own session. */
+  /**
+   * kernel32 ProcessIdToSessionId(GetCurrentProcessId()): the caller's own session, or
+   * 0xFFFFFFFF (WTS_CURRENT_SESSION) when the caller is in no session of the local server.
+   */
   getCurrentSessionId(): number;
-  /** kernel32 GetComputerNameW: the local server's NetBIOS name. */
+  /** kernel32 GetComputerNameW: the local server's NetBIOS name (at most 15 characters). */
   getComputerName(): string;
+  /**
+   * Every other name the local machine answers to: its DNS host name, its FQDN
+   * (GetComputerNameExW), its IP addresses. The api layer treats a server given under any of
+   * them (or under getComputerName(), `.`, `localhost` or a loopback address) as the local server.
+   * Optional: for a backend that lacks it, only getComputerName() and those fixed aliases are
+   * recognised.
+   */
+  getLocalServerNames?(): readonly string[];
 }

@@ -125,7 +125,11 @@ typedef struct _DBL_WTS_SESSION_INFO_1W {
 /* Win32 error codes the double reports. */
 #define DBL_ERROR_INVALID_HANDLE 6
 #define DBL_ERROR_NOT_ENOUGH_MEMORY 8
-#define DBL_ERROR_INSUFFICIENT_BUFFER 122
+/* GetComputerNameW's short buffer: ERROR_BUFFER_OVERFLOW (Learn, nf-winbase-getcomputernamew; Wine's
+   dlls/kernel32/computername.c maps GetComputerNameExW's ERROR_MORE_DATA to it). */
+#define DBL_ERROR_BUFFER_OVERFLOW 111
+/* GetComputerNameExW's short buffer: ERROR_MORE_DATA (Learn, nf-sysinfoapi-getcomputernameexw). */
+#define DBL_ERROR_MORE_DATA 234
 #define DBL_ERROR_INVALID_PARAMETER 87
 #define DBL_RPC_S_SERVER_UNAVAILABLE 1722
 #define DBL_ERROR_CTX_CLOSE_PENDING 7007

@@ -90,6 +90,8 @@ typedef struct Fault { int api; DWORD key; DWORD code; } Fault;
 
 typedef struct Server {
   WCHAR16 *name;
+  WCHAR16 **aliases; /* other names WTSOpenServerW resolves to this server (DNS names, addresses) */
+  size_t alias_count;
   DWORD console_id, current_id;
   DWORD latency_ms[DBL_API_COUNT];
   int unreachable;
@@ -108,6 +110,9 @@ typedef struct Alloc { void *ptr; int kind; ULONG count; void **children; size_t
 static Server *g_servers;
 static size_t g_server_count, g_server_cap;
 static int g_local = -1;
+/* The local machine's DNS host name and DNS domain (GetComputerNameExW); NULL: host = the local
+   server's name, no domain. */
+static WCHAR16 *g_dns_host, *g_dns_domain;
 static int g_closing_polls = 1;
 static Handle *g_handles;
 static size_t g_handle_count, g_handle_cap;
@@ -135,7 +140,10 @@ static void free_session(Session *s) {
 }
 
 static int find_server(const WCHAR16 *name) {
-  for (size_t i = 0; i < g_server_count; i++) if (equal_nocase16(g_servers[i].name, name)) return (int)i;
+  for (size_t i = 0; i < g_server_count; i++) {
+    if (equal_nocase16(g_servers[i].name, name)) return (int)i;
+    for (size_t j = 0; j < g_servers[i].alias_count; j++) if (equal_nocase16(g_servers[i].aliases[j], name)) return (int)i;
+  }
   return -1;
 }
 
@@ -679,7 +687,75 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL K32(GetComputerNameW)(LPWSTR lpBuffer, DWORD *nSi
     ok = TRUE;
   }
   UNLOCK();
-  if (!ok) set_last_error(DBL_ERROR_INSUFFICIENT_BUFFER);
+  if (!ok) set_last_error(DBL_ERROR_BUFFER_OVERFLOW);
+  return ok;
+}
+
+/* COMPUTER_NAME_FORMAT (sysinfoapi.h, counted from 0), by Learn's ne-sysinfoapi-computer_name_format. */
+enum {
+  DBL_ComputerNameNetBIOS, DBL_ComputerNameDnsHostname, DBL_ComputerNameDnsDomain, DBL_ComputerNameDnsFullyQualified,
+  DBL_ComputerNamePhysicalNetBIOS, DBL_ComputerNamePhysicalDnsHostname, DBL_ComputerNamePhysicalDnsDomain,
+  DBL_ComputerNamePhysicalDnsFullyQualified
+};
+
+/* Under the lock: a malloc'd copy of the local machine's name in one format; *valid = 0 for an
+   unknown format. No cluster here: a Physical name is the same as the other. FQDN =
+   HostName.DomainName, or the host name alone without a domain. */
+static WCHAR16 *computer_name_ex(int type, int *valid) {
+  static const WCHAR16 empty[1] = { 0 };
+  const WCHAR16 *netbios = g_local >= 0 ? g_servers[g_local].name : empty;
+  const WCHAR16 *host = g_dns_host ? g_dns_host : netbios;
+  const WCHAR16 *domain = g_dns_domain ? g_dns_domain : empty;
+  *valid = 1;
+  switch (type) {
+    case DBL_ComputerNameNetBIOS: case DBL_ComputerNamePhysicalNetBIOS: return dup16(netbios);
+    case DBL_ComputerNameDnsHostname: case DBL_ComputerNamePhysicalDnsHostname: return dup16(host);
+    case DBL_ComputerNameDnsDomain: case DBL_ComputerNamePhysicalDnsDomain: return dup16(domain);
+    case DBL_ComputerNameDnsFullyQualified: case DBL_ComputerNamePhysicalDnsFullyQualified: {
+      size_t h = len16(host), d = len16(domain);
+      WCHAR16 *fqdn = (WCHAR16 *)malloc((h + 1 + d + 1) * sizeof(WCHAR16));
+      if (!fqdn) return NULL;
+      memcpy(fqdn, host, h * sizeof(WCHAR16));
+      size_t n = h;
+      if (d) { fqdn[n++] = '.'; memcpy(fqdn + n, domain, d * sizeof(WCHAR16)); n += d; }
+      fqdn[n] = 0;
+      return fqdn;
+    }
+    default:
+      *valid = 0;
+      return NULL;
+  }
+}
+
+/*
+ * GetComputerNameExW as Learn documents it (nf-sysinfoapi-getcomputernameexw) and ReactOS's
+ * conformance test checks it on Windows (modules/rostests/apitests/kernel32/GetComputerNameEx.c):
+ * nSize NULL, or lpBuffer NULL with a non-zero *nSize: FALSE, ERROR_INVALID_PARAMETER, *nSize
+ * untouched; a buffer too small (or NULL with *nSize 0): FALSE, ERROR_MORE_DATA, *nSize = the size
+ * needed including the NUL (a DNS name's buffer, when it has room, gets an empty string); else
+ * TRUE, the name and its NUL copied, *nSize = its length without the NUL.
+ */
+DOUBLE_EXPORT BOOL DOUBLE_CALL K32(GetComputerNameExW)(int NameType, LPWSTR lpBuffer, DWORD *nSize) {
+  if (!nSize || (!lpBuffer && *nSize != 0)) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  int valid;
+  LOCK();
+  WCHAR16 *name = computer_name_ex(NameType, &valid);
+  UNLOCK();
+  if (!valid) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  if (!name) { set_last_error(DBL_ERROR_NOT_ENOUGH_MEMORY); return FALSE; }
+  size_t n = len16(name);
+  BOOL ok = FALSE;
+  if (!lpBuffer || *nSize < n + 1) {
+    int netbios = NameType == DBL_ComputerNameNetBIOS || NameType == DBL_ComputerNamePhysicalNetBIOS;
+    if (lpBuffer && *nSize > 0 && n > 0 && !netbios) lpBuffer[0] = 0;
+    *nSize = (DWORD)(n + 1);
+  } else {
+    memcpy(lpBuffer, name, (n + 1) * sizeof(WCHAR16));
+    *nSize = (DWORD)n;
+    ok = TRUE;
+  }
+  free(name);
+  if (!ok) set_last_error(DBL_ERROR_MORE_DATA);
   return ok;
 }
 
@@ -698,11 +774,16 @@ DOUBLE_EXPORT void WtsDouble_Reset(void) {
     free(g_servers[i].sessions);
     free(g_servers[i].faults);
     free(g_servers[i].name);
+    for (size_t j = 0; j < g_servers[i].alias_count; j++) free(g_servers[i].aliases[j]);
+    free(g_servers[i].aliases);
   }
   free(g_servers);
   g_servers = NULL;
   g_server_count = g_server_cap = 0;
   g_local = -1;
+  free(g_dns_host);
+  free(g_dns_domain);
+  g_dns_host = g_dns_domain = NULL;
   g_closing_polls = 1;
   /* Handles left open stay counted as open (a leak the tests must see); their servers are gone. */
   for (size_t i = 0; i < g_handle_count; i++) g_handles[i].server = -1;
@@ -754,6 +835,46 @@ DOUBLE_EXPORT int WtsDouble_SetLocalServer(const WCHAR16 *name) {
   if (s >= 0) g_local = s;
   UNLOCK();
   return s >= 0;
+}
+
+/* Another name of a server (a DNS name, an address): WTSOpenServerW under it opens that server.
+   Fails when the name already names a server. */
+DOUBLE_EXPORT int WtsDouble_AddAlias(const WCHAR16 *server, const WCHAR16 *alias) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && alias && alias[0] && find_server(alias) < 0) {
+    Server *srv = &g_servers[index];
+    WCHAR16 *copy = dup16(alias);
+    WCHAR16 **moved = copy ? (WCHAR16 **)realloc(srv->aliases, (srv->alias_count + 1) * sizeof(WCHAR16 *)) : NULL;
+    if (moved) {
+      srv->aliases = moved;
+      srv->aliases[srv->alias_count++] = copy;
+      /* Handles opened under this name before now reach the server, as a name resolves. */
+      for (size_t i = 0; i < g_handle_count; i++)
+        if (g_handles[i].open && g_handles[i].server < 0 && equal_nocase16(g_handles[i].name, alias)) g_handles[i].server = index;
+      ok = 1;
+    } else {
+      free(copy);
+    }
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* The local machine's DNS host name and DNS domain, as GetComputerNameExW reports them (NULL or
+   empty host: the local server's name; NULL or empty domain: none, FQDN = host name). */
+DOUBLE_EXPORT int WtsDouble_SetDnsNames(const WCHAR16 *host, const WCHAR16 *domain) {
+  WCHAR16 *h = host && host[0] ? dup16(host) : NULL;
+  WCHAR16 *d = domain && domain[0] ? dup16(domain) : NULL;
+  if ((host && host[0] && !h) || (domain && domain[0] && !d)) { free(h); free(d); return 0; }
+  LOCK();
+  free(g_dns_host);
+  free(g_dns_domain);
+  g_dns_host = h;
+  g_dns_domain = d;
+  UNLOCK();
+  return 1;
 }
 
 DOUBLE_EXPORT void WtsDouble_SetClosingPolls(int polls) {

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  InvalidArgumentError,
   OperationAbortedError,
   SessionChangedError,
   SessionNotFoundError,
@@ -15,22 +16,18 @@ import {
 } from '../errors';
 import { Win32 } from '../wtsapi';
 import type { ServerContext } from './context';
-import type { SessionDetails } from './details';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { currentIdentity, enumerate, identityOf, refuse, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
-import type { Session, SkipReason } from './types';
-import type { ParsedTarget } from './validate';
+import { captureIdentity, enumerate, identityOf, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
+import { SESSION_STATES, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
+import { checkSessionId, normalizeServerName, readOptions, serverNameKey, type ParsedTarget } from './validate';
+
+export type { NotActed };
 
 export interface SkipInfo {
   readonly reason: SkipReason;
   readonly message: string;
 }
-
-/** An outcome every bulk call can report for a session it did not act on. */
-export type NotActed =
-  | { readonly status: 'skipped'; readonly session: Session; readonly reason: SkipReason; readonly message: string }
-  | { readonly status: 'failed'; readonly session: Session; readonly error: WtsError };
 
 /**
  * Errors are recognised by their `code`, not by `instanceof`: a backend may come from another
@@ -74,44 +71,141 @@ export async function pause(ms: number, signal: AbortSignal | undefined, what: s
 }
 
 /**
- * Re-reads the session's identity. Throws SessionChangedError when the ID now belongs to another
- * WinStation or user, SessionNotFoundError when it is gone.
+ * Re-reads the session's identity right before acting and compares it with `baseline` (the
+ * identity shown, planned or warned). Throws SessionChangedError when the ID now belongs to
+ * another logon, SessionNotFoundError when it is gone.
  */
-export async function recheck(ctx: ServerContext, session: Session): Promise<void> {
+export async function recheck(ctx: ServerContext, session: Session, baseline: SessionIdentity): Promise<SessionIdentity> {
   let now: SessionIdentity;
   try {
-    now = await currentIdentity(ctx, session.id);
+    now = await readIdentity(ctx, session.id, baseline);
   } catch (error) {
     if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw new SessionNotFoundError(session.id, ctx.server, error);
     throw error;
   }
-  const before = identityOf(session);
-  if (!sameIdentity(before, now)) throw new SessionChangedError(session.id, ctx.server, before, now);
+  if (!sameIdentity(baseline, now)) throw new SessionChangedError(session.id, ctx.server, baseline, now);
+  return now;
 }
 
-/** A failed re-check as an outcome: changed or gone are skips, anything else a failure. */
-export function recheckOutcome(session: Session, error: unknown): NotActed {
+/** A failed identity read as an outcome: changed or gone are skips, anything else a failure. */
+export function recheckOutcome(session: Session, error: unknown): DistributiveOmit<NotActed, 'requests'> {
   if (error instanceof SessionChangedError || (isWtsError(error) && error.code === 'E_SESSION_CHANGED')) {
     return { status: 'skipped', session, reason: 'changed', message: (error as Error).message };
   }
   if (isWtsError(error) && error.code === 'E_NOT_FOUND') return { status: 'skipped', session, reason: 'gone', message: 'it had already ended' };
+  if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return { status: 'skipped', session, reason: 'gone', message: 'it had already ended' };
   return { status: 'failed', session, error: asWtsError(error) };
 }
 
+/** Calls a user's callback; what it throws never changes an outcome (it is reported as a warning). */
+export function safeCall<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
+  if (!fn) return;
+  try {
+    fn(arg);
+  } catch (error) {
+    process.emitWarning(`wts-session: an onEvent callback threw (ignored): ${(error as Error)?.message ?? String(error)}`, 'WtsCallbackWarning');
+  }
+}
+
+type BulkOutcome = { readonly status: string; readonly session: Session; readonly requests: readonly RequestName[] };
+
 /**
- * The outcomes of one server's bulk call, by session index, and the function that records one
- * (frozen) and reports it to `onOutcome` as it is settled.
+ * The record of one server's bulk call: one outcome per session, the requests sent to each, and
+ * — when the call is cut short by a timeout or an abort — an outcome for every session not yet
+ * settled, so that nothing sent goes unreported. Once closed, later settles are ignored.
  */
-export function outcomeRecorder<O>(onOutcome?: (outcome: O) => void): { outcomes: O[]; settle: (i: number, outcome: O) => void } {
-  const outcomes: O[] = [];
-  return {
-    outcomes,
-    settle: (i, outcome) => {
-      const frozen = Object.freeze(outcome);
-      outcomes[i] = frozen;
-      onOutcome?.(frozen);
-    },
-  };
+export class Ledger<O extends BulkOutcome> {
+  readonly #sessions: Session[] = [];
+  readonly #outcomes: (O | undefined)[] = [];
+  readonly #requests = new Map<number, RequestName[]>();
+  /** Requests sent whose call has not settled the session: index -> accepted (undefined = in flight). */
+  readonly #pending = new Map<number, { request: RequestName; accepted: boolean | undefined }>();
+  readonly #onOutcome: ((outcome: O) => void) | undefined;
+  #closed = false;
+
+  constructor(onOutcome?: (outcome: O) => void) {
+    this.#onOutcome = onOutcome;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Adds sessions to account for; returns the index of the first. */
+  add(sessions: readonly Session[]): number {
+    const first = this.#sessions.length;
+    this.#sessions.push(...sessions);
+    return first;
+  }
+
+  session(i: number): Session {
+    return this.#sessions[i] as Session;
+  }
+
+  /** Call right before a request is sent to session `i`. */
+  sending(i: number, request: RequestName): void {
+    const list = this.#requests.get(i) ?? [];
+    list.push(request);
+    this.#requests.set(i, list);
+    this.#pending.set(i, { request, accepted: undefined });
+  }
+
+  /** The request sent to session `i` returned success; its outcome is not settled yet. */
+  accepted(i: number): void {
+    const p = this.#pending.get(i);
+    if (p) p.accepted = true;
+  }
+
+  /** A request that is not the action itself (a warning) was delivered: nothing is pending for `i`. */
+  delivered(i: number): void {
+    this.#pending.delete(i);
+  }
+
+  /** Records session `i`'s outcome (frozen, with the requests sent to it) and reports it. */
+  settle(i: number, outcome: DistributiveOmit<O, 'requests'>): void {
+    if (this.#closed || this.#outcomes[i] !== undefined) return;
+    const frozen = Object.freeze({ ...outcome, requests: Object.freeze([...(this.#requests.get(i) ?? [])]) }) as unknown as O;
+    this.#outcomes[i] = frozen;
+    this.#pending.delete(i);
+    safeCall(this.#onOutcome, frozen);
+  }
+
+  /** Whether session `i` has an outcome. */
+  settled(i: number): boolean {
+    return this.#outcomes[i] !== undefined;
+  }
+
+  /**
+   * Cuts the call short: every session without an outcome gets one — 'requested' when a request
+   * was sent to it, else skipped for `reason` — and later settles are ignored.
+   */
+  close(reason: 'timeout' | 'aborted', why: string): void {
+    if (this.#closed) return;
+    this.#sessions.forEach((session, i) => {
+      if (this.#outcomes[i] !== undefined) return;
+      const pending = this.#pending.get(i);
+      if (pending) {
+        this.settle(i, {
+          status: 'requested',
+          session,
+          request: pending.request,
+          accepted: pending.accepted,
+          message: `${pending.request} was sent${pending.accepted ? ' and accepted' : ''}; ${why} before it was confirmed`,
+        } as unknown as DistributiveOmit<O, 'requests'>);
+      } else if ((this.#requests.get(i) ?? []).length > 0) {
+        // A warning was sent and answered, but the action never started.
+        this.settle(i, { status: 'skipped', session, reason, message: `${why}; warned, not acted on` } as unknown as DistributiveOmit<O, 'requests'>);
+      } else {
+        this.settle(i, { status: 'skipped', session, reason, message: `${why}; not acted on` } as unknown as DistributiveOmit<O, 'requests'>);
+      }
+    });
+    this.#closed = true;
+  }
+
+  /** The outcomes so far, in session order (every session's, once the call finished or closed). */
+  outcomes(): O[] {
+    return this.#outcomes.filter((o): o is O => o !== undefined);
+  }
 }
 
 /** How a bulk call reports a protected session it leaves alone. */
@@ -133,8 +227,10 @@ export function protectedFromBulk(session: Session): SkipInfo | undefined {
 }
 
 /**
- * One session for an action on it (disconnect, message): Services and listeners are refused —
- * by ID before any WTS call — and the session's identity is re-checked unless it is your own.
+ * One session for an action on it (disconnect, message), under the protected-sessions rule:
+ * Services and listeners are refused — by ID before any WTS call, and also when they are the
+ * caller's own session —, and with `protectConsole` (disconnect) the console unless it is the
+ * caller's own. The session's identity is read (and checked against the list) right before acting.
  */
 export async function resolveForAction(
   ctx: ServerContext,
@@ -142,60 +238,216 @@ export async function resolveForAction(
   requireActive: boolean,
   signal: AbortSignal | undefined,
   what: string,
-): Promise<Session> {
-  const early = target.kind === 'id' ? refuseNoUser(target.id, undefined, ctx.server) : undefined;
+  protectConsole: boolean,
+): Promise<{ session: Session; identity: SessionIdentity }> {
+  const early = protectConsole
+    ? refuseBeforeLookup(target, ctx)
+    : target.kind === 'id'
+      ? refuseNoUser(target.id, undefined, ctx.server)
+      : target.kind === 'current' && ctx.currentSessionId !== undefined
+        ? refuseNoUser(ctx.currentSessionId, undefined, ctx.server)
+        : undefined;
   if (early) throw early;
   throwIfAborted(signal, what, ctx);
   const session = resolveTarget(await enumerate(ctx), target, ctx, requireActive);
-  const refusal = refuseNoUser(session.id, session.state, ctx.server);
+  const refusal = protectConsole ? refuse(session) : refuseNoUser(session.id, session.state, ctx.server);
   if (refusal) throw refusal;
-  if (!session.isCurrent) await recheck(ctx, session);
-  return session;
+  const identity = await captureOrGone(ctx, session);
+  return { session, identity };
 }
 
-export interface Selection {
-  readonly sessions: readonly Session[];
-  /** Indexes into `sessions` of the sessions to act on. */
-  readonly chosen: readonly number[];
-  /** Details fetched for the filter, by index. */
-  readonly details: ReadonlyMap<number, SessionDetails>;
+/** captureIdentity, with 7022 as SessionNotFoundError. */
+export async function captureOrGone(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
+  try {
+    return await captureIdentity(ctx, session);
+  } catch (error) {
+    if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw new SessionNotFoundError(session.id, ctx.server, error);
+    throw error;
+  }
+}
+
+// ---- plans --------------------------------------------------------------------------------
+
+/** One planned session: as it was shown, and the logon it was shown for. */
+export interface PlanEntry {
+  readonly session: Session;
+  readonly identity: SessionIdentity;
+}
+
+/** A checked plan: planned sessions by server key ('' = local, else the lower-case name), then ID. */
+export interface CheckedPlan {
+  readonly status: string;
+  readonly byServer: ReadonlyMap<string, ReadonlyMap<number, PlanEntry>>;
+}
+
+/** What `plan` accepts: a dry run's result (FarmResult) or its outcomes. */
+export type PlanInput<O> = { readonly results: readonly O[] } | readonly O[];
+
+/** How a plan names a server: '' for the local one, else the name's key (case, IP forms folded). */
+export function serverKey(server: string): string {
+  return server === '' ? '' : serverNameKey(server);
+}
+
+function planFail(path: string, problem: string): never {
+  const what = path === '' ? 'options.plan' : `options.plan${path}`;
+  throw new InvalidArgumentError('options.plan', `Invalid ${what}: it ${problem}. Pass the result of a dry run of the same call, unchanged.`);
+}
+
+function planString(value: unknown, path: string): string {
+  if (typeof value !== 'string') planFail(path, 'is not a string');
+  return value as string;
+}
+
+function planTime(value: unknown, path: string): Date | null {
+  if (value === null) return null;
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return new Date(value.getTime());
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
+  return planFail(path, 'is not a date, an ISO 8601 string or null');
 }
 
 /**
- * Enumerates once, then sorts every session: protected (`protect`), filtered out, or chosen.
- * Filters that need details query only the sessions the cheap filters let through.
- * `settle(index, outcome)` receives the outcome of every session not chosen.
+ * Checks a plan (the result of a dry run of the same operation, or its outcomes — also after a JSON
+ * round trip) and copies what it needs. Only outcomes with `status === wouldStatus` are planned;
+ * an outcome planned by another operation is an error.
  */
-export async function selectSessions(
-  ctx: ServerContext,
-  filter: CompiledFilter,
-  protect: (session: Session) => SkipInfo | undefined,
-  concurrency: number,
-  settle: (index: number, outcome: NotActed) => void,
-): Promise<Selection> {
-  const sessions = await enumerate(ctx);
-  const candidates: number[] = [];
-  sessions.forEach((session, i) => {
-    const skip = protect(session);
-    if (skip) settle(i, { status: 'skipped', session, reason: skip.reason, message: skip.message });
-    else candidates.push(i);
+export function checkPlan(value: unknown, wouldStatus: string): CheckedPlan {
+  let list: unknown = value;
+  if (!Array.isArray(value)) {
+    if (value === null || typeof value !== 'object') planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
+    list = readOptions(value, 'options.plan', true)['results'];
+  }
+  if (!Array.isArray(list)) planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
+  const byServer = new Map<string, Map<number, PlanEntry>>();
+  [...(list as unknown[])].forEach((raw, k) => {
+    const path = `[${k}]`;
+    const o = readOptions(raw, `options.plan${path}`, true);
+    const status = planString(o['status'], `${path}.status`);
+    if (!status.startsWith('would')) return;
+    if (status !== wouldStatus) planFail(`${path}.status`, `is '${status}', a plan of another operation (this one plans '${wouldStatus}')`);
+    const s = readOptions(o['session'], `options.plan${path}.session`, true);
+    const i = readOptions(o['identity'], `options.plan${path}.identity`, true);
+    const id = checkSessionId(s['id'] as number, `options.plan${path}.session.id`);
+    const rawServer = planString(s['server'], `${path}.session.server`);
+    const server = rawServer === '' ? '' : normalizeServerName(rawServer, `options.plan${path}.session.server`);
+    const state = planString(s['state'], `${path}.session.state`);
+    if (!(SESSION_STATES as readonly string[]).includes(state)) planFail(`${path}.session.state`, 'is not a session state');
+    if (i['sessionId'] !== id) planFail(`${path}.identity.sessionId`, 'is not the session\'s ID');
+    const session: Session = Object.freeze({
+      id,
+      name: planString(s['name'], `${path}.session.name`),
+      state: state as SessionState,
+      userName: planString(s['userName'], `${path}.session.userName`),
+      domain: planString(s['domain'], `${path}.session.domain`),
+      server,
+      isConsole: s['isConsole'] === true,
+      isCurrent: s['isCurrent'] === true,
+    });
+    const identity: SessionIdentity = Object.freeze({
+      sessionId: id,
+      name: planString(i['name'], `${path}.identity.name`),
+      userName: planString(i['userName'], `${path}.identity.userName`),
+      domain: planString(i['domain'], `${path}.identity.domain`),
+      logonTime: planTime(i['logonTime'], `${path}.identity.logonTime`),
+    });
+    const key = serverKey(server);
+    const forServer = byServer.get(key) ?? new Map<number, PlanEntry>();
+    if (forServer.has(id)) planFail(path, `plans session ${id}${server ? ` on ${server}` : ''} twice`);
+    forServer.set(id, Object.freeze({ session, identity }));
+    byServer.set(key, forServer);
   });
-  const details = new Map<number, SessionDetails>();
-  const passed = await mapLimit(candidates, concurrency, async (i) => {
-    const session = sessions[i] as Session;
-    try {
-      const result = await applyFilter(ctx, filter, session);
-      if (result.details) details.set(i, result.details);
-      if (result.reason === undefined) return true;
-      settle(i, { status: 'skipped', session, reason: 'filtered', message: result.reason });
-    } catch (error) {
-      if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) {
-        settle(i, { status: 'skipped', session, reason: 'gone', message: 'it had already ended' });
-      } else {
-        settle(i, { status: 'failed', session, error: asWtsError(error) });
-      }
+  return Object.freeze({ status: wouldStatus, byServer });
+}
+
+/** The checked options every bulk call has. */
+export interface BulkChecked {
+  readonly signal?: AbortSignal | undefined;
+  readonly plan: CheckedPlan | undefined;
+}
+
+/** A plan may only name the servers of the call it is applied with ('' = the local server). */
+export function checkPlanServers(plan: CheckedPlan | undefined, servers: readonly string[]): void {
+  if (!plan) return;
+  const allowed = new Set(['', ...servers.map(serverKey)]);
+  for (const key of plan.byServer.keys()) {
+    if (!allowed.has(key)) {
+      throw new InvalidArgumentError('options.plan', `Invalid options.plan: it plans sessions on ${key}, which this call does not work on.`);
     }
-    return false;
+  }
+}
+
+// ---- choosing the sessions ----------------------------------------------------------------
+
+/** A session chosen for the action, and the identity to act on it under. */
+export interface Chosen {
+  readonly index: number;
+  readonly session: Session;
+  readonly identity: SessionIdentity;
+}
+
+export interface SelectOptions {
+  readonly filter: CompiledFilter;
+  readonly concurrency: number;
+  readonly plan: CheckedPlan | undefined;
+}
+
+/**
+ * Enumerates once, then sorts every session: protected (`protect`), not in the plan, filtered out,
+ * or chosen. Filters that need details query only the sessions the cheap filters let through.
+ * Each chosen session's identity is the plan's (with a plan) or read now (one WTSSessionInfo
+ * query: the identity a dry run shows, a warning is sent under, or a re-check compares with).
+ * Planned sessions that are no longer listed are added to the ledger as gone.
+ */
+export async function selectSessions<O extends BulkOutcome>(
+  ctx: ServerContext,
+  options: SelectOptions,
+  protect: (session: Session) => SkipInfo | undefined,
+  ledger: Ledger<O>,
+): Promise<Chosen[]> {
+  const sessions = await enumerate(ctx);
+  const first = ledger.add(sessions);
+  const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
+  const planned = options.plan?.byServer.get(serverKey(ctx.server));
+  if (options.plan) {
+    const listed = new Set(sessions.map((s) => s.id));
+    for (const entry of planned?.values() ?? []) {
+      if (listed.has(entry.session.id)) continue;
+      const i = ledger.add([entry.session]);
+      settle(i, { status: 'skipped', session: entry.session, reason: 'gone', message: 'it has ended since the plan was made' });
+    }
+  }
+  const candidates: Array<{ index: number; session: Session; planned: SessionIdentity | undefined }> = [];
+  sessions.forEach((session, k) => {
+    const i = first + k;
+    const skip = protect(session);
+    if (skip) return settle(i, { status: 'skipped', session, reason: skip.reason, message: skip.message });
+    if (!options.plan) return void candidates.push({ index: i, session, planned: undefined });
+    const entry = planned?.get(session.id);
+    if (!entry) return settle(i, { status: 'skipped', session, reason: 'notInPlan', message: 'not in the confirmed plan' });
+    const listed = identityOf(session);
+    if (listed.userName.toLowerCase() !== entry.identity.userName.toLowerCase() || listed.domain.toLowerCase() !== entry.identity.domain.toLowerCase()) {
+      const error = new SessionChangedError(session.id, ctx.server, entry.identity, listed);
+      return settle(i, { status: 'skipped', session, reason: 'changed', message: error.message });
+    }
+    candidates.push({ index: i, session, planned: entry.identity });
   });
-  return { sessions, chosen: candidates.filter((_, k) => passed[k]), details };
+  const chosen = await mapLimit(candidates, options.concurrency, async ({ index, session, planned: identity }): Promise<Chosen | undefined> => {
+    if (ledger.closed) return undefined; // cut short: the ledger has accounted for it
+    try {
+      const { reason } = await applyFilter(ctx, options.filter, session);
+      if (reason !== undefined) {
+        settle(index, { status: 'skipped', session, reason: 'filtered', message: reason });
+        return undefined;
+      }
+      return { index, session, identity: identity ?? (await captureIdentity(ctx, session)) };
+    } catch (error) {
+      settle(index, recheckOutcome(session, error));
+      return undefined;
+    }
+  });
+  return chosen.filter((c): c is Chosen => c !== undefined);
+}
+
+/** The skip of a session the call did not start on because the signal fired. */
+export function abortedSkip(session: Session, what: string): DistributiveOmit<NotActed, 'requests'> {
+  return { status: 'skipped', session, reason: 'aborted', message: `aborted before ${what}` };
 }

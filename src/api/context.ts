@@ -2,8 +2,8 @@
  * A server as one operation sees it: the handle to call with, how to name it, and what is known
  * about the caller on it. Opening and closing live here so that every path closes what it opened.
  */
-import { NO_CONSOLE_SESSION, WTS_CURRENT_SERVER_HANDLE, type ServerHandle, type WtsApi } from '../wtsapi';
-import { isLocalServerName } from './validate';
+import { NO_CONSOLE_SESSION, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type ServerHandle, type WtsApi } from '../wtsapi';
+import { localServerNames, type LocalServerNames } from './validate';
 
 export interface ServerContext {
   readonly api: WtsApi;
@@ -11,10 +11,20 @@ export interface ServerContext {
   /** '' for the local server, else the normalised name. */
   readonly server: string;
   readonly isLocal: boolean;
-  /** The caller's session on this server (local only). */
+  /** The caller's session on this server (local only; undefined when the caller is in none). */
   readonly currentSessionId: number | undefined;
   /** The console's session per WTSGetActiveConsoleSessionId (local only). */
   readonly consoleSessionId: number | undefined;
+}
+
+/**
+ * The names the local machine answers to, asked of the backend once: its NetBIOS name, its other
+ * names where the backend knows them (WtsApi.getLocalServerNames), and the fixed aliases.
+ */
+export function localNamesOf(api: WtsApi): LocalServerNames {
+  const netbios = api.getComputerName();
+  const others = typeof api.getLocalServerNames === 'function' ? api.getLocalServerNames() : [];
+  return localServerNames(netbios, Array.isArray(others) ? others : []);
 }
 
 /** Opens a server lazily and closes it once; used by one call or by a `WtsServer` object. */
@@ -42,15 +52,19 @@ export class ServerConnection {
 
   async #open(): Promise<ServerContext> {
     const api = this.#api;
-    const isLocal = this.#name === undefined || isLocalServerName(this.#name, api.getComputerName());
+    // Under any of its names the local machine is the local server: WTS_CURRENT_SERVER_HANDLE,
+    // with the caller's session and the console known (and so protected).
+    const isLocal = this.#name === undefined || localNamesOf(api).has(this.#name);
     if (isLocal) {
       const console = api.getActiveConsoleSessionId();
+      const current = api.getCurrentSessionId();
       return {
         api,
         handle: WTS_CURRENT_SERVER_HANDLE,
         server: '',
         isLocal: true,
-        currentSessionId: api.getCurrentSessionId(),
+        // WTS_CURRENT_SESSION: the caller is in no session of this server (WtsApi.getCurrentSessionId).
+        currentSessionId: current === WTS_CURRENT_SESSION ? undefined : current,
         consoleSessionId: console === NO_CONSOLE_SESSION ? undefined : console,
       };
     }

@@ -35,7 +35,15 @@ export interface SessionDetails {
   readonly disconnectedMs?: number | null;
   /** remote: a Remote Desktop session (not the console). */
   readonly isRemote?: boolean;
+  /**
+   * true when the session ended between the enumeration and its detail queries (7022): it is
+   * listed as the enumeration saw it, without the details asked for.
+   */
+  readonly gone?: boolean;
 }
+
+/** The details of a session that ended before they could be read. */
+export const GONE: SessionDetails = Object.freeze({ gone: true });
 
 export interface DetailedSession extends Session {
   readonly details: SessionDetails;

@@ -4,24 +4,29 @@
  */
 import { WtsError } from '../errors';
 import {
+  abortedSkip,
   asWtsError,
-  outcomeRecorder,
   protectedFromBulk,
   recheck,
   recheckOutcome,
   resolveForAction,
   selectSessions,
   throwIfAborted,
+  type Ledger,
   type NotActed,
 } from './bulk';
 import type { ServerContext } from './context';
-import { checkBulk, checkWait, pollSession, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
+import { checkBulk, checkWait, pollSession, sentThenPoll, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
 import { mapLimit } from './limit';
-import { stateToWin32, type Session } from './types';
+import { stateToWin32, type Reported, type Session } from './types';
+import type { SessionIdentity } from '../errors';
 import { checkKnownKeys, checkOptionsObject, type ParsedTarget } from './validate';
 
-export type Disconnected = { readonly status: 'disconnected'; readonly session: Session; readonly confirmed: boolean };
-export type DisconnectOutcome = Disconnected | { readonly status: 'wouldDisconnect'; readonly session: Session } | NotActed;
+export type Disconnected = { readonly status: 'disconnected'; readonly session: Session; readonly confirmed: boolean } & Reported;
+export type DisconnectOutcome =
+  | Disconnected
+  | ({ readonly status: 'wouldDisconnect'; readonly session: Session; readonly identity: SessionIdentity } & Reported)
+  | NotActed;
 
 export function checkDisconnectOptions(options: unknown, extraKeys: readonly string[]): CheckedWait {
   const o = checkOptionsObject(options);
@@ -32,7 +37,7 @@ export function checkDisconnectOptions(options: unknown, extraKeys: readonly str
 export function checkDisconnectAllOptions(options: unknown, extraKeys: readonly string[]): CheckedBulk {
   const o = checkOptionsObject(options);
   checkKnownKeys(o, [...extraKeys, ...BULK_KEYS]);
-  return checkBulk(o);
+  return checkBulk(o, 'wouldDisconnect');
 }
 
 const DISCONNECTED = stateToWin32('Disconnected');
@@ -44,44 +49,58 @@ function timeoutError(ctx: ServerContext, session: Session, ms: number): WtsErro
   });
 }
 
-/** One session: by ID, by name (must be Active) or the caller's own. */
+/** One session: by ID, by name (must be Active) or the caller's own (never session 0). */
 export async function disconnectOne(ctx: ServerContext, target: ParsedTarget, opts: CheckedWait): Promise<Disconnected> {
-  const session = await resolveForAction(ctx, target, target.kind === 'name', opts.signal, 'disconnect');
+  const { session, identity } = await resolveForAction(ctx, target, target.kind === 'name', opts.signal, 'disconnect', true);
+  throwIfAborted(opts.signal, 'disconnect', ctx, session.id);
   await ctx.api.disconnectSession(ctx.handle, session.id);
-  if (opts.wait) await pollSession(ctx, session, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
-  return Object.freeze({ status: 'disconnected', session, confirmed: opts.wait });
+  if (opts.wait) {
+    await sentThenPoll('WTSDisconnectSession', ctx, session, () =>
+      pollSession(ctx, identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs)),
+    );
+  }
+  return Object.freeze({ status: 'disconnected', session, confirmed: opts.wait, requests: Object.freeze(['WTSDisconnectSession'] as const) });
 }
 
-/** Every session but console, services, listeners and yours, narrowed by the filters. */
-export async function disconnectAllOn(
-  ctx: ServerContext,
-  opts: CheckedBulk,
-  onOutcome?: (outcome: DisconnectOutcome) => void,
-): Promise<DisconnectOutcome[]> {
+/** Every session but console, services, listeners and yours, narrowed by the filters (and the plan). */
+export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, ledger: Ledger<DisconnectOutcome>): Promise<void> {
   throwIfAborted(opts.signal, 'disconnectAll', ctx);
-  const { outcomes, settle } = outcomeRecorder<DisconnectOutcome>(onOutcome);
   const protect = (s: Session) =>
     s.state === 'Disconnected' ? ({ reason: 'filtered', message: 'already disconnected' } as const) : protectedFromBulk(s);
-  const { sessions, chosen } = await selectSessions(ctx, opts.filter, protect, opts.concurrency, settle);
-  await mapLimit(chosen, opts.concurrency, async (i) => {
-    const session = sessions[i] as Session;
-    if (opts.dryRun) return settle(i, { status: 'wouldDisconnect', session });
-    if (opts.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was disconnected' });
+  const chosen = await selectSessions(ctx, opts, protect, ledger);
+  await mapLimit(chosen, opts.concurrency, async (c) => {
+    const { index: i, session } = c;
+    if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: c.identity });
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
     try {
-      await recheck(ctx, session);
+      await recheck(ctx, session, c.identity);
     } catch (error) {
-      return settle(i, recheckOutcome(session, error));
+      return ledger.settle(i, recheckOutcome(session, error));
     }
-    if (opts.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was disconnected' });
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
+    ledger.sending(i, 'WTSDisconnectSession');
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);
+      ledger.accepted(i);
       if (opts.wait) {
-        await pollSession(ctx, session, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
+        await pollSession(ctx, c.identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
       }
-      settle(i, { status: 'disconnected', session, confirmed: opts.wait });
+      ledger.settle(i, { status: 'disconnected', session, confirmed: opts.wait });
     } catch (error) {
-      settle(i, { status: 'failed', session, error: asWtsError(error) });
+      if (isAbort(error)) {
+        return ledger.settle(i, {
+          status: 'requested',
+          session,
+          request: 'WTSDisconnectSession',
+          accepted: true,
+          message: 'WTSDisconnectSession was sent and accepted; aborted before the session was seen disconnected',
+        });
+      }
+      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
-  return outcomes;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof WtsError && error.code === 'E_ABORTED';
 }

@@ -2,14 +2,14 @@
  * Many servers at once: bounded concurrency, a timeout per server, one server's failure reported
  * beside the others' results, and events as results arrive.
  */
-import { InvalidArgumentError, ServerTimeoutError, type WtsError as WtsErrorType } from '../errors';
-import { asWtsError } from './bulk';
+import { InvalidArgumentError, OperationAbortedError, ServerTimeoutError, type WtsError as WtsErrorType } from '../errors';
+import { asWtsError, safeCall } from './bulk';
 
 export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
-import { withServer, type ServerContext } from './context';
+import { localNamesOf, withServer, type ServerContext } from './context';
 import { mapLimit } from './limit';
-import { checkPositiveInteger, checkTimeout, normalizeServerName } from './validate';
+import { checkPositiveInteger, checkTimeout, normalizeServerName, serverNameKey } from './validate';
 
 export interface FarmOptions<T> {
   /** The servers: NetBIOS, DNS names or IP addresses. */
@@ -54,7 +54,14 @@ export interface CheckedFarm<T> {
   readonly onEvent: ((event: FarmEvent<T>) => void) | undefined;
 }
 
-export function checkFarm<T>(o: Record<string, unknown>): CheckedFarm<T> {
+/**
+ * Checks the farm options. `servers` has one entry per server, the first name as given: names
+ * equal without case (or the same IP address in two forms) are one server, and so are all the
+ * local machine's names (its NetBIOS, DNS and IP names, `localhost`, loopback, `.`), which are
+ * asked of `api` when `servers` is first read, after every other option was checked (bad input
+ * makes no call). Two DNS names of one remote server stay two entries: telling needs DNS.
+ */
+export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedFarm<T> {
   const list = o['servers'];
   if (!Array.isArray(list) || list.length === 0) {
     throw new InvalidArgumentError('options.servers', 'Invalid options.servers: a non-empty array of server names.');
@@ -64,12 +71,32 @@ export function checkFarm<T>(o: Record<string, unknown>): CheckedFarm<T> {
   if (onEvent !== undefined && typeof onEvent !== 'function') {
     throw new InvalidArgumentError('options.onEvent', 'Invalid options.onEvent: expected a function.');
   }
+  let distinct: readonly string[] | undefined;
   return {
-    servers: [...new Map(servers.map((s) => [s.toLowerCase(), s])).values()],
+    get servers() {
+      distinct ??= oneEntryPerServer(servers, api);
+      return distinct;
+    },
     concurrency: o['serverConcurrency'] === undefined ? 8 : checkPositiveInteger(o['serverConcurrency'], 'options.serverConcurrency'),
     timeoutMs: o['serverTimeoutMs'] === undefined ? 60_000 : checkTimeout(o['serverTimeoutMs'], 'options.serverTimeoutMs'),
     onEvent: onEvent as ((event: FarmEvent<T>) => void) | undefined,
   };
+}
+
+/** The first name of each server; the local machine's names count as one server. */
+function oneEntryPerServer(names: readonly string[], api: WtsApi | undefined): readonly string[] {
+  // One name needs no comparing: no backend call for it.
+  const local = api && names.length > 1 ? localNamesOf(api) : undefined;
+  const seen = new Set<string>();
+  const LOCAL = '\u0000local';
+  const result: string[] = [];
+  for (const name of names) {
+    const key = local?.has(name) ? LOCAL : serverNameKey(name);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    result.push(name);
+  }
+  return Object.freeze(result);
 }
 
 /** An AbortSignal that fires when any of these does. */
@@ -87,55 +114,133 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): Abor
 }
 
 /**
+ * What a server's work reports into: the outcomes so far, and `close` when the server is cut short
+ * (timeout, abort) — a bulk call's Ledger accounts for every session then; a listing drops its
+ * partial list (a list with sessions missing would mislead).
+ */
+export interface Sink<T> {
+  outcomes(): T[];
+  close(reason: 'timeout' | 'aborted', why: string): void;
+}
+
+/** A listing's sink: its results once complete (each reported as it is set), nothing if cut short. */
+export class ListSink<T> implements Sink<T> {
+  #results: T[] = [];
+  #closed = false;
+  readonly #emit: (result: T) => void;
+  constructor(emit: (result: T) => void) {
+    this.#emit = emit;
+  }
+  set(results: readonly T[]): void {
+    if (this.#closed) return;
+    this.#results = [...results];
+    for (const r of results) this.#emit(r);
+  }
+  outcomes(): T[] {
+    return this.#results;
+  }
+  close(): void {
+    this.#closed = true;
+    this.#results = [];
+  }
+}
+
+const CUT = Symbol('cut');
+
+/**
+ * Runs one server's work until it finishes, `timeoutMs` runs out (ServerTimeoutError), or `signal`
+ * aborts: then the work's signal fires (no new request is started), the sink is closed — every
+ * request already sent is reported — and this returns at once, without waiting for calls in flight.
+ * Rejects with the work's error, the timeout or the abort; the sink keeps what was settled.
+ */
+export async function runCut(
+  work: (signal: AbortSignal) => Promise<void>,
+  sink: Sink<unknown>,
+  server: string,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): Promise<void> {
+  const cut = new AbortController();
+  const workSignal = anySignal([signal, cut.signal]);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<typeof CUT>((resolve) => {
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        const error = new ServerTimeoutError(server, timeoutMs);
+        cut.abort(error);
+        sink.close('timeout', `the server did not finish within ${timeoutMs} ms`);
+        resolve(CUT);
+      }, timeoutMs);
+    }
+    if (signal) {
+      onAbort = () => {
+        cut.abort(signal.reason);
+        sink.close('aborted', 'the call was aborted');
+        resolve(CUT);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  const running = work(workSignal);
+  try {
+    const outcome = await Promise.race([running, stop]);
+    if (outcome === CUT) {
+      running.catch(() => undefined); // it finishes in the background; its settles are ignored
+      throw cut.signal.reason instanceof Error && (cut.signal.reason as { code?: unknown }).code === 'E_SERVER_TIMEOUT'
+        ? cut.signal.reason
+        : aborted(server, signal?.reason);
+    }
+  } finally {
+    clearTimeout(timer);
+    if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function aborted(server: string, reason: unknown): WtsErrorType {
+  return new OperationAbortedError('The call', reason, { server });
+}
+
+/**
  * Runs `work` on every server (at most `concurrency` at once). `work` gets a signal that fires
- * on the caller's abort or the server's timeout, and `emit` for each result as it is settled;
- * it returns the server's results in the server's order.
+ * on the caller's abort or the server's timeout, and the sink it reports into. A server cut short
+ * or failing is in `failures`, and whatever its sink holds (a bulk call: an outcome for every
+ * session it listed, including every request sent) is still in `results`.
  */
 export async function overServers<T>(
   api: WtsApi,
   farm: CheckedFarm<T>,
   signal: AbortSignal | undefined,
   extraTimeoutMs: number,
-  work: (ctx: ServerContext, signal: AbortSignal, emit: (result: T) => void) => Promise<readonly T[]>,
+  makeSink: (emit: (result: T) => void) => Sink<T>,
+  work: (ctx: ServerContext, signal: AbortSignal, sink: Sink<T>) => Promise<void>,
 ): Promise<FarmResult<T>> {
   const perServer = new Map<string, readonly T[]>();
   const failures: ServerFailure[] = [];
   const timeoutMs = farm.timeoutMs + extraTimeoutMs;
+  const event = (e: FarmEvent<T>) => safeCall(farm.onEvent, e);
   await mapLimit(farm.servers, farm.concurrency, async (server) => {
-    let open = true;
-    const timeout = new AbortController();
-    const serverSignal = anySignal([signal, timeout.signal]);
-    farm.onEvent?.({ type: 'serverStarted', server });
+    event({ type: 'serverStarted', server });
     // Events stream in the order results arrive; the returned list keeps the server's order.
-    const emit = (result: T) => {
-      if (open) farm.onEvent?.({ type: 'result', server, result });
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
+    const sink = makeSink((result) => event({ type: 'result', server, result }));
     try {
-      const outcome = await Promise.race([withServer(api, server, (ctx) => work(ctx, serverSignal, emit)), timedOut]);
-      if (outcome === 'timeout') {
-        open = false;
-        timeout.abort(new ServerTimeoutError(server, timeoutMs));
-        throw new ServerTimeoutError(server, timeoutMs);
-      }
-      open = false;
-      perServer.set(server, outcome);
-      farm.onEvent?.({ type: 'serverDone', server, count: outcome.length });
+      await runCut((serverSignal) => withServer(api, server, (ctx) => work(ctx, serverSignal, sink)), sink, server, signal, timeoutMs);
+      perServer.set(server, sink.outcomes());
+      event({ type: 'serverDone', server, count: sink.outcomes().length });
     } catch (error) {
-      open = false;
+      perServer.set(server, sink.outcomes());
       const failure = { server, error: asWtsError(error) };
       failures.push(failure);
-      farm.onEvent?.({ type: 'serverFailed', server, error: failure.error });
-    } finally {
-      clearTimeout(timer);
+      event({ type: 'serverFailed', server, error: failure.error });
     }
   });
   const results = farm.servers.flatMap((s) => perServer.get(s) ?? []);
   const order = new Map(farm.servers.map((s, i) => [s, i] as const));
   failures.sort((a, b) => (order.get(a.server) ?? 0) - (order.get(b.server) ?? 0));
-  const byServer = new Map(farm.servers.filter((s) => perServer.has(s)).map((s) => [s, perServer.get(s) as readonly T[]] as const));
+  const failed = new Set(failures.map((f) => f.server));
+  const byServer = new Map(
+    farm.servers.filter((s) => perServer.has(s) && (!failed.has(s) || (perServer.get(s) ?? []).length > 0)).map((s) => [s, perServer.get(s) as readonly T[]] as const),
+  );
   return Object.freeze({ results: Object.freeze(results), failures: Object.freeze(failures), byServer });
 }

@@ -5,27 +5,33 @@
  * (services, listeners, the local console) -> one enumerate -> resolve and refuse -> re-check the
  * session's identity -> WTSLogoffSession(bWait = FALSE) -> poll until the session is gone.
  */
-import { InvalidArgumentError, LogoffTimeoutError, Win32Error, type WtsError } from '../errors';
+import { InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, type SessionIdentity, type WtsError } from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
 import {
+  abortedSkip,
   asWin32,
   asWtsError,
+  captureOrGone,
+  checkPlan,
   isWin32,
-  outcomeRecorder,
+  isWtsError,
   pause,
   protectedFromBulk,
   recheck,
   recheckOutcome,
   selectSessions,
   throwIfAborted,
-  type NotActed,
+  type Chosen,
+  type CheckedPlan,
+  type Ledger,
+  type PlanInput,
 } from './bulk';
 import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, identityOf, refuse, refuseBeforeLookup, resolveTarget, sameIdentity } from './sessions';
-import type { LogoffOutcome, Session } from './types';
+import { enumerate, identityOf, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget } from './sessions';
+import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
   checkKnownKeys,
@@ -65,6 +71,12 @@ export interface WarnOptions {
 export interface LogoffAllOptions extends WaitOptions, SessionFilter {
   /** Report what would be done, and do nothing. Default false. */
   dryRun?: boolean;
+  /**
+   * Apply a reviewed dry run: only the sessions it planned (`wouldLogOff`) are acted on, each only
+   * while it is still the same logon (user, domain, logon time); every other session is reported
+   * `notInPlan`. Pass the dry run's result (or its outcomes, also after a JSON round trip).
+   */
+  plan?: PlanInput<LogoffOutcome>;
   /** How many calls on one server run at once. Default 8. */
   concurrency?: number;
   /** Warn the users first (WTSSendMessageW), wait, re-check, then log off. */
@@ -88,6 +100,7 @@ export interface CheckedBulk extends CheckedWait {
   readonly filter: CompiledFilter;
   readonly dryRun: boolean;
   readonly concurrency: number;
+  readonly plan: CheckedPlan | undefined;
 }
 
 export interface CheckedWarn {
@@ -101,7 +114,7 @@ export interface CheckedLogoffAll extends CheckedBulk {
 }
 
 export const WAIT_KEYS = ['wait', 'timeoutMs', 'pollIntervalMs', 'signal'] as const;
-export const BULK_KEYS = [...WAIT_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency'] as const;
+export const BULK_KEYS = [...WAIT_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency', 'plan'] as const;
 
 export function checkWait(o: Record<string, unknown>): CheckedWait {
   return {
@@ -115,12 +128,17 @@ export function checkWait(o: Record<string, unknown>): CheckedWait {
   };
 }
 
-export function checkBulk(o: Record<string, unknown>): CheckedBulk {
+/** The options every bulk call shares; `wouldStatus` is the status its dry run plans with. */
+export function checkBulk(o: Record<string, unknown>, wouldStatus: string): CheckedBulk {
+  const dryRun = o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun');
+  const plan = o['plan'] === undefined ? undefined : checkPlan(o['plan'], wouldStatus);
+  if (plan && dryRun) throw new InvalidArgumentError('options.plan', 'Give either dryRun or plan: a plan is applied, a dry run makes one.');
   return {
     ...checkWait(o),
     filter: compileFilter(o),
-    dryRun: o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun'),
+    dryRun,
     concurrency: o['concurrency'] === undefined ? DEFAULT_CONCURRENCY : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
+    plan,
   };
 }
 
@@ -134,7 +152,7 @@ export function checkLogoffOptions(options: unknown, extraKeys: readonly string[
 export function checkLogoffAllOptions(options: unknown, extraKeys: readonly string[] = []): CheckedLogoffAll {
   const o = checkOptionsObject(options);
   checkKnownKeys(o, [...extraKeys, ...BULK_KEYS, 'warn']);
-  return { ...checkBulk(o), warn: o['warn'] === undefined ? undefined : checkWarn(o['warn']) };
+  return { ...checkBulk(o, 'wouldLogOff'), warn: o['warn'] === undefined ? undefined : checkWarn(o['warn']) };
 }
 
 function checkWarn(value: unknown): CheckedWarn {
@@ -182,10 +200,13 @@ export function pollDelay(n: number, max: number): number {
   return Math.min(FIRST_POLL_MS * 2 ** Math.min(n, 20), max);
 }
 
-/** Polls WTSConnectState until the session is gone (7022) or `done(state)` says so. */
+/**
+ * Polls the session (WTSSessionInfo: state and logon) until it is gone — 7022, or its ID now holds
+ * another logon — or `done(state)` says so; throws `timeout()` when `timeoutMs` runs out.
+ */
 export async function pollSession(
   ctx: ServerContext,
-  session: Session,
+  identity: SessionIdentity,
   opts: CheckedWait,
   done: (state: number) => boolean,
   timeout: () => WtsError,
@@ -193,15 +214,32 @@ export async function pollSession(
   const deadline = Date.now() + opts.timeoutMs;
   for (let n = 0; ; n++) {
     try {
-      const state = await ctx.api.querySessionInformation(ctx.handle, session.id, 'WTSConnectState');
-      if (done(state)) return;
+      const info = await ctx.api.querySessionInformation(ctx.handle, identity.sessionId, 'WTSSessionInfo');
+      if (!mayBeSameLogon(identity, info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
       throw error;
     }
     const left = deadline - Date.now();
     if (left <= 0) throw timeout();
-    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, `Waiting for session ${session.id}`, ctx, session.id);
+    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, `Waiting for session ${identity.sessionId}`, ctx, identity.sessionId);
+  }
+}
+
+/**
+ * Runs the poll after a request was accepted; an abort then says that the request was sent (it may
+ * still take effect), so a caller who aborts the wait is never told that nothing happened.
+ */
+export async function sentThenPoll(request: RequestName, ctx: ServerContext, session: Session, poll: () => Promise<void>): Promise<void> {
+  try {
+    await poll();
+  } catch (error) {
+    if (!(isWtsError(error) && error.code === 'E_ABORTED')) throw error;
+    throw new OperationAbortedError(`Waiting for session ${session.id}`, (error as Error).cause, {
+      server: ctx.server,
+      sessionId: session.id,
+      requests: [request],
+    });
   }
 }
 
@@ -216,7 +254,10 @@ async function requestLogoff(ctx: ServerContext, session: Session): Promise<bool
   }
 }
 
-/** logoff(target): one session, by ID, by name (must be Active), or the caller's own. */
+/**
+ * logoff(target): one session, by ID, by name (must be Active), or the caller's own. Session 0
+ * is refused whoever asks; the console unless it is the caller's own session.
+ */
 export async function logoffOne(
   ctx: ServerContext,
   target: ParsedTarget,
@@ -228,90 +269,83 @@ export async function logoffOne(
   const session = resolveTarget(await enumerate(ctx), target, ctx, target.kind === 'name');
   const refusal = refuse(session);
   if (refusal) throw refusal;
-  if (!session.isCurrent) await recheck(ctx, session);
+  // The identity right before acting, checked against the list: the one the poll then follows.
+  const identity = await captureOrGone(ctx, session);
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
   const alreadyClosing = await requestLogoff(ctx, session);
   if (opts.wait) {
-    await pollSession(ctx, session, opts, () => false, () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs));
+    await sentThenPoll('WTSLogoffSession', ctx, session, () =>
+      pollSession(ctx, identity, opts, () => false, () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs)),
+    );
   }
-  return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing });
+  return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing, requests: Object.freeze(['WTSLogoffSession'] as const) });
 }
 
 /**
  * logoffAll: every session on the server but console, services, listeners and the caller,
- * narrowed by the filters, warned first if asked. Never rejects for one session; rejects only
- * when the server cannot be enumerated at all. `onOutcome` sees each outcome as it is settled.
+ * narrowed by the filters (and by the plan, when one is applied), warned first if asked. Never
+ * rejects for one session; rejects only when the server cannot be enumerated. Every outcome goes
+ * to `ledger`, which also accounts for the requests sent if the call is cut short.
  */
-export async function logoffAllOn(
-  ctx: ServerContext,
-  opts: CheckedLogoffAll,
-  onOutcome?: (outcome: LogoffOutcome) => void,
-): Promise<LogoffOutcome[]> {
+export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, ledger: Ledger<LogoffOutcome>): Promise<void> {
   throwIfAborted(opts.signal, 'logoffAll', ctx);
-  const { outcomes, settle } = outcomeRecorder<LogoffOutcome>(onOutcome);
-  const { sessions, chosen } = await selectSessions(ctx, opts.filter, protectedFromBulk, opts.concurrency, settle);
-  const sessionAt = (i: number) => sessions[i] as Session;
+  const chosen = await selectSessions(ctx, opts, protectedFromBulk, ledger);
 
   if (opts.dryRun) {
     const plan = opts.warn ? { warn: { text: opts.warn.text, graceSeconds: opts.warn.graceSeconds } } : {};
-    for (const i of chosen) settle(i, { status: 'wouldLogOff', session: sessionAt(i), ...plan });
-    return outcomes;
+    for (const c of chosen) ledger.settle(c.index, { status: 'wouldLogOff', session: c.session, identity: c.identity, ...plan });
+    return;
   }
 
-  let toLogOff = chosen;
-  if (opts.warn && chosen.length > 0) toLogOff = await warnFirst(ctx, sessions, chosen, opts, opts.warn, settle);
+  const toLogOff = opts.warn && chosen.length > 0 ? await warnFirst(ctx, chosen, opts, opts.warn, ledger) : chosen;
 
-  // Request every logoff (bounded), re-checking each session's identity first.
-  const requested = new Map<number, { index: number; alreadyClosing: boolean }>();
-  await mapLimit(toLogOff, opts.concurrency, async (i) => {
-    const session = sessionAt(i);
-    if (opts.signal?.aborted) {
-      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before its logoff was requested' });
-      return;
-    }
+  // Request every logoff (bounded), re-checking each session's identity right before.
+  const requested = new Map<number, { chosen: Chosen; alreadyClosing: boolean }>();
+  await mapLimit(toLogOff, opts.concurrency, async (c) => {
+    const { index: i, session } = c;
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
     try {
-      await recheck(ctx, session);
+      await recheck(ctx, session, c.identity);
     } catch (error) {
-      settle(i, recheckOutcome(session, error));
-      return;
+      return ledger.settle(i, recheckOutcome(session, error));
     }
-    if (opts.signal?.aborted) {
-      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before its logoff was requested' });
-      return;
-    }
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
+    ledger.sending(i, 'WTSLogoffSession');
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
-      if (opts.wait) requested.set(session.id, { index: i, alreadyClosing });
-      else settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });
+      ledger.accepted(i);
+      if (opts.wait) requested.set(i, { chosen: c, alreadyClosing });
+      else ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });
     } catch (error) {
-      settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
 
-  if (requested.size > 0) await waitAllGone(ctx, sessions, requested, settle, opts);
-  return outcomes;
+  if (requested.size > 0) await waitAllGone(ctx, requested, ledger, opts);
 }
 
 /**
  * Sends the warning to every chosen session (without waiting for an answer), waits the grace
  * period, and returns the sessions to log off. A session that could not be warned is not logged
- * off: its outcome is the failure.
+ * off: its outcome is the failure. The identity each was warned under is the one re-checked.
  */
 async function warnFirst(
   ctx: ServerContext,
-  sessions: readonly Session[],
-  chosen: readonly number[],
+  chosen: readonly Chosen[],
   opts: CheckedLogoffAll,
   warn: CheckedWarn,
-  settle: (i: number, outcome: LogoffOutcome | NotActed) => void,
-): Promise<number[]> {
-  const warned: number[] = [];
-  await mapLimit(chosen, opts.concurrency, async (i) => {
-    const session = sessions[i] as Session;
-    if (opts.signal?.aborted) {
-      settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was warned' });
-      return;
+  ledger: Ledger<LogoffOutcome>,
+): Promise<Chosen[]> {
+  const warned: Chosen[] = [];
+  await mapLimit(chosen, opts.concurrency, async (c) => {
+    const { index: i, session } = c;
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was warned'));
+    try {
+      await recheck(ctx, session, c.identity);
+    } catch (error) {
+      return ledger.settle(i, recheckOutcome(session, error));
     }
+    ledger.sending(i, 'WTSSendMessageW');
     try {
       await ctx.api.sendMessage(ctx.handle, session.id, {
         title: warn.title,
@@ -320,40 +354,56 @@ async function warnFirst(
         timeoutSeconds: Math.ceil(warn.graceSeconds),
         wait: false,
       });
-      warned.push(i);
+      ledger.delivered(i);
+      warned.push(c);
     } catch (error) {
-      settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
   if (warned.length === 0) return warned;
   try {
     await pause(warn.graceSeconds * 1000, opts.signal, 'The grace period after the warning', ctx);
   } catch {
-    for (const i of warned) settle(i, { status: 'skipped', session: sessions[i] as Session, reason: 'aborted', message: 'aborted during the grace period; not logged off' });
+    for (const c of warned) ledger.settle(c.index, { status: 'skipped', session: c.session, reason: 'aborted', message: 'warned, then aborted during the grace period; not logged off' });
     return [];
   }
-  return warned.sort((a, b) => a - b);
+  return warned.sort((a, b) => a.index - b.index);
 }
 
-/** Polls the server's session list until every requested session is gone (or its ID reused). */
+/**
+ * Polls the server's session list until every requested session is gone (or its ID holds another
+ * logon). A session still listed under the same user when the time runs out gets one last
+ * identity read: a new logon time means its logon ended and the ID was reused.
+ */
 async function waitAllGone(
   ctx: ServerContext,
-  sessions: readonly Session[],
-  requested: Map<number, { index: number; alreadyClosing: boolean }>,
-  settle: (i: number, outcome: LogoffOutcome) => void,
+  requested: Map<number, { chosen: Chosen; alreadyClosing: boolean }>,
+  ledger: Ledger<LogoffOutcome>,
   opts: CheckedWait,
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
+  const gone = (i: number, alreadyClosing: boolean, session: Session) => {
+    ledger.settle(i, { status: 'loggedOff', session, confirmed: true, alreadyClosing });
+    requested.delete(i);
+  };
   // The first look is right away: by the time the last request is made, the first may be done.
-  for (let n = -1; requested.size > 0; n++) {
+  for (let n = -1; requested.size > 0 && !ledger.closed; n++) {
     const left = deadline - Date.now();
     if (left <= 0) break;
     try {
       if (n >= 0) await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
       else throwIfAborted(opts.signal, 'Waiting for sessions to log off', ctx);
-    } catch (error) {
-      for (const { index } of requested.values()) settle(index, { status: 'failed', session: sessions[index] as Session, error: asWtsError(error) });
+    } catch {
+      for (const [i, { chosen }] of requested) {
+        ledger.settle(i, {
+          status: 'requested',
+          session: chosen.session,
+          request: 'WTSLogoffSession',
+          accepted: true,
+          message: 'WTSLogoffSession was sent and accepted; aborted before the session was seen to close',
+        });
+      }
       return;
     }
     let now: Session[];
@@ -364,19 +414,31 @@ async function waitAllGone(
       continue;
     }
     const byId = new Map(now.map((s) => [s.id, s] as const));
-    for (const [id, { index, alreadyClosing }] of [...requested]) {
-      const session = sessions[index] as Session;
-      const current = byId.get(id);
-      if (!current || !sameIdentity(identityOf(current), identityOf(session))) {
-        settle(index, { status: 'loggedOff', session, confirmed: true, alreadyClosing });
-        requested.delete(id);
+    for (const [i, { chosen, alreadyClosing }] of [...requested]) {
+      const current = byId.get(chosen.session.id);
+      const listed = current && identityOf(current);
+      if (!listed || listed.userName.toLowerCase() !== chosen.identity.userName.toLowerCase() || listed.domain.toLowerCase() !== chosen.identity.domain.toLowerCase()) {
+        gone(i, alreadyClosing, chosen.session);
       }
     }
   }
-  for (const { index } of requested.values()) {
-    const session = sessions[index] as Session;
-    const error = new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
+  if (ledger.closed) return;
+  for (const [i, { chosen, alreadyClosing }] of [...requested]) {
+    try {
+      const info = await readIdentity(ctx, chosen.session.id, chosen.identity);
+      if (!mayBeSameLogon(chosen.identity, info)) {
+        gone(i, alreadyClosing, chosen.session);
+        continue;
+      }
+    } catch (error) {
+      if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) {
+        gone(i, alreadyClosing, chosen.session);
+        continue;
+      }
+      lastError ??= error;
+    }
+    const error = new LogoffTimeoutError(chosen.session.id, ctx.server, opts.timeoutMs);
     if (lastError !== undefined) Object.defineProperty(error, 'cause', { value: lastError });
-    settle(index, { status: 'failed', session, error });
+    ledger.settle(i, { status: 'failed', session: chosen.session, error });
   }
 }

@@ -4,21 +4,26 @@
  */
 import { InvalidArgumentError } from '../errors';
 import {
+  abortedSkip,
   asWtsError,
-  outcomeRecorder,
+  checkPlan,
   recheck,
   recheckOutcome,
   resolveForAction,
   selectSessions,
   skipFor,
   throwIfAborted,
+  type CheckedPlan,
+  type Ledger,
   type NotActed,
+  type PlanInput,
 } from './bulk';
+import type { SessionIdentity } from '../errors';
 import type { ServerContext } from './context';
 import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { refuseNoUser } from './sessions';
-import type { Session } from './types';
+import type { Reported, Session } from './types';
 import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
 
 /** MessageBox button sets (MB_OK ... MB_CANCELTRYCONTINUE). */
@@ -67,6 +72,8 @@ export interface MessageOptions {
 export interface SendMessageAllOptions extends MessageOptions, SessionFilter {
   dryRun?: boolean;
   concurrency?: number;
+  /** Apply a reviewed dry run: only its `wouldSend` sessions get the message (see logoffAll's `plan`). */
+  plan?: PlanInput<MessageOutcome>;
 }
 
 export interface CheckedMessage {
@@ -117,21 +124,29 @@ export interface CheckedMessageAll extends CheckedMessage {
   readonly filter: CompiledFilter;
   readonly dryRun: boolean;
   readonly concurrency: number;
+  readonly plan: CheckedPlan | undefined;
 }
 
 export function checkMessageAllOptions(options: unknown, extraKeys: readonly string[]): CheckedMessageAll {
   const o = checkOptionsObject(options);
-  checkKnownKeys(o, [...extraKeys, ...MESSAGE_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency']);
+  checkKnownKeys(o, [...extraKeys, ...MESSAGE_KEYS, ...FILTER_KEYS, 'dryRun', 'concurrency', 'plan']);
+  const dryRun = o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun');
+  const plan = o['plan'] === undefined ? undefined : checkPlan(o['plan'], 'wouldSend');
+  if (plan && dryRun) throw new InvalidArgumentError('options.plan', 'Give either dryRun or plan: a plan is applied, a dry run makes one.');
   return {
     ...checkMessageFields(o),
     filter: compileFilter(o),
-    dryRun: o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun'),
+    dryRun,
     concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
+    plan,
   };
 }
 
-export type MessageSent = { readonly status: 'sent'; readonly session: Session; readonly response: MessageResponse };
-export type MessageOutcome = MessageSent | { readonly status: 'wouldSend'; readonly session: Session } | NotActed;
+export type MessageSent = { readonly status: 'sent'; readonly session: Session; readonly response: MessageResponse } & Reported;
+export type MessageOutcome =
+  | MessageSent
+  | ({ readonly status: 'wouldSend'; readonly session: Session; readonly identity: SessionIdentity } & Reported)
+  | NotActed;
 
 async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Promise<MessageResponse> {
   const code = await ctx.api.sendMessage(ctx.handle, session.id, {
@@ -146,37 +161,33 @@ async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Pr
 
 /** One session: by ID, by name (any state) or the caller's own. Services and listeners are refused. */
 export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m: CheckedMessage): Promise<MessageSent> {
-  const session = await resolveForAction(ctx, target, false, m.signal, 'sendMessage');
-  return Object.freeze({ status: 'sent', session, response: await send(ctx, session, m) });
+  const { session } = await resolveForAction(ctx, target, false, m.signal, 'sendMessage', false);
+  throwIfAborted(m.signal, 'sendMessage', ctx, session.id);
+  return Object.freeze({ status: 'sent', session, response: await send(ctx, session, m), requests: Object.freeze(['WTSSendMessageW'] as const) });
 }
 
-/** msg *: every session with a user, but Services and listeners, narrowed by the filters. */
-export async function sendMessageAllOn(
-  ctx: ServerContext,
-  m: CheckedMessageAll,
-  onOutcome?: (outcome: MessageOutcome) => void,
-): Promise<MessageOutcome[]> {
+/** msg *: every session with a user, but Services and listeners, narrowed by the filters (and the plan). */
+export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll, ledger: Ledger<MessageOutcome>): Promise<void> {
   throwIfAborted(m.signal, 'sendMessageAll', ctx);
-  const { outcomes, settle } = outcomeRecorder<MessageOutcome>(onOutcome);
   const protect = (s: Session) =>
     skipFor(refuseNoUser(s.id, s.state, s.server)) ??
     (s.userName === '' ? ({ reason: 'noUser', message: 'nobody is logged on to read it' } as const) : undefined);
-  const { sessions, chosen } = await selectSessions(ctx, m.filter, protect, m.concurrency, settle);
-  await mapLimit(chosen, m.concurrency, async (i) => {
-    const session = sessions[i] as Session;
-    if (m.dryRun) return settle(i, { status: 'wouldSend', session });
-    if (m.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was sent' });
+  const chosen = await selectSessions(ctx, m, protect, ledger);
+  await mapLimit(chosen, m.concurrency, async (c) => {
+    const { index: i, session } = c;
+    if (m.dryRun) return ledger.settle(i, { status: 'wouldSend', session, identity: c.identity });
+    if (m.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was sent'));
     try {
-      if (!session.isCurrent) await recheck(ctx, session);
+      await recheck(ctx, session, c.identity);
     } catch (error) {
-      return settle(i, recheckOutcome(session, error));
+      return ledger.settle(i, recheckOutcome(session, error));
     }
-    if (m.signal?.aborted) return settle(i, { status: 'skipped', session, reason: 'aborted', message: 'aborted before it was sent' });
+    if (m.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was sent'));
+    ledger.sending(i, 'WTSSendMessageW');
     try {
-      settle(i, { status: 'sent', session, response: await send(ctx, session, m) });
+      ledger.settle(i, { status: 'sent', session, response: await send(ctx, session, m) });
     } catch (error) {
-      settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
-  return outcomes;
 }

@@ -3,6 +3,7 @@
  */
 import {
   ConsoleSessionError,
+  SessionChangedError,
   ListenerSessionError,
   ServicesSessionError,
   SessionNotActiveError,
@@ -45,16 +46,19 @@ export function isListenerId(id: number): boolean {
 }
 
 /**
- * The protection rules that need no session list: services (0), listener IDs, and the console
- * by name or by the local console ID. The caller's own session is always allowed.
+ * The protection rules that need no session list: Services (session 0, whoever asks — a service,
+ * a SYSTEM task or a remote shell runs in it), listener IDs, and the console by name or by the
+ * local console ID. The caller's own session is allowed unless it is session 0.
  * Returns the error to throw, or undefined.
  */
 export function refuseBeforeLookup(target: ParsedTarget, ctx: ServerContext): ProtectedSessionError | undefined {
-  if (target.kind === 'current') return undefined;
+  if (target.kind === 'current') {
+    return ctx.currentSessionId === SERVICES_SESSION_ID ? new ServicesSessionError(SERVICES_SESSION_ID, ctx.server) : undefined;
+  }
   if (target.kind === 'id') {
-    if (target.id === ctx.currentSessionId) return undefined;
     if (target.id === SERVICES_SESSION_ID) return new ServicesSessionError(target.id, ctx.server);
     if (isListenerId(target.id)) return new ListenerSessionError(target.id, ctx.server);
+    if (target.id === ctx.currentSessionId) return undefined;
     if (target.id === ctx.consoleSessionId) return new ConsoleSessionError(target.id, ctx.server);
     return undefined;
   }
@@ -75,11 +79,14 @@ export function refuseNoUser(id: number, state: Session['state'] | undefined, se
   return undefined;
 }
 
-/** The protection rules on a resolved session. Returns the error, or undefined when allowed. */
+/**
+ * The protection rules on a resolved session: Services and listeners always (even when they are
+ * the caller's own), the console unless it is the caller's own. Returns the error, or undefined.
+ */
 export function refuse(session: Session): ProtectedSessionError | undefined {
-  if (session.isCurrent) return undefined;
   const noUser = refuseNoUser(session.id, session.state, session.server);
   if (noUser) return noUser;
+  if (session.isCurrent) return undefined;
   if (session.isConsole) return new ConsoleSessionError(session.id, session.server);
   return undefined;
 }
@@ -104,33 +111,90 @@ export function resolveTarget(
     }
     return found;
   }
-  const id = target.kind === 'id' ? target.id : ctx.currentSessionId;
+  if (target.kind === 'current' && ctx.currentSessionId === undefined) {
+    throw new SessionNotFoundError(
+      'your own session',
+      ctx.server,
+      undefined,
+      `You are not in a session on ${ctx.server ? `server ${ctx.server}` : 'the local server'} (a service or a process ` +
+        'without a session has none to act on): name the session instead.',
+    );
+  }
+  const id = target.kind === 'id' ? target.id : (ctx.currentSessionId as number);
   const found = sessions.find((s) => s.id === id);
-  if (!found || id === undefined) throw new SessionNotFoundError(id ?? -1, ctx.server);
+  if (!found) throw new SessionNotFoundError(id, ctx.server);
   return found;
 }
 
-export function identityOf(session: { name: string; userName: string; domain: string }): SessionIdentity {
-  return { name: session.name, userName: session.userName, domain: session.domain };
+/** The identity a session list shows: no logon time (WTSEnumerateSessionsExW has none). */
+export function identityOf(session: Session): SessionIdentity {
+  return { sessionId: session.id, name: session.name, userName: session.userName, domain: session.domain, logonTime: null };
 }
 
-/** Same WinStation, user and domain, without case, as far as WTSINFOW's fixed-size fields hold them. */
+const sameText = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Whether a name fills its fixed-size WTSINFOW field (so it may have been cut there). */
+function fills(text: string, size: number): boolean {
+  return text.length >= size - 1;
+}
+
+/** Compares two names where `cut` may have been cut to a WTSINFOW field of `size`. */
+function sameMaybeCut(full: string, cut: string, size: number): boolean {
+  return fills(cut, size) ? sameText(full.slice(0, size - 1), cut) : sameText(full, cut);
+}
+
+/** Same logon: same session ID, user and domain (without case), and the same logon time. */
 export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
-  const eq = (x: string, y: string, size: number) => x.slice(0, size - 1).toLowerCase() === y.slice(0, size - 1).toLowerCase();
   return (
-    eq(a.name, b.name, WTSINFO_LENGTHS.winStationName) &&
-    eq(a.userName, b.userName, WTSINFO_LENGTHS.userName) &&
-    eq(a.domain, b.domain, WTSINFO_LENGTHS.domain)
+    a.sessionId === b.sessionId &&
+    sameText(a.userName, b.userName) &&
+    sameText(a.domain, b.domain) &&
+    (a.logonTime?.getTime() ?? null) === (b.logonTime?.getTime() ?? null)
   );
 }
 
 /**
- * Queries a session's identity now, in one call: WTSSessionInfo (WTSINFOW) carries the WinStation
- * name, domain and user. Its fields are fixed-size (31, 16 and 20 characters) — enough for every
- * WinStation name, NetBIOS domain and sAMAccountName — so the comparison cuts the listed identity
- * to the same sizes (see sameIdentity).
+ * Reads a session's identity now: one WTSSessionInfo query (WTSINFOW: user, domain, logon time).
+ * WTSINFOW holds names in fixed-size fields (user 20, domain 16, WinStation 31 characters); when
+ * a name fills its field — or the name it is compared with is that long — the full name is read
+ * with a WTSUserName / WTSDomainName query, so two long names that share a prefix differ.
+ * `like` is the identity it will be compared with (its names decide whether to read the full ones).
  */
-export async function currentIdentity(ctx: ServerContext, id: number): Promise<SessionIdentity> {
+export async function readIdentity(ctx: ServerContext, id: number, like?: SessionIdentity): Promise<SessionIdentity> {
   const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
-  return { name: info.winStationName, userName: info.userName, domain: info.domain };
+  let userName = info.userName;
+  let domain = info.domain;
+  if (fills(userName, WTSINFO_LENGTHS.userName) || (like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName))) {
+    userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
+  }
+  if (fills(domain, WTSINFO_LENGTHS.domain) || (like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain))) {
+    domain = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName');
+  }
+  return { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime };
+}
+
+/**
+ * Reads the identity of a session just listed, and checks that it is still the listed logon (same
+ * user and domain; the list has no logon time). Throws SessionChangedError when it is not.
+ */
+export async function captureIdentity(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
+  const listed = identityOf(session);
+  const now = await readIdentity(ctx, session.id, listed);
+  if (!sameText(now.userName, listed.userName) || !sameText(now.domain, listed.domain)) {
+    throw new SessionChangedError(session.id, ctx.server, listed, now);
+  }
+  // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut).
+  return { ...now, name: session.name, userName: session.userName, domain: session.domain };
+}
+
+/**
+ * Whether a WTSINFOW read (names possibly cut to their fields, no full-name query) can still be
+ * the same logon as `id`: the cheap check a poll uses. False means certainly another logon.
+ */
+export function mayBeSameLogon(id: SessionIdentity, info: { userName: string; domain: string; logonTime: Date | null }): boolean {
+  return (
+    sameMaybeCut(id.userName, info.userName, WTSINFO_LENGTHS.userName) &&
+    sameMaybeCut(id.domain, info.domain, WTSINFO_LENGTHS.domain) &&
+    (id.logonTime?.getTime() ?? null) === (info.logonTime?.getTime() ?? null)
+  );
 }

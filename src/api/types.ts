@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type WtsError } from '../errors';
+import { InvalidArgumentError, type SessionIdentity, type WtsError } from '../errors';
 
 /** WTS_CONNECTSTATE_CLASS as names (WTSActive -> 'Active', ...). */
 export type SessionState =
@@ -115,25 +115,58 @@ export type SkipReason =
   | 'changed'
   | 'gone'
   | 'aborted'
+  | 'timeout'
+  | 'notInPlan'
   | 'noUser';
+
+/** The requests a bulk call sends to a session, by their Win32 names. */
+export type RequestName = 'WTSLogoffSession' | 'WTSDisconnectSession' | 'WTSSendMessageW';
+
+/** What every bulk outcome reports: each request sent to the session, in order ([] for none). */
+export interface Reported {
+  readonly requests: readonly RequestName[];
+}
+
+/** `Omit` over each member of a union. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * A request was sent, but the call was cut short — the server's `serverTimeoutMs` ran out or the
+ * signal aborted — before its result was known. `accepted`: true when the call returned success
+ * (the session may still be closing), undefined when the call itself had not returned.
+ */
+export interface RequestedOutcome extends Reported {
+  readonly status: 'requested';
+  readonly session: Session;
+  readonly request: RequestName;
+  readonly accepted: boolean | undefined;
+  readonly message: string;
+}
+
+/** The outcomes every bulk call can report for a session it did not (or not knowingly) act on. */
+export type NotActed =
+  | ({ readonly status: 'skipped'; readonly session: Session; readonly reason: SkipReason; readonly message: string } & Reported)
+  | ({ readonly status: 'failed'; readonly session: Session; readonly error: WtsError } & Reported)
+  | RequestedOutcome;
 
 /** What happened to one session in logoff() or logoffAll(). */
 export type LogoffOutcome =
-  | {
+  | ({
       readonly status: 'loggedOff';
       readonly session: Session;
       /** true when `wait` confirmed the session is gone; false when not waited for. */
       readonly confirmed: boolean;
       /** true when a close was already pending (7007) and that counted as the logoff. */
       readonly alreadyClosing: boolean;
-    }
-  | {
+    } & Reported)
+  | ({
       readonly status: 'wouldLogOff';
       readonly session: Session;
+      /** The logon this plan is for: applying the plan acts only while it is still this one. */
+      readonly identity: SessionIdentity;
       /** With `warn`: the warning it would get first, and the grace period. */
       readonly warn?: { readonly text: string; readonly graceSeconds: number };
-    }
-  | { readonly status: 'skipped'; readonly session: Session; readonly reason: SkipReason; readonly message: string }
-  | { readonly status: 'failed'; readonly session: Session; readonly error: WtsError };
+    } & Reported)
+  | NotActed;
 
 export type LogoffStatus = LogoffOutcome['status'];

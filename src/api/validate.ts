@@ -2,7 +2,7 @@
  * Argument checks and normalisation. Pure: no backend, no platform. Everything here runs before
  * any system call, so an invalid argument never reaches wtsapi32.
  */
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import { InvalidArgumentError } from '../errors';
 import { WTS_ANY_SESSION, WTS_CURRENT_SESSION } from '../wtsapi';
 
@@ -101,7 +101,7 @@ export function normalizeServerName(server: unknown, argument = 'server'): strin
   if (name === '') {
     throw new InvalidArgumentError(argument, `Invalid ${argument}: empty. Give a server name such as WF12.`);
   }
-  if (isIP(name) !== 0) return name;
+  if (isIP(name) !== 0 || name === '.') return name; // '.': the local machine, as in other Win32 tools
   const bad = `Invalid ${argument} '${server}': expected a NetBIOS name (WF12 or \\\\WF12), a DNS name or an IP address`;
   if (name.length > 253) throw new InvalidArgumentError(argument, `${bad}; it is too long.`);
   const labels = name.split('.');
@@ -113,19 +113,100 @@ export function normalizeServerName(server: unknown, argument = 'server'): strin
   return name;
 }
 
-/** Names that always mean the machine we run on. */
-const LOCAL_ALIASES = new Set(['.', 'localhost', '127.0.0.1', '::1']);
+/** Names that always mean the machine we run on (so does every loopback address). */
+const LOCAL_ALIASES = new Set(['.', 'localhost']);
 
 /**
- * Whether a (normalised) server name is the local machine: '.', 'localhost', a loopback address,
- * or the computer's own name (or a DNS name whose first label is it).
+ * The IPv4 address a numbers-and-dots name stands for, as inet_addr reads it: `a.b.c.d`, `a.b.c`,
+ * `a.b` or `a`, each part decimal, octal (leading 0) or hexadecimal (0x); the last part fills the
+ * remaining bytes (https://learn.microsoft.com/windows/win32/api/winsock2/nf-winsock2-inet_addr).
+ * So `127.1` and `2130706433` are 127.0.0.1. Assumed: WTSOpenServerW resolves a name with the
+ * system's resolver, which reads these forms the same way. Undefined when the name is not one.
  */
-export function isLocalServerName(name: string, computerName: string): boolean {
-  const lower = name.toLowerCase();
-  if (LOCAL_ALIASES.has(lower)) return true;
-  const me = computerName.toLowerCase();
-  if (me === '') return false;
-  return lower === me || (isIP(name) === 0 && lower.split('.')[0] === me);
+function legacyIPv4(name: string): string | undefined {
+  const parts = name.split('.');
+  if (parts.length > 4) return undefined;
+  const values: number[] = [];
+  for (const part of parts) {
+    if (/^0[xX][0-9a-fA-F]+$/.test(part)) values.push(parseInt(part.slice(2), 16));
+    else if (/^0[0-7]*$/.test(part)) values.push(parseInt(part, 8));
+    else if (/^[1-9][0-9]*$/.test(part)) values.push(parseInt(part, 10));
+    else return undefined;
+  }
+  const last = values.pop() as number;
+  if (values.some((v) => v > 255)) return undefined;
+  const bytesLeft = 4 - values.length;
+  if (last >= 256 ** bytesLeft) return undefined;
+  for (let i = bytesLeft - 1; i >= 0; i--) values.push(Math.floor(last / 256 ** i) % 256);
+  return values.join('.');
+}
+
+/**
+ * An IP address in one canonical text: IPv6 compressed and lower-case without a zone ID, an
+ * IPv4-mapped IPv6 address (`::ffff:10.0.0.5`) as its IPv4 address, IPv4 as dotted decimal.
+ * Undefined when the name is not an address.
+ */
+function canonicalAddress(name: string): string | undefined {
+  const kind = isIP(name);
+  if (kind === 4) return name;
+  if (kind === 6) {
+    let text: string;
+    try {
+      text = new SocketAddress({ address: name.split('%')[0] as string, family: 'ipv6' }).address;
+    } catch {
+      text = name.toLowerCase();
+    }
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+    return mapped ? (mapped[1] as string) : text;
+  }
+  return legacyIPv4(name);
+}
+
+/**
+ * How a server name compares with another: an IP address by its canonical text, any other name
+ * without case (and without a trailing dot). Two names with the same key are one server; two
+ * different DNS names of one remote server have different keys (telling needs DNS, which we do
+ * not ask).
+ */
+export function serverNameKey(name: string): string {
+  const text = name.trim().replace(/^\\\\/, '');
+  return canonicalAddress(text) ?? text.toLowerCase().replace(/\.$/, '');
+}
+
+/** Whether a server name means the local machine whatever its names are: `.`, `localhost`, loopback. */
+export function isAlwaysLocalName(name: string): boolean {
+  const text = name.trim().toLowerCase();
+  if (LOCAL_ALIASES.has(text)) return true;
+  const address = canonicalAddress(text);
+  return address !== undefined && (address === '::1' || address.startsWith('127.'));
+}
+
+/** The names the local machine answers to, gathered once for an operation. */
+export interface LocalServerNames {
+  /** Whether a (normalised) server name is the local machine. */
+  has(name: string): boolean;
+}
+
+/**
+ * The local machine's names: its NetBIOS name (GetComputerNameW), the backend's other names
+ * (DNS host name, FQDN, IP addresses) and the fixed aliases (`.`, `localhost`, every loopback
+ * address: 127.0.0.0/8, ::1, ::ffff:127.x.x.x). A name matches exactly (without case); a DNS
+ * name is not local because its first label is the computer's name, since another domain can
+ * hold a host of that name.
+ */
+export function localServerNames(computerName: string, otherNames: readonly unknown[] = []): LocalServerNames {
+  const keys = new Set<string>();
+  for (const name of [computerName, ...otherNames]) {
+    if (typeof name !== 'string') continue;
+    const key = serverNameKey(name);
+    if (key !== '') keys.add(key);
+  }
+  return { has: (name) => isAlwaysLocalName(name) || keys.has(serverNameKey(name)) };
+}
+
+/** Whether a (normalised) server name is the local machine; see {@link localServerNames}. */
+export function isLocalServerName(name: string, computerName: string, otherNames: readonly unknown[] = []): boolean {
+  return localServerNames(computerName, otherNames).has(name);
 }
 
 export function checkTimeout(value: unknown, argument: string): number {
@@ -159,12 +240,30 @@ export function checkSignal(value: unknown, argument = 'options.signal'): AbortS
   return value;
 }
 
-export function checkOptionsObject(value: unknown, argument = 'options'): Record<string, unknown> {
-  if (value === undefined) return {};
+/**
+ * A snapshot of an options object: its own enumerable string-keyed properties, each read once, in
+ * an object with no prototype — so inherited properties are never options, a getter runs once
+ * (it cannot answer one thing to the check and another to the call), and a getter or proxy that
+ * throws is an InvalidArgumentError. `required`: undefined is an error too.
+ */
+export function readOptions(value: unknown, argument = 'options', required = false): Record<string, unknown> {
+  if (value === undefined && !required) return Object.create(null) as Record<string, unknown>;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an object, got ${describe(value)}.`);
   }
-  return value as Record<string, unknown>;
+  const out = Object.create(null) as Record<string, unknown>;
+  let key = '';
+  try {
+    for (key of Object.keys(value)) out[key] = (value as Record<string, unknown>)[key];
+  } catch (error) {
+    const where = key === '' ? argument : `${argument}.${key}`;
+    throw new InvalidArgumentError(where, `Invalid ${where}: reading it threw (${(error as Error)?.message ?? String(error)}).`);
+  }
+  return out;
+}
+
+export function checkOptionsObject(value: unknown, argument = 'options'): Record<string, unknown> {
+  return readOptions(value, argument);
 }
 
 /** Rejects option names the function does not know (a typo must not silently do nothing). */

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
 import { ServerConnection, withServer, type ServerContext } from './context';
-import { checkDetails, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
+import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
   checkDisconnectOptions,
@@ -15,7 +15,12 @@ import {
   type DisconnectOutcome,
   type Disconnected,
 } from './disconnect';
-import { checkFarm, FARM_KEYS, overServers, type FarmOptions, type FarmResult } from './farm';
+import { checkFarm, FARM_KEYS, ListSink, overServers, runCut, type CheckedFarm, type FarmOptions, type FarmResult } from './farm';
+import { checkPlanServers, isWin32, isWtsError, Ledger, serverKey, type BulkChecked, type CheckedPlan } from './bulk';
+import { Win32 } from '../wtsapi';
+import type { CheckedBulk, CheckedLogoffAll } from './logoff';
+import type { CheckedMessageAll } from './message';
+import type { RequestName } from './types';
 import { mapLimit } from './limit';
 import { checkLogoffAllOptions, checkLogoffOptions, logoffAllOn, logoffOne, type LogoffAllOptions, type LogoffOptions } from './logoff';
 import {
@@ -102,6 +107,21 @@ function without(o: Record<string, unknown>, keys: readonly string[]): Record<st
   return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 }
 
+function unusedPlan(key: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'options.plan',
+    `Invalid options.plan: it plans sessions on ${key === '' ? 'the local server' : key}, which this call did not work on; they were not acted on.`,
+  );
+}
+
+/** Planned sessions of a server the call never worked on are reported, not silently dropped. */
+function withUnusedPlan<O>(result: FarmResult<O>, plan: CheckedPlan | undefined, worked: ReadonlySet<string>): FarmResult<O> {
+  const unused = [...(plan?.byServer.keys() ?? [])].filter((key) => !worked.has(key));
+  if (unused.length === 0) return result;
+  const failures = [...result.failures, ...unused.map((key) => ({ server: key === '' ? 'localhost' : key, error: unusedPlan(key) }))];
+  return Object.freeze({ ...result, failures: Object.freeze(failures) });
+}
+
 /** The operations shared by Wts (server per call) and WtsServer (one server, many calls). */
 abstract class Operations {
   protected abstract readonly api: WtsApi;
@@ -115,29 +135,99 @@ abstract class Operations {
     return options['server'] === undefined ? undefined : normalizeServerName(options['server'], 'options.server');
   }
 
+  /** Validates `servers` / `server` for a call that may go to many servers. */
+  #farmOf<T>(o: Record<string, unknown>): CheckedFarm<T> | undefined {
+    if (o['servers'] === undefined) return undefined;
+    if (!this.manyServers) throw new InvalidArgumentError('options.servers', 'A server object works on its own server; use createWts() for many.');
+    if (o['server'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
+    return checkFarm<T>(o, this.api);
+  }
+
   /**
-   * One operation, on one server or (with `servers`) on many. `check` validates the options
-   * (given the keys it may also see); `work` runs on one server and reports each result.
+   * A listing, on one server or (with `servers`) on many. `check` validates the options (given
+   * the keys it may also see); `work` lists one server.
    */
   protected async each<T, C extends { signal?: AbortSignal | undefined }>(
     options: unknown,
     check: (o: Record<string, unknown>, keys: readonly string[]) => C,
-    work: (ctx: ServerContext, checked: C, emit?: (result: T) => void) => Promise<readonly T[]>,
-    extraTimeoutMs: (checked: C) => number = () => 0,
+    work: (ctx: ServerContext, checked: C) => Promise<readonly T[]>,
   ): Promise<readonly T[] | FarmResult<T>> {
     const o = checkOptionsObject(options);
-    if (o['servers'] !== undefined) {
-      if (!this.manyServers) throw new InvalidArgumentError('options.servers', 'A server object works on its own server; use createWts() for many.');
-      if (o['server'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
-      const farm = checkFarm<T>(o);
+    const farm = this.#farmOf<T>(o);
+    if (farm) {
       const checked = check(without(o, FARM_KEYS), []);
-      return overServers<T>(this.api, farm, checked.signal, extraTimeoutMs(checked), (ctx, signal, emit) =>
-        work(ctx, { ...checked, signal }, emit),
+      return overServers<T>(
+        this.api,
+        farm,
+        checked.signal,
+        0,
+        (emit) => new ListSink<T>(emit),
+        async (ctx, _signal, sink) => (sink as ListSink<T>).set(await work(ctx, checked)),
       );
     }
     const checked = check(o, this.serverKeys);
     const server = this.serverOf(o);
     return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
+  }
+
+  /**
+   * A bulk action (logoffAll, disconnectAll, sendMessageAll), on one server or many: every session
+   * gets one outcome in a Ledger, which also reports every request sent when the call is cut
+   * short. One server: an abort after the sessions were listed returns their outcomes (each says
+   * what happened); before that, it rejects with OperationAbortedError (nothing was sent).
+   */
+  protected async bulk<O extends { status: string; session: Session; requests: readonly RequestName[] }, C extends BulkChecked>(
+    options: unknown,
+    check: (o: Record<string, unknown>, keys: readonly string[]) => C,
+    work: (ctx: ServerContext, checked: C, ledger: Ledger<O>) => Promise<void>,
+    extraTimeoutMs: (checked: C) => number = () => 0,
+  ): Promise<readonly O[] | FarmResult<O>> {
+    const o = checkOptionsObject(options);
+    const farm = this.#farmOf<O>(o);
+    if (farm) {
+      const checked = check(without(o, FARM_KEYS), []);
+      // Against the names as given: `farm.servers` asks the backend for the local names.
+      checkPlanServers(checked.plan, (o['servers'] as readonly string[]).map((name) => normalizeServerName(name)));
+      const worked = new Set<string>();
+      const result = await overServers<O>(
+        this.api,
+        farm,
+        checked.signal,
+        extraTimeoutMs(checked),
+        (emit) => new Ledger<O>(emit),
+        (ctx, signal, sink) => {
+          worked.add(serverKey(ctx.server));
+          return work(ctx, { ...checked, signal }, sink as Ledger<O>);
+        },
+      );
+      return withUnusedPlan(result, checked.plan, worked);
+    }
+    const checked = check(o, this.serverKeys);
+    const server = this.serverOf(o);
+    checkPlanServers(checked.plan, [server ?? '']);
+    const ledger = new Ledger<O>();
+    try {
+      // The server is closed only when the work has finished, even if the call returns earlier.
+      await runCut(
+        (signal) =>
+          this.run(server, async (ctx) => {
+            // A plan for another server than this one turned out to be (the local machine named,
+            // say): refused before any session is listed or acted on.
+            for (const key of checked.plan?.byServer.keys() ?? []) {
+              if (key !== serverKey(ctx.server)) throw unusedPlan(key);
+            }
+            await work(ctx, { ...checked, signal }, ledger);
+          }),
+        ledger,
+        server ?? '',
+        checked.signal,
+        undefined,
+      );
+    } catch (error) {
+      const listed = ledger.outcomes().length > 0;
+      if (!(listed && isWtsError(error) && error.code === 'E_ABORTED')) throw error;
+    }
+    return Object.freeze(ledger.outcomes());
   }
 
   /**
@@ -159,15 +249,22 @@ abstract class Operations {
           concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
         };
       },
-      async (ctx, c, emit) => {
+      async (ctx, c) => {
         const rows = await mapLimit(await enumerate(ctx), c.concurrency, async (s) => {
-          const { reason, details } = await applyFilter(ctx, c.filter, s, c.details);
+          let result: Awaited<ReturnType<typeof applyFilter>>;
+          try {
+            result = await applyFilter(ctx, c.filter, s, c.details);
+          } catch (error) {
+            // It ended between the enumeration and its detail query: listed as gone, unless a
+            // filter needed its details (then it cannot pass).
+            if (!isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw error;
+            return c.filter.groups.size > 0 ? undefined : withDetails(s, GONE);
+          }
+          const { reason, details } = result;
           if (reason !== undefined) return undefined;
           return details && c.details.size > 0 ? withDetails(s, details) : s;
         });
-        const result = rows.filter((r): r is Session => r !== undefined);
-        for (const s of result) emit?.(s);
-        return result;
+        return rows.filter((r): r is Session => r !== undefined);
       },
     );
   }
@@ -192,7 +289,7 @@ abstract class Operations {
         checkKnownKeys(o, keys);
         return {};
       },
-      async (ctx, _c, emit) => {
+      async (ctx) => {
         const [processes, sessions] = await Promise.all([ctx.api.enumerateProcesses(ctx.handle), enumerate(ctx)]);
         const byId = new Map(sessions.map((s) => [s.id, s] as const));
         const result = processes.map((p) =>
@@ -205,7 +302,6 @@ abstract class Operations {
             processName: p.processName,
           }),
         );
-        for (const p of result) emit?.(p);
         return result;
       },
     );
@@ -218,8 +314,9 @@ abstract class Operations {
    */
   async logoff(target?: SessionTarget, options?: ServerLogoffOptions): Promise<LoggedOff> {
     const parsed = parseTarget(target);
-    const checked = checkLogoffOptions(options, this.serverKeys);
-    const server = this.serverOf(checkOptionsObject(options));
+    const o = checkOptionsObject(options);
+    const checked = checkLogoffOptions(o, this.serverKeys);
+    const server = this.serverOf(o);
     this.checkCurrentIsLocal(parsed, server);
     return this.run(server, (ctx) => logoffOne(ctx, parsed, checked));
   }
@@ -233,10 +330,10 @@ abstract class Operations {
   logoffAll(options: OnServers<ServerLogoffAllOptions, LogoffOutcome>): Promise<FarmResult<LogoffOutcome>>;
   logoffAll(options?: ServerLogoffAllOptions): Promise<readonly LogoffOutcome[]>;
   logoffAll(options?: unknown): Promise<readonly LogoffOutcome[] | FarmResult<LogoffOutcome>> {
-    return this.each(
+    return this.bulk<LogoffOutcome, CheckedLogoffAll>(
       options,
       (o, keys) => checkLogoffAllOptions(o, keys),
-      (ctx, c, emit) => logoffAllOn(ctx, c, emit),
+      (ctx, c, ledger) => logoffAllOn(ctx, c, ledger),
       (c) => (c.warn ? c.warn.graceSeconds * 1000 : 0),
     );
   }
@@ -244,8 +341,9 @@ abstract class Operations {
   /** Disconnects one session (tsdiscon): its programs keep running. By ID, name or your own. */
   async disconnect(target?: SessionTarget, options?: ServerDisconnectOptions): Promise<Disconnected> {
     const parsed = parseTarget(target);
-    const checked = checkDisconnectOptions(options, this.serverKeys);
-    const server = this.serverOf(checkOptionsObject(options));
+    const o = checkOptionsObject(options);
+    const checked = checkDisconnectOptions(o, this.serverKeys);
+    const server = this.serverOf(o);
     this.checkCurrentIsLocal(parsed, server);
     return this.run(server, (ctx) => disconnectOne(ctx, parsed, checked));
   }
@@ -254,14 +352,15 @@ abstract class Operations {
   disconnectAll(options: OnServers<ServerDisconnectAllOptions, DisconnectOutcome>): Promise<FarmResult<DisconnectOutcome>>;
   disconnectAll(options?: ServerDisconnectAllOptions): Promise<readonly DisconnectOutcome[]>;
   disconnectAll(options?: unknown): Promise<readonly DisconnectOutcome[] | FarmResult<DisconnectOutcome>> {
-    return this.each(options, (o, keys) => checkDisconnectAllOptions(o, keys), (ctx, c, emit) => disconnectAllOn(ctx, c, emit));
+    return this.bulk<DisconnectOutcome, CheckedBulk>(options, (o, keys) => checkDisconnectAllOptions(o, keys), (ctx, c, ledger) => disconnectAllOn(ctx, c, ledger));
   }
 
   /** Shows a message box in one session (msg); with `wait`, resolves to the user's answer. */
   async sendMessage(target: SessionTarget | undefined, options: ServerMessageOptions): Promise<MessageSent> {
     const parsed = parseTarget(target);
-    const checked = checkMessageOptions(options, this.serverKeys);
-    const server = this.serverOf(checkOptionsObject(options));
+    const o = checkOptionsObject(options);
+    const checked = checkMessageOptions(o, this.serverKeys);
+    const server = this.serverOf(o);
     this.checkCurrentIsLocal(parsed, server);
     return this.run(server, (ctx) => sendMessageOne(ctx, parsed, checked));
   }
@@ -270,7 +369,7 @@ abstract class Operations {
   sendMessageAll(options: OnServers<ServerSendMessageAllOptions, MessageOutcome>): Promise<FarmResult<MessageOutcome>>;
   sendMessageAll(options: ServerSendMessageAllOptions): Promise<readonly MessageOutcome[]>;
   sendMessageAll(options: unknown): Promise<readonly MessageOutcome[] | FarmResult<MessageOutcome>> {
-    return this.each(options, (o, keys) => checkMessageAllOptions(o, keys), (ctx, c, emit) => sendMessageAllOn(ctx, c, emit));
+    return this.bulk<MessageOutcome, CheckedMessageAll>(options, (o, keys) => checkMessageAllOptions(o, keys), (ctx, c, ledger) => sendMessageAllOn(ctx, c, ledger));
   }
 
   protected checkCurrentIsLocal(target: ParsedTarget, server: string | undefined): void {

@@ -3,8 +3,6 @@
 // commands more than the default 4 before the pool starts, unless the user chose a size.
 process.env['UV_THREADPOOL_SIZE'] ??= '64';
 import { logoffMain } from '../cli/logoff';
-import { processIo } from '../cli/common';
+import { startCommand } from '../cli/common';
 
-void logoffMain(process.argv.slice(2), processIo()).then((code) => {
-  process.exitCode = code;
-});
+startCommand('wts-logoff', (argv, io) => logoffMain(argv, io));

@@ -18,7 +18,10 @@ export interface SwitchSpec {
   readonly aliases: readonly string[];
   /** Takes a value (`/server:X`, `--server X`). */
   readonly value?: boolean;
-  /** May be given more than once; values are collected (comma lists are split). */
+  /**
+   * May be given more than once; values are collected (comma lists are split, blanks dropped).
+   * The key is present once the switch is given, even when the list is empty.
+   */
   readonly repeat?: boolean;
 }
 
@@ -62,16 +65,18 @@ export function parseArgs(argv: readonly string[], specs: readonly SwitchSpec[])
         i++;
       }
     }
-    if (value === undefined || value.trim() === '') {
-      throw new UsageError(`The switch '${display}' needs a value, as in ${example(spec, arg)}.`);
-    }
-    if (spec.repeat) {
+    if (spec.repeat && value !== undefined) {
+      // A list may come out empty (`/servers:`, `/servers:,,`): the switch is still given, and the
+      // command says what an empty list of that kind means (for servers: a usage error).
       const list = (switches[spec.name] as string[] | undefined) ?? [];
       list.push(...value.split(',').map((v) => v.trim()).filter((v) => v !== ''));
       switches[spec.name] = list;
-    } else {
-      switches[spec.name] = value;
+      continue;
     }
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(`The switch '${display}' needs a value, as in ${example(spec, arg)}.`);
+    }
+    switches[spec.name] = value;
   }
   return { positionals, switches };
 }

@@ -1,12 +1,21 @@
 /**
- * The bulk commands' common run: plan (a dry run), confirm, act, report — over one server or
- * many, with a progress line on a terminal and JSON lines for scripts.
+ * The bulk commands' common run: plan (a dry run), confirm, act on exactly that plan, report —
+ * over one server or many, with a progress line on a terminal and JSON lines for scripts.
  */
 import type { FarmEvent, FarmResult } from '../api/farm';
-import { serverLabel } from '../errors';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './common';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './common';
 import { formatOutcome, outcomeJson, planLine, summarize, type AnyOutcome } from './format';
-import { failureJson, failureLine, Progress, type Target } from './shared';
+import { failureJson, failureLine, isStopped, Progress, type Target } from './shared';
+
+/** What runBulk asks of the operation. */
+export interface BulkCall<O> {
+  readonly dryRun: boolean;
+  readonly onEvent: (e: FarmEvent<O>) => void;
+  /** Fires when the output is closed: start no new action. */
+  readonly signal: AbortSignal | undefined;
+  /** The confirmed dry run: act only on its sessions, each only while it is the same logon. */
+  readonly plan: FarmResult<O> | undefined;
+}
 
 export interface BulkRun<O extends AnyOutcome> {
   readonly command: string;
@@ -24,15 +33,31 @@ export interface BulkRun<O extends AnyOutcome> {
   readonly consequence: string;
   /** Leave sessions the filters left out of the text report, unless verbose (msg.exe is quiet). */
   readonly quietFiltered?: boolean;
-  /** The operation over these servers ('localhost' = this one), as a dry run or for real. */
-  readonly call: (servers: readonly string[], dryRun: boolean, onEvent: (e: FarmEvent<O>) => void) => Promise<FarmResult<O>>;
+  /**
+   * The operation over these servers ('localhost' = this one), as a dry run or for real; pass
+   * `signal` and `plan` on as the API's options of the same names.
+   */
+  readonly call: (servers: readonly string[], options: BulkCall<O>) => Promise<FarmResult<O>>;
 }
+
+const CANCELLED = 'Cancelled; nothing was done.\n';
 
 export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>): Promise<number> {
   const servers = run.target.kind === 'many' ? run.target.servers : [run.target.server ?? 'localhost'];
   const names = run.target.kind === 'many' ? run.target.servers : [run.target.server ?? ''];
+  const asks = run.confirm && !run.dryRun && !run.yes;
 
-  const execute = async (dryRun: boolean): Promise<FarmResult<O>> => {
+  // Exit 2 means nothing was called: refuse before the dry run, not after it.
+  if (asks && !io.interactive) {
+    io.err(
+      `${run.command}: this asks for confirmation before it acts, and nobody is at a terminal to answer. ` +
+        'Add --yes to go ahead, or --dry-run to see the plan. Nothing was done.\n',
+    );
+    return EXIT_USAGE;
+  }
+
+  const closed = io.outputClosed;
+  const execute = async (dryRun: boolean, plan?: FarmResult<O>): Promise<FarmResult<O>> => {
     const progress = new Progress(io.err, io.progress && !run.json, servers.length, dryRun ? 'sessions checked' : 'sessions done');
     const onEvent = (e: FarmEvent<O>) => {
       progress.onEvent(e);
@@ -43,43 +68,57 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       }
     };
     try {
-      return await run.call(servers, dryRun, onEvent);
+      return await run.call(servers, { dryRun, onEvent, signal: closed, plan });
     } finally {
       progress.done();
     }
   };
 
   const report = (result: FarmResult<O>): number => {
+    const stopped = result.failures.filter(isStopped).length;
+    const summary = summarize(result.results, result.failures.length - stopped, stopped);
     if (!run.json) {
       for (const o of result.results) {
         if (run.quietFiltered && !run.verbose && o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser')) continue;
         io.out(`${formatOutcome(o)}\n`);
       }
-      io.out(`${summarize(result.results, result.failures.length)}\n`);
+      io.out(`${summary}\n`);
     }
     for (const f of result.failures) io.err(`${failureLine(f)}\n`);
-    return result.failures.length > 0 || result.results.some((o) => o.status === 'failed') ? EXIT_FAILED : EXIT_OK;
+    if (closed?.aborted) {
+      // Nobody reads stdout any more: what was done still has to be said somewhere.
+      io.err(`${run.command}: the output was closed, so no new action was started after that. ${summary}\n`);
+      return EXIT_FAILED;
+    }
+    const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
+    return ok ? EXIT_OK : EXIT_FAILED;
   };
 
-  if (run.dryRun || !run.confirm || run.yes) return report(await execute(run.dryRun));
+  if (!asks) return report(await execute(run.dryRun));
 
   const plan = await execute(true);
+  if (closed?.aborted) {
+    io.err(`${run.command}: the output was closed before the question; nothing was done.\n`);
+    return EXIT_FAILED;
+  }
   const count = plan.results.filter((o) => o.status.startsWith('would')).length;
   if (count === 0) return report(plan);
-  const question = `${planLine(plan.results, run.verb, names)}\n${run.consequence}`;
-  if (!io.interactive) {
-    io.err(
-      `${run.command}: ${count} session${count === 1 ? '' : 's'} would be affected on ${
-        names.length === 1 ? serverLabel(names[0]) : `${names.length} servers`
-      }; nobody is at a terminal to confirm. Add --yes to go ahead, or --dry-run to see the plan.\n`,
-    );
-    for (const f of plan.failures) io.err(`${failureLine(f)}\n`);
-    return EXIT_USAGE;
-  }
   for (const f of plan.failures) io.err(`${failureLine(f)}\n`);
-  if (!(await io.confirm(question))) {
+  const reply = await io.confirm(`${planLine(plan.results, run.verb, names)}\n${run.consequence}`);
+  const answer = reply === true ? 'yes' : reply === false ? 'no' : reply;
+  if (answer === 'interrupted' || answer === 'eof') {
+    io.err(CANCELLED);
+    return answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
+  }
+  if (answer !== 'yes') {
     io.err('Nothing was done.\n');
     return EXIT_FAILED;
   }
-  return report(await execute(false));
+  if (closed?.aborted) {
+    io.err(`${run.command}: the output was closed during the question; nothing was done.\n`);
+    return EXIT_FAILED;
+  }
+  // Exactly what was shown: sessions that appeared since are reported as not in the plan, and a
+  // planned session whose ID now belongs to another logon is left alone.
+  return report(await execute(false, plan));
 }

@@ -6,7 +6,7 @@ import type { DisconnectOutcome } from '../api/disconnect';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
 import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
 
@@ -38,13 +38,14 @@ wts-disconnect /all [/server:ServerName | /servers:A,B,C] [filters] [--dry-run] 
   --no-wait          Do not wait until the session shows as disconnected.
   --json             Machine-readable output.
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+${DEBUG_HELP}
 
-Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+${EXIT_CODES_HELP}
 `;
 
-export async function disconnectMain(argv: readonly string[], io: CliIo): Promise<number> {
+export async function disconnectMain(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   let verbose = false;
-  return runCommand(COMMAND, io, () => verbose, async () => {
+  return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, DISCONNECT_SWITCHES);
     if (flag(args, 'help')) {
       io.out(DISCONNECT_HELP);
@@ -55,7 +56,7 @@ export async function disconnectMain(argv: readonly string[], io: CliIo): Promis
     const where = serversOf(args);
     const wait = !flag(args, 'noWait');
     const json = flag(args, 'json');
-    const wts = wtsFor(value(args, 'simulate'));
+    const wts = lazyWts(value(args, 'simulate'), deps);
     if (all) {
       const filters = filtersOf(args);
       return runBulk<DisconnectOutcome>(io, {
@@ -68,12 +69,13 @@ export async function disconnectMain(argv: readonly string[], io: CliIo): Promis
         confirm: true,
         verb: 'Disconnect',
         consequence: 'Their programs keep running; they can reconnect.',
-        call: (servers, dryRun, onEvent) => wts.disconnectAll({ ...filters, wait, servers, dryRun, onEvent } as never),
+        call: (servers, { dryRun, onEvent, signal, plan }) =>
+          wts().disconnectAll({ ...filters, wait, servers, dryRun, onEvent, signal, ...(plan ? { plan } : {}) } as never),
       });
     }
     const server = where.kind === 'one' ? where.server : undefined;
     if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
-    const result = await wts.disconnect(target, { wait, ...(server === undefined ? {} : { server }) });
+    const result = await wts().disconnect(target, { wait, ...(server === undefined ? {} : { server }) });
     if (json) io.out(`${JSON.stringify(outcomeJson(result))}\n`);
     else if (verbose) io.err(`${formatOutcome(result)}\n`);
     return EXIT_OK;

@@ -59,9 +59,18 @@ export function formatOutcome(outcome: AnyOutcome): string {
     case 'skipped':
       return `Skipped ${head}: ${outcome.message}.`;
     case 'failed':
-      return `Failed ${head}: ${oneLine(outcome.error.message)}`;
+      return `Failed ${head}: ${errorText(outcome.error)}`;
+    case 'requested':
+      // The request went out (it may well have been done) but its result is not known.
+      return `Requested ${REQUEST_WORDS[outcome.request] ?? outcome.request} of ${head}; not confirmed: ${outcome.message}.`;
   }
 }
+
+const REQUEST_WORDS: Readonly<Record<string, string>> = {
+  WTSLogoffSession: 'the logoff',
+  WTSDisconnectSession: 'the disconnect',
+  WTSSendMessageW: 'the message',
+};
 
 const DONE_WORDS: Readonly<Record<string, string>> = {
   loggedOff: 'logged off',
@@ -72,21 +81,50 @@ const DONE_WORDS: Readonly<Record<string, string>> = {
   wouldSend: 'would be sent',
 };
 
-export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0): string {
+export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0, serversStopped = 0): string {
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;
   const dry = ['wouldLogOff', 'wouldDisconnect', 'wouldSend'].find((st) => count(st) > 0);
   const done = ['loggedOff', 'disconnected', 'sent'].find((st) => count(st) > 0);
   const parts: string[] = [];
   if (dry) parts.push(`${count(dry)} ${DONE_WORDS[dry]}`);
   else parts.push(`${done ? count(done) : 0} ${DONE_WORDS[done ?? 'loggedOff']}`);
+  // Sent but not confirmed (a server timed out or the run was stopped): never left out of the count.
+  if (count('requested') > 0) parts.push(`${count('requested')} requested but not confirmed`);
   parts.push(`${count('skipped')} skipped`);
   if (!dry || count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (serverFailures > 0) parts.push(`${serverFailures} server${serverFailures === 1 ? '' : 's'} failed`);
+  if (serversStopped > 0) parts.push(`${serversStopped} server${serversStopped === 1 ? '' : 's'} stopped before finishing`);
   return `${parts.join(', ')}.`;
 }
 
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' / ');
+}
+
+/**
+ * The error that says what went wrong: the library reports a failure that is not a WTS error (a
+ * simulated farm file that cannot be saved, a bug) as E_WIN32 without a Win32 code, wrapping it.
+ */
+export function causeOf(error: unknown): unknown {
+  let e = error;
+  for (let depth = 0; depth < 5; depth++) {
+    if (e instanceof Error && e.name === 'SimulatedFarmError') return e;
+    const wrapped =
+      e instanceof Error &&
+      (e as { code?: unknown }).code === 'E_WIN32' &&
+      typeof (e as { win32Code?: unknown }).win32Code !== 'number' &&
+      (e as { cause?: unknown }).cause !== undefined;
+    if (!wrapped) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return e;
+}
+
+/** An error's message on one line; a simulated farm's file error as itself (it says what to do). */
+export function errorText(error: unknown): string {
+  const cause = causeOf(error);
+  const shown = cause instanceof Error && cause.name === 'SimulatedFarmError' ? cause : error;
+  return oneLine(shown instanceof Error ? shown.message : String(shown));
 }
 
 /** A JSON-ready view of an error. */

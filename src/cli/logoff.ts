@@ -5,7 +5,7 @@ import type { LogoffOutcome } from '../api/types';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
 import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
 
@@ -38,7 +38,8 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
   /server:ServerName The server (default: this one). Also --server NAME.
   /v                 Say what is being done.
   /all               Log off every user on the server except the console,
-                     services, listeners and your own session.
+                     services, listeners and your own session. On a terminal it
+                     shows the plan, asks, and then acts only on the sessions shown.
   /servers:A,B,C     With /all: these servers (8 at a time); /servers:@FILE or
                      --servers-file FILE reads names from a file, one a line.
   --state STATE      With /all: only sessions in this state (Active, Disc, ...;
@@ -57,11 +58,12 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
   --timeout SECONDS  How long to wait for each logoff (default 60).
   --json             Machine-readable output (JSON; one line per session with /all).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+${DEBUG_HELP}
   /?                 This help.
 
 The console session is never logged off, except your own. Logging off other users
 needs Full Control permission. Logging off without warning loses their unsaved work.
-Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+${EXIT_CODES_HELP}
 `;
 
 interface LogoffCommand {
@@ -97,9 +99,9 @@ export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
   };
 }
 
-export async function logoffMain(argv: readonly string[], io: CliIo): Promise<number> {
+export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   let verbose = false;
-  return runCommand(COMMAND, io, () => verbose, async () => {
+  return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, LOGOFF_SWITCHES);
     if (flag(args, 'help')) {
       io.out(LOGOFF_HELP);
@@ -113,7 +115,7 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
     if (flag(args, 'all')) {
       const filters = filtersOf(args);
       const warn = warnOf(args);
-      const wts = wtsFor(value(args, 'simulate'));
+      const wts = lazyWts(value(args, 'simulate'), deps);
       return runBulk<LogoffOutcome>(io, {
         command: COMMAND,
         target: cmd.where,
@@ -126,11 +128,12 @@ export async function logoffMain(argv: readonly string[], io: CliIo): Promise<nu
         consequence: warn
           ? `Each user is warned first and logged off ${warn.graceSeconds} s later; unsaved work is then lost.`
           : 'Their programs will be closed and unsaved work lost.',
-        call: (servers, dryRun, onEvent) =>
-          wts.logoffAll({ ...filters, ...waitOptions, ...(warn ? { warn } : {}), servers, dryRun, onEvent } as never),
+        // With --warn, the plan is also who gets the warning: nobody outside it is warned or logged off.
+        call: (servers, { dryRun, onEvent, signal, plan }) =>
+          wts().logoffAll({ ...filters, ...waitOptions, ...(warn ? { warn } : {}), servers, dryRun, onEvent, signal, ...(plan ? { plan } : {}) } as never),
       });
     }
-    const wts = wtsFor(value(args, 'simulate'));
+    const wts = lazyWts(value(args, 'simulate'), deps)();
     const target = cmd.target === undefined ? undefined : cmd.target;
     if (cmd.verbose && !cmd.json) {
       io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);

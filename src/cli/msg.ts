@@ -5,7 +5,7 @@ import type { MessageButtons, MessageOutcome } from '../api/message';
 import { parseTarget } from '../api/validate';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { outcomeJson, who } from './format';
 import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf } from './shared';
 
@@ -42,8 +42,9 @@ wts-msg {SessionName | SessionID | UserName | *} [/server:ServerName | /servers:
   message            The text; without it, read from standard input.
   --json             JSON lines for scripts.
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+${DEBUG_HELP}
 
-Exit codes: 0 sent, 1 a message failed, 2 bad usage.
+${EXIT_CODES_HELP}
 `;
 
 async function readStdin(): Promise<string> {
@@ -52,9 +53,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-export async function msgMain(argv: readonly string[], io: CliIo, stdin: () => Promise<string> = readStdin): Promise<number> {
+export async function msgMain(
+  argv: readonly string[],
+  io: CliIo,
+  stdin: () => Promise<string> = readStdin,
+  deps: CliDeps = {},
+): Promise<number> {
   let verbose = false;
-  return runCommand(COMMAND, io, () => verbose, async () => {
+  return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, MSG_SWITCHES);
     if (flag(args, 'help')) {
       io.out(MSG_HELP);
@@ -83,14 +89,14 @@ export async function msgMain(argv: readonly string[], io: CliIo, stdin: () => P
       ...(timeText === undefined ? {} : { timeoutSeconds: Number(timeText) }),
       wait: flag(args, 'wait'),
     };
-    const wts = wtsFor(value(args, 'simulate'));
+    const wts = lazyWts(value(args, 'simulate'), deps);
     const json = flag(args, 'json');
 
     // One session, by ID or by name, on one server.
     if (where.kind === 'one' && !everyone) {
       const server = where.server === undefined ? {} : { server: where.server };
       try {
-        const sent = await wts.sendMessage(who_, { ...message, ...server });
+        const sent = await wts().sendMessage(who_, { ...message, ...server });
         if (json) io.out(`${JSON.stringify(outcomeJson(sent))}\n`);
         else if (message.wait || verbose) io.out(`Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}\n`);
         return EXIT_OK;
@@ -112,8 +118,9 @@ export async function msgMain(argv: readonly string[], io: CliIo, stdin: () => P
       quietFiltered: true,
       verb: 'Send a message to',
       consequence: '',
-      call: (servers, dryRun, onEvent) =>
-        wts.sendMessageAll({ ...message, ...filters, ...(everyone ? {} : { user: who_ }), servers, dryRun, onEvent } as never),
+      // No question, so no plan: one enumeration, acted on at once.
+      call: (servers, { dryRun, onEvent, signal }) =>
+        wts().sendMessageAll({ ...message, ...filters, ...(everyone ? {} : { user: who_ }), servers, dryRun, onEvent, signal } as never),
     });
   });
 }

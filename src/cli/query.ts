@@ -7,8 +7,8 @@ import type { FarmResult } from '../api/farm';
 import type { Session } from '../api/types';
 import type { SessionProcess, Wts } from '../api/wts';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
-import { EXIT_FAILED, EXIT_OK, runCommand, wtsFor, type CliIo } from './common';
-import { formatProcessTable, formatSessionTable, formatUserTable } from './format';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { errorText, formatProcessTable, formatSessionTable, formatUserTable } from './format';
 import { failureLine, SERVER_SWITCHES, serversOf, type Target } from './shared';
 
 const COMMAND = 'wts-query';
@@ -34,10 +34,12 @@ wts-query process [UserName | SessionName | SessionID | Program] [/server:Server
                      the others are still shown.
   --json             JSON: an array (one server), or { results, failures }.
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
+${DEBUG_HELP}
   /?                 This help.
 
 '>' marks your own session. States: Active, Conn, ConnQ, Shadow, Disc, Idle, Listen,
-Reset, Down, Init. Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+Reset, Down, Init. A reader that stops early (| head -1) is no error: exit 0.
+${EXIT_CODES_HELP}
 `;
 
 /** query session's filter: a session ID, a session name or a user name (without case). */
@@ -66,8 +68,8 @@ const NOT_FOUND: Readonly<Record<Kind, string>> = {
   process: 'No Process exists for',
 };
 
-export async function queryMain(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(COMMAND, io, () => false, async () => {
+export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+  return runCommand(COMMAND, argv, io, () => false, async () => {
     const args = parseArgs(argv, QUERY_SWITCHES);
     if (flag(args, 'help')) {
       io.out(QUERY_HELP);
@@ -81,7 +83,7 @@ export async function queryMain(argv: readonly string[], io: CliIo): Promise<num
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
     const target = serversOf(args);
-    const wts = wtsFor(value(args, 'simulate'));
+    const wts = lazyWts(value(args, 'simulate'), deps)();
     const result = await fetch(wts, kind, target);
     const keep = filter === undefined || filter === '*' ? result.results : result.results.filter((r) => matches(kind, r, filter));
     const failed = result.failures.length > 0;
@@ -98,7 +100,7 @@ export async function queryMain(argv: readonly string[], io: CliIo): Promise<num
         if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows));
       }
     }
-    for (const f of result.failures) io.err(`${target.kind === 'one' ? f.error.message : failureLine(f)}\n`);
+    for (const f of result.failures) io.err(`${target.kind === 'one' ? errorText(f.error) : failureLine(f)}\n`);
     if (filter !== undefined && keep.length === 0 && !failed) {
       io.err(`${NOT_FOUND[kind]} ${filter}\n`);
       return EXIT_FAILED;

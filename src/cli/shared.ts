@@ -8,13 +8,15 @@ import type { FarmEvent, ServerFailure } from '../api/farm';
 import { normalizeServerName } from '../api/validate';
 import { flag, UsageError, value, values, type ParsedArgs, type SwitchSpec } from './argv';
 import { parseTarget } from '../api/validate';
-import { errorJson } from './format';
+import { errorJson, errorText } from './format';
 
 export const SERVER_SWITCHES: readonly SwitchSpec[] = [
   { name: 'server', aliases: ['server'], value: true },
   { name: 'servers', aliases: ['servers'], value: true, repeat: true },
   { name: 'serversFile', aliases: ['servers-file', 'serversfile'], value: true },
   { name: 'simulate', aliases: ['simulate'], value: true },
+  // Every command takes these (they all take SERVER_SWITCHES): stacks for errors (also WTS_SESSION_DEBUG=1).
+  { name: 'debug', aliases: ['debug'] },
 ];
 
 export const FILTER_SWITCHES: readonly SwitchSpec[] = [
@@ -31,23 +33,35 @@ export const FILTER_SWITCH_NAMES = FILTER_SWITCHES.map((s) => s.name);
 /** Where a command works: the local server, one server, or many. */
 export type Target = { readonly kind: 'one'; readonly server: string | undefined } | { readonly kind: 'many'; readonly servers: readonly string[] };
 
-/** `/servers:a,b,c`, `/servers:@names.txt`, `--servers-file names.txt` (one name a line, # comments). */
+const EMPTY_LIST_HELP = 'give at least one server name, as in /servers:WF12,WF13 or a file with one name a line';
+
+/**
+ * `/servers:a,b,c`, `/servers:@names.txt`, `--servers-file names.txt` (one name a line, # comments).
+ * Every list given must name at least one server — `/servers:`, `/servers:,,`, an empty or
+ * comment-only file are usage errors (exit 2), never "no list" (which would mean this server).
+ */
 export function serversOf(args: ParsedArgs): Target {
   const one = value(args, 'server');
+  const listGiven = args.switches['servers'] !== undefined;
   const listed = values(args, 'servers') ?? [];
   const file = value(args, 'serversFile');
+  if (one !== undefined && (listGiven || file !== undefined)) throw new UsageError('Give /server or /servers, not both.');
+  if (!listGiven && file === undefined) {
+    return { kind: 'one', server: one === undefined ? undefined : normalizeServerName(one, '/server') };
+  }
+  if (listGiven && listed.length === 0) throw new UsageError(`The server list /servers is empty: ${EMPTY_LIST_HELP}.`);
   const names: string[] = [];
+  const fromFile = (path: string) => {
+    const read = readServerFile(path);
+    if (read.length === 0) throw new UsageError(`The server list file '${path}' is empty (no names; only blank lines or # comments): ${EMPTY_LIST_HELP}.`);
+    names.push(...read);
+  };
   for (const item of listed) {
-    if (item.startsWith('@')) names.push(...readServerFile(item.slice(1)));
+    if (item.startsWith('@')) fromFile(item.slice(1));
     else names.push(item);
   }
-  if (file !== undefined) names.push(...readServerFile(file));
-  if (one !== undefined && (listed.length > 0 || file !== undefined)) throw new UsageError('Give /server or /servers, not both.');
-  if (listed.length > 0 || file !== undefined) {
-    if (names.length === 0) throw new UsageError('The list of servers is empty.');
-    return { kind: 'many', servers: names.map((n, i) => normalizeServerName(n, `/servers (item ${i + 1})`)) };
-  }
-  return { kind: 'one', server: one === undefined ? undefined : normalizeServerName(one, '/server') };
+  if (file !== undefined) fromFile(file);
+  return { kind: 'many', servers: names.map((n, i) => normalizeServerName(n, `/servers (item ${i + 1})`)) };
 }
 
 function readServerFile(path: string): string[] {
@@ -76,6 +90,7 @@ function longerThan(text: string, name: string): string {
 export function filtersOf(args: ParsedArgs): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const states = values(args, 'state');
+  if (states?.length === 0) throw new UsageError('--state needs at least one state, as in --state Disc or --state Active,Idle.');
   if (states) out['state'] = states;
   for (const [flag, key] of [['user', 'user'], ['domain', 'domain'], ['client', 'clientName']] as const) {
     const v = value(args, flag);
@@ -89,7 +104,14 @@ export function filtersOf(args: ParsedArgs): Record<string, unknown> {
 }
 
 export function failureLine(failure: ServerFailure): string {
-  return `Failed server ${failure.server}: ${failure.error.message.replace(/\s*\n\s*/g, ' / ')}`;
+  // An abort (the output closed) stops a server's work; the server itself did not fail.
+  if (isStopped(failure)) return `Stopped on server ${failure.server} before it finished: ${errorText(failure.error)}`;
+  return `Failed server ${failure.server}: ${errorText(failure.error)}`;
+}
+
+/** A server whose work was cut short by the caller's abort. */
+export function isStopped(failure: ServerFailure): boolean {
+  return failure.error.code === 'E_ABORTED';
 }
 
 export function failureJson(failure: ServerFailure): Record<string, unknown> {

@@ -110,12 +110,13 @@ describe('wts-logoff /all (KB 259436 in one command)', () => {
     expect(r.calls.filter((c) => c.api === 'logoff')).toEqual([]);
   });
 
-  test('without a terminal and without --yes it refuses (exit 2) and logs off nobody', () => {
+  test('without a terminal and without --yes it refuses (exit 2) before it calls anything', () => {
     const sim = simulate();
     const r = sim.run('wts-logoff', ['/all']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--yes/);
-    expect(r.calls.filter((c) => c.api === 'logoff')).toEqual([]);
+    expect(r.log).toEqual([]);
+    expect(r.farmText).toBe(sim.initial);
   });
 
   test('--yes: one line per session, failures reported, exit 1 when any failed', () => {

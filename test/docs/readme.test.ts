@@ -63,7 +63,7 @@ test('every README example type-checks', () => {
   expect(r.status).toBe(0);
 });
 
-const PUBLIC_TYPES = ['Session', 'SessionState', 'SkipReason', 'LogoffOutcome', 'WtsError', 'Win32Error', 'LoggedOff'];
+const PUBLIC_TYPES = ['Session', 'SessionState', 'SkipReason', 'LogoffOutcome', 'WtsError', 'Win32Error', 'LoggedOff', 'RequestName', 'SessionIdentity'];
 
 /**
  * A block that only declares types (the API reference) is checked against the real types: its

@@ -55,6 +55,8 @@ export class NativeDouble {
       ['WtsDouble_ClearLeaks', 'void', []],
       ['WtsDouble_AddServer', 'int', [str, 'uint32_t', 'uint32_t', 'uint32_t', 'int']],
       ['WtsDouble_SetLocalServer', 'int', [str]],
+      ['WtsDouble_AddAlias', 'int', [str, str]],
+      ['WtsDouble_SetDnsNames', 'int', [str, str]],
       ['WtsDouble_SetClosingPolls', 'void', ['int']],
       ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
       ['WtsDouble_PutProcess', 'int', [str, 'uint32_t', 'uint32_t', str]],
@@ -68,6 +70,43 @@ export class NativeDouble {
       ['WtsDouble_Layout', 'int', ['int', 'int']],
     ];
     this.#fn = Object.fromEntries(decl.map(([name, ret, args]) => [name, lib.func(name, ret, args) as (...a: unknown[]) => unknown]));
+    // The kernel32 calls, raw, to check them against Learn (on Windows builds they are exported
+    // under these names by the .def; GetLastError forwards to kernel32 there).
+    this.#raw = {
+      GetComputerNameExW: lib.func('__stdcall', 'GetComputerNameExW', 'int', ['int', 'void *', koffi.inout(koffi.pointer('uint32_t'))]) as never,
+      GetComputerNameW: lib.func('__stdcall', 'GetComputerNameW', 'int', ['void *', koffi.inout(koffi.pointer('uint32_t'))]) as never,
+      GetLastError: lib.func('__stdcall', 'GetLastError', 'uint32_t', []) as never,
+    };
+  }
+
+  readonly #raw: Record<'GetComputerNameExW' | 'GetComputerNameW' | 'GetLastError', (...a: unknown[]) => unknown>;
+
+  /**
+   * One raw GetComputerNameExW(type, buffer of `capacity` characters or NULL, &size) call, size
+   * starting at `size` (default: capacity; null: a NULL nSize). The buffer starts filled with 0x5555.
+   */
+  computerNameEx(type: number, capacity: number | null, size: number | null = capacity ?? 0): RawNameCall {
+    return this.#rawName((buffer, sizeRef) => this.#raw.GetComputerNameExW(type, buffer, sizeRef), capacity, size);
+  }
+
+  /** One raw GetComputerNameW call, like computerNameEx. */
+  computerName(capacity: number | null, size: number | null = capacity ?? 0): RawNameCall {
+    return this.#rawName((buffer, sizeRef) => this.#raw.GetComputerNameW(buffer, sizeRef), capacity, size);
+  }
+
+  #rawName(call: (buffer: Buffer | null, size: number[] | null) => unknown, capacity: number | null, size: number | null): RawNameCall {
+    const buffer = capacity === null ? null : Buffer.alloc(capacity * 2 + 2, 0x55);
+    const sizeRef = size === null ? null : [size];
+    const ok = call(buffer, sizeRef) as number;
+    const error = ok ? 0 : (this.#raw.GetLastError() as number);
+    let text: string | undefined;
+    if (buffer) {
+      const units: number[] = [];
+      for (let i = 0; i < buffer.length / 2; i++) units.push(buffer.readUInt16LE(i * 2));
+      const end = units.indexOf(0);
+      text = end < 0 ? undefined : buffer.toString('utf16le', 0, end * 2);
+    }
+    return { ok: ok !== 0, error, size: sizeRef?.[0], text, firstUnit: buffer ? buffer.readUInt16LE(0) : undefined };
   }
 
   #call(name: string, ...args: unknown[]): unknown {
@@ -78,20 +117,42 @@ export class NativeDouble {
     if (this.#call(name, ...args) !== 1) throw new Error(`${name}(${args.map(String).join(', ')}) failed`);
   }
 
-  /** Loads a farm (the mock's JSON shape), call by call. */
+  /**
+   * Loads a farm (the mock's JSON shape), call by call. A server's aliases open it; for the local
+   * server, GetComputerNameExW reports its first dotted non-address alias as the FQDN (its first
+   * label the DNS host name), else its first plain alias as the DNS host name. (The koffi backend
+   * takes the machine's IP addresses from node:os, so address aliases are not local to it.)
+   */
   loadFarm(farm: Farm, closingPolls = 1): void {
     this.#call('WtsDouble_Reset');
     this.#call('WtsDouble_SetClosingPolls', closingPolls);
     for (const server of farm.servers) {
       const sessions = server.sessions ?? [];
       const console = server.consoleSessionId ?? sessions.find((s) => (s.name ?? '').toLowerCase() === 'console')?.id ?? ANY;
-      this.#ok('WtsDouble_AddServer', server.name, console, server.currentSessionId ?? 0, server.latencyMs ?? 0, server.unreachable ? 1 : 0);
+      // No currentSessionId: the caller is in no session (ProcessIdToSessionId gives 0xFFFFFFFF, as the mock).
+      this.#ok('WtsDouble_AddServer', server.name, console, server.currentSessionId ?? ANY, server.latencyMs ?? 0, server.unreachable ? 1 : 0);
+      for (const alias of server.aliases ?? []) this.#ok('WtsDouble_AddAlias', server.name, alias);
       for (const session of sessions) this.putSession(server.name, session);
       for (const [api, table] of Object.entries(server.faults ?? {})) {
         for (const [key, code] of Object.entries(table)) this.setFault(server.name, api as MockApiName, key === '*' ? '*' : Number(key), code);
       }
     }
     this.#ok('WtsDouble_SetLocalServer', farm.localServer);
+    const local = farm.servers.find((s) => s.name.toLowerCase() === farm.localServer.toLowerCase());
+    const names = (local?.aliases ?? []).filter((a) => isIP(a) === 0);
+    const fqdn = names.find((a) => a.includes('.'));
+    if (fqdn) this.setDnsNames(fqdn.slice(0, fqdn.indexOf('.')), fqdn.slice(fqdn.indexOf('.') + 1));
+    else if (names[0]) this.setDnsNames(names[0], '');
+  }
+
+  /** GetComputerNameExW's DNS host name and DNS domain ('' host: the local server's name; '' domain: none). */
+  setDnsNames(host: string, domain: string): void {
+    this.#ok('WtsDouble_SetDnsNames', host, domain);
+  }
+
+  /** Another name WTSOpenServerW resolves to `server`. */
+  addAlias(server: string, alias: string): void {
+    this.#ok('WtsDouble_AddAlias', server, alias);
   }
 
   putSession(server: string, s: FarmSession): void {
@@ -154,6 +215,19 @@ export class NativeDouble {
     this.#call('WtsDouble_ClearLeaks');
     return result;
   }
+}
+
+/** What one raw name call did. */
+export interface RawNameCall {
+  readonly ok: boolean;
+  /** GetLastError() right after a failed call; 0 after a success. */
+  readonly error: number;
+  /** *nSize after the call (undefined for a NULL nSize). */
+  readonly size: number | undefined;
+  /** The buffer's text up to its first NUL (undefined: no buffer, or no NUL in it). */
+  readonly text: string | undefined;
+  /** The buffer's first UTF-16 unit after the call (0x5555: untouched). */
+  readonly firstUnit: number | undefined;
 }
 
 /** WTS_CLIENT_ADDRESS bytes: IPv4 at offset 2, IPv6 at offset 0. */

@@ -91,8 +91,8 @@ describe('query session table', () => {
 describe('outcome lines', () => {
   test('one line per outcome and a summary', () => {
     const outcomes = [
-      { status: 'loggedOff', session: session({}), confirmed: true, alreadyClosing: false },
-      { status: 'skipped', session: session({ id: 1, name: 'Console' }), reason: 'console', message: 'the console session is never logged off' },
+      { status: 'loggedOff', session: session({}), confirmed: true, alreadyClosing: false, requests: ['WTSLogoffSession'] },
+      { status: 'skipped', session: session({ id: 1, name: 'Console' }), reason: 'console', message: 'the console session is never logged off', requests: [] },
     ] as const;
     expect(outcomes.map(formatOutcome)).toEqual([
       'Logged off session 3 (RDP-Tcp#1, CORP\\bob, Active).',
@@ -128,5 +128,127 @@ describe('progress line', () => {
     expect(formatLogonTime(new Date(2026, 10, 21, 8, 5))).toBe('11/21/2026 8:05 AM');
     expect(formatLogonTime(new Date(2026, 10, 21, 12, 0))).toBe('11/21/2026 12:00 PM');
     expect(formatLogonTime(new Date(2026, 10, 21, 0, 30))).toBe('11/21/2026 12:30 AM');
+  });
+});
+
+describe('server lists', () => {
+  const { serversOf } = require('../../src/cli/shared') as typeof import('../../src/cli/shared');
+  const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'wts-pure-'));
+  const blank = join(dir, 'blank.txt');
+  const names = join(dir, 'names.txt');
+  writeFileSync(blank, '# only a comment\n\n');
+  writeFileSync(names, 'WF12\n# WF13 retired\n  WF14  # rack 2\n');
+
+  test('a list given with no names in it is a usage error, whatever its form', () => {
+    for (const argv of [['/servers:,,'], ['/servers:'], ['--servers', ' , '], [`/servers:@${blank}`], ['--servers-file', blank], [`/servers:WF12,@${blank}`]]) {
+      expect(() => serversOf(parse('/all', ...argv))).toThrow(UsageError);
+      expect(() => serversOf(parse('/all', ...argv))).toThrow(/is empty.*give at least one server name/);
+    }
+  });
+
+  test('lists with names: inline, from files, blanks and comments dropped', () => {
+    expect(serversOf(parse('/all', '/servers:,WF12,,WF13,'))).toEqual({ kind: 'many', servers: ['WF12', 'WF13'] });
+    expect(serversOf(parse('/all', `/servers:TS01,@${names}`))).toEqual({ kind: 'many', servers: ['TS01', 'WF12', 'WF14'] });
+    expect(serversOf(parse('/all', '--servers-file', names))).toEqual({ kind: 'many', servers: ['WF12', 'WF14'] });
+    expect(serversOf(parse('/all'))).toEqual({ kind: 'one', server: undefined });
+    expect(() => serversOf(parse('/all', '/server:A', '/servers:,'))).toThrow(/not both/);
+  });
+
+  test('a repeatable switch given with an empty value is still given', () => {
+    expect(parse('/servers:').switches['servers']).toEqual([]);
+    expect(parse('/servers:,,', '/servers:B').switches['servers']).toEqual(['B']);
+    expect(() => parse('--servers')).toThrow(/needs a value/);
+  });
+});
+
+describe('summaries and lines for requests not confirmed', () => {
+  test('requested outcomes are counted and shown, never dropped', () => {
+    const requested = {
+      status: 'requested', session: session({ id: 7 }), request: 'WTSLogoffSession', accepted: true, message: 'the run was stopped before the logoff was confirmed', requests: ['WTSLogoffSession'],
+    } as const;
+    expect(formatOutcome(requested)).toBe('Requested the logoff of session 7 (RDP-Tcp#1, CORP\\bob, Active); not confirmed: the run was stopped before the logoff was confirmed.');
+    const done = { status: 'loggedOff', session: session({}), confirmed: true, alreadyClosing: false, requests: ['WTSLogoffSession'] } as const;
+    const notInPlan = { status: 'skipped', session: session({ id: 8 }), reason: 'notInPlan', message: 'not in the confirmed plan', requests: [] } as const;
+    expect(formatOutcome(notInPlan)).toBe('Skipped session 8 (RDP-Tcp#1, CORP\\bob, Active): not in the confirmed plan.');
+    expect(summarize([done, requested, notInPlan], 0, 1)).toBe('1 logged off, 1 requested but not confirmed, 1 skipped, 0 failed, 1 server stopped before finishing.');
+  });
+});
+
+describe('errors: one line, a documented exit code, the stack only when asked', () => {
+  const common = require('../../src/cli/common') as typeof import('../../src/cli/common');
+  const { SimulatedFarmError } = require('../../src/backends/mock/file') as typeof import('../../src/backends/mock/file');
+  const { WtsError } = require('../../src/errors') as typeof import('../../src/errors');
+  const capture = (debug = false) => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (t: string) => err.push(t), interactive: false, progress: false, confirm: async () => false, debug };
+    return { io, text: () => err.join('') };
+  };
+  const STACK = /^\s+at /m;
+
+  test('a bug: one line naming it and what to do, exit 3; the stack with debug', () => {
+    const quiet = capture();
+    expect(common.reportError('wts-logoff', new TypeError('x is not a function'), quiet.io)).toBe(common.EXIT_UNEXPECTED);
+    expect(quiet.text()).toMatch(/^wts-logoff: unexpected error: TypeError: x is not a function\. This is a bug in wts-session: run the command again with --debug \(or WTS_SESSION_DEBUG=1\)/);
+    expect(quiet.text().split('\n').filter(Boolean)).toHaveLength(1);
+    const loud = capture(true);
+    expect(common.reportError('wts-logoff', new TypeError('x is not a function'), loud.io)).toBe(3);
+    expect(loud.text()).toMatch(STACK);
+  });
+
+  test('a bug the library wrapped (E_WIN32 without a Win32 code) is still a bug, exit 3', () => {
+    const c = capture();
+    const wrapped = new WtsError('E_WIN32', 'Unexpected failure: boom', { cause: new RangeError('boom') });
+    expect(common.reportError('wts-query', wrapped, c.io)).toBe(3);
+    expect(c.text()).toMatch(/RangeError: boom/);
+  });
+
+  test('a failed system call says so; a simulated farm that cannot be saved is a failure (exit 1) that says what to do', () => {
+    const sys = capture();
+    const eacces = Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES', syscall: 'open' });
+    expect(common.reportError('wts-msg', eacces, sys.io)).toBe(3);
+    expect(sys.text()).toMatch(/a system call failed; check the path and its permissions/);
+    const farm = capture();
+    const full = new SimulatedFarmError('Cannot save the simulated farm', '/tmp/farm.json', Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
+    const wrapped = new WtsError('E_WIN32', `Unexpected failure: ${full.message}`, { cause: full });
+    expect(common.reportError('wts-logoff', wrapped, farm.io)).toBe(1);
+    expect(farm.text()).toBe("wts-logoff: Cannot save the simulated farm '/tmp/farm.json': no space left on the device (ENOSPC). Free some space and run the command again; nothing was changed.\n");
+  });
+
+  test('runCommand: --debug on the command line shows the stack, even when parsing failed', async () => {
+    const c = capture();
+    const code = await common.runCommand('wts-logoff', ['/bogus', '--debug'], c.io, () => false, async () => {
+      throw new UsageError('Unknown switch');
+    });
+    expect(code).toBe(2);
+    expect(c.text()).toMatch(STACK);
+    expect(common.debugFromArgv(['--', '--debug'])).toBe(false);
+    expect(common.debugFromArgv(['/DEBUG'])).toBe(true);
+    expect(common.debugFromEnv({ WTS_SESSION_DEBUG: '1' })).toBe(true);
+    expect(common.debugFromEnv({ WTS_SESSION_DEBUG: '0' })).toBe(false);
+  });
+
+  test('processIo: a write that fails (EPIPE) closes the output at once, and never throws', () => {
+    const { Writable } = require('node:stream') as typeof import('node:stream');
+    const written: string[] = [];
+    let fail = false;
+    const stdout = new Writable({
+      write(chunk, _enc, cb) {
+        if (fail) return cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        written.push(String(chunk));
+        cb();
+      },
+    });
+    const stderr = new Writable({ write: (_c, _e, cb) => cb() });
+    const io = common.processIo({ stdout, stderr }, {});
+    io.out('one\n');
+    expect(io.outputClosed?.aborted).toBe(false);
+    fail = true;
+    expect(() => io.out('two\n')).not.toThrow();
+    expect(io.outputClosed?.aborted).toBe(true); // before the 'error' event's tick: the next action is not started
+    expect(() => io.out('three\n')).not.toThrow();
+    expect(written).toEqual(['one\n']);
   });
 });

@@ -44,7 +44,11 @@ describe('logoffAll', () => {
     const outcomes = await wts.logoffAll({ dryRun: true });
     expect(outcomes.filter((o) => o.status === 'wouldLogOff').map((o) => o.session.id)).toEqual([3, 4, 5, 6, 7]);
     expect(logoffCalls(mock)).toEqual([]);
-    expect(mock.calls.filter((c) => c.api === 'query')).toEqual([]);
+    // A dry run reads each planned session's identity (WTSSessionInfo), and does nothing else.
+    expect(mock.calls.filter((c) => c.api === 'query').map((c) => `${c.sessionId}:${c.infoClass}`)).toEqual(
+      [3, 4, 5, 6, 7].map((id) => `${id}:WTSSessionInfo`),
+    );
+    expect(mock.calls.filter((c) => ['logoff', 'disconnect', 'message'].includes(c.api))).toEqual([]);
   });
 
   test('filters: state', async () => {
@@ -128,13 +132,19 @@ describe('logoffAll', () => {
     expect(outcomes.filter((o) => o.status === 'loggedOff').map((o) => o.status === 'loggedOff' && o.confirmed)).toEqual([false, false]);
   });
 
-  test('abort while waiting: requested sessions are reported as aborted failures', async () => {
+  test('abort while waiting: sessions whose logoff was accepted are reported as requested, not confirmed', async () => {
     const { wts } = setup(exampleFarm(), { closingPolls: 1_000_000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 40);
     const outcomes = await wts.logoffAll({ signal: controller.signal, pollIntervalMs: 10, state: 'Disconnected' });
-    expect(byId(outcomes)[3]).toBe('failed:E_ABORTED');
-    expect(byId(outcomes)[6]).toBe('failed:E_ABORTED');
+    for (const id of [3, 6]) {
+      expect(outcomes.find((o) => o.session.id === id)).toMatchObject({
+        status: 'requested',
+        request: 'WTSLogoffSession',
+        accepted: true,
+        requests: ['WTSLogoffSession'],
+      });
+    }
   });
 
   test('concurrency bounds the requests in flight', async () => {

@@ -263,14 +263,17 @@ describe('logoff: waiting', () => {
     const { mock, wts } = setup(exampleFarm(), { closingPolls: 5 });
     const outcome = await wts.logoff(3, { wait: false });
     expect(outcome).toMatchObject({ status: 'loggedOff', confirmed: false });
-    expect(mock.calls.filter((c) => c.infoClass === 'WTSConnectState')).toEqual([]);
+    // One identity read before the request; no poll after it.
+    expect(mock.calls.filter((c) => c.api === 'query').map((c) => c.infoClass)).toEqual(['WTSSessionInfo']);
     expect(mock.getSession('TS01', 3)).toMatchObject({ closing: 5 });
   });
 
   test('polls until the session is gone', async () => {
     const { mock, wts } = setup(exampleFarm(), { closingPolls: 3 });
     await wts.logoff(3, { pollIntervalMs: 1 });
-    expect(mock.calls.filter((c) => c.infoClass === 'WTSConnectState').length).toBe(4);
+    // The identity read before the request, then polls: closingPolls sightings and the 7022.
+    const logoffAt = mock.calls.findIndex((c) => c.api === 'logoff');
+    expect(mock.calls.slice(logoffAt).filter((c) => c.infoClass === 'WTSSessionInfo').length).toBe(4);
     expect(mock.getSession('TS01', 3)).toBeUndefined();
   });
 

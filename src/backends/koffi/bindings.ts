@@ -88,7 +88,7 @@ let types: Win32Types | undefined;
 const DWORD = 'uint32_t';
 const BOOL = 'int';
 const LPCWSTR = 'const char16_t *';
-const ENUM = 'int'; // WTS_CONNECTSTATE_CLASS, WTS_INFO_CLASS, WTS_TYPE_CLASS
+const ENUM = 'int'; // WTS_CONNECTSTATE_CLASS, WTS_INFO_CLASS, WTS_TYPE_CLASS, COMPUTER_NAME_FORMAT
 
 export function win32Types(): Win32Types {
   if (types) return types;
@@ -173,6 +173,12 @@ export interface WtsFunctions {
   readonly ProcessIdToSessionId: NativeFunction;
   /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-getcomputernamew */
   readonly GetComputerNameW: NativeFunction;
+  /**
+   * GetComputerNameExW (sysinfoapi.h, kernel32) —
+   * https://learn.microsoft.com/windows/win32/api/sysinfoapi/nf-sysinfoapi-getcomputernameexw
+   * (NameType, lpBuffer, nSize). Undefined in a library without it (an older build of the double).
+   */
+  readonly GetComputerNameExW: NativeFunction | undefined;
   /** https://learn.microsoft.com/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
   readonly GetLastError: NativeFunction;
   /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-formatmessagew (absent from the Linux double) */
@@ -241,6 +247,8 @@ export function bindLibraries(paths: LibraryPaths): WtsFunctions {
     WTSGetActiveConsoleSessionId: declare(kernel, 'WTSGetActiveConsoleSessionId', DWORD, []),
     ProcessIdToSessionId: declare(kernel, 'ProcessIdToSessionId', BOOL, [DWORD, OUT_DWORD]),
     GetComputerNameW: declare(kernel, 'GetComputerNameW', BOOL, ['void *', INOUT_DWORD]),
+    // (COMPUTER_NAME_FORMAT NameType, LPWSTR lpBuffer, LPDWORD nSize)
+    GetComputerNameExW: optional(kernel, 'GetComputerNameExW', BOOL, [ENUM, 'void *', INOUT_DWORD]),
     GetLastError: declare(kernel, 'GetLastError', DWORD, []),
     // (dwFlags, lpSource, dwMessageId, dwLanguageId, lpBuffer, nSize, Arguments)
     FormatMessageW: optional(kernel, 'FormatMessageW', DWORD, [DWORD, 'void *', DWORD, DWORD, 'void *', DWORD, 'void *']),

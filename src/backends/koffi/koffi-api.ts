@@ -8,6 +8,7 @@
  * - Every WTS buffer is freed with the function that matches it (WTSFreeMemoryExW for level-1
  *   arrays, WTSFreeMemory otherwise), on every path. Never koffi.free.
  */
+import { networkInterfaces } from 'node:os';
 import { Win32Error, win32Message } from '../../errors';
 import {
   fileTimeToDate,
@@ -38,6 +39,30 @@ const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 const AF_INET = 2;
 const AF_INET6 = 23;
 const MAX_COMPUTERNAME_LENGTH = 15;
+/**
+ * COMPUTER_NAME_FORMAT values (sysinfoapi.h, an enum counted from 0: ComputerNameNetBIOS,
+ * ComputerNameDnsHostname, ComputerNameDnsDomain, ComputerNameDnsFullyQualified,
+ * ComputerNamePhysicalNetBIOS, ComputerNamePhysicalDnsHostname, ComputerNamePhysicalDnsDomain,
+ * ComputerNamePhysicalDnsFullyQualified) —
+ * https://learn.microsoft.com/windows/win32/api/sysinfoapi/ne-sysinfoapi-computer_name_format
+ * The names the local machine answers to: the DNS host name and FQDN (on a cluster node, the
+ * virtual server's), and the node's own (Physical) names.
+ */
+const LOCAL_NAME_FORMATS = {
+  ComputerNameDnsHostname: 1,
+  ComputerNameDnsFullyQualified: 3,
+  ComputerNamePhysicalNetBIOS: 4,
+  ComputerNamePhysicalDnsHostname: 5,
+  ComputerNamePhysicalDnsFullyQualified: 7,
+} as const;
+/**
+ * GetComputerNameExW's short-buffer failure: FALSE, GetLastError() ERROR_MORE_DATA (234), nSize
+ * set to the size needed including the NUL (Learn, nf-sysinfoapi-getcomputernameexw; 234 per
+ * https://learn.microsoft.com/windows/win32/debug/system-error-codes--0-499-).
+ */
+const ERROR_MORE_DATA = 234;
+/** A first buffer that holds most DNS names (a DNS name is at most 255 characters). */
+const COMPUTER_NAME_EX_BUFFER = 64;
 
 type Pointer = bigint | null;
 
@@ -379,6 +404,45 @@ export class KoffiApi implements WtsApi {
     const { value, lastError } = this.#sync<number>(this.#fn.GetComputerNameW, [buffer, size], (ok) => !ok);
     if (!value) throw this.#error('GetComputerNameW', lastError, WTS_CURRENT_SERVER_HANDLE);
     return buffer.toString('utf16le', 0, (size[0] ?? 0) * 2);
+  }
+
+  /**
+   * The DNS host name and FQDN (GetComputerNameExW), the physical node's names, and every
+   * address of the machine's network interfaces (node:os networkInterfaces). Asked afresh on each
+   * call: addresses come and go (VPN, DHCP).
+   */
+  getLocalServerNames(): readonly string[] {
+    const names = new Set<string>();
+    for (const format of Object.values(LOCAL_NAME_FORMATS)) {
+      const name = this.#computerNameEx(format);
+      if (name) names.add(name);
+    }
+    for (const addresses of Object.values(networkInterfaces())) {
+      for (const a of addresses ?? []) names.add(a.address);
+    }
+    return [...names];
+  }
+
+  /**
+   * GetComputerNameExW(format): a first buffer, and on ERROR_MORE_DATA one of the size the call
+   * asked for. '' when the library lacks the function (the other names still count).
+   */
+  #computerNameEx(format: number): string {
+    const fn = this.#fn.GetComputerNameExW;
+    if (!fn) return '';
+    let capacity = COMPUTER_NAME_EX_BUFFER;
+    // The size needed can grow between two calls (a rename); three tries are plenty.
+    for (let attempt = 0; ; attempt++) {
+      const size = [capacity];
+      const buffer = Buffer.alloc(capacity * 2);
+      const { value, lastError } = this.#sync<number>(fn, [format, buffer, size], (ok) => !ok);
+      if (value) return buffer.toString('utf16le', 0, Math.min(size[0] ?? 0, capacity) * 2);
+      const needed = size[0] ?? 0;
+      if (lastError !== ERROR_MORE_DATA || needed <= capacity || attempt === 2) {
+        throw this.#error('GetComputerNameExW', lastError, WTS_CURRENT_SERVER_HANDLE);
+      }
+      capacity = needed;
+    }
   }
 }
 

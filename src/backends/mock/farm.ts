@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../../errors';
 import { SESSION_STATES, type SessionState } from '../../api/types';
+import { isAlwaysLocalName, normalizeServerName, serverNameKey } from '../../api/validate';
 
 /** The mock's names for the calls a fault can target. */
 export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes';
@@ -45,9 +46,19 @@ export interface FarmProcess {
 
 export interface FarmServer {
   name: string;
+  /**
+   * The server's other names and IP addresses (`RDSH-PRODUCTION-01`, `rdsh-production-01.corp.example`,
+   * `10.0.0.5`): openServer under any of them opens this server. For the farm's local server they
+   * are what getLocalServerNames returns (the DNS host name, FQDN and addresses Windows would give),
+   * so the api layer treats them as the local machine.
+   */
+  aliases?: string[];
   /** What WTSGetActiveConsoleSessionId returns when this is the local server. */
   consoleSessionId?: number;
-  /** The caller's session (ProcessIdToSessionId) when this is the local server; default 0. */
+  /**
+   * The caller's session (ProcessIdToSessionId) when this is the local server. Absent: the caller
+   * is in no session of it (getCurrentSessionId returns 0xFFFFFFFF, WTS_CURRENT_SESSION finds none).
+   */
   currentSessionId?: number;
   /** Delay added to every call on this server, in ms (a real timer: the event loop keeps turning). */
   latencyMs?: number;
@@ -81,13 +92,31 @@ export function parseFarm(input: unknown, source = 'farm'): Farm {
   if (!names.has(localServer.toLowerCase())) {
     fail(`${source}.localServer`, `'${localServer}' is not one of the servers`);
   }
+  // Every name (a server's own or an alias) names one server only.
+  const owners = new Map<string, string>();
+  for (const s of servers) owners.set(serverNameKey(s.name), s.name);
+  for (const [i, s] of servers.entries()) {
+    for (const [j, alias] of (s.aliases ?? []).entries()) {
+      const path = `${source}.servers[${i}].aliases[${j}]`;
+      const owner = owners.get(serverNameKey(alias));
+      if (owner !== undefined && owner !== s.name) fail(path, `'${alias}' is already a name of server '${owner}'`);
+      if (isAlwaysLocalName(alias) && s.name.toLowerCase() !== localServer.toLowerCase()) {
+        fail(path, `'${alias}' always names the local server ('${localServer}')`);
+      }
+      owners.set(serverNameKey(alias), s.name);
+    }
+  }
   return { localServer, servers };
 }
 
 function parseServer(input: unknown, path: string): FarmServer {
   const obj = record(input, path);
-  known(obj, path, ['name', 'consoleSessionId', 'currentSessionId', 'latencyMs', 'unreachable', 'sessions', 'faults']);
+  known(obj, path, ['name', 'aliases', 'consoleSessionId', 'currentSessionId', 'latencyMs', 'unreachable', 'sessions', 'faults']);
   const server: FarmServer = { name: str(obj['name'], `${path}.name`, false) };
+  if (obj['aliases'] !== undefined) {
+    if (!Array.isArray(obj['aliases'])) fail(`${path}.aliases`, 'expected an array of server names');
+    server.aliases = (obj['aliases'] as unknown[]).map((alias, i) => serverName(alias, `${path}.aliases[${i}]`));
+  }
   if (obj['consoleSessionId'] !== undefined) server.consoleSessionId = uint(obj['consoleSessionId'], `${path}.consoleSessionId`);
   if (obj['currentSessionId'] !== undefined) server.currentSessionId = uint(obj['currentSessionId'], `${path}.currentSessionId`);
   if (obj['latencyMs'] !== undefined) server.latencyMs = uint(obj['latencyMs'], `${path}.latencyMs`);
@@ -176,6 +205,16 @@ function known(obj: Record<string, unknown>, path: string, keys: readonly string
 function str(value: unknown, path: string, allowEmpty: boolean): string {
   if (typeof value !== 'string' || (!allowEmpty && value === '')) fail(path, allowEmpty ? 'expected a string' : 'expected a non-empty string');
   return value as string;
+}
+
+/** A NetBIOS name, DNS name or IP address, as the api layer accepts it (a leading `\\` stripped). */
+function serverName(value: unknown, path: string): string {
+  const text = str(value, path, false);
+  try {
+    return normalizeServerName(text, path);
+  } catch {
+    return fail(path, `'${text}' is not a server name (a NetBIOS name, a DNS name or an IP address)`);
+  }
 }
 
 function uint(value: unknown, path: string): number {

@@ -57,8 +57,66 @@ export function writeFarmFile(path: string, farm: Farm): void {
 }
 
 /**
+ * The simulated farm file (or its call log) could not be written: the file system's error (its
+ * errno `code`: EROFS, EACCES, ENOSPC, ...) in one sentence with what to do. The call that changed
+ * the farm fails with it; the file keeps the state before that change.
+ */
+export class SimulatedFarmError extends Error {
+  /** The file system's code: 'EROFS', 'EACCES', 'ENOSPC', ... */
+  readonly code: string;
+  readonly path: string;
+  constructor(what: string, path: string, error: unknown) {
+    const e = error as NodeJS.ErrnoException;
+    const code = typeof e?.code === 'string' ? e.code : 'EIO';
+    super(`${what} '${path}': ${fsProblem(code, e)} (${code}). ${fsAdvice(code, what)}`, { cause: error });
+    this.name = 'SimulatedFarmError';
+    this.code = code;
+    this.path = path;
+  }
+}
+
+function fsProblem(code: string, error: NodeJS.ErrnoException): string {
+  switch (code) {
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is exhausted';
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'its folder no longer exists';
+    default:
+      return error?.message ?? String(error);
+  }
+}
+
+function fsAdvice(code: string, what: string): string {
+  const log = what.includes('call log');
+  const variable = log ? `${CALL_LOG_ENV}` : `${SIMULATE_ENV} (or --simulate)`;
+  switch (code) {
+    case 'EROFS':
+    case 'EACCES':
+    case 'EPERM':
+      return `Copy the ${log ? 'log' : 'farm'} to a folder you can write to and point ${variable} at the copy; nothing was changed.`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'Free some space and run the command again; nothing was changed.';
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `Point ${variable} at a file in an existing folder; nothing was changed.`;
+    default:
+      return 'Check the file and its folder, then run the command again; nothing was changed.';
+  }
+}
+
+/**
  * A MockApi over a farm file, written back after every change. With `callLog` (default: the
  * WTS_SESSION_CALL_LOG environment variable), every call is appended to that file as a JSON line.
+ * A file that cannot be written fails the call with a {@link SimulatedFarmError}.
  */
 export function openSimulatedFarm(
   path: string,
@@ -69,8 +127,24 @@ export function openSimulatedFarm(
   try {
     return new MockApi(farm, {
       ...mockOptions,
-      onChange: (next) => writeFarmFile(path, next),
-      ...(callLog ? { onCall: (call) => appendFileSync(callLog, `${JSON.stringify(call)}\n`) } : {}),
+      onChange: (next) => {
+        try {
+          writeFarmFile(path, next);
+        } catch (error) {
+          throw new SimulatedFarmError('Cannot save the simulated farm', path, error);
+        }
+      },
+      ...(callLog
+        ? {
+            onCall: (call) => {
+              try {
+                appendFileSync(callLog, `${JSON.stringify(call)}\n`);
+              } catch (error) {
+                throw new SimulatedFarmError(`Cannot append to the call log (${CALL_LOG_ENV})`, callLog, error);
+              }
+            },
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof InvalidArgumentError) {

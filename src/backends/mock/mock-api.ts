@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import { Win32Error } from '../../errors';
 import { stateToWin32 } from '../../api/types';
+import { isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
   NO_CONSOLE_SESSION,
   Win32,
@@ -25,7 +26,7 @@ import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, 
 
 /** One entry of the mock's call log. */
 export interface MockCall {
-  readonly api: MockApiName | 'close' | 'consoleId' | 'currentId' | 'computerName';
+  readonly api: MockApiName | 'close' | 'consoleId' | 'currentId' | 'computerName' | 'localNames';
   /** The server's name as the farm spells it; '' when a handle was not valid. */
   readonly server: string;
   readonly sessionId?: number;
@@ -64,6 +65,8 @@ export class MockApi implements WtsApi {
   readonly name = 'mock';
   readonly #localServer: string;
   readonly #servers = new Map<string, ServerState>();
+  /** serverNameKey(alias) -> the lower-cased name of the server it names. */
+  readonly #aliases = new Map<string, string>();
   readonly #handles = new Map<bigint, string>();
   readonly #closingPolls: number;
   readonly #onChange: ((farm: Farm) => void) | undefined;
@@ -77,6 +80,7 @@ export class MockApi implements WtsApi {
     for (const def of parsed.servers) {
       const sessions = new Map((def.sessions ?? []).map((s) => [s.id, s] as const));
       this.#servers.set(def.name.toLowerCase(), { def, sessions });
+      for (const alias of def.aliases ?? []) this.#aliases.set(serverNameKey(alias), def.name.toLowerCase());
     }
     this.#closingPolls = options.closingPolls ?? 1;
     this.#onChange = options.onChange;
@@ -139,7 +143,7 @@ export class MockApi implements WtsApi {
   // ---- WtsApi ---------------------------------------------------------------------------------
 
   async openServer(serverName: string): Promise<ServerHandle> {
-    const state = this.#servers.get(serverName.toLowerCase());
+    const state = this.#named(serverName);
     const name = state?.def.name ?? serverName;
     this.#log({ api: 'open', server: name });
     if (state) {
@@ -256,7 +260,8 @@ export class MockApi implements WtsApi {
   getCurrentSessionId(): number {
     const local = this.#server(this.#localServer);
     this.#log({ api: 'currentId', server: local.def.name });
-    return local.def.currentSessionId ?? 0;
+    // A farm without currentSessionId: the caller is in no session of this server.
+    return local.def.currentSessionId ?? WTS_CURRENT_SESSION;
   }
 
   getComputerName(): string {
@@ -264,7 +269,26 @@ export class MockApi implements WtsApi {
     return this.#localServer;
   }
 
+  /** The local server's aliases from the farm: its DNS host name, FQDN and IP addresses. */
+  getLocalServerNames(): readonly string[] {
+    const local = this.#server(this.#localServer);
+    this.#log({ api: 'localNames', server: local.def.name });
+    return [...(local.def.aliases ?? [])];
+  }
+
   // ---- internals --------------------------------------------------------------------------
+
+  /**
+   * The server a name opens, as WTSOpenServerExW resolves it: a server's name or one of its
+   * aliases; `localhost`, `.` and loopback addresses are the local server.
+   */
+  #named(serverName: string): ServerState | undefined {
+    const state = this.#servers.get(serverName.toLowerCase());
+    if (state) return state;
+    const owner = this.#aliases.get(serverNameKey(serverName));
+    if (owner !== undefined) return this.#servers.get(owner);
+    return isAlwaysLocalName(serverName) ? this.#servers.get(this.#localServer.toLowerCase()) : undefined;
+  }
 
   #server(name: string): ServerState {
     const state = this.#servers.get(name.toLowerCase());
@@ -285,23 +309,28 @@ export class MockApi implements WtsApi {
       throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
     }
     const state = this.#servers.get(name.toLowerCase());
-    if (state) await this.#latency(state);
+    await this.#latency(state);
     if (!state || state.def.unreachable) {
       throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], server: name });
     }
     return state;
   }
 
-  async #latency(state: ServerState): Promise<void> {
-    const ms = state.def.latencyMs ?? 0;
+  /**
+   * Every call waits at least one turn of the event loop (setImmediate), as a real call answered
+   * on another thread does: timers (a server's timeout, a user's abort) can fire during a long run.
+   */
+  async #latency(state: ServerState | undefined): Promise<void> {
+    const ms = state?.def.latencyMs ?? 0;
     if (ms > 0) await sleep(ms);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   #resolveId(state: ServerState, sessionId: number): number {
     if (sessionId !== WTS_CURRENT_SESSION) return sessionId;
     // WTS_CURRENT_SESSION only means something on the caller's own server.
     return state.def.name.toLowerCase() === this.#localServer.toLowerCase()
-      ? (state.def.currentSessionId ?? 0)
+      ? (state.def.currentSessionId ?? WTS_CURRENT_SESSION) // none: no session has that ID (7022)
       : sessionId;
   }
 

@@ -1,0 +1,70 @@
+/**
+ * The [y/N] question, for real: the built command in a pseudo-terminal (util-linux `script`, or
+ * tmux), keys typed at the prompt. Ctrl+C: "Cancelled; nothing was done.", exit 130; Ctrl+D:
+ * the same words, exit 1; neither with a stack, neither with a logoff call.
+ */
+import { readFileSync } from 'node:fs';
+import { simulate, binPath, type Bin } from './run';
+import { NO_PTY_REASON, ptyKinds, runInPty, type PtyKind } from './pty';
+
+const kinds = ptyKinds();
+if (kinds.length === 0) {
+  console.log(`test/cli/prompt.test.ts ${NO_PTY_REASON}`);
+}
+
+const QUESTION = /\[y\/N\] /;
+
+function calls(log: string): Array<{ api: string; sessionId?: number }> {
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { api: string; sessionId?: number });
+}
+
+async function atPrompt(kind: PtyKind, bin: Bin, args: string[], keys: string) {
+  const sim = simulate();
+  const run = await runInPty(kind, [process.execPath, binPath(bin), ...args], { WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log }, [
+    { waitFor: QUESTION, keys },
+  ]);
+  const ids = (JSON.parse(readFileSync(sim.path, 'utf8')) as { servers: Array<{ sessions: Array<{ id: number }> }> }).servers[0]!.sessions.map((s) => s.id);
+  return { ...run, calls: calls(sim.log), ids };
+}
+
+(kinds.length === 0 ? describe.skip : describe).each(kinds.length === 0 ? ['none' as PtyKind] : kinds)('at the [y/N] question, in a pseudo-terminal (%s)', (kind) => {
+  test('Ctrl+C: "Cancelled; nothing was done.", exit 130, no stack, no logoff call', async () => {
+    const r = await atPrompt(kind, 'wts-logoff', ['/all'], '\x03');
+    expect(r.screen).toMatch(/Log off 5 sessions on the local server: 3 \(CORP\\bob\)/);
+    expect(r.screen).toMatch(/Cancelled; nothing was done\./);
+    expect(r.screen).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(130);
+    // The plan was made (enumerate, queries) but nothing was acted on.
+    expect(r.calls.some((c) => c.api === 'enumerate')).toBe(true);
+    expect(r.calls.filter((c) => c.api === 'logoff')).toEqual([]);
+    expect(r.ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 65536]);
+  });
+
+  test('Ctrl+D: the same words, exit 1, no logoff call', async () => {
+    const r = await atPrompt(kind, 'wts-logoff', ['/all'], '\x04');
+    expect(r.screen).toMatch(/Cancelled; nothing was done\./);
+    expect(r.screen).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(1);
+    expect(r.calls.filter((c) => c.api === 'logoff')).toEqual([]);
+  });
+
+  test('wts-disconnect /all: Ctrl+C is exit 130 and disconnects nobody', async () => {
+    const r = await atPrompt(kind, 'wts-disconnect', ['/all'], '\x03');
+    expect(r.screen).toMatch(/Cancelled; nothing was done\./);
+    expect(r.code).toBe(130);
+    expect(r.calls.filter((c) => c.api === 'disconnect')).toEqual([]);
+  });
+
+  test('n: "Nothing was done.", exit 1; y: the plan is carried out (the harness can tell them apart)', async () => {
+    const no = await atPrompt(kind, 'wts-logoff', ['/all'], 'n\r');
+    expect(no.screen).toMatch(/Nothing was done\./);
+    expect(no.screen).not.toMatch(/Cancelled/);
+    expect(no.code).toBe(1);
+    expect(no.calls.filter((c) => c.api === 'logoff')).toEqual([]);
+    const yes = await atPrompt(kind, 'wts-logoff', ['/all'], 'y\r');
+    expect(yes.screen).toMatch(/4 logged off, 4 skipped, 1 failed\./);
+    expect(yes.code).toBe(1); // session 5: access denied
+    expect(yes.calls.filter((c) => c.api === 'logoff').map((c) => c.sessionId).sort()).toEqual([3, 4, 5, 6, 7]);
+    expect(yes.ids).toEqual([0, 1, 2, 5, 65536]);
+  });
+});

@@ -2,7 +2,7 @@
  * The bulk commands' common run: plan (a dry run), confirm, act on exactly that plan, report —
  * over one server or many, with a progress line on a terminal and JSON lines for scripts.
  */
-import type { FarmEvent, FarmResult } from '../api/farm';
+import { anySignal, type FarmEvent, type FarmResult } from '../api/farm';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './common';
 import { formatOutcome, outcomeJson, planLine, summarize, type AnyOutcome } from './format';
 import { failureJson, failureLine, isStopped, Progress, type Target } from './shared';
@@ -57,6 +57,8 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   }
 
   const closed = io.outputClosed;
+  // Ctrl+C while acting: no new request is started, the requests in flight are reported, exit 130.
+  const interrupt = new AbortController();
   const execute = async (dryRun: boolean, plan?: FarmResult<O>): Promise<FarmResult<O>> => {
     const progress = new Progress(io.err, io.progress && !run.json, servers.length, dryRun ? 'sessions checked' : 'sessions done');
     const onEvent = (e: FarmEvent<O>) => {
@@ -67,9 +69,16 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
         if (e.type === 'serverFailed') io.out(`${JSON.stringify(failureJson({ server: e.server, error: e.error }))}\n`);
       }
     };
+    const stopOnInterrupt = io.onInterrupt?.(() => {
+      if (interrupt.signal.aborted) return;
+      interrupt.abort(new Error('interrupted'));
+      progress.done();
+      io.err(`${run.command}: interrupted; no new action is started. What was done so far follows.\n`);
+    });
     try {
-      return await run.call(servers, { dryRun, onEvent, signal: closed, plan });
+      return await run.call(servers, { dryRun, onEvent, signal: anySignal([closed, interrupt.signal]), plan });
     } finally {
+      stopOnInterrupt?.();
       progress.done();
     }
   };
@@ -85,6 +94,10 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       io.out(`${summary}\n`);
     }
     for (const f of result.failures) io.err(`${failureLine(f)}\n`);
+    if (interrupt.signal.aborted) {
+      io.err(`${run.command}: interrupted (Ctrl+C): no new action was started after that. ${summary}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (closed?.aborted) {
       // Nobody reads stdout any more: what was done still has to be said somewhere.
       io.err(`${run.command}: the output was closed, so no new action was started after that. ${summary}\n`);
@@ -97,6 +110,10 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   if (!asks) return report(await execute(run.dryRun));
 
   const plan = await execute(true);
+  if (interrupt.signal.aborted) {
+    io.err(CANCELLED);
+    return EXIT_INTERRUPTED;
+  }
   if (closed?.aborted) {
     io.err(`${run.command}: the output was closed before the question; nothing was done.\n`);
     return EXIT_FAILED;

@@ -28,7 +28,7 @@ export const EXIT_INTERRUPTED = 130;
 export const EXIT_CODES_HELP =
   'Exit codes: 0 done; 1 something failed or was refused, the question was answered\n' +
   'no or with Ctrl+D, or the output was closed during /all; 2 bad usage (nothing was\n' +
-  'called); 3 an unexpected error (--debug shows where); 130 Ctrl+C at the question.';
+  'called); 3 an unexpected error (--debug shows where); 130 Ctrl+C (at the question: nothing done; while acting: what was done is reported).';
 
 /** The --debug line of every command's help. */
 export const DEBUG_HELP = '  --debug            On an error, also print its stack (or WTS_SESSION_DEBUG=1).';
@@ -57,6 +57,11 @@ export interface CliIo {
   readonly outputClosed?: AbortSignal;
   /** Print stacks (WTS_SESSION_DEBUG=1); `--debug` on the command line turns it on too. */
   readonly debug?: boolean;
+  /**
+   * Calls `handler` on each Ctrl+C (SIGINT) until the returned function is called: a bulk action
+   * then starts no new request and reports what it did, instead of dying with work unreported.
+   */
+  readonly onInterrupt?: (handler: () => void) => () => void;
 }
 
 /** WTS_SESSION_DEBUG: any value but '', '0', 'false', 'no' turns stacks on. */
@@ -127,6 +132,12 @@ export function processIo(
     confirm: (question) => ask(stdin, stderr, question),
     outputClosed: closed.signal,
     debug: debugFromEnv(env),
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      return () => {
+        process.off('SIGINT', handler);
+      };
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { simulate, binPath, type Bin } from './run';
+import { exampleFarm } from '../helpers';
 import { NO_PTY_REASON, ptyKinds, runInPty, type PtyKind } from './pty';
 
 const kinds = ptyKinds();
@@ -66,5 +67,26 @@ async function atPrompt(kind: PtyKind, bin: Bin, args: string[], keys: string) {
     expect(yes.code).toBe(1); // session 5: access denied
     expect(yes.calls.filter((c) => c.api === 'logoff').map((c) => c.sessionId).sort()).toEqual([3, 4, 5, 6, 7]);
     expect(yes.ids).toEqual([0, 1, 2, 5, 65536]);
+  });
+});
+
+(kinds.length === 0 ? describe.skip : describe).each(kinds.length === 0 ? ['none' as PtyKind] : kinds)('Ctrl+C while a bulk action runs, in a pseudo-terminal (%s)', (kind) => {
+  test('no new request is started, what was done is reported, exit 130, no stack', async () => {
+    const farm = exampleFarm();
+    farm.servers[0]!.latencyMs = 300; // every call takes 300 ms: time to press Ctrl+C mid-run
+    const sim = simulate(farm);
+    const r = await runInPty(kind, [process.execPath, binPath('wts-logoff'), '/all', '--yes'], { WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log }, [
+      // The protected sessions are settled right after the enumeration: the run is under way.
+      { waitFor: /sessions done/, keys: '\x03' },
+    ]);
+    const log = calls(sim.log);
+    const sent = log.filter((c) => c.api === 'logoff').map((c) => c.sessionId);
+    expect(r.screen).toMatch(/interrupted; no new action is started/);
+    expect(r.screen).toMatch(/interrupted \(Ctrl\+C\): no new action was started after that\. \d+ logged off/);
+    expect(r.screen).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(130);
+    // Fewer logoffs than the 5 a full run sends, and each one sent is reported on the screen.
+    expect(sent.length).toBeLessThan(5);
+    for (const id of sent) expect(r.screen).toMatch(new RegExp(`(Logged off|Requested) session ${id} `));
   });
 });

@@ -102,7 +102,9 @@ async function viaTmux(argv: readonly string[], env: Record<string, string>, ste
   const socket = `wts-test-${process.pid}-${Date.now()}`;
   const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   // The pane stays until we read it: the command's exit code goes to a file.
-  const script = `${commandLine(argv, env)}; echo $? > ${quote(exitFile)}; sleep 60`;
+  // Ctrl+C outside raw mode signals the whole foreground group, this shell included: it must
+  // outlive the command to write its exit code (a trap, unlike an ignore, is not inherited).
+  const script = `trap : INT; ${commandLine(argv, env)}; echo $? > ${quote(exitFile)}; sleep 60`;
   const started = tmux('new-session', '-d', '-s', 'wts', '-x', '220', '-y', '60', `sh -c ${quote(script)}`);
   if (started.status !== 0) throw new Error(`tmux new-session failed: ${started.stderr}`);
   const capture = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'wts').stdout;

@@ -116,7 +116,7 @@ export class ServicesSessionError extends ProtectedSessionError {
     super(
       'E_SERVICES',
       'services',
-      `Session ID ${sessionId} on ${serverLabel(server)} is the Services session (session 0); it has no user to log off.`,
+      `Session ID ${sessionId} on ${serverLabel(server)} is the Services session (session 0); it is never logged off, disconnected or messaged.`,
       { server, sessionId },
     );
   }
@@ -127,7 +127,7 @@ export class ListenerSessionError extends ProtectedSessionError {
     super(
       'E_LISTENER',
       'listener',
-      `Session ID ${sessionId} on ${serverLabel(server)} is a listener (it accepts new connections); it has no user to log off.`,
+      `Session ID ${sessionId} on ${serverLabel(server)} is a listener (it accepts new connections); it has no user to act on.`,
       { server, sessionId },
     );
   }

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ConsoleSessionError,
   InvalidArgumentError,
   OperationAbortedError,
   SessionChangedError,
@@ -18,9 +19,9 @@ import { Win32 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { captureIdentity, enumerate, identityOf, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
+import { captureIdentity, enumerate, identityOf, isConsoleNow, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
 import { SESSION_STATES, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
-import { checkSessionId, normalizeServerName, readOptions, serverNameKey, type ParsedTarget } from './validate';
+import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
 export type { NotActed };
 
@@ -97,13 +98,33 @@ export function recheckOutcome(session: Session, error: unknown): DistributiveOm
   return { status: 'failed', session, error: asWtsError(error) };
 }
 
-/** Calls a user's callback; what it throws never changes an outcome (it is reported as a warning). */
+/** A thrown value's text, whatever was thrown (a null-prototype object has no toString). */
+function describeThrown(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message;
+    return String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
+
+function callbackWarning(error: unknown): void {
+  process.emitWarning(`wts-session: an onEvent callback threw (ignored): ${describeThrown(error)}`, 'WtsCallbackWarning');
+}
+
+/**
+ * Calls a user's callback; what it throws — or, for an async callback, what its promise rejects
+ * with — never changes an outcome: it is emitted as a process warning.
+ */
 export function safeCall<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
   if (!fn) return;
   try {
-    fn(arg);
+    const result: unknown = fn(arg);
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, callbackWarning);
+    }
   } catch (error) {
-    process.emitWarning(`wts-session: an onEvent callback threw (ignored): ${(error as Error)?.message ?? String(error)}`, 'WtsCallbackWarning');
+    callbackWarning(error);
   }
 }
 
@@ -253,6 +274,9 @@ export async function resolveForAction(
   const refusal = protectConsole ? refuse(session) : refuseNoUser(session.id, session.state, ctx.server);
   if (refusal) throw refusal;
   const identity = await captureOrGone(ctx, session);
+  if (protectConsole && !session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) {
+    throw new ConsoleSessionError(session.id, ctx.server);
+  }
   return { session, identity };
 }
 
@@ -311,14 +335,14 @@ function planTime(value: unknown, path: string): Date | null {
  * an outcome planned by another operation is an error.
  */
 export function checkPlan(value: unknown, wouldStatus: string): CheckedPlan {
-  let list: unknown = value;
-  if (!Array.isArray(value)) {
+  let list = readArray(value, 'options.plan');
+  if (!list) {
     if (value === null || typeof value !== 'object') planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
-    list = readOptions(value, 'options.plan', true)['results'];
+    list = readArray(readOptions(value, 'options.plan', true)['results'], 'options.plan.results');
   }
-  if (!Array.isArray(list)) planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
+  if (!list) planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
   const byServer = new Map<string, Map<number, PlanEntry>>();
-  [...(list as unknown[])].forEach((raw, k) => {
+  list.forEach((raw, k) => {
     const path = `[${k}]`;
     const o = readOptions(raw, `options.plan${path}`, true);
     const status = planString(o['status'], `${path}.status`);
@@ -445,6 +469,11 @@ export async function selectSessions<O extends BulkOutcome>(
     }
   });
   return chosen.filter((c): c is Chosen => c !== undefined);
+}
+
+/** The skip of a session that became the console after it was chosen (a user reconnected there). */
+export function CONSOLE_NOW(session: Session): DistributiveOmit<NotActed, 'requests'> {
+  return { status: 'skipped', session, reason: 'console', message: 'it is the console session now' };
 }
 
 /** The skip of a session the call did not start on because the signal fired. */

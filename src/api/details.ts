@@ -3,6 +3,7 @@
  * costs exactly one WTSQuerySessionInformationW call per session, and only when asked for.
  */
 import { InvalidArgumentError } from '../errors';
+import { readArray } from './validate';
 import type { WtsInfo, WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
 import type { Session } from './types';
@@ -55,10 +56,11 @@ export type DetailsOption = boolean | readonly DetailGroup[];
 export function checkDetails(value: unknown, argument = 'options.details'): ReadonlySet<DetailGroup> {
   if (value === undefined || value === false) return new Set();
   if (value === true) return new Set(DETAIL_GROUPS);
-  if (!Array.isArray(value) || value.some((g) => !(DETAIL_GROUPS as readonly unknown[]).includes(g))) {
+  const list = readArray(value, argument);
+  if (!list || list.some((g) => !(DETAIL_GROUPS as readonly unknown[]).includes(g))) {
     throw new InvalidArgumentError(argument, `Invalid ${argument}: true, or a list of ${DETAIL_GROUPS.join(', ')}.`);
   }
-  return new Set(value as DetailGroup[]);
+  return new Set(list as DetailGroup[]);
 }
 
 /** Queries the asked groups for one session (in parallel; one query per group). */

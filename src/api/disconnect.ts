@@ -6,6 +6,7 @@ import { WtsError } from '../errors';
 import {
   abortedSkip,
   asWtsError,
+  CONSOLE_NOW,
   protectedFromBulk,
   recheck,
   recheckOutcome,
@@ -18,6 +19,7 @@ import {
 import type { ServerContext } from './context';
 import { checkBulk, checkWait, pollSession, sentThenPoll, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
 import { mapLimit } from './limit';
+import { isConsoleNow } from './sessions';
 import { stateToWin32, type Reported, type Session } from './types';
 import type { SessionIdentity } from '../errors';
 import { checkKnownKeys, checkOptionsObject, type ParsedTarget } from './validate';
@@ -66,17 +68,19 @@ export async function disconnectOne(ctx: ServerContext, target: ParsedTarget, op
 export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, ledger: Ledger<DisconnectOutcome>): Promise<void> {
   throwIfAborted(opts.signal, 'disconnectAll', ctx);
   const protect = (s: Session) =>
-    s.state === 'Disconnected' ? ({ reason: 'filtered', message: 'already disconnected' } as const) : protectedFromBulk(s);
+    protectedFromBulk(s) ?? (s.state === 'Disconnected' ? ({ reason: 'filtered', message: 'already disconnected' } as const) : undefined);
   const chosen = await selectSessions(ctx, opts, protect, ledger);
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: c.identity });
     if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
+    let now: SessionIdentity;
     try {
-      await recheck(ctx, session, c.identity);
+      now = await recheck(ctx, session, c.identity);
     } catch (error) {
       return ledger.settle(i, recheckOutcome(session, error));
     }
+    if (isConsoleNow(ctx, session.id, now.name)) return ledger.settle(i, CONSOLE_NOW(session));
     if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
     ledger.sending(i, 'WTSDisconnectSession');
     try {

@@ -9,7 +9,7 @@ export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
 import { localNamesOf, withServer, type ServerContext } from './context';
 import { mapLimit } from './limit';
-import { checkPositiveInteger, checkTimeout, normalizeServerName, serverNameKey } from './validate';
+import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey } from './validate';
 
 export interface FarmOptions<T> {
   /** The servers: NetBIOS, DNS names or IP addresses. */
@@ -48,7 +48,10 @@ export type FarmEvent<T> =
   | { readonly type: 'serverFailed'; readonly server: string; readonly error: WtsErrorType };
 
 export interface CheckedFarm<T> {
+  /** One name per server (asks the backend for the local names on first read). */
   readonly servers: readonly string[];
+  /** Every name as given, normalised, before merging (no backend call). */
+  readonly given: readonly string[];
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly onEvent: ((event: FarmEvent<T>) => void) | undefined;
@@ -62,8 +65,8 @@ export interface CheckedFarm<T> {
  * makes no call). Two DNS names of one remote server stay two entries: telling needs DNS.
  */
 export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedFarm<T> {
-  const list = o['servers'];
-  if (!Array.isArray(list) || list.length === 0) {
+  const list = readArray(o['servers'], 'options.servers');
+  if (!list || list.length === 0) {
     throw new InvalidArgumentError('options.servers', 'Invalid options.servers: a non-empty array of server names.');
   }
   const servers = list.map((s: unknown, i) => normalizeServerName(s, `options.servers[${i}]`));
@@ -77,6 +80,7 @@ export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedF
       distinct ??= oneEntryPerServer(servers, api);
       return distinct;
     },
+    given: servers,
     concurrency: o['serverConcurrency'] === undefined ? 8 : checkPositiveInteger(o['serverConcurrency'], 'options.serverConcurrency'),
     timeoutMs: o['serverTimeoutMs'] === undefined ? 60_000 : checkTimeout(o['serverTimeoutMs'], 'options.serverTimeoutMs'),
     onEvent: onEvent as ((event: FarmEvent<T>) => void) | undefined,

@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors';
 import type { ServerContext } from './context';
 import { fetchDetails, type DetailGroup, type SessionDetails } from './details';
 import { parseState, type Session, type SessionState } from './types';
-import { compileWildcard } from './validate';
+import { compileWildcard, readArray } from './validate';
 
 export interface SessionFilter {
   /** Only sessions in this state (or these states). Names, or query session's labels ('Disc'). */
@@ -68,7 +68,7 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
   let states: Set<SessionState> | undefined;
   const rawState = o['state'];
   if (rawState !== undefined) {
-    const list = Array.isArray(rawState) ? rawState : [rawState];
+    const list = readArray(rawState, 'options.state') ?? [rawState];
     if (list.length === 0) throw new InvalidArgumentError('options.state', 'Invalid options.state: empty list.');
     states = new Set(
       list.map((s: unknown, i) => {

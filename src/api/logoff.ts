@@ -5,10 +5,11 @@
  * (services, listeners, the local console) -> one enumerate -> resolve and refuse -> re-check the
  * session's identity -> WTSLogoffSession(bWait = FALSE) -> poll until the session is gone.
  */
-import { InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, type SessionIdentity, type WtsError } from '../errors';
+import { ConsoleSessionError, InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, type SessionIdentity, type WtsError } from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
 import {
   abortedSkip,
+  CONSOLE_NOW,
   asWin32,
   asWtsError,
   captureOrGone,
@@ -30,7 +31,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, identityOf, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget } from './sessions';
+import { enumerate, identityOf, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -271,6 +272,7 @@ export async function logoffOne(
   if (refusal) throw refusal;
   // The identity right before acting, checked against the list: the one the poll then follows.
   const identity = await captureOrGone(ctx, session);
+  if (!session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) throw new ConsoleSessionError(session.id, ctx.server);
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
   const alreadyClosing = await requestLogoff(ctx, session);
   if (opts.wait) {
@@ -304,11 +306,13 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
+    let now: SessionIdentity;
     try {
-      await recheck(ctx, session, c.identity);
+      now = await recheck(ctx, session, c.identity);
     } catch (error) {
       return ledger.settle(i, recheckOutcome(session, error));
     }
+    if (isConsoleNow(ctx, session.id, now.name)) return ledger.settle(i, CONSOLE_NOW(session));
     if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
     ledger.sending(i, 'WTSLogoffSession');
     try {
@@ -345,6 +349,8 @@ async function warnFirst(
     } catch (error) {
       return ledger.settle(i, recheckOutcome(session, error));
     }
+    // The re-check took time: the call may have been cut short meanwhile.
+    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was warned'));
     ledger.sending(i, 'WTSSendMessageW');
     try {
       await ctx.api.sendMessage(ctx.handle, session.id, {

@@ -143,13 +143,18 @@ function sameMaybeCut(full: string, cut: string, size: number): boolean {
   return fills(cut, size) ? sameText(full.slice(0, size - 1), cut) : sameText(full, cut);
 }
 
-/** Same logon: same session ID, user and domain (without case), and the same logon time. */
+/**
+ * Same logon: same session ID, user and domain (without case), and the same logon time. A session
+ * nobody is logged on to has no user and no logon time to tell one connection from the next on a
+ * reused ID, so there the WinStation name must match too (it is stable until a user logs on).
+ */
 export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
   return (
     a.sessionId === b.sessionId &&
     sameText(a.userName, b.userName) &&
     sameText(a.domain, b.domain) &&
-    (a.logonTime?.getTime() ?? null) === (b.logonTime?.getTime() ?? null)
+    (a.logonTime?.getTime() ?? null) === (b.logonTime?.getTime() ?? null) &&
+    (a.userName !== '' || sameText(a.name, b.name))
   );
 }
 
@@ -183,8 +188,20 @@ export async function captureIdentity(ctx: ServerContext, session: Session): Pro
   if (!sameText(now.userName, listed.userName) || !sameText(now.domain, listed.domain)) {
     throw new SessionChangedError(session.id, ctx.server, listed, now);
   }
-  // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut).
-  return { ...now, name: session.name, userName: session.userName, domain: session.domain };
+  // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut); the WinStation
+  // name is the one read now (the console check right before acting looks at it).
+  return { ...now, userName: session.userName, domain: session.domain };
+}
+
+/**
+ * Whether the session is the console now: its WinStation name (as just read) is `Console`, or on
+ * the local server WTSGetActiveConsoleSessionId() names it now. The console can move between the
+ * enumeration and the action (a user reconnects at the console): checked right before acting.
+ */
+export function isConsoleNow(ctx: ServerContext, sessionId: number, nameNow: string): boolean {
+  if (isConsoleName(nameNow)) return true;
+  if (!ctx.isLocal) return false;
+  return ctx.api.getActiveConsoleSessionId() === sessionId;
 }
 
 /**

@@ -234,32 +234,86 @@ export function checkBoolean(value: unknown, argument: string): boolean {
 }
 
 export function checkSignal(value: unknown, argument = 'options.signal'): AbortSignal {
-  if (!(value instanceof AbortSignal)) {
-    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an AbortSignal, got ${describe(value)}.`);
+  let usable = false;
+  try {
+    // `instanceof` is fooled by Object.create(AbortSignal.prototype): reading `aborted` is not.
+    usable = value instanceof AbortSignal && typeof value.aborted === 'boolean';
+  } catch {
+    usable = false;
   }
-  return value;
+  if (!usable) throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an AbortSignal, got ${describe(value)}.`);
+  return value as AbortSignal;
+}
+
+/** The property names a plain object may inherit: those of Object.prototype. */
+const PLAIN_INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function invalidRead(argument: string, key: string, error: unknown): InvalidArgumentError {
+  const where = key === '' ? argument : `${argument}.${key}`;
+  let text: string;
+  try {
+    text = error instanceof Error ? error.message : String(error);
+  } catch {
+    text = 'an unprintable value';
+  }
+  return new InvalidArgumentError(where, `Invalid ${where}: reading it threw (${text}).`);
 }
 
 /**
  * A snapshot of an options object: its own enumerable string-keyed properties, each read once, in
- * an object with no prototype — so inherited properties are never options, a getter runs once
- * (it cannot answer one thing to the check and another to the call), and a getter or proxy that
- * throws is an InvalidArgumentError. `required`: undefined is an error too.
+ * an object with no prototype — so a getter runs once (it cannot answer one thing to the check and
+ * another to the call), and a getter or proxy that throws is an InvalidArgumentError. An option that
+ * is inherited (a prototype's property or getter, a class instance's) or not enumerable is refused,
+ * not ignored: an options object that does not say what it seems to say must not run for real.
+ * `required`: undefined is an error too.
  */
 export function readOptions(value: unknown, argument = 'options', required = false): Record<string, unknown> {
   if (value === undefined && !required) return Object.create(null) as Record<string, unknown>;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an object, got ${describe(value)}.`);
-  }
-  const out = Object.create(null) as Record<string, unknown>;
   let key = '';
   try {
-    for (key of Object.keys(value)) out[key] = (value as Record<string, unknown>)[key];
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an object, got ${describe(value)}.`);
+    }
+    for (let proto = Object.getPrototypeOf(value) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (!PLAIN_INHERITED.has(name)) {
+          throw new InvalidArgumentError(
+            `${argument}.${name}`,
+            `Invalid ${argument}: '${name}' is inherited, not the object's own property. Pass a plain object ({ ... }).`,
+          );
+        }
+      }
+    }
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(value)) {
+      key = name;
+      if (!Object.prototype.propertyIsEnumerable.call(value, name)) {
+        throw new InvalidArgumentError(`${argument}.${name}`, `Invalid ${argument}.${name}: not an enumerable property. Pass a plain object ({ ... }).`);
+      }
+      out[name] = (value as Record<string, unknown>)[name];
+    }
+    return out;
   } catch (error) {
-    const where = key === '' ? argument : `${argument}.${key}`;
-    throw new InvalidArgumentError(where, `Invalid ${where}: reading it threw (${(error as Error)?.message ?? String(error)}).`);
+    if (error instanceof InvalidArgumentError) throw error;
+    throw invalidRead(argument, key, error);
   }
-  return out;
+}
+
+/**
+ * A snapshot of an array argument: each element read once, in a plain array. A proxy or getter
+ * that throws is an InvalidArgumentError. Undefined when `value` is not an array.
+ */
+export function readArray(value: unknown, argument: string): unknown[] | undefined {
+  let i = -1;
+  try {
+    if (!Array.isArray(value)) return undefined;
+    const length = value.length;
+    const out: unknown[] = [];
+    for (i = 0; i < length; i++) out.push(value[i]);
+    return out;
+  } catch (error) {
+    throw invalidRead(argument, i < 0 ? '' : `[${i}]`, error);
+  }
 }
 
 export function checkOptionsObject(value: unknown, argument = 'options'): Record<string, unknown> {

@@ -187,7 +187,7 @@ abstract class Operations {
     if (farm) {
       const checked = check(without(o, FARM_KEYS), []);
       // Against the names as given: `farm.servers` asks the backend for the local names.
-      checkPlanServers(checked.plan, (o['servers'] as readonly string[]).map((name) => normalizeServerName(name)));
+      checkPlanServers(checked.plan, farm.given);
       const worked = new Set<string>();
       const result = await overServers<O>(
         this.api,

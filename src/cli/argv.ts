@@ -76,6 +76,11 @@ export function parseArgs(argv: readonly string[], specs: readonly SwitchSpec[])
     if (value === undefined || value.trim() === '') {
       throw new UsageError(`The switch '${display}' needs a value, as in ${example(spec, arg)}.`);
     }
+    // A second value for a one-value switch (`/server:A /server:B`) is ambiguous: which server
+    // did the person mean? Refuse rather than act on the last one.
+    if (switches[spec.name] !== undefined && switches[spec.name] !== value) {
+      throw new UsageError(`The switch '${display}' is given twice with different values ('${String(switches[spec.name])}' and '${value}'); give it once.`);
+    }
     switches[spec.name] = value;
   }
   return { positionals, switches };

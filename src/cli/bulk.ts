@@ -85,7 +85,7 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
 
   const report = (result: FarmResult<O>): number => {
     const stopped = result.failures.filter(isStopped).length;
-    const summary = summarize(result.results, result.failures.length - stopped, stopped);
+    const summary = summarize(result.results, result.failures.length - stopped, stopped, run.verb === 'Log off' ? 'loggedOff' : run.verb === 'Disconnect' ? 'disconnected' : 'sent');
     if (!run.json) {
       for (const o of result.results) {
         if (run.quietFiltered && !run.verbose && o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser')) continue;

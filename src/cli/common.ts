@@ -255,6 +255,24 @@ export function reportError(command: string, error: unknown, io: CliIo, options:
   return EXIT_UNEXPECTED;
 }
 
+/**
+ * Runs one action with Ctrl+C turned into its abort signal: the wait stops, and the command says
+ * what had been sent (OperationAbortedError.requests) and exits 130 instead of dying silently.
+ */
+export async function interruptible<T>(command: string, io: CliIo, act: (signal: AbortSignal) => Promise<T>): Promise<T | number> {
+  const interrupt = new AbortController();
+  const stop = io.onInterrupt?.(() => interrupt.abort(new Error('interrupted')));
+  try {
+    return await act(interrupt.signal);
+  } catch (error) {
+    if (!interrupt.signal.aborted || !(error instanceof WtsError) || error.code !== 'E_ABORTED') throw error;
+    io.err(`${command}: interrupted (Ctrl+C). ${error.message}\n`);
+    return EXIT_INTERRUPTED;
+  } finally {
+    stop?.();
+  }
+}
+
 /** Runs a command's body, mapping any error to its exit code. */
 export async function runCommand(
   command: string,

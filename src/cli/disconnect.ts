@@ -6,7 +6,7 @@ import type { DisconnectOutcome } from '../api/disconnect';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
 import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
 
@@ -75,7 +75,8 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
     }
     const server = where.kind === 'one' ? where.server : undefined;
     if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
-    const result = await wts().disconnect(target, { wait, ...(server === undefined ? {} : { server }) });
+    const result = await interruptible(COMMAND, io, (signal) => wts().disconnect(target, { wait, signal, ...(server === undefined ? {} : { server }) }));
+    if (typeof result === 'number') return result;
     if (json) io.out(`${JSON.stringify(outcomeJson(result))}\n`);
     else if (verbose) io.err(`${formatOutcome(result)}\n`);
     return EXIT_OK;

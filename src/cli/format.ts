@@ -39,6 +39,13 @@ export type AnyOutcome = LogoffOutcome | DisconnectOutcome | MessageOutcome;
 
 /** One line per outcome. */
 export function formatOutcome(outcome: AnyOutcome): string {
+  const line = outcomeLine(outcome);
+  // A warning that went out must show in the text report too, whatever happened next.
+  const warned = outcome.status !== 'sent' && outcome.status !== 'requested' && outcome.requests?.includes('WTSSendMessageW');
+  return warned ? `${line} (The warning had been sent.)` : line;
+}
+
+function outcomeLine(outcome: AnyOutcome): string {
   const s = outcome.session;
   const head = `session ${s.id} (${who(s)}, ${s.state})${where(s)}`;
   switch (outcome.status) {
@@ -81,13 +88,20 @@ const DONE_WORDS: Readonly<Record<string, string>> = {
   wouldSend: 'would be sent',
 };
 
-export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0, serversStopped = 0): string {
+/**
+ * The summary line. `action` is what the command does ('loggedOff', 'disconnected', 'sent'): it
+ * names the count even when nothing was done.
+ */
+export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0, serversStopped = 0, action = 'loggedOff'): string {
   const count = (status: string) => outcomes.filter((o) => o.status === status).length;
   const dry = ['wouldLogOff', 'wouldDisconnect', 'wouldSend'].find((st) => count(st) > 0);
-  const done = ['loggedOff', 'disconnected', 'sent'].find((st) => count(st) > 0);
+  const done = ['loggedOff', 'disconnected', 'sent'].find((st) => count(st) > 0) ?? action;
   const parts: string[] = [];
   if (dry) parts.push(`${count(dry)} ${DONE_WORDS[dry]}`);
-  else parts.push(`${done ? count(done) : 0} ${DONE_WORDS[done ?? 'loggedOff']}`);
+  else parts.push(`${count(done)} ${DONE_WORDS[done]}`);
+  // Warnings sent (logoff --warn): each user who got one is counted, whatever happened next.
+  const warned = done === 'loggedOff' ? outcomes.filter((o) => o.requests?.includes('WTSSendMessageW')).length : 0;
+  if (warned > 0) parts.push(`${warned} warned`);
   // Sent but not confirmed (a server timed out or the run was stopped): never left out of the count.
   if (count('requested') > 0) parts.push(`${count('requested')} requested but not confirmed`);
   parts.push(`${count('skipped')} skipped`);

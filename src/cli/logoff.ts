@@ -5,7 +5,7 @@ import type { LogoffOutcome } from '../api/types';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome, outcomeJson } from './format';
 import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
 
@@ -135,10 +135,14 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
     }
     const wts = lazyWts(value(args, 'simulate'), deps)();
     const target = cmd.target === undefined ? undefined : cmd.target;
-    if (cmd.verbose && !cmd.json) {
-      io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
-    }
-    const outcome = await wts.logoff(target, { ...serverOption, ...waitOptions });
+    const outcome = await interruptible(COMMAND, io, (signal) => {
+      // Said once Ctrl+C is handled: from here on, an interrupt is reported, never silent.
+      if (cmd.verbose && !cmd.json) {
+        io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
+      }
+      return wts.logoff(target, { ...serverOption, ...waitOptions, signal });
+    });
+    if (typeof outcome === 'number') return outcome;
     if (cmd.json) io.out(`${JSON.stringify(outcomeJson(outcome))}\n`);
     else if (cmd.verbose) io.err(`${formatOutcome(outcome)}\n`);
     return EXIT_OK;

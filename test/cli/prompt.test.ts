@@ -90,3 +90,20 @@ async function atPrompt(kind: PtyKind, bin: Bin, args: string[], keys: string) {
     for (const id of sent) expect(r.screen).toMatch(new RegExp(`(Logged off|Requested) session ${id} `));
   });
 });
+
+(kinds.length === 0 ? describe.skip : describe).each(kinds.length === 0 ? ['none' as PtyKind] : kinds)('Ctrl+C during a single logoff, in a pseudo-terminal (%s)', (kind) => {
+  test('exit 130, no stack, and a logoff already sent is said to have been sent', async () => {
+    const farm = exampleFarm();
+    farm.servers[0]!.latencyMs = 300;
+    const sim = simulate(farm);
+    const r = await runInPty(kind, [process.execPath, binPath('wts-logoff'), '3', '/v'], { WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log }, [
+      { waitFor: /Logging off session 3/, keys: '\x03' },
+    ]);
+    expect(r.code).toBe(130);
+    expect(r.screen).toMatch(/interrupted \(Ctrl\+C\)/);
+    expect(r.screen).not.toMatch(/^\s+at /m);
+    const sent = calls(sim.log).some((c) => c.api === 'logoff');
+    if (sent) expect(r.screen).toMatch(/WTSLogoffSession had already been sent/);
+    else expect(r.screen).not.toMatch(/WTSLogoffSession had already been sent/);
+  });
+});

@@ -63,7 +63,9 @@ export function runInPty(kind: PtyKind, argv: readonly string[], env: Record<str
 function viaScript(argv: readonly string[], env: Record<string, string>, steps: readonly PtyStep[], timeoutMs: number): Promise<PtyRun> {
   return new Promise((resolve, reject) => {
     // -q quiet, -f flush at once, -e exit with the command's code, -c the command.
-    const child = spawn('script', ['-qfec', commandLine(argv, env), '/dev/null'], {
+    // Ctrl+C outside raw mode signals the whole foreground group: the shell that script starts
+    // must outlive the command, or the command's last words are lost (see viaTmux).
+    const child = spawn('script', ['-qfec', `trap : INT; ${commandLine(argv, env)}`, '/dev/null'], {
       env: { ...env, SHELL: '/bin/sh' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

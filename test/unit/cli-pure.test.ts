@@ -252,3 +252,18 @@ describe('errors: one line, a documented exit code, the stack only when asked', 
     expect(written).toEqual(['one\n']);
   });
 });
+
+describe('issue 10 review: the text report says what was sent', () => {
+  const s = { id: 4, name: 'RDP-Tcp#1', state: 'Active', userName: 'carol', domain: 'CORP', server: '', isConsole: false, isCurrent: false } as const;
+  test('a skipped session that had been warned says so, and the summary counts warnings', () => {
+    const outcome = { status: 'skipped', session: s, reason: 'changed', message: 'it changed', requests: ['WTSSendMessageW'] } as const;
+    expect(formatOutcome(outcome)).toMatch(/The warning had been sent\./);
+    expect(summarize([outcome])).toBe('0 logged off, 1 warned, 1 skipped, 0 failed.');
+  });
+  test('an empty disconnect run is summarised as disconnects', () => {
+    expect(summarize([], 0, 0, 'disconnected')).toBe('0 disconnected, 0 skipped, 0 failed.');
+  });
+  test('a one-value switch given twice with different values is a usage error', () => {
+    expect(() => parseArgs(['3', '/server:WF12', '/server:TS01'], LOGOFF_SWITCHES)).toThrow(/given twice/);
+  });
+});

@@ -202,15 +202,29 @@ describe('session 0 is never acted on, whoever asks', () => {
 });
 
 describe('bad input makes no call', () => {
-  test("inherited properties are not options", async () => {
+  test.each([
+    ['a prototype property', () => Object.create({ dryRun: true, user: 'carol' }) as object],
+    ['a class getter', () => new (class { get dryRun() { return true; } })()],
+    ['an inherited plan', () => Object.create({ plan: [] }) as object],
+    ['a non-enumerable option', () => Object.defineProperty({ user: 'carol' }, 'dryRun', { value: true })],
+  ])('an options object with %s is refused, not half-read (it must not run for real)', async (_name, make) => {
     const { mock, wts } = setup();
-    const options = Object.create({ server: 'WF12', dryRun: true, bogus: 1 }) as Record<string, unknown>;
-    options['state'] = 'Disconnected';
-    options['pollIntervalMs'] = 1;
-    const outcomes = (await wts.logoffAll(options as never)) as unknown as readonly LogoffOutcome[];
-    // Not a dry run and not WF12: the inherited values were ignored.
-    expect(logoffCalls(mock).sort()).toEqual([3, 6]);
-    expect(outcomes.every((o) => o.session.server === '')).toBe(true);
+    const error = await rejection(wts.logoffAll(make() as never));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(mock.calls).toEqual([]);
+  });
+
+  test.each([
+    ['servers', { servers: new Proxy(['TS01'], { get: (t, k) => { if (k === '0') throw new Error('trap'); return Reflect.get(t, k); } }) }],
+    ['state', { state: new Proxy(['Active'], { get: (t, k) => { if (k === '0') throw new Error('trap'); return Reflect.get(t, k); } }) }],
+    ['plan', { plan: new Proxy([], { get: (t, k) => { if (k === 'length') throw new Error('trap'); return Reflect.get(t, k); } }) }],
+    ['a revoked proxy as options', (() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; })()],
+    ['a fake AbortSignal', { signal: Object.create(AbortSignal.prototype) as AbortSignal }],
+  ])('%s that throws when read is an InvalidArgumentError, with no call', async (_name, options) => {
+    const { mock, wts } = setup();
+    const error = await rejection(wts.logoffAll(options as never));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(mock.calls).toEqual([]);
   });
 
   test('an option getter that throws is an InvalidArgumentError, and no call is made', async () => {
@@ -261,6 +275,65 @@ describe('nothing done goes unreported', () => {
     const reported = result.results.filter((o) => o.requests.includes('WTSLogoffSession')).map((o) => o.session.id);
     expect(reported.sort()).toEqual([...sent].sort());
     expect(result.results.filter((o) => o.status === 'skipped' && o.reason === 'timeout').length).toBe(30 - sent.length);
+  });
+
+  test('a warned run cut short right after a re-check sends no warning it does not report', async () => {
+    const controller = new AbortController();
+    let queries = 0;
+    const { mock, wts } = setup(farmWith(base), {
+      onCall: (c) => {
+        // The second identity read of session 4 is the re-check right before its warning.
+        if (c.api === 'query' && c.sessionId === 4 && ++queries === 2) controller.abort();
+      },
+    });
+    const outcomes = await wts.logoffAll({ user: 'carol', warn: { text: 'bye', graceSeconds: 0 }, signal: controller.signal });
+    const sent = mock.calls.filter((c) => c.api === 'message').map((c) => c.sessionId);
+    const reported = outcomes.filter((o) => o.requests.includes('WTSSendMessageW')).map((o) => o.session.id);
+    expect(reported).toEqual(sent);
+  });
+
+  test.each([
+    ['throws a null-prototype object', () => { throw Object.create(null); }],
+    ['returns a rejected promise', async () => { throw new Error('ipc failed'); }],
+  ])('an onEvent that %s never changes an outcome nor loses the result', async (_name, onEvent) => {
+    const quiet = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const { mock, wts } = setup();
+      const result = await wts.logoffAll({ servers: ['WF12', 'TS01', 'WF13'], user: 'carol', serverConcurrency: 1, pollIntervalMs: 1, onEvent: onEvent as never });
+      await new Promise((r) => setImmediate(r));
+      expect(result.results.find((o) => o.session.id === 4 && o.session.server === '')).toMatchObject({ status: 'loggedOff' });
+      expect(result.failures.map((f) => f.server)).toEqual(['WF13']);
+      expect(logoffCalls(mock)).toEqual([4]);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+
+  test('a session that becomes the console after it was chosen is not logged off or disconnected', async () => {
+    for (const op of ['logoffAll', 'disconnectAll'] as const) {
+      let moved = false;
+      const { mock, wts } = setup(farmWith(base), {
+        onCall: (c) => {
+          // After the enumeration, carol reconnects at the console: same logon, WinStation Console.
+          if (c.api === 'enumerate' && !moved) {
+            moved = true;
+            setImmediate(() => mock.putSession('TS01', { ...base[4]!, name: 'Console' }));
+          }
+        },
+      });
+      const outcomes = await wts[op]({ user: 'carol', pollIntervalMs: 1 });
+      expect(outcomes.find((o) => o.session.id === 4)).toMatchObject({ status: 'skipped', reason: 'console' });
+      expect(mock.calls.filter((c) => c.api === 'logoff' || c.api === 'disconnect')).toEqual([]);
+    }
+  });
+
+  test('a planned session with no user is not matched by another connection on its reused ID', async () => {
+    const { mock, wts } = setup(farmWith([...base, { id: 8, name: 'RDP-Tcp#8', state: 'Connected' }]));
+    const plan = await wts.logoffAll({ dryRun: true, state: 'Connected' });
+    expect(plan.find((o) => o.session.id === 8)?.status).toBe('wouldLogOff');
+    mock.putSession('TS01', { id: 8, name: 'RDP-Tcp#12', state: 'Connected' });
+    expect(byId(await wts.logoffAll({ plan, state: 'Connected' }))[8]).toBe('skipped:changed');
+    expect(logoffCalls(mock)).toEqual([]);
   });
 
   test('a throwing onEvent never changes an outcome', async () => {

@@ -22,6 +22,8 @@ export interface ErrorContext {
   readonly server?: string;
   readonly sessionId?: number;
   readonly cause?: unknown;
+  /** Requests already sent (and accepted) when the error came: they may still take effect. */
+  readonly requests?: readonly string[];
 }
 
 export class WtsError extends Error {
@@ -29,6 +31,12 @@ export class WtsError extends Error {
   /** '' for the local server; undefined when the error is not about a server. */
   readonly server: string | undefined;
   readonly sessionId: number | undefined;
+  /**
+   * The requests this call had already sent, and that were accepted, when it failed (e.g.
+   * ['WTSLogoffSession'] when only the wait for the session to close failed): they may still
+   * take effect. [] when nothing was sent.
+   */
+  readonly requests: readonly string[];
 
   constructor(code: WtsErrorCode, message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -36,6 +44,7 @@ export class WtsError extends Error {
     this.code = code;
     this.server = context.server;
     this.sessionId = context.sessionId;
+    this.requests = Object.freeze([...(context.requests ?? [])]);
   }
 }
 
@@ -200,12 +209,7 @@ export class ServerTimeoutError extends WtsError {
 
 /** The caller's AbortSignal fired. `cause` is the signal's reason. */
 export class OperationAbortedError extends WtsError {
-  /**
-   * The requests already sent when the abort came (e.g. ['WTSLogoffSession'] when only the wait for
-   * the session to close was aborted): they were accepted and may still take effect.
-   */
-  readonly requests: readonly string[];
-  constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> & { requests?: readonly string[] } = {}) {
+  constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> = {}) {
     const requests = context.requests ?? [];
     super(
       'E_ABORTED',
@@ -213,7 +217,6 @@ export class OperationAbortedError extends WtsError {
       { ...context, cause: reason },
     );
     this.name = 'AbortError';
-    this.requests = Object.freeze([...requests]);
   }
 }
 

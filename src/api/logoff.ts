@@ -5,7 +5,7 @@
  * (services, listeners, the local console) -> one enumerate -> resolve and refuse -> re-check the
  * session's identity -> WTSLogoffSession(bWait = FALSE) -> poll until the session is gone.
  */
-import { ConsoleSessionError, InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, type SessionIdentity, type WtsError } from '../errors';
+import { ConsoleSessionError, InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, WtsError, type SessionIdentity } from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
 import {
   abortedSkip,
@@ -228,19 +228,43 @@ export async function pollSession(
 }
 
 /**
- * Runs the poll after a request was accepted; an abort then says that the request was sent (it may
- * still take effect), so a caller who aborts the wait is never told that nothing happened.
+ * Runs the poll after a request was accepted. Whatever ends the wait early — an abort, the
+ * timeout, a failed query (5, 1722) — the error says that the request had been sent and accepted
+ * (`error.requests`), so a caller is never told a plain failure when the action may have happened.
  */
 export async function sentThenPoll(request: RequestName, ctx: ServerContext, session: Session, poll: () => Promise<void>): Promise<void> {
   try {
     await poll();
   } catch (error) {
-    if (!(isWtsError(error) && error.code === 'E_ABORTED')) throw error;
-    throw new OperationAbortedError(`Waiting for session ${session.id}`, (error as Error).cause, {
-      server: ctx.server,
-      sessionId: session.id,
-      requests: [request],
-    });
+    const context = { server: ctx.server, sessionId: session.id, requests: [request] };
+    if (isWtsError(error) && error.code === 'E_ABORTED') {
+      throw new OperationAbortedError(`Waiting for session ${session.id}`, (error as Error).cause, context);
+    }
+    if (isWtsError(error) && error.code === 'E_TIMEOUT') {
+      Object.defineProperty(error, 'requests', { value: Object.freeze([request]) });
+      throw error;
+    }
+    const sent = `${request} was sent and accepted for session ID ${session.id}, but waiting for it to take effect failed`;
+    const win32 = asWin32(error);
+    if (win32) {
+      throw new Win32Error({
+        win32Code: win32.win32Code,
+        api: win32.api,
+        systemMessage: win32.systemMessage,
+        message: `${sent}: ${win32.message}`,
+        cause: error,
+        ...context,
+      });
+    }
+    throw new WtsError(isWtsError(error) ? error.code : 'E_WIN32', `${sent}: ${describeError(error)}`, { ...context, cause: error });
+  }
+}
+
+function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an unprintable error';
   }
 }
 

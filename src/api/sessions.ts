@@ -161,20 +161,38 @@ export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
 /**
  * Reads a session's identity now: one WTSSessionInfo query (WTSINFOW: user, domain, logon time).
  * WTSINFOW holds names in fixed-size fields (user 20, domain 16, WinStation 31 characters); when
- * a name fills its field — or the name it is compared with is that long — the full name is read
- * with a WTSUserName / WTSDomainName query, so two long names that share a prefix differ.
- * `like` is the identity it will be compared with (its names decide whether to read the full ones).
+ * a name fills its field — or the name it is compared with (`like`) is that long — the full name is
+ * read with a WTSUserName / WTSDomainName query, so two long names that share a prefix differ.
+ *
+ * The order matters for a logon that starts on the ID between the reads (docs/decisions.md):
+ * - `'namesFirst'` (a re-check against an identity with a logon time): the full names, then
+ *   WTSSessionInfo, so the logon time compared is the last thing read.
+ * - `'infoFirst'` (capturing the identity of a session just listed, which has no logon time to
+ *   compare): WTSSessionInfo, then the full names, so a new logon's other name is what is read.
  */
-export async function readIdentity(ctx: ServerContext, id: number, like?: SessionIdentity): Promise<SessionIdentity> {
-  const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
-  let userName = info.userName;
-  let domain = info.domain;
-  if (fills(userName, WTSINFO_LENGTHS.userName) || (like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName))) {
-    userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
+export async function readIdentity(
+  ctx: ServerContext,
+  id: number,
+  like?: SessionIdentity,
+  order: 'namesFirst' | 'infoFirst' = 'namesFirst',
+): Promise<SessionIdentity> {
+  const q = ctx.api;
+  const longUser = like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
+  const longDomain = like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
+  let fullUser: string | undefined;
+  let fullDomain: string | undefined;
+  if (order === 'namesFirst') {
+    if (longUser) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
+    if (longDomain) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
   }
-  if (fills(domain, WTSINFO_LENGTHS.domain) || (like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain))) {
-    domain = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName');
+  const info = await q.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+  if (order === 'infoFirst' || like === undefined) {
+    if (longUser || fills(info.userName, WTSINFO_LENGTHS.userName)) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
+    if (longDomain || fills(info.domain, WTSINFO_LENGTHS.domain)) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
   }
+  // A full name read apart from WTSSessionInfo must be this logon's: its cut form must match.
+  const userName = fullUser !== undefined && sameMaybeCut(fullUser, info.userName, WTSINFO_LENGTHS.userName) ? fullUser : info.userName;
+  const domain = fullDomain !== undefined && sameMaybeCut(fullDomain, info.domain, WTSINFO_LENGTHS.domain) ? fullDomain : info.domain;
   return { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime };
 }
 
@@ -184,7 +202,7 @@ export async function readIdentity(ctx: ServerContext, id: number, like?: Sessio
  */
 export async function captureIdentity(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
   const listed = identityOf(session);
-  const now = await readIdentity(ctx, session.id, listed);
+  const now = await readIdentity(ctx, session.id, listed, 'infoFirst');
   if (!sameText(now.userName, listed.userName) || !sameText(now.domain, listed.domain)) {
     throw new SessionChangedError(session.id, ctx.server, listed, now);
   }

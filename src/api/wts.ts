@@ -428,16 +428,32 @@ export class WtsServer extends Operations implements AsyncDisposable {
     super.checkCurrentIsLocal(target, this.name);
   }
 
+  /** The work under way on the handle (a call cut short by an abort may still be running). */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
   protected async run<T>(_server: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T> {
-    if (this.#connection.closed) {
+    if (this.#connection.closed || this.#closing) {
       throw new InvalidArgumentError('server', `The server object for ${this.name} is closed.`);
     }
-    return fn(await this.#connection.context());
+    const work = this.#connection.context().then(fn);
+    this.#inFlight.add(work);
+    const forget = () => this.#inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
   }
 
-  /** WTSCloseServer on the handle, if it was opened. Idempotent. */
+  /**
+   * WTSCloseServer on the handle, if it was opened, once every call on it has returned — a call
+   * that was cut short (abort, timeout) may still be running on the handle, and closing it under
+   * that call would be undefined behaviour. No new call starts meanwhile. Idempotent.
+   */
   close(): Promise<void> {
-    return this.#connection.close();
+    this.#closing ??= (async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      await this.#connection.close();
+    })();
+    return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../../src/index';
 import type { Farm, FarmSession } from '../../src/mock';
 import type { LogoffOutcome } from '../../src/index';
-import { logoffCalls, rejection, setup, wtsCalls } from '../helpers';
+import { exampleFarm, logoffCalls, rejection, setup, wtsCalls } from '../helpers';
 
 const byId = (outcomes: readonly LogoffOutcome[]) =>
   Object.fromEntries(outcomes.map((o) => [o.session.id, o.status === 'skipped' ? `skipped:${o.reason}` : o.status]));
@@ -334,6 +334,37 @@ describe('nothing done goes unreported', () => {
     mock.putSession('TS01', { id: 8, name: 'RDP-Tcp#12', state: 'Connected' });
     expect(byId(await wts.logoffAll({ plan, state: 'Connected' }))[8]).toBe('skipped:changed');
     expect(logoffCalls(mock)).toEqual([]);
+  });
+
+  test.each([
+    ['logoff', 'WTSLogoffSession'],
+    ['disconnect', 'WTSDisconnectSession'],
+  ] as const)('%s(id) whose wait fails after the request was accepted says the request was sent', async (op, request) => {
+    const { mock, wts } = setup(farmWith(base), {
+      onCall: (c) => {
+        if (c.api === op) mock.setFault('TS01', 'query', '*', 1722);
+      },
+    });
+    const error = await rejection(wts[op](4, { pollIntervalMs: 1 }));
+    expect(error['code']).toBe('E_WIN32');
+    expect(error['requests']).toEqual([request]);
+    expect(error.message).toMatch(new RegExp(`${request} was sent and accepted`));
+  });
+
+  test('closing a server object waits for a call cut short by an abort, and no call uses the closed handle', async () => {
+    const at: Record<string, number> = {};
+    const { mock, wts } = setup(exampleFarm(), { onCall: (c) => void (at[c.api] ??= Date.now()) });
+    mock.setLatency('WF12', 60);
+    const server = wts.openServer('WF12');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 90); // open takes 0-60 ms, the enumeration 60-120 ms
+    await server.logoffAll({ concurrency: 1, signal: controller.signal }).catch(() => undefined);
+    await server.close();
+    // The enumeration took 60 ms: WTSCloseServer came only once it had returned.
+    expect(at['close']! - at['enumerate']!).toBeGreaterThanOrEqual(55);
+    const closeAt = mock.calls.findIndex((c) => c.api === 'close');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(mock.calls.slice(closeAt + 1)).toEqual([]);
   });
 
   test('a throwing onEvent never changes an outcome', async () => {

@@ -215,12 +215,15 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
     });
 
     test('a slow server times out, is reported, and gets no further call; the others finish', async () => {
-      await backend.setLatency('WF12', 150);
-      const run = await wts.logoffAll({ servers: ['TS01', 'WF12'], state: 'Disconnected', serverTimeoutMs: 100, pollIntervalMs: 1 });
+      // WF12's every call takes 1.5 s: it cannot even be opened within its 600 ms. TS01 has room to
+      // finish (under Wine, each of its calls is far slower than on Linux).
+      await backend.setLatency('WF12', 1500);
+      const run = await wts.logoffAll({ servers: ['TS01', 'WF12'], state: 'Disconnected', serverTimeoutMs: 600, pollIntervalMs: 1 });
       expect(run.failures.map((f) => [f.server, f.error.code])).toEqual([['WF12', 'E_SERVER_TIMEOUT']]);
       expect(run.results.filter((o) => o.status === 'loggedOff').map((o) => o.session.id)).toEqual([3, 6]);
-      await sleep(600); // the calls already made on WF12 finish (and its handle is closed) in the background
+      await sleep(1700); // the calls already made on WF12 finish (and its handle is closed) in the background
       expect(run.results.some((o) => o.session.server === 'WF12')).toBe(false);
+      await backend.setLatency('WF12', 0);
       const wf12 = await wts.listSessions({ server: 'WF12' });
       expect(ids(wf12)).toContain(3); // nobody on WF12 was logged off after the timeout
     });
@@ -231,6 +234,7 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       expect(sessions.failures.map((f) => f.server)).toEqual(['WF13']);
       const processes = await wts.listProcesses({ servers: ['TS01', 'WF12'] });
       expect(processes.results).toEqual([
+        { server: '', sessionId: 0, sessionName: 'Services', userName: '', processId: 0, processName: 'System Idle Process' },
         { server: '', sessionId: 3, sessionName: '', userName: 'bob', processId: 4100, processName: 'excel.exe' },
       ]);
     });

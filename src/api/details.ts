@@ -8,7 +8,12 @@ import type { WtsInfo, WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
 import type { Session } from './types';
 
-/** The field groups, each one query: WTSSessionInfo, WTSClientName, WTSClientAddress, WTSIsRemoteSession. */
+/**
+ * The field groups, each one query: WTSSessionInfo, WTSClientName, WTSClientAddress, and for
+ * `remote` WTSClientProtocolType (0 console, 1 ICA, 2 RDP). Not WTSIsRemoteSession: Learn allows
+ * it only on WTS_CURRENT_SERVER_HANDLE and describes it for the current session, so it cannot say
+ * whether another session, or one on another server, is remote (docs/windows-facts.md).
+ */
 export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote';
 export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote'];
 
@@ -16,7 +21,7 @@ const GROUP_CLASS: Readonly<Record<DetailGroup, WtsInfoClass>> = {
   times: 'WTSSessionInfo',
   clientName: 'WTSClientName',
   clientAddress: 'WTSClientAddress',
-  remote: 'WTSIsRemoteSession',
+  remote: 'WTSClientProtocolType',
 };
 
 /** What a group adds; fields of groups not asked for are absent. */
@@ -34,7 +39,7 @@ export interface SessionDetails {
   readonly idleMs?: number | null;
   /** times: for a Disconnected session, how long since it was disconnected; else null. */
   readonly disconnectedMs?: number | null;
-  /** remote: a Remote Desktop session (not the console). */
+  /** remote: a remote session — WTSClientProtocolType is not 0 (the console). */
   readonly isRemote?: boolean;
   /**
    * true when the session ended between the enumeration and its detail queries (7022): it is
@@ -77,7 +82,7 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
           details['clientAddress'] = (value as { address: string }).address;
           break;
         case 'remote':
-          details['isRemote'] = value as boolean;
+          details['isRemote'] = (value as number) !== 0; // 0: the console; 1 (ICA), 2 (RDP): remote
           break;
         case 'times': {
           const info = value as WtsInfo;

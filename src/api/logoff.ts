@@ -31,7 +31,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, identityOf, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget } from './sessions';
+import { enumerate, identityOf, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sessionInfoOrNames } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -215,7 +215,7 @@ export async function pollSession(
   const deadline = Date.now() + opts.timeoutMs;
   for (let n = 0; ; n++) {
     try {
-      const info = await ctx.api.querySessionInformation(ctx.handle, identity.sessionId, 'WTSSessionInfo');
+      const info = await sessionInfoOrNames(ctx, identity.sessionId);
       if (!mayBeSameLogon(identity, info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;

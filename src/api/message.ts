@@ -31,7 +31,7 @@ export type MessageButtons = 'OK' | 'OKCancel' | 'AbortRetryIgnore' | 'YesNoCanc
 const BUTTONS: readonly MessageButtons[] = ['OK', 'OKCancel', 'AbortRetryIgnore', 'YesNoCancel', 'YesNo', 'RetryCancel', 'CancelTryContinue'];
 
 /** The user's answer (IDOK ... IDCONTINUE), 'Timeout' (IDTIMEOUT) or 'Async' (not waited for: IDASYNC). */
-export type MessageResponse = 'OK' | 'Cancel' | 'Abort' | 'Retry' | 'Ignore' | 'Yes' | 'No' | 'TryAgain' | 'Continue' | 'Timeout' | 'Async';
+export type MessageResponse = 'OK' | 'Cancel' | 'Abort' | 'Retry' | 'Ignore' | 'Yes' | 'No' | 'TryAgain' | 'Continue' | 'Timeout' | 'Async' | 'Unknown';
 
 const RESPONSES: ReadonlyMap<number, MessageResponse> = new Map([
   [1, 'OK'],
@@ -51,8 +51,14 @@ export function buttonsStyle(buttons: MessageButtons): number {
   return BUTTONS.indexOf(buttons); // MB_OK 0 ... MB_CANCELTRYCONTINUE 6, in that order
 }
 
+/**
+ * The user's answer by name. 0 is 'Timeout': Learn documents IDTIMEOUT (32000), but a box that
+ * timed out has been seen to answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout);
+ * an unknown code is 'Unknown', never taken for a button the user did not press.
+ */
 export function responseName(code: number): MessageResponse {
-  return RESPONSES.get(code) ?? 'Cancel';
+  if (code === 0) return 'Timeout';
+  return RESPONSES.get(code) ?? 'Unknown';
 }
 
 export interface MessageOptions {

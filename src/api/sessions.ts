@@ -11,7 +11,7 @@ import {
   type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
-import { FIRST_LISTENER_SESSION_ID, WTSINFO_LENGTHS, type WtsSessionInfo1 } from '../wtsapi';
+import { FIRST_LISTENER_SESSION_ID, Win32, WTSINFO_LENGTHS, type WtsSessionInfo1 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { stateFromWin32, type Session } from './types';
 import type { ParsedTarget } from './validate';
@@ -185,7 +185,7 @@ export async function readIdentity(
     if (longUser) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
     if (longDomain) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
   }
-  const info = await q.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+  const info = await sessionInfoOrNames(ctx, id);
   if (order === 'infoFirst' || like === undefined) {
     if (longUser || fills(info.userName, WTSINFO_LENGTHS.userName)) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
     if (longDomain || fills(info.domain, WTSINFO_LENGTHS.domain)) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
@@ -194,6 +194,37 @@ export async function readIdentity(
   const userName = fullUser !== undefined && sameMaybeCut(fullUser, info.userName, WTSINFO_LENGTHS.userName) ? fullUser : info.userName;
   const domain = fullDomain !== undefined && sameMaybeCut(fullDomain, info.domain, WTSINFO_LENGTHS.domain) ? fullDomain : info.domain;
   return { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime };
+}
+
+/** Servers that proved to lack WTSSessionInfo (older than Windows Server 2008): by connection. */
+const NO_SESSION_INFO = new WeakSet<object>();
+/** How WTSQuerySessionInformationW says a class is not supported (assumed for old servers). */
+const UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
+
+/**
+ * WTSSessionInfo, or — on a server without it (Learn: Windows Server 2008 and Vista onwards) —
+ * the names read one by one and no logon time: there the identity is user and domain (and the
+ * WinStation name for a session with no user), which is what such a server can tell.
+ */
+export async function sessionInfoOrNames(
+  ctx: ServerContext,
+  id: number,
+): Promise<{ state: number; userName: string; domain: string; winStationName: string; logonTime: Date | null }> {
+  const key = ctx.handle === 0n ? ctx.api : ctx;
+  if (!NO_SESSION_INFO.has(key)) {
+    try {
+      return await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+    } catch (error) {
+      const code = (error as { win32Code?: unknown }).win32Code;
+      if (!(typeof code === 'number' && UNSUPPORTED.has(code))) throw error;
+      NO_SESSION_INFO.add(key);
+    }
+  }
+  const userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
+  const domain = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName');
+  const winStationName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSWinStationName');
+  const state = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSConnectState');
+  return { state, userName, domain, winStationName, logonTime: null };
 }
 
 /**

@@ -179,6 +179,7 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
     test('enumerates processes with their sessions (WTSEnumerateProcessesW), remote too', async () => {
       const processes = await api.enumerateProcesses(local);
       expect(processes).toEqual([
+        { sessionId: 0, processId: 0, processName: 'System Idle Process' }, // every server with a session 0
         { sessionId: 3, processId: 4100, processName: 'excel.exe' },
         { sessionId: 3, processId: 4104, processName: 'explorer.exe' },
       ]);

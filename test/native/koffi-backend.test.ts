@@ -64,7 +64,7 @@ describeWithDouble('koffi backend on the native double', (get) => {
         want.name,
         want.user,
         want.domain,
-        'BIG',
+        '', // Learn: pHostName is NULL for a session running directly on an RD Session Host
       ]);
     });
     for (const id of [1, 42, 4999]) {

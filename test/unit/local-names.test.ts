@@ -287,7 +287,7 @@ describe('farm descriptions: aliases', () => {
   test('openServer accepts an alias as the server (the handle names the farm server)', async () => {
     const mock = createMockApi(farm());
     const h = await mock.openServer('WF12.CORP.EXAMPLE');
-    expect((await mock.enumerateSessions(h)).map((s) => [s.sessionId, s.hostName])).toEqual([[1, 'WF12'], [3, 'WF12']]);
+    expect((await mock.enumerateSessions(h)).map((s) => s.sessionId)).toEqual([1, 3]); // WF12's (hostName is '' on an RD Session Host)
     await mock.closeServer(h);
     expect(mock.calls.map((c) => `${c.api}:${c.server}`)).toEqual(['open:WF12', 'enumerate:WF12', 'close:WF12']);
   });

@@ -34,6 +34,14 @@ export interface KoffiApiOptions {
 }
 
 const WTSTypeSessionInfoLevel1 = 2;
+/** Why WTSEnumerateSessionsExW may fail on a server that simply lacks it (see enumerateSessions). */
+const LEVEL_ONE_MISSING: ReadonlySet<number> = new Set([
+  0,
+  Win32.ERROR_CALL_NOT_IMPLEMENTED, // 120
+  Win32.ERROR_NOT_SUPPORTED, // 50
+  1745, // RPC_S_PROCNUM_OUT_OF_RANGE (https://learn.microsoft.com/windows/win32/debug/system-error-codes--1700-3999-)
+  1717, // RPC_S_UNKNOWN_IF (same page)
+]);
 const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;
 const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 const AF_INET = 2;
@@ -79,8 +87,13 @@ export class KoffiApi implements WtsApi {
   readonly #slots = asyncSlots();
   /** WTS_SESSION_INFO_1W's size and field offsets, from the declared struct. */
   readonly #layout = levelOneLayout();
-  /** false once WTSEnumerateSessionsExW proved missing or unimplemented (120). */
-  #levelOneEnumeration: boolean;
+  /** Whether this wtsapi32 has WTSEnumerateSessionsExW and WTSFreeMemoryExW at all. */
+  readonly #levelOneEnumeration: boolean;
+  /**
+   * Servers (by handle) whose WTSEnumerateSessionsExW proved unsupported: each falls back to
+   * WTSEnumerateSessionsW on its own — one older server does not switch every server to level 0.
+   */
+  readonly #levelZeroServers = new Set<bigint>();
   readonly #messages = new Map<number, string>();
   /** Server names by open handle, for error messages. */
   readonly #names = new Map<bigint, string>();
@@ -166,23 +179,25 @@ export class KoffiApi implements WtsApi {
   async closeServer(server: ServerHandle): Promise<void> {
     if (server === WTS_CURRENT_SERVER_HANDLE) return;
     this.#names.delete(server);
+    this.#levelZeroServers.delete(server);
     await this.#async<void>(this.#fn.WTSCloseServer, [server], () => false);
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
-    if (this.#levelOneEnumeration) {
+    if (this.#levelOneEnumeration && !this.#levelZeroServers.has(server)) {
       const ex = this.#fn.WTSEnumerateSessionsExW as NativeFunction;
       const level = [1];
       const out: Pointer[] = [null];
       const count = [0];
       const { value, lastError } = await this.#async<number>(ex, [this.#handle(server), level, 0, out, count], (ok) => !ok);
       if (value) return this.#decodeLevelOne(out[0] ?? null, count[0] ?? 0);
-      // 120/50: not implemented here. 0: failed without saying why, which is how a stub fails
-      // (Wine's); the level-0 call then either works or reports the real error.
-      if (lastError !== Win32.ERROR_CALL_NOT_IMPLEMENTED && lastError !== Win32.ERROR_NOT_SUPPORTED && lastError !== 0) {
-        throw this.#error('WTSEnumerateSessionsExW', lastError, server);
-      }
-      if (lastError !== 0) this.#levelOneEnumeration = false; // an older server, or Wine: fall back for good
+      // 120/50: not implemented by this server; 1745/1717: its RPC interface lacks the call (a
+      // server older than Windows 7 / 2008 R2, Learn's minimum for WTSEnumerateSessionsExW — the
+      // RPC codes are assumed, see docs/windows-facts.md). 0: failed without saying why, as a stub
+      // does (Wine's). Level 0 then either works or reports the real error. Any other code (1722:
+      // the server is down, 5: denied) is that server's failure, not a missing call.
+      if (!LEVEL_ONE_MISSING.has(lastError)) throw this.#error('WTSEnumerateSessionsExW', lastError, server);
+      if (lastError !== 0) this.#levelZeroServers.add(server); // this server only, for as long as its handle lives
       return this.#enumerateLevelZero(server);
     }
     return this.#enumerateLevelZero(server);
@@ -320,6 +335,9 @@ export class KoffiApi implements WtsApi {
       case 'WTSConnectState':
       case 'WTSSessionId':
         return k.decode.uint32(buffer) as number;
+      case 'WTSClientProtocolType':
+        // A USHORT: 2 bytes (Learn's WTS_INFO_CLASS; Wine's tests: count == sizeof(USHORT)).
+        return k.decode.uint16(buffer) as number;
       case 'WTSClientAddress': {
         const raw = k.decode(buffer, this.#types.WTS_CLIENT_ADDRESS) as { AddressFamily: number; Address: number[] };
         return clientAddress(raw.AddressFamily, raw.Address);
@@ -459,8 +477,14 @@ function levelOneLayout(): Record<(typeof LEVEL_ONE_FIELDS)[number] | 'size' | '
 export function clientAddress(family: number, address: readonly number[]): WtsClientAddress {
   if (family === AF_INET) return { family, address: address.slice(2, 6).join('.') };
   if (family === AF_INET6) {
+    // Sources disagree on where the 16 bytes sit: Learn's WTS_CLIENT_ADDRESS example puts them at
+    // Address[0..15]; Cassia, oshi and Veyon read Address[2..17] (extending the IPv4 "offset by two
+    // bytes" note; none cites a capture). Learn is followed, except when bytes 16-17 are non-zero,
+    // which only the [2..17] layout can produce. `npm run capture:windows` records the raw bytes to
+    // settle it (docs/windows-facts.md, docs/decisions.md).
+    const start = (address[16] ?? 0) !== 0 || (address[17] ?? 0) !== 0 ? 2 : 0;
     const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push((((address[i] ?? 0) << 8) | (address[i + 1] ?? 0)).toString(16));
+    for (let i = start; i < start + 16; i += 2) groups.push((((address[i] ?? 0) << 8) | (address[i + 1] ?? 0)).toString(16));
     return { family, address: compressIPv6(groups) };
   }
   return { family, address: '' };

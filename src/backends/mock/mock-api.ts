@@ -181,7 +181,7 @@ export class MockApi implements WtsApi {
         state: stateToWin32(s.state),
         sessionId: s.id,
         sessionName: s.name ?? '',
-        hostName: state.def.name,
+        hostName: '', // Learn: NULL for a session running directly on an RD Session Host
         userName: s.user ?? '',
         domainName: s.domain ?? '',
         farmName: '',
@@ -194,7 +194,9 @@ export class MockApi implements WtsApi {
   async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
     const state = await this.#enter(server, 'processes', undefined);
     this.#fault(state, 'processes', undefined);
-    const result: WtsProcessInfo[] = [];
+    // Windows lists PID 0 (the System Idle Process, session 0) first (Cassia,
+    // NativeMethodsHelper.cs 194-197): on every server with a session 0, as every Windows server has.
+    const result: WtsProcessInfo[] = state.sessions.has(0) ? [{ sessionId: 0, processId: 0, processName: IDLE_PROCESS_NAME }] : [];
     for (const s of state.sessions.values()) {
       for (const p of s.processes ?? []) result.push({ sessionId: s.id, processId: p.pid, processName: p.name });
     }
@@ -210,7 +212,11 @@ export class MockApi implements WtsApi {
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'query', id);
     const s = this.#live(state, id, 'query');
-    return mockInfo(s, infoClass);
+    const value = mockInfo(s, infoClass);
+    // Learn (WTS_INFO_CLASS): WTSIdleTime ... WTSOutgoingFrames "return FALSE ... GetLastError
+    // returns ERROR_NOT_SUPPORTED"; a class the mock does not model answers the same.
+    if (value === undefined) throw this.#error('query', Win32.ERROR_NOT_SUPPORTED, state, id);
+    return value;
   }
 
   async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
@@ -382,9 +388,12 @@ export class MockApi implements WtsApi {
   }
 }
 
+/** The name the mock and the native double give PID 0 (assumed: see docs/windows-facts.md). */
+export const IDLE_PROCESS_NAME = 'System Idle Process';
+
 /** One information class of a session, as wtsapi32 would report it. */
-function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfoClassValues[C] {
-  const value = (): WtsInfoClassValues[WtsInfoClass] => {
+function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfoClassValues[C] | undefined {
+  const value = (): WtsInfoClassValues[WtsInfoClass] | undefined => {
     switch (infoClass as WtsInfoClass) {
       case 'WTSSessionId':
         return s.id;
@@ -398,6 +407,9 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
         return stateToWin32(s.state);
       case 'WTSClientName':
         return s.clientName ?? '';
+      case 'WTSClientProtocolType':
+        // A USHORT: 0 the console (no client), 2 RDP (Learn, WTS_INFO_CLASS).
+        return (s.clientName ?? '') !== '' ? 2 : 0;
       case 'WTSClientAddress':
         return clientAddress(s.clientAddress ?? '');
       case 'WTSIsRemoteSession':
@@ -425,9 +437,11 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
           currentTime: new Date(),
         };
       }
+      default:
+        return undefined;
     }
   };
-  return value() as WtsInfoClassValues[C];
+  return value() as WtsInfoClassValues[C] | undefined;
 }
 
 function clientAddress(text: string): WtsClientAddress {

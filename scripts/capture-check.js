@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+/*
+ * npm run capture:check -- FILE [--facts test/conformance/facts.ts | docs/windows-facts.json] [--json]
+ *                            [--backend windows|double|wine]
+ *
+ * Diffs a capture written by `npm run capture:windows` against the facts table, row by row:
+ *   confirmed      the capture shows what the row expects;
+ *   contradicted   it shows something else (expected vs observed printed): correct the table;
+ *   not captured   the capture has nothing that decides the row (e.g. logoff rows: the capture is
+ *                  read-only; or no IPv6 client was connected);
+ *   known difference  a capture of the double or of Wine (told by its libraries and by Wine's
+ *                  wine_get_version; --backend overrides) contradicts a row that backend lists as a
+ *                  known difference in the facts table.
+ * Exit 0 when nothing is contradicted, 1 when something is, 2 when the input cannot be read.
+ *
+ * Facts come from test/conformance/facts.ts (transpiled in memory with the typescript dev
+ * dependency), or from a JSON export ({ facts: [...] } or [...]) given with --facts.
+ * Rows are matched by id: each observation in the capture lists the row ids it settles (`rows`),
+ * and CHECKS below holds, per row id, the machine test of the row's `expected` text.
+ */
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const FORMAT = 'wts-session-capture';
+const ERR = { INVALID_PARAMETER: 87, NOT_SUPPORTED: 50, INVALID_USER_BUFFER: 1784, BUFFER_OVERFLOW: 111, RPC_S_SERVER_UNAVAILABLE: 1722 };
+
+/** Loads the facts table: a .json export, or the TypeScript module transpiled in memory. */
+function loadFacts(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.json')) {
+    const data = JSON.parse(text);
+    return Array.isArray(data) ? data : data.facts;
+  }
+  const ts = require('typescript');
+  const js = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 }, fileName: file }).outputText;
+  const mod = { exports: {} };
+  // eslint-disable-next-line no-new-func
+  new Function('exports', 'require', 'module', '__filename', '__dirname', js)(mod.exports, require, mod, file, path.dirname(file));
+  if (!Array.isArray(mod.exports.FACTS)) throw new Error(`${file} exports no FACTS array`);
+  return mod.exports.FACTS;
+}
+
+function defaultFactsFile() {
+  const ts = path.join(ROOT, 'test/conformance/facts.ts');
+  const json = path.join(ROOT, 'docs/windows-facts.json');
+  let haveTs = false;
+  try {
+    require.resolve('typescript');
+    haveTs = true;
+  } catch {
+    /* no dev dependencies */
+  }
+  if (haveTs && fs.existsSync(ts)) return ts;
+  if (fs.existsSync(json)) return json;
+  return ts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdict helpers
+
+const confirmed = (observed) => ({ verdict: 'confirmed', observed });
+const contradicted = (observed, detail) => ({ verdict: 'contradicted', observed, detail });
+const notCaptured = (why, observed) => ({ verdict: 'not captured', why, observed });
+const fmt = (o) => (typeof o === 'string' ? o : JSON.stringify(o));
+const failed = (o) => !o || o.error !== undefined || o.skipped !== undefined;
+const brief = (o) => (o ? { ret: o.ret, lastError: o.ret ? undefined : o.lastError, count: o.count } : o);
+const normIp = (a) => {
+  if (!a) return a;
+  try {
+    return a.includes(':') ? new URL(`http://[${a}]/`).hostname.replace(/^\[|\]$/g, '') : a;
+  } catch {
+    return a;
+  }
+};
+
+/** Every WTSClientAddress answer in the capture (own session and other sessions of this host). */
+function clientAddresses(probes) {
+  const out = [];
+  const own = probes['query.current.WTSClientAddress'];
+  if (own && own.ret && own.value) out.push({ session: 'current', ...own });
+  const other = probes['query.other'];
+  for (const [id, s] of Object.entries((other && other.sessions) || {})) {
+    const q = s.classes && s.classes.WTSClientAddress;
+    if (q && q.ret && q.value) out.push({ session: Number(id), ...q });
+  }
+  return out;
+}
+
+/** Per row id: (probes, capture) -> verdict. The machine form of the row's `expected` text. */
+const CHECKS = {
+  'query-null-buffer': (p) => {
+    const a = p['query.nullBuffer.count0'];
+    const b = p['query.nullBuffer.count1'];
+    if (failed(a) || failed(b)) return notCaptured('probe failed', { a, b });
+    const observed = [a, b].map((o) => `count ${o.countBefore}: ret ${o.ret}, GetLastError ${o.lastError}, count after ${o.count}`).join('; ');
+    const ok = [a, b].every((o) => !o.ret && o.lastError === ERR.INVALID_USER_BUFFER && o.count === o.countBefore);
+    return ok ? confirmed(observed) : contradicted(observed);
+  },
+  'query-null-count': (p) => {
+    const o = p['query.nullCount'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `ret ${o.ret}, GetLastError ${o.lastError}, buffer written ${o.bufferWritten}`;
+    return !o.ret && o.lastError === ERR.INVALID_USER_BUFFER && !o.bufferWritten ? confirmed(observed) : contradicted(observed);
+  },
+  'query-protocol-type': (p) => {
+    const answers = [];
+    const own = p['query.current.WTSClientProtocolType'];
+    if (own && !failed(own)) answers.push({ session: 'current', ...own });
+    for (const [id, s] of Object.entries((p['query.other'] && p['query.other'].sessions) || {})) {
+      const q = s.classes && s.classes.WTSClientProtocolType;
+      if (q && q.ret) answers.push({ session: Number(id), ...q });
+    }
+    const ok = answers.filter((a) => a.ret);
+    if (!ok.length) return notCaptured('no successful WTSClientProtocolType query', answers.map(brief));
+    const observed = ok.map((a) => `session ${a.session}: count ${a.count}, value ${a.value}`).join('; ');
+    return ok.every((a) => a.count === 2 && [0, 1, 2].includes(a.value)) ? confirmed(observed) : contradicted(observed);
+  },
+  'query-connect-state': (p) => {
+    const o = p['query.current.WTSConnectState'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `ret ${o.ret}, count ${o.count}, value ${o.value}${o.ret ? '' : `, GetLastError ${o.lastError}`}`;
+    return o.ret && o.count === 4 && o.value === 0 ? confirmed(observed) : contradicted(observed);
+  },
+  'query-session-info': (p) => {
+    const o = p['query.current.WTSSessionInfo'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `ret ${o.ret}, count ${o.count}${o.ret ? `, t1 ${o.timeBefore} <= CurrentTime ${o.value && o.value.CurrentTime} <= t2 ${o.timeAfter}: ${o.currentTimeBetween}` : `, GetLastError ${o.lastError}`}`;
+    return o.ret && o.count === 216 && o.currentTimeBetween === true ? confirmed(observed) : contradicted(observed);
+  },
+  'query-string-count': (p) => {
+    const list = ['WTSUserName', 'WTSDomainName'].map((c) => [c, p[`query.current.${c}`]]);
+    if (list.some(([, o]) => failed(o))) return notCaptured('probe failed', list);
+    const observed = list.map(([c, o]) => (o.ret ? `${c}: "${o.value}" (${o.value.length} chars), count ${o.count}` : `${c}: ret ${o.ret}, GetLastError ${o.lastError}`)).join('; ');
+    return list.every(([, o]) => o.ret && o.count === (o.value.length + 1) * 2) ? confirmed(observed) : contradicted(observed);
+  },
+  'query-domain-local-account': (p) => {
+    const o = p['query.current.WTSDomainName'];
+    if (failed(o) || !o.ret) return notCaptured('WTSDomainName failed', brief(o));
+    if (o.computerName === undefined) return notCaptured('no computer name captured', o.value);
+    const observed = `domain "${o.value}", computer name "${o.computerName}"`;
+    // Equal: a local account, as the row says. Different: a domain account (the row's assumed
+    // part: the NetBIOS domain name), which this capture cannot tell apart from a wrong answer.
+    return o.equalsComputerNameIgnoringCase ? confirmed(observed) : notCaptured('the domain is not the computer name: a domain account? (the NetBIOS domain is assumed; check by hand)', observed);
+  },
+  'query-unsupported-classes': (p) => {
+    const o = p['query.unsupported'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const entries = Object.entries(o.classes);
+    const observed = entries.map(([c, q]) => `${c}: ret ${q.ret}, GetLastError ${q.lastError}`).join('; ');
+    return entries.every(([, q]) => !q.ret && q.lastError === ERR.NOT_SUPPORTED) ? confirmed(observed) : contradicted(observed);
+  },
+  'is-remote-session-local-only': (p) => {
+    // For another session, a TRUE answer alone says little: it may describe the caller's session.
+    // It "works" for another session when its value follows that session's WTSClientProtocolType
+    // (remote iff 2) where the caller's own value would not.
+    const own = p['query.current.WTSIsRemoteSession'];
+    const other = p['query.other.WTSIsRemoteSession'];
+    const protocols = (p['query.other'] && p['query.other'].sessions) || {};
+    const remote = p['query.remote.WTSIsRemoteSession'];
+    const parts = [];
+    const bad = [];
+    let ignoresId = 0;
+    if (own && !failed(own)) parts.push(`current session: ret ${own.ret}${own.ret ? `, value ${own.value}` : `, GetLastError ${own.lastError}`}`);
+    const others = other && other.sessions ? Object.entries(other.sessions).filter(([, s]) => !s.own) : [];
+    for (const [id, s] of others) {
+      const proto = protocols[id] && protocols[id].classes && protocols[id].classes.WTSClientProtocolType;
+      const remoteByProtocol = proto && proto.ret ? proto.value === 2 : undefined;
+      parts.push(`session ${id} (${s.name}): ret ${s.ret}${s.ret ? `, value ${s.value}` : `, GetLastError ${s.lastError}`}${remoteByProtocol === undefined ? '' : `, protocol type ${proto.value}`}`);
+      if (!s.ret || remoteByProtocol === undefined || !own || !own.ret) continue;
+      const ownRemote = !!own.value;
+      if (remoteByProtocol !== ownRemote) {
+        if (!!s.value === remoteByProtocol) bad.push(`session ${id}: the answer follows its own protocol type (works for another session)`);
+        else ignoresId++;
+      }
+    }
+    if (remote && !failed(remote)) {
+      parts.push(`remote handle (${remote.server}): ret ${remote.ret}${remote.ret ? `, value ${remote.value}` : `, GetLastError ${remote.lastError}`}`);
+      if (remote.ret) bad.push('a remote handle answered (Learn: WTS_CURRENT_SERVER_HANDLE only)');
+    }
+    if (bad.length) return contradicted(parts.join('; '), bad.join('; '));
+    const failedOthers = others.filter(([, s]) => !s.ret).length;
+    if (ignoresId || (others.length && failedOthers === others.length) || (remote && !remote.ret)) return confirmed(parts.join('; '));
+    return notCaptured('no session whose answer could tell (need another session with a different protocol type, or --server)', parts.join('; '));
+  },
+  'is-remote-session-size': (p) => {
+    const o = p['query.current.WTSIsRemoteSession'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `ret ${o.ret}, count ${o.count}, value ${o.value}${o.ret ? '' : `, GetLastError ${o.lastError}`}`;
+    return o.ret && o.count === 4 ? confirmed(observed) : contradicted(observed);
+  },
+  'enum-processes-last-error': (p) => {
+    const o = p['processes.success'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    if (o.lastErrorPreset === null) return notCaptured('SetLastError was not available: the last error was not preset', brief(o));
+    const observed = `ret ${o.ret}, GetLastError ${o.lastError} (preset 0x${Number(o.lastErrorPreset).toString(16)})`;
+    return o.ret && o.lastError === 0 ? confirmed(observed) : contradicted(observed);
+  },
+  'enum-processes-bad-arguments': (p) => {
+    const o = p['processes.badArgs'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const entries = Object.entries(o.cases);
+    const observed = entries.map(([c, r]) => `${c}: ret ${r.ret}, GetLastError ${r.lastError}`).join('; ');
+    return entries.every(([, r]) => !r.ret && r.lastError === ERR.INVALID_PARAMETER) ? confirmed(observed) : contradicted(observed);
+  },
+  'enum-processes-pid0': (p) => {
+    const o = p['processes.success'];
+    if (failed(o) || !o.ret) return notCaptured('WTSEnumerateProcessesW failed', brief(o));
+    const observed = o.pid0Present ? `PID 0 at index ${o.pid0Index}, session ${o.pid0.SessionId}, name ${fmt(o.pid0.name)}, SID ${fmt(o.pid0.sid)}` : `no PID 0 among ${o.count} processes`;
+    return o.pid0Index === 0 && o.pid0.SessionId === 0 ? confirmed(observed) : contradicted(observed);
+  },
+  'enum-processes-sids': (p) => {
+    const o = p['processes.success'];
+    if (failed(o) || !o.ret) return notCaptured('WTSEnumerateProcessesW failed', brief(o));
+    if (!o.ownProcess) return notCaptured('the capturing process is not in the list', `${o.count} processes`);
+    const sid = o.ownProcess.sid;
+    const observed = `own process SID ${fmt(sid)}${o.whoamiSid ? ` (whoami /user: ${o.whoamiSid})` : ''}; ${o.nullSids} of ${o.count} processes have a NULL pUserSid`;
+    const valid = typeof sid === 'string' && /^S-1-\d+(-\d+)*$/.test(sid);
+    if (!valid) return contradicted(observed, 'the own process has no valid SID');
+    if (o.whoamiSid && o.whoamiSid !== sid) return contradicted(observed, "the own process's SID is not the user's");
+    return confirmed(observed);
+  },
+  'enum-sessions-services-console': (p) => {
+    const o = p['sessions.level0'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    if (!o.ret) return contradicted(`ret ${o.ret}, GetLastError ${o.lastError}`);
+    const observed = `${o.count} sessions; Services: ${o.services ? `id ${o.services.SessionId}, ${o.services.state}` : 'absent'}; Console: ${o.console ? `id ${o.console.SessionId}, ${o.console.state}` : 'absent'}`;
+    const problems = [];
+    if (o.count < 2) problems.push('fewer than 2 sessions');
+    if (!o.services) problems.push('no Services session');
+    else {
+      if (o.services.State !== 4) problems.push('Services is not WTSDisconnected');
+      if (o.services.SessionId !== 0) problems.push('Services is not session 0 (assumed)');
+    }
+    if (!o.console) problems.push('no Console session');
+    return problems.length ? contradicted(observed, problems.join('; ')) : confirmed(observed);
+  },
+  'enum-sessions-host-name': (p) => {
+    const o = p['sessions.level1'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    if (!o.ret) return notCaptured(`WTSEnumerateSessionsExW failed (GetLastError ${o.lastError})`, brief(o));
+    const observed = `pHostName: ${(o.hostNames || []).join(', ') || '(no sessions)'}`;
+    return (o.hostNames || []).every((h) => h === 'NULL' || h === 'empty') ? confirmed(observed) : contradicted(observed, 'a session on this host has a host name (a virtual machine session?)');
+  },
+  'enum-sessions-exec-env-id': (p) => {
+    const o = p['sessions.level1'];
+    if (failed(o) || !o.ret) return notCaptured('WTSEnumerateSessionsExW failed', brief(o));
+    const observed = (o.sessions || []).map((s) => `${s.ExecEnvId}/${s.SessionId}`).join(', ');
+    // On an RD Session Host handle (the only kind the library opens) they agree.
+    return o.execEnvIdEqualsSessionId ? confirmed(`ExecEnvId/SessionId: ${observed}`) : contradicted(`ExecEnvId/SessionId: ${observed}`, 'ExecEnvId and SessionId differ on a WTS_CURRENT_SERVER_HANDLE enumeration');
+  },
+  'enum-sessions-ex-free': (p) => {
+    const o = p['sessions.level1'];
+    if (failed(o) || !o.ret || !o.free) return notCaptured('nothing was freed', brief(o));
+    const observed = `WTSFreeMemoryExW: ret ${o.free.ret}${o.free.ret ? '' : `, GetLastError ${o.free.lastError}`}`;
+    return o.free.ret ? confirmed(observed) : contradicted(observed);
+  },
+  'level-one-unsupported': (p) => {
+    const servers = Object.entries((p.remote && p.remote.servers) || {});
+    // A server that answers WTSEnumerateSessionsW but not WTSEnumerateSessionsExW (a down server fails both).
+    const failures = servers.filter(([, s]) => s.level0 && s.level0.ret && s.level1 && s.level1.ret === 0);
+    if (!failures.length) return notCaptured(servers.length ? 'every remote server supports WTSEnumerateSessionsExW' : 'no remote server given (--server)', servers.map(([n, s]) => `${n}: ${fmt(brief(s.level1))}`).join('; '));
+    const observed = failures.map(([n, s]) => `${n}: FALSE, GetLastError ${s.level1.lastError}`).join('; ');
+    return failures.every(([, s]) => [120, 1745, 50, 0].includes(s.level1.lastError)) ? confirmed(observed) : contradicted(observed, 'a code outside 120 / 1745 / 50');
+  },
+  'rpc-error-first-use': (p) => {
+    const servers = Object.entries((p.remote && p.remote.servers) || {});
+    const down = servers.filter(([, s]) => s.open.ret === null || (s.level0 && !s.level0.ret));
+    if (!down.length) return notCaptured(servers.length ? 'every remote server answered' : 'no remote server given (--server)');
+    const observed = down.map(([n, s]) => (s.open.ret === null ? `${n}: WTSOpenServerW NULL, GetLastError ${s.open.lastError}` : `${n}: open ok, WTSEnumerateSessionsW GetLastError ${s.level0.lastError}`)).join('; ');
+    return down.every(([, s]) => s.open.ret !== null) ? confirmed(observed) : contradicted(observed, 'WTSOpenServerW itself failed');
+  },
+  'console-session-none': (p) => {
+    const o = p['console.sessionId'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    return o.value === 0xffffffff ? confirmed('0xFFFFFFFF') : notCaptured(`a session was attached to the console (${o.valueHex})`, o.valueHex);
+  },
+  'computer-name-short-buffer': (p) => {
+    const o = p['computerName.shortBuffer'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `size ${o.sizeBefore}: ret ${o.ret}, GetLastError ${o.lastError}, size after ${o.sizeAfter}`;
+    return !o.ret && o.lastError === ERR.BUFFER_OVERFLOW && o.requiredIncludesTerminator !== false ? confirmed(observed) : contradicted(observed);
+  },
+  'client-address-ipv4': (p) => {
+    const v4 = clientAddresses(p).filter((a) => a.value.AddressFamily === 2);
+    if (!v4.length) return notCaptured('no session with an IPv4 client address');
+    const peers = ((p.rdpPeers && p.rdpPeers.peers) || []).map(normIp);
+    const observed = v4.map((a) => `session ${a.session}: count ${a.count}, bytes ${a.hex.slice(8)}, Address[2..5] ${a.value.ipv4At2}`).join('; ');
+    if (v4.some((a) => a.count !== 24)) return contradicted(observed, 'count is not 24');
+    if (!peers.length) return notCaptured('no RDP peer address to compare with (netstat, --client-address)', observed);
+    return v4.every((a) => peers.includes(a.value.ipv4At2)) ? confirmed(`${observed}; peers ${peers.join(', ')}`) : contradicted(`${observed}; peers ${peers.join(', ')}`);
+  },
+  'client-address-ipv6': (p) => {
+    const v6 = clientAddresses(p).filter((a) => a.value.AddressFamily === 23);
+    if (!v6.length) return notCaptured('no session with an IPv6 client address');
+    const peers = ((p.rdpPeers && p.rdpPeers.peers) || []).map(normIp);
+    const observed = v6.map((a) => `session ${a.session}: bytes ${a.hex.slice(8)}; [0..15] ${normIp(a.value.ipv6At0)}, [2..17] ${normIp(a.value.ipv6At2)}`).join('; ');
+    if (!peers.length) return notCaptured('no RDP peer address to compare with (netstat, --client-address)', observed);
+    const at0 = v6.filter((a) => peers.includes(normIp(a.value.ipv6At0)));
+    const at2 = v6.filter((a) => peers.includes(normIp(a.value.ipv6At2)));
+    if (at0.length === v6.length) return confirmed(`${observed}; peers ${peers.join(', ')}`);
+    if (at2.length) return contradicted(`${observed}; peers ${peers.join(', ')}`, 'the address is at Address[2..17] (Cassia/oshi/Veyon), not [0..15]');
+    return notCaptured('neither layout matches a known peer address', `${observed}; peers ${peers.join(', ')}`);
+  },
+};
+
+const NOT_READ_ONLY = new Set(['send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'disconnect-disconnected']);
+
+/**
+ * Which backend of the facts table made the capture: 'double' (the test double's libraries),
+ * 'wine' (Wine's own DLLs), or null (Windows). A row that backend lists as a known difference is
+ * reported as such instead of as a contradiction.
+ */
+function backendOf(capture) {
+  const lib = String((capture.libraries && capture.libraries.wtsapi32) || '');
+  if (!/^(.*[\\/])?wtsapi32(\.dll)?$/i.test(lib)) return 'double';
+  if (capture.os && capture.os.wine) return 'wine';
+  return null;
+}
+
+/** Checks a capture against the facts; returns { backend, results, unknownRows, contradicted }. */
+function check(capture, facts, backend = backendOf(capture)) {
+  if (!capture || capture.format !== FORMAT) throw new Error(`not a ${FORMAT} file`);
+  const probes = capture.probes || {};
+  const known = new Set(facts.map((f) => f.id));
+  const mentioned = new Set(Object.values(probes).flatMap((o) => (o && o.rows) || []));
+  const unknownRows = [...mentioned].filter((id) => !known.has(id));
+  const results = facts.map((fact) => {
+    const base = { id: fact.id, status: fact.status, expected: fact.expected };
+    const checker = CHECKS[fact.id];
+    let r;
+    if (NOT_READ_ONLY.has(fact.id)) r = notCaptured('not read-only: the capture never logs off, disconnects or messages anyone');
+    else if (!checker) r = notCaptured('no check for this row in scripts/capture-check.js');
+    else {
+      try {
+        r = checker(probes, capture);
+      } catch (error) {
+        r = notCaptured(`check failed: ${error.message}`);
+      }
+    }
+    if (r.verdict !== 'not captured' && !mentioned.has(fact.id)) r = { ...r, note: 'row not listed by any observation (capture older than the table?)' };
+    const difference = backend && fact.backends && typeof fact.backends[backend] === 'string' ? fact.backends[backend] : undefined;
+    if (r.verdict === 'contradicted' && difference) r = { ...r, verdict: 'known difference', why: `${backend}: ${difference}` };
+    return { ...base, ...r };
+  });
+  return { backend, results, unknownRows, contradicted: results.filter((r) => r.verdict === 'contradicted').length };
+}
+
+function report(capture, out) {
+  const lines = [];
+  lines.push(`capture: ${capture.os.platform} ${capture.os.release}${capture.os.version ? ` (${capture.os.version})` : ''} ${capture.os.arch}${capture.os.wine ? `, Wine ${capture.os.wine}` : ''}, ${capture.capturedAt}, wtsapi32 ${capture.libraries.wtsapi32}`);
+  lines.push(out.backend ? `backend: ${out.backend} (its known differences in the facts table are not contradictions)` : 'backend: Windows');
+  for (const r of out.results) {
+    lines.push(`${r.verdict.padEnd(13)} ${r.id} [${r.status}]`);
+    if (r.verdict === 'contradicted') {
+      lines.push(`    expected: ${r.expected}`);
+      lines.push(`    observed: ${fmt(r.observed)}${r.detail ? `\n    why:      ${r.detail}` : ''}`);
+    } else if (r.verdict === 'confirmed') lines.push(`    observed: ${fmt(r.observed)}`);
+    else lines.push(`    ${r.why}${r.observed !== undefined ? `; observed: ${fmt(r.observed)}` : ''}`);
+    if (r.note) lines.push(`    note: ${r.note}`);
+  }
+  const count = (v) => out.results.filter((r) => r.verdict === v).length;
+  if (out.unknownRows.length) lines.push(`rows named by the capture but not in the facts table: ${out.unknownRows.join(', ')}`);
+  lines.push(`${count('confirmed')} confirmed, ${count('contradicted')} contradicted, ${count('known difference')} known differences, ${count('not captured')} not captured (${out.results.length} rows)`);
+  return `${lines.join('\n')}\n`;
+}
+
+function main(argv) {
+  let file;
+  let factsFile;
+  let json = false;
+  let backend;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--facts') factsFile = argv[++i];
+    else if (argv[i] === '--backend') backend = argv[++i] === 'windows' ? null : argv[i];
+    else if (argv[i] === '--json') json = true;
+    else if (!file) file = argv[i];
+    else throw new Error(`unexpected argument ${argv[i]}`);
+  }
+  if (!file) {
+    process.stderr.write('usage: npm run capture:check -- FILE [--facts test/conformance/facts.ts|FILE.json] [--json] [--backend windows|double|wine]\n');
+    return 2;
+  }
+  let capture;
+  let facts;
+  try {
+    capture = JSON.parse(fs.readFileSync(file, 'utf8'));
+    facts = loadFacts(factsFile ?? defaultFactsFile());
+  } catch (error) {
+    process.stderr.write(`capture:check: ${error.message}\n`);
+    return 2;
+  }
+  let out;
+  try {
+    out = check(capture, facts, backend === undefined ? backendOf(capture) : backend);
+  } catch (error) {
+    process.stderr.write(`capture:check: ${file}: ${error.message}\n`);
+    return 2;
+  }
+  process.stdout.write(json ? `${JSON.stringify(out, null, 2)}\n` : report(capture, out));
+  return out.contradicted ? 1 : 0;
+}
+
+module.exports = { check, loadFacts, report, backendOf, CHECKS, NOT_READ_ONLY };
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,615 @@
+/**
+ * The conformance suite (issue 11 §2): every row of the facts table (./facts.ts) that a backend
+ * claims runs against that backend:
+ * - `mock`: the in-memory mock, through the WtsApi seam;
+ * - `double`: koffi + the native double: through the seam (the koffi backend) and, for the rows
+ *   about pointers, byte counts and the last error, through raw wtsapi32 declarations made here
+ *   with koffi. On Linux in `npm test`; as a Windows DLL inside node.exe under Wine in
+ *   `npm run test:wine`;
+ * - `wine`: Wine's own wtsapi32.dll / kernel32.dll, raw and through the seam, in
+ *   `npm run test:wine` (WTS_CONFORMANCE=system, a process of its own).
+ * A row a backend cannot honour is a known difference: a test named after it, and printed.
+ */
+import koffi from 'koffi';
+import { createKoffiApi } from '../../src/backends/koffi/koffi-api';
+import { responseName } from '../../src/api/message';
+import { createMockApi, type Farm } from '../../src/mock';
+import { Win32Error } from '../../src/errors';
+import { dateToFileTime, WTS_CURRENT_SERVER_HANDLE as CSH, WTS_CURRENT_SESSION as CS, type WtsApi } from '../../src/wtsapi';
+import { doublePath, NativeDouble } from '../native/double';
+import { BACKEND_LABELS, BACKENDS, FACTS, type Backend } from './facts';
+
+// ---- the farm: shaped like a Windows RD Session Host -------------------------------------------
+
+const FARM: Farm = {
+  localServer: 'TS01',
+  servers: [
+    {
+      name: 'TS01',
+      consoleSessionId: 1,
+      currentSessionId: 2,
+      sessions: [
+        { id: 0, name: 'Services', state: 'Disconnected' },
+        { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'TS01' },
+        {
+          id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '192.168.0.1',
+          messageResponse: 0, processes: [{ pid: 4100, name: 'excel.exe' }],
+        },
+        { id: 3, name: 'RDP-Tcp#1', state: 'Active', user: 'bob', domain: 'CORP', clientName: 'DESK-9', clientAddress: 'ffff::1' },
+        { id: 4, name: '', state: 'Disconnected', user: 'carol', domain: 'CORP', processes: [{ pid: 5200, name: 'notepad.exe' }] },
+        { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
+      ],
+    },
+    { name: 'OLD08', sessions: [{ id: 0, name: 'Services', state: 'Disconnected' }, { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'OLD08' }] },
+    { name: 'NEW22', sessions: [{ id: 0, name: 'Services', state: 'Disconnected' }, { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'NEW22' }] },
+    { name: 'DOWN', unreachable: true },
+  ],
+};
+
+/** No session attached to the console. */
+const NO_CONSOLE_FARM: Farm = { localServer: 'HOST', servers: [{ name: 'HOST', sessions: [{ id: 0, name: 'Services', state: 'Disconnected' }] }] };
+
+// ---- raw wtsapi32 / kernel32 through koffi ----------------------------------------------------
+
+type Fn = (...args: unknown[]) => number;
+
+class Raw {
+  readonly pointerSize = koffi.sizeof('void *');
+  readonly #w: Record<string, Fn>;
+
+  constructor(wtsapi32: string, kernel32: string) {
+    const w = koffi.load(wtsapi32);
+    const k = wtsapi32 === kernel32 ? w : koffi.load(kernel32);
+    const OUT_PVOID = koffi.out(koffi.pointer('void', 2));
+    const INOUT_DWORD = koffi.inout(koffi.pointer('uint32_t'));
+    const S = '__stdcall';
+    this.#w = {
+      query: w.func(S, 'WTSQuerySessionInformationW', 'int', ['void *', 'uint32_t', 'int', OUT_PVOID, INOUT_DWORD]) as Fn,
+      free: w.func(S, 'WTSFreeMemory', 'void', ['void *']) as Fn,
+      freeEx: w.func(S, 'WTSFreeMemoryExW', 'int', ['int', 'void *', 'uint32_t']) as Fn,
+      processes: w.func(S, 'WTSEnumerateProcessesW', 'int', ['void *', 'uint32_t', 'uint32_t', OUT_PVOID, INOUT_DWORD]) as Fn,
+      sessionsEx: w.func(S, 'WTSEnumerateSessionsExW', 'int', ['void *', INOUT_DWORD, 'uint32_t', OUT_PVOID, INOUT_DWORD]) as Fn,
+      message: w.func(S, 'WTSSendMessageW', 'int', [
+        'void *', 'uint32_t', 'const char16_t *', 'uint32_t', 'const char16_t *', 'uint32_t', 'uint32_t', 'uint32_t', INOUT_DWORD, 'int',
+      ]) as Fn,
+      computerName: k.func(S, 'GetComputerNameW', 'int', ['void *', INOUT_DWORD]) as Fn,
+      getLastError: k.func(S, 'GetLastError', 'uint32_t', []) as Fn,
+      setLastError: k.func(S, 'SetLastError', 'void', ['uint32_t']) as Fn,
+    };
+  }
+
+  /** One call with the last error preset to 0xdeadbeef; the last error read right after it. */
+  call(name: string, ...args: unknown[]): { ret: number; error: number } {
+    const fn = this.#w[name] as Fn;
+    (this.#w['setLastError'] as Fn)(0xdeadbeef);
+    const ret = fn(...args);
+    const error = (this.#w['getLastError'] as Fn)() >>> 0;
+    return { ret, error };
+  }
+
+  /** WTSQuerySessionInformationW on the local server; the buffer's bytes copied out, then freed. */
+  query(session: number, infoClass: number): { ret: number; error: number; count: number; bytes: Buffer | null } {
+    const out: Array<bigint | null> = [null];
+    const count = [0xabcd];
+    const { ret, error } = this.call('query', null, session >>> 0, infoClass, out, count);
+    const pointer = out[0] ?? null;
+    let bytes: Buffer | null = null;
+    if (pointer) {
+      bytes = Buffer.from(new Uint8Array(koffi.view(pointer, Math.max(count[0] ?? 0, 0)) as ArrayBuffer));
+      this.free(pointer);
+    }
+    return { ret, error, count: count[0] ?? 0, bytes };
+  }
+
+  free(pointer: unknown): void {
+    (this.#w['free'] as Fn)(pointer);
+  }
+
+  freeEx(type: number, pointer: unknown, count: number): number {
+    return (this.#w['freeEx'] as Fn)(type, pointer, count);
+  }
+
+  /** The WTS_PROCESS_INFOW array decoded (SIDs as bytes, or null), then freed. */
+  processes(): { ret: number; error: number; list: Array<{ sessionId: number; pid: number; name: string; sid: Buffer | null }> } {
+    const out: Array<bigint | null> = [null];
+    const count = [0];
+    const { ret, error } = this.call('processes', null, 0, 1, out, count);
+    const list: Array<{ sessionId: number; pid: number; name: string; sid: Buffer | null }> = [];
+    const array = out[0] ?? null;
+    if (array) {
+      const p = this.pointerSize;
+      const size = 8 + 2 * p;
+      const view = new DataView(koffi.view(array, size * (count[0] ?? 0)) as ArrayBuffer);
+      const ptr = (at: number) => (p === 8 ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true)));
+      for (let i = 0; i < (count[0] ?? 0); i++) {
+        const base = i * size;
+        const namePtr = ptr(base + 8);
+        const sidPtr = ptr(base + 8 + p);
+        let sid: Buffer | null = null;
+        if (sidPtr !== 0n) {
+          const head = Buffer.from(new Uint8Array(koffi.view(sidPtr, 8) as ArrayBuffer));
+          sid = Buffer.from(new Uint8Array(koffi.view(sidPtr, 8 + 4 * (head[1] ?? 0)) as ArrayBuffer));
+        }
+        list.push({
+          sessionId: view.getUint32(base, true),
+          pid: view.getUint32(base + 4, true),
+          name: namePtr === 0n ? '' : (koffi.decode(namePtr, 'char16_t', -1) as string),
+          sid,
+        });
+      }
+      this.free(array);
+    }
+    return { ret, error, list };
+  }
+
+  /** GetComputerNameW with a buffer of `capacity` characters. */
+  computerName(capacity: number): { ret: number; error: number; size: number; text: string } {
+    const buffer = Buffer.alloc(capacity * 2 + 2);
+    const size = [capacity];
+    const { ret, error } = this.call('computerName', buffer, size);
+    let end = 0;
+    while (end + 1 < buffer.length && buffer.readUInt16LE(end) !== 0) end += 2;
+    return { ret, error, size: size[0] ?? 0, text: buffer.toString('utf16le', 0, end) };
+  }
+}
+
+const sidText = (sid: Buffer): string => {
+  const parts = [`S-${sid[0]}-${sid.readUIntBE(2, 6)}`];
+  for (let i = 0; i < (sid[1] ?? 0); i++) parts.push(String(sid.readUInt32LE(8 + 4 * i)));
+  return parts.join('-');
+};
+
+// ---- the backends -----------------------------------------------------------------------------
+
+interface Target {
+  readonly backend: Backend;
+  /** A fresh seam over `farm` (mock, double); the system's (wine: the farm is ignored). */
+  load(farm?: Farm, closingPolls?: number): WtsApi;
+  readonly raw?: Raw;
+  readonly double?: NativeDouble;
+}
+
+const mode = process.env['WTS_CONFORMANCE'] ?? '';
+const found = doublePath();
+const underWine = process.platform === 'win32' && process.env['WTS_UNDER_WINE'] === '1';
+
+function target(backend: Backend): Target | string {
+  if (backend === 'wine') {
+    if (!underWine || mode !== 'system') return 'runs only under npm run test:wine (WTS_CONFORMANCE=system, inside Windows node.exe)';
+    const raw = new Raw('wtsapi32.dll', 'kernel32.dll');
+    const api = createKoffiApi();
+    return { backend, raw, load: () => api };
+  }
+  if (mode === 'system') return "not in the system-DLL run (it runs in npm run test:wine's double run and in npm test)";
+  if (backend === 'mock') return { backend, load: (farm = FARM, closingPolls = 1) => createMockApi(farm, { closingPolls }) };
+  if ('missing' in found) return found.missing;
+  const double = new NativeDouble(found.path);
+  double.leaks();
+  const raw = new Raw(found.path, found.path);
+  return {
+    backend,
+    raw,
+    double,
+    load: (farm = FARM, closingPolls = 1) => {
+      double.loadFarm(farm, closingPolls);
+      return createKoffiApi({ wtsapi32: found.path, kernel32: found.path });
+    },
+  };
+}
+
+async function win32Code(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Win32Error) return error.win32Code;
+    throw error;
+  }
+  throw new Error('expected a Win32Error, but the call succeeded');
+}
+
+const need = <T>(value: T | undefined): T => {
+  if (value === undefined) throw new Error('missing');
+  return value;
+};
+
+// ---- the checks, by fact id -------------------------------------------------------------------
+
+type Check = (t: Target) => Promise<void> | void;
+const WTSUserName = 5;
+const WTSDomainName = 7;
+const WTSConnectState = 8;
+const WTSClientAddress = 14;
+const WTSClientProtocolType = 16;
+const WTSSessionInfo = 24;
+const WTSIsRemoteSession = 29;
+const UNSUPPORTED = { WTSIdleTime: 17, WTSLogonTime: 18, WTSIncomingBytes: 19, WTSOutgoingBytes: 20, WTSIncomingFrames: 21, WTSOutgoingFrames: 22 };
+
+const rawNullBuffer: Check = (t) => {
+  t.load();
+  const raw = need(t.raw);
+  for (const before of [0, 1, 7]) {
+    const count = [before];
+    const { ret, error } = raw.call('query', null, CS, WTSUserName, null, count);
+    expect({ ret, error, count: count[0] }).toEqual({ ret: 0, error: 1784, count: before });
+  }
+};
+
+const rawNullCount: Check = (t) => {
+  t.load();
+  const out: Array<bigint | null> = [null];
+  const { ret, error } = need(t.raw).call('query', null, CS, WTSUserName, out, null);
+  expect({ ret, error, buffer: out[0] ?? null }).toEqual({ ret: 0, error: 1784, buffer: null });
+};
+
+const rawStringCount: Check = (t) => {
+  t.load();
+  for (const cls of [WTSUserName, WTSDomainName]) {
+    const r = need(t.raw).query(CS, cls);
+    expect(r.ret).toBe(1);
+    const text = need(r.bytes ?? undefined).toString('utf16le').replace(/\0.*$/s, '');
+    expect(r.count).toBe((text.length + 1) * 2);
+    if (t.backend === 'double') expect(text).toBe(cls === WTSUserName ? 'alice' : 'CORP');
+  }
+};
+
+const rawProcessesLastError: Check = (t) => {
+  t.load();
+  const r = need(t.raw).processes();
+  expect({ ret: r.ret, error: r.error }).toEqual({ ret: 1, error: 0 });
+};
+
+const rawProcessesBadArguments: Check = (t) => {
+  t.load();
+  const raw = need(t.raw);
+  const cases: Array<[string, number, number, boolean, boolean]> = [
+    ['Reserved 1', 1, 1, true, true],
+    ['Version 0', 0, 0, true, true],
+    ['Version 2', 0, 2, true, true],
+    ['ppProcessInfo NULL', 0, 1, false, true],
+    ['pCount NULL', 0, 1, true, false],
+  ];
+  for (const [what, reserved, version, withInfo, withCount] of cases) {
+    const out: Array<bigint | null> = [null];
+    const { ret, error } = raw.call('processes', null, reserved, version, withInfo ? out : null, withCount ? [0] : null);
+    if (out[0]) raw.free(out[0]);
+    expect({ what, ret, error }).toEqual({ what, ret: 0, error: 87 });
+  }
+};
+
+const rawProcessSids: Check = (t) => {
+  t.load();
+  const r = need(t.raw).processes();
+  expect(r.ret).toBe(1);
+  const sids = r.list.filter((p) => p.sid !== null);
+  expect(sids.length).toBeGreaterThan(0);
+  for (const p of sids) {
+    const sid = need(p.sid ?? undefined);
+    expect({ pid: p.pid, revision: sid[0], valid: (sid[1] ?? 99) <= 15 }).toEqual({ pid: p.pid, revision: 1, valid: true });
+  }
+  if (t.backend === 'double') {
+    expect(sids.length).toBe(r.list.length);
+    expect(sidText(need(r.list[0]?.sid ?? undefined))).toBe('S-1-5-18');
+  }
+};
+
+const rawComputerNameShort: Check = (t) => {
+  t.load();
+  const raw = need(t.raw);
+  const full = raw.computerName(64);
+  expect(full.ret).toBe(1);
+  const short = raw.computerName(full.text.length - 1);
+  expect({ ret: short.ret, error: short.error, size: short.size }).toEqual({ ret: 0, error: 111, size: full.text.length + 1 });
+};
+
+const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
+  'query-null-buffer': { double: rawNullBuffer, wine: rawNullBuffer },
+  'query-null-count': { double: rawNullCount, wine: rawNullCount },
+  'query-protocol-type': {
+    mock: async (t) => {
+      const api = t.load();
+      expect(await api.querySessionInformation(CSH, 1, 'WTSClientProtocolType')).toBe(0);
+      expect(await api.querySessionInformation(CSH, 2, 'WTSClientProtocolType')).toBe(2);
+    },
+    double: async (t) => {
+      const api = t.load();
+      expect(await api.querySessionInformation(CSH, 1, 'WTSClientProtocolType')).toBe(0);
+      expect(await api.querySessionInformation(CSH, 2, 'WTSClientProtocolType')).toBe(2);
+      for (const [id, value] of [[1, 0], [2, 2]] as const) {
+        const r = need(t.raw).query(id, WTSClientProtocolType);
+        expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt16LE(0) }).toEqual({ ret: 1, count: 2, value });
+      }
+    },
+    wine: async (t) => {
+      const r = need(t.raw).query(CS, WTSClientProtocolType);
+      expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt16LE(0) }).toEqual({ ret: 1, count: 2, value: 0 });
+      expect(await t.load().querySessionInformation(CSH, CS, 'WTSClientProtocolType')).toBe(0);
+    },
+  },
+  'query-connect-state': {
+    mock: async (t) => expect(await t.load().querySessionInformation(CSH, CS, 'WTSConnectState')).toBe(0),
+    double: async (t) => {
+      expect(await t.load().querySessionInformation(CSH, CS, 'WTSConnectState')).toBe(0);
+      const r = need(t.raw).query(CS, WTSConnectState);
+      expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt32LE(0) }).toEqual({ ret: 1, count: 4, value: 0 });
+    },
+  },
+  'query-session-info': {
+    mock: async (t) => {
+      const api = t.load();
+      const t1 = Date.now();
+      const info = await api.querySessionInformation(CSH, CS, 'WTSSessionInfo');
+      const t2 = Date.now();
+      const now = need(info.currentTime ?? undefined).getTime();
+      expect(now >= t1 && now <= t2).toBe(true);
+    },
+    double: async (t) => {
+      const api = t.load();
+      const t1 = dateToFileTime(new Date(Date.now()));
+      const r = need(t.raw).query(CS, WTSSessionInfo);
+      const t2 = dateToFileTime(new Date(Date.now() + 1));
+      expect({ ret: r.ret, count: r.count }).toEqual({ ret: 1, count: 216 });
+      const current = need(r.bytes ?? undefined).readBigInt64LE(208);
+      expect(current >= t1 && current <= t2).toBe(true);
+      const info = await api.querySessionInformation(CSH, CS, 'WTSSessionInfo');
+      expect(info.winStationName).toBe('RDP-Tcp#0');
+    },
+  },
+  'query-string-count': { double: rawStringCount, wine: rawStringCount },
+  'query-domain-local-account': {
+    wine: (t) => {
+      const raw = need(t.raw);
+      const r = raw.query(CS, WTSDomainName);
+      const domain = need(r.bytes ?? undefined).toString('utf16le').replace(/\0.*$/s, '');
+      expect(domain.toLowerCase()).toBe(raw.computerName(64).text.toLowerCase());
+    },
+  },
+  'query-unsupported-classes': {
+    mock: async (t) => {
+      const api = t.load();
+      for (const name of Object.keys(UNSUPPORTED)) {
+        expect([name, await win32Code(api.querySessionInformation(CSH, CS, name as never))]).toEqual([name, 50]);
+      }
+    },
+    double: (t) => {
+      t.load();
+      for (const [name, cls] of Object.entries(UNSUPPORTED)) {
+        const r = need(t.raw).query(CS, cls);
+        expect({ name, ret: r.ret, error: r.error }).toEqual({ name, ret: 0, error: 50 });
+      }
+    },
+  },
+  'is-remote-session-size': {
+    mock: async (t) => {
+      const api = t.load();
+      expect(await api.querySessionInformation(CSH, 2, 'WTSIsRemoteSession')).toBe(true);
+      expect(await api.querySessionInformation(CSH, 1, 'WTSIsRemoteSession')).toBe(false);
+    },
+    double: async (t) => {
+      const api = t.load();
+      expect(await api.querySessionInformation(CSH, CS, 'WTSIsRemoteSession')).toBe(true);
+      const r = need(t.raw).query(CS, WTSIsRemoteSession);
+      expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt32LE(0) }).toEqual({ ret: 1, count: 4, value: 1 });
+    },
+  },
+  'enum-processes-last-error': { double: rawProcessesLastError, wine: rawProcessesLastError },
+  'enum-processes-bad-arguments': { double: rawProcessesBadArguments, wine: rawProcessesBadArguments },
+  'enum-processes-pid0': {
+    mock: async (t) => {
+      const list = await t.load().enumerateProcesses(CSH);
+      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process' });
+      expect(list.filter((p) => p.processId === 0)).toHaveLength(1);
+    },
+    double: async (t) => {
+      const list = await t.load().enumerateProcesses(CSH);
+      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process' });
+      expect(list.map((p) => p.processId)).toEqual([0, 4100, 5200]);
+      const raw = need(t.raw).processes();
+      expect(raw.list[0]).toMatchObject({ sessionId: 0, pid: 0 });
+    },
+  },
+  'enum-processes-sids': { double: rawProcessSids, wine: rawProcessSids },
+  'enum-sessions-services-console': {
+    mock: async (t) => servicesAndConsole(t),
+    double: async (t) => servicesAndConsole(t),
+  },
+  'enum-sessions-host-name': {
+    mock: async (t) => expect((await t.load().enumerateSessions(CSH)).map((s) => s.hostName)).toEqual(FARM.servers[0]?.sessions?.map(() => '')),
+    double: async (t) => expect((await t.load().enumerateSessions(CSH)).map((s) => s.hostName)).toEqual(FARM.servers[0]?.sessions?.map(() => '')),
+  },
+  'enum-sessions-exec-env-id': {
+    mock: async (t) => execEnvIds(t),
+    double: async (t) => execEnvIds(t),
+  },
+  'enum-sessions-ex-free': {
+    double: (t) => {
+      t.load();
+      const raw = need(t.raw);
+      const out: Array<bigint | null> = [null];
+      const count = [0];
+      const level = [1];
+      const { ret } = raw.call('sessionsEx', null, level, 0, out, count);
+      expect({ ret, level: level[0], count: count[0] }).toEqual({ ret: 1, level: 1, count: 6 });
+      expect(raw.freeEx(2, out[0], count[0])).toBe(1);
+    },
+  },
+  'level-one-unsupported': {
+    double: async (t) => {
+      const api = t.load();
+      const double = need(t.double);
+      for (const code of [120, 1745, 50]) {
+        double.setFault('OLD08', 'enumerateEx', '*', code);
+        const old = await api.openServer('OLD08');
+        const fresh = await api.openServer('NEW22');
+        try {
+          expect((await api.enumerateSessions(old)).map((s) => [s.sessionId, s.userName])).toEqual([[0, ''], [1, 'admin']]);
+          const queries = double.calls('query');
+          expect((await api.enumerateSessions(fresh)).map((s) => s.sessionId)).toEqual([0, 1]);
+          // Level 1 on the other server: no per-session queries (level 0 queries user and domain).
+          expect([code, double.calls('query') - queries]).toEqual([code, 0]);
+        } finally {
+          await api.closeServer(old);
+          await api.closeServer(fresh);
+        }
+      }
+    },
+    wine: async (t) => expect(Array.isArray(await t.load().enumerateSessions(CSH))).toBe(true),
+  },
+  'rpc-error-first-use': {
+    mock: async (t) => rpcFirstUse(t),
+    double: async (t) => rpcFirstUse(t),
+  },
+  'console-session-none': {
+    mock: (t) => expect(t.load(NO_CONSOLE_FARM).getActiveConsoleSessionId()).toBe(0xffffffff),
+    double: (t) => expect(t.load(NO_CONSOLE_FARM).getActiveConsoleSessionId()).toBe(0xffffffff),
+  },
+  'computer-name-short-buffer': { double: rawComputerNameShort, wine: rawComputerNameShort },
+  'send-message-lengths': {
+    double: async (t) => {
+      const api = t.load();
+      const response = [0xabcd];
+      const title = 'Wartung';
+      const text = 'Bitte abmelden 😀';
+      const { ret } = need(t.raw).call('message', null, 3, title, title.length * 2, text, text.length * 2, 0, 0, response, 1);
+      expect({ ret, response: response[0] }).toEqual({ ret: 1, response: 1 });
+      expect(await api.sendMessage(CSH, 3, { title, text, style: 0, timeoutSeconds: 0, wait: true })).toBe(1);
+    },
+  },
+  'send-message-timeout-zero': {
+    mock: async (t) => timeoutZero(t),
+    double: async (t) => timeoutZero(t),
+  },
+  'client-address-ipv4': {
+    mock: async (t) => expect(await t.load().querySessionInformation(CSH, 2, 'WTSClientAddress')).toEqual({ family: 2, address: '192.168.0.1' }),
+    double: async (t) => {
+      expect(await t.load().querySessionInformation(CSH, 2, 'WTSClientAddress')).toEqual({ family: 2, address: '192.168.0.1' });
+      const r = need(t.raw).query(2, WTSClientAddress);
+      const b = need(r.bytes ?? undefined);
+      expect({ count: r.count, family: b.readUInt32LE(0), address: [...b.subarray(4, 10)] }).toEqual({ count: 24, family: 2, address: [0, 0, 0xc0, 0xa8, 0, 1] });
+    },
+  },
+  'client-address-ipv6': {
+    mock: async (t) => expect(await t.load().querySessionInformation(CSH, 3, 'WTSClientAddress')).toEqual({ family: 23, address: 'ffff::1' }),
+    double: async (t) => {
+      expect(await t.load().querySessionInformation(CSH, 3, 'WTSClientAddress')).toEqual({ family: 23, address: 'ffff::1' });
+      const b = need(need(t.raw).query(3, WTSClientAddress).bytes ?? undefined);
+      expect([...b.subarray(4, 20)]).toEqual([0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    },
+  },
+  'logoff-listener': {
+    mock: async (t) => expect(await win32Code(t.load().logoffSession(CSH, 65536))).toBe(87),
+    double: async (t) => expect(await win32Code(t.load().logoffSession(CSH, 65536))).toBe(87),
+  },
+  'logoff-closing': {
+    mock: async (t) => logoffClosing(t),
+    double: async (t) => logoffClosing(t),
+  },
+  'query-after-logoff': {
+    mock: async (t) => queryAfterLogoff(t),
+    double: async (t) => queryAfterLogoff(t),
+  },
+  'disconnect-disconnected': {
+    mock: async (t) => disconnectDisconnected(t),
+    double: async (t) => disconnectDisconnected(t),
+  },
+};
+
+async function servicesAndConsole(t: Target): Promise<void> {
+  const sessions = await t.load().enumerateSessions(CSH);
+  expect(sessions.length).toBeGreaterThanOrEqual(2);
+  expect(sessions.find((s) => s.sessionName === 'Services')).toMatchObject({ sessionId: 0, state: 4 });
+  expect(sessions.find((s) => s.sessionName === 'Console')).toMatchObject({ state: 0 });
+}
+
+async function execEnvIds(t: Target): Promise<void> {
+  const sessions = await t.load().enumerateSessions(CSH);
+  for (const s of sessions) expect(s.execEnvId).toBe(s.sessionId);
+  expect(new Set(sessions.map((s) => s.sessionId)).size).toBe(sessions.length);
+}
+
+async function rpcFirstUse(t: Target): Promise<void> {
+  const api = t.load();
+  const handle = await api.openServer('DOWN');
+  try {
+    expect(await win32Code(api.enumerateSessions(handle))).toBe(1722);
+  } finally {
+    await api.closeServer(handle);
+  }
+}
+
+async function timeoutZero(t: Target): Promise<void> {
+  const answer = await t.load().sendMessage(CSH, 2, { title: 't', text: 'x', style: 0, timeoutSeconds: 5, wait: true });
+  expect(answer).toBe(0);
+  expect([responseName(answer), responseName(32000)]).toEqual(['Timeout', 'Timeout']);
+}
+
+async function logoffClosing(t: Target): Promise<void> {
+  const api = t.load(FARM, 2);
+  await api.logoffSession(CSH, 4);
+  expect(await win32Code(api.logoffSession(CSH, 4))).toBe(7007);
+}
+
+async function queryAfterLogoff(t: Target): Promise<void> {
+  const api = t.load(FARM, 2);
+  await api.logoffSession(CSH, 4);
+  let code = 0;
+  for (let poll = 0; poll < 10 && code !== 7022; poll++) {
+    try {
+      await api.querySessionInformation(CSH, 4, 'WTSConnectState');
+      code = 0;
+    } catch (error) {
+      code = (error as Win32Error).win32Code;
+      expect([7007, 7022]).toContain(code);
+    }
+  }
+  expect(code).toBe(7022);
+}
+
+async function disconnectDisconnected(t: Target): Promise<void> {
+  const api = t.load();
+  await api.disconnectSession(CSH, 4);
+  expect(await api.querySessionInformation(CSH, 4, 'WTSConnectState')).toBe(4);
+}
+
+// ---- the suite --------------------------------------------------------------------------------
+
+test('every check belongs to a row, and every row a backend claims has a check', () => {
+  const ids = new Set(FACTS.map((f) => f.id));
+  for (const id of Object.keys(CHECKS)) expect([id, ids.has(id)]).toEqual([id, true]);
+  for (const f of FACTS) {
+    for (const b of BACKENDS) {
+      const claimed = f.backends[b] === true;
+      expect([f.id, b, claimed]).toEqual([f.id, b, CHECKS[f.id]?.[b] !== undefined]);
+    }
+  }
+});
+
+const differences: string[] = [];
+
+for (const backend of BACKENDS) {
+  const t = target(backend);
+  describe(`Windows conformance: ${BACKEND_LABELS[backend]}`, () => {
+    if (typeof t === 'string') {
+      test.skip(`backend not available here: ${t}`, () => undefined);
+      console.log(`conformance: ${backend}: not available here: ${t}`);
+      return;
+    }
+    if (t.double) {
+      afterEach(() => expect(need(t.double).leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 }));
+    }
+    for (const fact of FACTS) {
+      const claim = fact.backends[backend];
+      if (claim === true) {
+        test(`${fact.id} (${fact.status})`, async () => {
+          await need(CHECKS[fact.id]?.[backend])(t);
+        });
+      } else {
+        differences.push(`${backend}: ${fact.id}: ${claim}`);
+        test(`${fact.id}: known difference — ${claim}`, () => undefined);
+      }
+    }
+  });
+}
+
+afterAll(() => {
+  if (differences.length > 0) console.log(`conformance: known differences (docs/windows-facts.md):\n  ${differences.join('\n  ')}`);
+});

@@ -1,0 +1,469 @@
+/**
+ * The Windows facts table (issue 11): one entry per Windows behaviour wts-session or its tests
+ * depend on, each with its source. docs/windows-facts.md is generated from it
+ * (test/conformance/facts-doc.test.ts fails when the doc is stale; WTS_WRITE_FACTS=1 rewrites it),
+ * and test/conformance/conformance.test.ts runs every row against every backend that claims it.
+ *
+ * Backends: `mock` (src/backends/mock through the WtsApi seam), `double` (koffi + the native
+ * double, native/: on Linux in `npm test`, and as a Windows DLL inside node.exe under Wine in
+ * `npm run test:wine`), `wine` (Wine's own wtsapi32.dll / kernel32.dll under `npm run test:wine`).
+ * A backend that cannot honour a row says why (a known difference); nothing is skipped silently.
+ */
+
+export type Backend = 'mock' | 'double' | 'wine';
+export const BACKENDS: readonly Backend[] = ['mock', 'double', 'wine'];
+
+export const BACKEND_LABELS: Readonly<Record<Backend, string>> = {
+  mock: 'mock (WtsApi seam)',
+  double: 'koffi + native double (Linux; Windows DLL under Wine)',
+  wine: "Wine 8.0's own wtsapi32/kernel32 (under Wine)",
+};
+
+export interface Source {
+  /** learn: a Learn page; wine-test: Wine's conformance test (run on Windows by Wine's test bot); others as named. */
+  readonly kind: 'learn' | 'wine-test' | 'wine-impl' | 'wine-probe' | 'cassia' | 'oshi' | 'veyon' | 'pywin32' | 'header' | 'issue';
+  /** URL, or repository@commit:path. */
+  readonly ref: string;
+  readonly lines?: string;
+  /** The text that says it, verbatim (shortened with …). */
+  readonly quote?: string;
+}
+
+export interface Fact {
+  readonly id: string;
+  /** The call and its arguments (CSH = WTS_CURRENT_SERVER_HANDLE, CS = WTS_CURRENT_SESSION). */
+  readonly call: string;
+  /** Return value, GetLastError and output on Windows. */
+  readonly expected: string;
+  /** What wts-session does with it. */
+  readonly library: string;
+  readonly sources: readonly Source[];
+  readonly status: 'sourced' | 'assumed';
+  /** For an assumed row (or a sourced row with an unsourced detail): the live capture that settles it. */
+  readonly capture?: string;
+  /** true: the conformance suite runs the row there; a string: the known difference, with its reason. */
+  readonly backends: Readonly<Record<Backend, true | string>>;
+}
+
+const WT = 'wine-mirror/wine@888416f1f8c2c4aefab46d71b525b501bcbdb5f2:dlls/wtsapi32/tests/wtsapi.c';
+const WI = 'wine-mirror/wine@48801b6dd7d5a5b5c7d8f4c371bc285a686b6d64:dlls/wtsapi32/wtsapi32.c';
+const W8 = 'Wine 8.0 (Debian 8.0~repack-4), probe in the issue-11 research, Appendix A';
+const CASSIA_HELPER = 'leiratech/cassia@932b32a293471b39370f093f86e2a428dcc47798:Source/Cassia/Impl/NativeMethodsHelper.cs';
+const CASSIA_SESSION = 'danports/cassia@1476597a52d51587e67a4f939f5ad061f0cf4f07:Source/Cassia/Impl/TerminalServicesSession.cs';
+const LEARN = 'https://learn.microsoft.com/en-us/windows/win32';
+const INFO_CLASS = `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_info_class`;
+const QUERY = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsquerysessioninformationw`;
+const CAPTURE = 'npm run capture:windows (issue 11 §3)';
+
+const noPointersInSeam = 'the WtsApi seam takes no pointers and hands out no buffers: nothing to pass NULL to';
+const noByteCounts = 'the seam returns decoded values, not byte counts';
+const noLastError = 'the seam reports no last error on success';
+
+export const FACTS: readonly Fact[] = [
+  {
+    id: 'query-null-buffer',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSUserName, NULL, &count) with count = 0 and with count = 1',
+    expected: 'FALSE; GetLastError 1784 (ERROR_INVALID_USER_BUFFER); count left as it was (0, 1)',
+    library: 'The koffi backend always passes both pointers; the row keeps the double honest.',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '229-241', quote: 'ok(count == 1, …); ok(GetLastError() == ERROR_INVALID_USER_BUFFER, …)' },
+      { kind: 'wine-impl', ref: WI, lines: 'WTSQuerySessionInformationW', quote: 'if (!buffer || !count) { SetLastError(ERROR_INVALID_USER_BUFFER); return FALSE; }' },
+      { kind: 'header', ref: 'mingw-w64 10 winerror.h', lines: '778', quote: '#define ERROR_INVALID_USER_BUFFER __MSABI_LONG(1784)' },
+    ],
+    status: 'sourced',
+    backends: { mock: noPointersInSeam, double: true, wine: true },
+  },
+  {
+    id: 'query-null-count',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSUserName, &buffer, NULL)',
+    expected: 'FALSE; GetLastError 1784; *ppBuffer not written (assumed: no source checks it)',
+    library: 'As query-null-buffer.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '243-246', quote: 'ok(GetLastError() == ERROR_INVALID_USER_BUFFER, …)' }],
+    status: 'sourced',
+    capture: `${CAPTURE}: the buffer pointer after the call`,
+    backends: { mock: noPointersInSeam, double: true, wine: true },
+  },
+  {
+    id: 'query-protocol-type',
+    call: 'WTSQuerySessionInformationW(h, id, WTSClientProtocolType (16), &buffer, &count)',
+    expected: 'TRUE; count 2 (a USHORT); 0 the console, 1 ICA (legacy), 2 RDP',
+    library: "The `remote` detail reads it (any server, any session) instead of WTSIsRemoteSession.",
+    sources: [
+      { kind: 'learn', ref: INFO_CLASS, lines: 'WTSClientProtocolType', quote: 'A USHORT value that specifies information about the protocol type for the session.' },
+      { kind: 'learn', ref: QUERY, lines: 'Remarks', quote: 'To determine whether your application is running on the physical console, you must specify WTS_CURRENT_SESSION for the SessionId parameter, and WTSClientProtocolType as the WTSInfoClass parameter.' },
+      { kind: 'wine-test', ref: WT, lines: '319-325', quote: 'ok(count == sizeof(*protocol), …) (USHORT *protocol; the A function, which Wine forwards to W)' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '82-84', quote: 'WTS_PROTOCOL_TYPE_CONSOLE 0, WTS_PROTOCOL_TYPE_ICA 1, WTS_PROTOCOL_TYPE_RDP 2' },
+      { kind: 'oshi', ref: 'oshi/oshi@1a58679f0bb2da8ffdc6ad504f4724b6ecf01c8f:oshi-core/src/main/java/oshi/driver/windows/registry/SessionWtsData.java', lines: '88', quote: 'short protocolType = pBuffer.getShort(0); // 0 = console, 2 = RDP' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: true },
+  },
+  {
+    id: 'query-connect-state',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSConnectState (8), &buffer, &count)',
+    expected: "TRUE; count 4 (a WTS_CONNECTSTATE_CLASS enum); the caller's own session is WTSActive (0)",
+    library: 'Reads a uint32 state.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '215-219', quote: 'ok(count == sizeof(*state), …); ok(*state == WTSActive, …)' }],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'Wine 8.0 has no WTSConnectState branch: FALSE, last error untouched, count 0 (newer Wine answers WTSActive)' },
+  },
+  {
+    id: 'query-session-info',
+    call: 'WTSQuerySessionInformationW(CSH, id, WTSSessionInfo (24), &buffer, &count), between t1 and t2 = GetSystemTimeAsFileTime',
+    expected: 'TRUE; count = sizeof(WTSINFOW) = 216 on x64 (and on ia32); t1 <= CurrentTime <= t2 (UTC FILETIME taken during the call)',
+    library: 'Decodes WTSINFOW (names, times); idle time = CurrentTime - LastInputTime, both from the server.',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '332-358', quote: 'ok(count == sizeof(*wtsinfoW), …); ok(t1 <= wtsinfoW->CurrentTime.QuadPart, …); ok(wtsinfoW->CurrentTime.QuadPart <= t2, …)' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, quote: 'CurrentTime: The time that the WTSINFO data structure was called.' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '253-270', quote: 'WTSINFOW (216 bytes compiled on x64; ConnectTime at 176, CurrentTime at 208)' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'Wine 8.0 answers FALSE for WTSSessionInfo (last error untouched); newer Wine fills it partly' },
+  },
+  {
+    id: 'query-string-count',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSUserName / WTSDomainName, &buffer, &count)',
+    expected: 'TRUE; count = (characters + 1) * 2: the byte count includes the terminating NUL',
+    library: 'Decodes up to the NUL; an empty string is count 2.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '251-253, 264-266', quote: 'ok(count == (lstrlenW(buf1) + 1) * sizeof(WCHAR), …)' }],
+    status: 'sourced',
+    backends: { mock: noByteCounts, double: true, wine: true },
+  },
+  {
+    id: 'query-domain-local-account',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSDomainName, …) for a local account',
+    expected: 'TRUE; the computer name (GetComputerNameW), compared without case: Vista, 7 and 8 give it upper-case, the rest lower-case. A domain account: the NetBIOS domain name (assumed)',
+    library: 'Shows the domain as given; compares domains and computer names without case.',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '261-272', quote: '/* Windows Vista, 7 and 8 return uppercase computername, while the rest return lowercase. */ ok(!wcsicmp(buf1, computernameW), …)' },
+      { kind: 'learn', ref: INFO_CLASS, lines: 'WTSDomainName', quote: 'A null-terminated string that contains the name of the domain to which the logged-on user belongs.' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: WTSDomainName for a domain account`,
+    backends: {
+      mock: "farm data: the farm says each session's domain; there is no logged-on local account to compare",
+      double: "farm data: the farm says each session's domain; there is no logged-on local account to compare",
+      wine: true,
+    },
+  },
+  {
+    id: 'query-unsupported-classes',
+    call: 'WTSQuerySessionInformationW(h, id, WTSIdleTime 17 | WTSLogonTime 18 | WTSIncomingBytes 19 | WTSOutgoingBytes 20 | WTSIncomingFrames 21 | WTSOutgoingFrames 22, …)',
+    expected: 'FALSE; GetLastError 50 (ERROR_NOT_SUPPORTED). (Server 2008 / Vista: "not used".)',
+    library: 'Never asks for them: idle and logon times come from WTSSessionInfo. The mock and the double answer 50 for every class they do not model.',
+    sources: [
+      { kind: 'learn', ref: INFO_CLASS, lines: 'WTSIdleTime … WTSOutgoingFrames', quote: 'This value returns FALSE. If you call GetLastError to get extended error information, GetLastError returns ERROR_NOT_SUPPORTED.' },
+      { kind: 'header', ref: 'mingw-w64 10 winerror.h', lines: '83', quote: 'ERROR_NOT_SUPPORTED 50' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: "Wine's FIXME path: FALSE with the last error untouched, *ppBuffer NULL and count 0 (WI end of WTSQuerySessionInformationW; W8 probe)" },
+  },
+  {
+    id: 'is-remote-session-local-only',
+    call: 'WTSQuerySessionInformationW(hServer, id, WTSIsRemoteSession (29), …)',
+    expected: 'Only with hServer = WTS_CURRENT_SERVER_HANDLE (sourced); only for the current session (implied by "the current session"; assumed); unsupported on Vista / Server 2008',
+    library: "The api layer asks it only for the caller's own session on the local server; the `remote` detail uses WTSClientProtocolType.",
+    sources: [
+      { kind: 'learn', ref: INFO_CLASS, lines: 'WTSIsRemoteSession', quote: 'This value can only be used for the local machine, so the hServer parameter of the WTSQuerySessionInformation function must contain WTS_CURRENT_SERVER_HANDLE.' },
+      { kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'static_cast<WTS_INFO_CLASS>(29) with an arbitrary sessionId on WTS_CURRENT_SERVER_HANDLE' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: WTSIsRemoteSession for another session, and on a remote handle`,
+    backends: {
+      mock: 'a policy of the api layer (which calls it), not a backend behaviour: the api tests check the calls; what Windows answers otherwise is unknown',
+      double: 'a policy of the api layer (which calls it), not a backend behaviour: the api tests check the calls; what Windows answers otherwise is unknown',
+      wine: 'Wine has no WTSIsRemoteSession branch (FALSE, last error untouched)',
+    },
+  },
+  {
+    id: 'is-remote-session-size',
+    call: 'WTSQuerySessionInformationW(CSH, CS, WTSIsRemoteSession, &buffer, &count)',
+    expected: 'TRUE; a BOOL (count 4 assumed), TRUE for a remote session',
+    library: 'Reads the first byte (right for a BOOL or a BOOLEAN).',
+    sources: [{ kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'BOOL *isRDP' }],
+    status: 'assumed',
+    capture: `${CAPTURE}: the count of WTSIsRemoteSession`,
+    backends: { mock: true, double: true, wine: 'Wine has no WTSIsRemoteSession branch (FALSE, last error untouched)' },
+  },
+  {
+    id: 'enum-processes-last-error',
+    call: 'SetLastError(0xdeadbeef); WTSEnumerateProcessesW(CSH, 0, 1, &info, &count)',
+    expected: 'TRUE; GetLastError 0',
+    library: 'Reads GetLastError only after a failure.',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '151-156', quote: 'ok(ret, "expected success\\n"); ok(!GetLastError(), "got error %lu\\n", GetLastError());' },
+      { kind: 'wine-probe', ref: W8, quote: 'EnumerateProcessesW -> ret=1 err=0' },
+    ],
+    status: 'sourced',
+    backends: { mock: noLastError, double: true, wine: true },
+  },
+  {
+    id: 'enum-processes-bad-arguments',
+    call: 'WTSEnumerateProcessesW(CSH, Reserved 1 | Version 0 | Version 2 | ppProcessInfo NULL | pCount NULL, …)',
+    expected: 'FALSE; GetLastError 87 (ERROR_INVALID_PARAMETER) for each',
+    library: 'Always passes Reserved 0, Version 1 and both pointers.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '118-149', quote: 'ok(GetLastError()== ERROR_INVALID_PARAMETER, …) (five times)' }],
+    status: 'sourced',
+    backends: { mock: 'the seam takes no Reserved / Version / pointers', double: true, wine: true },
+  },
+  {
+    id: 'enum-processes-pid0',
+    call: 'WTSEnumerateProcessesW(h, 0, 1, &info, &count)',
+    expected: 'The first element is PID 0 (session 0). Its name ("System Idle Process") and SID are assumed',
+    library: 'Lists it like any process (listProcesses shows it under session 0).',
+    sources: [
+      { kind: 'cassia', ref: CASSIA_HELPER, lines: '194-197', quote: 'It seems that WTSEnumerateProcesses likes to return an empty struct in the first element of the array, so we ignore that here.' },
+      { kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'skips ProcessId == 0' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: the name and SID of PID 0`,
+    backends: { mock: true, double: true, wine: 'Wine 8.0 lists no PID 0 (W8 probe: pid0=0)' },
+  },
+  {
+    id: 'enum-processes-sids',
+    call: 'WTSEnumerateProcessesW(CSH, 0, 1, &info, &count)',
+    expected: "pUserSid is the process token's user SID (a real, valid SID) for every process the caller can open; NULL for the others is possible (assumed)",
+    library: 'The seam drops SIDs (the lead decides on them); the koffi backend must not crash on NULL.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '88-96', quote: 'ok(EqualSid(info[i].pUserSid, sid->Sid), "SID did not match\\n");' }],
+    status: 'sourced',
+    backends: { mock: 'the seam leaves SIDs out (WtsProcessInfo has none)', double: true, wine: true },
+  },
+  {
+    id: 'enum-sessions-services-console',
+    call: 'WTSEnumerateSessionsW(CSH, 0, 1, &info, &count)',
+    expected: 'TRUE; at least 2 sessions; "Services" is WTSDisconnected; "Console" is listed (WTSActive on an interactive console). Services = session 0 is assumed',
+    library: 'Protects session 0 and the console; the test farms model both.',
+    sources: [{ kind: 'wine-test', ref: WT, lines: '409-433', quote: 'ok(info[i].State == WTSDisconnected, …) for L"Services"; todo_wine ok(services_found, "Services session not found.\\n");' }],
+    status: 'sourced',
+    capture: `${CAPTURE}: Services' session ID; the console's state on an RD Session Host with nobody at the console`,
+    backends: { mock: true, double: true, wine: 'Wine 8.0 lists no session (TRUE, count 0); newer Wine lists only Console (WT 433 is todo_wine)' },
+  },
+  {
+    id: 'enum-sessions-host-name',
+    call: 'WTSEnumerateSessionsExW(CSH, &level 1, 0, &info, &count) on an RD Session Host',
+    expected: 'TRUE; pHostName "contains NULL" for a session running directly on the server (a NULL pointer or an empty string: both are read as "")',
+    library: "hostName '' for such a session; the server's name comes from the handle, not from pHostName.",
+    sources: [{ kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_session_info_1w`, lines: 'pHostName', quote: 'If the session is running directly on an RD Session Host server or RD Virtualization Host server, the string contains NULL.' }],
+    status: 'sourced',
+    capture: `${CAPTURE}: pHostName as a pointer (NULL or empty)`,
+    backends: { mock: true, double: true, wine: 'WTSEnumerateSessionsExW is a stub in Wine (FALSE, no last error)' },
+  },
+  {
+    id: 'enum-sessions-exec-env-id',
+    call: 'WTSEnumerateSessionsExW on an RD Virtualization Host handle (WTSOpenServerExW)',
+    expected: 'ExecEnvId, not SessionId, is unique in the aggregated list; on an RD Session Host ExecEnvId and SessionId agree',
+    library: 'Keys sessions on (server handle, SessionId): it opens RD Session Hosts only, never an RD Virtualization Host aggregate (decision: say so in the docs).',
+    sources: [{ kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_session_info_1w`, lines: 'ExecEnvId, Remarks', quote: 'The ExecEnvId parameter uniquely identifies each session in the aggregated list. This identifier may be different from the actual session identifier …' }],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'WTSEnumerateSessionsExW is a stub in Wine (FALSE, no last error)' },
+  },
+  {
+    id: 'enum-sessions-ex-free',
+    call: 'WTSFreeMemoryExW(WTSTypeSessionInfoLevel1 (2), info, count) after WTSEnumerateSessionsExW',
+    expected: 'TRUE; the array and its strings freed (WTSFreeMemory would leak the strings)',
+    library: 'Frees level-1 arrays with WTSFreeMemoryExW(2, …), everything else with WTSFreeMemory.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw`, lines: 'Remarks', quote: 'To free the returned buffer, call the WTSFreeMemoryEx function and set the WTSClassType parameter to WTSTypeSessionInfoLevel1.' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_type_class`, quote: 'WTSTypeProcessInfoLevel0, WTSTypeProcessInfoLevel1, WTSTypeSessionInfoLevel1 (0, 1, 2)' },
+    ],
+    status: 'sourced',
+    backends: { mock: noPointersInSeam, double: true, wine: 'WTSEnumerateSessionsExW is a stub in Wine: there is no array to free' },
+  },
+  {
+    id: 'level-one-unsupported',
+    call: 'WTSEnumerateSessionsExW on a server older than Windows Server 2008 R2 (or an RPC failure on first use)',
+    expected: 'FALSE (Ex needs Windows 7 / Server 2008 R2: sourced); the code (120, 1745 or 50) is assumed',
+    library: 'Falls back to WTSEnumerateSessionsW for that server handle only (per server), on 120 / 1745 / 50 or a failure without a code; 1722 and other errors are reported.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw`, lines: 'Requirements', quote: 'Minimum supported client Windows 7; minimum supported server Windows Server 2008 R2' },
+    ],
+    status: 'assumed',
+    capture: `${CAPTURE} against a Server 2008 (or older) server: the last error of WTSEnumerateSessionsExW`,
+    backends: { mock: 'the mock has one enumeration (the seam\'s); the fallback lives in the koffi backend', double: true, wine: true },
+  },
+  {
+    id: 'rpc-error-first-use',
+    call: 'WTSOpenServerW / WTSOpenServerExW(an unreachable server), then a call on the handle',
+    expected: 'The open returns a handle that is not valid (usually no failure); the first call fails, e.g. 1722 (RPC_S_SERVER_UNAVAILABLE)',
+    library: 'Reports 1722 on the first call as an unreachable server.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsopenserverw`, lines: 'Return value', quote: 'If the function fails, it returns a handle that is not valid. You can test the validity of the handle by using it in another function call.' },
+      { kind: 'issue', ref: 'danports/cassia#66', quote: '"The RPC server is unavailable"' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: "Wine's WTSOpenServerW/ExW return NULL with 120 (W8 probe)" },
+  },
+  {
+    id: 'console-session-none',
+    call: 'WTSGetActiveConsoleSessionId() while no session is attached to the console',
+    expected: '0xFFFFFFFF',
+    library: 'No console session: nothing is marked as the console.',
+    sources: [{ kind: 'learn', ref: `${LEARN}/api/winbase/nf-winbase-wtsgetactiveconsolesessionid`, lines: 'Return value', quote: 'If there is no session attached to the physical console, (for example, if the physical console session is in the process of being attached or detached), this function returns 0xFFFFFFFF.' }],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: "Wine's console is always attached (W8 probe: 0x1): the state cannot be produced" },
+  },
+  {
+    id: 'computer-name-short-buffer',
+    call: 'GetComputerNameW(buffer, &size) with size shorter than the name + 1',
+    expected: 'FALSE; GetLastError 111 (ERROR_BUFFER_OVERFLOW); size = the length needed including the NUL',
+    library: 'Passes MAX_COMPUTERNAME_LENGTH + 1.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/winbase/nf-winbase-getcomputernamew`, lines: 'nSize', quote: 'If the buffer is too small, the function fails and GetLastError returns ERROR_BUFFER_OVERFLOW. The lpnSize parameter specifies the size of the buffer required, including the terminating null character.' },
+      { kind: 'wine-probe', ref: W8, quote: 'GetComputerNameW(size 2) -> ret=0 err=111 size_out=3' },
+    ],
+    status: 'sourced',
+    backends: { mock: 'the seam returns the name (no buffer)', double: true, wine: true },
+  },
+  {
+    id: 'send-message-lengths',
+    call: 'WTSSendMessageW(h, id, title, TitleLength, text, MessageLength, …)',
+    expected: 'The lengths are in bytes (Learn), without the terminating NUL (Cassia, pywin32 against Windows)',
+    library: 'Passes string.length * 2 for each.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtssendmessagew`, lines: 'TitleLength, MessageLength', quote: 'The length, in bytes, of the title bar string.' },
+      { kind: 'cassia', ref: CASSIA_HELPER, lines: '138-139', quote: 'title.Length*Marshal.SystemDefaultCharSize' },
+      { kind: 'pywin32', ref: 'mhammond/pywin32:win32/src/win32tsmodule.cpp', quote: 'TitleLen * sizeof(WCHAR)' },
+    ],
+    status: 'sourced',
+    backends: { mock: 'the seam takes strings, not lengths', double: true, wine: "Wine's WTSSendMessageW is a stub (FALSE, last error untouched)" },
+  },
+  {
+    id: 'send-message-timeout-zero',
+    call: 'WTSSendMessageW(…, Timeout > 0, &response, bWait TRUE) when the time-out elapses',
+    expected: 'TRUE; *pResponse IDTIMEOUT (32000) per Learn; 0 seen on Windows Server 2008 R2 beta (Cassia): sources disagree',
+    library: "Maps both 32000 and 0 to 'Timeout' (Cassia's mapping).",
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtssendmessagew`, lines: 'pResponse', quote: 'IDTIMEOUT (32000 (0x7D00)) The bWait parameter was TRUE and the time-out interval elapsed.' },
+      { kind: 'cassia', ref: CASSIA_SESSION, lines: '301-303', quote: '// TODO: Windows Server 2008 R2 beta returns 0 if the timeout expires. … return result == 0 ? RemoteMessageBoxResult.Timeout : result;' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: a message box left to time out`,
+    backends: { mock: true, double: true, wine: "Wine's WTSSendMessageW is a stub (FALSE, last error untouched)" },
+  },
+  {
+    id: 'client-address-ipv4',
+    call: 'WTSQuerySessionInformationW(h, id, WTSClientAddress (14), …) for an IPv4 client',
+    expected: 'TRUE; count 24; AddressFamily 2 (AF_INET); the address at Address[2..5]',
+    library: 'Reads Address[2..5] as a dotted quad.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_client_address`, quote: 'The IP address is offset by two bytes from the start of the Address member. … "0x00 0x00 0xC0 0xA8 0x00 0x01"' },
+      { kind: 'cassia', ref: CASSIA_HELPER, lines: '250-254', quote: 'Array.Copy(rawAddress, 2, v4Addr, 0, 4);' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'Wine does not implement WTSClientAddress (FALSE, last error untouched)' },
+  },
+  {
+    id: 'client-address-ipv6',
+    call: 'WTSQuerySessionInformationW(h, id, WTSClientAddress, …) for an IPv6 client',
+    expected: "AddressFamily 23 (AF_INET6); the address at Address[0..15] (Learn's example) — Cassia, oshi and Veyon read [2..17]. Decision: follow Learn's explicit example (oshi's comment shows it generalised the IPv4 sentence; none of them records an IPv6 capture), except when bytes 16-17 are non-zero, which only the [2..17] layout can produce",
+    library: 'Reads Address[0..15], or [2..17] when bytes 16-17 are set (docs/decisions.md).',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_client_address`, quote: '"FFFF::1" would be represented as … "0xFF 0xFF 0x00 … 0x00 0x01"' },
+      { kind: 'cassia', ref: CASSIA_HELPER, lines: '255-257', quote: 'Array.Copy(rawAddress, 2, v6Addr, 0, 16);' },
+      { kind: 'oshi', ref: 'oshi/oshi@1a58679f0bb2da8ffdc6ad504f4724b6ecf01c8f:oshi-core/src/main/java/oshi/driver/windows/registry/SessionWtsData.java', lines: '137-138, 148', quote: 'Per WTS_INFO_CLASS docs, the IP address is offset by two bytes …' },
+    ],
+    status: 'assumed',
+    capture: `${CAPTURE}: the 20 raw bytes with the client's real IPv6 address`,
+    backends: { mock: true, double: true, wine: 'Wine does not implement WTSClientAddress (FALSE, last error untouched)' },
+  },
+  {
+    id: 'logoff-listener',
+    call: 'WTSLogoffSession(h, a listener session (65536+, WTSListen), FALSE)',
+    expected: 'FALSE; 87 (assumed)',
+    library: 'Refuses listener IDs (65536 and up) before the call (ListenerSessionError).',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: WTSLogoffSession on the RDP-Tcp listener (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSLogoffSession fails with 120 for any session" },
+  },
+  {
+    id: 'logoff-session-zero',
+    call: 'WTSLogoffSession(h, 0 (Services), FALSE)',
+    expected: 'Unknown (no source)',
+    library: 'Treats session 0 as protected (it is not a user session); the call is not expected to be made.',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: WTSLogoffSession(0) (not read-only: a manual step)`,
+    backends: {
+      mock: 'not modelled: no source says what Windows answers; the api layer never makes the call',
+      double: 'not modelled: no source says what Windows answers; the api layer never makes the call',
+      wine: "Wine's WTSLogoffSession fails with 120 for any session",
+    },
+  },
+  {
+    id: 'logoff-closing',
+    call: 'WTSLogoffSession(h, a session already logging off, FALSE)',
+    expected: 'FALSE; 7007 (ERROR_CTX_CLOSE_PENDING) assumed — 7007 is sourced only for queries on a closing session (Cassia #36, #60, Server 2003)',
+    library: 'Treats 7007 as "already logging off".',
+    sources: [{ kind: 'issue', ref: 'danports/cassia#36', quote: "'A close operation is pending on the session'" }],
+    status: 'assumed',
+    capture: `${CAPTURE}: two logoffs in a row (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSLogoffSession fails with 120 for any session" },
+  },
+  {
+    id: 'query-after-logoff',
+    call: 'WTSQuerySessionInformationW(h, a logged-off session, …)',
+    expected: 'FALSE (Learn: "returns zero if the session is logged off"); 7022 (ERROR_CTX_WINSTATION_NOT_FOUND) assumed; during the logoff the session may still answer, or fail with 7007 (assumed)',
+    library: 'Polls until 7022: the session is gone.',
+    sources: [{ kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtslogoffsession`, lines: 'bWait', quote: 'WTSQuerySessionInformation returns zero if the session is logged off.' }],
+    status: 'assumed',
+    capture: `${CAPTURE}: queries during and after a logoff (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSLogoffSession fails with 120 for any session" },
+  },
+  {
+    id: 'disconnect-disconnected',
+    call: 'WTSDisconnectSession(h, an already disconnected session, FALSE)',
+    expected: 'TRUE, nothing changes (assumed)',
+    library: "Bulk disconnect filters already-disconnected sessions ('already disconnected'); a single disconnect passes the call through.",
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: WTSDisconnectSession on a disconnected session (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSDisconnectSession succeeds for any session, even one that does not exist" },
+  },
+];
+
+/** Renders docs/windows-facts.md from FACTS. */
+export function renderFactsDoc(facts: readonly Fact[] = FACTS): string {
+  const esc = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const source = (s: Source) =>
+    `${s.kind}: ${/^https?:/.test(s.ref) ? `<${s.ref}>` : `\`${s.ref}\``}${s.lines ? ` (${s.lines})` : ''}${s.quote ? ` — “${s.quote}”` : ''}`;
+  const lines: string[] = [
+    '# Windows facts',
+    '',
+    '<!-- Generated from test/conformance/facts.ts by test/conformance/facts-doc.test.ts',
+    '     (WTS_WRITE_FACTS=1 npx jest test/conformance/facts-doc.test.ts). Do not edit by hand. -->',
+    '',
+    'Every Windows behaviour wts-session or its tests depend on, with its source. `sourced` rows cite Microsoft Learn,',
+    "a line of Wine's conformance tests (dlls/wtsapi32/tests/wtsapi.c, which Wine's test bot runs on real Windows),",
+    'or a library observed against Windows (Cassia, oshi, pywin32, Veyon). `assumed` rows name the live capture that settles them.',
+    '',
+    'test/conformance/conformance.test.ts runs each row against each backend that claims it:',
+    '',
+    ...BACKENDS.map((b) => `- \`${b}\`: ${BACKEND_LABELS[b]}`),
+    '',
+    '## Summary',
+    '',
+    '| id | status | ' + BACKENDS.join(' | ') + ' |',
+    '| --- | --- | ' + BACKENDS.map(() => '---').join(' | ') + ' |',
+    ...facts.map((f) => `| [${f.id}](#${f.id}) | ${f.status} | ${BACKENDS.map((b) => (f.backends[b] === true ? 'runs' : 'known difference')).join(' | ')} |`),
+    '',
+    `Assumed rows: ${facts.filter((f) => f.status === 'assumed').map((f) => `\`${f.id}\``).join(', ')}.`,
+    '',
+  ];
+  for (const f of facts) {
+    lines.push(`## ${f.id}`, '');
+    lines.push(`- **Call:** ${esc(f.call)}`);
+    lines.push(`- **Windows:** ${esc(f.expected)}`);
+    lines.push(`- **wts-session:** ${esc(f.library)}`);
+    lines.push(`- **Status:** ${f.status}${f.capture ? ` — settle by capture: ${esc(f.capture)}` : ''}`);
+    lines.push(`- **Sources:**${f.sources.length === 0 ? ' none found' : ''}`);
+    for (const s of f.sources) lines.push(`  - ${esc(source(s))}`);
+    lines.push('- **Backends:**');
+    for (const b of BACKENDS) {
+      const v = f.backends[b];
+      lines.push(`  - \`${b}\`: ${v === true ? 'runs' : `known difference — ${esc(v)}`}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -263,7 +263,7 @@ const CHECKS = {
     const failures = servers.filter(([, s]) => s.level0 && s.level0.ret && s.level1 && s.level1.ret === 0);
     if (!failures.length) return notCaptured(servers.length ? 'every remote server supports WTSEnumerateSessionsExW' : 'no remote server given (--server)', servers.map(([n, s]) => `${n}: ${fmt(brief(s.level1))}`).join('; '));
     const observed = failures.map(([n, s]) => `${n}: FALSE, GetLastError ${s.level1.lastError}`).join('; ');
-    return failures.every(([, s]) => [120, 1745, 50, 0].includes(s.level1.lastError)) ? confirmed(observed) : contradicted(observed, 'a code outside 120 / 1745 / 50');
+    return failures.every(([, s]) => [120, 1745, 1717, 50, 0].includes(s.level1.lastError)) ? confirmed(observed) : contradicted(observed, 'a code outside 120 / 1745 / 1717 / 50 (the codes the library falls back on)');
   },
   'rpc-error-first-use': (p) => {
     const servers = Object.entries((p.remote && p.remote.servers) || {});
@@ -290,7 +290,13 @@ const CHECKS = {
     const observed = v4.map((a) => `session ${a.session}: count ${a.count}, bytes ${a.hex.slice(8)}, Address[2..5] ${a.value.ipv4At2}`).join('; ');
     if (v4.some((a) => a.count !== 24)) return contradicted(observed, 'count is not 24');
     if (!peers.length) return notCaptured('no RDP peer address to compare with (netstat, --client-address)', observed);
-    return v4.every((a) => peers.includes(a.value.ipv4At2)) ? confirmed(`${observed}; peers ${peers.join(', ')}`) : contradicted(`${observed}; peers ${peers.join(', ')}`);
+    // A disconnected session has no connection, and a client behind NAT reports its own address
+    // (Learn): one match proves the layout; none proves nothing unless another offset matches.
+    const withPeers = `${observed}; peers ${peers.join(', ')}`;
+    if (v4.some((a) => peers.includes(a.value.ipv4At2))) return confirmed(withPeers);
+    const at0 = v4.filter((a) => peers.includes((a.hex.slice(8, 16).match(/../g) || []).map((h) => parseInt(h, 16)).join('.')));
+    if (at0.length) return contradicted(withPeers, 'the address is at Address[0..3], not [2..5]');
+    return notCaptured('no session address matches an RDP peer (disconnected sessions, NAT)', withPeers);
   },
   'client-address-ipv6': (p) => {
     const v6 = clientAddresses(p).filter((a) => a.value.AddressFamily === 23);
@@ -300,8 +306,9 @@ const CHECKS = {
     if (!peers.length) return notCaptured('no RDP peer address to compare with (netstat, --client-address)', observed);
     const at0 = v6.filter((a) => peers.includes(normIp(a.value.ipv6At0)));
     const at2 = v6.filter((a) => peers.includes(normIp(a.value.ipv6At2)));
-    if (at0.length === v6.length) return confirmed(`${observed}; peers ${peers.join(', ')}`);
-    if (at2.length) return contradicted(`${observed}; peers ${peers.join(', ')}`, 'the address is at Address[2..17] (Cassia/oshi/Veyon), not [0..15]');
+    // One session that matches settles the layout; disconnected sessions and NAT match nothing.
+    if (at0.length && !at2.length) return confirmed(`${observed}; peers ${peers.join(', ')}`);
+    if (at2.length && !at0.length) return contradicted(`${observed}; peers ${peers.join(', ')}`, 'the address is at Address[2..17] (Cassia/oshi/Veyon), not [0..15]');
     return notCaptured('neither layout matches a known peer address', `${observed}; peers ${peers.join(', ')}`);
   },
 };

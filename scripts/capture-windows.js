@@ -593,12 +593,18 @@ function decodeClass(className, bytes) {
   }
 }
 
-/** Remote addresses of ESTABLISHED TCP connections whose local port is 3389, from `netstat -an`. */
+/**
+ * Remote addresses of TCP connections whose local port is 3389, from `netstat -an`. The state
+ * column is localized (ESTABLISHED, HERGESTELLT, ...): any connection with a real remote address
+ * counts; a listening socket's remote side is 0.0.0.0:0 or [::]:0.
+ */
 function rdpPeersFromNetstat(text) {
   const peers = [];
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*TCP\s+(\S+):(\d+)\s+(\S+):(\d+)\s+ESTABLISHED/i.exec(line);
-    if (m && m[2] === '3389') peers.push(m[3].replace(/^\[|\]$/g, '').replace(/%\d+$/, ''));
+    const m = /^\s*TCP\s+(\S+):(\d+)\s+(\S+):(\d+)\s+\S+/i.exec(line);
+    if (!m || m[2] !== '3389' || m[4] === '0') continue;
+    const peer = m[3].replace(/^\[|\]$/g, '').replace(/%\d+$/, '');
+    if (peer !== '0.0.0.0' && peer !== '::' && !peers.includes(peer)) peers.push(peer);
   }
   return peers;
 }

@@ -56,8 +56,9 @@ export function buttonsStyle(buttons: MessageButtons): number {
  * timed out has been seen to answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout);
  * an unknown code is 'Unknown', never taken for a button the user did not press.
  */
-export function responseName(code: number): MessageResponse {
-  if (code === 0) return 'Timeout';
+export function responseName(code: number, timeoutSeconds = 1): MessageResponse {
+  // A box that never closes by itself (timeoutSeconds 0) cannot time out: 0 is then not a timeout.
+  if (code === 0) return timeoutSeconds > 0 ? 'Timeout' : 'Unknown';
   return RESPONSES.get(code) ?? 'Unknown';
 }
 
@@ -148,13 +149,19 @@ export function checkMessageAllOptions(options: unknown, extraKeys: readonly str
   };
 }
 
-export type MessageSent = { readonly status: 'sent'; readonly session: Session; readonly response: MessageResponse } & Reported;
+export type MessageSent = {
+  readonly status: 'sent';
+  readonly session: Session;
+  readonly response: MessageResponse;
+  /** The code WTSSendMessageW answered (IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001; 0 seen for a timeout). */
+  readonly responseCode: number;
+} & Reported;
 export type MessageOutcome =
   | MessageSent
   | ({ readonly status: 'wouldSend'; readonly session: Session; readonly identity: SessionIdentity } & Reported)
   | NotActed;
 
-async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Promise<MessageResponse> {
+async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Promise<{ response: MessageResponse; responseCode: number }> {
   const code = await ctx.api.sendMessage(ctx.handle, session.id, {
     title: m.title,
     text: m.text,
@@ -162,14 +169,14 @@ async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Pr
     timeoutSeconds: m.timeoutSeconds,
     wait: m.wait,
   });
-  return responseName(code);
+  return { response: responseName(code, m.timeoutSeconds), responseCode: code };
 }
 
 /** One session: by ID, by name (any state) or the caller's own. Services and listeners are refused. */
 export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m: CheckedMessage): Promise<MessageSent> {
   const { session } = await resolveForAction(ctx, target, false, m.signal, 'sendMessage', false);
   throwIfAborted(m.signal, 'sendMessage', ctx, session.id);
-  return Object.freeze({ status: 'sent', session, response: await send(ctx, session, m), requests: Object.freeze(['WTSSendMessageW'] as const) });
+  return Object.freeze({ status: 'sent', session, ...(await send(ctx, session, m)), requests: Object.freeze(['WTSSendMessageW'] as const) });
 }
 
 /** msg *: every session with a user, but Services and listeners, narrowed by the filters (and the plan). */
@@ -191,7 +198,7 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
     if (m.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was sent'));
     ledger.sending(i, 'WTSSendMessageW');
     try {
-      ledger.settle(i, { status: 'sent', session, response: await send(ctx, session, m) });
+      ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m)) });
     } catch (error) {
       ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }

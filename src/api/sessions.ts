@@ -196,28 +196,32 @@ export async function readIdentity(
   return { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime };
 }
 
-/** Servers that proved to lack WTSSessionInfo (older than Windows Server 2008): by connection. */
+/** Connections whose first WTSSessionInfo query said the class is missing, and those where it worked. */
 const NO_SESSION_INFO = new WeakSet<object>();
+const HAS_SESSION_INFO = new WeakSet<object>();
 /** How WTSQuerySessionInformationW says a class is not supported (assumed for old servers). */
 const UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 
 /**
  * WTSSessionInfo, or — on a server without it (Learn: Windows Server 2008 and Vista onwards) —
  * the names read one by one and no logon time: there the identity is user and domain (and the
- * WinStation name for a session with no user), which is what such a server can tell.
+ * WinStation name for a session with no user), which is what such a server can tell. Whether the
+ * server has the class is decided once per connection, by its first WTSSessionInfo query: after one
+ * success, a later 50 or 120 is an error, never a switch to a weaker identity in mid-operation.
  */
 export async function sessionInfoOrNames(
   ctx: ServerContext,
   id: number,
 ): Promise<{ state: number; userName: string; domain: string; winStationName: string; logonTime: Date | null }> {
-  const key = ctx.handle === 0n ? ctx.api : ctx;
-  if (!NO_SESSION_INFO.has(key)) {
+  if (!NO_SESSION_INFO.has(ctx)) {
     try {
-      return await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+      const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
+      HAS_SESSION_INFO.add(ctx);
+      return info;
     } catch (error) {
       const code = (error as { win32Code?: unknown }).win32Code;
-      if (!(typeof code === 'number' && UNSUPPORTED.has(code))) throw error;
-      NO_SESSION_INFO.add(key);
+      if (HAS_SESSION_INFO.has(ctx) || !(typeof code === 'number' && UNSUPPORTED.has(code))) throw error;
+      NO_SESSION_INFO.add(ctx);
     }
   }
   const userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');

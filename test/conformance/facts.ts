@@ -162,7 +162,7 @@ export const FACTS: readonly Fact[] = [
     id: 'is-remote-session-local-only',
     call: 'WTSQuerySessionInformationW(hServer, id, WTSIsRemoteSession (29), …)',
     expected: 'Only with hServer = WTS_CURRENT_SERVER_HANDLE (sourced); only for the current session (implied by "the current session"; assumed); unsupported on Vista / Server 2008',
-    library: "The api layer asks it only for the caller's own session on the local server; the `remote` detail uses WTSClientProtocolType.",
+    library: 'The api layer never asks it: the `remote` detail uses WTSClientProtocolType (any session, any server). The seam still decodes it for callers of the backend.',
     sources: [
       { kind: 'learn', ref: INFO_CLASS, lines: 'WTSIsRemoteSession', quote: 'This value can only be used for the local machine, so the hServer parameter of the WTSQuerySessionInformation function must contain WTS_CURRENT_SERVER_HANDLE.' },
       { kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'static_cast<WTS_INFO_CLASS>(29) with an arbitrary sessionId on WTS_CURRENT_SERVER_HANDLE' },
@@ -170,8 +170,8 @@ export const FACTS: readonly Fact[] = [
     status: 'sourced',
     capture: `${CAPTURE}: WTSIsRemoteSession for another session, and on a remote handle`,
     backends: {
-      mock: 'a policy of the api layer (which calls it), not a backend behaviour: the api tests check the calls; what Windows answers otherwise is unknown',
-      double: 'a policy of the api layer (which calls it), not a backend behaviour: the api tests check the calls; what Windows answers otherwise is unknown',
+      mock: 'a policy of the api layer, which no longer calls it (test/unit/windows-policy.test.ts checks that); what Windows answers for another session is unknown',
+      double: 'a policy of the api layer, which no longer calls it (test/unit/windows-policy.test.ts checks that); what Windows answers for another session is unknown',
       wine: 'Wine has no WTSIsRemoteSession branch (FALSE, last error untouched)',
     },
   },
@@ -179,7 +179,7 @@ export const FACTS: readonly Fact[] = [
     id: 'is-remote-session-size',
     call: 'WTSQuerySessionInformationW(CSH, CS, WTSIsRemoteSession, &buffer, &count)',
     expected: 'TRUE; a BOOL (count 4 assumed), TRUE for a remote session',
-    library: 'Reads the first byte (right for a BOOL or a BOOLEAN).',
+    library: 'The koffi backend reads the first byte (right for a BOOL or a BOOLEAN); no api path asks it.',
     sources: [{ kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'BOOL *isRDP' }],
     status: 'assumed',
     capture: `${CAPTURE}: the count of WTSIsRemoteSession`,
@@ -209,13 +209,13 @@ export const FACTS: readonly Fact[] = [
   {
     id: 'enum-processes-pid0',
     call: 'WTSEnumerateProcessesW(h, 0, 1, &info, &count)',
-    expected: 'The first element is PID 0 (session 0). Its name ("System Idle Process") and SID are assumed',
+    expected: 'The first element is PID 0 (session 0) — Cassia calls it "an empty struct"; the mock and the double model it as "System Idle Process" with SID S-1-5-18, both assumed',
     library: 'Lists it like any process (listProcesses shows it under session 0).',
     sources: [
       { kind: 'cassia', ref: CASSIA_HELPER, lines: '194-197', quote: 'It seems that WTSEnumerateProcesses likes to return an empty struct in the first element of the array, so we ignore that here.' },
       { kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'skips ProcessId == 0' },
     ],
-    status: 'sourced',
+    status: 'assumed',
     capture: `${CAPTURE}: the name and SID of PID 0`,
     backends: { mock: true, double: true, wine: 'Wine 8.0 lists no PID 0 (W8 probe: pid0=0)' },
   },
@@ -273,7 +273,7 @@ export const FACTS: readonly Fact[] = [
     id: 'level-one-unsupported',
     call: 'WTSEnumerateSessionsExW on a server older than Windows Server 2008 R2 (or an RPC failure on first use)',
     expected: 'FALSE (Ex needs Windows 7 / Server 2008 R2: sourced); the code (120, 1745 or 50) is assumed',
-    library: 'Falls back to WTSEnumerateSessionsW for that server handle only (per server), on 120 / 1745 / 50 or a failure without a code; 1722 and other errors are reported.',
+    library: 'Falls back to WTSEnumerateSessionsW for that server handle only (per server), on 120 / 1745 / 1717 / 50 or a failure without a code; 1722 and other errors are reported.',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw`, lines: 'Requirements', quote: 'Minimum supported client Windows 7; minimum supported server Windows Server 2008 R2' },
     ],
@@ -356,7 +356,7 @@ export const FACTS: readonly Fact[] = [
     id: 'client-address-ipv6',
     call: 'WTSQuerySessionInformationW(h, id, WTSClientAddress, …) for an IPv6 client',
     expected: "AddressFamily 23 (AF_INET6); the address at Address[0..15] (Learn's example) — Cassia, oshi and Veyon read [2..17]. Decision: follow Learn's explicit example (oshi's comment shows it generalised the IPv4 sentence; none of them records an IPv6 capture), except when bytes 16-17 are non-zero, which only the [2..17] layout can produce",
-    library: 'Reads Address[0..15], or [2..17] when bytes 16-17 are set (docs/decisions.md).',
+    library: 'Reads Address[0..15] when bytes 0-1 are set or bytes 0-3 and 16-17 are all zero, else [2..17] (docs/decisions.md).',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_client_address`, quote: '"FFFF::1" would be represented as … "0xFF 0xFF 0x00 … 0x00 0x01"' },
       { kind: 'cassia', ref: CASSIA_HELPER, lines: '255-257', quote: 'Array.Copy(rawAddress, 2, v6Addr, 0, 16);' },

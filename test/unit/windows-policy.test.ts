@@ -39,6 +39,8 @@ describe('WTSSendMessageW answers', () => {
     expect(responseName(32000)).toBe('Timeout');
     expect(responseName(2)).toBe('Cancel');
     expect(responseName(12345)).toBe('Unknown');
+    // A box that never closes by itself cannot time out.
+    expect(responseName(0, 0)).toBe('Unknown');
   });
 });
 
@@ -51,6 +53,30 @@ describe('a server without WTSSessionInfo (older than Windows Server 2008)', () 
     expect(asked).toEqual(expect.arrayContaining(['WTSUserName', 'WTSDomainName', 'WTSWinStationName']));
     // Asked once: the server is remembered as lacking it.
     expect(asked.filter((c) => c === 'WTSSessionInfo')).toEqual(['WTSSessionInfo']);
+  });
+
+  test('a 50 from WTSSessionInfo after it worked on the connection is an error, not a switch to a weaker identity', async () => {
+    const mock = createMockApi(exampleFarm(), { closingPolls: 1000 });
+    let sessionInfoCalls = 0;
+    const api = new Proxy({} as WtsApi, {
+      get: (_t, key: string) => {
+        if (key === 'querySessionInformation') {
+          return async (h: ServerHandle, id: number, c: WtsInfoClass) => {
+            if (c === 'WTSSessionInfo' && ++sessionInfoCalls === 2) throw new Win32Error({ win32Code: 50, api: 'WTSQuerySessionInformationW', sessionId: id });
+            return mock.querySessionInformation(h, id, c);
+          };
+        }
+        const v = (mock as unknown as Record<string, unknown>)[key];
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(mock) : v;
+      },
+    });
+    const error = await createWts({ api }).logoff(3, { pollIntervalMs: 1, timeoutMs: 200 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Not "logged off, confirmed" while the session is still there.
+    expect(error).toMatchObject({ win32Code: 50, requests: ['WTSLogoffSession'] });
+    expect(mock.getSession('TS01', 3)).toBeDefined();
   });
 
   test('another failure of WTSSessionInfo (access denied) is not taken for a missing class', async () => {
@@ -83,6 +109,13 @@ describe('WTS_CLIENT_ADDRESS (the koffi backend decodes the raw 20 bytes)', () =
   });
   test("IPv6 at Address[0..15], Learn's example FFFF::1", () => {
     expect(clientAddress(23, bytes(0, [0xff, 0xff, ...new Array(13).fill(0), 1])).address).toBe('ffff::1');
+  });
+  test('IPv6 at Address[2..17] whose last group is 0 is still read at [2..17] (the first group tells)', () => {
+    const v6 = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 0];
+    expect(clientAddress(23, bytes(2, v6)).address).toBe('2001:db8:1:2:3:4:5:0');
+  });
+  test('an IPv4-mapped address at Address[0..15] stays there', () => {
+    expect(clientAddress(23, bytes(0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5])).address).toBe('::ffff:a00:5');
   });
   test('IPv6 at Address[2..17] (Cassia, oshi, Veyon) when bytes 16-17 say so', () => {
     const v6 = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 5];

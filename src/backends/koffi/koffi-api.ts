@@ -180,6 +180,7 @@ export class KoffiApi implements WtsApi {
     if (server === WTS_CURRENT_SERVER_HANDLE) return;
     this.#names.delete(server);
     this.#levelZeroServers.delete(server);
+    // (An enumeration still in flight on it cannot mark it again: #names no longer has it.)
     await this.#async<void>(this.#fn.WTSCloseServer, [server], () => false);
   }
 
@@ -197,7 +198,9 @@ export class KoffiApi implements WtsApi {
       // does (Wine's). Level 0 then either works or reports the real error. Any other code (1722:
       // the server is down, 5: denied) is that server's failure, not a missing call.
       if (!LEVEL_ONE_MISSING.has(lastError)) throw this.#error('WTSEnumerateSessionsExW', lastError, server);
-      if (lastError !== 0) this.#levelZeroServers.add(server); // this server only, for as long as its handle lives
+      // This server only, for as long as its handle lives: not a handle closed meanwhile, whose value
+      // Windows may give the next server opened.
+      if (lastError !== 0 && (server === WTS_CURRENT_SERVER_HANDLE || this.#names.has(server))) this.#levelZeroServers.add(server);
       return this.#enumerateLevelZero(server);
     }
     return this.#enumerateLevelZero(server);
@@ -482,12 +485,25 @@ export function clientAddress(family: number, address: readonly number[]): WtsCl
     // bytes" note; none cites a capture). Learn is followed, except when bytes 16-17 are non-zero,
     // which only the [2..17] layout can produce. `npm run capture:windows` records the raw bytes to
     // settle it (docs/windows-facts.md, docs/decisions.md).
-    const start = (address[16] ?? 0) !== 0 || (address[17] ?? 0) !== 0 ? 2 : 0;
+    const start = ipv6Start(address);
     const groups: string[] = [];
     for (let i = start; i < start + 16; i += 2) groups.push((((address[i] ?? 0) << 8) | (address[i + 1] ?? 0)).toString(16));
     return { family, address: compressIPv6(groups) };
   }
   return { family, address: '' };
+}
+
+/**
+ * Where the 16 bytes of an IPv6 WTS_CLIENT_ADDRESS start (see clientAddress): bytes 0-1 non-zero
+ * can only be [0..15]; after two zero bytes, a non-zero group at bytes 2-3 (a client address whose
+ * first group is 0 under [0..15] would be in 0::/16 — loopback, IPv4-mapped — where a second group is
+ * 0 too) or at bytes 16-17 can only be [2..17]; all four zero: Learn's [0..15].
+ */
+export function ipv6Start(address: readonly number[]): 0 | 2 {
+  const b = (i: number) => address[i] ?? 0;
+  if (b(0) !== 0 || b(1) !== 0) return 0;
+  if (b(2) !== 0 || b(3) !== 0 || b(16) !== 0 || b(17) !== 0) return 2;
+  return 0;
 }
 
 /** RFC 5952 text: the longest run of two or more zero groups becomes '::'. */

@@ -315,6 +315,37 @@ export const FACTS: readonly Fact[] = [
     backends: { mock: 'the seam returns the name (no buffer)', double: true, wine: true },
   },
   {
+    id: 'computer-name-ex-more-data',
+    call: 'GetComputerNameExW(ComputerNameDnsHostname (1) / ComputerNameDnsFullyQualified (3), buffer, &size) with a short buffer',
+    expected: 'FALSE; GetLastError 234 (ERROR_MORE_DATA); size = the size needed, including the NUL',
+    library: 'The koffi backend starts with 64 characters and retries once at the size asked for; any other failure fails the operation (the local names are what protects your own session under a DNS name).',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/sysinfoapi/nf-sysinfoapi-getcomputernameexw`, lines: 'lpnSize', quote: 'If the buffer is too small, the function fails and GetLastError returns ERROR_MORE_DATA. This parameter receives the size of the buffer required, including the terminating null character.' },
+    ],
+    status: 'sourced',
+    backends: {
+      mock: 'the seam returns the names (no buffer)',
+      double: 'checked by test/native/local-names.test.ts against the double (short buffer, NULL size, NULL buffer)',
+      wine: 'not run against Wine here (its GetComputerNameExW was tried by hand: it answered the DNS names)',
+    },
+  },
+  {
+    id: 'session-info-unsupported-old-server',
+    call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfo (24), …) on a server older than Windows Server 2008',
+    expected: 'FALSE; the code is assumed to be 50 (ERROR_NOT_SUPPORTED, as Learn gives for other unsupported classes) or 120; WTSINFOW needs Vista / Server 2008 (sourced)',
+    library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSWinStationName, WTSConnectState) and the identity has no logon time; after one success, a later 50 is an error.',
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Requirements', quote: 'Minimum supported client Windows Vista; minimum supported server Windows Server 2008' },
+    ],
+    status: 'assumed',
+    capture: `${CAPTURE} against a Windows Server 2003 server: the last error of WTSSessionInfo`,
+    backends: {
+      mock: 'the policy is tested through a seam wrapper that fails the class (test/unit/windows-policy.test.ts)',
+      double: 'the double implements WTSSessionInfo; the policy lives in the api layer (test/unit/windows-policy.test.ts)',
+      wine: 'Wine 8.0 does not implement WTSSessionInfo (FALSE, last error untouched): the api layer would not take it for an old server',
+    },
+  },
+  {
     id: 'send-message-lengths',
     call: 'WTSSendMessageW(h, id, title, TitleLength, text, MessageLength, …)',
     expected: 'The lengths are in bytes (Learn), without the terminating NUL (Cassia, pywin32 against Windows)',

@@ -25,6 +25,30 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const FORMAT = 'wts-session-capture';
+
+/**
+ * A capture file: the JSON the capture writes at the end, or — when it died in a native call —
+ * its journal (FILE.partial.jsonl: a header line, then one { id, observation } line per probe).
+ */
+function readCapture(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!file.endsWith('.jsonl')) return JSON.parse(text);
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = JSON.parse(lines[0] || '{}');
+  const probes = {};
+  for (const line of lines.slice(1)) {
+    const { id, observation } = JSON.parse(line);
+    probes[id] = observation;
+  }
+  return {
+    ...header,
+    capturedAt: header.startedAt,
+    os: { ...(header.os || {}), version: null, wine: null },
+    libraries: { wtsapi32: '(partial capture)' },
+    notes: ['partial: the capture stopped before it finished; the rows after its last probe are not captured'],
+    probes,
+  };
+}
 const ERR = { INVALID_PARAMETER: 87, NOT_SUPPORTED: 50, INVALID_USER_BUFFER: 1784, BUFFER_OVERFLOW: 111, RPC_S_SERVER_UNAVAILABLE: 1722 };
 
 /** Loads the facts table: a .json export, or the TypeScript module transpiled in memory. */
@@ -396,7 +420,7 @@ function main(argv) {
   let capture;
   let facts;
   try {
-    capture = JSON.parse(fs.readFileSync(file, 'utf8'));
+    capture = readCapture(file);
     facts = loadFacts(factsFile ?? defaultFactsFile());
   } catch (error) {
     process.stderr.write(`capture:check: ${error.message}\n`);
@@ -413,6 +437,6 @@ function main(argv) {
   return out.contradicted ? 1 : 0;
 }
 
-module.exports = { check, loadFacts, report, backendOf, CHECKS, NOT_READ_ONLY };
+module.exports = { readCapture, check, loadFacts, report, backendOf, CHECKS, NOT_READ_ONLY };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

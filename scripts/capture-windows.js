@@ -229,6 +229,9 @@ function runCapture(options = {}) {
   const notes = [];
   const record = (id, observation) => {
     probes[id] = { rows: ROWS[id] ?? [], ...observation };
+    // A native crash (an access violation cannot be caught) must not lose what was observed:
+    // each probe also goes to the journal at once, synchronously.
+    if (options.onProbe) options.onProbe(id, probes[id]);
   };
   const attempt = (id, body) => {
     try {
@@ -621,15 +624,24 @@ function main() {
     process.stdout.write('usage: npm run capture:windows -- [--out FILE] [--server NAME]... [--client-address IP]...\n(read-only; see the header of scripts/capture-windows.js)\n');
     return 0;
   }
-  const capture = runCapture({ servers: options.servers, clientAddresses: options.clientAddresses });
-  const stamp = capture.capturedAt.replace(/[:.]/g, '-');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = options.out ?? `wts-capture-${os.hostname()}-${stamp}.json`;
+  // The journal: one JSON line per probe as it is made (the first line says what it is). If the
+  // capture dies in a native call, `npm run capture:check FILE.partial.jsonl` still reads it.
+  const journal = `${file}.partial.jsonl`;
+  fs.writeFileSync(journal, `${JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, partial: true, startedAt: new Date().toISOString(), os: { platform: process.platform, release: os.release(), arch: process.arch, hostname: os.hostname() } })}\n`);
+  const capture = runCapture({
+    servers: options.servers,
+    clientAddresses: options.clientAddresses,
+    onProbe: (id, observation) => fs.appendFileSync(journal, `${JSON.stringify({ id, observation })}\n`),
+  });
   fs.writeFileSync(file, `${JSON.stringify(capture, null, 2)}\n`);
+  fs.rmSync(journal, { force: true });
   process.stdout.write(`capture:windows: ${Object.keys(capture.probes).length} probes written to ${file}\n`);
   return 0;
 }
 
-module.exports = { runCapture, ROWS, FORMAT, FORMAT_VERSION, decodeClass, rdpPeersFromNetstat, ipv6 };
+module.exports = { runCapture, main, ROWS, FORMAT, FORMAT_VERSION, decodeClass, rdpPeersFromNetstat, ipv6 };
 
 if (require.main === module) {
   try {

@@ -5,7 +5,7 @@
  * double built as a Windows DLL (WTS_DOUBLE_PATH).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Farm } from '../../src/mock';
@@ -178,6 +178,30 @@ describeDouble('capture:windows against the native double', () => {
     expect(checker.report(result, out)).toMatch(/\d+ confirmed, \d+ contradicted, \d+ known differences, \d+ not captured \(\d+ rows\)/);
   });
 
+  test('each probe goes to the journal as it is made, and a capture cut short is still checkable', () => {
+    const journal: Array<{ id: string; observation: unknown }> = [];
+    const again = capture.runCapture({
+      wtsapi32: libPath,
+      kernel32: libPath,
+      netstat: false,
+      onProbe: (id: string, observation: unknown) => journal.push({ id, observation }),
+    } as never);
+    expect(journal.map((j) => j.id).sort()).toEqual(Object.keys(again.probes).sort());
+    // As if the process died in a native call halfway: the journal file up to there.
+    const dir = mkdtempSync(join(tmpdir(), 'wts-capture-'));
+    try {
+      const file = join(dir, 'wts-capture.json.partial.jsonl');
+      const half = journal.slice(0, Math.floor(journal.length / 2));
+      writeFileSync(file, [JSON.stringify({ format: 'wts-session-capture', version: 1, partial: true, startedAt: new Date().toISOString(), os: again.os }), ...half.map((j) => JSON.stringify(j))].join('\n') + '\n');
+      const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-check.js'), file], { encoding: 'utf8' });
+      expect(run.status).toBe(0); // nothing contradicted: what was not reached is "not captured"
+      expect(run.stdout).toMatch(/not captured/);
+      expect(run.stdout).toMatch(/confirmed +query-null-buffer/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a contradicted row is reported with expected and observed, and exits 1', () => {
     const bad = JSON.parse(JSON.stringify(result)) as Capture;
     Object.assign(bad.probes['query.nullBuffer.count1']!, { lastError: 87 });
@@ -206,6 +230,7 @@ describe('npm run capture:windows / capture:check as commands', () => {
       execFileSync(process.execPath, [join(ROOT, 'scripts/capture-windows.js'), '--out', file], { env, encoding: 'utf8' });
       const written = JSON.parse(readFileSync(file, 'utf8')) as Capture;
       expect(written.format).toBe('wts-session-capture');
+      expect(existsSync(`${file}.partial.jsonl`)).toBe(false); // the journal goes once the capture is whole
       const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-check.js'), file], { encoding: 'utf8' });
       expect([0, 1]).toContain(run.status);
       for (const f of FACTS) expect(run.stdout).toContain(` ${f.id} [${f.status}]`);

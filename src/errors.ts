@@ -247,6 +247,19 @@ export class Win32Error extends WtsError {
   }
 }
 
+/**
+ * The text of anything thrown, whatever it is: an Error's message, else its string form — and a
+ * value that cannot be turned into a string (a null-prototype object, a throwing toString) still
+ * gives one. For messages about a user's callback or option getter that threw.
+ */
+export function describeThrown(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
+
 /** How the error message names a server. */
 export function serverLabel(server: string | undefined): string {
   return server ? `server ${server}` : 'the local server';

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConsoleSessionError,
+  describeThrown,
   InvalidArgumentError,
   OperationAbortedError,
   SessionChangedError,
@@ -19,7 +20,7 @@ import { Win32 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { captureIdentity, enumerate, identityOf, isConsoleNow, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity } from './sessions';
+import { captureIdentity, enumerate, identityOf, isConsoleNow, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser } from './sessions';
 import { SESSION_STATES, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
 import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
@@ -98,16 +99,6 @@ export function recheckOutcome(session: Session, error: unknown): DistributiveOm
   return { status: 'failed', session, error: asWtsError(error) };
 }
 
-/** A thrown value's text, whatever was thrown (a null-prototype object has no toString). */
-function describeThrown(error: unknown): string {
-  try {
-    if (error instanceof Error) return error.message;
-    return String(error);
-  } catch {
-    return Object.prototype.toString.call(error);
-  }
-}
-
 function callbackWarning(error: unknown): void {
   process.emitWarning(`wts-session: an onEvent callback threw (ignored): ${describeThrown(error)}`, 'WtsCallbackWarning');
 }
@@ -159,10 +150,6 @@ export class Ledger<O extends BulkOutcome> {
     return first;
   }
 
-  session(i: number): Session {
-    return this.#sessions[i] as Session;
-  }
-
   /** Call right before a request is sent to session `i`. */
   sending(i: number, request: RequestName): void {
     const list = this.#requests.get(i) ?? [];
@@ -189,11 +176,6 @@ export class Ledger<O extends BulkOutcome> {
     this.#outcomes[i] = frozen;
     this.#pending.delete(i);
     safeCall(this.#onOutcome, frozen);
-  }
-
-  /** Whether session `i` has an outcome. */
-  settled(i: number): boolean {
-    return this.#outcomes[i] !== undefined;
   }
 
   /**
@@ -448,7 +430,7 @@ export async function selectSessions<O extends BulkOutcome>(
     const entry = planned?.get(session.id);
     if (!entry) return settle(i, { status: 'skipped', session, reason: 'notInPlan', message: 'not in the confirmed plan' });
     const listed = identityOf(session);
-    if (listed.userName.toLowerCase() !== entry.identity.userName.toLowerCase() || listed.domain.toLowerCase() !== entry.identity.domain.toLowerCase()) {
+    if (!sameUser(listed, entry.identity)) {
       const error = new SessionChangedError(session.id, ctx.server, entry.identity, listed);
       return settle(i, { status: 'skipped', session, reason: 'changed', message: error.message });
     }
@@ -471,12 +453,41 @@ export async function selectSessions<O extends BulkOutcome>(
   return chosen.filter((c): c is Chosen => c !== undefined);
 }
 
-/** The skip of a session that became the console after it was chosen (a user reconnected there). */
-export function CONSOLE_NOW(session: Session): DistributiveOmit<NotActed, 'requests'> {
-  return { status: 'skipped', session, reason: 'console', message: 'it is the console session now' };
-}
-
 /** The skip of a session the call did not start on because the signal fired. */
 export function abortedSkip(session: Session, what: string): DistributiveOmit<NotActed, 'requests'> {
   return { status: 'skipped', session, reason: 'aborted', message: `aborted before ${what}` };
+}
+
+/**
+ * The checks right before a request to one chosen session, the same for every bulk action: the
+ * call is not cut short; the session is still the logon it was chosen (planned, warned) as; for
+ * logoff and disconnect (`protectConsole`), it has not become the console (a user reconnecting
+ * there); and the call was not cut short during that re-check. When one fails, the session's
+ * outcome is settled and false returned; `what` ends the aborted skip's message.
+ */
+export async function clearToAct<O extends BulkOutcome>(
+  ctx: ServerContext,
+  c: Chosen,
+  ledger: Ledger<O>,
+  signal: AbortSignal | undefined,
+  what: string,
+  protectConsole: boolean,
+): Promise<boolean> {
+  const refuse = (outcome: DistributiveOmit<NotActed, 'requests'>): false => {
+    ledger.settle(c.index, outcome as unknown as DistributiveOmit<O, 'requests'>);
+    return false;
+  };
+  if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
+  let now: SessionIdentity;
+  try {
+    now = await recheck(ctx, c.session, c.identity);
+  } catch (error) {
+    return refuse(recheckOutcome(c.session, error));
+  }
+  if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
+    return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
+  }
+  // The re-check took time: the call may have been cut short meanwhile.
+  if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
+  return true;
 }

@@ -2,14 +2,12 @@
  * disconnect and disconnectAll: tsdiscon over WTSDisconnectSession (bWait = FALSE, then polled).
  * A disconnected user keeps their programs and work; they can reconnect later.
  */
-import { WtsError } from '../errors';
+import { WtsError, type SessionIdentity } from '../errors';
 import {
-  abortedSkip,
   asWtsError,
-  CONSOLE_NOW,
+  clearToAct,
+  isWtsError,
   protectedFromBulk,
-  recheck,
-  recheckOutcome,
   resolveForAction,
   selectSessions,
   throwIfAborted,
@@ -19,9 +17,7 @@ import {
 import type { ServerContext } from './context';
 import { checkBulk, checkWait, pollSession, sentThenPoll, BULK_KEYS, WAIT_KEYS, type CheckedBulk, type CheckedWait } from './logoff';
 import { mapLimit } from './limit';
-import { isConsoleNow } from './sessions';
 import { stateToWin32, type Reported, type Session } from './types';
-import type { SessionIdentity } from '../errors';
 import { checkKnownKeys, checkOptionsObject, type ParsedTarget } from './validate';
 
 export type Disconnected = { readonly status: 'disconnected'; readonly session: Session; readonly confirmed: boolean } & Reported;
@@ -73,15 +69,7 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: c.identity });
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
-    let now: SessionIdentity;
-    try {
-      now = await recheck(ctx, session, c.identity);
-    } catch (error) {
-      return ledger.settle(i, recheckOutcome(session, error));
-    }
-    if (isConsoleNow(ctx, session.id, now.name)) return ledger.settle(i, CONSOLE_NOW(session));
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was disconnected'));
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true))) return;
     ledger.sending(i, 'WTSDisconnectSession');
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);
@@ -91,7 +79,7 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
       }
       ledger.settle(i, { status: 'disconnected', session, confirmed: opts.wait });
     } catch (error) {
-      if (isAbort(error)) {
+      if (isWtsError(error) && error.code === 'E_ABORTED') {
         return ledger.settle(i, {
           status: 'requested',
           session,
@@ -103,8 +91,4 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
       ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof WtsError && error.code === 'E_ABORTED';
 }

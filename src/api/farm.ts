@@ -149,8 +149,6 @@ export class ListSink<T> implements Sink<T> {
   }
 }
 
-const CUT = Symbol('cut');
-
 /**
  * Runs one server's work until it finishes, `timeoutMs` runs out (ServerTimeoutError), or `signal`
  * aborts: then the work's signal fires (no new request is started), the sink is closed — every
@@ -168,33 +166,31 @@ export async function runCut(
   const workSignal = anySignal([signal, cut.signal]);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
-  const stop = new Promise<typeof CUT>((resolve) => {
+  /** Why the work was cut short: the error this rejects with. */
+  let cutBy: WtsErrorType | undefined;
+  const stop = new Promise<void>((resolve) => {
+    const cutShort = (error: WtsErrorType, reason: 'timeout' | 'aborted', why: string) => {
+      cutBy = error;
+      // The work sees the timeout, or the caller's own abort reason.
+      cut.abort(reason === 'aborted' ? signal?.reason : error);
+      sink.close(reason, why);
+      resolve();
+    };
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        const error = new ServerTimeoutError(server, timeoutMs);
-        cut.abort(error);
-        sink.close('timeout', `the server did not finish within ${timeoutMs} ms`);
-        resolve(CUT);
-      }, timeoutMs);
+      timer = setTimeout(() => cutShort(new ServerTimeoutError(server, timeoutMs), 'timeout', `the server did not finish within ${timeoutMs} ms`), timeoutMs);
     }
     if (signal) {
-      onAbort = () => {
-        cut.abort(signal.reason);
-        sink.close('aborted', 'the call was aborted');
-        resolve(CUT);
-      };
+      onAbort = () => cutShort(aborted(server, signal.reason), 'aborted', 'the call was aborted');
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     }
   });
   const running = work(workSignal);
   try {
-    const outcome = await Promise.race([running, stop]);
-    if (outcome === CUT) {
+    await Promise.race([running, stop]);
+    if (cutBy) {
       running.catch(() => undefined); // it finishes in the background; its settles are ignored
-      throw cut.signal.reason instanceof Error && (cut.signal.reason as { code?: unknown }).code === 'E_SERVER_TIMEOUT'
-        ? cut.signal.reason
-        : aborted(server, signal?.reason);
+      throw cutBy;
     }
   } finally {
     clearTimeout(timer);

@@ -5,21 +5,27 @@
  * (services, listeners, the local console) -> one enumerate -> resolve and refuse -> re-check the
  * session's identity -> WTSLogoffSession(bWait = FALSE) -> poll until the session is gone.
  */
-import { ConsoleSessionError, InvalidArgumentError, LogoffTimeoutError, OperationAbortedError, Win32Error, WtsError, type SessionIdentity } from '../errors';
+import {
+  ConsoleSessionError,
+  describeThrown,
+  InvalidArgumentError,
+  LogoffTimeoutError,
+  OperationAbortedError,
+  Win32Error,
+  WtsError,
+  type SessionIdentity,
+} from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
 import {
-  abortedSkip,
-  CONSOLE_NOW,
   asWin32,
   asWtsError,
   captureOrGone,
   checkPlan,
+  clearToAct,
   isWin32,
   isWtsError,
   pause,
   protectedFromBulk,
-  recheck,
-  recheckOutcome,
   selectSessions,
   throwIfAborted,
   type Chosen,
@@ -31,7 +37,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, identityOf, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sessionInfoOrNames } from './sessions';
+import { enumerate, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameUser, sessionInfoOrNames } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -256,15 +262,7 @@ export async function sentThenPoll(request: RequestName, ctx: ServerContext, ses
         ...context,
       });
     }
-    throw new WtsError(isWtsError(error) ? error.code : 'E_WIN32', `${sent}: ${describeError(error)}`, { ...context, cause: error });
-  }
-}
-
-function describeError(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return 'an unprintable error';
+    throw new WtsError(isWtsError(error) ? error.code : 'E_WIN32', `${sent}: ${describeThrown(error)}`, { ...context, cause: error });
   }
 }
 
@@ -329,15 +327,7 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   const requested = new Map<number, { chosen: Chosen; alreadyClosing: boolean }>();
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
-    let now: SessionIdentity;
-    try {
-      now = await recheck(ctx, session, c.identity);
-    } catch (error) {
-      return ledger.settle(i, recheckOutcome(session, error));
-    }
-    if (isConsoleNow(ctx, session.id, now.name)) return ledger.settle(i, CONSOLE_NOW(session));
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'its logoff was requested'));
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true))) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
@@ -367,14 +357,8 @@ async function warnFirst(
   const warned: Chosen[] = [];
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was warned'));
-    try {
-      await recheck(ctx, session, c.identity);
-    } catch (error) {
-      return ledger.settle(i, recheckOutcome(session, error));
-    }
-    // The re-check took time: the call may have been cut short meanwhile.
-    if (opts.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was warned'));
+    // A warning is a message, not the action: the console is checked again before the logoff.
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was warned', false))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
       await ctx.api.sendMessage(ctx.handle, session.id, {
@@ -446,8 +430,7 @@ async function waitAllGone(
     const byId = new Map(now.map((s) => [s.id, s] as const));
     for (const [i, { chosen, alreadyClosing }] of [...requested]) {
       const current = byId.get(chosen.session.id);
-      const listed = current && identityOf(current);
-      if (!listed || listed.userName.toLowerCase() !== chosen.identity.userName.toLowerCase() || listed.domain.toLowerCase() !== chosen.identity.domain.toLowerCase()) {
+      if (!current || !sameUser(current, chosen.identity)) {
         gone(i, alreadyClosing, chosen.session);
       }
     }

@@ -4,11 +4,9 @@
  */
 import { InvalidArgumentError } from '../errors';
 import {
-  abortedSkip,
   asWtsError,
   checkPlan,
-  recheck,
-  recheckOutcome,
+  clearToAct,
   resolveForAction,
   selectSessions,
   skipFor,
@@ -189,13 +187,7 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
   await mapLimit(chosen, m.concurrency, async (c) => {
     const { index: i, session } = c;
     if (m.dryRun) return ledger.settle(i, { status: 'wouldSend', session, identity: c.identity });
-    if (m.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was sent'));
-    try {
-      await recheck(ctx, session, c.identity);
-    } catch (error) {
-      return ledger.settle(i, recheckOutcome(session, error));
-    }
-    if (m.signal?.aborted || ledger.closed) return ledger.settle(i, abortedSkip(session, 'it was sent'));
+    if (!(await clearToAct(ctx, c, ledger, m.signal, 'it was sent', false))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
       ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m)) });

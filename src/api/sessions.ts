@@ -143,6 +143,11 @@ function sameMaybeCut(full: string, cut: string, size: number): boolean {
   return fills(cut, size) ? sameText(full.slice(0, size - 1), cut) : sameText(full, cut);
 }
 
+/** Same user and domain, without case (what a session list can tell of a logon). */
+export function sameUser(a: { userName: string; domain: string }, b: { userName: string; domain: string }): boolean {
+  return sameText(a.userName, b.userName) && sameText(a.domain, b.domain);
+}
+
 /**
  * Same logon: same session ID, user and domain (without case), and the same logon time. A session
  * nobody is logged on to has no user and no logon time to tell one connection from the next on a
@@ -151,8 +156,7 @@ function sameMaybeCut(full: string, cut: string, size: number): boolean {
 export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
   return (
     a.sessionId === b.sessionId &&
-    sameText(a.userName, b.userName) &&
-    sameText(a.domain, b.domain) &&
+    sameUser(a, b) &&
     (a.logonTime?.getTime() ?? null) === (b.logonTime?.getTime() ?? null) &&
     (a.userName !== '' || sameText(a.name, b.name))
   );
@@ -238,7 +242,7 @@ export async function sessionInfoOrNames(
 export async function captureIdentity(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
   const listed = identityOf(session);
   const now = await readIdentity(ctx, session.id, listed, 'infoFirst');
-  if (!sameText(now.userName, listed.userName) || !sameText(now.domain, listed.domain)) {
+  if (!sameUser(now, listed)) {
     throw new SessionChangedError(session.id, ctx.server, listed, now);
   }
   // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut); the WinStation

@@ -3,7 +3,7 @@
  * any system call, so an invalid argument never reaches wtsapi32.
  */
 import { isIP, SocketAddress } from 'node:net';
-import { InvalidArgumentError } from '../errors';
+import { describeThrown, InvalidArgumentError } from '../errors';
 import { WTS_ANY_SESSION, WTS_CURRENT_SESSION } from '../wtsapi';
 
 /** What the caller may pass as a logoff target. */
@@ -250,13 +250,7 @@ const PLAIN_INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 function invalidRead(argument: string, key: string, error: unknown): InvalidArgumentError {
   const where = key === '' ? argument : `${argument}.${key}`;
-  let text: string;
-  try {
-    text = error instanceof Error ? error.message : String(error);
-  } catch {
-    text = 'an unprintable value';
-  }
-  return new InvalidArgumentError(where, `Invalid ${where}: reading it threw (${text}).`);
+  return new InvalidArgumentError(where, `Invalid ${where}: reading it threw (${describeThrown(error)}).`);
 }
 
 /**

@@ -130,10 +130,16 @@ describe('a plan is what gets acted on', () => {
   });
 
   test('a warned session whose ID is reused during the grace period is not logged off', async () => {
-    const { mock, wts } = setup(farmWith(base));
-    const run = wts.logoffAll({ state: 'Disconnected', warn: { text: 'bye', graceSeconds: 0.05 }, pollIntervalMs: 1 });
-    setTimeout(() => mock.putSession('TS01', { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', logonTime: '2026-11-21T12:00:00Z' }), 10);
-    const outcomes = await run;
+    // The reuse lands right after the warning was sent (not at a fixed time, which a loaded
+    // machine could reach before the identity was even read).
+    const { mock, wts } = setup(farmWith(base), {
+      onCall: (c) => {
+        if (c.api === 'message' && c.sessionId === 3) {
+          setImmediate(() => mock.putSession('TS01', { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', logonTime: '2026-11-21T12:00:00Z' }));
+        }
+      },
+    });
+    const outcomes = await wts.logoffAll({ state: 'Disconnected', warn: { text: 'bye', graceSeconds: 0.05 }, pollIntervalMs: 1 });
     expect(outcomes.find((o) => o.session.id === 3)).toMatchObject({ status: 'skipped', reason: 'changed', requests: ['WTSSendMessageW'] });
     expect(logoffCalls(mock)).toEqual([]);
   });
@@ -353,11 +359,16 @@ describe('nothing done goes unreported', () => {
 
   test('closing a server object waits for a call cut short by an abort, and no call uses the closed handle', async () => {
     const at: Record<string, number> = {};
-    const { mock, wts } = setup(exampleFarm(), { onCall: (c) => void (at[c.api] ??= Date.now()) });
+    const controller = new AbortController();
+    const { mock, wts } = setup(exampleFarm(), {
+      onCall: (c) => {
+        at[c.api] ??= Date.now();
+        // Abort while WTSEnumerateSessionsExW (60 ms) is in flight.
+        if (c.api === 'enumerate') setTimeout(() => controller.abort(), 20);
+      },
+    });
     mock.setLatency('WF12', 60);
     const server = wts.openServer('WF12');
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 90); // open takes 0-60 ms, the enumeration 60-120 ms
     await server.logoffAll({ concurrency: 1, signal: controller.signal }).catch(() => undefined);
     await server.close();
     // The enumeration took 60 ms: WTSCloseServer came only once it had returned.

@@ -16,11 +16,16 @@ if (process.env.WTS_SKIP_NATIVE === '1') {
   process.exit(0);
 }
 
-const sources = [join(native, 'binding.gyp'), ...readdirSync(join(native, 'src')).map((f) => join(native, 'src', f))];
-if (!force && existsSync(binary)) {
-  const built = statSync(binary).mtimeMs;
-  if (sources.every((s) => statSync(s).mtimeMs <= built)) process.exit(0);
-}
+// The lanes (native/lanes: the library's own threads for blocking calls) are a project of their own,
+// so that node-gyp-build finds only the double in native/build.
+const lanes = join(native, 'lanes', 'build', 'Release', 'wts_lanes.node');
+const projects = [
+  { dir: native, output: binary, sources: [join(native, 'binding.gyp'), ...readdirSync(join(native, 'src')).map((f) => join(native, 'src', f))] },
+  { dir: join(native, 'lanes'), output: lanes, sources: ['binding.gyp', 'wts_lanes.c'].map((f) => join(native, 'lanes', f)) },
+];
+const fresh = (p) => existsSync(p.output) && p.sources.every((s) => statSync(s).mtimeMs <= statSync(p.output).mtimeMs);
+const stale = projects.filter((p) => force || !fresh(p));
+if (stale.length === 0) process.exit(0);
 
 function have(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -41,10 +46,12 @@ const headers = join(dirname(process.execPath), '..', 'include', 'node');
 if (!process.env.npm_config_nodedir && existsSync(join(headers, 'node_api.h'))) {
   args.push(`--nodedir=${join(dirname(process.execPath), '..')}`);
 }
-console.log('native double: building with node-gyp...');
-const result = spawnSync(process.execPath, args, { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] });
-if (result.status !== 0) {
-  console.error('native double: node-gyp failed (see above).');
-  process.exit(result.status ?? 1);
+for (const project of stale) {
+  console.log(`native double: building ${project.dir} with node-gyp...`);
+  const result = spawnSync(process.execPath, args, { cwd: project.dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) {
+    console.error('native double: node-gyp failed (see above).');
+    process.exit(result.status ?? 1);
+  }
+  console.log(`native double: built ${project.output}`);
 }
-console.log(`native double: built ${binary}`);

@@ -65,6 +65,9 @@ mkdir -p "$out"
 x86_64-w64-mingw32-gcc -std=c11 -O2 -g -Wall -Wextra -Werror -shared -o "$out/wtsapi32_double.dll" \
   native/src/wtsapi32_double.c native/src/wtsapi32_double.def
 
+# The library's own threads for blocking calls, as the package ships them (prebuilds/win32-x64).
+node scripts/build-lanes.js --arch x64
+
 # Windows node.exe crashes when stdout/stderr is a Unix pipe: write to a file, then print it.
 # Two processes: the double's suites, then the system DLLs' (no last error left over from the
 # double's failing calls on koffi's worker threads).

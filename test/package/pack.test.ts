@@ -49,6 +49,10 @@ test('the tarball holds dist, README, CHANGELOG, LICENSE — never native/, test
     expect(files).toContain(f);
   }
   expect(files.filter((f) => /^(native|test|bench|src|examples|\.ci)\//.test(f))).toEqual([]);
+  // The library's threads for blocking calls, prebuilt for Windows x64 and x86 (nothing compiles on install).
+  expect(files).toContain('prebuilds/win32-x64/wts_lanes.dll');
+  expect(files).toContain('prebuilds/win32-ia32/wts_lanes.dll');
+  expect(files.filter((f) => f.startsWith('prebuilds/'))).toHaveLength(2);
 });
 
 const body = `

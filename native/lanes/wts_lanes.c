@@ -1,0 +1,252 @@
+/*
+ * wts_lanes: threads that wts-session owns, for the Win32 calls that block.
+ *
+ * koffi's `.async` runs a call on libuv's thread pool: 4 threads by default, shared by the whole
+ * process (fs, dns, zlib, crypto) and sized once, at first use. A WTS call to a dead server holds
+ * its thread for the RPC timeout (tens of seconds), and a WTSWaitSystemEvent holds it until
+ * something happens. So the library runs those calls here instead: one native thread per lane,
+ * each running one call at a time, started and stopped by the library (src/backends/koffi/lanes.ts
+ * decides how many, and accounts for the ones held by stuck calls).
+ *
+ * The contract is deliberately tiny and generic, so the policy stays in TypeScript:
+ *   - lanes_symbol(library, name): the address of a function (LoadLibraryW + GetProcAddress, or
+ *     dlopen + dlsym), for the wtsapi32 that koffi loaded (the system's, or the test double).
+ *   - lanes_start(done): a new thread, waiting for work. `done` is a koffi-registered callback;
+ *     koffi relays a call made from this thread to the JS thread that registered it.
+ *   - lanes_post(lane, job): run job->fn(job->args[0..argc-1]) on the lane's thread, then read
+ *     job->last_error_fn() (GetLastError) at once on that same thread, store both in the job, and
+ *     call done(job->id). The job and every buffer its arguments point at belong to the caller
+ *     until done.
+ *   - lanes_stop(lane): the thread exits once it is idle (after its current call, if any) and
+ *     frees the lane. The caller never uses the lane again.
+ *
+ * Every argument is passed as a pointer-sized integer: DWORDs, BOOLs, handles and pointers alike
+ * (each is at most pointer-sized and passed in one integer slot under both the x64 and the x86
+ * stdcall conventions). The call is made through a prototype with exactly argc such arguments, so
+ * a __stdcall callee on x86 pops exactly what was pushed.
+ *
+ * Not part of the published package as source: the Windows builds are prebuilt
+ * (prebuilds/win32-<arch>/wts_lanes.dll, scripts/build-lanes.js); the Linux build exists only to
+ * run the koffi backend against the C double of wtsapi32 in tests.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#define LANES_EXPORT __declspec(dllexport)
+#define LANES_CALL WINAPI
+#else
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#define LANES_EXPORT __attribute__((visibility("default")))
+#define LANES_CALL
+#endif
+
+#define LANES_MAX_ARGS 10
+
+/* Shared with src/backends/koffi/lanes.ts (LANE_JOB): every field 8 bytes wide, no padding. */
+typedef struct LaneJob {
+  uint64_t fn;            /* the function to call */
+  uint64_t last_error_fn; /* DWORD GetLastError(void), read right after fn returns */
+  uint64_t argc;
+  uint64_t id;            /* handed back to done() */
+  uint64_t args[LANES_MAX_ARGS];
+  uint64_t result;        /* fn's return register, zero-extended from uintptr_t */
+  uint64_t last_error;
+} LaneJob;
+
+typedef void (*DoneFn)(uint32_t id);
+
+typedef struct Lane {
+#ifdef _WIN32
+  CRITICAL_SECTION lock;
+  CONDITION_VARIABLE wake;
+#else
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+#endif
+  LaneJob *job;
+  int quit;
+  DoneFn done;
+} Lane;
+
+typedef uintptr_t(LANES_CALL *F0)(void);
+typedef uintptr_t(LANES_CALL *F1)(uintptr_t);
+typedef uintptr_t(LANES_CALL *F2)(uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F3)(uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F4)(uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F5)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F6)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F7)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F8)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t);
+typedef uintptr_t(LANES_CALL *F9)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t,
+                                  uintptr_t);
+typedef uintptr_t(LANES_CALL *F10)(uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t, uintptr_t,
+                                   uintptr_t, uintptr_t);
+typedef uint32_t(LANES_CALL *LastErrorFn)(void);
+
+/* Function pointers travel as integers; the conversion goes through void * (a POSIX guarantee). */
+#define FN(type, value) ((type)(void *)(uintptr_t)(value))
+
+static void run(LaneJob *j) {
+  uintptr_t a[LANES_MAX_ARGS];
+  uintptr_t r = 0;
+  for (int i = 0; i < LANES_MAX_ARGS; i++) a[i] = (uintptr_t)j->args[i];
+  /* A function that fails without setting an error (a stub: Wine's) must read 0, not what an
+   * earlier call on this thread left behind. (The Linux double keeps its last error in errno.) */
+#ifdef _WIN32
+  SetLastError(0);
+#else
+  errno = 0;
+#endif
+  switch (j->argc) {
+    case 0: r = FN(F0, j->fn)(); break;
+    case 1: r = FN(F1, j->fn)(a[0]); break;
+    case 2: r = FN(F2, j->fn)(a[0], a[1]); break;
+    case 3: r = FN(F3, j->fn)(a[0], a[1], a[2]); break;
+    case 4: r = FN(F4, j->fn)(a[0], a[1], a[2], a[3]); break;
+    case 5: r = FN(F5, j->fn)(a[0], a[1], a[2], a[3], a[4]); break;
+    case 6: r = FN(F6, j->fn)(a[0], a[1], a[2], a[3], a[4], a[5]); break;
+    case 7: r = FN(F7, j->fn)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
+    case 8: r = FN(F8, j->fn)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
+    case 9: r = FN(F9, j->fn)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]); break;
+    case 10: r = FN(F10, j->fn)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); break;
+    default:
+      j->result = 0;
+      j->last_error = 87; /* ERROR_INVALID_PARAMETER: never called */
+      return;
+  }
+  /* Nothing between the call and this read: the thread's last error is the call's. */
+  j->last_error = j->last_error_fn ? FN(LastErrorFn, j->last_error_fn)() : 0;
+  j->result = (uint64_t)r;
+}
+
+#ifdef _WIN32
+#define LOCK(l) EnterCriticalSection(&(l)->lock)
+#define UNLOCK(l) LeaveCriticalSection(&(l)->lock)
+#define WAIT(l) SleepConditionVariableCS(&(l)->wake, &(l)->lock, INFINITE)
+#define SIGNAL(l) WakeConditionVariable(&(l)->wake)
+#else
+#define LOCK(l) pthread_mutex_lock(&(l)->lock)
+#define UNLOCK(l) pthread_mutex_unlock(&(l)->lock)
+#define WAIT(l) pthread_cond_wait(&(l)->wake, &(l)->lock)
+#define SIGNAL(l) pthread_cond_signal(&(l)->wake)
+#endif
+
+static void lane_main(Lane *lane) {
+  for (;;) {
+    LOCK(lane);
+    while (!lane->job && !lane->quit) WAIT(lane);
+    LaneJob *job = lane->job;
+    if (!job) { /* quit, and idle */
+      UNLOCK(lane);
+      break;
+    }
+    UNLOCK(lane);
+    run(job);
+    LOCK(lane);
+    lane->job = NULL; /* free before done(): the callback may post this lane's next job */
+    UNLOCK(lane);
+    lane->done((uint32_t)job->id);
+  }
+#ifdef _WIN32
+  DeleteCriticalSection(&lane->lock);
+#else
+  pthread_mutex_destroy(&lane->lock);
+  pthread_cond_destroy(&lane->wake);
+#endif
+  free(lane);
+}
+
+#ifdef _WIN32
+static DWORD WINAPI lane_thread(LPVOID p) {
+  lane_main((Lane *)p);
+  return 0;
+}
+#else
+static void *lane_thread(void *p) {
+  lane_main((Lane *)p);
+  return NULL;
+}
+#endif
+
+LANES_EXPORT void *lanes_start(DoneFn done) {
+  if (!done) return NULL;
+  Lane *lane = (Lane *)calloc(1, sizeof(Lane));
+  if (!lane) return NULL;
+  lane->done = done;
+#ifdef _WIN32
+  InitializeCriticalSection(&lane->lock);
+  InitializeConditionVariable(&lane->wake);
+  /* 256 KiB of stack reserved (committed as used): the WTS calls and their RPC need far less. */
+  HANDLE thread = CreateThread(NULL, 256 * 1024, lane_thread, lane, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+  if (!thread) {
+    DeleteCriticalSection(&lane->lock);
+    free(lane);
+    return NULL;
+  }
+  CloseHandle(thread); /* detached: the thread frees the lane when it exits */
+#else
+  pthread_mutex_init(&lane->lock, NULL);
+  pthread_cond_init(&lane->wake, NULL);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t thread;
+  int failed = pthread_create(&thread, &attr, lane_thread, lane);
+  pthread_attr_destroy(&attr);
+  if (failed) {
+    pthread_mutex_destroy(&lane->lock);
+    pthread_cond_destroy(&lane->wake);
+    free(lane);
+    return NULL;
+  }
+#endif
+  return lane;
+}
+
+/* 1: posted. 0: refused (no lane, no job, the lane is busy or stopping). */
+LANES_EXPORT int lanes_post(void *p, LaneJob *job) {
+  Lane *lane = (Lane *)p;
+  if (!lane || !job) return 0;
+  int posted = 0;
+  LOCK(lane);
+  if (!lane->job && !lane->quit) {
+    lane->job = job;
+    posted = 1;
+    SIGNAL(lane);
+  }
+  UNLOCK(lane);
+  return posted;
+}
+
+LANES_EXPORT void lanes_stop(void *p) {
+  Lane *lane = (Lane *)p;
+  if (!lane) return;
+  LOCK(lane);
+  lane->quit = 1;
+  SIGNAL(lane);
+  UNLOCK(lane);
+}
+
+/* The address of `name` in `library` (a path or module name, UTF-8), or 0. */
+LANES_EXPORT uint64_t lanes_symbol(const char *library, const char *name) {
+  if (!library || !name) return 0;
+#ifdef _WIN32
+  wchar_t wide[1024];
+  if (!MultiByteToWideChar(CP_UTF8, 0, library, -1, wide, 1024)) return 0;
+  HMODULE module = LoadLibraryW(wide); /* a reference for as long as the process lives */
+  if (!module) return 0;
+  return (uint64_t)(uintptr_t)GetProcAddress(module, name);
+#else
+  void *module = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+  if (!module) return 0;
+  return (uint64_t)(uintptr_t)dlsym(module, name);
+#endif
+}
+
+/* The layout check for lanes.ts: sizeof(LaneJob). */
+LANES_EXPORT uint32_t lanes_job_size(void) { return (uint32_t)sizeof(LaneJob); }

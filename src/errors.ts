@@ -15,6 +15,7 @@ export type WtsErrorCode =
   | 'E_TIMEOUT'
   | 'E_SERVER_TIMEOUT'
   | 'E_ABORTED'
+  | 'E_THREADS_EXHAUSTED'
   | 'E_WIN32';
 
 /** Where an error happened: the server ('' = local) and the session, when known. */
@@ -217,6 +218,30 @@ export class OperationAbortedError extends WtsError {
       { ...context, cause: reason },
     );
     this.name = 'AbortError';
+  }
+}
+
+/**
+ * Every thread the library may start for blocking calls is held by a call that has not
+ * returned for a long time (a dead server's RPC timeout) or that its caller abandoned, so new
+ * work is refused instead of queueing behind them. The threads come back as those calls return.
+ */
+export class ThreadsExhaustedError extends WtsError {
+  /** The limit that was reached (createKoffiApi's `maxThreads`). */
+  readonly maxThreads: number;
+  /** How many of those threads are held by calls that were abandoned (timed out or aborted). */
+  readonly abandoned: number;
+  constructor(maxThreads: number, abandoned: number, stuckAfterMs: number, server?: string) {
+    super(
+      'E_THREADS_EXHAUSTED',
+      `All ${maxThreads} of wts-session's threads are held by calls that have not returned for ${stuckAfterMs} ms or more ` +
+        `(${abandoned} of them abandoned by their caller), typically calls to servers that do not answer; the call was not made. ` +
+        'Each thread is freed when its call returns (the server answers or its RPC times out). ' +
+        'Raise createKoffiApi({ maxThreads }) if you talk to many dead servers at once.',
+      server === undefined ? {} : { server },
+    );
+    this.maxThreads = maxThreads;
+    this.abandoned = abandoned;
   }
 }
 

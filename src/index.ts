@@ -54,6 +54,7 @@ export {
   OperationAbortedError,
   ProtectedSessionError,
   ServerTimeoutError,
+  ThreadsExhaustedError,
   ServicesSessionError,
   SessionChangedError,
   SessionNotActiveError,

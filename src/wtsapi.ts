@@ -156,6 +156,36 @@ export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
   WTSIsRemoteSession: 29,
 };
 
+/**
+ * WTSWaitSystemEvent's event flags (wtsapi32.h; the kinds are listed on
+ * https://learn.microsoft.com/windows/win32/api/wtsapi32/nf-wtsapi32-wtswaitsystemevent ).
+ * The wait reports which kinds happened, never which session.
+ */
+export const WtsEvent = {
+  None: 0x0,
+  Create: 0x1,
+  Delete: 0x2,
+  Rename: 0x4,
+  Connect: 0x8,
+  Disconnect: 0x10,
+  Logon: 0x20,
+  Logoff: 0x40,
+  StateChange: 0x80,
+  License: 0x100,
+  All: 0x7fffffff,
+  /** As the mask: every pending wait on the handle returns, with WTS_EVENT_NONE. */
+  Flush: 0x80000000,
+} as const;
+
+/** Options of the calls that may be abandoned while they block. */
+export interface CallOptions {
+  /**
+   * Abandons the call: the promise rejects with an AbortError at once. The native call itself
+   * cannot be interrupted; its thread is freed when it returns, and its result is ignored.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Arguments of WTSSendMessageW, already validated by the api layer. */
 export interface WtsMessage {
   readonly title: string;
@@ -200,7 +230,16 @@ export interface WtsApi {
   /** WTSDisconnectSession with bWait = FALSE. */
   disconnectSession(server: ServerHandle, sessionId: number): Promise<void>;
   /** WTSSendMessageW; resolves to the response (IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001). */
-  sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number>;
+  sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options?: CallOptions): Promise<number>;
+  /**
+   * WTSWaitSystemEvent(server, eventMask, &flags): resolves when an event kind in `eventMask`
+   * happens on the server, to the flags that happened ({@link WtsEvent}); to WtsEvent.None when a
+   * flush released it. Blocks a thread for as long as nothing happens. Optional: without it,
+   * watching falls back to polling.
+   */
+  waitSystemEvent?(server: ServerHandle, eventMask: number, options?: CallOptions): Promise<number>;
+  /** WTSWaitSystemEvent(server, WTS_EVENT_FLUSH, &flags): every pending wait on the handle returns. */
+  flushSystemEvents?(server: ServerHandle): Promise<void>;
   /** kernel32 WTSGetActiveConsoleSessionId: the local console's session, or 0xFFFFFFFF. */
   getActiveConsoleSessionId(): number;
   /**

@@ -2,7 +2,7 @@
  * sendMessage and sendMessageAll: msg.exe over WTSSendMessageW, with MessageBox buttons and the
  * user's answer as a name.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, OperationAbortedError, WtsError } from '../errors';
 import {
   asWtsError,
   checkPlan,
@@ -166,7 +166,7 @@ async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Pr
     style: m.style,
     timeoutSeconds: m.timeoutSeconds,
     wait: m.wait,
-  });
+  }, m.wait ? { signal: m.signal } : {});
   return { response: responseName(code, m.timeoutSeconds), responseCode: code };
 }
 
@@ -174,7 +174,17 @@ async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Pr
 export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m: CheckedMessage): Promise<MessageSent> {
   const { session } = await resolveForAction(ctx, target, false, m.signal, 'sendMessage', false);
   throwIfAborted(m.signal, 'sendMessage', ctx, session.id);
-  return Object.freeze({ status: 'sent', session, ...(await send(ctx, session, m)), requests: Object.freeze(['WTSSendMessageW'] as const) });
+  let answer: Awaited<ReturnType<typeof send>>;
+  try {
+    answer = await send(ctx, session, m);
+  } catch (error) {
+    // Abandoned while waiting for the answer (wait: true): the message was sent and is on the screen.
+    if (m.signal?.aborted && error instanceof WtsError && error.code === 'E_ABORTED') {
+      throw new OperationAbortedError('sendMessage', m.signal.reason, { server: ctx.server, sessionId: session.id, requests: ['WTSSendMessageW'] });
+    }
+    throw error;
+  }
+  return Object.freeze({ status: 'sent', session, ...answer, requests: Object.freeze(['WTSSendMessageW'] as const) });
 }
 
 /** msg *: every session with a user, but Services and listeners, narrowed by the filters (and the plan). */
@@ -192,6 +202,9 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
     try {
       ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m)) });
     } catch (error) {
+      // Abandoned while waiting for the answer: the box is on the screen. Left pending, the abort
+      // that cut the call short reports it as 'requested'.
+      if (m.signal?.aborted && error instanceof WtsError && error.code === 'E_ABORTED') return;
       ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });

@@ -1,20 +1,28 @@
 /**
  * The real backend: wtsapi32 through koffi. Win32 semantics in, Win32 semantics out.
  *
- * - Every call that can block (anything on a server handle) runs on koffi's worker threads
- *   (`.async`), so the event loop keeps turning while a server is slow or an RPC call times out.
- * - GetLastError is read at once after a failing call: for async calls, inside the completion
- *   callback, where koffi has restored the worker thread's last error.
+ * - Every call that can block (anything on a server handle) runs on the library's own threads
+ *   (lanes.ts: native threads of wts_lanes), never on libuv's shared pool, so the event loop and
+ *   the user's fs/dns work keep moving while a server is slow or an RPC call times out. Where no
+ *   wts_lanes build exists for the platform, the calls fall back to koffi's `.async` (libuv's
+ *   pool), as in 0.1; `threads` says which.
+ * - GetLastError is read at once after a failing call, on the thread that made it (by the lane
+ *   itself; for `.async`, in the completion callback, where koffi has restored the last error).
  * - Every WTS buffer is freed with the function that matches it (WTSFreeMemoryExW for level-1
- *   arrays, WTSFreeMemory otherwise), on every path. Never koffi.free.
+ *   arrays, WTSFreeMemory otherwise), on every path, also for a call whose caller gave up on it.
+ *   Never koffi.free.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { Win32Error, win32Message } from '../../errors';
+import { dirname, join } from 'node:path';
+import { InvalidArgumentError, OperationAbortedError, Win32Error, win32Message } from '../../errors';
 import {
   fileTimeToDate,
   Win32,
   WTS_CURRENT_SERVER_HANDLE,
+  WtsEvent,
   WtsInfoClassId,
+  type CallOptions,
   type ServerHandle,
   type WtsApi,
   type WtsClientAddress,
@@ -24,13 +32,21 @@ import {
   type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
-import { asyncSlots, bindLibraries, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
+import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
+import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
-export interface KoffiApiOptions {
+export interface KoffiApiOptions extends LaneOptions {
   /** Path or name of wtsapi32. Default 'wtsapi32.dll'. */
   wtsapi32?: string;
   /** Path or name of the library with WTSGetActiveConsoleSessionId, GetLastError, ... Default 'kernel32.dll'. */
   kernel32?: string;
+  /**
+   * The wts_lanes library that runs blocking calls on the library's own threads. Default: the
+   * package's prebuilt one for this platform (prebuilds/win32-x64, win32-ia32), or, in a checkout
+   * of the repository, native/lanes/build/Release/wts_lanes.node. `false`, or none found: koffi's
+   * `.async` on libuv's shared pool (see docs/threads.md).
+   */
+  lanes?: string | false;
 }
 
 const WTSTypeSessionInfoLevel1 = 2;
@@ -98,32 +114,82 @@ export class KoffiApi implements WtsApi {
   /** Server names by open handle, for error messages. */
   readonly #names = new Map<bigint, string>();
 
-  constructor(paths: LibraryPaths) {
+  /** The lanes running blocking calls, or undefined when they run on koffi's `.async`. */
+  readonly #lanes: Lanes | undefined;
+  /** The blocking functions, raw (every argument and the result pointer-sized), by name. */
+  readonly #raw: Map<string, RawFunction>;
+
+  constructor(paths: LibraryPaths, lanes?: { path: string; options: LaneOptions }) {
     this.#fn = bindLibraries(paths);
     this.#levelOneEnumeration = this.#fn.WTSEnumerateSessionsExW !== undefined && this.#fn.WTSFreeMemoryExW !== undefined;
+    this.#lanes = lanes ? new Lanes(loadKoffi(), lanes.path, lanes.options) : undefined;
+    this.#raw = rawFunctions(paths, this.#lanes);
+    if (this.#lanes) this.#lanes.setLastErrorFunction(this.#lanes.symbol(paths.kernel32, 'GetLastError'));
+  }
+
+  /**
+   * Where blocking calls run: `lanes` (the library's own threads, with their limits and what they
+   * hold now) or `libuv` (koffi's `.async`, no wts_lanes build for this platform).
+   */
+  get threads(): { readonly mode: 'lanes'; readonly limits: Readonly<Required<LaneOptions>>; readonly now: LaneStats } | { readonly mode: 'libuv' } {
+    const lanes = this.#lanes;
+    return lanes ? { mode: 'lanes', limits: lanes.options, now: lanes.stats() } : { mode: 'libuv' };
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
 
-  /** Runs `fn` on a worker thread; reads GetLastError in the callback when `failed(value)`. */
-  async #async<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Promise<Outcome<R>> {
-    await this.#slots.acquire();
+  /**
+   * Runs a blocking function on a lane (or, without lanes, with koffi's `.async`). `prepare` writes
+   * what the arguments point at into native memory that lives until the call returns; `finish`
+   * decodes the outputs and frees what the call allocated — it runs even when the caller has
+   * abandoned the call (its signal fired), so no WTS buffer is ever left behind.
+   */
+  #call<T>(name: string, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
+    const raw = this.#raw.get(name);
+    if (!raw) return Promise.reject(new Error(`${name} is not declared`));
+    if (this.#lanes) return this.#lanes.run({ ...spec, fn: raw.address });
+    return this.#viaLibuv(raw, spec);
+  }
+
+  async #viaLibuv<T>(raw: RawFunction, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
+    if (spec.signal?.aborted) throw new OperationAbortedError('The call', spec.signal.reason);
+    const k = this.#types.koffi;
+    const block = new NativeBlock(k, spec.bytes);
+    let args: ReadonlyArray<bigint | number>;
     try {
-      return await new Promise<Outcome<R>>((resolve, reject) => {
-        fn.async(...args, (err: unknown, value: R) => {
-          if (err) {
-            reject(err);
-            return;
-          }
-          // Nothing may run between the call and this read: koffi set the thread's last error
-          // to the worker's just before invoking this callback.
-          const lastError = failed(value) ? (this.#fn.GetLastError() as number) : 0;
-          resolve({ value, lastError });
-        });
-      });
-    } finally {
-      this.#slots.release();
+      args = spec.prepare(block);
+    } catch (error) {
+      block.free();
+      throw error;
     }
+    await this.#slots.acquire();
+    const done = new Promise<T>((resolve, reject) => {
+      raw.fn.async(...args.map((a) => BigInt(a)), (err: unknown, value: bigint | number) => {
+        this.#slots.release();
+        // Nothing may run between the call and this read: koffi set the thread's last error
+        // to the worker's just before invoking this callback.
+        const lastError = this.#fn.GetLastError() as number;
+        if (err) {
+          block.free();
+          reject(err);
+          return;
+        }
+        try {
+          resolve(spec.finish(BigInt.asUintN(64, BigInt(value ?? 0)), lastError, block));
+        } catch (error) {
+          reject(error);
+        } finally {
+          block.free();
+        }
+      });
+    });
+    const signal = spec.signal;
+    if (!signal) return done;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new OperationAbortedError('The call', signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      done.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   #sync<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Outcome<R> {
@@ -161,17 +227,33 @@ export class KoffiApi implements WtsApi {
     return text;
   }
 
-  #handle(server: ServerHandle): Pointer {
-    return server === WTS_CURRENT_SERVER_HANDLE ? null : server;
+  /** A pointer-sized out-parameter's slot in `block`, read after the call. */
+  #pointerAt(block: NativeBlock, at: bigint): Pointer {
+    const o = block.offset(at);
+    const p = this.#pointerSize === 8 ? block.view.getBigUint64(o, true) : BigInt(block.view.getUint32(o, true));
+    return p === 0n ? null : p;
+  }
+
+  readonly #pointerSize = win32Types().koffi.sizeof('void *');
+
+  /** Out-parameter slots: one pointer-sized `PVOID *` and one `DWORD *`, zeroed. */
+  #outs(block: NativeBlock): { out: bigint; count: bigint } {
+    return { out: block.take(8), count: block.take(8) };
   }
 
   // ---- WtsApi -------------------------------------------------------------------------------
 
   async openServer(serverName: string): Promise<ServerHandle> {
-    const [fn, api] = this.#fn.WTSOpenServerExW ? [this.#fn.WTSOpenServerExW, 'WTSOpenServerExW'] : [this.#fn.WTSOpenServerW, 'WTSOpenServerW'];
-    const { value, lastError } = await this.#async<Pointer>(fn, [serverName], (h) => !h);
-    if (!value) throw this.#error(api, lastError || Win32.ERROR_INVALID_PARAMETER, serverName);
-    const handle = BigInt(value) as ServerHandle;
+    const api = this.#fn.WTSOpenServerExW ? 'WTSOpenServerExW' : 'WTSOpenServerW';
+    const handle = await this.#call<ServerHandle>(api, {
+      bytes: NativeBlock.bytesFor(serverName),
+      server: serverName,
+      prepare: (b) => [b.string16(serverName)],
+      finish: (result, lastError) => {
+        if (result === 0n) throw this.#error(api, lastError || Win32.ERROR_INVALID_PARAMETER, serverName);
+        return result as ServerHandle;
+      },
+    });
     this.#names.set(handle, serverName);
     return handle;
   }
@@ -181,17 +263,28 @@ export class KoffiApi implements WtsApi {
     this.#names.delete(server);
     this.#levelZeroServers.delete(server);
     // (An enumeration still in flight on it cannot mark it again: #names no longer has it.)
-    await this.#async<void>(this.#fn.WTSCloseServer, [server], () => false);
+    await this.#call<void>('WTSCloseServer', { bytes: 0, prepare: () => [server], finish: () => undefined });
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
     if (this.#levelOneEnumeration && !this.#levelZeroServers.has(server)) {
-      const ex = this.#fn.WTSEnumerateSessionsExW as NativeFunction;
-      const level = [1];
-      const out: Pointer[] = [null];
-      const count = [0];
-      const { value, lastError } = await this.#async<number>(ex, [this.#handle(server), level, 0, out, count], (ok) => !ok);
-      if (value) return this.#decodeLevelOne(out[0] ?? null, count[0] ?? 0);
+      let slots = { level: 0n, out: 0n, count: 0n };
+      const answer = await this.#call<{ sessions: WtsSessionInfo1[] } | { lastError: number }>('WTSEnumerateSessionsExW', {
+        bytes: 24,
+        server: this.#names.get(server),
+        prepare: (b) => {
+          const level = b.take(8);
+          b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1 on input
+          slots = { level, ...this.#outs(b) };
+          return [server, level, 0, slots.out, slots.count];
+        },
+        finish: (result, lastError, b) => {
+          if (!succeeded(result)) return { lastError };
+          return { sessions: this.#decodeLevelOne(this.#pointerAt(b, slots.out), b.view.getUint32(b.offset(slots.count), true)) };
+        },
+      });
+      if ('sessions' in answer) return answer.sessions;
+      const { lastError } = answer;
       // 120/50: not implemented by this server; 1745/1717: its RPC interface lacks the call (a
       // server older than Windows 7 / 2008 R2, Learn's minimum for WTSEnumerateSessionsExW — the
       // RPC codes are assumed, see docs/windows-facts.md). 0: failed without saying why, as a stub
@@ -243,23 +336,26 @@ export class KoffiApi implements WtsApi {
 
   /** WTSEnumerateSessionsW (ID, WinStation, state), then the user and domain per session. */
   async #enumerateLevelZero(server: ServerHandle): Promise<WtsSessionInfo1[]> {
-    const out: Pointer[] = [null];
-    const count = [0];
-    const { value, lastError } = await this.#async<number>(
-      this.#fn.WTSEnumerateSessionsW,
-      [this.#handle(server), 0, 1, out, count],
-      (ok) => !ok,
-    );
-    if (!value) throw this.#error('WTSEnumerateSessionsW', lastError, server);
-    let basics: Array<{ SessionId: number; pWinStationName: string | null; State: number }> = [];
-    const array = out[0] ?? null;
-    if (array) {
-      try {
-        basics = this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFOW, count[0] ?? 0) as typeof basics;
-      } finally {
-        this.#fn.WTSFreeMemory(array);
-      }
-    }
+    let slots = { out: 0n, count: 0n };
+    type Basic = { SessionId: number; pWinStationName: string | null; State: number };
+    const basics = await this.#call<Basic[]>('WTSEnumerateSessionsW', {
+      bytes: 16,
+      server: this.#names.get(server),
+      prepare: (b) => {
+        slots = this.#outs(b);
+        return [server, 0, 1, slots.out, slots.count];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) throw this.#error('WTSEnumerateSessionsW', lastError, server);
+        const array = this.#pointerAt(b, slots.out);
+        if (!array) return [];
+        try {
+          return this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFOW, b.view.getUint32(b.offset(slots.count), true)) as Basic[];
+        } finally {
+          this.#fn.WTSFreeMemory(array);
+        }
+      },
+    });
     const optionalText = async (id: number, cls: 'WTSUserName' | 'WTSDomainName') => {
       try {
         return await this.querySessionInformation(server, id, cls);
@@ -283,26 +379,30 @@ export class KoffiApi implements WtsApi {
   }
 
   async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
-    const out: Pointer[] = [null];
-    const count = [0];
-    const { value, lastError } = await this.#async<number>(
-      this.#fn.WTSEnumerateProcessesW,
-      [this.#handle(server), 0, 1, out, count],
-      (ok) => !ok,
-    );
-    if (!value) throw this.#error('WTSEnumerateProcessesW', lastError, server);
-    const array = out[0] ?? null;
-    if (!array) return [];
-    try {
-      const raw = this.#types.koffi.decode(array, this.#types.WTS_PROCESS_INFOW, count[0] ?? 0) as Array<{
-        SessionId: number;
-        ProcessId: number;
-        pProcessName: string | null;
-      }>;
-      return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
-    } finally {
-      this.#fn.WTSFreeMemory(array);
-    }
+    let slots = { out: 0n, count: 0n };
+    return this.#call<WtsProcessInfo[]>('WTSEnumerateProcessesW', {
+      bytes: 16,
+      server: this.#names.get(server),
+      prepare: (b) => {
+        slots = this.#outs(b);
+        return [server, 0, 1, slots.out, slots.count];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) throw this.#error('WTSEnumerateProcessesW', lastError, server);
+        const array = this.#pointerAt(b, slots.out);
+        if (!array) return [];
+        try {
+          const raw = this.#types.koffi.decode(array, this.#types.WTS_PROCESS_INFOW, b.view.getUint32(b.offset(slots.count), true)) as Array<{
+            SessionId: number;
+            ProcessId: number;
+            pProcessName: string | null;
+          }>;
+          return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
+        } finally {
+          this.#fn.WTSFreeMemory(array);
+        }
+      },
+    });
   }
 
   async querySessionInformation<C extends WtsInfoClass>(
@@ -310,21 +410,25 @@ export class KoffiApi implements WtsApi {
     sessionId: number,
     infoClass: C,
   ): Promise<WtsInfoClassValues[C]> {
-    const out: Pointer[] = [null];
-    const bytes = [0];
-    const { value, lastError } = await this.#async<number>(
-      this.#fn.WTSQuerySessionInformationW,
-      [this.#handle(server), sessionId >>> 0, WtsInfoClassId[infoClass], out, bytes],
-      (ok) => !ok,
-    );
-    if (!value) throw this.#error('WTSQuerySessionInformationW', lastError, server, sessionId);
-    const buffer = out[0] ?? null;
-    if (!buffer) throw this.#error('WTSQuerySessionInformationW', Win32.ERROR_INVALID_PARAMETER, server, sessionId);
-    try {
-      return this.#decodeInfo(infoClass, buffer, bytes[0] ?? 0) as WtsInfoClassValues[C];
-    } finally {
-      this.#fn.WTSFreeMemory(buffer);
-    }
+    let slots = { out: 0n, count: 0n };
+    return this.#call<WtsInfoClassValues[C]>('WTSQuerySessionInformationW', {
+      bytes: 16,
+      server: this.#names.get(server),
+      prepare: (b) => {
+        slots = this.#outs(b);
+        return [server, sessionId >>> 0, WtsInfoClassId[infoClass], slots.out, slots.count];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) throw this.#error('WTSQuerySessionInformationW', lastError, server, sessionId);
+        const buffer = this.#pointerAt(b, slots.out);
+        if (!buffer) throw this.#error('WTSQuerySessionInformationW', Win32.ERROR_INVALID_PARAMETER, server, sessionId);
+        try {
+          return this.#decodeInfo(infoClass, buffer, b.view.getUint32(b.offset(slots.count), true)) as WtsInfoClassValues[C];
+        } finally {
+          this.#fn.WTSFreeMemory(buffer);
+        }
+      },
+    });
   }
 
   #decodeInfo(infoClass: WtsInfoClass, buffer: bigint, bytes: number): WtsInfoClassValues[WtsInfoClass] {
@@ -376,36 +480,80 @@ export class KoffiApi implements WtsApi {
 
   async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
     // bWait = FALSE always: with TRUE the call can block forever; the api layer polls instead.
-    const { value, lastError } = await this.#async<number>(this.#fn.WTSLogoffSession, [this.#handle(server), sessionId >>> 0, 0], (ok) => !ok);
-    if (!value) throw this.#error('WTSLogoffSession', lastError, server, sessionId);
+    await this.#boolCall('WTSLogoffSession', server, sessionId, [server, sessionId >>> 0, 0]);
   }
 
   async disconnectSession(server: ServerHandle, sessionId: number): Promise<void> {
-    const { value, lastError } = await this.#async<number>(this.#fn.WTSDisconnectSession, [this.#handle(server), sessionId >>> 0, 0], (ok) => !ok);
-    if (!value) throw this.#error('WTSDisconnectSession', lastError, server, sessionId);
+    await this.#boolCall('WTSDisconnectSession', server, sessionId, [server, sessionId >>> 0, 0]);
   }
 
-  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
-    const response = [0];
+  #boolCall(api: string, server: ServerHandle, sessionId: number, args: ReadonlyArray<bigint | number>): Promise<void> {
+    return this.#call<void>(api, {
+      bytes: 0,
+      server: this.#names.get(server),
+      prepare: () => args,
+      finish: (result, lastError) => {
+        if (!succeeded(result)) throw this.#error(api, lastError, server, sessionId);
+      },
+    });
+  }
+
+  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {
+    let response = 0n;
     // TitleLength and MessageLength are in bytes: a JS string's length counts UTF-16 units.
-    const { value, lastError } = await this.#async<number>(
-      this.#fn.WTSSendMessageW,
-      [
-        this.#handle(server),
-        sessionId >>> 0,
-        message.title,
-        message.title.length * 2,
-        message.text,
-        message.text.length * 2,
-        message.style >>> 0,
-        message.timeoutSeconds >>> 0,
-        response,
-        message.wait ? 1 : 0,
-      ],
-      (ok) => !ok,
-    );
-    if (!value) throw this.#error('WTSSendMessageW', lastError, server, sessionId);
-    return response[0] ?? 0;
+    return this.#call<number>('WTSSendMessageW', {
+      bytes: NativeBlock.bytesFor(message.title, message.text) + 8,
+      server: this.#names.get(server),
+      // Waiting for the user's answer can take as long as the user does: a wait lane.
+      long: message.wait,
+      signal: options.signal,
+      prepare: (b) => {
+        response = b.take(8);
+        return [
+          server,
+          sessionId >>> 0,
+          b.string16(message.title),
+          message.title.length * 2,
+          b.string16(message.text),
+          message.text.length * 2,
+          message.style >>> 0,
+          message.timeoutSeconds >>> 0,
+          response,
+          message.wait ? 1 : 0,
+        ];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) throw this.#error('WTSSendMessageW', lastError, server, sessionId);
+        return b.view.getUint32(b.offset(response), true);
+      },
+    });
+  }
+
+  async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
+    return this.#waitCall(server, eventMask >>> 0, true, options.signal);
+  }
+
+  async flushSystemEvents(server: ServerHandle): Promise<void> {
+    await this.#waitCall(server, WtsEvent.Flush >>> 0, false, undefined);
+  }
+
+  /** WTSWaitSystemEvent(server, mask, &flags): a wait lane for a real wait, an ordinary one for a flush. */
+  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined): Promise<number> {
+    let flags = 0n;
+    return this.#call<number>('WTSWaitSystemEvent', {
+      bytes: 8,
+      server: this.#names.get(server),
+      long,
+      signal,
+      prepare: (b) => {
+        flags = b.take(8);
+        return [server, mask, flags];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) throw this.#error('WTSWaitSystemEvent', lastError, server);
+        return b.view.getUint32(b.offset(flags), true);
+      },
+    });
   }
 
   getActiveConsoleSessionId(): number {
@@ -465,6 +613,86 @@ export class KoffiApi implements WtsApi {
       capacity = needed;
     }
   }
+}
+
+/** A BOOL result (the low 32 bits of the return register) is TRUE. */
+function succeeded(result: bigint): boolean {
+  return (result & 0xffffffffn) !== 0n;
+}
+
+/** A blocking function: its address (for the lanes) and a raw declaration (for `.async`). */
+interface RawFunction {
+  readonly address: bigint;
+  readonly fn: NativeFunction;
+}
+
+/** The blocking functions and their argument counts. Optional ones are left out when missing. */
+const BLOCKING: ReadonlyArray<readonly [name: string, argc: number]> = [
+  ['WTSOpenServerExW', 1],
+  ['WTSOpenServerW', 1],
+  ['WTSCloseServer', 1],
+  ['WTSEnumerateSessionsExW', 5],
+  ['WTSEnumerateSessionsW', 5],
+  ['WTSEnumerateProcessesW', 5],
+  ['WTSQuerySessionInformationW', 5],
+  ['WTSLogoffSession', 3],
+  ['WTSDisconnectSession', 3],
+  ['WTSSendMessageW', 10],
+  ['WTSWaitSystemEvent', 3],
+];
+
+/**
+ * Each blocking function declared raw: every argument and the result a pointer-sized value
+ * (`void *`, a BigInt in and out — DWORDs and BOOLs fit one integer slot under both x64 and x86
+ * stdcall), so that one `prepare`/`finish` pair serves the lanes and `.async` alike.
+ */
+function rawFunctions(paths: LibraryPaths, lanes: Lanes | undefined): Map<string, RawFunction> {
+  const k = loadKoffi();
+  const lib = k.load(paths.wtsapi32);
+  const map = new Map<string, RawFunction>();
+  for (const [name, argc] of BLOCKING) {
+    let fn: NativeFunction;
+    try {
+      fn = lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction;
+    } catch {
+      continue; // not in this library
+    }
+    const address = lanes ? lanes.symbol(paths.wtsapi32, name) : 0n;
+    if (lanes && address === 0n) continue;
+    map.set(name, { address, fn: wrapRaw(fn) });
+  }
+  return map;
+}
+
+/** `.async` with BigInt arguments, resolving null pointers to 0n. */
+function wrapRaw(fn: NativeFunction): NativeFunction {
+  const wrapped = ((...args: unknown[]) => fn(...args)) as NativeFunction;
+  wrapped.async = (...args: unknown[]) => {
+    const callback = args.pop() as (err: unknown, value: unknown) => void;
+    fn.async(...args.map((a) => (a === 0n ? null : a)), (err: unknown, value: unknown) => callback(err, value ?? 0n));
+  };
+  return wrapped;
+}
+
+/**
+ * The wts_lanes build for this process, or undefined: the package's prebuilt DLL for Windows
+ * (prebuilds/win32-<arch>/), else a repository checkout's own build (native/build/Release) — the
+ * test double's platforms. Found from this module's directory up to the package root.
+ */
+export function defaultLanesPath(): string | undefined {
+  const file = process.platform === 'win32' ? join('prebuilds', `win32-${process.arch}`, 'wts_lanes.dll') : join('native', 'lanes', 'build', 'Release', 'wts_lanes.node');
+  for (let dir = __dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (!existsSync(pkg)) continue;
+    try {
+      if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'wts-session') continue;
+    } catch {
+      continue;
+    }
+    const candidate = join(dir, file);
+    return existsSync(candidate) ? candidate : undefined;
+  }
+  return undefined;
 }
 
 const LEVEL_ONE_FIELDS = ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] as const;
@@ -529,5 +757,24 @@ function compressIPv6(groups: string[]): string {
 
 /** The koffi backend over the given libraries (Windows: the system's wtsapi32 and kernel32). */
 export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
-  return new KoffiApi({ wtsapi32: options.wtsapi32 ?? 'wtsapi32.dll', kernel32: options.kernel32 ?? 'kernel32.dll' });
+  const lanes = options.lanes === false ? undefined : (options.lanes ?? defaultLanesPath());
+  const limits: LaneOptions = {
+    ...(options.maxThreads === undefined ? {} : { maxThreads: positive(options.maxThreads, 'maxThreads') }),
+    ...(options.maxWaitThreads === undefined ? {} : { maxWaitThreads: positive(options.maxWaitThreads, 'maxWaitThreads') }),
+    ...(options.stuckAfterMs === undefined ? {} : { stuckAfterMs: positive(options.stuckAfterMs, 'stuckAfterMs') }),
+    ...(options.idleMs === undefined ? {} : { idleMs: positive(options.idleMs, 'idleMs') }),
+  };
+  return new KoffiApi(
+    { wtsapi32: options.wtsapi32 ?? 'wtsapi32.dll', kernel32: options.kernel32 ?? 'kernel32.dll' },
+    lanes === undefined ? undefined : { path: lanes, options: limits },
+  );
 }
+
+function positive(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`options.${name}`, `options.${name} must be a positive integer (got ${String(value)}).`);
+  }
+  return value;
+}
+
+export { LANE_DEFAULTS };

@@ -1,0 +1,474 @@
+/**
+ * Threads the library owns for the Win32 calls that block (native/lanes/wts_lanes.c, prebuilt as
+ * prebuilds/win32-<arch>/wts_lanes.dll).
+ *
+ * Why not koffi's `.async`: it runs calls on libuv's thread pool — 4 threads by default, shared
+ * with the user's fs, dns, zlib and crypto work, sized once per process. One dead server's RPC
+ * timeout would hold a quarter of it for tens of seconds, and a WTSWaitSystemEvent for ever.
+ *
+ * Why not worker_threads: each is a V8 isolate, about 8 MB of memory and 35 ms to start (measured
+ * on the development machine); 64 of them take 480 MB and 2.3 s. A lane is a native thread (a
+ * reserved 256 KiB stack, committed as used) that starts in microseconds.
+ *
+ * The policy lives here, in TypeScript:
+ * - Calls run on at most `maxThreads` lanes (default 64: the default concurrency, 8 sessions at a
+ *   time on each of 8 servers). A lane is started when a call finds none idle, and stopped after
+ *   `idleMs` without work.
+ * - Long waits (WTSWaitSystemEvent, a message box waiting for its answer) run on lanes of their
+ *   own, at most `maxWaitThreads`, so that they never hold back ordinary calls.
+ * - A call that has run for `stuckAfterMs`, or whose caller abandoned it (its signal fired), holds
+ *   its lane until it returns: the lane is accounted for as stuck, and comes back when the call
+ *   returns. When every lane is held by a stuck call, new calls are refused at once with
+ *   ThreadsExhaustedError rather than queued for ever; otherwise they queue until a lane frees.
+ * - Native memory a call's arguments point at lives until the call returns, even when its caller
+ *   has gone, and `finish` always runs (so every WTS buffer is freed) — its value is then dropped.
+ * - While a call someone still awaits is queued or running, the event loop is kept alive (koffi's
+ *   callback relay does not hold it); abandoned calls do not keep the process alive.
+ */
+import type * as KoffiModule from 'koffi';
+import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
+
+type Koffi = typeof KoffiModule;
+
+/** Defaults, documented in docs/threads.md. */
+export const LANE_DEFAULTS = { maxThreads: 64, maxWaitThreads: 256, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
+
+export interface LaneOptions {
+  /** Lanes for ordinary calls. Default 64. */
+  readonly maxThreads?: number;
+  /** Lanes for long waits (watching, message boxes waiting for an answer). Default 256. */
+  readonly maxWaitThreads?: number;
+  /** A call running this long counts as stuck (see ThreadsExhaustedError). Default 10 000 ms. */
+  readonly stuckAfterMs?: number;
+  /** An idle lane's thread exits after this long. Default 15 000 ms. */
+  readonly idleMs?: number;
+}
+
+let doneType: KoffiModule.TypeObject | undefined;
+
+/** LaneJob in wts_lanes.c: every field 8 bytes. */
+const JOB = { fn: 0, lastErrorFn: 8, argc: 16, id: 24, args: 32, result: 112, lastError: 120, size: 128 } as const;
+const MAX_ARGS = 10;
+
+/** Native memory a call writes its arguments into (strings, out-parameters), freed when it returns. */
+export class NativeBlock {
+  readonly #koffi: Koffi;
+  readonly address: bigint;
+  readonly view: DataView;
+  #next = 0;
+  readonly #pointer: unknown;
+  constructor(k: Koffi, size: number) {
+    this.#koffi = k;
+    const pointer = k.alloc('uint8_t', Math.max(size, 8)) as unknown;
+    this.address = k.address(pointer);
+    this.view = new DataView(k.view(pointer, Math.max(size, 8)));
+    this.#pointer = pointer;
+  }
+  /** Reserves `bytes` (8-aligned) and returns their address. */
+  take(bytes: number): bigint {
+    const at = this.#next;
+    this.#next += Math.ceil(bytes / 8) * 8;
+    if (this.#next > this.view.byteLength) throw new RangeError('NativeBlock overflow');
+    return this.address + BigInt(at);
+  }
+  offset(address: bigint): number {
+    return Number(address - this.address);
+  }
+  /** A NUL-terminated UTF-16 copy of `text`. */
+  string16(text: string): bigint {
+    const at = this.take((text.length + 1) * 2);
+    const o = this.offset(at);
+    for (let i = 0; i < text.length; i++) this.view.setUint16(o + i * 2, text.charCodeAt(i), true);
+    this.view.setUint16(o + text.length * 2, 0, true);
+    return at;
+  }
+  free(): void {
+    this.#koffi.free(this.#pointer);
+  }
+  /** Bytes needed for the NUL-terminated UTF-16 copies of `texts`, 8-aligned each. */
+  static bytesFor(...texts: string[]): number {
+    return texts.reduce((n, t) => n + Math.ceil(((t.length + 1) * 2) / 8) * 8, 0);
+  }
+}
+
+export interface LaneCall<T> {
+  /** The function's address (see Lanes.symbol). */
+  readonly fn: bigint;
+  /** Bytes of native memory the arguments need (strings, out-parameters). */
+  readonly bytes: number;
+  /** Writes what the arguments point at into `block`; returns the arguments, pointer-sized each. */
+  readonly prepare: (block: NativeBlock) => ReadonlyArray<bigint | number>;
+  /**
+   * Runs on the JS thread when the call returns: decodes the outputs and frees what the call
+   * allocated (WTS buffers). Runs even when the caller abandoned the call; its value is then dropped.
+   */
+  readonly finish: (result: bigint, lastError: number, block: NativeBlock) => T;
+  /** A long wait (runs on the wait lanes, never counted as stuck). */
+  readonly long?: boolean;
+  readonly signal?: AbortSignal | undefined;
+  /** The server the call is about, for ThreadsExhaustedError. */
+  readonly server?: string | undefined;
+}
+
+interface Pending {
+  readonly call: LaneCall<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  startedAt: number;
+  abandoned: boolean;
+  settled: boolean;
+  block: NativeBlock | undefined;
+  detach: (() => void) | undefined;
+}
+
+interface Lane {
+  readonly id: number;
+  readonly pointer: bigint;
+  /** The LaneJob this lane runs, in native memory (koffi.alloc), and a view of it. */
+  readonly jobPointer: unknown;
+  readonly jobAddress: bigint;
+  readonly job: DataView;
+  readonly long: boolean;
+  running: Pending | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+export interface LaneStats {
+  /** Lanes alive for ordinary calls / for long waits. */
+  readonly threads: number;
+  readonly waitThreads: number;
+  /** Calls running now, of which stuck (running past stuckAfterMs, or abandoned), and queued. */
+  readonly running: number;
+  readonly stuck: number;
+  readonly abandoned: number;
+  readonly queued: number;
+}
+
+export class Lanes {
+  readonly #k: Koffi;
+  readonly #lib: KoffiModule.LibraryHandle;
+  readonly #start: (done: unknown) => bigint | null;
+  readonly #post: (lane: bigint, job: bigint) => number;
+  readonly #stop: (lane: bigint) => void;
+  readonly #symbol: (library: string, name: string) => bigint | number;
+  readonly #done: unknown;
+  readonly #options: Required<LaneOptions>;
+  readonly #lanes = new Map<number, Lane>();
+  readonly #queue: Pending[] = [];
+  #nextId = 1;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #stuckTimer: NodeJS.Timeout | undefined;
+
+  constructor(k: Koffi, libraryPath: string, options: LaneOptions = {}) {
+    this.#k = k;
+    this.#options = {
+      maxThreads: options.maxThreads ?? LANE_DEFAULTS.maxThreads,
+      maxWaitThreads: options.maxWaitThreads ?? LANE_DEFAULTS.maxWaitThreads,
+      stuckAfterMs: options.stuckAfterMs ?? LANE_DEFAULTS.stuckAfterMs,
+      idleMs: options.idleMs ?? LANE_DEFAULTS.idleMs,
+    };
+    try {
+      this.#lib = k.load(libraryPath);
+    } catch (error) {
+      throw new UnsupportedPlatformError(process.platform, `Could not load ${libraryPath}: ${(error as Error).message}`, { cause: error });
+    }
+    // Anonymous, and declared once: koffi's type names are process-wide.
+    doneType ??= k.proto('void', ['uint32_t']);
+    const DoneFn = doneType;
+    this.#start = this.#lib.func('void *lanes_start(void *done)') as never;
+    this.#post = this.#lib.func('int lanes_post(void *lane, void *job)') as never;
+    this.#stop = this.#lib.func('void lanes_stop(void *lane)') as never;
+    this.#symbol = this.#lib.func('uint64_t lanes_symbol(const char *library, const char *name)') as never;
+    const jobSize = (this.#lib.func('uint32_t lanes_job_size(void)') as () => number)();
+    if (jobSize !== JOB.size) throw new UnsupportedPlatformError(process.platform, `${libraryPath} has a LaneJob of ${jobSize} bytes, expected ${JOB.size}`);
+    // One registered callback for every lane: koffi relays a call from a lane's thread to this
+    // (the registering) JS thread, where it runs the call's `finish`.
+    this.#done = k.register((id: number) => this.#finished(id), k.pointer(DoneFn));
+  }
+
+  /** The address of `name` in `library` (already loaded by koffi: the same module), or 0n. */
+  symbol(library: string, name: string): bigint {
+    return BigInt(this.#symbol(library, name));
+  }
+
+  get options(): Readonly<Required<LaneOptions>> {
+    return this.#options;
+  }
+
+  stats(): LaneStats {
+    let threads = 0;
+    let waitThreads = 0;
+    let running = 0;
+    let stuck = 0;
+    let abandoned = 0;
+    const now = Date.now();
+    for (const lane of this.#lanes.values()) {
+      if (lane.long) waitThreads++;
+      else threads++;
+      const p = lane.running;
+      if (!p) continue;
+      running++;
+      if (p.abandoned) abandoned++;
+      if (!lane.long && this.#isStuck(p, now)) stuck++;
+    }
+    return { threads, waitThreads, running, stuck, abandoned, queued: this.#queue.length };
+  }
+
+  /** Runs `call` on a lane. Rejects at once (no call made) when its signal has fired. */
+  run<T>(call: LaneCall<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const signal = call.signal;
+      if (signal?.aborted) {
+        reject(new OperationAbortedError('The call', signal.reason, call.server === undefined ? {} : { server: call.server }));
+        return;
+      }
+      const pending: Pending = {
+        call: call as LaneCall<unknown>,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        startedAt: 0,
+        abandoned: false,
+        settled: false,
+        block: undefined,
+        detach: undefined,
+      };
+      if (signal) {
+        const onAbort = () => this.#abandon(pending);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#dispatch(pending);
+      this.#updateKeepAlive();
+    });
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  #isStuck(p: Pending, now: number): boolean {
+    return p.abandoned || now - p.startedAt >= this.#options.stuckAfterMs;
+  }
+
+  #count(long: boolean): number {
+    let n = 0;
+    for (const lane of this.#lanes.values()) if (lane.long === long) n++;
+    return n;
+  }
+
+  #dispatch(pending: Pending): void {
+    const long = pending.call.long === true;
+    for (const lane of this.#lanes.values()) {
+      if (lane.long === long && !lane.running) {
+        this.#runOn(lane, pending);
+        return;
+      }
+    }
+    const max = long ? this.#options.maxWaitThreads : this.#options.maxThreads;
+    if (this.#count(long) < max) {
+      const lane = this.#startLane(long);
+      if (lane) {
+        this.#runOn(lane, pending);
+        return;
+      }
+      if (this.#count(long) === 0) {
+        this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'wts-session could not start a thread for a blocking call.'));
+        return;
+      }
+    }
+    this.#queue.push(pending);
+    this.#checkExhausted();
+  }
+
+  #startLane(long: boolean): Lane | undefined {
+    const pointer = this.#start(this.#done);
+    if (!pointer) return undefined;
+    const jobPointer = this.#k.alloc('uint8_t', JOB.size) as unknown;
+    const lane: Lane = {
+      id: this.#nextId++,
+      pointer: BigInt(pointer),
+      jobPointer,
+      jobAddress: this.#k.address(jobPointer),
+      job: new DataView(this.#k.view(jobPointer, JOB.size)),
+      long,
+      running: undefined,
+      idleTimer: undefined,
+    };
+    this.#lanes.set(lane.id, lane);
+    return lane;
+  }
+
+  #runOn(lane: Lane, pending: Pending): void {
+    if (lane.idleTimer) {
+      clearTimeout(lane.idleTimer);
+      lane.idleTimer = undefined;
+    }
+    const call = pending.call;
+    let args: ReadonlyArray<bigint | number>;
+    let block: NativeBlock;
+    try {
+      block = new NativeBlock(this.#k, call.bytes);
+      pending.block = block;
+      args = call.prepare(block);
+      if (args.length > MAX_ARGS) throw new RangeError(`at most ${MAX_ARGS} arguments`);
+    } catch (error) {
+      pending.block?.free();
+      pending.block = undefined;
+      this.#settle(pending, undefined, error);
+      this.#idle(lane);
+      return;
+    }
+    const job = lane.job;
+    job.setBigUint64(JOB.fn, call.fn, true);
+    job.setBigUint64(JOB.lastErrorFn, this.#lastErrorFn, true);
+    job.setBigUint64(JOB.argc, BigInt(args.length), true);
+    job.setBigUint64(JOB.id, BigInt(lane.id), true);
+    for (let i = 0; i < MAX_ARGS; i++) {
+      const a = args[i] ?? 0;
+      job.setBigUint64(JOB.args + i * 8, BigInt.asUintN(64, typeof a === 'bigint' ? a : BigInt(a)), true);
+    }
+    job.setBigUint64(JOB.result, 0n, true);
+    job.setBigUint64(JOB.lastError, 0n, true);
+    pending.startedAt = Date.now();
+    lane.running = pending;
+    if (!this.#post(lane.pointer, lane.jobAddress)) {
+      lane.running = undefined;
+      block.free();
+      this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'A wts-session thread refused work.'));
+      this.#retire(lane);
+      return;
+    }
+    if (this.#queue.length > 0) this.#checkExhausted();
+  }
+
+  /** GetLastError's address, for the lanes to read right after each call. */
+  #lastErrorFn = 0n;
+  setLastErrorFunction(address: bigint): void {
+    this.#lastErrorFn = address;
+  }
+
+  #finished(id: number): void {
+    const lane = this.#lanes.get(id);
+    const pending = lane?.running;
+    if (!lane || !pending) return;
+    lane.running = undefined;
+    const result = lane.job.getBigUint64(JOB.result, true);
+    const lastError = Number(lane.job.getBigUint64(JOB.lastError, true) & 0xffffffffn);
+    const block = pending.block as NativeBlock;
+    let value: unknown;
+    let error: unknown;
+    let failed = false;
+    try {
+      value = pending.call.finish(result, lastError, block);
+    } catch (e) {
+      failed = true;
+      error = e;
+    } finally {
+      block.free();
+      pending.block = undefined;
+    }
+    this.#settle(pending, value, failed ? error : undefined, failed);
+    // Next queued call for this kind of lane, else idle.
+    const next = this.#takeQueued(lane.long);
+    if (next) this.#runOn(lane, next);
+    else this.#idle(lane);
+    this.#updateKeepAlive();
+  }
+
+  #takeQueued(long: boolean): Pending | undefined {
+    const i = this.#queue.findIndex((p) => (p.call.long === true) === long);
+    if (i < 0) return undefined;
+    return this.#queue.splice(i, 1)[0];
+  }
+
+  #idle(lane: Lane): void {
+    lane.idleTimer = setTimeout(() => this.#retire(lane), this.#options.idleMs);
+    lane.idleTimer.unref();
+  }
+
+  #retire(lane: Lane): void {
+    if (lane.running) return;
+    if (lane.idleTimer) clearTimeout(lane.idleTimer);
+    this.#lanes.delete(lane.id);
+    this.#stop(lane.pointer);
+    // The thread no longer reads its LaneJob: it read job->id before calling done, and an idle
+    // lane told to stop only exits.
+    this.#k.free(lane.jobPointer);
+  }
+
+  #settle(pending: Pending, value: unknown, error: unknown, failed = error !== undefined): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    pending.detach?.();
+    if (pending.abandoned) return; // its caller has had its AbortError
+    if (failed) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  #abandon(pending: Pending): void {
+    if (pending.settled || pending.abandoned) return;
+    const queued = this.#queue.indexOf(pending);
+    const reason = pending.call.signal?.reason;
+    const server = pending.call.server;
+    pending.reject(new OperationAbortedError('The call', reason, server === undefined ? {} : { server }));
+    if (queued >= 0) {
+      // Never started: no call made, nothing to free.
+      this.#queue.splice(queued, 1);
+      pending.settled = true;
+      pending.detach?.();
+    } else {
+      pending.abandoned = true; // its lane stays held until the call returns; finish still runs
+    }
+    this.#checkExhausted();
+    this.#updateKeepAlive();
+  }
+
+  /**
+   * When every ordinary lane is held by a stuck call, refuses the queued ordinary calls; otherwise
+   * re-checks when the next running call would become stuck.
+   */
+  #checkExhausted(): void {
+    if (this.#stuckTimer) {
+      clearTimeout(this.#stuckTimer);
+      this.#stuckTimer = undefined;
+    }
+    if (!this.#queue.some((p) => p.call.long !== true)) return;
+    const now = Date.now();
+    const lanes = [...this.#lanes.values()].filter((l) => !l.long);
+    if (lanes.length < this.#options.maxThreads) return; // a lane can still start: #dispatch does
+    let nextStuck = Infinity;
+    let abandoned = 0;
+    for (const lane of lanes) {
+      const p = lane.running;
+      if (!p) return; // a free lane: the queue drains
+      if (p.abandoned) abandoned++;
+      if (!this.#isStuck(p, now)) nextStuck = Math.min(nextStuck, p.startedAt + this.#options.stuckAfterMs);
+    }
+    if (nextStuck === Infinity) {
+      for (const p of this.#queue.filter((q) => q.call.long !== true)) {
+        this.#queue.splice(this.#queue.indexOf(p), 1);
+        this.#settle(p, undefined, new ThreadsExhaustedError(this.#options.maxThreads, abandoned, this.#options.stuckAfterMs, p.call.server));
+      }
+      this.#updateKeepAlive();
+      return;
+    }
+    this.#stuckTimer = setTimeout(() => this.#checkExhausted(), Math.max(1, nextStuck - now));
+    this.#stuckTimer.unref();
+  }
+
+  /** Keeps the event loop alive while a call someone awaits is queued or running. */
+  #updateKeepAlive(): void {
+    let awaited = this.#queue.length > 0;
+    if (!awaited) {
+      for (const lane of this.#lanes.values()) {
+        if (lane.running && !lane.running.abandoned) {
+          awaited = true;
+          break;
+        }
+      }
+    }
+    if (awaited && !this.#keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
+    else if (!awaited && this.#keepAlive) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+  }
+}

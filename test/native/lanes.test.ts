@@ -31,7 +31,7 @@ describeWithDouble('lanes: the library runs blocking calls on threads it owns', 
   test('the backend runs on lanes, with the documented default limits', () => {
     const { api } = get();
     const t = lanesOf(api);
-    expect(t.limits).toEqual({ maxThreads: 64, maxWaitThreads: 256, stuckAfterMs: 10_000, idleMs: 15_000 });
+    expect(t.limits).toEqual({ maxThreads: 64, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 });
   });
 
   test('64 slow calls run at once (libuv would run 4), and the lanes idle afterwards', async () => {
@@ -140,6 +140,12 @@ describeWithDouble('lanes: the library runs blocking calls on threads it owns', 
     for (const bad of [0, -1, 1.5, Number.NaN, '4' as unknown as number]) {
       expect(() => createKoffiApi({ wtsapi32: double.path, kernel32: double.path, maxThreads: bad })).toThrow(/options\.maxThreads/);
     }
+  });
+
+  test("more threads than koffi can relay at once are refused: every lane may hand back its result together", () => {
+    const { double } = get();
+    expect(() => createKoffiApi({ wtsapi32: double.path, kernel32: double.path, maxThreads: 100, maxWaitThreads: 200 })).toThrow(/max_async_calls/);
+    expect(() => createKoffiApi({ wtsapi32: double.path, kernel32: double.path, maxThreads: 96, maxWaitThreads: 128 })).not.toThrow();
   });
 
   test('lanes: false runs the same calls on koffi .async (libuv)', async () => {

@@ -16,6 +16,10 @@
  *   `idleMs` without work.
  * - Long waits (WTSWaitSystemEvent, a message box waiting for its answer) run on lanes of their
  *   own, at most `maxWaitThreads`, so that they never hold back ordinary calls.
+ * - Every lane may be relaying its `done` to the JS thread at the same moment, and koffi gives each
+ *   relay from another thread one of its `max_async_calls` slots (256 by default; a relay that finds
+ *   none fails on the lane's thread, which would crash the process). So maxThreads + maxWaitThreads
+ *   must leave room in koffi's limit: checked when the lanes are made.
  * - A call that has run for `stuckAfterMs`, or whose caller abandoned it (its signal fired), holds
  *   its lane until it returns: the lane is accounted for as stuck, and comes back when the call
  *   returns. When every lane is held by a stuck call, new calls are refused at once with
@@ -26,17 +30,17 @@
  *   callback relay does not hold it); abandoned calls do not keep the process alive.
  */
 import type * as KoffiModule from 'koffi';
-import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
+import { InvalidArgumentError, OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
 
 type Koffi = typeof KoffiModule;
 
 /** Defaults, documented in docs/threads.md. */
-export const LANE_DEFAULTS = { maxThreads: 64, maxWaitThreads: 256, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
+export const LANE_DEFAULTS = { maxThreads: 64, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
 
 export interface LaneOptions {
   /** Lanes for ordinary calls. Default 64. */
   readonly maxThreads?: number;
-  /** Lanes for long waits (watching, message boxes waiting for an answer). Default 256. */
+  /** Lanes for long waits (watching, message boxes waiting for an answer). Default 128. */
   readonly maxWaitThreads?: number;
   /** A call running this long counts as stuck (see ThreadsExhaustedError). Default 10 000 ms. */
   readonly stuckAfterMs?: number;
@@ -45,6 +49,8 @@ export interface LaneOptions {
 }
 
 let doneType: KoffiModule.TypeObject | undefined;
+/** koffi async slots left for other koffi `.async` calls in the process (the user's own). */
+const ASYNC_HEADROOM = 32;
 
 /** LaneJob in wts_lanes.c: every field 8 bytes. */
 const JOB = { fn: 0, lastErrorFn: 8, argc: 16, id: 24, args: 32, result: 112, lastError: 120, size: 128 } as const;
@@ -167,6 +173,15 @@ export class Lanes {
       stuckAfterMs: options.stuckAfterMs ?? LANE_DEFAULTS.stuckAfterMs,
       idleMs: options.idleMs ?? LANE_DEFAULTS.idleMs,
     };
+    const koffiLimit = k.config().max_async_calls ?? 256;
+    if (this.#options.maxThreads + this.#options.maxWaitThreads > koffiLimit - ASYNC_HEADROOM) {
+      throw new InvalidArgumentError(
+        'options.maxThreads',
+        `maxThreads + maxWaitThreads (${this.#options.maxThreads + this.#options.maxWaitThreads}) must stay below koffi's ` +
+          `max_async_calls (${koffiLimit}) minus ${ASYNC_HEADROOM}: every thread may hand its result back at once, through one ` +
+          'of koffi\'s slots. Raise it first with koffi.config({ max_async_calls }) if you need more threads.',
+      );
+    }
     try {
       this.#lib = k.load(libraryPath);
     } catch (error) {

@@ -149,7 +149,23 @@ enum DoubleApi {
   DBL_API_CLOSE = 7,
   DBL_API_FREE = 8,
   DBL_API_PROCESSES = 9,
-  DBL_API_COUNT = 10
+  DBL_API_WAIT = 10,         /* WTSWaitSystemEvent, waits and flushes alike */
+  DBL_API_COUNT = 11
 };
+
+/* WTSWaitSystemEvent's event flags (wtsapi32.h; Learn, nf-wtsapi32-wtswaitsystemevent). Named apart,
+   so the SDK's own definitions (Windows build) cannot clash. */
+#define DBL_WTS_EVENT_NONE 0x0u
+#define DBL_WTS_EVENT_CREATE 0x1u
+#define DBL_WTS_EVENT_DELETE 0x2u
+#define DBL_WTS_EVENT_RENAME 0x4u
+#define DBL_WTS_EVENT_CONNECT 0x8u
+#define DBL_WTS_EVENT_DISCONNECT 0x10u
+#define DBL_WTS_EVENT_LOGON 0x20u
+#define DBL_WTS_EVENT_LOGOFF 0x40u
+#define DBL_WTS_EVENT_STATECHANGE 0x80u
+#define DBL_WTS_EVENT_LICENSE 0x100u
+#define DBL_WTS_EVENT_ALL 0x7fffffffu
+#define DBL_WTS_EVENT_FLUSH 0x80000000u
 
 #endif

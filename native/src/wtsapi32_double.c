@@ -11,6 +11,10 @@
  * The last error is per thread, like Windows: SetLastError on Windows, errno elsewhere (koffi
  * carries errno from an async call's worker thread to its completion callback, as it carries
  * GetLastError on Windows).
+ *
+ * One lock guards all state (the double is called from several threads at once); WTSWaitSystemEvent
+ * blocks on one condition variable paired with it (SRW lock + CONDITION_VARIABLE on Windows, a
+ * pthread mutex + pthread_cond_t elsewhere).
  */
 #include "wts_types.h"
 
@@ -21,8 +25,11 @@
 #if defined(_WIN32)
   #include <process.h>
   static SRWLOCK g_lock = SRWLOCK_INIT;
+  static CONDITION_VARIABLE g_wake = CONDITION_VARIABLE_INIT;
   #define LOCK() AcquireSRWLockExclusive(&g_lock)
   #define UNLOCK() ReleaseSRWLockExclusive(&g_lock)
+  #define WAIT_WAKE() SleepConditionVariableSRW(&g_wake, &g_lock, INFINITE, 0)
+  #define WAKE_ALL() WakeAllConditionVariable(&g_wake)
   static void sleep_ms(DWORD ms) { Sleep(ms); }
   static void set_last_error(DWORD code) { SetLastError(code); }
   static DWORD current_pid(void) { return GetCurrentProcessId(); }
@@ -31,8 +38,11 @@
   #include <time.h>
   #include <unistd.h>
   static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+  static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
   #define LOCK() pthread_mutex_lock(&g_lock)
   #define UNLOCK() pthread_mutex_unlock(&g_lock)
+  #define WAIT_WAKE() pthread_cond_wait(&g_wake, &g_lock)
+  #define WAKE_ALL() pthread_cond_broadcast(&g_wake)
   static void sleep_ms(DWORD ms) {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
@@ -122,6 +132,65 @@ static size_t g_alloc_count, g_alloc_cap;
 static long g_bad_frees;
 static long g_calls[DBL_API_COUNT];
 
+/*
+ * A thread blocked in WTSWaitSystemEvent: on its own stack, linked here while it waits. It waits
+ * on the handle it was given (`handle`, 0 for WTS_CURRENT_SERVER_HANDLE) and so on that handle's
+ * server. Once `done`, nothing changes it again: it returns TRUE with `flags` (error 0) or FALSE
+ * with `error`.
+ */
+typedef struct Waiter {
+  struct Waiter *next;
+  uintptr_t handle;
+  int server;
+  DWORD mask;
+  DWORD flags;
+  DWORD error;
+  int done;
+} Waiter;
+static Waiter *g_waiters;
+
+/* Under the lock: events of the kinds in `flags` happened on server `server`. Each pending wait on
+   that server (through any handle) whose mask has one of them returns, with those kinds. */
+static void raise_events(int server, DWORD flags) {
+  int woke = 0;
+  flags &= DBL_WTS_EVENT_ALL;
+  for (Waiter *w = g_waiters; w; w = w->next) {
+    if (w->done || w->server != server || !(w->mask & flags)) continue;
+    w->flags = w->mask & flags;
+    w->error = 0;
+    w->done = 1;
+    woke = 1;
+  }
+  if (woke) WAKE_ALL();
+}
+
+/* Under the lock: pending waits on a handle (all_handles: on any) end, failing with `error`
+   (0: returning TRUE with WTS_EVENT_NONE, as a flush makes them). */
+static void end_waits(int all_handles, uintptr_t handle, DWORD error) {
+  int woke = 0;
+  for (Waiter *w = g_waiters; w; w = w->next) {
+    if (w->done || (!all_handles && w->handle != handle)) continue;
+    w->flags = DBL_WTS_EVENT_NONE;
+    w->error = error;
+    w->done = 1;
+    woke = 1;
+  }
+  if (woke) WAKE_ALL();
+}
+
+/* Under the lock: pending waits on a server (any handle) fail with `error`. */
+static void fail_server_waits(int server, DWORD error) {
+  int woke = 0;
+  for (Waiter *w = g_waiters; w; w = w->next) {
+    if (w->done || w->server != server) continue;
+    w->flags = DBL_WTS_EVENT_NONE;
+    w->error = error;
+    w->done = 1;
+    woke = 1;
+  }
+  if (woke) WAKE_ALL();
+}
+
 static int grow(void **array, size_t *cap, size_t need, size_t size) {
   if (need <= *cap) return 1;
   size_t next = *cap ? *cap * 2 : 8;
@@ -152,11 +221,14 @@ static Session *find_session(Server *server, DWORD id) {
   return NULL;
 }
 
+/* A session goes: WTS_EVENT_DELETE, and WTS_EVENT_LOGOFF when it had a user, on its server. */
 static void remove_session(Server *server, Session *s) {
   size_t i = (size_t)(s - server->sessions);
+  DWORD events = DBL_WTS_EVENT_DELETE | (s->user && s->user[0] ? DBL_WTS_EVENT_LOGOFF : 0);
   free_session(s);
   memmove(&server->sessions[i], &server->sessions[i + 1], (server->session_count - i - 1) * sizeof(Session));
   server->session_count--;
+  raise_events((int)(server - g_servers), events);
 }
 
 /* ---- tracked allocations ------------------------------------------------------------------- */
@@ -301,6 +373,8 @@ DOUBLE_EXPORT void DOUBLE_CALL WTSCloseServer(HANDLE hServer) {
       g_handles[i].open = 0;
       free(g_handles[i].name);
       g_handles[i].name = NULL;
+      /* Waits pending on the handle fail with ERROR_INVALID_HANDLE (assumed: no source says). */
+      end_waits(0, g_handles[i].value, DBL_ERROR_INVALID_HANDLE);
     }
   }
   UNLOCK();
@@ -643,6 +717,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSLogoffSession(HANDLE hServer, DWORD SessionId,
     else if (s->closing >= 0) error = DBL_ERROR_CTX_CLOSE_PENDING;
     else if (s->state == WTSListen) error = DBL_ERROR_INVALID_PARAMETER;
     else if (bWait) remove_session(server, s); /* the double never blocks: done at once */
+    /* The logoff completes (WTS_EVENT_LOGOFF | WTS_EVENT_DELETE) when the closing polls run out. */
     else s->closing = g_closing_polls;
   }
   UNLOCK();
@@ -667,6 +742,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSDisconnectSession(HANDLE hServer, DWORD Sessio
       free(s->name);
       s->name = NULL;
       s->disconnect_time = filetime_now();
+      raise_events((int)(server - g_servers), DBL_WTS_EVENT_DISCONNECT | DBL_WTS_EVENT_STATECHANGE);
     }
   }
   UNLOCK();
@@ -697,6 +773,46 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, 
   }
   UNLOCK();
   if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
+/*
+ * WTSWaitSystemEvent (Learn, nf-wtsapi32-wtswaitsystemevent): blocks until an event of a kind in
+ * EventMask happens on the handle's server, then TRUE with *pEventFlags = the kinds that happened,
+ * masked. EventMask WTS_EVENT_FLUSH: every wait pending on this handle (not on other handles to
+ * the same server) returns TRUE with WTS_EVENT_NONE, and so does the flush. Events that happen
+ * while no wait is pending are not kept for a later one (assumed). Failures as the other calls:
+ * 6 for a closed or unknown handle, 1722 for an unreachable server, an injected fault
+ * (DBL_API_WAIT); a wait pending when its handle is closed fails with 6 (assumed), when a fault
+ * is injected for DBL_API_WAIT with that fault, when the double is reset with 1722, when its leaks
+ * are cleared with 6.
+ */
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSWaitSystemEvent(HANDLE hServer, DWORD EventMask, DWORD *pEventFlags) {
+  enter(hServer, DBL_API_WAIT);
+  if (!pEventFlags) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; } /* assumed */
+  DWORD error = 0, flags = DBL_WTS_EVENT_NONE;
+  LOCK();
+  Server *server = server_for_call(hServer, DBL_API_WAIT, ANY_SESSION_KEY, &error);
+  if (server && (EventMask & DBL_WTS_EVENT_FLUSH)) {
+    end_waits(0, (uintptr_t)hServer, 0);
+  } else if (server) {
+    Waiter me;
+    memset(&me, 0, sizeof(me));
+    me.handle = (uintptr_t)hServer;
+    me.server = (int)(server - g_servers);
+    me.mask = EventMask & DBL_WTS_EVENT_ALL;
+    me.next = g_waiters;
+    g_waiters = &me;
+    while (!me.done) WAIT_WAKE();
+    for (Waiter **link = &g_waiters; *link; link = &(*link)->next) {
+      if (*link == &me) { *link = me.next; break; }
+    }
+    error = me.error;
+    flags = me.flags;
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  *pEventFlags = flags;
   return TRUE;
 }
 
@@ -814,6 +930,8 @@ DOUBLE_EXPORT void DOUBLE_CALL SetLastError(DWORD code) { set_last_error(code); 
 
 DOUBLE_EXPORT void WtsDouble_Reset(void) {
   LOCK();
+  /* Pending waits fail: their servers are gone (1722, as a call on a handle to a gone server). */
+  end_waits(1, 0, DBL_RPC_S_SERVER_UNAVAILABLE);
   for (size_t i = 0; i < g_server_count; i++) {
     for (size_t j = 0; j < g_servers[i].session_count; j++) free_session(&g_servers[i].sessions[j]);
     free(g_servers[i].sessions);
@@ -836,9 +954,11 @@ DOUBLE_EXPORT void WtsDouble_Reset(void) {
   UNLOCK();
 }
 
-/* Forgets leaked handles and buffers and zeroes the counters (between test files). */
+/* Forgets leaked handles and buffers and zeroes the counters (between test files); waits left
+   pending fail with 6 (their handles are forgotten), so no thread stays blocked. */
 DOUBLE_EXPORT void WtsDouble_ClearLeaks(void) {
   LOCK();
+  end_waits(1, 0, DBL_ERROR_INVALID_HANDLE);
   for (size_t i = 0; i < g_handle_count; i++) free(g_handles[i].name);
   free(g_handles);
   g_handles = NULL;
@@ -928,6 +1048,36 @@ DOUBLE_EXPORT void WtsDouble_SetClosingPolls(int polls) {
   UNLOCK();
 }
 
+/* A state a client is attached in (WTS_EVENT_CONNECT on entering one from another). */
+static int connected_state(int state) {
+  return state == WTSActive || state == WTSConnected || state == WTSConnectQuery || state == WTSShadow;
+}
+
+static int same16(const WCHAR16 *a, const WCHAR16 *b) { return len16(a) == len16(b) && (len16(a) == 0 || memcmp(a, b, len16(a) * sizeof(WCHAR16)) == 0); }
+
+/*
+ * The events of replacing session `old` by `fresh` (same ID), as the mock computes them
+ * (src/backends/mock eventFlags; Learn lists the kinds, not which transitions raise which):
+ * another logon (user or domain differ, without case) is LOGOFF for the old user and LOGON for
+ * the new one; a state change is STATECHANGE, with DISCONNECT on entering Disconnected and CONNECT
+ * on entering a connected state from another; a new WinStation name, same logon and state, RENAME.
+ * (The double's PutSession has no logon time: a new logon of the same user is not seen.)
+ */
+static DWORD put_events(const Session *old, const Session *fresh) {
+  int had_user = old->user && old->user[0], has_user = fresh->user && fresh->user[0];
+  int same_logon = equal_nocase16(old->user, fresh->user) && equal_nocase16(old->domain, fresh->domain);
+  DWORD events = 0;
+  if (!same_logon) events |= (had_user ? DBL_WTS_EVENT_LOGOFF : 0) | (has_user ? DBL_WTS_EVENT_LOGON : 0);
+  if (old->state != fresh->state) {
+    events |= DBL_WTS_EVENT_STATECHANGE;
+    if (fresh->state == WTSDisconnected) events |= DBL_WTS_EVENT_DISCONNECT;
+    if (connected_state(fresh->state) && !connected_state(old->state)) events |= DBL_WTS_EVENT_CONNECT;
+  } else if (same_logon && !same16(old->name, fresh->name)) {
+    events |= DBL_WTS_EVENT_RENAME;
+  }
+  return events;
+}
+
 DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name,
                                        const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
                                        DWORD addressFamily, const BYTE *address, DWORD messageResponse) {
@@ -948,18 +1098,22 @@ DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int stat
     if (address) memcpy(fresh.address, address, 20);
     fresh.message_response = messageResponse;
     fresh.closing = -1;
+    DWORD events = 0;
     if (fresh.name && fresh.user && fresh.domain && fresh.client_name) {
       Session *existing = find_session(srv, id);
       if (existing) {
+        events = put_events(existing, &fresh);
         free_session(existing);
         *existing = fresh;
         ok = 1;
       } else if (grow((void **)&srv->sessions, &srv->session_cap, srv->session_count + 1, sizeof(Session))) {
         srv->sessions[srv->session_count++] = fresh;
+        events = DBL_WTS_EVENT_CREATE | (fresh.user[0] ? DBL_WTS_EVENT_LOGON : 0);
         ok = 1;
       }
     }
     if (!ok) free_session(&fresh);
+    else if (events) raise_events(index, events);
   }
   UNLOCK();
   return ok;
@@ -1021,6 +1175,8 @@ DOUBLE_EXPORT int WtsDouble_SetFault(const WCHAR16 *server, int api, DWORD key, 
       srv->faults[srv->fault_count++] = f;
       ok = 1;
     }
+    /* A fault on the wait also ends the waits pending on the server (the connection dropped). */
+    if (ok && code != 0 && api == DBL_API_WAIT) fail_server_waits(index, code);
   }
   UNLOCK();
   return ok;
@@ -1065,6 +1221,35 @@ DOUBLE_EXPORT long WtsDouble_CallCount(int api) {
   long n = 0;
   LOCK();
   if (api >= 0 && api < DBL_API_COUNT) n = g_calls[api];
+  UNLOCK();
+  return n;
+}
+
+/* Ends a session at once, no closing phase (its user logged off from inside it, or the session
+   manager deleted it): WTS_EVENT_DELETE, and WTS_EVENT_LOGOFF when it had a user. */
+DOUBLE_EXPORT int WtsDouble_RemoveSession(const WCHAR16 *server, DWORD id) {
+  LOCK();
+  int index = find_server(server);
+  Session *s = index >= 0 ? find_session(&g_servers[index], id) : NULL;
+  if (s) remove_session(&g_servers[index], s);
+  UNLOCK();
+  return s != NULL;
+}
+
+/* Events of the kinds in `flags` happen on a server (WTS_EVENT_FLUSH is not an event: ignored). */
+DOUBLE_EXPORT int WtsDouble_RaiseEvent(const WCHAR16 *server, DWORD flags) {
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0) raise_events(index, flags);
+  UNLOCK();
+  return index >= 0;
+}
+
+/* Threads blocked in WTSWaitSystemEvent right now (woken ones count until they have returned). */
+DOUBLE_EXPORT long WtsDouble_PendingWaits(void) {
+  long n = 0;
+  LOCK();
+  for (Waiter *w = g_waiters; w; w = w->next) n++;
   UNLOCK();
   return n;
 }

@@ -12,7 +12,7 @@ import type { Farm, FarmSession, MockApiName } from '../../src/mock';
 import { ROOT } from '../helpers';
 
 /** The double's API numbers (native/src/wts_types.h, enum DoubleApi). */
-export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free', number>> = {
+export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free' | 'wait', number>> = {
   open: 0,
   enumerate: 1,
   query: 2,
@@ -23,6 +23,8 @@ export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' |
   close: 7,
   free: 8,
   processes: 9,
+  /** WTSWaitSystemEvent: waits and flushes. */
+  wait: 10,
 };
 
 /** Where the built double is, or why there is none. */
@@ -68,6 +70,9 @@ export class NativeDouble {
       ['WtsDouble_BadFrees', 'long', []],
       ['WtsDouble_CallCount', 'long', ['int']],
       ['WtsDouble_Layout', 'int', ['int', 'int']],
+      ['WtsDouble_RaiseEvent', 'int', [str, 'uint32_t']],
+      ['WtsDouble_RemoveSession', 'int', [str, 'uint32_t']],
+      ['WtsDouble_PendingWaits', 'long', []],
     ];
     this.#fn = Object.fromEntries(decl.map(([name, ret, args]) => [name, lib.func(name, ret, args) as (...a: unknown[]) => unknown]));
     // The kernel32 calls, raw, to check them against Learn (on Windows builds they are exported
@@ -205,13 +210,43 @@ export class NativeDouble {
     return Number(this.#call('WtsDouble_CallCount', DOUBLE_API[api]));
   }
 
+  /** Events of these kinds (WtsEvent flags) happen on `server`: the waits pending on it whose mask has one return. */
+  raiseEvent(server: string, flags: number): void {
+    this.#ok('WtsDouble_RaiseEvent', server, flags >>> 0);
+  }
+
+  /** Ends a session at once, no closing phase (WTS_EVENT_DELETE, and LOGOFF when it had a user); false when there was none. */
+  removeSession(server: string, id: number): boolean {
+    return this.#call('WtsDouble_RemoveSession', server, id) === 1;
+  }
+
+  /** Threads blocked in WTSWaitSystemEvent right now. */
+  pendingWaits(): number {
+    return Number(this.#call('WtsDouble_PendingWaits'));
+  }
+
+  /** Resolves once exactly `count` threads are blocked in WTSWaitSystemEvent (a wait reaches the double on a thread of its own). */
+  async waitsPending(count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingWaits() !== count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} pending WTSWaitSystemEvent call(s), have ${this.pendingWaits()}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
   layout(struct: number, field: number): number {
     return this.#call('WtsDouble_Layout', struct, field) as number;
   }
 
-  /** Asserts nothing leaked since the last clear, then clears for the next test. */
-  leaks(): { allocations: number; handles: number; badFrees: number } {
-    const result = { allocations: this.outstandingAllocations, handles: this.openHandles, badFrees: this.badFrees };
+  /**
+   * What leaked since the last clear, then clears for the next test. `pendingWaits` (threads still
+   * blocked in WTSWaitSystemEvent) appears only when non-zero, so that a check against
+   * { allocations: 0, handles: 0, badFrees: 0 } fails on a wait left pending; the clear fails those
+   * waits (6), so no thread stays blocked.
+   */
+  leaks(): { allocations: number; handles: number; badFrees: number; pendingWaits?: number } {
+    const waits = this.pendingWaits();
+    const result = { allocations: this.outstandingAllocations, handles: this.openHandles, badFrees: this.badFrees, ...(waits ? { pendingWaits: waits } : {}) };
     this.#call('WtsDouble_ClearLeaks');
     return result;
   }

@@ -6,6 +6,7 @@
  * Elsewhere the suite is skipped, with the reason printed.
  */
 import { createKoffiApi, createWts, Win32Error, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION } from '../../src/index';
+import { WtsEvent } from '../../src/wtsapi';
 import { rejection } from '../helpers';
 
 const isWindows = process.platform === 'win32';
@@ -55,4 +56,15 @@ if (!isWindows) console.log(`test/wine skipped: ${reason}`);
     const viaApi = await rejection(createWts({ api }).logoff(3, { server: 'WF12' }));
     expect(viaApi).toMatchObject({ code: 'E_WIN32', win32Code: 120, server: 'WF12' });
   });
+
+  (underWine ? test : test.skip)("Wine's WTSWaitSystemEvent stub fails at once without an error code: no hang, wait and flush alike", async () => {
+    // dlls/wtsapi32/wtsapi32.c: FIXME("Stub …"); return FALSE; — no SetLastError.
+    const started = Date.now();
+    const wait = await rejection(api.waitSystemEvent!(WTS_CURRENT_SERVER_HANDLE, WtsEvent.All));
+    expect(wait).toBeInstanceOf(Win32Error);
+    expect(wait).toMatchObject({ win32Code: 0, api: 'WTSWaitSystemEvent' });
+    const flush = await rejection(api.flushSystemEvents!(WTS_CURRENT_SERVER_HANDLE));
+    expect(flush).toMatchObject({ win32Code: 0, api: 'WTSWaitSystemEvent' });
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 10_000);
 });

@@ -11,8 +11,11 @@
  * The contract is deliberately tiny and generic, so the policy stays in TypeScript:
  *   - lanes_symbol(library, name): the address of a function (LoadLibraryW + GetProcAddress, or
  *     dlopen + dlsym), for the wtsapi32 that koffi loaded (the system's, or the test double).
- *   - lanes_start(done): a new thread, waiting for work. `done` is a koffi-registered callback;
- *     koffi relays a call made from this thread to the JS thread that registered it.
+ *   - lanes_group(done): a group of lanes reporting to `done`, a koffi-registered callback; koffi
+ *     relays a call made from a lane's thread to the JS thread that registered it.
+ *     lanes_group_close(group): the group's JS environment is going away (process exit): from now
+ *     on its lanes never call `done` (there would be nobody to relay to).
+ *   - lanes_start(group): a new thread of the group, waiting for work.
  *   - lanes_post(lane, job): run job->fn(job->args[0..argc-1]) on the lane's thread, then read
  *     job->last_error_fn() (GetLastError) at once on that same thread, store both in the job, and
  *     call done(job->id). The job and every buffer its arguments point at belong to the caller
@@ -59,6 +62,45 @@ typedef struct LaneJob {
 
 typedef void (*DoneFn)(uint32_t id);
 
+#ifdef _WIN32
+typedef CRITICAL_SECTION Mutex;
+typedef CONDITION_VARIABLE Cond;
+#define MUTEX_INIT(m) InitializeCriticalSection(m)
+#define MUTEX_LOCK(m) EnterCriticalSection(m)
+#define MUTEX_UNLOCK(m) LeaveCriticalSection(m)
+#define COND_INIT(c) InitializeConditionVariable(c)
+#define COND_WAIT(c, m) SleepConditionVariableCS(c, m, INFINITE)
+#define COND_SIGNAL(c) WakeConditionVariable(c)
+#else
+typedef pthread_mutex_t Mutex;
+typedef pthread_cond_t Cond;
+#define MUTEX_INIT(m) pthread_mutex_init(m, NULL)
+#define MUTEX_LOCK(m) pthread_mutex_lock(m)
+#define MUTEX_UNLOCK(m) pthread_mutex_unlock(m)
+#define COND_INIT(c) pthread_cond_init(c, NULL)
+#define COND_WAIT(c, m) pthread_cond_wait(c, m)
+#define COND_SIGNAL(c) pthread_cond_signal(c)
+#endif
+
+/*
+ * Relays in flight, process-wide. Each call of `done` from a lane's thread takes one of koffi's
+ * async slots (max_async_calls, 256 by default, for the whole process) until the JS thread has run
+ * it; a relay that finds none fails on the lane's thread, which crashes the process. However many
+ * lanes and backends there are, at most `g_relay_limit` relay at once; the others wait their turn.
+ */
+static Mutex g_relay_lock;
+static Cond g_relay_free;
+static int g_relay_limit = 64; /* until lanes_relay_limit says */
+static int g_relay_limit_set = 0;
+static int g_relays = 0;
+
+typedef struct Group {
+  DoneFn done;
+  volatile int closed; /* read and written under g_relay_lock */
+} Group;
+
+static void init_once(void);
+
 typedef struct Lane {
 #ifdef _WIN32
   CRITICAL_SECTION lock;
@@ -69,7 +111,7 @@ typedef struct Lane {
 #endif
   LaneJob *job;
   int quit;
-  DoneFn done;
+  Group *group;
 } Lane;
 
 typedef uintptr_t(LANES_CALL *F0)(void);
@@ -135,6 +177,23 @@ static void run(LaneJob *j) {
 #define SIGNAL(l) pthread_cond_signal(&(l)->wake)
 #endif
 
+/* Hands a finished job back to JS, unless the group is closed; never more than g_relay_limit at once. */
+static void relay(Group *group, uint32_t id) {
+  MUTEX_LOCK(&g_relay_lock);
+  while (!group->closed && g_relays >= g_relay_limit) COND_WAIT(&g_relay_free, &g_relay_lock);
+  if (group->closed) {
+    MUTEX_UNLOCK(&g_relay_lock);
+    return;
+  }
+  g_relays++;
+  MUTEX_UNLOCK(&g_relay_lock);
+  group->done(id);
+  MUTEX_LOCK(&g_relay_lock);
+  g_relays--;
+  COND_SIGNAL(&g_relay_free);
+  MUTEX_UNLOCK(&g_relay_lock);
+}
+
 static void lane_main(Lane *lane) {
   for (;;) {
     LOCK(lane);
@@ -149,7 +208,7 @@ static void lane_main(Lane *lane) {
     LOCK(lane);
     lane->job = NULL; /* free before done(): the callback may post this lane's next job */
     UNLOCK(lane);
-    lane->done((uint32_t)job->id);
+    relay(lane->group, (uint32_t)job->id);
   }
 #ifdef _WIN32
   DeleteCriticalSection(&lane->lock);
@@ -172,11 +231,79 @@ static void *lane_thread(void *p) {
 }
 #endif
 
-LANES_EXPORT void *lanes_start(DoneFn done) {
+/*
+ * The library stays loaded for as long as the process lives: at exit, Node unloads native modules
+ * while lane threads may still be inside a call, and they must return into code that is there.
+ */
+static void pin_self(void) {
+#ifdef _WIN32
+  HMODULE self;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN, (LPCWSTR)(void *)&pin_self, &self);
+#else
+  Dl_info info;
+  if (dladdr((void *)&pin_self, &info) && info.dli_fname) dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE | RTLD_NOLOAD);
+#endif
+}
+
+#ifdef _WIN32
+static INIT_ONCE g_once = INIT_ONCE_STATIC_INIT;
+static BOOL CALLBACK init_body(PINIT_ONCE once, PVOID param, PVOID *context) {
+  (void)once, (void)param, (void)context;
+  MUTEX_INIT(&g_relay_lock);
+  COND_INIT(&g_relay_free);
+  pin_self();
+  return TRUE;
+}
+static void init_once(void) { InitOnceExecuteOnce(&g_once, init_body, NULL, NULL); }
+#else
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static void init_body(void) {
+  MUTEX_INIT(&g_relay_lock);
+  COND_INIT(&g_relay_free);
+  pin_self();
+}
+static void init_once(void) { pthread_once(&g_once, init_body); }
+#endif
+
+/* At most `limit` relays at once, process-wide (the smallest limit any caller asked for wins). */
+LANES_EXPORT void lanes_relay_limit(int32_t limit) {
+  init_once();
+  if (limit < 1) return;
+  MUTEX_LOCK(&g_relay_lock);
+  if (!g_relay_limit_set || limit < g_relay_limit) g_relay_limit = limit;
+  g_relay_limit_set = 1;
+  MUTEX_UNLOCK(&g_relay_lock);
+}
+
+LANES_EXPORT void *lanes_group(DoneFn done) {
+  init_once();
   if (!done) return NULL;
+  Group *group = (Group *)calloc(1, sizeof(Group));
+  if (group) group->done = done;
+  return group;
+}
+
+/* Never freed: a lane still running may read it. A few bytes per backend, once per process. */
+LANES_EXPORT void lanes_group_close(void *p) {
+  Group *group = (Group *)p;
+  if (!group) return;
+  MUTEX_LOCK(&g_relay_lock);
+  group->closed = 1;
+  /* Lanes waiting for a relay slot give up now. */
+#ifdef _WIN32
+  WakeAllConditionVariable(&g_relay_free);
+#else
+  pthread_cond_broadcast(&g_relay_free);
+#endif
+  MUTEX_UNLOCK(&g_relay_lock);
+}
+
+LANES_EXPORT void *lanes_start(void *group) {
+  init_once();
+  if (!group) return NULL;
   Lane *lane = (Lane *)calloc(1, sizeof(Lane));
   if (!lane) return NULL;
-  lane->done = done;
+  lane->group = (Group *)group;
 #ifdef _WIN32
   InitializeCriticalSection(&lane->lock);
   InitializeConditionVariable(&lane->wake);

@@ -142,12 +142,6 @@ describeWithDouble('lanes: the library runs blocking calls on threads it owns', 
     }
   });
 
-  test("more threads than koffi can relay at once are refused: every lane may hand back its result together", () => {
-    const { double } = get();
-    expect(() => createKoffiApi({ wtsapi32: double.path, kernel32: double.path, maxThreads: 100, maxWaitThreads: 200 })).toThrow(/max_async_calls/);
-    expect(() => createKoffiApi({ wtsapi32: double.path, kernel32: double.path, maxThreads: 96, maxWaitThreads: 128 })).not.toThrow();
-  });
-
   test('lanes: false runs the same calls on koffi .async (libuv)', async () => {
     const { double } = get();
     double.loadFarm(exampleFarm());

@@ -771,8 +771,8 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
 }
 
 function positive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`options.${name}`, `options.${name} must be a positive integer (got ${String(value)}).`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2_147_483_647) {
+    throw new InvalidArgumentError(`options.${name}`, `options.${name} must be an integer from 1 to 2147483647 (got ${String(value)}).`);
   }
   return value;
 }

@@ -17,9 +17,13 @@
  * - Long waits (WTSWaitSystemEvent, a message box waiting for its answer) run on lanes of their
  *   own, at most `maxWaitThreads`, so that they never hold back ordinary calls.
  * - Every lane may be relaying its `done` to the JS thread at the same moment, and koffi gives each
- *   relay from another thread one of its `max_async_calls` slots (256 by default; a relay that finds
- *   none fails on the lane's thread, which would crash the process). So maxThreads + maxWaitThreads
- *   must leave room in koffi's limit: checked when the lanes are made.
+ *   relay from another thread one of its `max_async_calls` slots (256 by default, process-wide; a
+ *   relay that finds none fails on the lane's thread, which would crash the process). wts_lanes caps
+ *   the relays in flight, process-wide and whatever the number of backends, at that limit minus 32
+ *   (left for other koffi `.async` calls); the other lanes wait their turn.
+ * - At process exit (or a worker's), the lanes' group is closed before the JS environment goes: a
+ *   call that returns later is dropped instead of relayed to nobody. The library pins itself in
+ *   memory, so a thread still inside a call returns into code that is there.
  * - A call that has run for `stuckAfterMs`, or whose caller abandoned it (its signal fired), holds
  *   its lane until it returns: the lane is accounted for as stuck, and comes back when the call
  *   returns. When every lane is held by a stuck call, new calls are refused at once with
@@ -30,7 +34,7 @@
  *   callback relay does not hold it); abandoned calls do not keep the process alive.
  */
 import type * as KoffiModule from 'koffi';
-import { InvalidArgumentError, OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
+import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
 
 type Koffi = typeof KoffiModule;
 
@@ -52,9 +56,21 @@ let doneType: KoffiModule.TypeObject | undefined;
 /** koffi async slots left for other koffi `.async` calls in the process (the user's own). */
 const ASYNC_HEADROOM = 32;
 
+/** Groups to close when this JS environment exits (one listener for all of them). */
+const openGroups = new Map<bigint, (group: bigint) => void>();
+function closeAtExit(group: bigint, close: (group: bigint) => void): void {
+  if (openGroups.size === 0) process.once('exit', () => {
+    for (const [g, c] of openGroups) c(g);
+    openGroups.clear();
+  });
+  openGroups.set(group, close);
+}
+
 /** LaneJob in wts_lanes.c: every field 8 bytes. */
 const JOB = { fn: 0, lastErrorFn: 8, argc: 16, id: 24, args: 32, result: 112, lastError: 120, size: 128 } as const;
 const MAX_ARGS = 10;
+/** setTimeout's longest delay (a longer one fires at once, with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Native memory a call writes its arguments into (strings, out-parameters), freed when it returns. */
 export class NativeBlock {
@@ -157,7 +173,9 @@ export class Lanes {
   readonly #post: (lane: bigint, job: bigint) => number;
   readonly #stop: (lane: bigint) => void;
   readonly #symbol: (library: string, name: string) => bigint | number;
-  readonly #done: unknown;
+  readonly #group: bigint;
+  /** One abort listener per signal, whatever the number of calls sharing it. */
+  readonly #bySignal = new Map<AbortSignal, Set<Pending>>();
   readonly #options: Required<LaneOptions>;
   readonly #lanes = new Map<number, Lane>();
   readonly #queue: Pending[] = [];
@@ -173,15 +191,6 @@ export class Lanes {
       stuckAfterMs: options.stuckAfterMs ?? LANE_DEFAULTS.stuckAfterMs,
       idleMs: options.idleMs ?? LANE_DEFAULTS.idleMs,
     };
-    const koffiLimit = k.config().max_async_calls ?? 256;
-    if (this.#options.maxThreads + this.#options.maxWaitThreads > koffiLimit - ASYNC_HEADROOM) {
-      throw new InvalidArgumentError(
-        'options.maxThreads',
-        `maxThreads + maxWaitThreads (${this.#options.maxThreads + this.#options.maxWaitThreads}) must stay below koffi's ` +
-          `max_async_calls (${koffiLimit}) minus ${ASYNC_HEADROOM}: every thread may hand its result back at once, through one ` +
-          'of koffi\'s slots. Raise it first with koffi.config({ max_async_calls }) if you need more threads.',
-      );
-    }
     try {
       this.#lib = k.load(libraryPath);
     } catch (error) {
@@ -190,7 +199,7 @@ export class Lanes {
     // Anonymous, and declared once: koffi's type names are process-wide.
     doneType ??= k.proto('void', ['uint32_t']);
     const DoneFn = doneType;
-    this.#start = this.#lib.func('void *lanes_start(void *done)') as never;
+    this.#start = this.#lib.func('void *lanes_start(void *group)') as never;
     this.#post = this.#lib.func('int lanes_post(void *lane, void *job)') as never;
     this.#stop = this.#lib.func('void lanes_stop(void *lane)') as never;
     this.#symbol = this.#lib.func('uint64_t lanes_symbol(const char *library, const char *name)') as never;
@@ -198,7 +207,13 @@ export class Lanes {
     if (jobSize !== JOB.size) throw new UnsupportedPlatformError(process.platform, `${libraryPath} has a LaneJob of ${jobSize} bytes, expected ${JOB.size}`);
     // One registered callback for every lane: koffi relays a call from a lane's thread to this
     // (the registering) JS thread, where it runs the call's `finish`.
-    this.#done = k.register((id: number) => this.#finished(id), k.pointer(DoneFn));
+    const done = k.register((id: number) => this.#finished(id), k.pointer(DoneFn));
+    const relayLimit = (k.config().max_async_calls ?? 256) - ASYNC_HEADROOM;
+    (this.#lib.func('void lanes_relay_limit(int32_t limit)') as (n: number) => void)(Math.max(1, relayLimit));
+    const group = (this.#lib.func('void *lanes_group(void *done)') as (d: unknown) => bigint | null)(done);
+    if (!group) throw new UnsupportedPlatformError(process.platform, 'wts_lanes could not make its thread group.');
+    this.#group = group;
+    closeAtExit(group, this.#lib.func('void lanes_group_close(void *group)') as (g: bigint) => void);
   }
 
   /** The address of `name` in `library` (already loaded by koffi: the same module), or 0n. */
@@ -248,9 +263,27 @@ export class Lanes {
         detach: undefined,
       };
       if (signal) {
-        const onAbort = () => this.#abandon(pending);
-        signal.addEventListener('abort', onAbort, { once: true });
-        pending.detach = () => signal.removeEventListener('abort', onAbort);
+        let calls = this.#bySignal.get(signal);
+        if (!calls) {
+          const set = new Set<Pending>();
+          calls = set;
+          this.#bySignal.set(signal, set);
+          const onAbort = () => {
+            this.#bySignal.delete(signal);
+            for (const p of [...set]) this.#abandon(p);
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          (set as Set<Pending> & { off?: () => void }).off = () => signal.removeEventListener('abort', onAbort);
+        }
+        const set = calls as Set<Pending> & { off?: () => void };
+        set.add(pending);
+        pending.detach = () => {
+          set.delete(pending);
+          if (set.size === 0 && this.#bySignal.get(signal) === set) {
+            this.#bySignal.delete(signal);
+            set.off?.();
+          }
+        };
       }
       this.#dispatch(pending);
       this.#updateKeepAlive();
@@ -294,7 +327,7 @@ export class Lanes {
   }
 
   #startLane(long: boolean): Lane | undefined {
-    const pointer = this.#start(this.#done);
+    const pointer = this.#start(this.#group);
     if (!pointer) return undefined;
     const jobPointer = this.#k.alloc('uint8_t', JOB.size) as unknown;
     const lane: Lane = {
@@ -317,28 +350,33 @@ export class Lanes {
       lane.idleTimer = undefined;
     }
     const call = pending.call;
-    let args: ReadonlyArray<bigint | number>;
-    let block: NativeBlock;
+    let block: NativeBlock | undefined;
+    const job = lane.job;
     try {
       block = new NativeBlock(this.#k, call.bytes);
       pending.block = block;
-      args = call.prepare(block);
+      const args = call.prepare(block);
       if (args.length > MAX_ARGS) throw new RangeError(`at most ${MAX_ARGS} arguments`);
+      // BigInt() throws on a non-integer (a malformed handle): before the lane is touched.
+      const words = Array.from({ length: MAX_ARGS }, (_, i) => {
+        const a = args[i] ?? 0;
+        return BigInt.asUintN(64, typeof a === 'bigint' ? a : BigInt(a));
+      });
+      job.setBigUint64(JOB.fn, call.fn, true);
+      job.setBigUint64(JOB.lastErrorFn, this.#lastErrorFn, true);
+      job.setBigUint64(JOB.argc, BigInt(args.length), true);
+      job.setBigUint64(JOB.id, BigInt(lane.id), true);
+      words.forEach((w, i) => job.setBigUint64(JOB.args + i * 8, w, true));
     } catch (error) {
-      pending.block?.free();
+      block?.free();
       pending.block = undefined;
       this.#settle(pending, undefined, error);
-      this.#idle(lane);
+      // This lane is free: the next queued call of its kind, else idle.
+      const next = this.#takeQueued(lane.long);
+      if (next) this.#runOn(lane, next);
+      else this.#idle(lane);
+      this.#updateKeepAlive();
       return;
-    }
-    const job = lane.job;
-    job.setBigUint64(JOB.fn, call.fn, true);
-    job.setBigUint64(JOB.lastErrorFn, this.#lastErrorFn, true);
-    job.setBigUint64(JOB.argc, BigInt(args.length), true);
-    job.setBigUint64(JOB.id, BigInt(lane.id), true);
-    for (let i = 0; i < MAX_ARGS; i++) {
-      const a = args[i] ?? 0;
-      job.setBigUint64(JOB.args + i * 8, BigInt.asUintN(64, typeof a === 'bigint' ? a : BigInt(a)), true);
     }
     job.setBigUint64(JOB.result, 0n, true);
     job.setBigUint64(JOB.lastError, 0n, true);
@@ -347,6 +385,7 @@ export class Lanes {
     if (!this.#post(lane.pointer, lane.jobAddress)) {
       lane.running = undefined;
       block.free();
+      pending.block = undefined;
       this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'A wts-session thread refused work.'));
       this.#retire(lane);
       return;
@@ -395,7 +434,7 @@ export class Lanes {
   }
 
   #idle(lane: Lane): void {
-    lane.idleTimer = setTimeout(() => this.#retire(lane), this.#options.idleMs);
+    lane.idleTimer = setTimeout(() => this.#retire(lane), Math.min(MAX_TIMER_MS, this.#options.idleMs));
     lane.idleTimer.unref();
   }
 
@@ -465,7 +504,7 @@ export class Lanes {
       this.#updateKeepAlive();
       return;
     }
-    this.#stuckTimer = setTimeout(() => this.#checkExhausted(), Math.max(1, nextStuck - now));
+    this.#stuckTimer = setTimeout(() => this.#checkExhausted(), Math.min(MAX_TIMER_MS, Math.max(1, nextStuck - now)));
     this.#stuckTimer.unref();
   }
 

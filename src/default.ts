@@ -6,6 +6,9 @@
 import { simulatedFarmPath } from './backends/detect';
 import { createWts } from './create';
 import type { Wts, WtsServer } from './api/wts';
+import type { SessionWatch, WatchOptions } from './api/watch';
+import type { DetailedSession, DetailGroup } from './api/details';
+import type { Session } from './api/types';
 
 let shared: Wts | undefined;
 
@@ -45,4 +48,15 @@ export const sendMessageAll = onDefault('sendMessageAll');
 /** {@link Wts.openServer} on the default backend. Throws at once if there is no backend. */
 export function openServer(name: string): WtsServer {
   return defaultWts().openServer(name);
+}
+
+/**
+ * {@link Wts.watchSessions} on the default backend. Not async: it returns the AsyncIterable at once
+ * and throws at once for a bad option, or when there is no backend (UnsupportedPlatformError).
+ */
+export function watchSessions(options: WatchOptions & { details: true | readonly DetailGroup[] }): SessionWatch<DetailedSession>;
+export function watchSessions(options?: WatchOptions): SessionWatch<Session>;
+export function watchSessions(options?: WatchOptions): SessionWatch<Session> | SessionWatch<DetailedSession> {
+  // In simulated mode the backend re-reads the farm file when another process changed it.
+  return defaultWts().watchSessions(options);
 }

@@ -9,6 +9,7 @@ export {
   openServer,
   sendMessage,
   sendMessageAll,
+  watchSessions,
 } from './default';
 export { createWts } from './create';
 export type { CreateWtsOptions } from './create';
@@ -41,6 +42,17 @@ export type { SessionFilter } from './api/filter';
 export { parseDuration } from './api/filter';
 export type { DetailGroup, DetailsOption, SessionDetails } from './api/details';
 export type { FarmEvent, FarmOptions, ServerFailure } from './api/farm';
+export { SessionWatch } from './api/watch';
+export type {
+  ServerBackEvent,
+  ServerErrorEvent,
+  SessionChangeEvent,
+  SessionChangeType,
+  SessionEvent,
+  SessionEventType,
+  SnapshotEvent,
+  WatchOptions,
+} from './api/watch';
 export type { MessageButtons, MessageOptions, MessageResponse, SendMessageAllOptions } from './api/message';
 export { SESSION_STATES, shortStateLabel } from './api/types';
 export type { LogoffOutcome, LogoffStatus, NotActed, Reported, RequestedOutcome, RequestName, Session, SessionState, SkipReason } from './api/types';

@@ -22,6 +22,7 @@ import type { CheckedBulk, CheckedLogoffAll } from './logoff';
 import type { CheckedMessageAll } from './message';
 import type { RequestName } from './types';
 import { mapLimit } from './limit';
+import { watchSessions, type SessionWatch, type WatchOptions } from './watch';
 import { checkLogoffAllOptions, checkLogoffOptions, logoffAllOn, logoffOne, type LogoffAllOptions, type LogoffOptions } from './logoff';
 import {
   checkMessageAllOptions,
@@ -401,6 +402,17 @@ export class Wts extends Operations {
   /** One handle to a server for several calls. Close it (or `await using` it) when done. */
   openServer(name: string): WtsServer {
     return new WtsServer(this.api, normalizeServerName(name, 'name'));
+  }
+
+  /**
+   * Live session events on one server or many (docs/watchSessions.md). Throws InvalidArgumentError
+   * at once for a bad option (nothing is called); watching starts with the first `next()`, on
+   * handles of its own that are closed when the iteration ends.
+   */
+  watchSessions(options: WatchOptions & { details: true | readonly DetailGroup[] }): SessionWatch<DetailedSession>;
+  watchSessions(options?: WatchOptions): SessionWatch<Session>;
+  watchSessions(options?: WatchOptions): SessionWatch<Session> | SessionWatch<DetailedSession> {
+    return watchSessions(this.api, options);
   }
 }
 

@@ -45,6 +45,12 @@ export interface CliIo {
   readonly interactive: boolean;
   /** Whether stderr is a terminal (a progress line may be drawn there). */
   readonly progress: boolean;
+  /** Whether stdout is a terminal (a live display may be redrawn there). Default false. */
+  readonly outputIsTerminal?: boolean;
+  /** The terminal's width when stdout is one (a live display cuts its lines to it). */
+  readonly columns?: number | undefined;
+  /** Whether colours may be used on stdout: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
+  readonly color?: boolean;
   /**
    * Asks a yes/no question: 'yes' only for an explicit y or yes; 'interrupted' for Ctrl+C,
    * 'eof' for Ctrl+D or the end of the input. (A test double may answer true / false.)
@@ -81,7 +87,7 @@ export function debugFromArgv(argv: readonly string[]): boolean {
   return false;
 }
 
-type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean };
+type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean; isTTY?: boolean; columns?: number };
 
 /**
  * The process's I/O. Errors on stdout (EPIPE when a reader closes the pipe, EIO, ENOSPC) and on
@@ -129,6 +135,9 @@ export function processIo(
     },
     interactive,
     progress: Boolean(stderr.isTTY),
+    outputIsTerminal: Boolean(stdout.isTTY),
+    columns: stdout.isTTY ? stdout.columns : undefined,
+    color: Boolean(stdout.isTTY) && (env['NO_COLOR'] ?? '') === '',
     confirm: (question) => ask(stdin, stderr, question),
     outputClosed: closed.signal,
     debug: debugFromEnv(env),

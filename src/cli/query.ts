@@ -10,6 +10,7 @@ import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { errorText, formatProcessTable, formatSessionTable, formatUserTable } from './format';
 import { failureLine, SERVER_SWITCHES, serversOf, type Target } from './shared';
+import { watchMain } from './watch';
 
 const COMMAND = 'wts-query';
 
@@ -17,6 +18,7 @@ export const QUERY_SWITCHES: readonly SwitchSpec[] = [
   ...SERVER_SWITCHES,
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'json', aliases: ['json'] },
+  { name: 'watch', aliases: ['watch'] },
 ];
 
 export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their processes.
@@ -24,6 +26,7 @@ export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
 wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--json]
 wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--json]
+wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--json]
 
   session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
   user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
@@ -33,6 +36,10 @@ wts-query process [UserName | SessionName | SessionID | Program] [/server:Server
                      one table per server; an unreachable one is reported and
                      the others are still shown.
   --json             JSON: an array (one server), or { results, failures }.
+  --watch            Keep watching (session, user): on a terminal, the table redrawn
+                     as sessions change, the last change highlighted; otherwise,
+                     or with --json, one JSON line per change. Ctrl+C stops it
+                     (exit 130); a closed output stops it (exit 0).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
 ${DEBUG_HELP}
   /?                 This help.
@@ -83,6 +90,11 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
     const target = serversOf(args);
+    if (flag(args, 'watch')) {
+      if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
+      const matches = filter === undefined || filter === '*' ? undefined : (s: Session) => matchesQuery(s, filter);
+      return watchMain(lazyWts(value(args, 'simulate'), deps)(), { kind, target, matches, json: flag(args, 'json') }, io);
+    }
     const wts = lazyWts(value(args, 'simulate'), deps)();
     const result = await fetch(wts, kind, target);
     const keep = filter === undefined || filter === '*' ? result.results : result.results.filter((r) => matches(kind, r, filter));

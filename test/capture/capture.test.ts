@@ -25,6 +25,7 @@ const checker = require('../../scripts/capture-check.js') as {
   report(capture: unknown, out: unknown): string;
   CHECKS: Record<string, unknown>;
   NOT_READ_ONLY: Set<string>;
+  NEEDS_A_CHANGE: Map<string, string>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -90,7 +91,7 @@ describe('capture-check.js reads the facts table', () => {
   });
 
   test('every row has a check or is listed as not read-only', () => {
-    const missing = FACTS.map((f) => f.id).filter((id) => !checker.CHECKS[id] && !checker.NOT_READ_ONLY.has(id));
+    const missing = FACTS.map((f) => f.id).filter((id) => !checker.CHECKS[id] && !checker.NOT_READ_ONLY.has(id) && !checker.NEEDS_A_CHANGE.has(id));
     expect(missing).toEqual([]);
   });
 

@@ -13,9 +13,9 @@
 import koffi from 'koffi';
 import { createKoffiApi } from '../../src/backends/koffi/koffi-api';
 import { responseName } from '../../src/api/message';
-import { createMockApi, type Farm } from '../../src/mock';
+import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
 import { Win32Error } from '../../src/errors';
-import { dateToFileTime, WTS_CURRENT_SERVER_HANDLE as CSH, WTS_CURRENT_SESSION as CS, type WtsApi } from '../../src/wtsapi';
+import { dateToFileTime, WTS_CURRENT_SERVER_HANDLE as CSH, WTS_CURRENT_SESSION as CS, WtsEvent, type ServerHandle, type WtsApi } from '../../src/wtsapi';
 import { doublePath, NativeDouble } from '../native/double';
 import { BACKEND_LABELS, BACKENDS, FACTS, type Backend } from './facts';
 
@@ -511,6 +511,10 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
     mock: async (t) => disconnectDisconnected(t),
     double: async (t) => disconnectDisconnected(t),
   },
+  'wait-system-event-blocks': { mock: async (t) => waitBlocks(t), double: async (t) => waitBlocks(t) },
+  'wait-system-event-flush': { mock: async (t) => waitFlush(t), double: async (t) => waitFlush(t) },
+  'wait-system-event-between-waits': { mock: async (t) => waitBetweenWaits(t), double: async (t) => waitBetweenWaits(t) },
+  'wait-system-event-close-pending': { mock: async (t) => waitClosePending(t), double: async (t) => waitClosePending(t) },
 };
 
 async function servicesAndConsole(t: Target): Promise<void> {
@@ -568,6 +572,92 @@ async function disconnectDisconnected(t: Target): Promise<void> {
   const api = t.load();
   await api.disconnectSession(CSH, 4);
   expect(await api.querySessionInformation(CSH, 4, 'WTSConnectState')).toBe(4);
+}
+
+// ---- WTSWaitSystemEvent, through the seam ----------------------------------------------------
+
+/** A wait that can tell whether it has returned yet. */
+function startWait(api: WtsApi, h: ServerHandle, mask: number): Promise<number> & { settled: () => boolean } {
+  let settled = false;
+  const promise = need(api.waitSystemEvent).call(api, h, mask).finally(() => {
+    settled = true;
+  });
+  promise.catch(() => undefined);
+  return Object.assign(promise, { settled: () => settled });
+}
+
+/** Until `count` waits are blocked in the backend (the double's threads, the mock's waiters). */
+async function waitsPending(t: Target, api: WtsApi, count: number): Promise<void> {
+  const pending = () => (t.double ? t.double.pendingWaits() : (api as MockApi).pendingWaitCount);
+  const deadline = Date.now() + 5000;
+  while (pending() !== count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} pending wait(s), have ${pending()}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function stillWaiting(w: { settled: () => boolean }): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(w.settled()).toBe(false);
+}
+
+function putSession(t: Target, api: WtsApi, server: string, session: FarmSession): void {
+  if (t.double) t.double.putSession(server, session);
+  else (api as MockApi).putSession(server, session);
+}
+
+async function waitBlocks(t: Target): Promise<void> {
+  const api = t.load();
+  const w = startWait(api, CSH, WtsEvent.Create | WtsEvent.Logon);
+  await waitsPending(t, api, 1);
+  await api.disconnectSession(CSH, 3); // DISCONNECT | STATECHANGE: not in the mask
+  await stillWaiting(w);
+  putSession(t, api, 'TS01', { id: 7, name: 'RDP-Tcp#7', state: 'Active', user: 'dave', domain: 'CORP' });
+  expect(await w).toBe(WtsEvent.Create | WtsEvent.Logon);
+  const all = startWait(api, CSH, WtsEvent.All);
+  await waitsPending(t, api, 1);
+  await api.disconnectSession(CSH, 2);
+  expect(await all).toBe(WtsEvent.Disconnect | WtsEvent.StateChange);
+}
+
+async function waitFlush(t: Target): Promise<void> {
+  const api = t.load();
+  const h = await api.openServer('OLD08');
+  const h2 = await api.openServer('OLD08');
+  try {
+    const first = startWait(api, h, WtsEvent.All);
+    const second = startWait(api, h, WtsEvent.Logon);
+    const other = startWait(api, h2, WtsEvent.All);
+    await waitsPending(t, api, 3);
+    await need(api.flushSystemEvents).call(api, h);
+    expect([await first, await second]).toEqual([WtsEvent.None, WtsEvent.None]);
+    await stillWaiting(other);
+    await need(api.flushSystemEvents).call(api, h2);
+    expect(await other).toBe(WtsEvent.None);
+  } finally {
+    await api.closeServer(h);
+    await api.closeServer(h2);
+  }
+}
+
+async function waitBetweenWaits(t: Target): Promise<void> {
+  const api = t.load();
+  await api.disconnectSession(CSH, 3); // no wait pending
+  const w = startWait(api, CSH, WtsEvent.All);
+  await waitsPending(t, api, 1);
+  await stillWaiting(w);
+  await need(api.flushSystemEvents).call(api, CSH);
+  expect(await w).toBe(WtsEvent.None);
+}
+
+async function waitClosePending(t: Target): Promise<void> {
+  const api = t.load();
+  const h = await api.openServer('OLD08');
+  const w = startWait(api, h, WtsEvent.All);
+  await waitsPending(t, api, 1);
+  await api.closeServer(h);
+  expect(await win32Code(w)).toBe(6);
+  expect(await win32Code(need(api.waitSystemEvent).call(api, h, WtsEvent.All))).toBe(6);
 }
 
 // ---- the suite --------------------------------------------------------------------------------

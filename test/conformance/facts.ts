@@ -54,6 +54,10 @@ const LEARN = 'https://learn.microsoft.com/en-us/windows/win32';
 const INFO_CLASS = `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_info_class`;
 const QUERY = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsquerysessioninformationw`;
 const CAPTURE = 'npm run capture:windows (issue 11 §3)';
+const WAIT = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtswaitsystemevent`;
+/** Wine's WTSWaitSystemEvent (dlls/wtsapi32/wtsapi32.c): `FIXME("Stub …"); return FALSE;`. */
+const WINE_WAIT_STUB =
+  "Wine's WTSWaitSystemEvent is a stub (dlls/wtsapi32/wtsapi32.c, FIXME \"Stub\"): FALSE at once, last error not set, flags untouched; test/wine checks it returns at once";
 
 const noPointersInSeam = 'the WtsApi seam takes no pointers and hands out no buffers: nothing to pass NULL to';
 const noByteCounts = 'the seam returns decoded values, not byte counts';
@@ -450,6 +454,58 @@ export const FACTS: readonly Fact[] = [
     status: 'assumed',
     capture: `${CAPTURE}: WTSDisconnectSession on a disconnected session (not read-only: a manual step)`,
     backends: { mock: true, double: true, wine: "Wine's WTSDisconnectSession succeeds for any session, even one that does not exist" },
+  },
+  {
+    id: 'wait-system-event-blocks',
+    call: 'WTSWaitSystemEvent(h, EventMask (a combination of WTS_EVENT_CREATE 0x1 … WTS_EVENT_LICENSE 0x100, or WTS_EVENT_ALL 0x7fffffff), &flags)',
+    expected:
+      "Blocks until an event of a kind in EventMask happens on h's server, then TRUE; flags = the bitmask of the events that occurred (kinds, never a session ID). " +
+      'That only kinds in the mask are reported, and that a kind outside it does not end the wait, is assumed (Learn: "the set of events to wait for")',
+    library:
+      'watchSessions waits on a wait lane of its own (never the event loop, never libuv\'s pool), then enumerates and diffs: the flags say what kind of thing happened, not to which session.',
+    sources: [
+      { kind: 'learn', ref: WAIT, lines: 'Summary', quote: 'Waits for a Remote Desktop Services event before returning to the caller.' },
+      { kind: 'learn', ref: WAIT, lines: 'EventMask', quote: 'Bitmask that specifies the set of events to wait for. … Or, the mask can be a combination of the following values.' },
+      { kind: 'learn', ref: WAIT, lines: 'pEventFlags', quote: 'Pointer to a variable that receives a bitmask of the event or events that occurred.' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '134-145', quote: '#define WTS_EVENT_NONE 0x0 … WTS_EVENT_LICENSE 0x100, WTS_EVENT_ALL 0x7fffffff, WTS_EVENT_FLUSH 0x80000000' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: a wait with a mask that excludes the next event (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
+  },
+  {
+    id: 'wait-system-event-flush',
+    call: 'WTSWaitSystemEvent(h, WTS_EVENT_FLUSH (0x80000000), &flags) while waits are pending on h and on another handle h2 to the same server',
+    expected:
+      'Every wait pending on h returns, TRUE with flags = WTS_EVENT_NONE (0); waits on h2 go on waiting. The flush itself returning TRUE with WTS_EVENT_NONE is assumed',
+    library: 'Stopping a watcher flushes its own handle (one handle per watched server), so its waiting thread comes back; other handles are left alone.',
+    sources: [
+      { kind: 'learn', ref: WAIT, lines: 'EventMask', quote: 'This mask can be WTS_EVENT_FLUSH to cause all pending WTSWaitSystemEvent calls on the specified RD Session Host server handle to return.' },
+      { kind: 'learn', ref: WAIT, lines: 'pEventFlags', quote: '… or WTS_EVENT_NONE if the wait terminated because of a WTSWaitSystemEvent call with WTS_EVENT_FLUSH.' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: the flushing call's own return value and flags`,
+    backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
+  },
+  {
+    id: 'wait-system-event-between-waits',
+    call: 'An event happens while no WTSWaitSystemEvent is pending on the server; then WTSWaitSystemEvent(h, WTS_EVENT_ALL, &flags)',
+    expected: 'The new wait does not report the earlier event: it blocks until the next one (assumed: no source says whether the server queues events for a handle)',
+    library: 'Events between two waits would be missed: watchSessions enumerates after every wait and reconciles periodically, so a missed event is caught by the diff.',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: a disconnect made between two waits (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
+  },
+  {
+    id: 'wait-system-event-close-pending',
+    call: 'WTSCloseServer(h) while a WTSWaitSystemEvent(h, …) is pending',
+    expected: 'The pending wait returns FALSE with 6 (ERROR_INVALID_HANDLE) (assumed: Learn does not say what closing does to a pending wait); a later wait on h fails with 6',
+    library: 'Never closes a handle under a pending wait: a watcher flushes its handle and waits for the wait to return before closing it.',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: WTSCloseServer from another thread during a wait`,
+    backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
   },
 ];
 

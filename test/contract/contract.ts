@@ -10,12 +10,15 @@ export interface ContractBackend {
   readonly api: WtsApi;
   /** Replaces (or adds) a session: the way Windows reuses an ID. */
   putSession(server: string, session: FarmSession): void | Promise<void>;
-  setFault(server: string, api: MockApiName, key: number | '*', code: number | undefined): void | Promise<void>;
+  /** `wait`: WTSWaitSystemEvent (waits and flushes). */
+  setFault(server: string, api: MockApiName | 'wait', key: number | '*', code: number | undefined): void | Promise<void>;
   /** Latency on every call on a server, in ms. */
   setLatency(server: string, ms: number): void | Promise<void>;
   /** How many calls of this kind the backend has seen since it was made. */
   callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'open'): number;
-  /** Called after every test: asserts no leaked buffers/handles where the backend can tell. */
+  /** Calls blocked in WTSWaitSystemEvent right now, where the backend can tell. */
+  pendingWaits?(): number;
+  /** Called after every test: asserts no leaked buffers/handles (nor pending waits) where the backend can tell. */
   checkClean(): void | Promise<void>;
   dispose(): void | Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createKoffiApi } from '../../src/backends/koffi/koffi-api';
 import { doublePath, NativeDouble } from '../native/double';
 import { describeWtsApiContract, type BackendFactory } from './contract';
+import { describeSystemEventsContract } from './events';
 import { describeFeatures } from './features';
 
 const found = doublePath();
@@ -23,10 +24,13 @@ if ('missing' in found) {
       setFault: (server, api, key, code) => double.setFault(server, api, key, code),
       setLatency: (server, ms) => double.setLatency(server, '*', ms),
       callCount: (name) => double.calls(name) - base[name],
+      pendingWaits: () => double.pendingWaits(),
+      // A wait left pending shows as `pendingWaits: n` (and is released).
       checkClean: () => expect(double.leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 }),
       dispose: () => undefined,
     };
   };
   describeWtsApiContract('koffi + native double', factory);
   describeFeatures('koffi + native double', factory);
+  describeSystemEventsContract('koffi + native double', factory);
 }

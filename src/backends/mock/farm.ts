@@ -9,9 +9,15 @@ import { isAlwaysLocalName, normalizeServerName, serverNameKey } from '../../api
 /** The mock's names for the calls a fault can target. */
 export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes';
 export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'];
+/**
+ * The calls a fault can target: every MockApiName, and `wait` (WTSWaitSystemEvent, which is
+ * optional in a backend, so kept out of MockApiName, which every backend's tests map).
+ */
+export type MockFaultTarget = MockApiName | 'wait';
+export const MOCK_FAULT_TARGETS: readonly MockFaultTarget[] = [...MOCK_API_NAMES, 'wait'];
 
 /** API name -> session ID (as a string) or '*' -> the Win32 error code the call fails with. */
-export type FarmFaults = Partial<Record<MockApiName, Record<string, number>>>;
+export type FarmFaults = Partial<Record<MockFaultTarget, Record<string, number>>>;
 
 export interface FarmSession {
   id: number;
@@ -176,8 +182,8 @@ function parseFaults(input: unknown, path: string): FarmFaults {
   const obj = record(input, path);
   const faults: FarmFaults = {};
   for (const [api, table] of Object.entries(obj)) {
-    if (!(MOCK_API_NAMES as readonly string[]).includes(api)) {
-      fail(`${path}.${api}`, `unknown API; expected one of ${MOCK_API_NAMES.join(', ')}`);
+    if (!(MOCK_FAULT_TARGETS as readonly string[]).includes(api)) {
+      fail(`${path}.${api}`, `unknown API; expected one of ${MOCK_FAULT_TARGETS.join(', ')}`);
     }
     const entries = record(table, `${path}.${api}`);
     const out: Record<string, number> = {};
@@ -186,7 +192,7 @@ function parseFaults(input: unknown, path: string): FarmFaults {
       out[key] = uint(code, `${path}.${api}.${key}`);
       if (out[key] === 0) fail(`${path}.${api}.${key}`, 'a fault code must be a non-zero Win32 error code');
     }
-    faults[api as MockApiName] = out;
+    faults[api as MockFaultTarget] = out;
   }
   return faults;
 }

@@ -1,12 +1,29 @@
 /**
  * Simulated mode: a MockApi loaded from a farm file and written back, atomically, after every
- * change, so a sequence of commands behaves like one server.
+ * change, so a sequence of commands behaves like one server; read again when another process
+ * changed it, and watched while a WTSWaitSystemEvent is pending, so a long-running watch sees
+ * what the commands do.
  */
-import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  watch,
+  writeSync,
+  type BigIntStats,
+  type FSWatcher,
+} from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../../errors';
 import type { Farm } from './farm';
-import { MockApi, type MockApiOptions } from './mock-api';
+import { MockApi, type FarmSource, type MockApiOptions } from './mock-api';
 
 /** The environment variable that turns simulated mode on. */
 export const SIMULATE_ENV = 'WTS_SESSION_SIMULATE';
@@ -37,11 +54,18 @@ export function readFarmFile(path: string): unknown {
  * a temporary file in the same folder, flushed to disk, then renamed over the target.
  */
 export function writeFarmFile(path: string, farm: Farm): void {
+  writeFarm(path, farm);
+}
+
+/** writeFarmFile, returning the written file's signature (its inode survives the rename). */
+function writeFarm(path: string, farm: Farm): string {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temp, 'wx', 0o644);
+  let written: string;
   try {
     writeSync(fd, `${JSON.stringify(farm, null, 2)}\n`);
     fsyncSync(fd);
+    written = signature(fstatSync(fd, { bigint: true }));
   } catch (error) {
     closeSync(fd);
     rmSync(temp, { force: true });
@@ -54,6 +78,67 @@ export function writeFarmFile(path: string, farm: Farm): void {
     rmSync(temp, { force: true });
     throw error;
   }
+  return written;
+}
+
+/** What tells one version of the farm file from the next: inode (a rename makes a new one), size, mtime. */
+function signature(stats: BigIntStats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+function signatureOf(path: string): string | undefined {
+  try {
+    return signature(statSync(path, { bigint: true }));
+  } catch {
+    return undefined; // gone or unreadable for a moment: keep what we have
+  }
+}
+
+/**
+ * How often a pending wait also stats the farm file, in case fs.watch misses a change (network
+ * file systems, some containers): one stat, no read, unless the file changed.
+ */
+export const FARM_POLL_MS = 1000;
+
+/**
+ * The farm file as a {@link FarmSource}: `poll` reads it again only when its signature changed
+ * since this process last read or wrote it; `watch` uses fs.watch on its folder (the file is
+ * replaced by a rename, so the folder is what sees it) plus a stat every {@link FARM_POLL_MS}.
+ */
+function fileSource(path: string, initial: string | undefined): FarmSource & { wrote(signature: string): void } {
+  let known = initial;
+  return {
+    poll() {
+      const now = signatureOf(path);
+      if (now === undefined || now === known) return undefined;
+      known = now;
+      try {
+        return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      } catch {
+        return undefined; // a hand edit in progress: the next change is read again
+      }
+    },
+    wrote(signature) {
+      known = signature;
+    },
+    watch(changed) {
+      const name = basename(path);
+      let watcher: FSWatcher | undefined;
+      try {
+        watcher = watch(dirname(path), { persistent: true }, (_event, file) => {
+          if (file === null || file === name) changed();
+        });
+        watcher.on('error', () => undefined); // the stat below still notices changes
+      } catch {
+        watcher = undefined;
+      }
+      const timer = setInterval(changed, FARM_POLL_MS);
+      return () => {
+        clearInterval(timer);
+        watcher?.close();
+      };
+    },
+  };
 }
 
 /**
@@ -122,14 +207,19 @@ export function openSimulatedFarm(
   path: string,
   options: Omit<MockApiOptions, 'onChange' | 'onCall'> & { callLog?: string } = {},
 ): MockApi {
+  const before = signatureOf(path);
   const farm = readFarmFile(path);
+  // Another process may have replaced the file between the stat and the read: then the first
+  // call reads it again, which is harmless.
+  const source = fileSource(path, before);
   const { callLog = process.env[CALL_LOG_ENV] || undefined, ...mockOptions } = options;
   try {
     return new MockApi(farm, {
       ...mockOptions,
+      source,
       onChange: (next) => {
         try {
-          writeFarmFile(path, next);
+          source.wrote(writeFarm(path, next));
         } catch (error) {
           throw new SimulatedFarmError('Cannot save the simulated farm', path, error);
         }

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
-import { Win32Error } from '../../errors';
+import { OperationAbortedError, Win32Error } from '../../errors';
 import { stateToWin32 } from '../../api/types';
 import { isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
@@ -13,6 +13,8 @@ import {
   WTS_CURRENT_SERVER_HANDLE,
   WTS_CURRENT_SESSION,
   WTSINFO_LENGTHS,
+  WtsEvent,
+  type CallOptions,
   type ServerHandle,
   type WtsApi,
   type WtsClientAddress,
@@ -22,11 +24,12 @@ import {
   type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
-import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName } from './farm';
+import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
 
 /** One entry of the mock's call log. */
 export interface MockCall {
-  readonly api: MockApiName | 'close' | 'consoleId' | 'currentId' | 'computerName' | 'localNames';
+  /** `wait` is WTSWaitSystemEvent with an event mask, `flush` the same call with WTS_EVENT_FLUSH. */
+  readonly api: MockFaultTarget | 'flush' | 'close' | 'consoleId' | 'currentId' | 'computerName' | 'localNames';
   /** The server's name as the farm spells it; '' when a handle was not valid. */
   readonly server: string;
   readonly sessionId?: number;
@@ -43,6 +46,45 @@ export interface MockApiOptions {
   onChange?: (farm: Farm) => void;
   /** Called for every call as it is made (simulated mode can append it to a log file). */
   onCall?: (call: MockCall) => void;
+  /**
+   * Where the farm can also change (simulated mode: the farm file, which other processes write).
+   * Read before every call; watched while a WTSWaitSystemEvent is pending, so that a change made
+   * elsewhere wakes the wait.
+   */
+  source?: FarmSource;
+}
+
+/** A farm that others can change too (simulated mode's file): see {@link MockApiOptions.source}. */
+export interface FarmSource {
+  /** The farm as someone else left it, if it changed since it was last read or written; else undefined. */
+  poll(): unknown;
+  /**
+   * Starts noticing changes: calls `changed` (which polls) when the farm may have changed.
+   * Returns the function that stops it. Started only while a wait is pending, so an idle process
+   * holds no watcher and can exit.
+   */
+  watch(changed: () => void): () => void;
+}
+
+/** A WTSWaitSystemEvent call waiting for an event kind on a server. */
+interface Waiter {
+  readonly handle: bigint;
+  /** The lower-cased name of the server it waits on. */
+  readonly server: string;
+  readonly mask: number;
+  /** Resolves the wait with these flags (WtsEvent.None for a flush) and forgets it. */
+  readonly wake: (flags: number) => void;
+  /** Rejects the wait and forgets it. */
+  readonly fail: (error: Error) => void;
+}
+
+/** What a wait can see of a session: what the flags are computed from. */
+interface Seen {
+  readonly state: string;
+  readonly name: string;
+  readonly user: string;
+  readonly domain: string;
+  readonly logonTime: string;
 }
 
 /** The mock's view of a server: a farm server plus its handles. */
@@ -51,7 +93,7 @@ interface ServerState {
   readonly sessions: Map<number, FarmSession>;
 }
 
-const WIN32_API: Readonly<Record<MockApiName, string>> = {
+const WIN32_API: Readonly<Record<MockFaultTarget, string>> = {
   open: 'WTSOpenServerExW',
   enumerate: 'WTSEnumerateSessionsExW',
   query: 'WTSQuerySessionInformationW',
@@ -59,6 +101,7 @@ const WIN32_API: Readonly<Record<MockApiName, string>> = {
   disconnect: 'WTSDisconnectSession',
   message: 'WTSSendMessageW',
   processes: 'WTSEnumerateProcessesW',
+  wait: 'WTSWaitSystemEvent',
 };
 
 export class MockApi implements WtsApi {
@@ -73,18 +116,53 @@ export class MockApi implements WtsApi {
   readonly #onCall: ((call: MockCall) => void) | undefined;
   readonly #calls: MockCall[] = [];
   #nextHandle = 1n;
+  readonly #source: FarmSource | undefined;
+  /** Pending WTSWaitSystemEvent calls. */
+  readonly #waiters = new Set<Waiter>();
+  /** Stops watching the source; set while a wait is pending. */
+  #unwatch: (() => void) | undefined;
+  /** Per server (lower-cased), the sessions as waits last saw them: what a change is diffed against. */
+  #seen = new Map<string, Map<number, Seen>>();
 
   constructor(farm: Farm | unknown, options: MockApiOptions = {}) {
     const parsed = parseFarm(farm);
     this.#localServer = parsed.localServer;
-    for (const def of parsed.servers) {
+    this.#load(parsed);
+    this.#seen = this.#seenNow();
+    this.#closingPolls = options.closingPolls ?? 1;
+    this.#onChange = options.onChange;
+    this.#onCall = options.onCall;
+    this.#source = options.source;
+  }
+
+  /** Replaces the servers and sessions with a farm's (handles stay: they name servers). */
+  #load(farm: Farm): void {
+    this.#servers.clear();
+    this.#aliases.clear();
+    for (const def of farm.servers) {
       const sessions = new Map((def.sessions ?? []).map((s) => [s.id, s] as const));
       this.#servers.set(def.name.toLowerCase(), { def, sessions });
       for (const alias of def.aliases ?? []) this.#aliases.set(serverNameKey(alias), def.name.toLowerCase());
     }
-    this.#closingPolls = options.closingPolls ?? 1;
-    this.#onChange = options.onChange;
-    this.#onCall = options.onCall;
+  }
+
+  /**
+   * Takes in a change made elsewhere (simulated mode: another process wrote the farm file), and
+   * wakes the waits it concerns. A farm that no longer parses is ignored (the last good one stays).
+   */
+  #refresh(): void {
+    if (!this.#source) return;
+    let next: Farm;
+    try {
+      const raw = this.#source.poll();
+      if (raw === undefined) return;
+      next = parseFarm(raw);
+    } catch {
+      return;
+    }
+    if (next.localServer.toLowerCase() !== this.#localServer.toLowerCase()) return;
+    this.#load(next);
+    this.#notify();
   }
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -102,6 +180,17 @@ export class MockApi implements WtsApi {
   /** Handles opened and not yet closed. */
   get openHandleCount(): number {
     return this.#handles.size;
+  }
+
+  /** WTSWaitSystemEvent calls still waiting (not woken, flushed, failed or aborted). */
+  get pendingWaitCount(): number {
+    return this.#waiters.size;
+  }
+
+  /** WTSWaitSystemEvent calls still waiting on one server (by its farm name, without case). */
+  pendingWaitsOn(server: string): number {
+    const key = server.toLowerCase();
+    return [...this.#waiters].filter((w) => w.server === key).length;
   }
 
   /** The farm as it is now (same shape as the input; closing sessions carry `closing`). */
@@ -126,8 +215,18 @@ export class MockApi implements WtsApi {
     this.#changed();
   }
 
+  /**
+   * Ends a session at once (no closing phase): the user logged off from inside it, or the
+   * session manager deleted it. Returns whether there was one.
+   */
+  removeSession(server: string, id: number): boolean {
+    const removed = this.#server(server).sessions.delete(id);
+    if (removed) this.#changed();
+    return removed;
+  }
+
   /** Makes the next calls of `api` on `server` fail with `code` ('*' = any session). */
-  setFault(server: string, api: MockApiName, key: number | '*', code: number | undefined): void {
+  setFault(server: string, api: MockFaultTarget, key: number | '*', code: number | undefined): void {
     const def = this.#server(server).def;
     const faults = (def.faults ??= {});
     const table = (faults[api] ??= {});
@@ -160,6 +259,66 @@ export class MockApi implements WtsApi {
   async closeServer(server: ServerHandle): Promise<void> {
     this.#log({ api: 'close', server: this.#handles.get(server) ?? '' });
     this.#handles.delete(server);
+    // A wait still pending on a closed handle: Win32 leaves it undefined (assumed: it fails);
+    // the library never closes a handle under a pending wait, and tests check that it does not.
+    for (const w of this.#waiters) {
+      if (w.handle === BigInt(server) && server !== WTS_CURRENT_SERVER_HANDLE) {
+        w.fail(new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API.wait }));
+      }
+    }
+  }
+
+  /**
+   * WTSWaitSystemEvent: resolves when a change on the server matches `eventMask`, to the flags
+   * that happened (masked), or to WtsEvent.None when a flush releases it. A change is any change
+   * of the server's sessions, made here (logoff, disconnect, putSession, removeSession) or, in
+   * simulated mode, by another process to the farm file. Changes made while no wait is pending
+   * are not remembered (as assumed of Windows). An aborted signal rejects with an AbortError.
+   * With WTS_EVENT_FLUSH in the mask it is {@link flushSystemEvents}.
+   */
+  async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) throw waitAborted(signal.reason);
+    if ((eventMask & WtsEvent.Flush) !== 0) {
+      await this.flushSystemEvents(server);
+      return WtsEvent.None;
+    }
+    const state = await this.#enter(server, 'wait', undefined);
+    this.#fault(state, 'wait', undefined);
+    if (signal?.aborted) throw waitAborted(signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = () => waiter.fail(waitAborted(signal?.reason));
+      const done = () => {
+        this.#waiters.delete(waiter);
+        signal?.removeEventListener('abort', onAbort);
+        this.#watchWhileWaiting();
+      };
+      const waiter: Waiter = {
+        handle: BigInt(server),
+        server: state.def.name.toLowerCase(),
+        mask: eventMask,
+        wake: (flags) => {
+          done();
+          resolve(flags);
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+      };
+      this.#waiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#watchWhileWaiting();
+    });
+  }
+
+  /** WTSWaitSystemEvent(WTS_EVENT_FLUSH): every wait pending on this handle returns WtsEvent.None. */
+  async flushSystemEvents(server: ServerHandle): Promise<void> {
+    const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
+    this.#log({ api: 'flush', server: name ?? '' });
+    if (name === undefined) throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API.wait });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const w of [...this.#waiters]) if (w.handle === BigInt(server)) w.wake(WtsEvent.None);
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
@@ -303,7 +462,8 @@ export class MockApi implements WtsApi {
   }
 
   /** Logs the call, validates the handle, applies latency and unreachability. */
-  async #enter(handle: ServerHandle, api: MockApiName, sessionId: number | undefined, infoClass?: WtsInfoClass): Promise<ServerState> {
+  async #enter(handle: ServerHandle, api: MockFaultTarget, sessionId: number | undefined, infoClass?: WtsInfoClass): Promise<ServerState> {
+    this.#refresh();
     const name = handle === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(handle);
     this.#log({
       api,
@@ -340,7 +500,7 @@ export class MockApi implements WtsApi {
       : sessionId;
   }
 
-  #fault(state: ServerState, api: MockApiName, sessionId: number | undefined): void {
+  #fault(state: ServerState, api: MockFaultTarget, sessionId: number | undefined): void {
     const table = state.def.faults?.[api];
     if (!table) return;
     const code = (sessionId !== undefined ? table[String(sessionId)] : undefined) ?? table['*'];
@@ -369,7 +529,7 @@ export class MockApi implements WtsApi {
     return s;
   }
 
-  #error(api: MockApiName, code: number, state: ServerState, sessionId: number | undefined): Win32Error {
+  #error(api: MockFaultTarget, code: number, state: ServerState, sessionId: number | undefined): Win32Error {
     return new Win32Error({
       win32Code: code,
       api: WIN32_API[api],
@@ -385,7 +545,87 @@ export class MockApi implements WtsApi {
 
   #changed(): void {
     this.#onChange?.(this.toFarm());
+    this.#notify();
   }
+
+  /**
+   * Wakes the waits a change concerns: per server, the flags of what changed since waits last
+   * looked (see {@link eventFlags}), masked by each wait's mask. A change no session shows (a
+   * closing session counting down) wakes nothing.
+   */
+  #notify(): void {
+    const next = this.#seenNow();
+    for (const [key, now] of next) {
+      const flags = eventFlags(this.#seen.get(key) ?? new Map(), now);
+      if (flags === WtsEvent.None) continue;
+      for (const w of [...this.#waiters]) {
+        if (w.server === key && (w.mask & flags) !== 0) w.wake(w.mask & flags);
+      }
+    }
+    this.#seen = next;
+  }
+
+  #seenNow(): Map<string, Map<number, Seen>> {
+    return new Map([...this.#servers].map(([key, state]) => [key, new Map([...state.sessions.values()].map((s) => [s.id, seenOf(s)] as const))] as const));
+  }
+
+  /** Watches the source while a wait is pending, and only then (an idle process can exit). */
+  #watchWhileWaiting(): void {
+    if (!this.#source) return;
+    if (this.#waiters.size > 0 && !this.#unwatch) {
+      this.#unwatch = this.#source.watch(() => this.#refresh());
+    } else if (this.#waiters.size === 0 && this.#unwatch) {
+      this.#unwatch();
+      this.#unwatch = undefined;
+    }
+  }
+}
+
+function waitAborted(reason: unknown): OperationAbortedError {
+  return new OperationAbortedError('WTSWaitSystemEvent', reason);
+}
+
+function seenOf(s: FarmSession): Seen {
+  return { state: s.state, name: s.name ?? '', user: s.user ?? '', domain: s.domain ?? '', logonTime: s.logonTime ?? '' };
+}
+
+/** A state a client is attached in (WTS_EVENT_CONNECT when a session enters one from another). */
+const CONNECTED_STATES: ReadonlySet<string> = new Set(['Active', 'Connected', 'ConnectQuery', 'Shadow']);
+
+/**
+ * The WTSWaitSystemEvent flags a change of a server's sessions raises, as the mock assumes Windows
+ * raises them (Learn lists the kinds, not which transitions raise which; docs/mock.md):
+ * - a session appears: CREATE, and LOGON when it has a user;
+ * - a session is gone: DELETE, and LOGOFF when it had a user;
+ * - another logon on the same ID (user, domain or logon time differ): LOGOFF for the old user,
+ *   LOGON for the new one;
+ * - the state changes: STATECHANGE, with DISCONNECT on entering Disconnected and CONNECT on
+ *   entering a connected state (Active, Connected, ConnectQuery, Shadow) from another;
+ * - the WinStation name changes (same logon, same state): RENAME.
+ */
+export function eventFlags(before: ReadonlyMap<number, Seen>, after: ReadonlyMap<number, Seen>): number {
+  let flags: number = WtsEvent.None;
+  for (const [id, old] of before) {
+    if (!after.has(id)) flags |= WtsEvent.Delete | (old.user ? WtsEvent.Logoff : 0);
+  }
+  for (const [id, now] of after) {
+    const old = before.get(id);
+    if (!old) {
+      flags |= WtsEvent.Create | (now.user ? WtsEvent.Logon : 0);
+      continue;
+    }
+    const sameLogon =
+      old.user.toLowerCase() === now.user.toLowerCase() && old.domain.toLowerCase() === now.domain.toLowerCase() && old.logonTime === now.logonTime;
+    if (!sameLogon) flags |= (old.user ? WtsEvent.Logoff : 0) | (now.user ? WtsEvent.Logon : 0);
+    if (old.state !== now.state) {
+      flags |= WtsEvent.StateChange;
+      if (now.state === 'Disconnected') flags |= WtsEvent.Disconnect;
+      if (CONNECTED_STATES.has(now.state) && !CONNECTED_STATES.has(old.state)) flags |= WtsEvent.Connect;
+    } else if (sameLogon && old.name !== now.name) {
+      flags |= WtsEvent.Rename;
+    }
+  }
+  return flags;
 }
 
 /** The name the mock and the native double give PID 0 (assumed: see docs/windows-facts.md). */

@@ -1,0 +1,566 @@
+/**
+ * watchSessions: live session events. WTSWaitSystemEvent says only which KINDS of event happened
+ * on a server, never which session, and (assumed) nothing of what happened between two waits; so
+ * every wake is followed by an enumeration — the same one listSessions makes — diffed against the
+ * last one, and a periodic reconcile catches what no wait saw. Without a usable wait (a backend
+ * without it, Wine's stub that fails at once with 0, a server answering 50 or 120), the server is
+ * polled instead. See docs/watchSessions.md.
+ */
+import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
+import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
+import { asWin32, asWtsError, isWin32 } from './bulk';
+import { ServerConnection, type ServerContext } from './context';
+import { checkDetails, fetchDetails, GONE, withDetails, type DetailedSession, type DetailGroup, type DetailsOption } from './details';
+import { checkFarm } from './farm';
+import { mapLimit } from './limit';
+import { enumerate, sameUser } from './sessions';
+import type { Session, SessionState } from './types';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, checkSignal, checkTimeout, normalizeServerName, readArray } from './validate';
+
+/** A change of one session, as the diff of two listings tells it. */
+export type SessionChangeType = 'logon' | 'logoff' | 'connect' | 'disconnect' | 'create' | 'delete' | 'rename' | 'stateChange';
+export const SESSION_CHANGE_TYPES: readonly SessionChangeType[] = ['logon', 'logoff', 'connect', 'disconnect', 'create', 'delete', 'rename', 'stateChange'];
+
+export interface SessionChangeEvent<S extends Session = Session> {
+  readonly type: SessionChangeType;
+  /** '' for the local server, else the server's name as given (normalised). */
+  readonly server: string;
+  /**
+   * The session now, as listSessions returns it (with `details` when asked for). For a `logoff` or
+   * `delete` of a session that is no longer listed: the session as it was last seen.
+   */
+  readonly session: S;
+  /** The session as it was last seen; absent for a session that was not there before. */
+  readonly before?: S;
+  /** true when the session is no longer listed (a `logoff` or `delete` that ended it); else absent. */
+  readonly gone?: true;
+  /** When the change was seen (the end of the enumeration that showed it). */
+  readonly at: Date;
+}
+
+/** A server could not be opened, enumerated or waited on; it is retried after `retryInMs`. */
+export interface ServerErrorEvent {
+  readonly type: 'serverError';
+  readonly server: string;
+  readonly error: WtsError;
+  /** How many times in a row the server has failed (1 the first time). */
+  readonly attempt: number;
+  readonly retryInMs: number;
+  readonly at: Date;
+}
+
+/** A server that failed answers again; the changes since it was last seen follow. */
+export interface ServerBackEvent {
+  readonly type: 'serverBack';
+  readonly server: string;
+  readonly at: Date;
+}
+
+/** With `initial: true`: a server's first listing, before any change. */
+export interface SnapshotEvent<S extends Session = Session> {
+  readonly type: 'snapshot';
+  readonly server: string;
+  readonly sessions: readonly S[];
+  readonly at: Date;
+}
+
+export type SessionEvent<S extends Session = Session> = SessionChangeEvent<S> | ServerErrorEvent | ServerBackEvent | SnapshotEvent<S>;
+export type SessionEventType = SessionEvent['type'];
+export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [...SESSION_CHANGE_TYPES, 'serverError', 'serverBack', 'snapshot'];
+
+export interface WatchOptions {
+  /** The server: `WF12`, `\\WF12`, a DNS name or an IP address. Default: the local server. */
+  server?: string;
+  /** Several servers, watched at once (not with `server`). */
+  servers?: readonly string[];
+  /** Ends the watch: the iteration rejects with OperationAbortedError once everything is closed. */
+  signal?: AbortSignal;
+  /** Also enumerate this often (ms) while waiting, for changes no wait reported. Default 30000; 0 never. */
+  reconcileMs?: number;
+  /** How often (ms) a server is enumerated when it cannot be waited on. Default 2000. */
+  pollMs?: number;
+  /** Each session also carries its details (as listSessions' `details`); `times` adds its logon time to its identity. */
+  details?: DetailsOption;
+  /** Only these event types are yielded. Default: all. */
+  events?: readonly SessionEventType[];
+  /** Yield a `snapshot` event with each server's first listing. Default false: only changes. */
+  initial?: boolean;
+  /** The first retry of a failed server after this many ms, doubling up to `retryMaxMs`. Default 1000. */
+  retryMinMs?: number;
+  /** The longest pause between retries of a failed server. Default 60000. */
+  retryMaxMs?: number;
+}
+
+const WATCH_KEYS = ['server', 'servers', 'signal', 'reconcileMs', 'pollMs', 'details', 'events', 'initial', 'retryMinMs', 'retryMaxMs'] as const;
+
+/**
+ * How a wait says it is not implemented: 0 (Wine's stub returns FALSE without an error code), 50
+ * ERROR_NOT_SUPPORTED, 120 ERROR_CALL_NOT_IMPLEMENTED. Such a server is polled for the rest of
+ * the watch (never waited on again: a wait that fails at once would spin).
+ */
+const WAIT_UNSUPPORTED: ReadonlySet<number> = new Set([0, Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
+/** The shortest time between two enumerations of a server: a burst of events is one enumeration. */
+export const MIN_REFRESH_MS = 25;
+/** How long closing waits for a flushed wait to return before abandoning it (then the handle is closed when it does). */
+const RELEASE_MS = 5000;
+
+interface CheckedWatch {
+  /** undefined: the local server. */
+  readonly names: () => ReadonlyArray<string | undefined>;
+  readonly signal: AbortSignal | undefined;
+  readonly reconcileMs: number;
+  readonly pollMs: number;
+  readonly details: ReadonlySet<DetailGroup>;
+  readonly events: ReadonlySet<SessionEventType> | undefined;
+  readonly initial: boolean;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+}
+
+function positiveMs(value: unknown, argument: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = checkTimeout(value, argument);
+  if (ms < 1) throw new InvalidArgumentError(argument, `Invalid ${argument}: expected milliseconds from 1 to 2147483647, got ${ms}.`);
+  return ms;
+}
+
+/** Checks every option; makes no backend call (the local server's names are asked when watching starts). */
+export function checkWatchOptions(options: unknown, api: WtsApi): CheckedWatch {
+  const o = checkOptionsObject(options);
+  checkKnownKeys(o, WATCH_KEYS);
+  if (o['server'] !== undefined && o['servers'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
+  let names: () => ReadonlyArray<string | undefined>;
+  if (o['servers'] !== undefined) {
+    const farm = checkFarm({ servers: o['servers'] }, api);
+    names = () => farm.servers;
+  } else {
+    const one = o['server'] === undefined ? undefined : normalizeServerName(o['server'], 'options.server');
+    names = () => [one];
+  }
+  let events: Set<SessionEventType> | undefined;
+  if (o['events'] !== undefined) {
+    const list = readArray(o['events'], 'options.events');
+    if (!list || list.length === 0 || list.some((t) => !(SESSION_EVENT_TYPES as readonly unknown[]).includes(t))) {
+      throw new InvalidArgumentError('options.events', `Invalid options.events: a non-empty list of ${SESSION_EVENT_TYPES.join(', ')}.`);
+    }
+    events = new Set(list as SessionEventType[]);
+  }
+  const reconcileMs = o['reconcileMs'] === undefined ? 30_000 : checkTimeout(o['reconcileMs'], 'options.reconcileMs');
+  const retryMinMs = positiveMs(o['retryMinMs'], 'options.retryMinMs', 1000);
+  const retryMaxMs = positiveMs(o['retryMaxMs'], 'options.retryMaxMs', Math.max(60_000, retryMinMs));
+  if (retryMaxMs < retryMinMs) throw new InvalidArgumentError('options.retryMaxMs', `Invalid options.retryMaxMs: less than retryMinMs (${retryMinMs}).`);
+  return {
+    names,
+    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+    reconcileMs,
+    pollMs: positiveMs(o['pollMs'], 'options.pollMs', 2000),
+    details: checkDetails(o['details']),
+    events,
+    initial: o['initial'] === undefined ? false : checkBoolean(o['initial'], 'options.initial'),
+    retryMinMs,
+    retryMaxMs,
+  };
+}
+
+/**
+ * Watches sessions on one server or many. Returns at once, having checked every option (a bad one
+ * throws InvalidArgumentError, and nothing is called); watching starts with the first `next()`.
+ * The iteration ends without error on `break` / `return()`, and rejects with OperationAbortedError
+ * (`name: 'AbortError'`) when `signal` aborts — in both cases only once every wait has returned and
+ * every handle is closed. A failing server never ends it: it yields `serverError` and is retried.
+ */
+export function watchSessions(api: WtsApi, options: WatchOptions & { details: true | readonly DetailGroup[] }): SessionWatch<DetailedSession>;
+export function watchSessions(api: WtsApi, options?: WatchOptions): SessionWatch<Session>;
+export function watchSessions(api: WtsApi, options?: WatchOptions): SessionWatch<Session> | SessionWatch<DetailedSession> {
+  return new SessionWatch<Session>(api, checkWatchOptions(options, api));
+}
+
+/** The events of a watch, as an AsyncIterator (one consumer). AsyncDisposable: `await using`. */
+export class SessionWatch<S extends Session = Session> implements AsyncIterableIterator<SessionEvent<S>>, AsyncDisposable {
+  readonly #api: WtsApi;
+  readonly #options: CheckedWatch;
+  readonly #queue = new EventQueue<SessionEvent<S>>();
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+  #started = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(api: WtsApi, options: CheckedWatch) {
+    this.#api = api;
+    this.#options = options;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
+    if (!this.#started) this.#start();
+    return this.#queue.next();
+  }
+
+  /** Stops watching: pending `next()` calls end; resolves once every wait has returned and every handle is closed. */
+  async return(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
+    this.#queue.end();
+    await this.#shutdown();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.return().then(() => undefined);
+  }
+
+  #start(): void {
+    this.#started = true;
+    const { signal } = this.#options;
+    if (signal?.aborted) {
+      this.#queue.end(new OperationAbortedError('Watching sessions', signal.reason));
+      return;
+    }
+    const onAbort = () => {
+      void this.#shutdown().then(() => this.#queue.end(new OperationAbortedError('Watching sessions', signal?.reason)));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let names: ReadonlyArray<string | undefined>;
+    try {
+      names = this.#options.names();
+    } catch (error) {
+      // The backend could not say the local machine's names: nothing is watched.
+      signal?.removeEventListener('abort', onAbort);
+      this.#queue.end(asWtsError(error));
+      return;
+    }
+    const push = (event: SessionEvent<S>) => {
+      if (this.#stop.signal.aborted) return;
+      if (this.#options.events && !this.#options.events.has(event.type)) return;
+      this.#queue.push(event);
+    };
+    const workers = names.map((name) => new ServerWatch<S>(this.#api, name, this.#options, push, this.#stop.signal).run());
+    this.#running = Promise.all(workers).then(() => {
+      signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
+  #shutdown(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.abort();
+      await this.#running;
+    })();
+    return this.#closing;
+  }
+}
+
+/** A queue of events for one consumer; `end` finishes it (with an error to reject with, or none). */
+class EventQueue<T> {
+  readonly #items: T[] = [];
+  readonly #readers: Array<{ resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void }> = [];
+  #ended = false;
+  #error: unknown;
+
+  push(item: T): void {
+    if (this.#ended) return;
+    const reader = this.#readers.shift();
+    if (reader) reader.resolve({ done: false, value: item });
+    else this.#items.push(item);
+  }
+
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#items.length = 0; // what the consumer stopped for is not delivered after it
+    for (const reader of this.#readers.splice(0)) {
+      if (error === undefined) reader.resolve({ done: true, value: undefined });
+      else reader.reject(error);
+    }
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve({ done: false, value: item });
+    if (this.#ended) {
+      // The error is reported once; after that the iteration is simply done, as a generator's is.
+      const error = this.#error;
+      this.#error = undefined;
+      return error === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }));
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts; resolves to false then. Leaves no timer behind. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type WaitResult = { readonly kind: 'flags'; readonly flags: number } | { readonly kind: 'error'; readonly error: unknown };
+
+/**
+ * The WTSWaitSystemEvent call pending on one handle: at most one at a time, started before each
+ * enumeration (so a change during the enumeration wakes the next wait instead of being lost), and
+ * released — flushed, and its return awaited — before the handle is closed.
+ */
+class EventWait {
+  readonly #ctx: ServerContext;
+  #pending: Promise<WaitResult> | undefined;
+  readonly #abandon = new AbortController();
+
+  constructor(ctx: ServerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Starts a wait unless one is pending. */
+  arm(): void {
+    if (this.#pending || !this.#ctx.api.waitSystemEvent) return;
+    this.#pending = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: this.#abandon.signal }).then(
+      (flags) => ({ kind: 'flags', flags }),
+      (error: unknown) => ({ kind: 'error', error }),
+    );
+  }
+
+  /**
+   * The next wake: 'event' (the wait returned), 'reconcile' (`reconcileMs` passed; the wait stays
+   * pending), 'stop', or 'unsupported' (the wait failed with 0, 50 or 120). Another failure throws.
+   */
+  async next(reconcileMs: number, stop: AbortSignal): Promise<'event' | 'reconcile' | 'stop' | 'unsupported'> {
+    this.arm();
+    const pending = this.#pending as Promise<WaitResult>;
+    const cleanup: Array<() => void> = [];
+    const raced = await Promise.race<WaitResult | 'reconcile' | 'stop'>([
+      pending,
+      new Promise<'stop'>((resolve) => {
+        if (stop.aborted) return resolve('stop');
+        const on = () => resolve('stop');
+        stop.addEventListener('abort', on, { once: true });
+        cleanup.push(() => stop.removeEventListener('abort', on));
+      }),
+      ...(reconcileMs > 0
+        ? [
+            new Promise<'reconcile'>((resolve) => {
+              const timer = setTimeout(() => resolve('reconcile'), reconcileMs);
+              cleanup.push(() => clearTimeout(timer));
+            }),
+          ]
+        : []),
+    ]);
+    for (const c of cleanup) c();
+    if (raced === 'reconcile' || raced === 'stop') return raced;
+    this.#pending = undefined;
+    if (raced.kind === 'flags') return 'event';
+    const code = asWin32(raced.error)?.win32Code;
+    if (code !== undefined && WAIT_UNSUPPORTED.has(code)) return 'unsupported';
+    throw raced.error;
+  }
+
+  /**
+   * Ends the pending wait before its handle is closed: WTS_EVENT_FLUSH, then its return is
+   * awaited. A backend without flush (or whose flush fails) has the wait abandoned through its
+   * signal. Resolves to undefined once the wait has returned (the handle may be closed now); a
+   * wait that has not returned within RELEASE_MS is abandoned, and `late` is its return.
+   */
+  async release(): Promise<{ readonly late: Promise<unknown> } | undefined> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (!pending) return undefined;
+    let flushed = false;
+    if (this.#ctx.api.flushSystemEvents) {
+      try {
+        await this.#ctx.api.flushSystemEvents(this.#ctx.handle);
+        flushed = true;
+      } catch {
+        flushed = false;
+      }
+    }
+    if (!flushed) this.#abandon.abort(new Error('The watch ended.'));
+    let timer: NodeJS.Timeout | undefined;
+    const returned = await Promise.race([pending.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RELEASE_MS)))]);
+    clearTimeout(timer);
+    if (returned) return undefined;
+    this.#abandon.abort(new Error('The watch ended.'));
+    return { late: pending };
+  }
+}
+
+/** The identity a listing (and, with `times`, its logon time) tells of a session. */
+function logonTimeOf(s: Session): number | null | undefined {
+  const d = (s as Partial<DetailedSession>).details;
+  if (!d || d.gone || !('logonTime' in d)) return undefined;
+  return d.logonTime?.getTime() ?? null;
+}
+
+/**
+ * Same logon: same user and domain (without case), the same logon time where both are known, and
+ * for a session with no user the same WinStation name (nothing else tells two of them apart).
+ */
+function sameLogon(a: Session, b: Session): boolean {
+  if (!sameUser(a, b)) return false;
+  const ta = logonTimeOf(a);
+  const tb = logonTimeOf(b);
+  if (ta !== undefined && tb !== undefined && ta !== tb) return false;
+  return a.userName !== '' || a.name.toLowerCase() === b.name.toLowerCase();
+}
+
+const CONNECTED: ReadonlySet<SessionState> = new Set(['Active', 'Connected', 'ConnectQuery', 'Shadow']);
+
+/**
+ * The events between two listings of a server, in session ID order, one per change per session
+ * (the most specific), two for an ID that now holds another logon. See docs/watchSessions.md.
+ */
+export function diffSessions<S extends Session>(before: ReadonlyMap<number, S>, after: ReadonlyMap<number, S>, server: string, at: Date): SessionChangeEvent<S>[] {
+  const ids = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => a - b);
+  const events: SessionChangeEvent<S>[] = [];
+  const event = (type: SessionChangeType, session: S, old: S | undefined, gone = false) =>
+    events.push(Object.freeze({ type, server, session, ...(old === undefined ? {} : { before: old }), ...(gone ? { gone: true as const } : {}), at }));
+  for (const id of ids) {
+    const old = before.get(id);
+    const now = after.get(id);
+    if (old && !now) {
+      event(old.userName ? 'logoff' : 'delete', old, old, true);
+    } else if (!old && now) {
+      event(now.userName ? 'logon' : 'create', now, undefined);
+    } else if (old && now) {
+      if (!sameLogon(old, now)) {
+        if (old.userName && now.userName) {
+          // Another logon on the ID: the old one ended, the new one began.
+          event('logoff', old, old, true);
+          event('logon', now, undefined);
+        } else if (old.userName) {
+          event('logoff', now, old); // the user left; the WinStation stays
+        } else if (now.userName) {
+          event('logon', now, old); // a user logged on to it
+        } else {
+          // Two sessions with no user and different names: the ID was reused.
+          event('delete', old, old, true);
+          event('create', now, undefined);
+        }
+      } else if (old.state !== now.state) {
+        if (now.state === 'Disconnected') event('disconnect', now, old);
+        else if (CONNECTED.has(now.state) && !CONNECTED.has(old.state)) event('connect', now, old);
+        else event('stateChange', now, old);
+      } else if (old.name !== now.name) {
+        event('rename', now, old);
+      }
+    }
+  }
+  return events;
+}
+
+/** One server's watch: open, list, wait (or poll), diff, and on failure report and retry. */
+class ServerWatch<S extends Session> {
+  readonly #api: WtsApi;
+  readonly #name: string | undefined;
+  readonly #options: CheckedWatch;
+  readonly #push: (event: SessionEvent<S>) => void;
+  readonly #stop: AbortSignal;
+  /** How events name the server: '' for the local one (known once opened), else the name as given. */
+  #label: string;
+  /** The last listing, kept across failures: a server that comes back is diffed against it. */
+  #known: Map<number, S> | undefined;
+  /** Set once a wait said it is not implemented: polled from then on. */
+  #polling: boolean;
+  #lastRefresh = 0;
+
+  constructor(api: WtsApi, name: string | undefined, options: CheckedWatch, push: (event: SessionEvent<S>) => void, stop: AbortSignal) {
+    this.#api = api;
+    this.#name = name;
+    this.#options = options;
+    this.#push = push;
+    this.#stop = stop;
+    this.#label = name ?? '';
+    this.#polling = typeof api.waitSystemEvent !== 'function';
+  }
+
+  /** Runs until the watch stops; never rejects. */
+  async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.#stop.aborted) {
+      const connection = new ServerConnection(this.#api, this.#name);
+      let wait: EventWait | undefined;
+      let failure: unknown;
+      try {
+        const ctx = await connection.context();
+        this.#label = ctx.server;
+        if (this.#stop.aborted) break;
+        wait = new EventWait(ctx);
+        if (!this.#polling) wait.arm();
+        await this.#refresh(ctx, attempt > 0);
+        attempt = 0;
+        await this.#loop(ctx, wait);
+      } catch (error) {
+        failure = error;
+      } finally {
+        const close = () => connection.close().catch(() => undefined);
+        const released = await wait?.release();
+        // Never under a pending wait: one that outlived RELEASE_MS has its handle closed when it returns.
+        if (released) void released.late.then(close, close);
+        else await close();
+      }
+      if (this.#stop.aborted || failure === undefined) break;
+      attempt++;
+      const retryInMs = Math.min(this.#options.retryMinMs * 2 ** Math.min(attempt - 1, 30), this.#options.retryMaxMs);
+      this.#push({ type: 'serverError', server: this.#label, error: asWtsError(failure), attempt, retryInMs, at: new Date() });
+      await pause(retryInMs, this.#stop);
+    }
+  }
+
+  async #loop(ctx: ServerContext, wait: EventWait): Promise<void> {
+    while (!this.#stop.aborted) {
+      if (this.#polling) {
+        if (!(await pause(this.#options.pollMs, this.#stop))) return;
+      } else {
+        const why = await wait.next(this.#options.reconcileMs, this.#stop);
+        if (why === 'stop') return;
+        if (why === 'unsupported') this.#polling = true;
+        // Waiting again before enumerating: a change made during the enumeration wakes that wait.
+        else if (why === 'event') wait.arm();
+      }
+      // A burst of events (a farm-wide logoff) is one enumeration, not one per event.
+      const gap = MIN_REFRESH_MS - (Date.now() - this.#lastRefresh);
+      if (gap > 0 && !(await pause(gap, this.#stop))) return;
+      await this.#refresh(ctx, false);
+    }
+  }
+
+  /** Lists the server and yields what changed since the last listing. */
+  async #refresh(ctx: ServerContext, back: boolean): Promise<void> {
+    this.#lastRefresh = Date.now();
+    const sessions = await this.#list(ctx);
+    if (this.#stop.aborted) return;
+    const at = new Date();
+    const now = new Map(sessions.map((s) => [s.id, s] as const));
+    if (back) this.#push({ type: 'serverBack', server: this.#label, at });
+    if (this.#known === undefined) {
+      if (this.#options.initial) this.#push({ type: 'snapshot', server: this.#label, sessions: Object.freeze(sessions), at });
+    } else {
+      for (const event of diffSessions(this.#known, now, this.#label, at)) this.#push(event);
+    }
+    this.#known = now;
+  }
+
+  /** The listing listSessions makes: one enumeration, and with `details` one query per group and session. */
+  async #list(ctx: ServerContext): Promise<S[]> {
+    const sessions = await enumerate(ctx);
+    const groups = this.#options.details;
+    if (groups.size === 0) return sessions as S[];
+    return mapLimit(sessions, 8, async (s) => {
+      try {
+        return withDetails(s, await fetchDetails(ctx, s, groups)) as unknown as S;
+      } catch (error) {
+        // It ended between the enumeration and its detail query: listed as gone.
+        if (!isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw error;
+        return withDetails(s, GONE) as unknown as S;
+      }
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * `wts-query session --watch` / `wts-query user --watch`: the sessions as they change. On a
+ * terminal, a live table redrawn in place with the last changes highlighted; otherwise (or with
+ * --json) one JSON line per event. Ctrl+C ends it (exit 130); a closed output ends it (exit 0).
+ */
+import type { DetailedSession } from '../api/details';
+import type { Session } from '../api/types';
+import type { SessionEvent, WatchOptions } from '../api/watch';
+import type { Wts } from '../api/wts';
+import { WtsError } from '../errors';
+import { EXIT_INTERRUPTED, EXIT_OK, type CliIo } from './common';
+import { errorJson, errorText, formatSessionTable, formatUserTable, who } from './format';
+import type { Target } from './shared';
+
+export type WatchKind = 'session' | 'user';
+
+export interface WatchRun {
+  readonly kind: WatchKind;
+  readonly target: Target;
+  /** query session's filter (ID, session name or user name), or undefined for every session. */
+  readonly matches: ((session: Session) => boolean) | undefined;
+  readonly json: boolean;
+}
+
+/** How many changes the live display lists under the table. */
+const RECENT = 8;
+
+/** Runs the watch until Ctrl+C (130) or a closed output (0). Errors of servers are events, not exits. */
+export async function watchMain(wts: Wts, run: WatchRun, io: CliIo): Promise<number> {
+  const stop = new AbortController();
+  let interrupted = false;
+  const unhook = io.onInterrupt?.(() => {
+    interrupted = true;
+    stop.abort(new Error('interrupted'));
+  });
+  const onClosed = () => stop.abort(new Error('output closed'));
+  if (io.outputClosed?.aborted) onClosed();
+  else io.outputClosed?.addEventListener('abort', onClosed, { once: true });
+  const live = !run.json && Boolean(io.outputIsTerminal);
+  const options: WatchOptions = {
+    ...(run.target.kind === 'one' ? (run.target.server === undefined ? {} : { server: run.target.server }) : { servers: run.target.servers }),
+    signal: stop.signal,
+    // quser's columns: idle and logon time (one WTSSessionInfo query per session and listing);
+    // the logon time also tells a new logon of the same user on the same ID.
+    ...(run.kind === 'user' ? { details: ['times'] as const } : {}),
+    initial: live,
+  };
+  const display = live ? new LiveTable(run, io) : undefined;
+  try {
+    for await (const event of wts.watchSessions(options)) {
+      if (display) display.onEvent(event);
+      else if (shown(run, event)) io.out(`${JSON.stringify(eventJson(event))}\n`);
+    }
+  } catch (error) {
+    if (!(error instanceof WtsError && error.code === 'E_ABORTED' && stop.signal.aborted)) throw error;
+  } finally {
+    unhook?.();
+    io.outputClosed?.removeEventListener('abort', onClosed);
+    display?.end();
+  }
+  return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+}
+
+/** Whether a change concerns the sessions this query shows (its filter; for `user`, sessions with a user). */
+function relevant(run: WatchRun, session: Session): boolean {
+  if (run.kind === 'user' && session.userName === '') return false;
+  return run.matches === undefined || run.matches(session);
+}
+
+function shown(run: WatchRun, event: SessionEvent): boolean {
+  if (event.type === 'serverError' || event.type === 'serverBack') return true;
+  if (event.type === 'snapshot') return true;
+  return relevant(run, event.session) || (event.before !== undefined && relevant(run, event.before));
+}
+
+/** One event as a JSON line's object: the error as plain fields, dates as ISO text. */
+export function eventJson(event: SessionEvent): Record<string, unknown> {
+  if (event.type === 'serverError') {
+    return { type: event.type, server: event.server, error: errorJson(event.error), attempt: event.attempt, retryInMs: event.retryInMs, at: event.at };
+  }
+  return { ...event };
+}
+
+/** One change in words: `logoff  3  bob (was Disc)`. */
+export function eventLine(event: SessionEvent): string {
+  const time = event.at.toISOString().slice(11, 19);
+  const where = event.server ? ` on ${event.server}` : '';
+  switch (event.type) {
+    case 'serverError':
+      return `${time}  server ${event.server || 'localhost'} failed (retry in ${Math.round(event.retryInMs / 1000)} s): ${errorText(event.error)}`;
+    case 'serverBack':
+      return `${time}  server ${event.server || 'localhost'} answers again`;
+    case 'snapshot':
+      return `${time}  ${event.sessions.length} sessions${where}`;
+    default: {
+      const s = event.session;
+      const was = event.before && !event.gone ? ` (was ${who(event.before)}, ${event.before.state})` : '';
+      return `${time}  ${event.type.padEnd(11)} session ${s.id}${where}: ${who(s)}, ${s.state}${was}`;
+    }
+  }
+}
+
+const ESC = '\x1b[';
+
+/**
+ * The live display: the table of each server as the watch last saw it, the sessions of the last
+ * change highlighted (inverse video; `*` before the row under NO_COLOR), and the last changes.
+ * Redrawn in place: the cursor goes back up over what was drawn before, which is then cleared.
+ */
+class LiveTable {
+  readonly #run: WatchRun;
+  readonly #io: CliIo;
+  readonly #servers = new Map<string, Map<number, Session>>();
+  readonly #recent: string[] = [];
+  readonly #failed = new Map<string, string>();
+  /** Per server, the IDs changed by the last change. */
+  #highlight = new Set<string>();
+  #drawnLines = 0;
+
+  constructor(run: WatchRun, io: CliIo) {
+    this.#run = run;
+    this.#io = io;
+  }
+
+  onEvent(event: SessionEvent): void {
+    switch (event.type) {
+      case 'snapshot':
+        this.#servers.set(event.server, new Map(event.sessions.map((s) => [s.id, s] as const)));
+        this.#failed.delete(event.server);
+        break;
+      case 'serverError':
+        this.#failed.set(event.server, errorText(event.error));
+        this.#note(event);
+        break;
+      case 'serverBack':
+        this.#failed.delete(event.server);
+        this.#note(event);
+        break;
+      default: {
+        const sessions = this.#servers.get(event.server) ?? new Map<number, Session>();
+        this.#servers.set(event.server, sessions);
+        if (event.gone) sessions.delete(event.session.id);
+        else sessions.set(event.session.id, event.session);
+        if (!relevant(this.#run, event.session) && !(event.before && relevant(this.#run, event.before))) return;
+        this.#highlight = new Set([`${event.server}\u0000${event.session.id}`]);
+        this.#note(event);
+      }
+    }
+    this.#draw();
+  }
+
+  #note(event: SessionEvent): void {
+    this.#recent.push(eventLine(event));
+    if (this.#recent.length > RECENT) this.#recent.shift();
+  }
+
+  #draw(): void {
+    const lines: string[] = [];
+    const many = this.#run.target.kind === 'many';
+    // Servers in the order they were first heard of; events name the local server ''.
+    const keys = [...new Set([...this.#servers.keys(), ...this.#failed.keys()])];
+    for (const key of keys) {
+      if (many) lines.push(`${key || 'localhost'}:`);
+      const failed = this.#failed.get(key);
+      if (failed !== undefined) lines.push(`  (${many ? '' : `${key || 'localhost'} `}not answering: ${failed})`);
+      if (!this.#servers.has(key)) continue;
+      const rows = [...(this.#servers.get(key)?.values() ?? [])].filter((s) => relevant(this.#run, s)).sort((a, b) => a.id - b.id);
+      const table = (this.#run.kind === 'user' ? formatUserTable(rows as DetailedSession[]) : formatSessionTable(rows)).trimEnd().split('\n');
+      lines.push(table[0] as string);
+      rows.forEach((s, i) => lines.push(this.#mark(table[i + 1] as string, this.#highlight.has(`${key}\u0000${s.id}`))));
+    }
+    lines.push('', 'Last changes (Ctrl+C to stop):', ...(this.#recent.length > 0 ? this.#recent.map((l) => `  ${l}`) : ['  none yet']));
+    const up = this.#drawnLines > 0 ? `${ESC}${this.#drawnLines}A\r` : '';
+    // A line wider than the terminal would wrap, and the cursor would not go back up far enough.
+    const width = this.#io.columns;
+    const fitted = width && width > 1 ? lines.map((l) => cut(l, width - 1)) : lines;
+    this.#io.out(`${up}${ESC}J${fitted.join('\n')}\n`);
+    this.#drawnLines = lines.length;
+  }
+
+  /** The row of the last change: inverse video, or under NO_COLOR a `*` after it. */
+  #mark(line: string, on: boolean): string {
+    if (!on) return line;
+    return this.#io.color ? `${ESC}7m${line}${ESC}0m` : `${line}  *`;
+  }
+
+  end(): void {
+    // The cursor stays below the last drawing: the shell prompt comes after it.
+  }
+}
+
+/** A line cut to `width` visible characters (the escape sequences of a highlight kept whole). */
+function cut(line: string, width: number): string {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+  if (plain.length <= width) return line;
+  return line.startsWith(ESC) ? `${ESC}7m${plain.slice(0, width)}${ESC}0m` : plain.slice(0, width);
+}

@@ -37,4 +37,58 @@ export interface Row {
   readonly ratio: string;
   readonly target: string;
   readonly met: boolean;
+  /** Not measured (what it needs is missing): shown as skipped, never as met. */
+  readonly skipped?: boolean;
+}
+
+/** min / median / max of repeated measurements. */
+export interface Spread {
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+  readonly all: readonly number[];
+}
+
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) throw new Error('bench: no measurements');
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values), all: [...values] };
+}
+
+/** "a / b / c unit" (min / median / max), each value formatted by `f`. */
+export function fmtSpread(s: Spread, f: (v: number) => string): string {
+  return `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
+}
+
+/** Milliseconds as "123 ms" or "4.56 s". */
+export function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/** Wall time of `fn` in ms. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+}
+
+/**
+ * The double's APIs that sleep their injected latency (native/src/wtsapi32_double.c: `enter` and
+ * WTSOpenServerW); WTSCloseServer and WTSFreeMemory[Ex]W count but never sleep.
+ */
+export const LATENT_APIS = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'] as const;
+
+/** Calls to the APIs that sleep, by API and in total, since the double's last reset (loadFarm). */
+export function latentCalls(double: NativeDouble): { total: number; byApi: Record<string, number> } {
+  const byApi: Record<string, number> = {};
+  let total = 0;
+  for (const api of LATENT_APIS) {
+    byApi[api] = double.calls(api);
+    total += byApi[api] as number;
+  }
+  return { total, byApi };
+}
+
+/** The child scripts print one JSON line last: the result. */
+export function emit(result: unknown): void {
+  console.log(JSON.stringify(result));
 }

@@ -1,83 +1,240 @@
 /**
- * A farm: 20 servers of 50 sessions with 20 ms injected per call, and one server that takes 5 s
- * to fail with 1722; logoffAll over all of them, against the slowest server's own time, with the
- * event loop's delay watched throughout. Run in its own process (npm run bench starts it with a
- * larger libuv pool, as the commands have).
+ * Many servers at once, on the koffi backend and the double, with the library's defaults (its own
+ * threads, no UV_THREADPOOL_SIZE). Run in its own process by npm run bench:
+ *
+ * - `node .tmp/bench/farm.js farm`: 20 servers of 50 sessions with 20 ms injected per call and one
+ *   server that takes 5 s to fail with 1722; logoffAll over all of them against the slowest
+ *   server's own time, the event loop's delay watched throughout. 3 repeats, each measuring both
+ *   sides (each server alone, then the farm).
+ * - `node .tmp/bench/farm.js fanout`: 200 servers, 5 of them dead (2 s on every call, open
+ *   included, then 1722) spread through the list, the others 5 ms per call; a farm-wide listing
+ *   and a logoffAll dry run at the default serverConcurrency, against the ideal computed from the
+ *   double's call counters; the event loop's delay; and an fs.readFile loop in the same process,
+ *   alone and during each run, interleaved.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createKoffiApi, createWts, type Wts } from '../src/index';
-import type { Farm, FarmServer } from '../src/mock';
-import { theDouble } from './common';
+import { createKoffiApi, createWts, type FarmResult, type KoffiApi, type Wts } from '../src/index';
+import type { Farm, FarmServer, FarmSession } from '../src/mock';
+import { emit, latentCalls, theDouble, timed } from './common';
+import type { NativeDouble } from '../test/native/double';
+
+/** The library's default serverConcurrency (src/api/farm.ts, checkFarm); the benchmark passes none. */
+export const DEFAULT_SERVER_CONCURRENCY = 8;
+
+function setUp(): { double: NativeDouble; api: KoffiApi; wts: Wts; mode: string } {
+  const double = theDouble();
+  // The library's defaults: it finds its lanes build itself.
+  const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path });
+  const mode = api.threads.mode;
+  if (mode !== 'lanes') throw new Error(`bench: expected the koffi backend on lanes, got ${mode}`);
+  console.error(`bench: api.threads.mode = ${mode}`);
+  return { double, api, wts: createWts({ api }), mode };
+}
+
+function clean(double: NativeDouble): boolean {
+  return Object.values(double.leaks()).every((v) => v === 0);
+}
+
+function userSessions(server: number, count: number): FarmSession[] {
+  const sessions: FarmSession[] = [
+    { id: 0, name: 'Services', state: 'Disconnected' },
+    { id: 1, name: 'Console', state: 'Connected' },
+    { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
+  ];
+  for (let i = 0; i < count; i++) {
+    sessions.push({ id: 2 + i, name: i % 2 ? `RDP-Tcp#${i}` : '', state: i % 2 ? 'Active' : 'Disconnected', user: `u${server}_${i}`, domain: 'CORP' });
+  }
+  return sessions;
+}
+
+const ADMIN: FarmServer = { name: 'ADMIN', currentSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'me' }] };
+
+// ---- farm: 20 servers + 1 dead --------------------------------------------------------------
 
 const SERVERS = 20;
 const SESSIONS = 50;
+const REPEATS = 3;
 
 function farm(): Farm {
-  const servers: FarmServer[] = [{ name: 'ADMIN', currentSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'me' }] }];
-  for (let s = 1; s <= SERVERS; s++) {
-    const sessions = [
-      { id: 0, name: 'Services', state: 'Disconnected' as const },
-      { id: 1, name: 'Console', state: 'Connected' as const },
-      { id: 65536, name: 'RDP-Tcp', state: 'Listen' as const },
-    ];
-    for (let i = 0; i < SESSIONS; i++) {
-      sessions.push({ id: 2 + i, name: i % 2 ? `RDP-Tcp#${i}` : '', state: i % 2 ? 'Active' : 'Disconnected', user: `u${s}_${i}`, domain: 'CORP' } as never);
-    }
-    servers.push({ name: `TS${String(s).padStart(2, '0')}`, latencyMs: 20, sessions });
-  }
+  const servers: FarmServer[] = [ADMIN];
+  for (let s = 1; s <= SERVERS; s++) servers.push({ name: `TS${String(s).padStart(2, '0')}`, latencyMs: 20, sessions: userSessions(s, SESSIONS) });
   servers.push({ name: 'DEAD', latencyMs: 5000, unreachable: true });
   return { localServer: 'ADMIN', servers };
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
-}
-
-async function main(): Promise<void> {
-  const double = theDouble();
-  const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path });
-  const wts: Wts = createWts({ api });
+async function farmBench(): Promise<void> {
+  const { double, wts, api, mode } = setUp();
   const names = [...Array.from({ length: SERVERS }, (_, i) => `TS${String(i + 1).padStart(2, '0')}`), 'DEAD'];
-
   // The dead server answers its open at once (as WTSOpenServerExW does) and fails 5 s later.
   const load = () => {
     double.loadFarm(farm());
     double.setLatency('DEAD', 'open', 0);
   };
-  // Each server alone: the slowest one bounds what a farm-wide run can do.
-  load();
-  const dead = await timed(() => wts.logoffAll({ server: 'DEAD' }).catch((e: { win32Code?: number }) => e));
-  const healthy = await timed(() => wts.logoffAll({ server: 'TS01' }));
-  const slowest = Math.max(dead.ms, healthy.ms);
-
-  load();
-  const histogram = monitorEventLoopDelay({ resolution: 5 });
-  histogram.enable();
-  const all = await timed(() => wts.logoffAll({ servers: names }));
-  histogram.disable();
-  const loggedOff = all.value.results.filter((o) => o.status === 'loggedOff').length;
-  const leaks = double.leaks();
-  console.log(
-    JSON.stringify({
+  const runs: Array<Record<string, unknown>> = [];
+  for (let r = 0; r < REPEATS; r++) {
+    // Each server alone: the slowest one bounds what a farm-wide run can do.
+    load();
+    const dead = await timed(() => wts.logoffAll({ server: 'DEAD' }).catch((e: { win32Code?: number }) => e));
+    const healthy = await timed(() => wts.logoffAll({ server: 'TS01' }));
+    const slowest = Math.max(dead.ms, healthy.ms);
+    load();
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const all = await timed(() => wts.logoffAll({ servers: names }));
+    histogram.disable();
+    const run = {
       deadAloneMs: dead.ms,
       deadError: (dead.value as { win32Code?: number }).win32Code,
       healthyAloneMs: healthy.ms,
       slowestMs: slowest,
       totalMs: all.ms,
       ratio: all.ms / slowest,
-      loggedOff,
-      expected: SERVERS * SESSIONS,
-      failures: all.value.failures.map((f) => `${f.server}:${(f.error as { win32Code?: number }).win32Code ?? f.error.code}`),
+      loggedOff: all.value.results.filter((o) => o.status === 'loggedOff').length,
+      failures: failuresOf(all.value),
       lagP99Ms: histogram.percentile(99) / 1e6,
       lagMaxMs: histogram.max / 1e6,
-      leaks,
-    }),
-  );
+      threads: api.threads.mode === 'lanes' ? api.threads.now.threads : undefined,
+      clean: clean(double),
+    };
+    console.error(`bench farm ${r + 1}/${REPEATS}: ${JSON.stringify(run)}`);
+    runs.push(run);
+  }
+  emit({ mode, expected: SERVERS * SESSIONS, runs });
 }
 
-main().catch((error) => {
+function failuresOf(result: FarmResult<unknown>): string[] {
+  return result.failures.map((f) => `${f.server}:${(f.error as { win32Code?: number }).win32Code ?? f.error.code}`);
+}
+
+// ---- fanout: 200 servers, 5 dead --------------------------------------------------------------
+
+export const FAN = {
+  servers: 200,
+  /** 0-based positions of the dead servers in the list. */
+  deadAt: [20, 60, 100, 140, 180],
+  sessionsPerServer: 10,
+  healthyMs: 5,
+  /** A dead server's RPC timeout, injected on every call, WTSOpenServerExW included. */
+  deadMs: 2000,
+  /** How long each fs.readFile loop runs alone. */
+  aloneMs: 3000,
+  repeats: 3,
+} as const;
+
+function fanNames(): string[] {
+  let dead = 0;
+  return Array.from({ length: FAN.servers }, (_, i) => ((FAN.deadAt as readonly number[]).includes(i) ? `DEAD${++dead}` : `H${String(i).padStart(3, '0')}`));
+}
+
+function fanFarm(names: readonly string[]): Farm {
+  const servers: FarmServer[] = [ADMIN];
+  names.forEach((name, i) => {
+    servers.push(name.startsWith('DEAD') ? { name, latencyMs: FAN.deadMs, unreachable: true } : { name, latencyMs: FAN.healthyMs, sessions: userSessions(i, FAN.sessionsPerServer) });
+  });
+  return { localServer: 'ADMIN', servers };
+}
+
+/** A sequential fs.readFile loop until `stop()`; reads per second. */
+function readLoop(file: string): { stop: () => Promise<{ reads: number; perSecond: number }> } {
+  let running = true;
+  let reads = 0;
+  const t0 = process.hrtime.bigint();
+  const loop = (async () => {
+    while (running) {
+      await readFile(file);
+      reads++;
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      return { reads, perSecond: reads / s };
+    },
+  };
+}
+
+async function fanoutBench(): Promise<void> {
+  const { double, wts, api, mode } = setUp();
+  const names = fanNames();
+  const file = join(tmpdir(), `wts-bench-${process.pid}.bin`);
+  await writeFile(file, Buffer.alloc(64 * 1024, 7));
+
+  const ops = {
+    list: () => wts.listSessions({ servers: names }) as Promise<FarmResult<unknown>>,
+    dryRun: () => wts.logoffAll({ servers: names, dryRun: true }) as Promise<FarmResult<unknown>>,
+  } as const;
+  const single = {
+    list: (server: string) => wts.listSessions({ server }),
+    dryRun: (server: string) => wts.logoffAll({ server, dryRun: true }),
+  } as const;
+
+  // One dead server alone: the calls it takes before it fails (open, then the first call), from
+  // the double's counters, and its own time.
+  const deadAlone: Record<string, { calls: number; ms: number; error: unknown }> = {};
+  for (const op of ['list', 'dryRun'] as const) {
+    double.loadFarm(fanFarm(names));
+    const t = await timed(() => single[op]('DEAD1').then(() => undefined, (e: { win32Code?: number }) => e.win32Code));
+    deadAlone[op] = { calls: latentCalls(double).total, ms: t.ms, error: t.value };
+    if (!clean(double)) throw new Error('bench: leaks after the dead server alone');
+  }
+
+  const dead = FAN.deadAt.length;
+  const results: Record<string, Array<Record<string, unknown>>> = { list: [], dryRun: [] };
+  for (let r = 0; r < FAN.repeats; r++) {
+    for (const op of ['list', 'dryRun'] as const) {
+      // fs alone, then fs during the fan-out: interleaved, so drift hits both sides alike.
+      const aloneLoop = readLoop(file);
+      await new Promise((resolve) => setTimeout(resolve, FAN.aloneMs));
+      const alone = await aloneLoop.stop();
+
+      double.loadFarm(fanFarm(names));
+      const histogram = monitorEventLoopDelay({ resolution: 5 });
+      histogram.enable();
+      const loadedLoop = readLoop(file);
+      const run = await timed(ops[op]);
+      const loaded = await loadedLoop.stop();
+      histogram.disable();
+
+      const calls = latentCalls(double);
+      const deadCalls = deadAlone[op]!.calls;
+      const healthyWorkMs = (calls.total - dead * deadCalls) * FAN.healthyMs;
+      const deadOwnMs = deadCalls * FAN.deadMs;
+      const idealMs = Math.max(deadOwnMs, healthyWorkMs / DEFAULT_SERVER_CONCURRENCY);
+      const failures = failuresOf(run.value);
+      const entry = {
+        totalMs: run.ms,
+        idealMs,
+        ratio: run.ms / idealMs,
+        deadOwnMs,
+        healthyWorkMs,
+        calls: calls.byApi,
+        results: run.value.results.length,
+        failures,
+        lagP99Ms: histogram.percentile(99) / 1e6,
+        lagMaxMs: histogram.max / 1e6,
+        fsAlonePerSecond: alone.perSecond,
+        fsLoadedPerSecond: loaded.perSecond,
+        fsRatio: loaded.perSecond / alone.perSecond,
+        threads: api.threads.mode === 'lanes' ? api.threads.now.threads : undefined,
+        clean: clean(double),
+      };
+      if (failures.length !== dead || !failures.every((f) => f.startsWith('DEAD') && f.endsWith(':1722'))) {
+        throw new Error(`bench: expected the ${dead} dead servers to fail with 1722, got ${failures.join(', ')}`);
+      }
+      console.error(`bench fanout ${op} ${r + 1}/${FAN.repeats}: ${JSON.stringify(entry)}`);
+      results[op]!.push(entry);
+    }
+  }
+  emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results });
+}
+
+const part = process.argv[2] ?? 'farm';
+(part === 'fanout' ? fanoutBench() : part === 'farm' ? farmBench() : Promise.reject(new Error(`bench: unknown part ${part}`))).catch((error) => {
   console.error(error);
   process.exit(1);
 });

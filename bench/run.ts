@@ -172,7 +172,17 @@ function watchRows(): Row[] {
 }
 
 function soakRows(): Row[] {
-  const r = child('soak.js', [], ['--expose-gc']) as { cycles: number; seconds: number; rssAfterWarmupMb: number; rssEndMb: number; growthMb: number; leaks: Record<string, number> };
+  const r = child('soak.js', [], ['--expose-gc']) as {
+    cycles: number;
+    seconds: number;
+    rssAfterWarmupMb: number;
+    rssEndMb: number;
+    growthMb: number;
+    heapTotalAfterWarmupMb: number;
+    heapTotalEndMb: number;
+    nativeGrowthMb: number;
+    leaks: Record<string, number>;
+  };
   const clean = Object.values(r.leaks).every((v) => v === 0);
   return [
     {
@@ -182,6 +192,14 @@ function soakRows(): Row[] {
       ratio: `+${r.growthMb.toFixed(2)} MB`,
       target: '< 5 MB, zero leaks',
       met: r.growthMb < 5 && clean,
+    },
+    {
+      benchmark: 'soak, the same run: memory outside V8\'s heap (RSS − V8 heapTotal), and V8\'s heap apart',
+      measured: `V8 heapTotal ${r.heapTotalAfterWarmupMb.toFixed(1)} → ${r.heapTotalEndMb.toFixed(1)} MB (its young generation grows with the allocation rate, up to V8's own limit)`,
+      baseline: 'after warm-up',
+      ratio: `${r.nativeGrowthMb >= 0 ? '+' : ''}${r.nativeGrowthMb.toFixed(2)} MB outside V8's heap`,
+      target: '< 5 MB outside V8\'s heap (no native leak)',
+      met: r.nativeGrowthMb < 5 && clean,
     },
   ];
 }

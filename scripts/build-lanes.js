@@ -11,8 +11,10 @@
 //   node scripts/build-lanes.js --arch x64
 //
 // Progress goes to stderr (npm pack --json reads stdout).
-// The build is reproducible: no timestamp in the PE header (--no-insert-timestamp), no build path
-// (stripped, -ffile-prefix-map), static libgcc. The SHA-256 of each DLL is printed.
+// The build is deterministic in one folder: no timestamp in the PE header (--no-insert-timestamp),
+// stripped, -ffile-prefix-map, static libgcc; two builds there give the same bytes. Built from two
+// different folders, the DLLs still differ (89 bytes, header sizes and code; the cause is not found
+// yet), so it is not yet reproducible across machines. The SHA-256 of each DLL is printed.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');

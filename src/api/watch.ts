@@ -7,6 +7,7 @@
  * polled instead. See docs/watchSessions.md.
  */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
@@ -293,19 +294,13 @@ class EventQueue<T> {
 }
 
 /** Sleeps `ms`, or less when `signal` aborts; resolves to false then. Leaves no timer behind. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type WaitResult = { readonly kind: 'flags'; readonly flags: number } | { readonly kind: 'error'; readonly error: unknown };

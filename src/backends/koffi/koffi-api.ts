@@ -32,7 +32,8 @@ import {
   type WtsProcessInfo,
   type WtsSessionInfo1,
 } from '../../wtsapi';
-import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type WtsFunctions } from './bindings';
+import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
+import { abandonable } from '../abandon';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
 export interface KoffiApiOptions extends LaneOptions {
@@ -146,12 +147,12 @@ export class KoffiApi implements WtsApi {
    */
   #call<T>(name: string, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
     const raw = this.#raw.get(name);
-    if (!raw) return Promise.reject(new Error(`${name} is not declared`));
-    if (this.#lanes) return this.#lanes.run({ ...spec, fn: raw.address });
-    return this.#viaLibuv(raw, spec);
+    if (raw?.address !== undefined && this.#lanes) return this.#lanes.run({ ...spec, fn: raw.address });
+    if (raw?.fn) return this.#viaLibuv(raw.fn, spec);
+    return Promise.reject(new Error(`${name} is not declared`));
   }
 
-  async #viaLibuv<T>(raw: RawFunction, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
+  async #viaLibuv<T>(fn: NativeFunction, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
     if (spec.signal?.aborted) throw new OperationAbortedError('The call', spec.signal.reason);
     const k = this.#types.koffi;
     const block = new NativeBlock(k, spec.bytes);
@@ -164,7 +165,7 @@ export class KoffiApi implements WtsApi {
     }
     await this.#slots.acquire();
     const done = new Promise<T>((resolve, reject) => {
-      raw.fn.async(...args.map((a) => BigInt(a)), (err: unknown, value: bigint | number) => {
+      fn.async(...args.map((a) => BigInt(a)), (err: unknown, value: bigint | number) => {
         this.#slots.release();
         // Nothing may run between the call and this read: koffi set the thread's last error
         // to the worker's just before invoking this callback.
@@ -183,13 +184,7 @@ export class KoffiApi implements WtsApi {
         }
       });
     });
-    const signal = spec.signal;
-    if (!signal) return done;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new OperationAbortedError('The call', signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-      done.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return abandonable(done, spec.signal, (reason) => new OperationAbortedError('The call', reason));
   }
 
   #sync<R>(fn: NativeFunction, args: unknown[], failed: (value: R) => boolean): Outcome<R> {
@@ -334,11 +329,13 @@ export class KoffiApi implements WtsApi {
     }
   }
 
-  /** WTSEnumerateSessionsW (ID, WinStation, state), then the user and domain per session. */
-  async #enumerateLevelZero(server: ServerHandle): Promise<WtsSessionInfo1[]> {
+  /**
+   * WTSEnumerateSessionsW / WTSEnumerateProcessesW (hServer, Reserved 0, Version 1, &array, &count):
+   * the array decoded as `type` elements, then freed with WTSFreeMemory.
+   */
+  #enumerateArray<R>(api: 'WTSEnumerateSessionsW' | 'WTSEnumerateProcessesW', server: ServerHandle, type: Win32Types['WTS_SESSION_INFOW']): Promise<R[]> {
     let slots = { out: 0n, count: 0n };
-    type Basic = { SessionId: number; pWinStationName: string | null; State: number };
-    const basics = await this.#call<Basic[]>('WTSEnumerateSessionsW', {
+    return this.#call<R[]>(api, {
       bytes: 16,
       server: this.#names.get(server),
       prepare: (b) => {
@@ -346,16 +343,22 @@ export class KoffiApi implements WtsApi {
         return [server, 0, 1, slots.out, slots.count];
       },
       finish: (result, lastError, b) => {
-        if (!succeeded(result)) throw this.#error('WTSEnumerateSessionsW', lastError, server);
+        if (!succeeded(result)) throw this.#error(api, lastError, server);
         const array = this.#pointerAt(b, slots.out);
         if (!array) return [];
         try {
-          return this.#types.koffi.decode(array, this.#types.WTS_SESSION_INFOW, b.view.getUint32(b.offset(slots.count), true)) as Basic[];
+          return this.#types.koffi.decode(array, type, b.view.getUint32(b.offset(slots.count), true)) as R[];
         } finally {
           this.#fn.WTSFreeMemory(array);
         }
       },
     });
+  }
+
+  /** WTSEnumerateSessionsW (ID, WinStation, state), then the user and domain per session. */
+  async #enumerateLevelZero(server: ServerHandle): Promise<WtsSessionInfo1[]> {
+    type Basic = { SessionId: number; pWinStationName: string | null; State: number };
+    const basics = await this.#enumerateArray<Basic>('WTSEnumerateSessionsW', server, this.#types.WTS_SESSION_INFOW);
     const optionalText = async (id: number, cls: 'WTSUserName' | 'WTSDomainName') => {
       try {
         return await this.querySessionInformation(server, id, cls);
@@ -379,30 +382,9 @@ export class KoffiApi implements WtsApi {
   }
 
   async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
-    let slots = { out: 0n, count: 0n };
-    return this.#call<WtsProcessInfo[]>('WTSEnumerateProcessesW', {
-      bytes: 16,
-      server: this.#names.get(server),
-      prepare: (b) => {
-        slots = this.#outs(b);
-        return [server, 0, 1, slots.out, slots.count];
-      },
-      finish: (result, lastError, b) => {
-        if (!succeeded(result)) throw this.#error('WTSEnumerateProcessesW', lastError, server);
-        const array = this.#pointerAt(b, slots.out);
-        if (!array) return [];
-        try {
-          const raw = this.#types.koffi.decode(array, this.#types.WTS_PROCESS_INFOW, b.view.getUint32(b.offset(slots.count), true)) as Array<{
-            SessionId: number;
-            ProcessId: number;
-            pProcessName: string | null;
-          }>;
-          return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
-        } finally {
-          this.#fn.WTSFreeMemory(array);
-        }
-      },
-    });
+    type Raw = { SessionId: number; ProcessId: number; pProcessName: string | null };
+    const raw = await this.#enumerateArray<Raw>('WTSEnumerateProcessesW', server, this.#types.WTS_PROCESS_INFOW);
+    return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
   }
 
   async querySessionInformation<C extends WtsInfoClass>(
@@ -620,11 +602,8 @@ function succeeded(result: bigint): boolean {
   return (result & 0xffffffffn) !== 0n;
 }
 
-/** A blocking function: its address (for the lanes) and a raw declaration (for `.async`). */
-interface RawFunction {
-  readonly address: bigint;
-  readonly fn: NativeFunction;
-}
+/** A blocking function: its address, for the lanes; or, without lanes, a raw declaration for `.async`. */
+type RawFunction = { readonly address: bigint; readonly fn?: undefined } | { readonly address?: undefined; readonly fn: NativeFunction };
 
 /** The blocking functions and their argument counts. Optional ones are left out when missing. */
 const BLOCKING: ReadonlyArray<readonly [name: string, argc: number]> = [
@@ -642,24 +621,27 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number]> = [
 ];
 
 /**
- * Each blocking function declared raw: every argument and the result a pointer-sized value
- * (`void *`, a BigInt in and out — DWORDs and BOOLs fit one integer slot under both x64 and x86
- * stdcall), so that one `prepare`/`finish` pair serves the lanes and `.async` alike.
+ * The blocking functions: with lanes, their addresses (the lanes call them); without, each declared
+ * raw for koffi's `.async` — every argument and the result a pointer-sized value (`void *`, a BigInt
+ * in and out: DWORDs and BOOLs fit one integer slot under both x64 and x86 stdcall), so that one
+ * `prepare`/`finish` pair serves both.
  */
 function rawFunctions(paths: LibraryPaths, lanes: Lanes | undefined): Map<string, RawFunction> {
-  const k = loadKoffi();
-  const lib = k.load(paths.wtsapi32);
   const map = new Map<string, RawFunction>();
-  for (const [name, argc] of BLOCKING) {
-    let fn: NativeFunction;
-    try {
-      fn = lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction;
-    } catch {
-      continue; // not in this library
+  if (lanes) {
+    for (const [name] of BLOCKING) {
+      const address = lanes.symbol(paths.wtsapi32, name);
+      if (address !== 0n) map.set(name, { address }); // 0: not in this library
     }
-    const address = lanes ? lanes.symbol(paths.wtsapi32, name) : 0n;
-    if (lanes && address === 0n) continue;
-    map.set(name, { address, fn: wrapRaw(fn) });
+    return map;
+  }
+  const lib = loadKoffi().load(paths.wtsapi32);
+  for (const [name, argc] of BLOCKING) {
+    try {
+      map.set(name, { fn: wrapRaw(lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction) });
+    } catch {
+      // not in this library
+    }
   }
   return map;
 }

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isIP } from 'node:net';
 import { OperationAbortedError, Win32Error } from '../../errors';
+import { abandonable } from '../abandon';
 import { stateToWin32 } from '../../api/types';
 import { isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
@@ -409,14 +410,7 @@ export class MockApi implements WtsApi {
     // As the koffi backend: an aborted signal makes no call; one that fires while the call runs
     // (waiting for the answer) rejects at once, the message having been sent.
     if (signal?.aborted) throw waitAborted(signal.reason, 'WTSSendMessageW');
-    if (!signal) return this.#sendMessage(server, sessionId, message);
-    return new Promise<number>((resolve, reject) => {
-      const onAbort = () => reject(waitAborted(signal.reason, 'WTSSendMessageW'));
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#sendMessage(server, sessionId, message)
-        .then(resolve, reject)
-        .finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return abandonable(this.#sendMessage(server, sessionId, message), signal, (reason) => waitAborted(reason, 'WTSSendMessageW'));
   }
 
   async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {

@@ -12,14 +12,18 @@
  *   - lanes_symbol(library, name): the address of a function (LoadLibraryW + GetProcAddress, or
  *     dlopen + dlsym), for the wtsapi32 that koffi loaded (the system's, or the test double).
  *   - lanes_group(done): a group of lanes reporting to `done`, a koffi-registered callback; koffi
- *     relays a call made from a lane's thread to the JS thread that registered it.
+ *     relays a call made from another thread to the JS thread that registered it. A lane never
+ *     calls `done` itself: it puts its finished job on the group's list and goes back to waiting
+ *     for work; the group's relay thread calls done() once for everything finished so far, and JS
+ *     takes the list with lanes_drain(group, ids, capacity). (One blocking hand-back per call,
+ *     each a round trip between two threads, cost about 2 ms per round of 64 calls.)
  *     lanes_group_close(group): the group's JS environment is going away (process exit): from now
- *     on its lanes never call `done` (there would be nobody to relay to).
+ *     on its relay thread never calls `done` (there would be nobody to relay to).
  *   - lanes_start(group): a new thread of the group, waiting for work.
  *   - lanes_post(lane, job): run job->fn(job->args[0..argc-1]) on the lane's thread, then read
  *     job->last_error_fn() (GetLastError) at once on that same thread, store both in the job, and
- *     call done(job->id). The job and every buffer its arguments point at belong to the caller
- *     until done.
+ *     report job->id as finished. The job and every buffer its arguments point at belong to the
+ *     caller until lanes_drain hands that id back.
  *   - lanes_stop(lane): the thread exits once it is idle (after its current call, if any) and
  *     frees the lane. The caller never uses the lane again.
  *
@@ -94,14 +98,20 @@ static int g_relay_limit = 64; /* until lanes_relay_limit says */
 static int g_relay_limit_set = 0;
 static int g_relays = 0;
 
+typedef struct Lane Lane;
+
 typedef struct Group {
   DoneFn done;
-  volatile int closed; /* read and written under g_relay_lock */
+  volatile int closed; /* written under both g_relay_lock and lock; read under either */
+  /* The lanes whose job finished and that JS has not drained yet, oldest first: under `lock`. */
+  Mutex lock;
+  Cond finished;
+  Lane *head, *tail;
 } Group;
 
 static void init_once(void);
 
-typedef struct Lane {
+struct Lane {
 #ifdef _WIN32
   CRITICAL_SECTION lock;
   CONDITION_VARIABLE wake;
@@ -112,7 +122,11 @@ typedef struct Lane {
   LaneJob *job;
   int quit;
   Group *group;
-} Lane;
+  /* On the group's finished list (under group->lock): the id to hand back, and the next lane.
+   * JS stops a lane only once it drained its id, so a listed lane is alive. */
+  uint32_t done_id;
+  Lane *done_next;
+};
 
 typedef uintptr_t(LANES_CALL *F0)(void);
 typedef uintptr_t(LANES_CALL *F1)(uintptr_t);
@@ -177,8 +191,8 @@ static void run(LaneJob *j) {
 #define SIGNAL(l) pthread_cond_signal(&(l)->wake)
 #endif
 
-/* Hands a finished job back to JS, unless the group is closed; never more than g_relay_limit at once. */
-static void relay(Group *group, uint32_t id) {
+/* Calls done() (JS drains the list), unless the group is closed; never more than g_relay_limit at once. */
+static void relay(Group *group) {
   MUTEX_LOCK(&g_relay_lock);
   while (!group->closed && g_relays >= g_relay_limit) COND_WAIT(&g_relay_free, &g_relay_lock);
   if (group->closed) {
@@ -187,11 +201,36 @@ static void relay(Group *group, uint32_t id) {
   }
   g_relays++;
   MUTEX_UNLOCK(&g_relay_lock);
-  group->done(id);
+  group->done(0);
   MUTEX_LOCK(&g_relay_lock);
   g_relays--;
   COND_SIGNAL(&g_relay_free);
   MUTEX_UNLOCK(&g_relay_lock);
+}
+
+/* The group's relay thread: whenever the finished list is not empty, one done() for all of it. */
+static void relay_main(Group *group) {
+  for (;;) {
+    MUTEX_LOCK(&group->lock);
+    while (!group->head && !group->closed) COND_WAIT(&group->finished, &group->lock);
+    int closed = group->closed;
+    MUTEX_UNLOCK(&group->lock);
+    if (closed) return; /* the group is never freed: a lane may still list itself on it */
+    relay(group);
+  }
+}
+
+/* Puts a lane whose job finished on its group's list, and wakes the relay thread. */
+static void report(Lane *lane, uint32_t id) {
+  Group *group = lane->group;
+  MUTEX_LOCK(&group->lock);
+  lane->done_id = id;
+  lane->done_next = NULL;
+  if (group->tail) group->tail->done_next = lane;
+  else group->head = lane;
+  group->tail = lane;
+  COND_SIGNAL(&group->finished);
+  MUTEX_UNLOCK(&group->lock);
 }
 
 static void lane_main(Lane *lane) {
@@ -205,10 +244,11 @@ static void lane_main(Lane *lane) {
     }
     UNLOCK(lane);
     run(job);
+    uint32_t id = (uint32_t)job->id; /* the last read of the job: JS may reuse it once drained */
     LOCK(lane);
-    lane->job = NULL; /* free before done(): the callback may post this lane's next job */
+    lane->job = NULL; /* free before it is reported: JS may post this lane's next job at once */
     UNLOCK(lane);
-    relay(lane->group, (uint32_t)job->id);
+    report(lane, id);
   }
 #ifdef _WIN32
   DeleteCriticalSection(&lane->lock);
@@ -224,12 +264,40 @@ static DWORD WINAPI lane_thread(LPVOID p) {
   lane_main((Lane *)p);
   return 0;
 }
+static DWORD WINAPI relay_thread(LPVOID p) {
+  relay_main((Group *)p);
+  return 0;
+}
 #else
 static void *lane_thread(void *p) {
   lane_main((Lane *)p);
   return NULL;
 }
+static void *relay_thread(void *p) {
+  relay_main((Group *)p);
+  return NULL;
+}
 #endif
+
+/* A detached thread with a small stack running fn(arg); 0 when it could not start. */
+static int start_thread(void *fn, void *arg) {
+#ifdef _WIN32
+  /* 256 KiB of stack reserved (committed as used): the WTS calls and their RPC need far less. */
+  HANDLE thread = CreateThread(NULL, 256 * 1024, (LPTHREAD_START_ROUTINE)fn, arg, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+  if (!thread) return 0;
+  CloseHandle(thread); /* detached */
+  return 1;
+#else
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t thread;
+  int failed = pthread_create(&thread, &attr, (void *(*)(void *))fn, arg);
+  pthread_attr_destroy(&attr);
+  return !failed;
+#endif
+}
 
 /*
  * The library stays loaded for as long as the process lives: at exit, Node unloads native modules
@@ -279,8 +347,35 @@ LANES_EXPORT void *lanes_group(DoneFn done) {
   init_once();
   if (!done) return NULL;
   Group *group = (Group *)calloc(1, sizeof(Group));
-  if (group) group->done = done;
+  if (!group) return NULL;
+  group->done = done;
+  MUTEX_INIT(&group->lock);
+  COND_INIT(&group->finished);
+  if (!start_thread((void *)relay_thread, group)) {
+    free(group); /* nothing else has seen it */
+    return NULL;
+  }
   return group;
+}
+
+/*
+ * Takes up to `capacity` finished ids, oldest first, into `ids`; returns how many. Called by JS
+ * from done() (and may be called at any time): the relay thread calls done() again while any remain.
+ */
+LANES_EXPORT int32_t lanes_drain(void *p, uint32_t *ids, int32_t capacity) {
+  Group *group = (Group *)p;
+  if (!group || !ids || capacity < 1) return 0;
+  int32_t n = 0;
+  MUTEX_LOCK(&group->lock);
+  while (group->head && n < capacity) {
+    Lane *lane = group->head;
+    group->head = lane->done_next;
+    if (!group->head) group->tail = NULL;
+    lane->done_next = NULL;
+    ids[n++] = lane->done_id;
+  }
+  MUTEX_UNLOCK(&group->lock);
+  return n;
 }
 
 /* Never freed: a lane still running may read it. A few bytes per backend, once per process. */
@@ -288,8 +383,11 @@ LANES_EXPORT void lanes_group_close(void *p) {
   Group *group = (Group *)p;
   if (!group) return;
   MUTEX_LOCK(&g_relay_lock);
+  MUTEX_LOCK(&group->lock); /* the one place both are held: g_relay_lock first */
   group->closed = 1;
-  /* Lanes waiting for a relay slot give up now. */
+  COND_SIGNAL(&group->finished);
+  MUTEX_UNLOCK(&group->lock);
+  /* The relay thread, waiting for a relay slot or for work, gives up now. */
 #ifdef _WIN32
   WakeAllConditionVariable(&g_relay_free);
 #else
@@ -307,31 +405,20 @@ LANES_EXPORT void *lanes_start(void *group) {
 #ifdef _WIN32
   InitializeCriticalSection(&lane->lock);
   InitializeConditionVariable(&lane->wake);
-  /* 256 KiB of stack reserved (committed as used): the WTS calls and their RPC need far less. */
-  HANDLE thread = CreateThread(NULL, 256 * 1024, lane_thread, lane, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
-  if (!thread) {
-    DeleteCriticalSection(&lane->lock);
-    free(lane);
-    return NULL;
-  }
-  CloseHandle(thread); /* detached: the thread frees the lane when it exits */
 #else
   pthread_mutex_init(&lane->lock, NULL);
   pthread_cond_init(&lane->wake, NULL);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  pthread_t thread;
-  int failed = pthread_create(&thread, &attr, lane_thread, lane);
-  pthread_attr_destroy(&attr);
-  if (failed) {
+#endif
+  if (!start_thread((void *)lane_thread, lane)) { /* started: the thread frees the lane when it exits */
+#ifdef _WIN32
+    DeleteCriticalSection(&lane->lock);
+#else
     pthread_mutex_destroy(&lane->lock);
     pthread_cond_destroy(&lane->wake);
+#endif
     free(lane);
     return NULL;
   }
-#endif
   return lane;
 }
 

@@ -4,12 +4,12 @@
  * start-up time.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Farm, FarmSession } from '../src/mock';
 import { ROOT } from '../test/helpers';
-import { median, type Row } from './common';
+import { fmtMs, fmtSpread, median, spread, type Row } from './common';
 
 const bin = (name: string) => join(ROOT, 'dist', 'bin', `${name}.js`);
 
@@ -95,4 +95,74 @@ export function cliBenchmarks(rounds: number): Row[] {
       met: median(startup) < 150,
     },
   ];
+}
+
+/**
+ * Simulated mode at scale: `wts-logoff /all --yes` on farms of 1,000, 10,000 and 50,000 sessions
+ * (one server), each run paired with the floor (bench/floor.ts: one read, one indented write, one
+ * fsync and rename, in a process of its own), both on a fresh copy, `rounds` times. Counted in
+ * the command's process: fsync and rename calls and bytes written (/proc/self/io).
+ */
+export function simulatedBenchmarks(rounds: number, benchDir: string): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), 'wts-bench-sim-'));
+  const rows: Row[] = [];
+  const perSession: number[] = [];
+  for (const users of [1_000, 10_000, 50_000]) {
+    const template = join(dir, `template-${users}.json`);
+    writeFileSync(template, JSON.stringify(bigFarm(users), null, 2));
+    const farm = join(dir, 'farm.json');
+    const ioOut = join(dir, 'io.json');
+    const ms: number[] = [];
+    const floor: number[] = [];
+    const io: Array<{ fsyncs: number; renames: number; wchar: number }> = [];
+    for (let round = 0; round < rounds; round++) {
+      copyFileSync(template, farm);
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, ['-r', join(benchDir, 'io-probe.js'), bin('wts-logoff'), '/all', '--yes'], {
+        env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: farm, BENCH_IO_OUT: ioOut },
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const summary = /(\d+) logged off, (\d+) skipped, (\d+) failed/.exec(r.stdout);
+      const left = (JSON.parse(readFileSync(farm, 'utf8')) as Farm).servers[0]!.sessions!.length;
+      // A misreport (a server timed out while the work went on) or lost work fails the benchmark.
+      if (r.status !== 0 || !summary || Number(summary[1]) !== users || left !== 4) {
+        throw new Error(`wts-logoff /all on ${users} sessions: exit ${r.status}, "${summary?.[0] ?? r.stdout.slice(-200)}", ${left} sessions left`);
+      }
+      io.push(JSON.parse(readFileSync(ioOut, 'utf8')) as { fsyncs: number; renames: number; wchar: number });
+      rmSync(ioOut);
+
+      copyFileSync(template, farm);
+      const t1 = process.hrtime.bigint();
+      const f = spawnSync(process.execPath, [join(benchDir, 'floor.js'), farm]);
+      if (f.status !== 0) throw new Error('the floor failed');
+      floor.push(Number(process.hrtime.bigint() - t1) / 1e6);
+    }
+    const t = spread(ms);
+    const fl = spread(floor);
+    const ratio = spread(ms.map((m, i) => m / (floor[i] as number)));
+    perSession.push(t.median / users);
+    const target = users === 10_000 ? 2_000 : users === 50_000 ? 10_000 : undefined;
+    const fileBytes = readFileSync(template).length;
+    rows.push({
+      benchmark: `simulated mode: \`wts-logoff /all --yes\` on ${users.toLocaleString('en')} sessions (farm file ${(fileBytes / 1e6).toFixed(1)} MB), ${rounds} rounds`,
+      measured: `${fmtSpread(t, fmtMs)}; farm writes (fsync) ${fmtSpread(spread(io.map((x) => x.fsyncs)), String)}; ${fmtSpread(spread(io.map((x) => x.wchar / 1e6)), (v) => v.toFixed(1))} MB written`,
+      baseline: `${fmtSpread(fl, fmtMs)} (floor: one read, one write)`,
+      ratio: fmtSpread(ratio, (v) => `${v.toFixed(1)}x`),
+      target: target === undefined ? 'a few writes per command (≤ 10)' : `< ${target / 1000} s (median), ≤ 10 writes`,
+      met: (target === undefined || t.median < target) && median(io.map((x) => x.fsyncs)) <= 10,
+    });
+  }
+  // Linear: a session costs no more at 50,000 than at 10,000 (start-up weighs on the smaller runs).
+  const growth = (perSession[2] as number) / (perSession[1] as number);
+  rows.push({
+    benchmark: 'simulated mode: cost per session at 1,000 / 10,000 / 50,000 sessions (medians above)',
+    measured: perSession.map((v) => `${(v * 1000).toFixed(0)} µs`).join(' / '),
+    baseline: '—',
+    ratio: `${growth.toFixed(2)}x (50,000 vs 10,000)`,
+    target: 'linear: ≤ 1.3x',
+    met: growth <= 1.3,
+  });
+  return rows;
 }

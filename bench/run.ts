@@ -1,7 +1,7 @@
 /**
  * npm run bench: every benchmark, a table of min / median / max and ratios, written to
  * docs/performance.md. Benchmarks never run inside npm test. `node .tmp/bench/run.js --only PART`
- * (ffi, cli, farm, fanout, concurrency, watch, soak) runs one part, without writing the page.
+ * (ffi, cli, simulated, farm, fanout, concurrency, watch, soak) runs one part, without writing the page.
  * No environment variable is set for the benchmarks: they run with the library's defaults.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/helpers';
-import { cliBenchmarks } from './cli';
+import { cliBenchmarks, simulatedBenchmarks } from './cli';
 import { ffiBenchmarks } from './ffi';
 import { fmtMs, fmtSpread, spread, type Row } from './common';
 
@@ -220,7 +220,7 @@ the median. A target not met is marked **MISSED**, with its numbers. Benchmarks 
 ${table}
 
 Run one part alone (the page is then not written): \`npm run bench\` once, then
-\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`farm\`, \`concurrency\`, \`watch\`,
+\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`simulated\`, \`farm\`, \`concurrency\`, \`watch\`,
 \`soak\`); the farm, fan-out, concurrency, watch and soak parts each run in a process of their own
 and print every repeat's figures as they go.
 
@@ -237,6 +237,15 @@ What each row measures:
 - **log off 200 sessions**: whole processes on a simulated farm file: one \`wts-logoff /all --yes\`
   against the batch file's pattern — one \`wts-query session\` and then one \`wts-logoff ID\` process
   per session. Both wait until each session is gone. Process start-up is what the batch pays 200 times.
+- **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and
+  50,000 sessions on one server (a third of them disconnected), each run paired with the floor
+  (bench/floor.ts: a process that reads and parses the file, drops the sessions and writes it back
+  once, indented, with one fsync and rename). The command must report every session logged off and
+  leave only services, console, the caller's session and the listener in the file, or the
+  benchmark fails. Counted in the command's own process (a preloaded probe, bench/io-probe.ts):
+  fsync calls (one per farm write) and the bytes handed to write calls (\`wchar\` of
+  /proc/self/io, the command's output included). The per-session row compares the median cost
+  per session at 50,000 with that at 10,000 (process start-up weighs on the small runs).
 - **CLI start-up**: \`wts-query session\` on the small example farm, median of 21 runs, against Node
   starting on an empty file.
 - **farm**: 20 servers with 20 ms of real sleep per call (on the thread making the call), and one
@@ -284,7 +293,7 @@ What each row measures:
 `;
 }
 
-const PARTS = ['ffi', 'cli', 'farm', 'fanout', 'concurrency', 'watch', 'soak'] as const;
+const PARTS = ['ffi', 'cli', 'simulated', 'farm', 'fanout', 'concurrency', 'watch', 'soak'] as const;
 
 function chosenPart(argv: readonly string[]): string | undefined {
   const i = argv.indexOf('--only');
@@ -300,6 +309,7 @@ async function main(): Promise<void> {
   const want = (part: (typeof PARTS)[number]) => !only || only === part;
   if (want('ffi')) rows.push(...(await ffiBenchmarks(__dirname)));
   if (want('cli')) rows.push(...cliBenchmarks(Number(process.env['BENCH_ROUNDS'] ?? 3)));
+  if (want('simulated')) rows.push(...simulatedBenchmarks(Number(process.env['BENCH_ROUNDS'] ?? 3), __dirname));
   if (want('farm')) rows.push(...farmRows());
   if (want('fanout')) rows.push(...fanoutRows());
   if (want('concurrency')) rows.push(...concurrencyRows());

@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
-import { openSimulatedFarm, SimulatedFarmError } from '../backends/mock/file';
+import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../backends/mock/file';
 import { InvalidArgumentError, Win32Error, WtsError } from '../errors';
 import { UsageError } from './argv';
 import { causeOf, oneLine } from './format';
@@ -290,11 +290,22 @@ export async function runCommand(
   verbose: () => boolean,
   body: () => Promise<number>,
 ): Promise<number> {
+  const options = () => ({ verbose: verbose(), debug: Boolean(io.debug) || debugFromArgv(argv) });
+  let code: number;
   try {
-    return await body();
+    code = await body();
   } catch (error) {
-    return reportError(command, error, io, { verbose: verbose(), debug: Boolean(io.debug) || debugFromArgv(argv) });
+    code = reportError(command, error, io, options());
   }
+  // Simulated mode saves its changes a few times per command: the last ones now, before the
+  // command's result stands (a failure to save is the command's failure).
+  try {
+    saveSimulatedFarms();
+  } catch (error) {
+    const failed = reportError(command, error, io, options());
+    if (code === EXIT_OK) code = failed;
+  }
+  return code;
 }
 
 /**

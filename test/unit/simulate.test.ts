@@ -25,8 +25,10 @@ describe('simulated mode (WTS_SESSION_SIMULATE)', () => {
     process.env['WTS_SESSION_SIMULATE'] = path;
     expect((await listSessions()).map((s) => s.id)).toContain(3);
     await logoff(3);
-    const written = JSON.parse(readFileSync(path, 'utf8')) as Farm;
-    expect(written.servers[0]!.sessions!.map((s) => s.id)).not.toContain(3);
+    // Saved at once for the first change, then at most every SAVE_MIN_MS (and at exit).
+    const ids = () => (JSON.parse(readFileSync(path, 'utf8')) as Farm).servers[0]!.sessions!.map((s) => s.id);
+    for (const deadline = Date.now() + 2000; ids().includes(3) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    expect(ids()).not.toContain(3);
     // A later call (a new "process") sees the change.
     expect(await rejection(findSession(3))).toMatchObject({ code: 'E_NOT_FOUND' });
     const outcomes = await logoffAll({ dryRun: true });

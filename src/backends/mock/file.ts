@@ -1,28 +1,34 @@
 /**
- * Simulated mode: a MockApi loaded from a farm file and written back, atomically, after every
- * change, so a sequence of commands behaves like one server; read again when another process
- * changed it, and watched while a WTSWaitSystemEvent is pending, so a long-running watch sees
- * what the commands do.
+ * Simulated mode: a MockApi loaded from a farm file, whose changes are merged back into the file
+ * (atomically, under a lock file, a few times per command rather than once per change), so a
+ * sequence of commands, or several at once, behaves like one server; read again when another
+ * process changed it, and watched while a WTSWaitSystemEvent is pending, so a long-running watch
+ * sees what the commands do.
  */
 import {
   appendFileSync,
   closeSync,
+  fchmodSync,
   fstatSync,
   fsyncSync,
+  linkSync,
   openSync,
+  readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   watch,
   writeSync,
   type BigIntStats,
   type FSWatcher,
 } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from '../../errors';
-import type { Farm } from './farm';
+import type { Farm, FarmSession } from './farm';
 import { MockApi, type FarmSource, type MockApiOptions } from './mock-api';
 
 /** The environment variable that turns simulated mode on. */
@@ -51,19 +57,52 @@ export function readFarmFile(path: string): unknown {
 
 /**
  * Writes the farm to `path` so that a reader sees the old file or the new one, never a torn one:
- * a temporary file in the same folder, flushed to disk, then renamed over the target.
+ * a temporary file in the same folder, flushed to disk, then renamed over the target. Holds the
+ * farm's lock (`<file>.lock`) meanwhile, keeps the file's mode, and writes through a symbolic link
+ * to its target.
  */
 export function writeFarmFile(path: string, farm: Farm): void {
-  writeFarm(path, farm);
+  const real = realPath(path);
+  const unlock = lockFarm(real);
+  try {
+    writeFarm(real, farmText(farm));
+  } finally {
+    unlock();
+  }
 }
 
-/** writeFarmFile, returning the written file's signature (its inode survives the rename). */
-function writeFarm(path: string, farm: Farm): string {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o644);
+/** The file a path names, symbolic links followed (the path itself when it does not exist yet). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+let unique = 0;
+/** A name no other writer uses: this process's ID, a counter and the time. */
+function uniqueSuffix(): string {
+  return `${process.pid}.${(unique++).toString(36)}${Date.now().toString(36)}`;
+}
+
+/**
+ * writeFarmFile's write, under the lock the caller holds; returns the written file's signature
+ * (its inode survives the rename). The new file gets the old one's mode (0644 for a new file).
+ */
+function writeFarm(real: string, text: string): string {
+  let mode = 0o644;
+  try {
+    mode = statSync(real).mode & 0o7777;
+  } catch {
+    // a new file
+  }
+  const temp = `${real}.${uniqueSuffix()}.tmp`;
+  const fd = openSync(temp, 'wx', mode);
   let written: string;
   try {
-    writeSync(fd, `${JSON.stringify(farm, null, 2)}\n`);
+    fchmodSync(fd, mode); // openSync's mode is masked by the umask
+    writeSync(fd, text);
     fsyncSync(fd);
     written = signature(fstatSync(fd, { bigint: true }));
   } catch (error) {
@@ -73,12 +112,17 @@ function writeFarm(path: string, farm: Farm): string {
   }
   closeSync(fd);
   try {
-    renameSync(temp, path);
+    renameSync(temp, real);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
   return written;
+}
+
+/** A farm as the file holds it: indented JSON, a newline at the end. */
+function farmText(farm: unknown): string {
+  return `${JSON.stringify(farm, null, 2)}\n`;
 }
 
 /** What tells one version of the farm file from the next: inode (a rename makes a new one), size, mtime. */
@@ -100,45 +144,533 @@ function signatureOf(path: string): string | undefined {
  */
 export const FARM_POLL_MS = 1000;
 
+// ---- the farm's lock ---------------------------------------------------------------------------
+
+/** How long a writer waits for another's lock before it gives up with ELOCKED. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this is stale whoever holds it: a save takes milliseconds (a second at 50,000 sessions). */
+const LOCK_STALE_MS = 30_000;
+
+/** Who holds a farm's lock: the content of `<farm>.lock`. */
+interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  /** Date.now() when taken. */
+  readonly at: number;
+  readonly token: string;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Whether a process of this machine is running (EPERM: it is, and belongs to someone else). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * The farm file as a {@link FarmSource}: `poll` reads it again only when its signature changed
- * since this process last read or wrote it; `watch` uses fs.watch on its folder (the file is
- * replaced by a rename, so the folder is what sees it) plus a stat every {@link FARM_POLL_MS}.
+ * Takes the farm's lock, `<farm>.lock`, created exclusively (O_EXCL) with its owner written in it,
+ * waiting up to {@link LOCK_WAIT_MS} for another writer; returns the function that releases it.
+ * A lock whose owner is a process of this machine that is no longer running, or that is older than
+ * {@link LOCK_STALE_MS}, is stale and broken (renamed aside, then checked to be the stale one).
  */
-function fileSource(path: string, initial: string | undefined): FarmSource & { wrote(signature: string): void } {
-  let known = initial;
-  return {
-    poll() {
-      const now = signatureOf(path);
-      if (now === undefined || now === known) return undefined;
-      known = now;
+export function lockFarm(real: string): () => void {
+  const lockPath = `${real}.lock`;
+  const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() };
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let delay = 1;
+  for (;;) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(lockPath, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (fd !== undefined) {
+      const text = JSON.stringify({ ...owner, at: Date.now() });
       try {
-        return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      return () => releaseLock(lockPath, text);
+    }
+    const held = readLock(lockPath);
+    if (held === undefined) continue; // released meanwhile
+    if (staleLock(held)) {
+      breakLock(lockPath, held.text);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      const who = held.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
+      throw Object.assign(new Error(`it is locked by ${who} (${lockPath}); if no wts-session command is running, delete that file`), { code: 'ELOCKED' });
+    }
+    sleepSync(delay);
+    delay = Math.min(delay * 2, 20);
+  }
+}
+
+function readLock(lockPath: string): { text: string; owner: LockOwner | undefined; mtimeMs: number } | undefined {
+  try {
+    const mtimeMs = statSync(lockPath).mtimeMs;
+    const text = readFileSync(lockPath, 'utf8');
+    let owner: LockOwner | undefined;
+    try {
+      const o = JSON.parse(text) as Partial<LockOwner>;
+      if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.at === 'number') owner = o as LockOwner;
+    } catch {
+      owner = undefined; // being written, or not ours
+    }
+    return { text, owner, mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boolean {
+  const { owner } = held;
+  // No readable owner: a writer between creating and filling it, for a moment at most.
+  if (!owner) return Date.now() - held.mtimeMs > 1000;
+  if (owner.host === hostname() && owner.pid !== process.pid && !running(owner.pid)) return true;
+  return Date.now() - owner.at > LOCK_STALE_MS;
+}
+
+/**
+ * Removes a stale lock: renamed aside first (only one breaker's rename succeeds), then checked: if
+ * what was renamed is not the stale lock (another breaker replaced it meanwhile with its own live
+ * one), it is put back, unless someone took the lock in between.
+ */
+function breakLock(lockPath: string, staleText: string): void {
+  const grave = `${lockPath}.${uniqueSuffix()}.stale`;
+  try {
+    renameSync(lockPath, grave);
+  } catch {
+    return; // broken or released by someone else
+  }
+  let text: string | undefined;
+  try {
+    text = readFileSync(grave, 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text !== staleText) {
+    try {
+      linkSync(grave, lockPath);
+    } catch {
+      // someone holds a new lock: theirs stands
+    }
+  }
+  rmSync(grave, { force: true });
+}
+
+function releaseLock(lockPath: string, text: string): void {
+  try {
+    if (readFileSync(lockPath, 'utf8') === text) unlinkSync(lockPath);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Removes what crashed writers left next to the farm: temporary files (`<farm>.<pid>.<n>.tmp`,
+ * written only under the lock, which the caller holds) whose process is gone or that are older
+ * than {@link LOCK_STALE_MS}, and broken locks set aside (`<farm>.lock.*.stale`).
+ */
+function cleanUpAfterCrashes(real: string): void {
+  const dir = dirname(real);
+  const base = basename(real);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const rest = name.slice(base.length + 1);
+    const temp = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(rest);
+    const grave = /^lock\.\d+\.[0-9a-z]+\.stale$/.test(rest);
+    if (!temp && !grave) continue;
+    const file = join(dir, name);
+    try {
+      const old = Date.now() - statSync(file).mtimeMs > (grave ? 1000 : LOCK_STALE_MS);
+      if (old || (temp && Number(temp[1]) !== process.pid && !running(Number(temp[1])))) rmSync(file, { force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+// ---- the farm file as the mock's source ----------------------------------------------------------
+
+/** The shortest time between two saves of one farm; longer when a save is slow (10x its time). */
+export const SAVE_MIN_MS = 100;
+
+/**
+ * One session's unsaved change: its new state (undefined: gone), and the session as the file had
+ * it when this process changed it (undefined: not in the file). A change whose session the file
+ * no longer has as `base` (another process changed it since) is dropped: the other's stands.
+ */
+interface SessionChange {
+  session: FarmSession | undefined;
+  readonly base: unknown;
+}
+/** One server's unsaved session changes, by session ID. */
+type ServerChanges = Map<number, SessionChange>;
+
+/** Farm files with unsaved changes, saved when the process exits. */
+const unsavedFarms = new Set<FarmFile>();
+let exitHooked = false;
+
+/**
+ * Saves now every simulated farm of this process that has unsaved changes; throws the first
+ * {@link SimulatedFarmError} after trying them all. The commands call it before they exit, so
+ * what they print and the file agree, and a failure is reported by the command.
+ */
+export function saveSimulatedFarms(): void {
+  let first: unknown;
+  for (const farm of [...unsavedFarms]) {
+    try {
+      farm.flush();
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+function saveAtExit(): void {
+  for (const farm of [...unsavedFarms]) {
+    try {
+      farm.flush();
+    } catch (error) {
+      // Nobody is left to throw to: say it, and fail the process.
+      process.stderr.write(`wts-session: ${(error as Error).message}\n`);
+      if (!process.exitCode) process.exitCode = 1;
+    }
+  }
+}
+
+/**
+ * The farm file as a {@link FarmSource}.
+ * - `poll` reads it again only when its signature changed since this process last read or wrote it.
+ * - `save` collects session changes; they are merged into the file as it is then (read again
+ *   under the lock when another process changed it), so concurrent commands never undo each
+ *   other's changes. The first change after a quiet period is saved at once (an error fails the
+ *   call that made it); the next ones at most every {@link SAVE_MIN_MS} (or ten times the last
+ *   save's time), and at process exit.
+ * - `watch` uses fs.watch on the file's folder (the file is replaced by a rename, so the folder is
+ *   what sees it) plus a stat every {@link FARM_POLL_MS}.
+ */
+class FarmFile implements FarmSource {
+  readonly #path: string;
+  /** The file itself, symbolic links followed: what is locked, written and renamed over. */
+  readonly #real: string;
+  #known: string | undefined;
+  /** The file's content as last read or written (unknown fields kept; never this process's unsaved changes). */
+  #raw: Record<string, unknown> | undefined;
+  /** A save read the file again (another process had changed it): the next poll hands it on. */
+  #reread = false;
+  /**
+   * What the mock's view of the farm was read from (the file's content then), with the sessions
+   * this process has saved since (`#written`, by server and ID; undefined: removed): what a change
+   * is made from, its `base`. Indexed by server and ID when first needed.
+   */
+  #viewRaw: Record<string, unknown> | undefined;
+  /** The text #raw was read from or written as (undefined: not known). */
+  #rawText: string | undefined;
+  #viewIndex: Map<string, Map<number, unknown>> | undefined;
+  #written = new Map<string, Map<number, FarmSession | undefined>>();
+  /** Per server (lower-cased): its name as the mock spells it, and its unsaved changes. */
+  #pending = new Map<string, { server: string; sessions: ServerChanges }>();
+  #timer: NodeJS.Timeout | undefined;
+  #savedAt = Number.NEGATIVE_INFINITY;
+  #interval = SAVE_MIN_MS;
+  /** A deferred save that failed: thrown by the next save, or printed at exit. */
+  #failed: SimulatedFarmError | undefined;
+  #cleaned = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#real = realPath(path);
+  }
+
+  /** The first read: the farm as the file has it. */
+  read(): unknown {
+    // Another process may replace the file between the stat and the read: then the first call
+    // reads it again, which is harmless.
+    this.#known = signatureOf(this.#real);
+    const raw = readFarmFile(this.#path);
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) this.#viewFrom((this.#raw = raw as Record<string, unknown>));
+    return raw;
+  }
+
+  poll(): unknown {
+    const now = signatureOf(this.#real);
+    if (now !== undefined && now !== this.#known) {
+      this.#known = now;
+      try {
+        const text = readFileSync(this.#real, 'utf8');
+        this.#raw = JSON.parse(text) as Record<string, unknown>;
+        this.#rawText = text;
       } catch {
         return undefined; // a hand edit in progress: the next change is read again
       }
-    },
-    wrote(signature) {
-      known = signature;
-    },
-    watch(changed) {
-      const name = basename(path);
-      let watcher: FSWatcher | undefined;
+    } else if (!this.#reread) {
+      return undefined;
+    }
+    this.#reread = false;
+    // What this process changed and has not saved yet stays changed, unless another process has
+    // changed the same session since. #raw stays the file's content: the changes go on a copy.
+    try {
+      const view = shallowCopy(this.#raw);
+      for (const changes of this.#pending.values()) applyChanges(view, changes.server, changes.sessions);
+      this.#viewFrom(this.#raw as Record<string, unknown>);
+      return view;
+    } catch {
+      return undefined; // not a farm any more: the save will say so
+    }
+  }
+
+  save(server: string, id: number, session: Readonly<FarmSession> | undefined): void {
+    if (this.#failed) {
+      const failed = this.#failed;
+      this.#failed = undefined;
+      throw failed;
+    }
+    const key = server.toLowerCase();
+    let entry = this.#pending.get(key);
+    if (!entry) this.#pending.set(key, (entry = { server, sessions: new Map() }));
+    const copy = session && copySession(session);
+    const change = entry.sessions.get(id);
+    if (change) change.session = copy;
+    else entry.sessions.set(id, { session: copy, base: this.#fileSession(key, id) });
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', saveAtExit);
+    }
+    unsavedFarms.add(this);
+    if (this.#timer) return;
+    const wait = this.#savedAt + this.#interval - Date.now();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       try {
-        watcher = watch(dirname(path), { persistent: true }, (_event, file) => {
-          if (file === null || file === name) changed();
-        });
-        watcher.on('error', () => undefined); // the stat below still notices changes
-      } catch {
-        watcher = undefined;
+        this.flush();
+      } catch (error) {
+        this.#failed = error as SimulatedFarmError;
       }
-      const timer = setInterval(changed, FARM_POLL_MS);
-      return () => {
-        clearInterval(timer);
-        watcher?.close();
-      };
-    },
+    }, wait);
+    this.#timer.unref(); // the exit saves what is left
+  }
+
+  /** The mock's view is read from `raw` now. */
+  #viewFrom(raw: Record<string, unknown>): void {
+    this.#viewRaw = raw;
+    this.#viewIndex = undefined;
+    this.#written.clear();
+  }
+
+  /** The session as the mock's view had it from the file (undefined: not there). */
+  #fileSession(server: string, id: number): unknown {
+    const written = this.#written.get(server);
+    if (written?.has(id)) return written.get(id);
+    if (!this.#viewIndex) {
+      this.#viewIndex = new Map();
+      const servers = this.#viewRaw?.['servers'];
+      for (const def of Array.isArray(servers) ? servers : []) {
+        const name = (def as { name?: unknown } | null)?.name;
+        const list = (def as { sessions?: unknown } | null)?.sessions;
+        if (typeof name !== 'string' || !Array.isArray(list)) continue;
+        const byId = new Map<number, unknown>();
+        for (const s of list) {
+          const sid = (s as { id?: unknown } | null)?.id;
+          if (typeof sid === 'number') byId.set(sid, s);
+        }
+        this.#viewIndex.set(name.toLowerCase(), byId);
+      }
+    }
+    return this.#viewIndex.get(server)?.get(id);
+  }
+
+  /** Saves every unsaved change now (under the lock). Throws {@link SimulatedFarmError}. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    unsavedFarms.delete(this);
+    if (this.#failed) {
+      const failed = this.#failed;
+      this.#failed = undefined;
+      throw failed;
+    }
+    if (this.#pending.size === 0) return;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    const started = Date.now();
+    try {
+      const unlock = lockFarm(this.#real);
+      try {
+        if (!this.#cleaned) cleanUpAfterCrashes(this.#real);
+        this.#cleaned = true;
+        // Read under the lock every time: a signature (inode, size, mtime) can repeat across
+        // versions (an inode reused within one clock tick, with the same size).
+        const text = readFileSync(this.#real, 'utf8');
+        if (this.#raw === undefined || text !== this.#rawText) {
+          this.#raw = JSON.parse(text) as Record<string, unknown>;
+          this.#rawText = text;
+          this.#reread = true;
+        }
+        for (const changes of pending.values()) {
+          const before = changes.sessions.size;
+          applyChanges(this.#raw, changes.server, changes.sessions);
+          if (changes.sessions.size < before) this.#reread = true; // the mock takes the other's version
+        }
+        const written = farmText(this.#raw);
+        this.#known = writeFarm(this.#real, written);
+        this.#rawText = written;
+        for (const [key, changes] of pending) {
+          let written = this.#written.get(key);
+          if (!written) this.#written.set(key, (written = new Map()));
+          for (const [id, change] of changes.sessions) written.set(id, change.session);
+        }
+      } finally {
+        unlock();
+      }
+    } catch (error) {
+      // The changes are dropped: the file keeps what it had, as the error says.
+      this.#raw = undefined;
+      this.#rawText = undefined;
+      this.#known = undefined;
+      let count = 0;
+      for (const changes of pending.values()) count += changes.sessions.size;
+      const what = `Cannot save the simulated farm (${count} session change${count === 1 ? '' : 's'})`;
+      throw new SimulatedFarmError(what, this.#path, error);
+    } finally {
+      this.#savedAt = Date.now();
+      this.#interval = Math.max(SAVE_MIN_MS, 10 * (this.#savedAt - started));
+    }
+  }
+
+  watch(changed: () => void): () => void {
+    const name = basename(this.#real);
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dirname(this.#real), { persistent: true }, (_event, file) => {
+        if (file === null || file === name) changed();
+      });
+      watcher.on('error', () => undefined); // the stat below still notices changes
+    } catch {
+      watcher = undefined;
+    }
+    const timer = setInterval(changed, FARM_POLL_MS);
+    return () => {
+      clearInterval(timer);
+      watcher?.close();
+    };
+  }
+}
+
+function copySession(s: Readonly<FarmSession>): FarmSession {
+  const copy: FarmSession = { ...s };
+  if (s.processes) copy.processes = s.processes.map((p) => ({ ...p }));
+  return copy;
+}
+
+/**
+ * Puts one server's session changes into a farm as read from its file (unknown fields kept): a
+ * changed session replaces the one with its ID (or is added), a gone one is removed. A change
+ * whose session the file no longer has as its `base` (another process changed it since) is not
+ * applied and is taken out of `changes`. A server the file no longer has is left out. Throws when
+ * the file is not a farm any more.
+ */
+function applyChanges(raw: Record<string, unknown> | undefined, server: string, changes: ServerChanges): void {
+  const servers = raw?.['servers'];
+  if (!Array.isArray(servers)) throw new Error("the farm file no longer has a 'servers' array");
+  const key = server.toLowerCase();
+  const def = servers.find((s) => s !== null && typeof s === 'object' && typeof s.name === 'string' && s.name.toLowerCase() === key) as
+    | { sessions?: unknown }
+    | undefined;
+  if (!def) {
+    changes.clear();
+    return;
+  }
+  const list: unknown[] = Array.isArray(def.sessions) ? def.sessions : (def.sessions = []);
+  const at = new Map<number, number>();
+  list.forEach((s, i) => {
+    const id = (s as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') at.set(id, i);
+  });
+  let removed = false;
+  for (const [id, change] of changes) {
+    const i = at.get(id);
+    const current = i === undefined ? undefined : list[i];
+    if (!sameJson(current, change.base) && !countsFurther(current, change)) {
+      changes.delete(id);
+      continue;
+    }
+    if (change.session) {
+      if (i === undefined) at.set(id, list.push(change.session) - 1);
+      else list[i] = change.session;
+    } else if (i !== undefined) {
+      list[i] = undefined;
+      at.delete(id);
+      removed = true;
+    }
+  }
+  if (removed) def.sessions = list.filter((s) => s !== undefined);
+}
+
+/** A farm's top object, servers array and each server's sessions array copied (the sessions themselves shared). */
+function shallowCopy(raw: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const servers = raw?.['servers'];
+  if (!raw || !Array.isArray(servers)) return raw;
+  return {
+    ...raw,
+    servers: servers.map((def: unknown) =>
+      def !== null && typeof def === 'object' && Array.isArray((def as { sessions?: unknown }).sessions)
+        ? { ...def, sessions: [...(def as { sessions: unknown[] }).sessions] }
+        : def,
+    ),
   };
+}
+
+/**
+ * Whether a change that conflicts with the file only counts a closing session further down than
+ * the file has it: the session logged off (`closing`) and unchanged otherwise in the file, in the
+ * change's base and in the change, which is gone or has a smaller `closing`. Every process that
+ * polls a closing session counts it down, so two may well do it at once: the furthest stands.
+ */
+function countsFurther(current: unknown, change: SessionChange): boolean {
+  const closing = (s: unknown) => (s as { closing?: unknown } | undefined)?.closing;
+  const rest = (s: unknown) => ({ ...(s as Record<string, unknown>), closing: undefined });
+  const now = closing(current);
+  const base = closing(change.base);
+  if (typeof now !== 'number' || typeof base !== 'number' || !sameJson(rest(current), rest(change.base))) return false;
+  if (change.session === undefined) return true;
+  const mine = closing(change.session);
+  return typeof mine === 'number' && mine < now && sameJson(rest(change.session), rest(current));
+}
+
+/** Whether two JSON values are equal (objects whatever their key order). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x).filter((k) => x[k] !== undefined);
+  return keys.length === Object.keys(y).filter((k) => y[k] !== undefined).length && keys.every((k) => sameJson(x[k], y[k]));
 }
 
 /**
@@ -193,37 +725,31 @@ function fsAdvice(code: string, what: string): string {
     case 'ENOENT':
     case 'ENOTDIR':
       return `Point ${variable} at a file in an existing folder; nothing was changed.`;
+    case 'ELOCKED':
+      return 'Run the command again once the other one has finished; nothing was changed.';
     default:
       return 'Check the file and its folder, then run the command again; nothing was changed.';
   }
 }
 
 /**
- * A MockApi over a farm file, written back after every change. With `callLog` (default: the
- * WTS_SESSION_CALL_LOG environment variable), every call is appended to that file as a JSON line.
- * A file that cannot be written fails the call with a {@link SimulatedFarmError}.
+ * A MockApi over a farm file. Changes are merged into the file under its lock (see
+ * {@link FarmFile}): at once for the first, then at most every {@link SAVE_MIN_MS}, at exit, and
+ * when `api.flush()` is called (docs/mock.md). With `callLog` (default: the WTS_SESSION_CALL_LOG environment
+ * variable), every call is appended to that file as a JSON line. A file that cannot be written
+ * fails the call with a {@link SimulatedFarmError}.
  */
 export function openSimulatedFarm(
   path: string,
-  options: Omit<MockApiOptions, 'onChange' | 'onCall'> & { callLog?: string } = {},
+  options: Omit<MockApiOptions, 'onChange' | 'onCall' | 'source'> & { callLog?: string } = {},
 ): MockApi {
-  const before = signatureOf(path);
-  const farm = readFarmFile(path);
-  // Another process may have replaced the file between the stat and the read: then the first
-  // call reads it again, which is harmless.
-  const source = fileSource(path, before);
+  const source = new FarmFile(path);
+  const farm = source.read();
   const { callLog = process.env[CALL_LOG_ENV] || undefined, ...mockOptions } = options;
   try {
     return new MockApi(farm, {
       ...mockOptions,
       source,
-      onChange: (next) => {
-        try {
-          source.wrote(writeFarm(path, next));
-        } catch (error) {
-          throw new SimulatedFarmError('Cannot save the simulated farm', path, error);
-        }
-      },
       ...(callLog
         ? {
             onCall: (call) => {

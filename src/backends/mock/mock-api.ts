@@ -43,7 +43,10 @@ export interface MockApiOptions {
    * after it was logged off, before it is gone (7022). Default 1.
    */
   closingPolls?: number;
-  /** Called with the farm's new state after every change (simulated mode writes it back). */
+  /**
+   * Called with the farm's whole new state after every change. It costs a copy of the farm per
+   * change: simulated mode uses {@link FarmSource.save} instead, which gets only what changed.
+   */
   onChange?: (farm: Farm) => void;
   /** Called for every call as it is made (simulated mode can append it to a log file). */
   onCall?: (call: MockCall) => void;
@@ -65,6 +68,14 @@ export interface FarmSource {
    * holds no watcher and can exit.
    */
   watch(changed: () => void): () => void;
+  /**
+   * One session changed here: `session` is its new state, undefined when it is gone. Simulated
+   * mode merges it into the farm file (with the other changes of the moment, under a lock). May
+   * throw: the call that made the change fails with that error.
+   */
+  save?(server: string, id: number, session: Readonly<FarmSession> | undefined): void;
+  /** Saves now what `save` collected and has not saved yet. May throw. */
+  flush?(): void;
 }
 
 /** A WTSWaitSystemEvent call waiting for an event kind on a server. */
@@ -122,8 +133,13 @@ export class MockApi implements WtsApi {
   readonly #waiters = new Set<Waiter>();
   /** Stops watching the source; set while a wait is pending. */
   #unwatch: (() => void) | undefined;
-  /** Per server (lower-cased), the sessions as waits last saw them: what a change is diffed against. */
+  /**
+   * Per server (lower-cased), the sessions as waits last saw them: what a change is diffed against.
+   * Kept up to date only while a wait is pending (a change with none pending is not remembered):
+   * `#seenStale` says it must be computed again when the next wait starts.
+   */
   #seen = new Map<string, Map<number, Seen>>();
+  #seenStale = false;
 
   constructor(farm: Farm | unknown, options: MockApiOptions = {}) {
     const parsed = parseFarm(farm);
@@ -163,7 +179,8 @@ export class MockApi implements WtsApi {
     }
     if (next.localServer.toLowerCase() !== this.#localServer.toLowerCase()) return;
     this.#load(next);
-    this.#notify();
+    if (this.#waiters.size > 0) this.#notify();
+    else this.#seenStale = true;
   }
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -194,6 +211,15 @@ export class MockApi implements WtsApi {
     return [...this.#waiters].filter((w) => w.server === key).length;
   }
 
+  /**
+   * Simulated mode: writes the changes not saved yet to the farm file now (they are saved at
+   * most every 100 ms, and when the process exits). Throws SimulatedFarmError when the file cannot
+   * be written. Without a file, does nothing.
+   */
+  flush(): void {
+    this.#source?.flush?.();
+  }
+
   /** The farm as it is now (same shape as the input; closing sessions carry `closing`). */
   toFarm(): Farm {
     return structuredClone({
@@ -213,7 +239,7 @@ export class MockApi implements WtsApi {
     const state = this.#server(server);
     const parsed = parseSession(session, 'session');
     state.sessions.set(parsed.id, parsed);
-    this.#changed();
+    this.#changed(state, parsed.id);
   }
 
   /**
@@ -221,8 +247,9 @@ export class MockApi implements WtsApi {
    * session manager deleted it. Returns whether there was one.
    */
   removeSession(server: string, id: number): boolean {
-    const removed = this.#server(server).sessions.delete(id);
-    if (removed) this.#changed();
+    const state = this.#server(server);
+    const removed = state.sessions.delete(id);
+    if (removed) this.#changed(state, id);
     return removed;
   }
 
@@ -307,6 +334,10 @@ export class MockApi implements WtsApi {
           reject(error);
         },
       };
+      if (this.#waiters.size === 0 && this.#seenStale) {
+        this.#seen = this.#seenNow();
+        this.#seenStale = false;
+      }
       this.#waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#watchWhileWaiting();
@@ -326,10 +357,10 @@ export class MockApi implements WtsApi {
     const state = await this.#enter(server, 'enumerate', undefined);
     this.#fault(state, 'enumerate', undefined);
     const result: WtsSessionInfo1[] = [];
-    let changed = false;
+    const changed: number[] = [];
     for (const s of [...state.sessions.values()]) {
       if (s.closing !== undefined) {
-        changed = true;
+        changed.push(s.id);
         if (s.closing <= 0) {
           state.sessions.delete(s.id);
           continue;
@@ -347,7 +378,7 @@ export class MockApi implements WtsApi {
         farmName: '',
       });
     }
-    if (changed) this.#changed();
+    for (const id of changed) this.#changed(state, id);
     return result;
   }
 
@@ -387,7 +418,7 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) throw this.#error('logoff', Win32.ERROR_CTX_CLOSE_PENDING, state, id);
     if (s.state === 'Listen') throw this.#error('logoff', Win32.ERROR_INVALID_PARAMETER, state, id);
     s.closing = this.#closingPolls;
-    this.#changed();
+    this.#changed(state, id);
   }
 
   async disconnectSession(server: ServerHandle, sessionId: number): Promise<void> {
@@ -401,7 +432,7 @@ export class MockApi implements WtsApi {
       s.state = 'Disconnected';
       s.name = '';
       s.disconnectTime = new Date().toISOString();
-      this.#changed();
+      this.#changed(state, id);
     }
   }
 
@@ -472,7 +503,6 @@ export class MockApi implements WtsApi {
 
   /** Logs the call, validates the handle, applies latency and unreachability. */
   async #enter(handle: ServerHandle, api: MockFaultTarget, sessionId: number | undefined, infoClass?: WtsInfoClass): Promise<ServerState> {
-    this.#refresh();
     const name = handle === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(handle);
     this.#log({
       api,
@@ -483,8 +513,11 @@ export class MockApi implements WtsApi {
     if (name === undefined) {
       throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
     }
+    await this.#latency(this.#servers.get(name.toLowerCase()));
+    // Read after the wait: the caller acts on what it gets without awaiting again, so a change
+    // it makes lands on the farm as it is now.
+    this.#refresh();
     const state = this.#servers.get(name.toLowerCase());
-    await this.#latency(state);
     if (!state || state.def.unreachable) {
       throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], server: name });
     }
@@ -529,11 +562,11 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) {
       if (s.closing <= 0) {
         state.sessions.delete(id);
-        this.#changed();
+        this.#changed(state, id);
         throw this.#error(api, Win32.ERROR_CTX_WINSTATION_NOT_FOUND, state, id);
       }
       s.closing--;
-      this.#changed();
+      this.#changed(state, id);
     }
     return s;
   }
@@ -552,9 +585,42 @@ export class MockApi implements WtsApi {
     this.#onCall?.(call);
   }
 
-  #changed(): void {
-    this.#onChange?.(this.toFarm());
-    this.#notify();
+  /**
+   * Session `id` of `state` changed (or is gone). O(1) per change unless `onChange` is set: the
+   * source saves just this session, and only the waits on this server look at it.
+   */
+  #changed(state: ServerState, id: number): void {
+    const key = state.def.name.toLowerCase();
+    const session = state.sessions.get(id);
+    // `state` may be an older copy than the one in #servers (a refresh read the file again while
+    // the call waited): the change goes to the current one too.
+    const current = this.#servers.get(key);
+    if (current && current !== state) {
+      if (session) current.sessions.set(id, session);
+      else current.sessions.delete(id);
+    }
+    if (this.#onChange) this.#onChange(this.toFarm());
+    this.#source?.save?.(state.def.name, id, session);
+    this.#notifyOne(key, id, session);
+  }
+
+  /** Wakes the waits on server `key` that one session's change concerns (see {@link eventFlags}). */
+  #notifyOne(key: string, id: number, session: FarmSession | undefined): void {
+    if (this.#waiters.size === 0) {
+      this.#seenStale = true;
+      return;
+    }
+    let seen = this.#seen.get(key);
+    if (!seen) this.#seen.set(key, (seen = new Map()));
+    const old = seen.get(id);
+    const now = session && seenOf(session);
+    const flags = eventFlags(old ? new Map([[id, old]]) : new Map(), now ? new Map([[id, now]]) : new Map());
+    if (now) seen.set(id, now);
+    else seen.delete(id);
+    if (flags === WtsEvent.None) return;
+    for (const w of [...this.#waiters]) {
+      if (w.server === key && (w.mask & flags) !== 0) w.wake(w.mask & flags);
+    }
   }
 
   /**

@@ -1,0 +1,193 @@
+/**
+ * Simulated mode's farm file shared by several writers: concurrent commands never lose each
+ * other's changes, the write-back keeps what it does not own, and crashed writers' leftovers
+ * (a lock, temporary files) are recovered.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { openSimulatedFarm, type Farm, type FarmSession } from '../../src/mock';
+import { ROOT } from '../helpers';
+import { binPath } from '../cli/run';
+
+/** A local server TS01 with the console (1), the caller (2) and `count` ordinary sessions from 10 on. */
+function bigFarm(count: number): Farm {
+  const sessions: FarmSession[] = [
+    { id: 0, name: 'Services', state: 'Disconnected' },
+    { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP', logonTime: '2026-11-20T07:58:00Z' },
+    { id: 2, name: 'RDP-Tcp#1', state: 'Active', user: 'me', domain: 'CORP', logonTime: '2026-11-20T08:00:00Z' },
+  ];
+  for (let i = 0; i < count; i++) {
+    sessions.push({ id: 10 + i, name: `RDP-Tcp#${10 + i}`, state: 'Active', user: `user${i}`, domain: 'CORP', logonTime: '2026-11-21T08:00:00Z' });
+  }
+  return { localServer: 'TS01', servers: [{ name: 'TS01', consoleSessionId: 1, currentSessionId: 2, sessions }] };
+}
+
+function farmDir(): string {
+  return mkdtempSync(join(tmpdir(), 'wts-farmfile-'));
+}
+
+function readFarm(path: string): Farm & Record<string, unknown> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Farm & Record<string, unknown>;
+}
+
+const idsOf = (farm: Farm) => farm.servers[0]!.sessions!.map((s) => s.id);
+
+function run(path: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [binPath('wts-logoff'), ...args], {
+      env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: path },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** The PID of a process that has exited (a crashed writer). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+describe('simulated farm file: several writers', () => {
+  test('20 wts-logoff commands run at once on one farm: all 20 sessions are logged off in the file', async () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(20), null, 2));
+    const ids = Array.from({ length: 20 }, (_, i) => 10 + i);
+    const results = await Promise.all(ids.map((id) => run(path, [String(id)])));
+    expect(results).toEqual(ids.map(() => ({ code: 0, stderr: '' })));
+    const left = idsOf(readFarm(path));
+    expect(left.filter((id) => ids.includes(id))).toEqual([]);
+    expect(left).toEqual([0, 1, 2]);
+    expect(readdirSync(dir)).toEqual(['farm.json']); // no lock, no temporary file
+  }, 60_000);
+
+  test('two processes changing different sessions in any interleaving never undo each other (property)', async () => {
+    // Each of two simulated farms (two "processes" on one file) owns half of the sessions and
+    // changes only those (a query of a closing session counts it down: a change too), in a random
+    // interleaving with random explicit saves; at the end the file holds each session as its
+    // owner left it. (An enumeration would count down the other's closing sessions as well: a
+    // change to a session it does not own, so it is left out.)
+    const op = fc.record({
+      who: fc.constantFrom(0, 1),
+      kind: fc.constantFrom('logoff', 'disconnect', 'remove', 'put', 'flush', 'query'),
+      index: fc.nat(4),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const dir = farmDir();
+        const path = join(dir, 'farm.json');
+        writeFileSync(path, JSON.stringify(bigFarm(10)));
+        const apis = [openSimulatedFarm(path), openSimulatedFarm(path)];
+        const own = (who: number, index: number) => 10 + who * 5 + index; // 10-14 and 15-19
+        for (const { who, kind, index } of ops) {
+          const api = apis[who]!;
+          const id = own(who, index);
+          if (kind === 'flush') api.flush();
+          else if (kind === 'query') await api.querySessionInformation(0n as never, id, 'WTSConnectState').catch(() => undefined);
+          else if (kind === 'remove') api.removeSession('TS01', id);
+          else if (kind === 'put') api.putSession('TS01', { id, name: `P${who}-${index}`, state: 'Active', user: `new${who}${index}`, domain: 'CORP' });
+          else await api[kind === 'logoff' ? 'logoffSession' : 'disconnectSession'](0n as never, id).catch(() => undefined);
+        }
+        apis[0]!.flush();
+        apis[1]!.flush();
+        const file = new Map(readFarm(path).servers[0]!.sessions!.map((s) => [s.id, s] as const));
+        for (const who of [0, 1]) {
+          const mine = apis[who]!.toFarm().servers[0]!.sessions!;
+          for (let index = 0; index < 5; index++) {
+            const id = own(who, index);
+            expect(file.get(id)).toEqual(mine.find((s) => s.id === id));
+          }
+        }
+      }),
+      { numRuns: 40, seed: 1309 },
+    );
+  });
+});
+
+describe('simulated farm file: the write-back keeps what it does not own', () => {
+  test('unknown top-level fields, the file mode, and a symbolic link to the farm', async () => {
+    const dir = farmDir();
+    mkdirSync(join(dir, 'real'));
+    const target = join(dir, 'real', 'farm.json');
+    writeFileSync(target, JSON.stringify({ $schema: './farm.schema.json', comment: 'kept', ...bigFarm(2) }, null, 2));
+    chmodSync(target, 0o600);
+    const link = join(dir, 'farm.json');
+    symlinkSync(target, link);
+    const api = openSimulatedFarm(link);
+    await api.logoffSession(0n as never, 10);
+    api.flush();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    const written = readFarm(target);
+    expect(written['$schema']).toBe('./farm.schema.json');
+    expect(written['comment']).toBe('kept');
+    expect(written.servers[0]!.sessions!.find((s) => s.id === 10)?.closing).toBe(1);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, 'real'))).toEqual(['farm.json']);
+  });
+});
+
+describe('simulated farm file: crashed writers', () => {
+  test('a lock left by a process that is gone is broken, and its temporary files removed', async () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(2)));
+    const dead = deadPid();
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: dead, host: hostname(), at: Date.now(), token: 'x' }));
+    writeFileSync(`${path}.${dead}.0abc.tmp`, '{"torn":');
+    const api = openSimulatedFarm(path);
+    await api.logoffSession(0n as never, 11);
+    api.flush();
+    expect(readFarm(path).servers[0]!.sessions!.find((s) => s.id === 11)?.closing).toBe(1);
+    expect(readdirSync(dir)).toEqual(['farm.json']);
+  });
+
+  test('a lock held by a running process is waited for, not broken', async () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(2)));
+    // The holder: a running process, which releases the lock after 400 ms.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs');
+         fs.writeFileSync(${JSON.stringify(`${path}.lock`)}, JSON.stringify({ pid: process.pid, host: require('os').hostname(), at: Date.now(), token: 'h' }));
+         process.stdout.write('held\\n');
+         setTimeout(() => fs.unlinkSync(${JSON.stringify(`${path}.lock`)}), 400);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const api = openSimulatedFarm(path);
+    const started = Date.now();
+    await api.logoffSession(0n as never, 10); // the first change is saved at once: it waits for the lock
+    const waited = Date.now() - started;
+    await new Promise((r) => holder.once('exit', r));
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(readFarm(path).servers[0]!.sessions!.find((s) => s.id === 10)?.closing).toBe(1);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  test('a process that exits with changes not saved yet saves them at exit', () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(3)));
+    const script = `
+      const { openSimulatedFarm } = require(${JSON.stringify(join(ROOT, 'dist', 'mock.js'))});
+      const api = openSimulatedFarm(${JSON.stringify(path)});
+      (async () => {
+        for (const id of [10, 11, 12]) await api.logoffSession(0n, id); // the first saved at once, the others later
+      })();
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const closing = readFarm(path).servers[0]!.sessions!.filter((s) => s.closing !== undefined).map((s) => s.id);
+    expect(closing).toEqual([10, 11, 12]);
+  });
+});

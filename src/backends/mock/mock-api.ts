@@ -3,11 +3,10 @@
  * Published as `wts-session/mock` so users can test their own code against a farm.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isIP } from 'node:net';
 import { OperationAbortedError, Win32Error } from '../../errors';
 import { abandonable } from '../abandon';
 import { stateToWin32 } from '../../api/types';
-import { isAlwaysLocalName, serverNameKey } from '../../api/validate';
+import { ipKind, isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
   NO_CONSOLE_SESSION,
   Win32,
@@ -762,7 +761,7 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
 function clientAddress(text: string): WtsClientAddress {
   const AF_INET = 2;
   const AF_INET6 = 23;
-  const kind = isIP(text);
+  const kind = ipKind(text);
   return { family: kind === 4 ? AF_INET : kind === 6 ? AF_INET6 : 0, address: kind === 0 ? '' : text };
 }
 

@@ -226,14 +226,18 @@ and print every repeat's figures as they go.
 
 What each row measures:
 
-- **list N sessions**: \`WTSEnumerateSessionsExW\` level 1 through the koffi backend (an async call,
-  the array read, every string decoded, \`WTSFreeMemoryExW\`), median per call, against
-  \`bench/enumerate.c\` calling the same double from C, walking every field and freeing the array —
-  the physical limit. The array is read through a view of its memory at the struct's offsets and
-  each string decoded with koffi's fast UTF-16 decoder; decoding the array as koffi struct objects
-  was about 4× slower at 10,000 sessions. The fixed cost of one async call (a round trip to one of
-  the library's threads and back) dominates small lists. \`listSessions\` adds the typed \`Session\`
-  objects.
+- **list N sessions**: at 100, 1,000, 10,000 and 50,000 sessions, three turns of: the C program
+  (\`bench/enumerate.c\`, a process of its own on its own copy of the double), then the koffi
+  backend's \`enumerateSessions\` (\`WTSEnumerateSessionsExW\` level 1 through the library's thread,
+  the array read, every string decoded, \`WTSFreeMemoryExW\`), then \`listSessions()\` (the same plus
+  the frozen \`Session\` objects); each the median of many calls. The C program times, call by call
+  in turn, three things: the double's own call + free; reading every field (the physical limit of
+  reading the list); and building what a caller of an API gets — a struct per session with every
+  string converted to UTF-8 in memory of its own, then freed — which is the baseline of the ratio.
+  The array is read through a view of its memory at the struct's offsets and each string decoded
+  with koffi's UTF-16 decoder (a NULL pointer is seen without a BigInt); the fixed cost of one call
+  on a thread and back dominates small lists. The last row compares the per-session cost at 50,000
+  with that at 1,000.
 - **log off 200 sessions**: whole processes on a simulated farm file: one \`wts-logoff /all --yes\`
   against the batch file's pattern — one \`wts-query session\` and then one \`wts-logoff ID\` process
   per session. Both wait until each session is gone. Process start-up is what the batch pays 200 times.

@@ -38,7 +38,7 @@ export async function enumerate(ctx: ServerContext): Promise<Session[]> {
 }
 
 export function isConsoleName(name: string): boolean {
-  return name.toLowerCase() === 'console';
+  return name.length === 7 && name.toLowerCase() === 'console';
 }
 
 export function isListenerId(id: number): boolean {

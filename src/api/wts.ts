@@ -251,7 +251,12 @@ abstract class Operations {
         };
       },
       async (ctx, c) => {
-        const rows = await mapLimit(await enumerate(ctx), c.concurrency, async (s) => {
+        const listed = await enumerate(ctx);
+        // No detail asked for and no filter that needs one: no query, so no per-session async pass.
+        if (c.details.size === 0 && c.filter.groups.size === 0) {
+          return listed.filter((s) => c.filter.cheap(s) === undefined);
+        }
+        const rows = await mapLimit(listed, c.concurrency, async (s) => {
           let result: Awaited<ReturnType<typeof applyFilter>>;
           try {
             result = await applyFilter(ctx, c.filter, s, c.details);

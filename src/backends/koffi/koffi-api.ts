@@ -306,10 +306,12 @@ export class KoffiApi implements WtsApi {
       const k = this.#types.koffi;
       const L = this.#layout;
       const view = new DataView(k.view(array, L.size * count));
-      const pointer = L.pointerSize === 8 ? (at: number) => view.getBigUint64(at, true) : (at: number) => BigInt(view.getUint32(at, true));
+      const wide = L.pointerSize === 8;
+      // A NULL pointer (pHostName and pFarmName on an RD Session Host) is seen on the two 32-bit
+      // halves, without making a BigInt.
       const text = (at: number): string => {
-        const p = pointer(at);
-        return p === 0n ? '' : (k.decode.string16(p) ?? '');
+        if (view.getUint32(at, true) === 0 && (!wide || view.getUint32(at + 4, true) === 0)) return '';
+        return k.decode.string16(wide ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true))) ?? '';
       };
       const sessions = new Array<WtsSessionInfo1>(count);
       for (let i = 0, base = 0; i < count; i++, base += L.size) {

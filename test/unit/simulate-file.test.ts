@@ -110,6 +110,120 @@ describe('simulated farm file: several writers', () => {
   });
 });
 
+describe('simulated farm file: two processes changing the same sessions', () => {
+  test('a logoff and a disconnect of one session at once both stand, in either order', async () => {
+    for (const order of [0, 1]) {
+      const dir = farmDir();
+      const path = join(dir, 'farm.json');
+      writeFileSync(path, JSON.stringify(bigFarm(2)));
+      const a = openSimulatedFarm(path);
+      const b = openSimulatedFarm(path);
+      await a.enumerateSessions(0n as never); // both have read the farm
+      await b.enumerateSessions(0n as never);
+      const logoff = () => a.logoffSession(0n as never, 10);
+      const disconnect = () => b.disconnectSession(0n as never, 10);
+      if (order === 0) await Promise.all([logoff(), disconnect()]);
+      else await Promise.all([disconnect(), logoff()]);
+      a.flush();
+      b.flush();
+      // (The disconnect may have polled the closing session: one count down.)
+      const s = readFarm(path).servers[0]!.sessions!.find((x) => x.id === 10);
+      expect([s?.state, typeof s?.closing]).toEqual(['Disconnected', 'number']);
+    }
+  });
+
+  test('random changes by two processes to the same sessions: a logoff is never lost, an ended session never comes back (property)', async () => {
+    const op = fc.record({
+      who: fc.constantFrom(0, 1),
+      kind: fc.constantFrom('logoff', 'disconnect', 'query', 'enumerate', 'flush'),
+      id: fc.integer({ min: 10, max: 13 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const dir = farmDir();
+        const path = join(dir, 'farm.json');
+        writeFileSync(path, JSON.stringify(bigFarm(4)));
+        const apis = [openSimulatedFarm(path, { closingPolls: 2 }), openSimulatedFarm(path, { closingPolls: 2 })];
+        // By each process: the sessions it logged off (a logoff that succeeded).
+        const loggedOffBy = [new Set<number>(), new Set<number>()];
+        const loggedOff = new Set<number>();
+        const ended = new Set<number>(); // some process saw it gone (7022) or listed without it, and saved since
+        const endedBy = [new Set<number>(), new Set<number>()];
+        const check = (who: 0 | 1 | 'both') => {
+          const file = new Map(readFarm(path).servers[0]!.sessions!.map((s) => [s.id, s] as const));
+          // What a process has saved: its own logoffs (another's may still be unsaved).
+          for (const id of who === 'both' ? loggedOff : loggedOffBy[who]!) {
+            const s = file.get(id);
+            if (s && s.closing === undefined) throw new Error(`session ${id} was logged off, and the file has it open: ${JSON.stringify(s)}`);
+          }
+          for (const id of ended) if (file.has(id)) throw new Error(`session ${id} ended, and the file has it back: ${JSON.stringify(file.get(id))}`);
+        };
+        for (const { who, kind, id } of ops) {
+          const api = apis[who]!;
+          if (kind === 'flush') {
+            api.flush();
+            for (const x of endedBy[who]!) ended.add(x);
+            check(who);
+          } else if (kind === 'enumerate') {
+            const listed = new Set((await api.enumerateSessions(0n as never)).map((s) => s.sessionId));
+            for (const x of [10, 11, 12, 13]) if (!listed.has(x) && loggedOff.has(x)) endedBy[who]!.add(x);
+          } else {
+            const call =
+              kind === 'logoff'
+                ? api.logoffSession(0n as never, id)
+                : kind === 'disconnect'
+                  ? api.disconnectSession(0n as never, id)
+                  : api.querySessionInformation(0n as never, id, 'WTSConnectState');
+            const outcome = await call.then(
+              () => 'ok',
+              (e: { win32Code?: number }) => e.win32Code,
+            );
+            if (kind === 'logoff' && outcome === 'ok') {
+              loggedOff.add(id);
+              loggedOffBy[who]!.add(id);
+            }
+            if (outcome === 7022 && loggedOff.has(id)) endedBy[who]!.add(id);
+          }
+        }
+        apis[0]!.flush();
+        apis[1]!.flush();
+        for (const x of [...endedBy[0]!, ...endedBy[1]!]) ended.add(x);
+        check('both');
+      }),
+      { numRuns: 60, seed: 2207 },
+    );
+  });
+});
+
+describe('simulated farm file: saves that fail', () => {
+  test('a save that keeps failing (the file left broken) is reported at exit, exit code 1; a moment of breakage is tried again', () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(3)));
+    const script = (restore: boolean) => `
+      const fs = require('fs');
+      const { openSimulatedFarm } = require(${JSON.stringify(join(ROOT, 'dist', 'mock.js'))});
+      const api = openSimulatedFarm(${JSON.stringify(path)});
+      (async () => {
+        await api.logoffSession(0n, 10); // saved at once
+        await api.logoffSession(0n, 11); // left for the timer
+        const good = fs.readFileSync(${JSON.stringify(path)}, 'utf8');
+        fs.writeFileSync(${JSON.stringify(path)}, '{"localServer": "TS01", "serv'); // a hand edit half saved
+        await new Promise((r) => setTimeout(r, 300)); // the timer's save fails meanwhile
+        if (${restore}) fs.writeFileSync(${JSON.stringify(path)}, good);
+      })();
+    `;
+    const broken = spawnSync(process.execPath, ['-e', script(false)], { encoding: 'utf8' });
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/^wts-session: Cannot save the simulated farm \(1 session change\) '.*farm\.json': .*JSON/);
+    writeFileSync(path, JSON.stringify(bigFarm(3)));
+    const recovered = spawnSync(process.execPath, ['-e', script(true)], { encoding: 'utf8' });
+    expect([recovered.status, recovered.stderr]).toEqual([0, '']);
+    const closing = readFarm(path).servers[0]!.sessions!.filter((s) => s.closing !== undefined).map((s) => s.id);
+    expect(closing).toEqual([10, 11]);
+  });
+});
+
 describe('simulated farm file: the write-back keeps what it does not own', () => {
   test('unknown top-level fields, the file mode, and a symbolic link to the farm', async () => {
     const dir = farmDir();
@@ -157,7 +271,9 @@ describe('simulated farm file: crashed writers', () => {
       [
         '-e',
         `const fs = require('fs');
-         fs.writeFileSync(${JSON.stringify(`${path}.lock`)}, JSON.stringify({ pid: process.pid, host: require('os').hostname(), at: Date.now(), token: 'h' }));
+         // Taken a minute ago: age alone never breaks a lock whose process of this machine runs.
+         fs.writeFileSync(${JSON.stringify(`${path}.lock`)}, JSON.stringify({ pid: process.pid, host: require('os').hostname(), at: Date.now() - 60000, token: 'h' }));
+         fs.writeFileSync(${JSON.stringify(`${path}.`)} + process.pid + '.0live.tmp', '{"half":');
          process.stdout.write('held\\n');
          setTimeout(() => fs.unlinkSync(${JSON.stringify(`${path}.lock`)}), 400);`,
       ],
@@ -172,6 +288,8 @@ describe('simulated farm file: crashed writers', () => {
     expect(waited).toBeGreaterThanOrEqual(250);
     expect(readFarm(path).servers[0]!.sessions!.find((s) => s.id === 10)?.closing).toBe(1);
     expect(existsSync(`${path}.lock`)).toBe(false);
+    // The holder's temporary file was not removed while it ran (it was a live writer's).
+    expect(existsSync(`${path}.${holder.pid}.0live.tmp`)).toBe(true);
   });
 
   test('a process that exits with changes not saved yet saves them at exit', () => {

@@ -148,7 +148,7 @@ export const FARM_POLL_MS = 1000;
 
 /** How long a writer waits for another's lock before it gives up with ELOCKED. */
 const LOCK_WAIT_MS = 10_000;
-/** A lock older than this is stale whoever holds it: a save takes milliseconds (a second at 50,000 sessions). */
+/** A lock another machine took longer ago than this is stale: a save takes milliseconds (a second at 50,000 sessions). */
 const LOCK_STALE_MS = 30_000;
 
 /** Who holds a farm's lock: the content of `<farm>.lock`. */
@@ -176,14 +176,15 @@ function running(pid: number): boolean {
 
 /**
  * Takes the farm's lock, `<farm>.lock`, created exclusively (O_EXCL) with its owner written in it,
- * waiting up to {@link LOCK_WAIT_MS} for another writer; returns the function that releases it.
+ * waiting up to `waitMs` ({@link LOCK_WAIT_MS}) for another writer (the thread sleeps meanwhile);
+ * returns the function that releases it.
  * A lock whose owner is a process of this machine that is no longer running, or that is older than
  * {@link LOCK_STALE_MS}, is stale and broken (renamed aside, then checked to be the stale one).
  */
-export function lockFarm(real: string): () => void {
+export function lockFarm(real: string, waitMs = LOCK_WAIT_MS): () => void {
   const lockPath = `${real}.lock`;
   const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() };
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   let delay = 1;
   for (;;) {
     let fd: number | undefined;
@@ -237,7 +238,9 @@ function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boo
   const { owner } = held;
   // No readable owner: a writer between creating and filling it, for a moment at most.
   if (!owner) return Date.now() - held.mtimeMs > 1000;
-  if (owner.host === hostname() && owner.pid !== process.pid && !running(owner.pid)) return true;
+  // A process of this machine holds it for as long as it runs, however long (stopped with Ctrl+Z,
+  // in a debugger): breaking it would let two writers in. Another machine's cannot be checked.
+  if (owner.host === hostname()) return owner.pid !== process.pid && !running(owner.pid);
   return Date.now() - owner.at > LOCK_STALE_MS;
 }
 
@@ -279,8 +282,8 @@ function releaseLock(lockPath: string, text: string): void {
 
 /**
  * Removes what crashed writers left next to the farm: temporary files (`<farm>.<pid>.<n>.tmp`,
- * written only under the lock, which the caller holds) whose process is gone or that are older
- * than {@link LOCK_STALE_MS}, and broken locks set aside (`<farm>.lock.*.stale`).
+ * written only under the lock, which the caller holds) whose process is no longer running, and
+ * broken locks set aside (`<farm>.lock.*.stale`) older than a second.
  */
 function cleanUpAfterCrashes(real: string): void {
   const dir = dirname(real);
@@ -299,8 +302,9 @@ function cleanUpAfterCrashes(real: string): void {
     if (!temp && !grave) continue;
     const file = join(dir, name);
     try {
-      const old = Date.now() - statSync(file).mtimeMs > (grave ? 1000 : LOCK_STALE_MS);
-      if (old || (temp && Number(temp[1]) !== process.pid && !running(Number(temp[1])))) rmSync(file, { force: true });
+      // A temporary file only when its process is gone (a live writer may be stopped mid-save).
+      const gone = grave ? Date.now() - statSync(file).mtimeMs > 1000 : Number(temp?.[1]) !== process.pid && !running(Number(temp?.[1]));
+      if (gone) rmSync(file, { force: true });
     } catch {
       // gone meanwhile
     }
@@ -392,7 +396,7 @@ class FarmFile implements FarmSource {
   #timer: NodeJS.Timeout | undefined;
   #savedAt = Number.NEGATIVE_INFINITY;
   #interval = SAVE_MIN_MS;
-  /** A deferred save that failed: thrown by the next save, or printed at exit. */
+  /** The last save's failure, while its changes wait for the next try. */
   #failed: SimulatedFarmError | undefined;
   #cleaned = false;
 
@@ -426,8 +430,8 @@ class FarmFile implements FarmSource {
       return undefined;
     }
     this.#reread = false;
-    // What this process changed and has not saved yet stays changed, unless another process has
-    // changed the same session since. #raw stays the file's content: the changes go on a copy.
+    // What this process changed and has not saved yet stays changed, merged with what another
+    // process did to the same session since. #raw stays the file's content: the changes go on a copy.
     try {
       const view = shallowCopy(this.#raw);
       for (const changes of this.#pending.values()) applyChanges(view, changes.server, changes.sessions);
@@ -439,11 +443,6 @@ class FarmFile implements FarmSource {
   }
 
   save(server: string, id: number, session: Readonly<FarmSession> | undefined): void {
-    if (this.#failed) {
-      const failed = this.#failed;
-      this.#failed = undefined;
-      throw failed;
-    }
     const key = server.toLowerCase();
     let entry = this.#pending.get(key);
     if (!entry) this.#pending.set(key, (entry = { server, sessions: new Map() }));
@@ -458,19 +457,40 @@ class FarmFile implements FarmSource {
     unsavedFarms.add(this);
     if (this.#timer) return;
     const wait = this.#savedAt + this.#interval - Date.now();
-    if (wait <= 0) {
-      this.flush();
+    if (wait <= 0 && !this.#failed) {
+      this.#save('now');
       return;
     }
+    this.#later(Math.max(0, wait));
+  }
+
+  /** Saves what is pending after `ms` (an unref'd timer: the exit saves what is left). */
+  #later(ms: number): void {
+    if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       try {
-        this.flush();
-      } catch (error) {
-        this.#failed = error as SimulatedFarmError;
+        this.#save('later');
+      } catch {
+        // kept for the next try (#failed): the command's last save, or the exit, reports it
       }
-    }, wait);
-    this.#timer.unref(); // the exit saves what is left
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Puts back changes a failed save took, under the ones made since (which keep the older base). */
+  #restore(taken: Map<string, { server: string; sessions: ServerChanges }>): void {
+    for (const [key, old] of taken) {
+      const entry = this.#pending.get(key);
+      if (!entry) {
+        this.#pending.set(key, old);
+        continue;
+      }
+      for (const [id, change] of old.sessions) {
+        const newer = entry.sessions.get(id);
+        entry.sessions.set(id, newer ? { session: newer.session, base: change.base } : change);
+      }
+    }
   }
 
   /** The mock's view is read from `raw` now. */
@@ -502,22 +522,35 @@ class FarmFile implements FarmSource {
     return this.#viewIndex.get(server)?.get(id);
   }
 
-  /** Saves every unsaved change now (under the lock). Throws {@link SimulatedFarmError}. */
+  /**
+   * Saves every unsaved change now (under the lock). Throws {@link SimulatedFarmError}; the
+   * changes stay pending, for a later try.
+   */
   flush(): void {
+    this.#save('final');
+  }
+
+  /**
+   * One save of everything pending. `now`: the first change after a quiet moment, saved from the
+   * call that made it: on failure its changes are dropped and the call fails (the file keeps what
+   * it had). `later` (the timer) and `final` (flush: a command's end, the exit): on failure the
+   * changes stay pending and are tried again; `later` tries again after the interval, and the
+   * failure is thrown by the next `final` save if that one fails too.
+   */
+  #save(mode: 'now' | 'later' | 'final'): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    unsavedFarms.delete(this);
-    if (this.#failed) {
-      const failed = this.#failed;
+    if (this.#pending.size === 0) {
+      unsavedFarms.delete(this);
       this.#failed = undefined;
-      throw failed;
+      return;
     }
-    if (this.#pending.size === 0) return;
     const pending = this.#pending;
     this.#pending = new Map();
     const started = Date.now();
     try {
-      const unlock = lockFarm(this.#real);
+      // The timer's save never blocks the event loop waiting for another's lock: it tries again later.
+      const unlock = lockFarm(this.#real, mode === 'later' ? 0 : LOCK_WAIT_MS);
       try {
         if (!this.#cleaned) cleanUpAfterCrashes(this.#real);
         this.#cleaned = true;
@@ -529,31 +562,44 @@ class FarmFile implements FarmSource {
           this.#rawText = text;
           this.#reread = true;
         }
-        for (const changes of pending.values()) {
-          const before = changes.sessions.size;
-          applyChanges(this.#raw, changes.server, changes.sessions);
-          if (changes.sessions.size < before) this.#reread = true; // the mock takes the other's version
+        const results = new Map<string, Map<number, FarmSession | undefined>>();
+        for (const [key, changes] of pending) {
+          const applied = applyChanges(this.#raw, changes.server, changes.sessions);
+          if (applied.diverged) this.#reread = true; // merged with another's change: the mock takes the result
+          results.set(key, applied.results);
         }
         const written = farmText(this.#raw);
         this.#known = writeFarm(this.#real, written);
         this.#rawText = written;
-        for (const [key, changes] of pending) {
+        for (const [key, values] of results) {
           let written = this.#written.get(key);
           if (!written) this.#written.set(key, (written = new Map()));
-          for (const [id, change] of changes.sessions) written.set(id, change.session);
+          for (const [id, value] of values) written.set(id, value);
         }
       } finally {
         unlock();
       }
+      unsavedFarms.delete(this);
+      this.#failed = undefined;
     } catch (error) {
-      // The changes are dropped: the file keeps what it had, as the error says.
+      // The file keeps what it had (the merge went into #raw, which is read again next time).
       this.#raw = undefined;
       this.#rawText = undefined;
       this.#known = undefined;
       let count = 0;
       for (const changes of pending.values()) count += changes.sessions.size;
       const what = `Cannot save the simulated farm (${count} session change${count === 1 ? '' : 's'})`;
-      throw new SimulatedFarmError(what, this.#path, error);
+      const failed = new SimulatedFarmError(what, this.#path, error);
+      if (mode === 'now') {
+        // Dropped: the call that made them fails. (Still pending from before: kept.)
+        if (this.#pending.size === 0) unsavedFarms.delete(this);
+        throw failed;
+      }
+      this.#restore(pending);
+      this.#failed = failed;
+      unsavedFarms.add(this);
+      if (mode === 'later') this.#later(this.#interval);
+      throw failed;
     } finally {
       this.#savedAt = Date.now();
       this.#interval = Math.max(SAVE_MIN_MS, 10 * (this.#savedAt - started));
@@ -586,23 +632,25 @@ function copySession(s: Readonly<FarmSession>): FarmSession {
 }
 
 /**
- * Puts one server's session changes into a farm as read from its file (unknown fields kept): a
- * changed session replaces the one with its ID (or is added), a gone one is removed. A change
- * whose session the file no longer has as its `base` (another process changed it since) is not
- * applied and is taken out of `changes`. A server the file no longer has is left out. Throws when
- * the file is not a farm any more.
+ * Puts one server's session changes into a farm as read from its file (unknown fields kept), each
+ * merged with what another process may have done to the same session since this process read it
+ * (see {@link mergeChange}). `results`: each session as it now is in `raw` (undefined: gone);
+ * `diverged`: some result is not this process's own version. A server the file no longer has is
+ * left out. Throws when the file is not a farm any more.
  */
-function applyChanges(raw: Record<string, unknown> | undefined, server: string, changes: ServerChanges): void {
+function applyChanges(
+  raw: Record<string, unknown> | undefined,
+  server: string,
+  changes: ServerChanges,
+): { results: Map<number, FarmSession | undefined>; diverged: boolean } {
   const servers = raw?.['servers'];
   if (!Array.isArray(servers)) throw new Error("the farm file no longer has a 'servers' array");
   const key = server.toLowerCase();
   const def = servers.find((s) => s !== null && typeof s === 'object' && typeof s.name === 'string' && s.name.toLowerCase() === key) as
     | { sessions?: unknown }
     | undefined;
-  if (!def) {
-    changes.clear();
-    return;
-  }
+  const results = new Map<number, FarmSession | undefined>();
+  if (!def) return { results, diverged: changes.size > 0 };
   const list: unknown[] = Array.isArray(def.sessions) ? def.sessions : (def.sessions = []);
   const at = new Map<number, number>();
   list.forEach((s, i) => {
@@ -610,16 +658,17 @@ function applyChanges(raw: Record<string, unknown> | undefined, server: string, 
     if (typeof id === 'number') at.set(id, i);
   });
   let removed = false;
+  let diverged = false;
   for (const [id, change] of changes) {
     const i = at.get(id);
-    const current = i === undefined ? undefined : list[i];
-    if (!sameJson(current, change.base) && !countsFurther(current, change)) {
-      changes.delete(id);
-      continue;
-    }
-    if (change.session) {
-      if (i === undefined) at.set(id, list.push(change.session) - 1);
-      else list[i] = change.session;
+    const current = i === undefined ? undefined : (list[i] as FarmSession);
+    const value = mergeChange(current, change);
+    results.set(id, value);
+    if (value !== change.session) diverged = true;
+    if (value === current) continue;
+    if (value) {
+      if (i === undefined) at.set(id, list.push(value) - 1);
+      else list[i] = value;
     } else if (i !== undefined) {
       list[i] = undefined;
       at.delete(id);
@@ -627,6 +676,42 @@ function applyChanges(raw: Record<string, unknown> | undefined, server: string, 
     }
   }
   if (removed) def.sessions = list.filter((s) => s !== undefined);
+  return { results, diverged };
+}
+
+/** The same logon: user, domain and logon time (what tells a reused session ID's sessions apart). */
+function sameLogon(a: FarmSession, b: FarmSession): boolean {
+  return (a.user ?? '') === (b.user ?? '') && (a.domain ?? '') === (b.domain ?? '') && (a.logonTime ?? '') === (b.logonTime ?? '');
+}
+
+/**
+ * One session as this process's change leaves it, given the file's version `current` (undefined:
+ * not there). When the file still has the version the change was made from, the change as it is.
+ * Otherwise another process changed the session meanwhile, and the two are merged:
+ * - it ended elsewhere: it stays gone, unless this change puts a new logon on the ID;
+ * - this change ends it: it goes, unless another logon has taken the ID meanwhile;
+ * - another logon took the ID meanwhile: it stays, unless this change also puts a new logon;
+ * - otherwise, field by field: the fields this change changed, over the other's version; a
+ *   `closing` count both changed is the smaller (every poll counts a closing session down).
+ * So a logoff and a disconnect made at once both stand, and no ended session comes back.
+ */
+function mergeChange(current: FarmSession | undefined, change: SessionChange): FarmSession | undefined {
+  const mine = change.session;
+  const base = change.base as FarmSession | undefined;
+  if (sameJson(current, base)) return mine;
+  if (!current) return mine && (!base || !sameLogon(mine, base)) ? mine : undefined;
+  if (!mine) return base && sameLogon(current, base) ? undefined : current;
+  if (!base || !sameLogon(current, base)) return !base || !sameLogon(mine, base) ? mine : current;
+  const merged: Record<string, unknown> = { ...current };
+  const m = mine as unknown as Record<string, unknown>;
+  const b = base as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(m), ...Object.keys(b)])) {
+    if (sameJson(m[k], b[k])) continue;
+    if (m[k] === undefined) delete merged[k];
+    else merged[k] = m[k];
+  }
+  if (typeof mine.closing === 'number' && typeof current.closing === 'number') merged['closing'] = Math.min(mine.closing, current.closing);
+  return merged as unknown as FarmSession;
 }
 
 /** A farm's top object, servers array and each server's sessions array copied (the sessions themselves shared). */
@@ -641,23 +726,6 @@ function shallowCopy(raw: Record<string, unknown> | undefined): Record<string, u
         : def,
     ),
   };
-}
-
-/**
- * Whether a change that conflicts with the file only counts a closing session further down than
- * the file has it: the session logged off (`closing`) and unchanged otherwise in the file, in the
- * change's base and in the change, which is gone or has a smaller `closing`. Every process that
- * polls a closing session counts it down, so two may well do it at once: the furthest stands.
- */
-function countsFurther(current: unknown, change: SessionChange): boolean {
-  const closing = (s: unknown) => (s as { closing?: unknown } | undefined)?.closing;
-  const rest = (s: unknown) => ({ ...(s as Record<string, unknown>), closing: undefined });
-  const now = closing(current);
-  const base = closing(change.base);
-  if (typeof now !== 'number' || typeof base !== 'number' || !sameJson(rest(current), rest(change.base))) return false;
-  if (change.session === undefined) return true;
-  const mine = closing(change.session);
-  return typeof mine === 'number' && mine < now && sameJson(rest(change.session), rest(current));
 }
 
 /** Whether two JSON values are equal (objects whatever their key order). */

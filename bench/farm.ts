@@ -124,9 +124,9 @@ export const FAN = {
   repeats: 3,
 } as const;
 
-function fanNames(): string[] {
+function fanNames(servers: number = FAN.servers, deadAt: readonly number[] = FAN.deadAt): string[] {
   let dead = 0;
-  return Array.from({ length: FAN.servers }, (_, i) => ((FAN.deadAt as readonly number[]).includes(i) ? `DEAD${++dead}` : `H${String(i).padStart(3, '0')}`));
+  return Array.from({ length: servers }, (_, i) => (deadAt.includes(i) ? `DEAD${++dead}` : `H${String(i).padStart(3, '0')}`));
 }
 
 function fanFarm(names: readonly string[]): Farm {
@@ -233,8 +233,53 @@ async function fanoutBench(): Promise<void> {
   emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results });
 }
 
+// ---- sweep: 50 and 200 servers, 5 dead first / spread / last ----------------------------------
+
+/** Where the 5 dead servers sit in a list of `servers`. */
+export function deadPositions(servers: number, placement: 'first' | 'spread' | 'last'): number[] {
+  const dead = 5;
+  if (placement === 'first') return Array.from({ length: dead }, (_, i) => i);
+  if (placement === 'last') return Array.from({ length: dead }, (_, i) => servers - dead + i);
+  return Array.from({ length: dead }, (_, i) => Math.floor(((i + 0.5) * servers) / dead));
+}
+
+async function sweepBench(): Promise<void> {
+  const { double, wts, mode } = setUp();
+  const configs: Array<{ servers: number; placement: 'first' | 'spread' | 'last' }> = [];
+  for (const servers of [50, 200]) for (const placement of ['first', 'spread', 'last'] as const) configs.push({ servers, placement });
+  // A dead server's own calls (open, then the first call), counted once with it alone.
+  const own: Record<string, number> = {};
+  for (const op of ['list', 'dryRun'] as const) {
+    const names = fanNames(50, [0]);
+    double.loadFarm(fanFarm(names));
+    await (op === 'list' ? wts.listSessions({ server: 'DEAD1' }) : wts.logoffAll({ server: 'DEAD1', dryRun: true })).catch(() => undefined);
+    own[op] = latentCalls(double).total;
+  }
+  const results: Array<Record<string, unknown>> = [];
+  for (let r = 0; r < FAN.repeats; r++) {
+    for (const { servers, placement } of configs) {
+      for (const op of ['list', 'dryRun'] as const) {
+        const names = fanNames(servers, deadPositions(servers, placement));
+        double.loadFarm(fanFarm(names));
+        const run = await timed(() => (op === 'list' ? wts.listSessions({ servers: names }) : wts.logoffAll({ servers: names, dryRun: true })) as Promise<FarmResult<unknown>>);
+        const calls = latentCalls(double).total;
+        const deadOwnMs = (own[op] as number) * FAN.deadMs;
+        const healthyWorkMs = (calls - 5 * (own[op] as number)) * FAN.healthyMs;
+        const idealMs = Math.max(deadOwnMs, healthyWorkMs / DEFAULT_SERVER_CONCURRENCY);
+        const failures = failuresOf(run.value);
+        if (failures.length !== 5 || !clean(double)) throw new Error(`bench: sweep ${servers}/${placement}/${op}: ${failures.join(', ')}`);
+        const entry = { servers, placement, op, totalMs: run.ms, idealMs, ratio: run.ms / idealMs, deadOwnMs, healthyWorkMs };
+        console.error(`bench sweep ${r + 1}/${FAN.repeats}: ${JSON.stringify(entry)}`);
+        results.push(entry);
+      }
+    }
+  }
+  emit({ mode, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, results });
+}
+
 const part = process.argv[2] ?? 'farm';
-(part === 'fanout' ? fanoutBench() : part === 'farm' ? farmBench() : Promise.reject(new Error(`bench: unknown part ${part}`))).catch((error) => {
+const parts: Record<string, () => Promise<void>> = { fanout: fanoutBench, farm: farmBench, sweep: sweepBench };
+(parts[part]?.() ?? Promise.reject(new Error(`bench: unknown part ${part}`))).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 /**
  * npm run bench: every benchmark, a table of min / median / max and ratios, written to
  * docs/performance.md. Benchmarks never run inside npm test. `node .tmp/bench/run.js --only PART`
- * (ffi, cli, simulated, farm, fanout, concurrency, watch, soak) runs one part, without writing the page.
+ * (ffi, cli, simulated, farm, fanout, sweep, concurrency, watch, soak) runs one part, without writing the page.
  * No environment variable is set for the benchmarks: they run with the library's defaults.
  */
 import { execFileSync } from 'node:child_process';
@@ -98,6 +98,30 @@ function fanoutRows(): Row[] {
       target: '≥ 90% (median)',
       met: fsRatio.median >= 0.9,
     });
+  }
+  return rows;
+}
+
+function sweepRows(): Row[] {
+  const r = child('farm.js', ['sweep']) as {
+    results: Array<{ servers: number; placement: string; op: string; totalMs: number; idealMs: number; ratio: number }>;
+  };
+  const rows: Row[] = [];
+  for (const op of ['list', 'dryRun']) {
+    for (const servers of [50, 200]) {
+      for (const placement of ['first', 'spread', 'last']) {
+        const runs = r.results.filter((x) => x.op === op && x.servers === servers && x.placement === placement);
+        const ratio = spread(runs.map((x) => x.ratio));
+        rows.push({
+          benchmark: `farm sweep: ${op === 'list' ? '`listSessions({ servers })`' : '`logoffAll({ servers, dryRun: true })`'} over ${servers} servers, 5 dead ${placement === 'spread' ? 'spread through' : `at the ${placement === 'first' ? 'start' : 'end'} of`} the list, defaults; ${runs.length} repeats`,
+          measured: fmtSpread(spread(runs.map((x) => x.totalMs)), fmtMs),
+          baseline: `ideal ${fmtSpread(spread(runs.map((x) => x.idealMs)), fmtMs)}`,
+          ratio: fmtSpread(ratio, x2),
+          target: '≤ 1.1x (median)',
+          met: ratio.median <= 1.1,
+        });
+      }
+    }
   }
   return rows;
 }
@@ -220,7 +244,7 @@ the median. A target not met is marked **MISSED**, with its numbers. Benchmarks 
 ${table}
 
 Run one part alone (the page is then not written): \`npm run bench\` once, then
-\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`simulated\`, \`farm\`, \`concurrency\`, \`watch\`,
+\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`simulated\`, \`farm\`, \`sweep\`, \`concurrency\`, \`watch\`,
 \`soak\`); the farm, fan-out, concurrency, watch and soak parts each run in a process of their own
 and print every repeat's figures as they go.
 
@@ -273,6 +297,11 @@ What each row measures:
   (\`monitorEventLoopDelay\`, 5 ms resolution) and an \`fs.readFile\` loop in the same process
   (one 64 KiB read at a time), whose reads per second are compared with the same loop run alone
   for 3 s just before — alone, during, alone, during, ... — one pair per run.
+- **farm sweep**: the fan-out's servers (13 sessions each, 5 ms per call; dead ones 2 s on every
+  call, then 1722) at 50 and 200 servers with 5 dead ones at the start, spread through, or at the
+  end of the list; a farm-wide \`listSessions\` and a \`logoffAll\` dry run with every option at its
+  default, each placement in turn, three times over. The ideal is the fan-out's: max(a dead
+  server's own time, the healthy work ÷ 8).
 - **concurrency**: \`logoffAll\` (waiting for the sessions to go, as by default) over 1,000 sessions
   on one server with 10 ms on every call, at \`concurrency\` 8 and 64, interleaved (8, 64, 8, 64, ...).
   The double keeps listing a logged-off session for 1 more enumeration (its closing phase; the
@@ -297,7 +326,7 @@ What each row measures:
 `;
 }
 
-const PARTS = ['ffi', 'cli', 'simulated', 'farm', 'fanout', 'concurrency', 'watch', 'soak'] as const;
+const PARTS = ['ffi', 'cli', 'simulated', 'farm', 'fanout', 'sweep', 'concurrency', 'watch', 'soak'] as const;
 
 function chosenPart(argv: readonly string[]): string | undefined {
   const i = argv.indexOf('--only');
@@ -316,6 +345,7 @@ async function main(): Promise<void> {
   if (want('simulated')) rows.push(...simulatedBenchmarks(Number(process.env['BENCH_ROUNDS'] ?? 3), __dirname));
   if (want('farm')) rows.push(...farmRows());
   if (want('fanout')) rows.push(...fanoutRows());
+  if (want('sweep')) rows.push(...sweepRows());
   if (want('concurrency')) rows.push(...concurrencyRows());
   if (want('watch')) rows.push(...watchRows());
   if (want('soak')) rows.push(...soakRows());

@@ -23,3 +23,4 @@ buildSync({
   banner: { js: `process.env.WTS_SESSION_ROOT ??= ${JSON.stringify(root)};` },
 });
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', join(out, 'enumerate'), join(__dirname, 'enumerate.c'), '-ldl'], { stdio: 'inherit' });
+execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', join(out, 'one-call'), join(__dirname, 'one-call.c'), '-ldl'], { stdio: 'inherit' });

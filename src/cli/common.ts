@@ -3,6 +3,7 @@
  * one line on stderr and an exit code. The exit codes are documented once, in README.md#exit-codes.
  */
 import { createInterface } from 'node:readline';
+import { isatty } from 'node:tty';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
 import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../backends/mock/file';
@@ -98,7 +99,9 @@ export function processIo(
   streams: { stdin?: NodeJS.ReadStream; stdout?: Out; stderr?: Out & { isTTY?: boolean } } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): CliIo {
-  const stdin = streams.stdin ?? process.stdin;
+  // process.stdin is made on first use only (about 4 ms of start-up: fs streams loaded, a
+  // ReadStream built), and only a question needs it; whether it is a terminal is asked of fd 0.
+  const stdin = () => streams.stdin ?? process.stdin;
   const stdout = streams.stdout ?? process.stdout;
   const stderr = streams.stderr ?? process.stderr;
   const closed = new AbortController();
@@ -122,7 +125,7 @@ export function processIo(
     // next tick, too late to stop the next action.
     return stream.errored ?? stream.writableErrored ?? (stream.destroyed ? new Error('The stream was closed.') : undefined);
   };
-  const interactive = Boolean(stdin.isTTY && stderr.isTTY);
+  const interactive = Boolean((streams.stdin ? streams.stdin.isTTY : isatty(0)) && stderr.isTTY);
   return {
     out: (text) => {
       if (closed.signal.aborted) return;
@@ -138,7 +141,7 @@ export function processIo(
     outputIsTerminal: Boolean(stdout.isTTY),
     columns: stdout.isTTY ? stdout.columns : undefined,
     color: Boolean(stdout.isTTY) && (env['NO_COLOR'] ?? '') === '',
-    confirm: (question) => ask(stdin, stderr, question),
+    confirm: (question) => ask(stdin(), stderr, question),
     outputClosed: closed.signal,
     debug: debugFromEnv(env),
     onInterrupt: (handler) => {

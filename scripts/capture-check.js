@@ -113,6 +113,21 @@ function clientAddresses(probes) {
   return out;
 }
 
+/** Per session (current and others): its WTSClientInfo and WTSClientAddress answers, where both succeeded. */
+function clientInfos(probes) {
+  const out = [];
+  const own = probes['query.current.WTSClientInfo'];
+  const ownAddress = probes['query.current.WTSClientAddress'];
+  if (own && own.ret && own.value && ownAddress && ownAddress.ret && ownAddress.value) out.push({ session: 'current', info: own, address: ownAddress });
+  const other = probes['query.other'];
+  for (const [id, s] of Object.entries((other && other.sessions) || {})) {
+    const info = s.classes && s.classes.WTSClientInfo;
+    const address = s.classes && s.classes.WTSClientAddress;
+    if (info && info.ret && info.value && address && address.ret && address.value) out.push({ session: Number(id), info, address });
+  }
+  return out;
+}
+
 /** Per row id: (probes, capture) -> verdict. The machine form of the row's `expected` text. */
 const CHECKS = {
   'query-null-buffer': (p) => {
@@ -324,6 +339,18 @@ const CHECKS = {
     const at0 = v4.filter((a) => peers.includes((a.hex.slice(8, 16).match(/../g) || []).map((h) => parseInt(h, 16)).join('.')));
     if (at0.length) return contradicted(withPeers, 'the address is at Address[0..3], not [2..5]');
     return notCaptured('no session address matches an RDP peer (disconnected sessions, NAT)', withPeers);
+  },
+  'client-info': (p) => {
+    // Learn (WTSCLIENTW, Remarks): an AF_INET address "in string format". Compared, session by
+    // session, with the same session's WTS_CLIENT_ADDRESS (Address[2..5], its own row).
+    const v4 = clientInfos(p).filter((x) => x.info.value.ClientAddressFamily === 2);
+    if (!v4.length) return notCaptured('no session with an IPv4 client answered both WTSClientInfo and WTSClientAddress');
+    const observed = v4
+      .map((x) => `session ${x.session}: count ${x.info.count}, ClientAddress "${x.info.value.ClientAddressText}" (${x.info.value.ClientAddressHex.slice(0, 40)}…), WTSClientAddress ${x.address.value.ipv4At2}`)
+      .join('; ');
+    if (v4.some((x) => x.info.count !== 2304)) return contradicted(observed, 'count is not sizeof(WTSCLIENTW) = 2304');
+    if (v4.every((x) => x.info.value.ClientAddressText === x.address.value.ipv4At2)) return confirmed(observed);
+    return contradicted(observed, 'ClientAddress does not hold the IPv4 address as text');
   },
   'client-address-ipv6': (p) => {
     const v6 = clientAddresses(p).filter((a) => a.value.AddressFamily === 23);

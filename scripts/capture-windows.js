@@ -48,6 +48,7 @@ const CLASS = {
   WTSOutgoingBytes: 20,
   WTSIncomingFrames: 21,
   WTSOutgoingFrames: 22,
+  WTSClientInfo: 23,
   WTSSessionInfo: 24,
   WTSSessionInfoEx: 25,
   WTSIsRemoteSession: 29,
@@ -60,6 +61,7 @@ const USED_CLASSES = [
   'WTSConnectState',
   'WTSClientName',
   'WTSClientAddress',
+  'WTSClientInfo',
   'WTSClientProtocolType',
   'WTSSessionInfo',
   'WTSIsRemoteSession',
@@ -80,8 +82,9 @@ const ROWS = {
   'query.current.WTSSessionInfo': ['query-session-info'],
   'query.current.WTSUserName': ['query-string-count'],
   'query.current.WTSDomainName': ['query-string-count', 'query-domain-local-account'],
-  'query.current.WTSClientAddress': ['client-address-ipv4', 'client-address-ipv6'],
-  'query.other': ['query-protocol-type', 'client-address-ipv4', 'client-address-ipv6'],
+  'query.current.WTSClientAddress': ['client-address-ipv4', 'client-address-ipv6', 'client-info'],
+  'query.current.WTSClientInfo': ['client-info'],
+  'query.other': ['query-protocol-type', 'client-address-ipv4', 'client-address-ipv6', 'client-info'],
   'query.unsupported': ['query-unsupported-classes'],
   'query.current.WTSIsRemoteSession': ['is-remote-session-size', 'is-remote-session-local-only'],
   'query.other.WTSIsRemoteSession': ['is-remote-session-local-only'],
@@ -562,6 +565,21 @@ function decodeClass(className, bytes) {
         ipv4At2: address.slice(2, 6).join('.'),
         ipv6At0: ipv6(address.slice(0, 16)),
         ipv6At2: ipv6(address.slice(2, 18)),
+      };
+    }
+    case 'WTSClientInfo': {
+      // WTSCLIENTW has no pointers: one layout on x64 and ia32 (mingw-w64's <wtsapi32.h>, checked
+      // by test/native/layout.test.ts under Wine): ClientName at 0, ClientAddressFamily at 1168,
+      // ClientAddress (31 USHORTs) at 1172, 2304 bytes in all.
+      if (bytes.length < 1234) return { short: bytes.length };
+      const text = bytes.toString('utf16le', 1172, 1234);
+      const end = text.indexOf('\0');
+      const name = bytes.toString('utf16le', 0, 42);
+      return {
+        ClientName: name.indexOf('\0') < 0 ? name : name.slice(0, name.indexOf('\0')),
+        ClientAddressFamily: bytes.readUInt32LE(1168),
+        ClientAddressText: end < 0 ? text : text.slice(0, end),
+        ClientAddressHex: bytes.subarray(1172, 1234).toString('hex'),
       };
     }
     case 'WTSSessionInfo': {

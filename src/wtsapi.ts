@@ -81,6 +81,22 @@ export interface WtsClientAddress {
 }
 
 /**
+ * WTSCLIENTW, the parts the library reads
+ * (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsclientw): the client's
+ * name and its address. Learn's Remarks: an AF_INET address comes "in string format, for example
+ * "127.0.0.1"", an AF_INET6 one "in binary form", whose layout Learn does not give: `address` is
+ * then undefined, and WTSClientAddress (documented byte by byte) is the way to read it.
+ */
+export interface WtsClientInfo {
+  /** ClientName: at most 20 characters. */
+  readonly clientName: string;
+  /** ClientAddressFamily: AF_INET 2, AF_INET6 23, AF_UNSPEC 0. */
+  readonly family: number;
+  /** The IPv4 text; '' with no address (AF_UNSPEC); undefined when not readable here (IPv6, other families, text that is not an IPv4 address). */
+  readonly address: string | undefined;
+}
+
+/**
  * WTSINFOW decoded (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfow).
  * The names are fixed-size in the struct: WinStation 31, domain 16, user 20 characters at most.
  * FILETIME values of 0 (never) are null.
@@ -132,6 +148,7 @@ export interface WtsInfoClassValues {
   WTSConnectState: number;
   WTSClientName: string;
   WTSClientAddress: WtsClientAddress;
+  WTSClientInfo: WtsClientInfo;
   WTSSessionInfo: WtsInfo;
   WTSIsRemoteSession: boolean;
   /**
@@ -152,6 +169,7 @@ export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
   WTSClientName: 10,
   WTSClientAddress: 14,
   WTSClientProtocolType: 16,
+  WTSClientInfo: 23,
   WTSSessionInfo: 24,
   WTSIsRemoteSession: 29,
 };

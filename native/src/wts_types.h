@@ -100,6 +100,35 @@
     LARGE_INTEGER_QUAD CurrentTime;
   } WTSINFOW, *PWTSINFOW;
 
+  /* WTSCLIENTW (Learn, ns-wtsapi32-wtsclientw; the lengths as in wtsapi32.h: CLIENTNAME_LENGTH 20,
+     CLIENTADDRESS_LENGTH 30, MAX_PATH 260). ULONG is 32 bits on Windows. */
+  #define CLIENTNAME_LENGTH 20
+  #define CLIENTADDRESS_LENGTH 30
+  #ifndef MAX_PATH
+    #define MAX_PATH 260
+  #endif
+  typedef struct _WTSCLIENTW {
+    WCHAR16 ClientName[CLIENTNAME_LENGTH + 1];
+    WCHAR16 Domain[DOMAIN_LENGTH + 1];
+    WCHAR16 UserName[USERNAME_LENGTH + 1];
+    WCHAR16 WorkDirectory[MAX_PATH + 1];
+    WCHAR16 InitialProgram[MAX_PATH + 1];
+    BYTE EncryptionLevel;
+    uint32_t ClientAddressFamily;
+    uint16_t ClientAddress[CLIENTADDRESS_LENGTH + 1];
+    uint16_t HRes;
+    uint16_t VRes;
+    uint16_t ColorDepth;
+    WCHAR16 ClientDirectory[MAX_PATH + 1];
+    uint32_t ClientBuildNumber;
+    uint32_t ClientHardwareId;
+    uint16_t ClientProductId;
+    uint16_t OutBufCountHost;
+    uint16_t OutBufCountClient;
+    uint16_t OutBufLength;
+    WCHAR16 DeviceId[MAX_PATH + 1];
+  } WTSCLIENTW, *PWTSCLIENTW;
+
   #define WTS_CURRENT_SERVER_HANDLE ((HANDLE)NULL)
   #define WTS_CURRENT_SESSION ((DWORD)-1)
   #define K32(name) name

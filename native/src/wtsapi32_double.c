@@ -19,6 +19,7 @@
 #include "wts_types.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -596,6 +597,10 @@ static void copy_fixed(WCHAR16 *dst, size_t cap, const WCHAR16 *src) {
   dst[n] = 0;
 }
 
+/* Windows' address families (ws2def.h): AF_INET 2, AF_INET6 23; WTS_CLIENT_ADDRESS carries them. */
+#define DBL_AF_INET 2
+#define DBL_AF_INET6 23
+
 /* 100-ns ticks since 1601 for "now" (the double's clock for WTSINFOW.CurrentTime). */
 static long long filetime_now(void) {
 #if defined(_WIN32)
@@ -665,6 +670,26 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       if (value) *value = (s->client_name && s->client_name[0]) ? TRUE : FALSE;
       buffer = value;
       bytes = sizeof(BOOL);
+    } else if (WTSInfoClass == WTSClientInfo) {
+      /* WTSCLIENTW (Learn, ns-wtsapi32-wtsclientw). Its Remarks: "For the ClientAddressFamily
+         member, AF_INET (IPv4) will return in string format, for example "127.0.0.1". AF_INET6
+         (IPv6) will return in binary form." The IPv4 text is written as UTF-16 into ClientAddress;
+         for IPv6 the 16 address bytes are copied as they are (assumed: Learn does not give the
+         binary layout; the library reads an IPv6 address from WTSClientAddress instead). */
+      WTSCLIENTW *c = (WTSCLIENTW *)calloc(1, sizeof(WTSCLIENTW));
+      if (c) {
+        copy_fixed((WCHAR16 *)c->ClientName, CLIENTNAME_LENGTH + 1, s->client_name);
+        c->ClientAddressFamily = s->address_family;
+        if (s->address_family == DBL_AF_INET) {
+          char text[16];
+          snprintf(text, sizeof text, "%u.%u.%u.%u", s->address[2], s->address[3], s->address[4], s->address[5]);
+          for (int i = 0; text[i] && i < CLIENTADDRESS_LENGTH; i++) c->ClientAddress[i] = (uint16_t)(unsigned char)text[i];
+        } else if (s->address_family == DBL_AF_INET6) {
+          memcpy(c->ClientAddress, s->address, 16);
+        }
+      }
+      buffer = c;
+      bytes = sizeof(WTSCLIENTW);
     } else if (WTSInfoClass == WTSSessionInfo) {
       WTSINFOW *info = (WTSINFOW *)calloc(1, sizeof(WTSINFOW));
       if (info) {
@@ -1285,6 +1310,15 @@ DOUBLE_EXPORT int WtsDouble_Layout(int which, int field) {
       int v[] = { (int)sizeof(WTS_PROCESS_INFOW), OFF(WTS_PROCESS_INFOW, SessionId), OFF(WTS_PROCESS_INFOW, ProcessId),
                   OFF(WTS_PROCESS_INFOW, pProcessName), OFF(WTS_PROCESS_INFOW, pUserSid) };
       return field >= 0 && field < 5 ? v[field] : -1;
+    }
+    case 5: { /* WTSCLIENTW */
+      int v[] = { (int)sizeof(WTSCLIENTW), OFF(WTSCLIENTW, ClientName), OFF(WTSCLIENTW, Domain), OFF(WTSCLIENTW, UserName),
+                  OFF(WTSCLIENTW, WorkDirectory), OFF(WTSCLIENTW, InitialProgram), OFF(WTSCLIENTW, EncryptionLevel),
+                  OFF(WTSCLIENTW, ClientAddressFamily), OFF(WTSCLIENTW, ClientAddress), OFF(WTSCLIENTW, HRes), OFF(WTSCLIENTW, VRes),
+                  OFF(WTSCLIENTW, ColorDepth), OFF(WTSCLIENTW, ClientDirectory), OFF(WTSCLIENTW, ClientBuildNumber),
+                  OFF(WTSCLIENTW, ClientHardwareId), OFF(WTSCLIENTW, ClientProductId), OFF(WTSCLIENTW, OutBufCountHost),
+                  OFF(WTSCLIENTW, OutBufCountClient), OFF(WTSCLIENTW, OutBufLength), OFF(WTSCLIENTW, DeviceId) };
+      return field >= 0 && field < 20 ? v[field] : -1;
     }
     default:
       return -1;

@@ -1,28 +1,23 @@
 /**
- * Session details: who is connected from where, since when, idle for how long. Each field group
- * costs exactly one WTSQuerySessionInformationW call per session, and only when asked for.
+ * Session details: who is connected from where, since when, idle for how long. Queried per
+ * session only when asked for: `times` one WTSQuerySessionInformationW call, `clientName` and
+ * `clientAddress` one together (two for an IPv6 client), `remote` one.
  */
 import { InvalidArgumentError } from '../errors';
 import { readArray } from './validate';
-import type { WtsInfo, WtsInfoClass } from '../wtsapi';
+import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
 import type { Session } from './types';
 
 /**
- * The field groups, each one query: WTSSessionInfo, WTSClientName, WTSClientAddress, and for
- * `remote` WTSClientProtocolType (0 console, 1 ICA, 2 RDP). Not WTSIsRemoteSession: Learn allows
+ * The field groups: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo), and
+ * `remote` (WTSClientProtocolType: 0 console, 1 ICA, 2 RDP). Not WTSIsRemoteSession: Learn allows
  * it only on WTS_CURRENT_SERVER_HANDLE and describes it for the current session, so it cannot say
  * whether another session, or one on another server, is remote (docs/windows-facts.md).
  */
 export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote';
 export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote'];
 
-const GROUP_CLASS: Readonly<Record<DetailGroup, WtsInfoClass>> = {
-  times: 'WTSSessionInfo',
-  clientName: 'WTSClientName',
-  clientAddress: 'WTSClientAddress',
-  remote: 'WTSClientProtocolType',
-};
 
 /** What a group adds; fields of groups not asked for are absent. */
 export interface SessionDetails {
@@ -68,39 +63,65 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
   return new Set(list as DetailGroup[]);
 }
 
-/** Queries the asked groups for one session (in parallel; one query per group). */
+/**
+ * Queries the asked groups for one session, in parallel: `times` is one WTSSessionInfo query;
+ * `clientName` and `clientAddress` together are one WTSClientInfo query (WTSCLIENTW carries both),
+ * plus a WTSClientAddress query for an address WTSCLIENTW does not give as text (IPv6: Learn gives
+ * its "binary form" no layout); `remote` is one WTSClientProtocolType query. A server that does not
+ * answer WTSClientInfo (50, 87 or 120: assumed of servers older than Windows Server 2008, Learn's
+ * minimum for the class) is asked WTSClientName and WTSClientAddress instead.
+ */
 export async function fetchDetails(ctx: ServerContext, session: Session, groups: ReadonlySet<DetailGroup>): Promise<SessionDetails> {
   const details: Record<string, unknown> = {};
-  await Promise.all(
-    [...groups].map(async (group) => {
-      const value = await ctx.api.querySessionInformation(ctx.handle, session.id, GROUP_CLASS[group]);
-      switch (group) {
-        case 'clientName':
-          details['clientName'] = value as string;
-          break;
-        case 'clientAddress':
-          details['clientAddress'] = (value as { address: string }).address;
-          break;
-        case 'remote':
-          details['isRemote'] = (value as number) !== 0; // 0: the console; 1 (ICA), 2 (RDP): remote
-          break;
-        case 'times': {
-          const info = value as WtsInfo;
-          const now = info.currentTime?.getTime() ?? Date.now();
-          details['logonTime'] = info.logonTime;
-          details['connectTime'] = info.connectTime;
-          details['disconnectTime'] = info.disconnectTime;
-          details['lastInputTime'] = info.lastInputTime;
-          details['idleMs'] = info.lastInputTime ? Math.max(0, now - info.lastInputTime.getTime()) : null;
-          details['disconnectedMs'] =
-            session.state === 'Disconnected' && info.disconnectTime ? Math.max(0, now - info.disconnectTime.getTime()) : null;
-          break;
+  const query = <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);
+  const work: Promise<void>[] = [];
+  if (groups.has('times')) {
+    work.push(
+      query('WTSSessionInfo').then((info: WtsInfo) => {
+        const now = info.currentTime?.getTime() ?? Date.now();
+        details['logonTime'] = info.logonTime;
+        details['connectTime'] = info.connectTime;
+        details['disconnectTime'] = info.disconnectTime;
+        details['lastInputTime'] = info.lastInputTime;
+        details['idleMs'] = info.lastInputTime ? Math.max(0, now - info.lastInputTime.getTime()) : null;
+        details['disconnectedMs'] =
+          session.state === 'Disconnected' && info.disconnectTime ? Math.max(0, now - info.disconnectTime.getTime()) : null;
+      }),
+    );
+  }
+  if (groups.has('remote')) {
+    work.push(
+      query('WTSClientProtocolType').then((type) => {
+        details['isRemote'] = type !== 0; // 0: the console; 1 (ICA), 2 (RDP): remote
+      }),
+    );
+  }
+  const name = groups.has('clientName');
+  const address = groups.has('clientAddress');
+  if (name || address) {
+    work.push(
+      (async () => {
+        let client: WtsClientInfo | undefined;
+        try {
+          client = await query('WTSClientInfo');
+        } catch (error) {
+          if (!CLASS_UNSUPPORTED.has((error as { win32Code?: unknown } | null)?.win32Code as number)) throw error;
         }
-      }
-    }),
-  );
+        const [clientName, clientAddress] = await Promise.all([
+          name ? (client ? client.clientName : query('WTSClientName')) : undefined,
+          address ? (client?.address ?? query('WTSClientAddress').then((a) => a.address)) : undefined,
+        ]);
+        if (name) details['clientName'] = clientName;
+        if (address) details['clientAddress'] = clientAddress;
+      })(),
+    );
+  }
+  await Promise.all(work);
   return Object.freeze(details) as SessionDetails;
 }
+
+/** Codes that say a server does not answer an information class (not implemented, not supported). */
+const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 
 export function withDetails(session: Session, details: SessionDetails): DetailedSession {
   return Object.freeze({ ...session, details });

@@ -12,6 +12,7 @@
  */
 import koffi from 'koffi';
 import { createKoffiApi } from '../../src/backends/koffi/koffi-api';
+import { win32Types } from '../../src/backends/koffi/bindings';
 import { responseName } from '../../src/api/message';
 import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
 import { Win32Error } from '../../src/errors';
@@ -219,6 +220,7 @@ const WTSUserName = 5;
 const WTSDomainName = 7;
 const WTSConnectState = 8;
 const WTSClientAddress = 14;
+const WTSClientInfo = 23;
 const WTSClientProtocolType = 16;
 const WTSSessionInfo = 24;
 const WTSIsRemoteSession = 29;
@@ -485,6 +487,25 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
       const r = need(t.raw).query(2, WTSClientAddress);
       const b = need(r.bytes ?? undefined);
       expect({ count: r.count, family: b.readUInt32LE(0), address: [...b.subarray(4, 10)] }).toEqual({ count: 24, family: 2, address: [0, 0, 0xc0, 0xa8, 0, 1] });
+    },
+  },
+  'client-info': {
+    mock: async (t) => {
+      expect(await t.load().querySessionInformation(CSH, 2, 'WTSClientInfo')).toEqual({ clientName: 'LAPTOP-7', family: 2, address: '192.168.0.1' });
+      expect(await t.load().querySessionInformation(CSH, 3, 'WTSClientInfo')).toEqual({ clientName: 'DESK-9', family: 23, address: undefined });
+    },
+    double: async (t) => {
+      expect(await t.load().querySessionInformation(CSH, 2, 'WTSClientInfo')).toEqual({ clientName: 'LAPTOP-7', family: 2, address: '192.168.0.1' });
+      expect(await t.load().querySessionInformation(CSH, 3, 'WTSClientInfo')).toEqual({ clientName: 'DESK-9', family: 23, address: undefined });
+      const { WTSCLIENTW } = win32Types();
+      const r = need(t.raw).query(2, WTSClientInfo);
+      const b = need(r.bytes ?? undefined);
+      const at = koffi.offsetof(WTSCLIENTW, 'ClientAddress');
+      expect({ count: r.count, family: b.readUInt32LE(koffi.offsetof(WTSCLIENTW, 'ClientAddressFamily')), text: b.subarray(at, at + 22).toString('utf16le') }).toEqual({
+        count: koffi.sizeof(WTSCLIENTW),
+        family: 2,
+        text: '192.168.0.1',
+      });
     },
   },
   'client-address-ipv6': {

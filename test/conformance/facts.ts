@@ -402,6 +402,22 @@ export const FACTS: readonly Fact[] = [
     backends: { mock: true, double: true, wine: 'Wine does not implement WTSClientAddress (FALSE, last error untouched)' },
   },
   {
+    id: 'client-info',
+    call: 'WTSQuerySessionInformationW(h, id, WTSClientInfo (23), …) for an IPv4 and an IPv6 client',
+    expected: 'TRUE; count sizeof(WTSCLIENTW); ClientName the client\'s name; ClientAddressFamily 2 with the address as text in ClientAddress ("127.0.0.1"); for AF_INET6 the address "in binary form" (layout not given)',
+    library:
+      'Asks WTSClientInfo once for the client name and an IPv4 address (the text checked to be one); reads an IPv6 address (or text that is not IPv4) from WTSClientAddress; on 50, 87 or 120 (assumed: a server without the class) asks WTSClientName and WTSClientAddress.',
+    sources: [
+      {
+        kind: 'learn',
+        ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsclientw`,
+        quote: 'For the ClientAddressFamily member, AF_INET (IPv4) will return in string format, for example "127.0.0.1". AF_INET6 (IPv6) will return in binary form.',
+      },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'Wine does not implement WTSClientInfo (FALSE)' },
+  },
+  {
     id: 'logoff-listener',
     call: 'WTSLogoffSession(h, a listener session (65536+, WTSListen), FALSE)',
     expected: 'FALSE; 87 (assumed)',

@@ -152,6 +152,12 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
       expect(await api.querySessionInformation(local, 4, 'WTSClientName')).toBe('DESK-😀');
     });
 
+    test('WTSClientInfo (WTSCLIENTW): the client name and an IPv4 address as text in one query; IPv6 left to WTSClientAddress', async () => {
+      expect(await api.querySessionInformation(local, 2, 'WTSClientInfo')).toEqual({ clientName: 'LAPTOP-7', family: 2, address: '10.1.2.7' });
+      expect(await api.querySessionInformation(local, 4, 'WTSClientInfo')).toEqual({ clientName: 'DESK-😀', family: 23, address: undefined });
+      expect(await api.querySessionInformation(local, 1, 'WTSClientInfo')).toEqual({ clientName: '', family: 0, address: '' });
+    });
+
     test('WTSSessionInfo (WTSINFOW): names, state and FILETIME times as Dates', async () => {
       const before = Date.now();
       const info = await api.querySessionInformation(local, 2, 'WTSSessionInfo');

@@ -9,13 +9,22 @@ import { describeWithDouble } from './setup';
 
 const STRUCTS: Array<{
   index: number;
-  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW';
+  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW' | 'WTSCLIENTW';
   fields: string[];
 }> = [
   { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
   { index: 1, name: 'WTS_SESSION_INFOW', fields: ['SessionId', 'pWinStationName', 'State'] },
   { index: 2, name: 'WTS_CLIENT_ADDRESS', fields: ['AddressFamily', 'Address'] },
   { index: 4, name: 'WTS_PROCESS_INFOW', fields: ['SessionId', 'ProcessId', 'pProcessName', 'pUserSid'] },
+  {
+    index: 5,
+    name: 'WTSCLIENTW',
+    fields: [
+      'ClientName', 'Domain', 'UserName', 'WorkDirectory', 'InitialProgram', 'EncryptionLevel', 'ClientAddressFamily', 'ClientAddress',
+      'HRes', 'VRes', 'ColorDepth', 'ClientDirectory', 'ClientBuildNumber', 'ClientHardwareId', 'ClientProductId', 'OutBufCountHost',
+      'OutBufCountClient', 'OutBufLength', 'DeviceId',
+    ],
+  },
   {
     index: 3,
     name: 'WTSINFOW',

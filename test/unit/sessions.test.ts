@@ -120,3 +120,50 @@ describe('createWts and backend detection', () => {
     expect(() => createWts({ apii: 1 } as never)).toThrow(InvalidArgumentError);
   });
 });
+
+describe('details: the client group', () => {
+  const { Win32Error } = require('../../src/errors') as typeof import('../../src/errors');
+  /** The mock, with WTSClientInfo answered by `answer` instead; every class asked is recorded. */
+  function withClientInfo(answer: () => void) {
+    const { mock } = setup();
+    const asked: string[] = [];
+    const query = (async (h: never, id: number, infoClass: never) => {
+      asked.push(infoClass);
+      if (infoClass === 'WTSClientInfo') answer();
+      return mock.querySessionInformation(h, id, infoClass);
+    }) as typeof mock.querySessionInformation;
+    const api = new Proxy(mock, {
+      get: (target, key) => {
+        if (key === 'querySessionInformation') return query;
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return { wts: createWts({ api }), asked };
+  }
+
+  test('name and address come from one WTSClientInfo query', async () => {
+    const { wts, asked } = withClientInfo(() => undefined);
+    const [s] = await wts.listSessions({ details: ['clientName', 'clientAddress'], state: 'Active', user: 'alice' });
+    expect(s!.details).toEqual({ clientName: 'LAPTOP-7', clientAddress: '10.1.2.7' });
+    expect(asked).toEqual(['WTSClientInfo']);
+  });
+
+  for (const code of [50, 87, 120]) {
+    test(`a server that answers WTSClientInfo with ${code} is asked WTSClientName and WTSClientAddress instead`, async () => {
+      const { wts, asked } = withClientInfo(() => {
+        throw new Win32Error({ win32Code: code, api: 'WTSQuerySessionInformationW' });
+      });
+      const [s] = await wts.listSessions({ details: ['clientName', 'clientAddress'], state: 'Active', user: 'alice' });
+      expect(s!.details).toEqual({ clientName: 'LAPTOP-7', clientAddress: '10.1.2.7' });
+      expect(asked.sort()).toEqual(['WTSClientAddress', 'WTSClientInfo', 'WTSClientName']);
+    });
+  }
+
+  test('any other failure of WTSClientInfo is the listing\'s failure (no silent fallback)', async () => {
+    const { wts } = withClientInfo(() => {
+      throw new Win32Error({ win32Code: 5, api: 'WTSQuerySessionInformationW' });
+    });
+    expect(await rejection(wts.listSessions({ details: ['clientName'] }))).toMatchObject({ win32Code: 5 });
+  });
+});

@@ -77,6 +77,8 @@ export interface Win32Types {
   readonly WTSINFOW: KoffiModule.TypeObject;
   /** WTS_PROCESS_INFOW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_infow */
   readonly WTS_PROCESS_INFOW: KoffiModule.TypeObject;
+  /** WTSCLIENTW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsclientw */
+  readonly WTSCLIENTW: KoffiModule.TypeObject;
 }
 
 let types: Win32Types | undefined;
@@ -137,7 +139,31 @@ export function win32Types(): Win32Types {
     pProcessName: LPCWSTR,
     pUserSid: 'void *', // PSID: not decoded
   });
-  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW };
+  // CLIENTNAME_LENGTH 20, DOMAIN_LENGTH 17, USERNAME_LENGTH 20, MAX_PATH 260, CLIENTADDRESS_LENGTH 30
+  // (wtsapi32.h); ULONG is 32 bits on Windows.
+  const path = () => k.array('char16_t', 261, 'Array');
+  const WTSCLIENTW = k.struct({
+    ClientName: k.array('char16_t', 21, 'Array'),
+    Domain: k.array('char16_t', 18, 'Array'),
+    UserName: k.array('char16_t', 21, 'Array'),
+    WorkDirectory: path(),
+    InitialProgram: path(),
+    EncryptionLevel: 'uint8_t',
+    ClientAddressFamily: 'uint32_t',
+    ClientAddress: k.array('uint16_t', 31, 'Array'),
+    HRes: 'uint16_t',
+    VRes: 'uint16_t',
+    ColorDepth: 'uint16_t',
+    ClientDirectory: path(),
+    ClientBuildNumber: 'uint32_t',
+    ClientHardwareId: 'uint32_t',
+    ClientProductId: 'uint16_t',
+    OutBufCountHost: 'uint16_t',
+    OutBufCountClient: 'uint16_t',
+    OutBufLength: 'uint16_t',
+    DeviceId: path(),
+  });
+  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW, WTSCLIENTW };
   return types;
 }
 

@@ -34,6 +34,7 @@ import {
 } from '../../wtsapi';
 import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable } from '../abandon';
+import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
 export interface KoffiApiOptions extends LaneOptions {
@@ -105,6 +106,7 @@ export class KoffiApi implements WtsApi {
   /** WTS_SESSION_INFO_1W's size and field offsets, from the declared struct. */
   readonly #layout = levelOneLayout();
   readonly #infoLayout = infoLayout();
+  readonly #clientLayout = clientLayout();
   /** Whether this wtsapi32 has WTSEnumerateSessionsExW and WTSFreeMemoryExW at all. */
   readonly #levelOneEnumeration: boolean;
   /**
@@ -436,21 +438,24 @@ export class KoffiApi implements WtsApi {
       }
       case 'WTSIsRemoteSession':
         return k.decode.uint8(buffer) !== 0;
+      case 'WTSClientInfo': {
+        const L = this.#clientLayout;
+        const view = new DataView(k.view(buffer, L.size));
+        const family = view.getUint32(L.ClientAddressFamily, true);
+        const clientName = fixedText(view, L.ClientName, 21);
+        if (family === 0) return { clientName, family, address: '' };
+        // AF_INET: "in string format" (Learn's Remarks), UTF-16 in the USHORT array; checked to be
+        // an IPv4 address, else left to WTSClientAddress, as IPv6 ("binary form") is.
+        const text = family === 2 ? fixedText(view, L.ClientAddress, 31) : '';
+        return { clientName, family, address: family === 2 && ipKind(text) === 4 ? text : undefined };
+      }
       case 'WTSSessionInfo': {
         // Read straight from memory at the offsets koffi computed for WTSINFOW (the struct layout
         // test checks them): about 5x faster than decoding the struct as an object.
         const L = this.#infoLayout;
         const view = new DataView(k.view(buffer, L.size));
         const n = (field: InfoField) => view.getUint32(L[field], true);
-        const text = (field: InfoField, chars: number) => {
-          let out = '';
-          for (let i = 0, at = L[field]; i < chars; i++, at += 2) {
-            const c = view.getUint16(at, true);
-            if (c === 0) break;
-            out += String.fromCharCode(c);
-          }
-          return out;
-        };
+        const text = (field: InfoField, chars: number) => fixedText(view, L[field], chars);
         const time = (field: InfoField) => fileTimeToDate(view.getBigInt64(L[field], true));
         return {
           state: n('State'),
@@ -706,6 +711,28 @@ const INFO_FIELDS = [
   'LogonTime', 'CurrentTime',
 ] as const;
 type InfoField = (typeof INFO_FIELDS)[number];
+
+/** WTSCLIENTW's size and the offsets of the fields read, as koffi lays out the declared struct. */
+function clientLayout(): Record<'size' | 'ClientName' | 'ClientAddressFamily' | 'ClientAddress', number> {
+  const { koffi: k, WTSCLIENTW } = win32Types();
+  return {
+    size: k.sizeof(WTSCLIENTW),
+    ClientName: k.offsetof(WTSCLIENTW, 'ClientName'),
+    ClientAddressFamily: k.offsetof(WTSCLIENTW, 'ClientAddressFamily'),
+    ClientAddress: k.offsetof(WTSCLIENTW, 'ClientAddress'),
+  };
+}
+
+/** A fixed-size UTF-16 field: up to its first NUL, or all `chars` of it. */
+function fixedText(view: DataView, offset: number, chars: number): string {
+  let out = '';
+  for (let i = 0, at = offset; i < chars; i++, at += 2) {
+    const c = view.getUint16(at, true);
+    if (c === 0) break;
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
 
 /** WTSINFOW's size and field offsets, as koffi lays out the declared struct. */
 function infoLayout(): Record<InfoField | 'size', number> {

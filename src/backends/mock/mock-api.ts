@@ -726,6 +726,12 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
         return (s.clientName ?? '') !== '' ? 2 : 0;
       case 'WTSClientAddress':
         return clientAddress(s.clientAddress ?? '');
+      case 'WTSClientInfo': {
+        // WTSCLIENTW: ClientName is 21 characters with its NUL; an IPv4 address as text, IPv6 in a
+        // binary form Learn does not give (so undefined, as the koffi backend reads it).
+        const { family, address } = clientAddress(s.clientAddress ?? '');
+        return { clientName: (s.clientName ?? '').slice(0, 20), family, address: family === 23 ? undefined : address };
+      }
       case 'WTSIsRemoteSession':
         return (s.clientName ?? '') !== '';
       case 'WTSSessionInfo': {

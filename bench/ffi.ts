@@ -56,6 +56,34 @@ export async function ffiBenchmarks(binDir: string): Promise<Row[]> {
       met: n !== 10000 || ratio.median <= 1.5,
     });
   }
+  // details: true at 1,000 sessions, against the plain listing plus two queries' cost per session.
+  {
+    const n = 1000;
+    double.loadFarm(farmOf(n));
+    const plain: number[] = [];
+    const perCall: number[] = [];
+    const detailed: number[] = [];
+    let queries = 0;
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      plain.push(median(await timeIt(20, () => wts.listSessions())));
+      perCall.push(median(await timeIt(200, () => api.querySessionInformation(WTS_CURRENT_SERVER_HANDLE, 7, 'WTSSessionInfo'))));
+      const before = double.calls('query');
+      detailed.push(median(await timeIt(5, () => wts.listSessions({ details: true }), 1)));
+      queries = (double.calls('query') - before) / (6 * n);
+    }
+    const bound = plain.map((l, i) => l + 2 * n * (perCall[i] as number));
+    const ratio = spread(detailed.map((d, i) => d / (bound[i] as number)));
+    rows.push({
+      benchmark: '`listSessions({ details: true })` over 1,000 sessions: queries per session (the double\'s count) and time, against the plain listing + 2 × 1,000 × one query\'s own time',
+      measured: `${queries} queries per session; ${fmtSpread(spread(detailed), (v) => fmtUs(v * 1000))}`,
+      baseline: `${fmtSpread(spread(bound), (v) => fmtUs(v * 1000))} (listing ${fmtSpread(spread(plain), (v) => fmtUs(v * 1000))}; one query ${fmtSpread(spread(perCall), (v) => fmtUs(v * 1000))})`,
+      ratio: fmtSpread(ratio, (v) => `${v.toFixed(2)}x`),
+      target: '≤ 2 queries per session, ≤ 3x (median)',
+      met: queries <= 2 && ratio.median <= 3,
+    });
+    const leaks = double.leaks();
+    if (leaks.allocations || leaks.handles || leaks.badFrees) throw new Error(`bench: the double reports leaks ${JSON.stringify(leaks)}`);
+  }
   const growth = (perSession.get(50000) as number) / (perSession.get(1000) as number);
   rows.push({
     benchmark: '`listSessions()` per session at 1,000 / 10,000 / 50,000 sessions (medians above)',

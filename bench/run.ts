@@ -262,6 +262,12 @@ What each row measures:
   with koffi's UTF-16 decoder (a NULL pointer is seen without a BigInt); the fixed cost of one call
   on a thread and back dominates small lists. The last row compares the per-session cost at 50,000
   with that at 1,000.
+- **details**: \`listSessions({ details: true })\` over 1,000 sessions on the double (no latency),
+  three times: the queries per session from the double's own count, and its time against a
+  bound: the plain listing plus 2 × 1,000 × one \`WTSSessionInfo\` query's own time (awaited one
+  after another). The target asks for at most 2 queries per session; the library makes 3
+  (\`WTSSessionInfo\`, \`WTSClientInfo\`, \`WTSClientProtocolType\` for \`remote\`, which no other class
+  carries), 4 for a client with an IPv6 address.
 - **log off 200 sessions**: in turns, one \`wts-logoff /all --yes\` on a simulated farm file (it
   lists, re-checks each session right before its request, skips the console, services, listeners
   and the caller, waits until each session is gone, and reports each), and KB 259436's batch played

@@ -19,7 +19,7 @@ export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote';
 export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote'];
 
 
-/** What a group adds; fields of groups not asked for are absent. */
+/** What a group adds; fields of groups not asked for are absent (unless a filter needed them). */
 export interface SessionDetails {
   /** clientName: the client computer's name ('' for the console). */
   readonly clientName?: string;
@@ -116,7 +116,10 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
       })(),
     );
   }
-  await Promise.all(work);
+  // Every query settles before the outcome is decided, so that it does not depend on which failed
+  // first: any failure but 7022 (the session ended) is the one thrown; else a 7022.
+  const failures = (await Promise.allSettled(work)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) throw failures.find((e) => (e as { win32Code?: unknown } | null)?.win32Code !== Win32.ERROR_CTX_WINSTATION_NOT_FOUND) ?? failures[0];
   return Object.freeze(details) as SessionDetails;
 }
 

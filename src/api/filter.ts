@@ -29,6 +29,8 @@ export const FILTER_KEYS = ['state', 'user', 'domain', 'clientName', 'idleLonger
 export interface CompiledFilter {
   /** The field groups the filter needs queried. */
   readonly groups: ReadonlySet<DetailGroup>;
+  /** No condition on what the enumeration gives: `cheap` lets every session through. */
+  readonly passesAll: boolean;
   /** Why a session is left out on what the enumeration gives; undefined when it may pass. */
   cheap(session: Session): string | undefined;
   /** Why a session is left out on its details; undefined when it passes. */
@@ -89,6 +91,7 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
 
   return {
     groups,
+    passesAll: !states && disconnected === undefined && !user && !domain,
     cheap(s) {
       if (states && !states.has(s.state)) return `state ${s.state} not selected`;
       if (disconnected !== undefined && s.state !== 'Disconnected') return 'not disconnected';

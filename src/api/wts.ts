@@ -254,7 +254,7 @@ abstract class Operations {
         const listed = await enumerate(ctx);
         // No detail asked for and no filter that needs one: no query, so no per-session async pass.
         if (c.details.size === 0 && c.filter.groups.size === 0) {
-          return listed.filter((s) => c.filter.cheap(s) === undefined);
+          return c.filter.passesAll ? listed : listed.filter((s) => c.filter.cheap(s) === undefined);
         }
         const rows = await mapLimit(listed, c.concurrency, async (s) => {
           let result: Awaited<ReturnType<typeof applyFilter>>;

@@ -124,12 +124,13 @@ describe('createWts and backend detection', () => {
 describe('details: the client group', () => {
   const { Win32Error } = require('../../src/errors') as typeof import('../../src/errors');
   /** The mock, with WTSClientInfo answered by `answer` instead; every class asked is recorded. */
-  function withClientInfo(answer: () => void) {
+  function withClientInfo(answer: () => void | Promise<void>, sessionInfo: () => void | Promise<void> = () => undefined) {
     const { mock } = setup();
     const asked: string[] = [];
     const query = (async (h: never, id: number, infoClass: never) => {
       asked.push(infoClass);
-      if (infoClass === 'WTSClientInfo') answer();
+      if (infoClass === 'WTSClientInfo') await answer();
+      if (infoClass === 'WTSSessionInfo') await sessionInfo();
       return mock.querySessionInformation(h, id, infoClass);
     }) as typeof mock.querySessionInformation;
     const api = new Proxy(mock, {
@@ -165,5 +166,41 @@ describe('details: the client group', () => {
       throw new Win32Error({ win32Code: 5, api: 'WTSQuerySessionInformationW' });
     });
     expect(await rejection(wts.listSessions({ details: ['clientName'] }))).toMatchObject({ win32Code: 5 });
+  });
+});
+
+describe('details: the outcome does not depend on which query fails first', () => {
+  const { Win32Error } = require('../../src/errors') as typeof import('../../src/errors');
+  const fail = (code: number, ms: number) => async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    throw new Win32Error({ win32Code: code, api: 'WTSQuerySessionInformationW' });
+  };
+  for (const [denied, ended] of [[20, 0], [0, 20]] as const) {
+    test(`access denied (after ${denied} ms) beside "session ended" (after ${ended} ms): the listing fails with 5`, async () => {
+      const { mock } = setup();
+      const query = (async (h: never, id: number, infoClass: never) => {
+        if (id === 2 && infoClass === 'WTSClientInfo') await fail(5, denied)();
+        if (id === 2 && infoClass === 'WTSSessionInfo') await fail(7022, ended)();
+        return mock.querySessionInformation(h, id, infoClass);
+      }) as typeof mock.querySessionInformation;
+      const api = new Proxy(mock, {
+        get: (target, key) => {
+          if (key === 'querySessionInformation') return query;
+          const value = Reflect.get(target, key, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      expect(await rejection(createWts({ api }).listSessions({ details: true }))).toMatchObject({ win32Code: 5 });
+    });
+  }
+
+  test('a client name cut at 20 characters never ends in half an emoji', async () => {
+    const { createMockApi } = require('../../src/mock') as typeof import('../../src/mock');
+    const { wholeCharacters } = require('../../src/backends/koffi/koffi-api') as typeof import('../../src/backends/koffi/koffi-api');
+    const mock = createMockApi({ localServer: 'TS01', servers: [{ name: 'TS01', sessions: [{ id: 2, state: 'Active', user: 'a', clientName: 'ABCDEFGHIJKLMNOPQRS😀' }] }] });
+    const info = await mock.querySessionInformation(0n as never, 2, 'WTSClientInfo');
+    expect(info.clientName).toBe('ABCDEFGHIJKLMNOPQRS');
+    expect(wholeCharacters('ABCDEFGHIJKLMNOPQRS\ud83d')).toBe('ABCDEFGHIJKLMNOPQRS');
+    expect(wholeCharacters('DESK-😀')).toBe('DESK-😀');
   });
 });

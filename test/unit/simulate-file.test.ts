@@ -254,6 +254,7 @@ describe('simulated farm file: crashed writers', () => {
     const dead = deadPid();
     writeFileSync(`${path}.lock`, JSON.stringify({ pid: dead, host: hostname(), at: Date.now(), token: 'x' }));
     writeFileSync(`${path}.${dead}.0abc.tmp`, '{"torn":');
+    writeFileSync(`${path}.lock.${dead}.0abc.stale`, 'set aside by a process that is gone');
     const api = openSimulatedFarm(path);
     await api.logoffSession(0n as never, 11);
     api.flush();

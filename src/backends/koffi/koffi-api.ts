@@ -442,7 +442,8 @@ export class KoffiApi implements WtsApi {
         const L = this.#clientLayout;
         const view = new DataView(k.view(buffer, L.size));
         const family = view.getUint32(L.ClientAddressFamily, true);
-        const clientName = fixedText(view, L.ClientName, 21);
+        // ClientName holds 20 characters and its NUL: a name cut there loses a half surrogate pair.
+        const clientName = wholeCharacters(fixedText(view, L.ClientName, 21));
         if (family === 0) return { clientName, family, address: '' };
         // AF_INET: "in string format" (Learn's Remarks), UTF-16 in the USHORT array; checked to be
         // an IPv4 address, else left to WTSClientAddress, as IPv6 ("binary form") is.
@@ -721,6 +722,12 @@ function clientLayout(): Record<'size' | 'ClientName' | 'ClientAddressFamily' | 
     ClientAddressFamily: k.offsetof(WTSCLIENTW, 'ClientAddressFamily'),
     ClientAddress: k.offsetof(WTSCLIENTW, 'ClientAddress'),
   };
+}
+
+/** Text without a high surrogate left alone at its end (a fixed-size field cut a pair in two). */
+export function wholeCharacters(text: string): string {
+  const last = text.charCodeAt(text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? text.slice(0, -1) : text;
 }
 
 /** A fixed-size UTF-16 field: up to its first NUL, or all `chars` of it. */

@@ -282,8 +282,8 @@ function releaseLock(lockPath: string, text: string): void {
 
 /**
  * Removes what crashed writers left next to the farm: temporary files (`<farm>.<pid>.<n>.tmp`,
- * written only under the lock, which the caller holds) whose process is no longer running, and
- * broken locks set aside (`<farm>.lock.*.stale`) older than a second.
+ * written only under the lock, which the caller holds) and broken locks set aside
+ * (`<farm>.lock.<pid>.<n>.stale`), each once the process named in it is no longer running.
  */
 function cleanUpAfterCrashes(real: string): void {
   const dir = dirname(real);
@@ -298,12 +298,15 @@ function cleanUpAfterCrashes(real: string): void {
     if (!name.startsWith(`${base}.`)) continue;
     const rest = name.slice(base.length + 1);
     const temp = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(rest);
-    const grave = /^lock\.\d+\.[0-9a-z]+\.stale$/.test(rest);
+    const grave = /^lock\.(\d+)\.[0-9a-z]+\.stale$/.exec(rest);
     if (!temp && !grave) continue;
     const file = join(dir, name);
     try {
       // A temporary file only when its process is gone (a live writer may be stopped mid-save).
-      const gone = grave ? Date.now() - statSync(file).mtimeMs > 1000 : Number(temp?.[1]) !== process.pid && !running(Number(temp?.[1]));
+      // A lock set aside keeps the old lock's mtime: it goes only once the process that set it
+      // aside (its name says which) is no longer checking it.
+      const owner = Number((grave ?? temp)?.[1]);
+      const gone = owner !== process.pid && !running(owner);
       if (gone) rmSync(file, { force: true });
     } catch {
       // gone meanwhile

@@ -730,7 +730,9 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
         // WTSCLIENTW: ClientName is 21 characters with its NUL; an IPv4 address as text, IPv6 in a
         // binary form Learn does not give (so undefined, as the koffi backend reads it).
         const { family, address } = clientAddress(s.clientAddress ?? '');
-        return { clientName: (s.clientName ?? '').slice(0, 20), family, address: family === 23 ? undefined : address };
+        const name = (s.clientName ?? '').slice(0, 20);
+        const whole = /[\uD800-\uDBFF]$/.test(name) ? name.slice(0, -1) : name; // a pair cut in two
+        return { clientName: whole, family, address: family === 23 ? undefined : address };
       }
       case 'WTSIsRemoteSession':
         return (s.clientName ?? '') !== '';

@@ -88,8 +88,10 @@ export {
 export type {
   CallOptions,
   ServerHandle,
+  SessionMaker,
   WtsApi,
   WtsClientAddress,
+  WtsClientInfo,
   WtsInfoClass,
   WtsInfoClassValues,
   WtsInfo,

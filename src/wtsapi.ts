@@ -73,6 +73,9 @@ export interface WtsProcessInfo {
   readonly processName: string;
 }
 
+/** Builds a caller's object from one enumerated session (see WtsApi.enumerateSessionsWith). */
+export type SessionMaker<T> = (sessionId: number, state: number, sessionName: string, userName: string, domainName: string) => T;
+
 /** WTS_CLIENT_ADDRESS decoded: AddressFamily (AF_INET 2, AF_INET6 23, AF_UNSPEC 0) and text. */
 export interface WtsClientAddress {
   readonly family: number;
@@ -235,6 +238,12 @@ export interface WtsApi {
   closeServer(server: ServerHandle): Promise<void>;
   /** WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves). */
   enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]>;
+  /**
+   * Optional: enumerateSessions, each session handed to `make` as it is read, so that a caller
+   * building its own objects makes no intermediate WtsSessionInfo1 (10,000 fewer objects for
+   * 10,000 sessions). The same calls, errors and fallbacks as enumerateSessions.
+   */
+  enumerateSessionsWith?<T>(server: ServerHandle, make: SessionMaker<T>): Promise<T[]>;
   /** WTSEnumerateProcessesW: every process on the server, with its session. */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
   /** WTSQuerySessionInformationW for one info class. 7022 when the session does not exist. */

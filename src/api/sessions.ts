@@ -19,20 +19,27 @@ import type { ParsedTarget } from './validate';
 const SERVICES_SESSION_ID = 0;
 
 export function toSession(info: WtsSessionInfo1, ctx: ServerContext): Session {
-  const name = info.sessionName;
+  return makeSession(ctx, info.sessionId, info.state, info.sessionName, info.userName, info.domainName);
+}
+
+function makeSession(ctx: ServerContext, id: number, state: number, name: string, userName: string, domain: string): Session {
   return Object.freeze({
-    id: info.sessionId,
+    id,
     name,
-    state: stateFromWin32(info.state),
-    userName: info.userName,
-    domain: info.domainName,
+    state: stateFromWin32(state),
+    userName,
+    domain,
     server: ctx.server,
-    isConsole: isConsoleName(name) || (ctx.consoleSessionId !== undefined && info.sessionId === ctx.consoleSessionId),
-    isCurrent: ctx.currentSessionId !== undefined && info.sessionId === ctx.currentSessionId,
+    isConsole: isConsoleName(name) || (ctx.consoleSessionId !== undefined && id === ctx.consoleSessionId),
+    isCurrent: ctx.currentSessionId !== undefined && id === ctx.currentSessionId,
   });
 }
 
+/** The server's sessions, built straight from the listing where the backend can (enumerateSessionsWith). */
 export async function enumerate(ctx: ServerContext): Promise<Session[]> {
+  if (ctx.api.enumerateSessionsWith) {
+    return ctx.api.enumerateSessionsWith(ctx.handle, (id, state, name, userName, domain) => makeSession(ctx, id, state, name, userName, domain));
+  }
   const infos = await ctx.api.enumerateSessions(ctx.handle);
   return infos.map((info) => toSession(info, ctx));
 }

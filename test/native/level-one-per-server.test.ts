@@ -45,4 +45,22 @@ describeWithDouble('koffi backend: level-1 fallback per server', (get) => {
       await api.closeServer(wf12);
     }
   });
+
+  test('enumerateSessionsWith hands make the same sessions as enumerateSessions, on level 1 and after the fallback to level 0', async () => {
+    const { double, api } = get();
+    double.loadFarm(exampleFarm());
+    double.setFault('WF12', 'enumerateEx', '*', 120);
+    const fields = (s: { sessionId: number; state: number; sessionName: string; userName: string; domainName: string }) => [s.sessionId, s.state, s.sessionName, s.userName, s.domainName];
+    for (const name of ['TS01', 'WF12']) {
+      const h = await api.openServer(name);
+      try {
+        const plain = (await api.enumerateSessions(h)).map(fields);
+        const made = await api.enumerateSessionsWith(h, (...args) => args);
+        expect(plain.length).toBeGreaterThan(0);
+        expect(made).toEqual(plain);
+      } finally {
+        await api.closeServer(h);
+      }
+    }
+  });
 });

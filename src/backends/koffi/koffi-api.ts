@@ -24,6 +24,7 @@ import {
   WtsInfoClassId,
   type CallOptions,
   type ServerHandle,
+  type SessionMaker,
   type WtsApi,
   type WtsClientAddress,
   type WtsInfoClass,
@@ -265,9 +266,22 @@ export class KoffiApi implements WtsApi {
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
+    return this.#enumerate(server, undefined);
+  }
+
+  async enumerateSessionsWith<T>(server: ServerHandle, make: SessionMaker<T>): Promise<T[]> {
+    return this.#enumerate(server, make);
+  }
+
+  /** WTSEnumerateSessionsExW (or level 0), each session as WtsSessionInfo1, or as `make` builds it. */
+  async #enumerate<T>(server: ServerHandle, make: SessionMaker<T> | undefined): Promise<T[]> {
+    const fromLevelZero = async (): Promise<T[]> => {
+      const infos = await this.#enumerateLevelZero(server);
+      return make ? infos.map((i) => make(i.sessionId, i.state, i.sessionName, i.userName, i.domainName)) : (infos as unknown as T[]);
+    };
     if (this.#levelOneEnumeration && !this.#levelZeroServers.has(server)) {
       let slots = { level: 0n, out: 0n, count: 0n };
-      const answer = await this.#call<{ sessions: WtsSessionInfo1[] } | { lastError: number }>('WTSEnumerateSessionsExW', {
+      const answer = await this.#call<{ sessions: T[] } | { lastError: number }>('WTSEnumerateSessionsExW', {
         bytes: 24,
         server: this.#names.get(server),
         prepare: (b) => {
@@ -278,7 +292,7 @@ export class KoffiApi implements WtsApi {
         },
         finish: (result, lastError, b) => {
           if (!succeeded(result)) return { lastError };
-          return { sessions: this.#decodeLevelOne(this.#pointerAt(b, slots.out), b.view.getUint32(b.offset(slots.count), true)) };
+          return { sessions: this.#decodeLevelOne(this.#pointerAt(b, slots.out), b.view.getUint32(b.offset(slots.count), true), make) };
         },
       });
       if ('sessions' in answer) return answer.sessions;
@@ -292,9 +306,9 @@ export class KoffiApi implements WtsApi {
       // This server only, for as long as its handle lives: not a handle closed meanwhile, whose value
       // Windows may give the next server opened.
       if (lastError !== 0 && (server === WTS_CURRENT_SERVER_HANDLE || this.#names.has(server))) this.#levelZeroServers.add(server);
-      return this.#enumerateLevelZero(server);
+      return fromLevelZero();
     }
-    return this.#enumerateLevelZero(server);
+    return fromLevelZero();
   }
 
   /**
@@ -302,7 +316,7 @@ export class KoffiApi implements WtsApi {
    * computed for the declared struct) and decodes each string with koffi's fast UTF-16 decoder:
    * several times faster than decoding the array of structs as objects. Then frees it.
    */
-  #decodeLevelOne(array: Pointer, count: number): WtsSessionInfo1[] {
+  #decodeLevelOne<T>(array: Pointer, count: number, make: SessionMaker<T> | undefined): T[] {
     if (!array) return [];
     try {
       const k = this.#types.koffi;
@@ -315,9 +329,22 @@ export class KoffiApi implements WtsApi {
         if (view.getUint32(at, true) === 0 && (!wide || view.getUint32(at + 4, true) === 0)) return '';
         return k.decode.string16(wide ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true))) ?? '';
       };
-      const sessions = new Array<WtsSessionInfo1>(count);
+      const sessions = new Array<T>(count);
+      if (make) {
+        // Only what the caller reads: no host or farm name (NULL on an RD Session Host anyway).
+        for (let i = 0, base = 0; i < count; i++, base += L.size) {
+          sessions[i] = make(
+            view.getUint32(base + L.SessionId, true),
+            view.getInt32(base + L.State, true),
+            text(base + L.pSessionName),
+            text(base + L.pUserName),
+            text(base + L.pDomainName),
+          );
+        }
+        return sessions;
+      }
       for (let i = 0, base = 0; i < count; i++, base += L.size) {
-        sessions[i] = {
+        (sessions as unknown as WtsSessionInfo1[])[i] = {
           execEnvId: view.getUint32(base + L.ExecEnvId, true),
           state: view.getInt32(base + L.State, true),
           sessionId: view.getUint32(base + L.SessionId, true),

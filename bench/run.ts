@@ -147,8 +147,11 @@ function concurrencyRows(): Row[] {
   });
 }
 
+/** Repeats of the watch and soak parts, each a process of its own. */
+const PROCESS_REPEATS = 3;
+
 function watchRows(): Row[] {
-  const r = child('watch.js', [], ['--expose-gc']) as {
+  type WatchRun = {
     skipped?: string;
     mode?: string;
     latency?: { min: number; p50: number; p99: number; max: number; count: number };
@@ -160,34 +163,44 @@ function watchRows(): Row[] {
     callsWhileIdle?: number;
     leaks?: Record<string, number>;
   };
-  if (r.skipped || !r.latency || !r.threads || r.rssExtraMb === undefined || !r.idleCpuMs || !r.baselineCpuMs) {
-    const why = r.skipped ?? 'no figures';
-    return [{ benchmark: 'watch: change → event latency; 50 watched servers; an idle watch', measured: `skipped: ${why}`, baseline: '—', ratio: '—', target: 'p99 < 50 ms; ≤ 50 wait threads, < 60 MB; no CPU idle', met: false, skipped: true }];
+  const runs: WatchRun[] = [];
+  for (let i = 0; i < PROCESS_REPEATS; i++) {
+    const r = child('watch.js', [], ['--expose-gc']) as WatchRun;
+    if (r.skipped || !r.latency || !r.threads || r.rssExtraMb === undefined || !r.idleCpuMs || !r.baselineCpuMs) {
+      const why = r.skipped ?? 'no figures';
+      return [{ benchmark: 'watch: change → event latency; 50 watched servers; an idle watch', measured: `skipped: ${why}`, baseline: '—', ratio: '—', target: 'p99 < 50 ms; ≤ 50 wait threads, < 60 MB; no CPU idle', met: false, skipped: true }];
+    }
+    runs.push(r);
   }
-  const t = r.threads;
-  const idle = spread(r.idleCpuMs);
-  const clean = Object.values(r.leaks ?? {}).every((v) => v === 0);
+  const all = runs as Array<Required<WatchRun>>;
+  const first = all[0]!;
+  const p99 = spread(all.map((r) => r.latency.p99));
+  const waits = spread(all.map((r) => r.threads.waitThreadsTotal));
+  const settled = spread(all.map((r) => r.threads.settledWaitThreads));
+  const rss = spread(all.map((r) => r.rssExtraMb));
+  const idle = spread(all.flatMap((r) => r.idleCpuMs));
+  const clean = all.every((r) => Object.values(r.leaks ?? {}).every((v) => v === 0));
   return [
     {
-      benchmark: `watch (${r.mode}): a change in the double (a session put in, then removed: logon, logoff, ...) → its event out of \`watchSessions\`, ${r.latency.count} changes one after another`,
-      measured: `p99 ${ms1(r.latency.p99)} (min ${ms1(r.latency.min)}, median ${ms1(r.latency.p50)}, max ${ms1(r.latency.max)})`,
+      benchmark: `watch (${first.mode}): a change in the double (a session put in, then removed: logon, logoff, ...) → its event out of \`watchSessions\`, ${first.latency.count} changes one after another; ${all.length} runs`,
+      measured: `p99 ${fmtSpread(p99, ms1)} (medians ${fmtSpread(spread(all.map((r) => r.latency.p50)), ms1)}; max ${fmtSpread(spread(all.map((r) => r.latency.max)), ms1)})`,
       baseline: '—',
       ratio: '—',
-      target: 'p99 < 50 ms',
-      met: r.latency.p99 < 50 && clean,
+      target: 'p99 < 50 ms (median)',
+      met: p99.median < 50 && clean,
     },
     {
-      benchmark: 'watch: 50 servers watched at once (threads from /proc/self/status, `api.threads.now`; RSS after a forced GC)',
-      measured: `wait threads ${t.waitThreadsTotal} (+${t.waitThreads}); process threads ${t.before} → ${t.watching} (+${t.extra}: also +${t.ordinaryWatching - t.ordinaryBefore} ordinary lanes for the 50 first listings, idle) → ${t.settled} once those had exited (${t.settledWaitThreads} wait lanes held); RSS +${r.rssExtraMb.toFixed(1)} MB`,
+      benchmark: `watch: 50 servers watched at once (threads from /proc/self/status, \`api.threads.now\`; RSS after a forced GC); ${all.length} runs`,
+      measured: `wait threads ${fmtSpread(waits, String)}; process threads ${first.threads.before} → ${fmtSpread(spread(all.map((r) => r.threads.watching)), String)} (also up to ${Math.max(...all.map((r) => r.threads.ordinaryWatching - r.threads.ordinaryBefore))} ordinary lanes for the 50 first listings, idle) → ${fmtSpread(spread(all.map((r) => r.threads.settled)), String)} once those had exited (${fmtSpread(settled, String)} wait lanes held); RSS +${fmtSpread(rss, (v) => v.toFixed(1))} MB`,
       baseline: 'before the watch',
       ratio: '—',
-      target: '≤ 50 wait threads, < 60 MB',
-      met: t.waitThreadsTotal <= 50 && t.settledWaitThreads <= 50 && r.rssExtraMb < 60,
+      target: '≤ 50 wait threads, < 60 MB (median)',
+      met: waits.median <= 50 && settled.median <= 50 && rss.median < 60,
     },
     {
-      benchmark: `watch: those 50 servers idle for ${(r.idleMs ?? 0) / 1000} s (process.cpuUsage), against the process idle without a watch just before, interleaved, ${r.idleCpuMs.length} pairs`,
-      measured: `${fmtSpread(idle, ms1)} CPU; ${r.callsWhileIdle} calls`,
-      baseline: `${fmtSpread(spread(r.baselineCpuMs), ms1)} CPU without a watch`,
+      benchmark: `watch: those 50 servers idle for ${(first.idleMs ?? 0) / 1000} s (process.cpuUsage), against the process idle without a watch just before, interleaved, ${idle.all.length} pairs over ${all.length} runs`,
+      measured: `${fmtSpread(idle, ms1)} CPU; ${all.map((r) => r.callsWhileIdle).join(', ')} calls`,
+      baseline: `${fmtSpread(spread(all.flatMap((r) => r.baselineCpuMs)), ms1)} CPU without a watch`,
       ratio: '—',
       target: 'no measurable CPU: < 10 ms per 10 s (median)',
       met: idle.median < 10,
@@ -196,7 +209,7 @@ function watchRows(): Row[] {
 }
 
 function soakRows(): Row[] {
-  const r = child('soak.js', [], ['--expose-gc']) as {
+  type SoakRun = {
     cycles: number;
     seconds: number;
     rssAfterWarmupMb: number;
@@ -207,23 +220,28 @@ function soakRows(): Row[] {
     nativeGrowthMb: number;
     leaks: Record<string, number>;
   };
-  const clean = Object.values(r.leaks).every((v) => v === 0);
+  const runs = Array.from({ length: PROCESS_REPEATS }, () => child('soak.js', [], ['--expose-gc']) as SoakRun);
+  const first = runs[0]!;
+  const growth = spread(runs.map((r) => r.growthMb));
+  const native = spread(runs.map((r) => r.nativeGrowthMb));
+  const clean = runs.every((r) => Object.values(r.leaks).every((v) => v === 0));
+  const mb = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   return [
     {
-      benchmark: `soak: ${r.cycles.toLocaleString('en-US')} enumerate + query + logoff cycles on the double (${r.seconds.toFixed(0)} s)`,
-      measured: `RSS ${r.rssAfterWarmupMb.toFixed(1)} → ${r.rssEndMb.toFixed(1)} MB; outstanding allocations ${r.leaks['allocations']}, open handles ${r.leaks['handles']}, wrong frees ${r.leaks['badFrees']}`,
+      benchmark: `soak: ${first.cycles.toLocaleString('en-US')} enumerate + query + logoff cycles on the double (${runs.map((r) => r.seconds.toFixed(0)).join(', ')} s); ${runs.length} runs`,
+      measured: `RSS after warm-up ${fmtSpread(spread(runs.map((r) => r.rssAfterWarmupMb)), (v) => v.toFixed(1))} → end ${fmtSpread(spread(runs.map((r) => r.rssEndMb)), (v) => v.toFixed(1))} MB; outstanding allocations, open handles, wrong frees: ${runs.map((r) => `${r.leaks['allocations']}/${r.leaks['handles']}/${r.leaks['badFrees']}`).join(', ')}`,
       baseline: 'after warm-up',
-      ratio: `+${r.growthMb.toFixed(2)} MB`,
-      target: '< 5 MB, zero leaks',
-      met: r.growthMb < 5 && clean,
+      ratio: `${fmtSpread(growth, mb)} MB`,
+      target: '< 5 MB (median), zero leaks',
+      met: growth.median < 5 && clean,
     },
     {
-      benchmark: 'soak, the same run: memory outside V8\'s heap (RSS − V8 heapTotal), and V8\'s heap apart',
-      measured: `V8 heapTotal ${r.heapTotalAfterWarmupMb.toFixed(1)} → ${r.heapTotalEndMb.toFixed(1)} MB (its young generation grows with the allocation rate, up to V8's own limit)`,
+      benchmark: "soak, the same runs: memory outside V8's heap (RSS − V8 heapTotal), and V8's heap apart",
+      measured: `V8 heapTotal ${fmtSpread(spread(runs.map((r) => r.heapTotalAfterWarmupMb)), (v) => v.toFixed(1))} → ${fmtSpread(spread(runs.map((r) => r.heapTotalEndMb)), (v) => v.toFixed(1))} MB (its young generation grows with the allocation rate, up to V8's own limit)`,
       baseline: 'after warm-up',
-      ratio: `${r.nativeGrowthMb >= 0 ? '+' : ''}${r.nativeGrowthMb.toFixed(2)} MB outside V8's heap`,
-      target: '< 5 MB outside V8\'s heap (no native leak)',
-      met: r.nativeGrowthMb < 5 && clean,
+      ratio: `${fmtSpread(native, mb)} MB outside V8's heap`,
+      target: "< 5 MB outside V8's heap (median; no native leak)",
+      met: native.median < 5 && clean,
     },
   ];
 }
@@ -278,7 +296,19 @@ What each row measures:
   to cite; what is measured is a native process's start on this machine. The ratio is the command's
   time over the batch's.
 - **CLI start-up**: \`wts-query session\` on the small example farm and Node on an empty file, in
-  turns, 3 repeats of 11 pairs (medians).
+  turns, 3 repeats of 11 pairs (medians). Why the 1.15× target is missed here (a CPU profile of one
+  start): about 8 ms compiling the commands' shared chunk, about 7 ms loading Node's own \`net\` and
+  stream modules (which a pipe or a terminal on stdout needs anyway), about 5 ms for the first
+  parse of the farm; what could be cut (a \`process.stdin\` made eagerly, Node's IPv6 regular
+  expression) has been. Node 22's compile cache, or commands split into lazily loaded chunks,
+  would be the next steps.
+- **Why other targets are missed** (figures in the table): \`logoffAll\` at concurrency 64 has about
+  90 ms that cannot overlap (the server's open, the listing, the identity captures' first round,
+  the first look and its 50 ms pause before the second); the fan-out and sweep dry runs over 200
+  servers start a dead server late in the list only once the servers before it are done, 8 at a
+  time (\`serverConcurrency\`); the soak's RSS growth is V8's young generation (the row below it
+  shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
+  \`remote\`, which no other class carries.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and
   50,000 sessions on one server (a third of them disconnected), each run paired with the floor
   (bench/floor.ts: a process that reads and parses the file, drops the sessions and writes it back
@@ -325,13 +355,13 @@ What each row measures:
   ideal (calls per session × 10 ms × 1,000 ÷ concurrency) treats every call as if it could run in
   parallel; the open, the enumerations and the pause before the second poll cannot, and are given
   beside it as the serial part.
-- **watch**: one watched server; 200 times, a session is logged off through a second koffi backend
+- **watch**: three processes, each: one watched server; 200 times, a session is logged off through a second koffi backend
   on the same double and the time until the next event comes out of the \`watchSessions\` iterator
   is taken. Then 50 servers watched at once: the process's threads (\`/proc/self/status\` Threads)
   and resident memory (VmRSS, after a forced GC) before the watch and once every wait is in place,
   and \`api.threads.now.waitThreads\`; then the same watch idle for 10 s, its CPU time from
   \`process.cpuUsage()\`.
-- **soak**: 100,000 cycles of enumerate + query + logoff (the session is put back, as Windows reuses
+- **soak**: three processes, each 100,000 cycles of enumerate + query + logoff (the session is put back, as Windows reuses
   IDs), a remote open/enumerate/close every 100 cycles; resident memory after a forced GC at 10,000
   cycles and at the end; the double's counters of outstanding WTS allocations, open handles and wrong
   frees at the end.

@@ -274,6 +274,12 @@ function addressBytes(text: string): { family: number; bytes: Uint8Array } {
     return { family: 2, bytes };
   }
   if (kind === 6) {
+    // An embedded IPv4 tail (::ffff:10.1.2.3) is the last two 16-bit groups.
+    const v4 = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    if (v4) {
+      const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
+      text = `${v4[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
     const [head = '', tail = ''] = text.split('::');
     const left = head ? head.split(':') : [];
     const right = text.includes('::') ? (tail ? tail.split(':') : []) : [];

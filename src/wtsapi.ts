@@ -127,6 +127,12 @@ export interface WtsInfo {
 /** Field sizes of WTSINFOW's names, in characters including the terminating NUL. */
 export const WTSINFO_LENGTHS = { winStationName: 32, domain: 17, userName: 21 } as const;
 
+/** Text without a high surrogate left alone at its end (a fixed-size field cut a pair in two). */
+export function wholeCharacters(text: string): string {
+  const last = text.charCodeAt(text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? text.slice(0, -1) : text;
+}
+
 /** 100-ns FILETIME ticks (since 1601) -> Date; 0 -> null. */
 export function fileTimeToDate(ticks: bigint | number): Date | null {
   const t = BigInt(ticks);

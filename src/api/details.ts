@@ -105,7 +105,7 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
         try {
           client = await query('WTSClientInfo');
         } catch (error) {
-          if (!CLASS_UNSUPPORTED.has((error as { win32Code?: unknown } | null)?.win32Code as number)) throw error;
+          if (!CLASS_UNSUPPORTED.has(win32CodeOf(error) as number)) throw error;
         }
         const [clientName, clientAddress] = await Promise.all([
           name ? (client ? client.clientName : query('WTSClientName')) : undefined,
@@ -119,8 +119,13 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
   // Every query settles before the outcome is decided, so that it does not depend on which failed
   // first: any failure but 7022 (the session ended) is the one thrown; else a 7022.
   const failures = (await Promise.allSettled(work)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-  if (failures.length > 0) throw failures.find((e) => (e as { win32Code?: unknown } | null)?.win32Code !== Win32.ERROR_CTX_WINSTATION_NOT_FOUND) ?? failures[0];
+  if (failures.length > 0) throw failures.find((e) => win32CodeOf(e) !== Win32.ERROR_CTX_WINSTATION_NOT_FOUND) ?? failures[0];
   return Object.freeze(details) as SessionDetails;
+}
+
+/** A failure's Win32 code, if it has one. (bulk.ts's asWin32 would import this module back.) */
+function win32CodeOf(error: unknown): unknown {
+  return (error as { win32Code?: unknown } | null)?.win32Code;
 }
 
 /** Codes that say a server does not answer an information class (not implemented, not supported). */

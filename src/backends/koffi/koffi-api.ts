@@ -32,6 +32,7 @@ import {
   type WtsMessage,
   type WtsProcessInfo,
   type WtsSessionInfo1,
+  wholeCharacters,
 } from '../../wtsapi';
 import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable } from '../abandon';
@@ -749,12 +750,6 @@ function clientLayout(): Record<'size' | 'ClientName' | 'ClientAddressFamily' | 
     ClientAddressFamily: k.offsetof(WTSCLIENTW, 'ClientAddressFamily'),
     ClientAddress: k.offsetof(WTSCLIENTW, 'ClientAddress'),
   };
-}
-
-/** Text without a high surrogate left alone at its end (a fixed-size field cut a pair in two). */
-export function wholeCharacters(text: string): string {
-  const last = text.charCodeAt(text.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? text.slice(0, -1) : text;
 }
 
 /** A fixed-size UTF-16 field: up to its first NUL, or all `chars` of it. */

@@ -178,8 +178,9 @@ function running(pid: number): boolean {
  * Takes the farm's lock, `<farm>.lock`, created exclusively (O_EXCL) with its owner written in it,
  * waiting up to `waitMs` ({@link LOCK_WAIT_MS}) for another writer (the thread sleeps meanwhile);
  * returns the function that releases it.
- * A lock whose owner is a process of this machine that is no longer running, or that is older than
- * {@link LOCK_STALE_MS}, is stale and broken (renamed aside, then checked to be the stale one).
+ * A lock whose owner is a process of this machine that is no longer running, or another machine's
+ * taken longer ago than {@link LOCK_STALE_MS}, is stale and broken (renamed aside, then checked to
+ * be the stale one).
  */
 export function lockFarm(real: string, waitMs = LOCK_WAIT_MS): () => void {
   const lockPath = `${real}.lock`;
@@ -321,8 +322,8 @@ export const SAVE_MIN_MS = 100;
 
 /**
  * One session's unsaved change: its new state (undefined: gone), and the session as the file had
- * it when this process changed it (undefined: not in the file). A change whose session the file
- * no longer has as `base` (another process changed it since) is dropped: the other's stands.
+ * it when this process changed it (undefined: not in the file). When the file no longer has the
+ * session as `base` (another process changed it since), the two are merged (see mergeChange).
  */
 interface SessionChange {
   session: FarmSession | undefined;
@@ -342,24 +343,25 @@ let exitHooked = false;
  */
 export function saveSimulatedFarms(): void {
   let first: unknown;
-  for (const farm of [...unsavedFarms]) {
-    try {
-      farm.flush();
-    } catch (error) {
-      first ??= error;
-    }
-  }
+  flushEach((error) => (first ??= error));
   if (first !== undefined) throw first;
 }
 
 function saveAtExit(): void {
+  flushEach((error) => {
+    // Nobody is left to throw to: say it, and fail the process.
+    process.stderr.write(`wts-session: ${(error as Error).message}\n`);
+    if (!process.exitCode) process.exitCode = 1;
+  });
+}
+
+/** Saves every farm with unsaved changes, each failure handed to `failed` (one never stops the others). */
+function flushEach(failed: (error: unknown) => void): void {
   for (const farm of [...unsavedFarms]) {
     try {
       farm.flush();
     } catch (error) {
-      // Nobody is left to throw to: say it, and fail the process.
-      process.stderr.write(`wts-session: ${(error as Error).message}\n`);
-      if (!process.exitCode) process.exitCode = 1;
+      failed(error);
     }
   }
 }
@@ -368,10 +370,9 @@ function saveAtExit(): void {
  * The farm file as a {@link FarmSource}.
  * - `poll` reads it again only when its signature changed since this process last read or wrote it.
  * - `save` collects session changes; they are merged into the file as it is then (read again
- *   under the lock when another process changed it), so concurrent commands never undo each
- *   other's changes. The first change after a quiet period is saved at once (an error fails the
- *   call that made it); the next ones at most every {@link SAVE_MIN_MS} (or ten times the last
- *   save's time), and at process exit.
+ *   under the lock), so concurrent commands never undo each other's changes. The first change
+ *   after a quiet period is saved at once (an error fails the call that made it); the next ones at
+ *   most every {@link SAVE_MIN_MS} (or ten times the last save's time), and at process exit.
  * - `watch` uses fs.watch on the file's folder (the file is replaced by a rename, so the folder is
  *   what sees it) plus a stat every {@link FARM_POLL_MS}.
  */
@@ -399,8 +400,8 @@ class FarmFile implements FarmSource {
   #timer: NodeJS.Timeout | undefined;
   #savedAt = Number.NEGATIVE_INFINITY;
   #interval = SAVE_MIN_MS;
-  /** The last save's failure, while its changes wait for the next try. */
-  #failed: SimulatedFarmError | undefined;
+  /** The last save failed and its changes wait for the next try: the next change waits for it too. */
+  #retrying = false;
   #cleaned = false;
 
   constructor(path: string) {
@@ -460,7 +461,7 @@ class FarmFile implements FarmSource {
     unsavedFarms.add(this);
     if (this.#timer) return;
     const wait = this.#savedAt + this.#interval - Date.now();
-    if (wait <= 0 && !this.#failed) {
+    if (wait <= 0 && !this.#retrying) {
       this.#save('now');
       return;
     }
@@ -475,7 +476,7 @@ class FarmFile implements FarmSource {
       try {
         this.#save('later');
       } catch {
-        // kept for the next try (#failed): the command's last save, or the exit, reports it
+        // kept for the next try (#retrying): the command's last save, or the exit, reports it
       }
     }, ms);
     this.#timer.unref();
@@ -515,10 +516,7 @@ class FarmFile implements FarmSource {
         const list = (def as { sessions?: unknown } | null)?.sessions;
         if (typeof name !== 'string' || !Array.isArray(list)) continue;
         const byId = new Map<number, unknown>();
-        for (const s of list) {
-          const sid = (s as { id?: unknown } | null)?.id;
-          if (typeof sid === 'number') byId.set(sid, s);
-        }
+        for (const [sid, i] of positionsById(list)) byId.set(sid, list[i]);
         this.#viewIndex.set(name.toLowerCase(), byId);
       }
     }
@@ -545,7 +543,7 @@ class FarmFile implements FarmSource {
     this.#timer = undefined;
     if (this.#pending.size === 0) {
       unsavedFarms.delete(this);
-      this.#failed = undefined;
+      this.#retrying = false;
       return;
     }
     const pending = this.#pending;
@@ -583,7 +581,7 @@ class FarmFile implements FarmSource {
         unlock();
       }
       unsavedFarms.delete(this);
-      this.#failed = undefined;
+      this.#retrying = false;
     } catch (error) {
       // The file keeps what it had (the merge went into #raw, which is read again next time).
       this.#raw = undefined;
@@ -599,7 +597,7 @@ class FarmFile implements FarmSource {
         throw failed;
       }
       this.#restore(pending);
-      this.#failed = failed;
+      this.#retrying = true;
       unsavedFarms.add(this);
       if (mode === 'later') this.#later(this.#interval);
       throw failed;
@@ -655,11 +653,7 @@ function applyChanges(
   const results = new Map<number, FarmSession | undefined>();
   if (!def) return { results, diverged: changes.size > 0 };
   const list: unknown[] = Array.isArray(def.sessions) ? def.sessions : (def.sessions = []);
-  const at = new Map<number, number>();
-  list.forEach((s, i) => {
-    const id = (s as { id?: unknown } | null)?.id;
-    if (typeof id === 'number') at.set(id, i);
-  });
+  const at = positionsById(list);
   let removed = false;
   let diverged = false;
   for (const [id, change] of changes) {
@@ -680,6 +674,16 @@ function applyChanges(
   }
   if (removed) def.sessions = list.filter((s) => s !== undefined);
   return { results, diverged };
+}
+
+/** Where each session of a file's `sessions` array is, by its ID (entries without a numeric ID left out). */
+function positionsById(list: readonly unknown[]): Map<number, number> {
+  const at = new Map<number, number>();
+  list.forEach((s, i) => {
+    const id = (s as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') at.set(id, i);
+  });
+  return at;
 }
 
 /** The same logon: user, domain and logon time (what tells a reused session ID's sessions apart). */

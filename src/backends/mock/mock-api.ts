@@ -14,6 +14,7 @@ import {
   WTS_CURRENT_SESSION,
   WTSINFO_LENGTHS,
   WtsEvent,
+  wholeCharacters,
   type CallOptions,
   type ServerHandle,
   type WtsApi,
@@ -730,9 +731,7 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
         // WTSCLIENTW: ClientName is 21 characters with its NUL; an IPv4 address as text, IPv6 in a
         // binary form Learn does not give (so undefined, as the koffi backend reads it).
         const { family, address } = clientAddress(s.clientAddress ?? '');
-        const name = (s.clientName ?? '').slice(0, 20);
-        const whole = /[\uD800-\uDBFF]$/.test(name) ? name.slice(0, -1) : name; // a pair cut in two
-        return { clientName: whole, family, address: family === 23 ? undefined : address };
+        return { clientName: wholeCharacters((s.clientName ?? '').slice(0, 20)), family, address: family === 23 ? undefined : address };
       }
       case 'WTSIsRemoteSession':
         return (s.clientName ?? '') !== '';

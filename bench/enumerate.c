@@ -6,14 +6,11 @@
  *   cc -O2 -o enumerate bench/enumerate.c -ldl && ./enumerate native/build/Release/wtsapi32_double.node 10000 50
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-typedef uint16_t WCHAR16;
+#include "double-setup.h"
+
 typedef struct {
   uint32_t ExecEnvId;
   int State;
@@ -23,24 +20,6 @@ typedef struct {
 
 typedef int (*EnumFn)(void *, uint32_t *, uint32_t, WTS_SESSION_INFO_1W **, uint32_t *);
 typedef int (*FreeExFn)(int, void *, uint32_t);
-typedef void (*ResetFn)(void);
-typedef int (*AddServerFn)(const WCHAR16 *, uint32_t, uint32_t, uint32_t, int);
-typedef int (*SetLocalFn)(const WCHAR16 *);
-typedef int (*PutSessionFn)(const WCHAR16 *, uint32_t, int, const WCHAR16 *, const WCHAR16 *, const WCHAR16 *,
-                            const WCHAR16 *, uint32_t, const uint8_t *, uint32_t);
-
-static void to16(WCHAR16 *out, const char *in) {
-  while ((*out++ = (unsigned char)*in++)) {}
-}
-
-static void *need(void *lib, const char *name) {
-  void *fn = dlsym(lib, name);
-  if (!fn) {
-    fprintf(stderr, "missing %s\n", name);
-    exit(2);
-  }
-  return fn;
-}
 
 /* A UTF-16 string as UTF-8 in a buffer of its own ("" for NULL), as a binding hands it to its caller. */
 static char *utf8(const WCHAR16 *s) {

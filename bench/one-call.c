@@ -10,13 +10,10 @@
  * microseconds); what is measured is a native process's start, the library load and one call.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dlfcn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-typedef uint16_t WCHAR16;
+#include "double-setup.h"
+
 typedef struct {
   uint32_t SessionId;
   WCHAR16 *pWinStationName;
@@ -26,24 +23,6 @@ typedef struct {
 typedef int (*EnumFn)(void *, uint32_t, uint32_t, WTS_SESSION_INFOW **, uint32_t *);
 typedef void (*FreeFn)(void *);
 typedef int (*LogoffFn)(void *, uint32_t, int);
-typedef void (*ResetFn)(void);
-typedef int (*AddServerFn)(const WCHAR16 *, uint32_t, uint32_t, uint32_t, int);
-typedef int (*SetLocalFn)(const WCHAR16 *);
-typedef int (*PutSessionFn)(const WCHAR16 *, uint32_t, int, const WCHAR16 *, const WCHAR16 *, const WCHAR16 *,
-                            const WCHAR16 *, uint32_t, const uint8_t *, uint32_t);
-
-static void to16(WCHAR16 *out, const char *in) {
-  while ((*out++ = (unsigned char)*in++)) {}
-}
-
-static void *need(void *lib, const char *name) {
-  void *fn = dlsym(lib, name);
-  if (!fn) {
-    fprintf(stderr, "missing %s\n", name);
-    exit(2);
-  }
-  return fn;
-}
 
 int main(int argc, char **argv) {
   if (argc < 4) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createWts, type Wts } from '../src/index';
+import { createWts, type Wts, type WtsApi } from '../src/index';
 import { createMockApi, type Farm, type MockApi, type MockApiOptions } from '../src/mock';
 
 /** The repository (the benchmarks, bundled elsewhere, say where it is). */
@@ -35,4 +35,18 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & Reco
     return error as Error & Record<string, unknown>;
   }
   throw new Error('expected a rejection, but the promise resolved');
+}
+
+/**
+ * A backend as `api`, with some of its methods replaced (undefined: the backend lacks that
+ * optional method); every other method is the original, bound to it (backends keep private fields).
+ */
+export function overriding<A extends WtsApi>(api: A, overrides: { readonly [K in keyof WtsApi]?: WtsApi[K] | undefined }): A {
+  return new Proxy(api, {
+    get: (target, key) => {
+      if (Object.prototype.hasOwnProperty.call(overrides, key)) return (overrides as Record<PropertyKey, unknown>)[key];
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

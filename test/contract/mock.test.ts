@@ -1,4 +1,5 @@
 import { createMockApi } from '../../src/mock';
+import { overriding } from '../helpers';
 import { describeWtsApiContract, type BackendFactory, type ContractBackend } from './contract';
 import { describeSystemEventsContract } from './events';
 import { describeFeatures } from './features';
@@ -25,13 +26,6 @@ describeSystemEventsContract('mock', factory);
 // are skipped, with the reason printed.
 describeSystemEventsContract('mock without system events', (farm, options) => {
   const backend = factory(farm, options) as ContractBackend;
-  const hidden = new Set<PropertyKey>(['waitSystemEvent', 'flushSystemEvents']);
-  const api = new Proxy(backend.api, {
-    get: (target, key) => {
-      if (hidden.has(key)) return undefined;
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const api = overriding(backend.api, { waitSystemEvent: undefined, flushSystemEvents: undefined });
   return { ...backend, api };
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { logoffMain } from '../../src/cli/logoff';
 import { createWts, InvalidArgumentError, type LogoffOutcome, type WtsApi } from '../../src/index';
 import { createMockApi, type Farm, type MockApi } from '../../src/mock';
-import { logoffCalls, rejection } from '../helpers';
+import { logoffCalls, overriding, rejection } from '../helpers';
 
 /**
  * A host named RDSH-PRODUCTION-01: GetComputerNameW gives RDSH-PRODUCTIO. The caller is in
@@ -49,13 +49,7 @@ function farm(): Farm {
 
 /** The mock as a backend that lacks the optional getLocalServerNames (a third party's, say). */
 function withoutLocalNames(mock: MockApi): WtsApi {
-  return new Proxy(mock, {
-    get(target, key) {
-      if (key === 'getLocalServerNames') return undefined;
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return overriding(mock, { getLocalServerNames: undefined });
 }
 
 function setup(api?: (mock: MockApi) => WtsApi) {

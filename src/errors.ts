@@ -3,20 +3,51 @@
  * Match on `code` (or `instanceof`), never on the message: messages may be improved.
  */
 
-export type WtsErrorCode =
-  | 'E_INVALID_ARGUMENT'
-  | 'E_UNSUPPORTED_PLATFORM'
-  | 'E_NOT_FOUND'
-  | 'E_NOT_ACTIVE'
-  | 'E_CONSOLE'
-  | 'E_SERVICES'
-  | 'E_LISTENER'
-  | 'E_SESSION_CHANGED'
-  | 'E_TIMEOUT'
-  | 'E_SERVER_TIMEOUT'
-  | 'E_ABORTED'
-  | 'E_THREADS_EXHAUSTED'
-  | 'E_WIN32';
+/** Every `code` a {@link WtsError} can have, in the order of docs/errors.md. */
+export const WTS_ERROR_CODES = [
+  'E_INVALID_ARGUMENT',
+  'E_UNSUPPORTED_PLATFORM',
+  'E_NOT_FOUND',
+  'E_NOT_ACTIVE',
+  'E_CONSOLE',
+  'E_SERVICES',
+  'E_LISTENER',
+  'E_SESSION_CHANGED',
+  'E_TIMEOUT',
+  'E_SERVER_TIMEOUT',
+  'E_ABORTED',
+  'E_THREADS_EXHAUSTED',
+  'E_WIN32',
+] as const;
+
+/** The stable string code of a {@link WtsError}; match on it, never on the message. */
+export type WtsErrorCode = (typeof WTS_ERROR_CODES)[number];
+
+const CODES: ReadonlySet<string> = new Set(WTS_ERROR_CODES);
+
+/**
+ * Marks the prototype of every WtsError. A registered symbol is the same in every copy of the
+ * package (the ESM and the CommonJS build, a nested install), where `instanceof` is not.
+ */
+const BRAND = Symbol.for('wts-session.WtsError');
+
+/**
+ * The plain-object form of a {@link WtsError}: what `JSON.stringify(error)` and
+ * {@link WtsError.toJSON} give, and what {@link reviveWtsError} turns back into an error. It has
+ * `name`, `code`, `message`, `server`, `sessionId` and `requests`, plus the fields of the error's
+ * class (`win32Code`, `api`, `argument`, `timeoutMs`, ...). Dates are ISO strings; a `cause` is
+ * kept when it is an error (as its own plain form, or `{ name, message }`). No stack.
+ */
+export interface WtsErrorJSON {
+  readonly name: string;
+  readonly code: WtsErrorCode;
+  readonly message: string;
+  readonly server?: string;
+  readonly sessionId?: number;
+  readonly requests: readonly string[];
+  readonly cause?: WtsErrorJSON | { readonly name: string; readonly message: string };
+  readonly [field: string]: unknown;
+}
 
 /** Where an error happened: the server ('' = local) and the session, when known. */
 export interface ErrorContext {
@@ -47,6 +78,58 @@ export class WtsError extends Error {
     this.sessionId = context.sessionId;
     this.requests = Object.freeze([...(context.requests ?? [])]);
   }
+
+  /**
+   * The error as a plain object that survives JSON, `postMessage` and Electron IPC (which keep
+   * only `name` and `message` of an Error): `name`, `code`, `message` and every field of its
+   * class. Revive it with {@link reviveWtsError}.
+   *
+   * @example
+   * ```ts
+   * ipcMain.handle('logoff', async (_e, id) => {
+   *   try { return { ok: true, value: await logoff(id) }; }
+   *   catch (error) { return { ok: false, error: isWtsError(error) ? error.toJSON() : String(error) }; }
+   * });
+   * ```
+   */
+  toJSON(): WtsErrorJSON {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    for (const key of Object.keys(this)) {
+      if (key === 'name' || key === 'code' || key === 'message' || key === 'stack') continue;
+      const value = (this as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) out[key] = plain(value);
+    }
+    const cause = (this as { cause?: unknown }).cause;
+    if (cause instanceof Error || isWtsError(cause)) {
+      out['cause'] = isWtsError(cause) && typeof cause.toJSON === 'function' ? cause.toJSON() : { name: cause.name, message: cause.message };
+    }
+    return out as unknown as WtsErrorJSON;
+  }
+}
+Object.defineProperty(WtsError.prototype, BRAND, { value: true });
+
+function plain(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/**
+ * Whether `value` is an error thrown by this library, from either of its builds (ESM or
+ * CommonJS) or another copy of the package, where `instanceof WtsError` would say no. Also true
+ * for an Error whose `code` is one of {@link WTS_ERROR_CODES}.
+ *
+ * @param value - anything caught.
+ * @returns true when `value` is a {@link WtsError}; narrows its type.
+ */
+export function isWtsError(value: unknown): value is WtsError {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  if ((value as Record<symbol, unknown>)[BRAND] === true) return true;
+  const code: unknown = value instanceof Error ? (value as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && CODES.has(code);
 }
 
 /** A bad argument, found before any system call was made. */
@@ -328,4 +411,80 @@ export function win32Hint(code: number): string {
     default:
       return '';
   }
+}
+
+type ErrorClass = abstract new (...args: never[]) => WtsError;
+const CLASS_OF_CODE: Readonly<Record<WtsErrorCode, ErrorClass>> = {
+  E_INVALID_ARGUMENT: InvalidArgumentError,
+  E_UNSUPPORTED_PLATFORM: UnsupportedPlatformError,
+  E_NOT_FOUND: SessionNotFoundError,
+  E_NOT_ACTIVE: SessionNotActiveError,
+  E_CONSOLE: ConsoleSessionError,
+  E_SERVICES: ServicesSessionError,
+  E_LISTENER: ListenerSessionError,
+  E_SESSION_CHANGED: SessionChangedError,
+  E_TIMEOUT: LogoffTimeoutError,
+  E_SERVER_TIMEOUT: ServerTimeoutError,
+  E_ABORTED: OperationAbortedError,
+  E_THREADS_EXHAUSTED: ThreadsExhaustedError,
+  E_WIN32: Win32Error,
+};
+
+/**
+ * Turns the plain form of an error ({@link WtsError.toJSON}, or that object after JSON or
+ * structured clone) back into an instance of the right class: `reviveWtsError(json) instanceof
+ * Win32Error`, with `code`, `message` and every field restored (identity `logonTime`s become
+ * Dates again). An error that already is a WtsError is returned as it is.
+ *
+ * A `code` this version does not know (from a newer version) gives a plain WtsError with that
+ * code and the fields as sent.
+ *
+ * @param value - the serialized error.
+ * @returns the error, whose `stack` is only this call's.
+ * @throws {@link InvalidArgumentError} when `value` is not an object with a string `code`
+ *   starting `E_` and a string `message`.
+ */
+export function reviveWtsError(value: unknown): WtsError {
+  if (isWtsError(value)) return value;
+  const v = value as Record<string, unknown> | null;
+  if (v === null || typeof v !== 'object' || typeof v['code'] !== 'string' || !/^E_[A-Z0-9_]+$/.test(v['code']) || typeof v['message'] !== 'string') {
+    throw new InvalidArgumentError('value', 'reviveWtsError needs the plain form of a WtsError: an object with a string code (E_...) and a string message.');
+  }
+  const code = v['code'];
+  const Class = (CLASS_OF_CODE as Record<string, ErrorClass | undefined>)[code] ?? WtsError;
+  const error = Object.create(Class.prototype) as WtsError;
+  const stack = new Error(String(v['message'])).stack;
+  const define = (key: string, val: unknown, enumerable = true): void => {
+    Object.defineProperty(error, key, { value: val, enumerable, writable: true, configurable: true });
+  };
+  define('stack', stack?.replace(/^Error/, String(v['name'] ?? Class.name)), false);
+  define('message', v['message'], false);
+  define('name', typeof v['name'] === 'string' ? v['name'] : Class.name, true);
+  define('code', code);
+  define('server', typeof v['server'] === 'string' ? v['server'] : undefined);
+  define('sessionId', typeof v['sessionId'] === 'number' ? v['sessionId'] : undefined);
+  define('requests', Object.freeze(Array.isArray(v['requests']) ? v['requests'].filter((r) => typeof r === 'string') : []));
+  for (const [key, val] of Object.entries(v)) {
+    if (['name', 'code', 'message', 'server', 'sessionId', 'requests', 'cause', 'stack'].includes(key)) continue;
+    define(key, key === 'expected' || key === 'actual' ? reviveIdentity(val) : val);
+  }
+  const cause = v['cause'];
+  if (cause !== undefined && cause !== null && typeof cause === 'object') {
+    let revived: unknown;
+    try {
+      revived = reviveWtsError(cause);
+    } catch {
+      const c = cause as { name?: unknown; message?: unknown };
+      revived = Object.assign(new Error(String(c.message ?? '')), { name: String(c.name ?? 'Error') });
+    }
+    define('cause', revived, false);
+  }
+  return error;
+}
+
+function reviveIdentity(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const id = value as Record<string, unknown>;
+  const t = id['logonTime'];
+  return { ...id, logonTime: typeof t === 'string' || typeof t === 'number' ? new Date(t) : t instanceof Date ? t : null };
 }

@@ -74,8 +74,11 @@ export {
   UnsupportedPlatformError,
   Win32Error,
   WtsError,
+  WTS_ERROR_CODES,
+  isWtsError,
+  reviveWtsError,
 } from './errors';
-export type { ProtectedKind, SessionIdentity, WtsErrorCode } from './errors';
+export type { ErrorContext, ProtectedKind, SessionIdentity, WtsErrorCode, WtsErrorJSON } from './errors';
 export {
   NO_CONSOLE_SESSION,
   Win32,

@@ -7,6 +7,7 @@ import {
   ConsoleSessionError,
   describeThrown,
   InvalidArgumentError,
+  isWtsError,
   OperationAbortedError,
   SessionChangedError,
   SessionNotFoundError,
@@ -31,14 +32,9 @@ export interface SkipInfo {
   readonly message: string;
 }
 
-/**
- * Errors are recognised by their `code`, not by `instanceof`: a backend may come from another
- * copy of this package (ESM beside CJS, or a nested install) with its own classes.
- */
-export function isWtsError(error: unknown): error is WtsError {
-  const code: unknown = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('E_');
-}
+// Errors are recognised by isWtsError (a registered-symbol brand, or a known code), not by
+// `instanceof`: a backend may come from another copy of this package with its own classes.
+export { isWtsError };
 
 export function asWin32(error: unknown): Win32Error | undefined {
   return isWtsError(error) && error.code === 'E_WIN32' && typeof (error as Win32Error).win32Code === 'number'

@@ -7,7 +7,7 @@ import { isatty } from 'node:tty';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
 import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../backends/mock/file';
-import { InvalidArgumentError, Win32Error, WtsError } from '../errors';
+import { InvalidArgumentError, isWtsError, Win32Error, WtsError } from '../errors';
 import { UsageError } from './argv';
 import { causeOf, oneLine } from './format';
 
@@ -201,11 +201,6 @@ export interface ReportOptions {
   readonly debug?: boolean;
 }
 
-function isWtsError(error: unknown): error is WtsError {
-  if (error instanceof WtsError) return true;
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('E_');
-}
 
 /** A failed system call (it has an errno code and a syscall), as opposed to a bug. */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {

@@ -10,10 +10,14 @@ export default defineConfig([
     splitting: true,
     sourcemap: true,
     clean: true,
-    target: 'node18',
+    target: 'node20',
     platform: 'node',
     shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
+    // Maps without a copy of the sources; scripts/slim-maps.js then makes their paths relative.
+    esbuildOptions: (o) => {
+      o.sourcesContent = false;
+    },
   },
   {
     // The commands: CommonJS, one small file each over a shared chunk (the library and the CLI
@@ -29,9 +33,13 @@ export default defineConfig([
     splitting: true,
     sourcemap: true,
     clean: false,
-    target: 'node18',
+    target: 'node20',
     platform: 'node',
     shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
+    // Maps without a copy of the sources; scripts/slim-maps.js then makes their paths relative.
+    esbuildOptions: (o) => {
+      o.sourcesContent = false;
+    },
   },
 ]);

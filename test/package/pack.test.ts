@@ -3,9 +3,9 @@
  * ESM, CommonJS and TypeScript, and its commands run from node_modules/.bin.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { ROOT } from '../helpers';
 
 jest.setTimeout(180_000);
@@ -13,6 +13,7 @@ jest.setTimeout(180_000);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let project: string;
 let files: string[];
+let tarball: string;
 
 /**
  * `npm pack` runs prepack, which builds the prebuilt DLLs of the library's threads with mingw-w64
@@ -27,6 +28,7 @@ beforeAll(() => {
   const args = ['pack', '--json', '--pack-destination', out, ...(mingw.length > 0 ? ['--ignore-scripts'] : [])];
   const packed = JSON.parse(execFileSync(npm, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ filename: string; files: Array<{ path: string }> }>;
   files = packed[0]!.files.map((f) => f.path);
+  tarball = join(out, packed[0]!.filename);
   project = mkdtempSync(join(tmpdir(), 'wts-consumer-'));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', join(out, packed[0]!.filename)], {
@@ -130,4 +132,67 @@ test('the commands run from node_modules/.bin', () => {
   });
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/carol\s+4\s+Active/);
+});
+
+const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+
+test('@arethetypeswrong/cli finds no problem in any resolution mode (node10, node16 CJS/ESM, bundler)', () => {
+  const r = spawnSync(bin('attw'), [tarball, '--format', 'json'], { encoding: 'utf8' });
+  const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } };
+  expect(Object.keys(report.analysis.entrypoints)).toEqual(['.', './mock', './farm.schema.json', './package.json']);
+  expect(report.analysis.problems).toEqual([]);
+  expect(r.status).toBe(0);
+});
+
+test('publint --strict has nothing to say about the tarball (no error, warning or suggestion)', () => {
+  const r = spawnSync(bin('publint'), ['run', tarball, '--strict'], { encoding: 'utf8' });
+  expect(r.stdout + r.stderr).not.toMatch(/Errors|Warnings|Suggestions/);
+  expect(r.stdout).toContain('All good!');
+  expect(r.status).toBe(0);
+});
+
+test("TypeScript's node10 resolution (moduleResolution: node) finds 'wts-session' and 'wts-session/mock'", () => {
+  const dir = mkdtempSync(join(project, 'node10-'));
+  writeFileSync(
+    join(dir, 'check.ts'),
+    `import { logoff, type Session } from 'wts-session';
+     import { createMockApi, type Farm } from 'wts-session/mock';
+     const farm: Farm = { localServer: 'A', servers: [{ name: 'A', sessions: [] }] };
+     export const api = createMockApi(farm);
+     export const call: (id: number) => Promise<{ session: Session }> = logoff;\n`,
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'commonjs', moduleResolution: 'node', target: 'ES2022', strict: true, noEmit: true, lib: ['ES2022', 'ESNext.Disposable'], types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+      files: ['check.ts'],
+    }),
+  );
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+  expect(r.stdout + r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
+
+test('the source maps carry no sources and no absolute path, and every source they name is under src/ or a bundled helper', () => {
+  const dist = join(project, 'node_modules', 'wts-session', 'dist');
+  const maps = [...readdirSync(dist), ...readdirSync(join(dist, 'bin')).map((f) => `bin/${f}`)].filter((f) => f.endsWith('.map'));
+  expect(maps.length).toBeGreaterThanOrEqual(8);
+  for (const name of maps) {
+    const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect([name, 'sourcesContent' in map]).toEqual([name, false]);
+    for (const source of map.sources) {
+      expect([name, source, isAbsolute(source) || /^[a-z]+:/i.test(source)]).toEqual([name, source, false]);
+      expect([name, source]).toEqual([name, expect.stringMatching(/^((\.\.\/)+src\/|(\.\.\/)+node_modules\/tsup\/assets\/|[\w.-]+\.m?js$)/)]);
+    }
+  }
+});
+
+test('package.json points the npm page at the repository, its issues and its README; engines is the tested floor', () => {
+  const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'wts-session', 'package.json'), 'utf8')) as Record<string, any>;
+  const repo = (pkg['repository'].url as string).replace(/^git\+/, '').replace(/\.git$/, '');
+  expect(repo).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+  expect(pkg['homepage']).toBe(`${repo}#readme`);
+  expect(pkg['bugs'].url).toBe(`${repo}/issues`);
+  // CI runs this suite on the Node.js below (the README says so): the floor is what is tested.
+  expect(pkg['engines'].node).toBe(`>=${process.versions.node.split('.')[0]}`);
 });

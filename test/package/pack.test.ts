@@ -62,6 +62,20 @@ test('the tarball holds dist, README, CHANGELOG, LICENSE — never native/, test
   expect(files.filter((f) => /^(native|test|bench|src|examples|\.ci)\//.test(f))).toEqual([]);
 });
 
+test('the four commands share one copy of the library: each bin is a small file over shared chunks', () => {
+  const dist = join(project, 'node_modules', 'wts-session', 'dist');
+  const bins = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect'].map((b) => readFileSync(join(dist, 'bin', `${b}.js`), 'utf8'));
+  const required = bins.map((code) => new Set([...code.matchAll(/require\(['"]\.\.\/(chunk-[\w-]+\.js)['"]\)/g)].map((m) => m[1])));
+  for (const [i, code] of bins.entries()) {
+    expect(code.length).toBeLessThan(40_000);
+    expect(code).not.toContain('function createKoffiApi'); // the backend lives in a chunk
+    expect(required[i]!.size).toBeGreaterThan(0);
+  }
+  // One chunk, required by all four, holds the library (the koffi backend included).
+  const shared = [...required[0]!].filter((c) => required.every((r) => r.has(c)));
+  expect(shared.filter((c) => readFileSync(join(dist, c), 'utf8').includes('function createKoffiApi'))).toHaveLength(1);
+});
+
 (mingw.length > 0 ? test.skip : test)('the tarball ships the prebuilt DLLs of the library\'s threads for Windows x64 and x86, nothing else under prebuilds/', () => {
   // Nothing compiles on install: prepack built them.
   expect(files).toContain('prebuilds/win32-x64/wts_lanes.dll');

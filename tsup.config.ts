@@ -12,7 +12,12 @@ export default defineConfig([
     clean: true,
     target: 'node20',
     platform: 'node',
-    shims: true, // __filename in the ESM build, for createRequire('koffi')
+    // __filename and __dirname in the ESM build (createRequire('koffi'), the lanes library): our
+    // own shim, which unlike tsup's does not throw on import when a bundler turns the ES module
+    // into CommonJS (scripts/esm-shims.mjs). The CommonJS build has its own.
+    esbuildOptions(options, { format }) {
+      if (format === 'esm') options.inject = [...(options.inject ?? []), 'scripts/esm-shims.mjs'];
+    },
     external: ['koffi'],
     // Maps without a copy of the sources; scripts/slim-maps.js then makes their paths relative.
     esbuildOptions: (o) => {

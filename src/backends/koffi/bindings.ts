@@ -50,18 +50,55 @@ export function asyncSlots(): AsyncSlots {
 /** Loads koffi on first use. Importing wts-session never loads it. */
 export function loadKoffi(): Koffi {
   if (koffi) return koffi;
+  if (!__filename) {
+    // The ES module build, bundled into CommonJS: import.meta.url (where this file is) was lost.
+    throw new UnsupportedPlatformError(
+      process.platform,
+      "koffi could not be loaded: wts-session's ES module build was bundled into CommonJS, which leaves it " +
+        'without import.meta.url, so it cannot tell where to require koffi from. Bundle to an ES module ' +
+        '(format esm), keep wts-session external, or bundle its CommonJS build: see docs/bundling.md.',
+    );
+  }
   try {
     koffi = createRequire(__filename)('koffi') as Koffi;
   } catch (error) {
-    throw new UnsupportedPlatformError(
-      process.platform,
-      `The koffi package could not be loaded (${(error as Error).message}). It ships prebuilt binaries for ` +
-        `${process.platform}-${process.arch} as @koromix/koffi-${process.platform}-${process.arch}; reinstall with ` +
-        'optional dependencies enabled, and in Electron unpack it from the asar archive (see the README).',
-      { cause: error },
-    );
+    throw koffiLoadError(error, __filename);
   }
   return koffi;
+}
+
+/**
+ * Why koffi could not be loaded, as an error that says what to do. The require is hidden from
+ * bundlers on purpose (koffi must stay a real package beside the bundle), so "not found" is the
+ * usual failure of a bundled tool; a koffi that is there but lacks its platform binary is another.
+ *
+ * @param error - what `require('koffi')` threw.
+ * @param from - the file koffi was required from (its node_modules are where Node looked).
+ */
+export function koffiLoadError(error: unknown, from: string, platform: string = process.platform, arch: string = process.arch): UnsupportedPlatformError {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const text = (typeof e?.message === 'string' ? e.message : String(error)).split('\n')[0]!.trim();
+  const binary = `@koromix/koffi-${platform}-${arch}`;
+  let message: string;
+  if (e?.code === 'MODULE_NOT_FOUND' && /^Cannot find module 'koffi'/.test(text)) {
+    message =
+      `koffi could not be loaded (${text} from ${from}). wts-session needs the koffi package installed next ` +
+      'to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external ' +
+      'and ship its node_modules folder with the bundle: see docs/bundling.md.';
+  } else if (/Cannot find the native Koffi module/i.test(text)) {
+    message =
+      `koffi is installed, but its native binary for ${platform}-${arch} is missing (${text}). The binary ships ` +
+      `in the package ${binary}, an optional dependency of koffi: install on (or for) ${platform}-${arch}, ` +
+      `without --omit=optional or --no-optional, and when you bundle or package your tool, ship ` +
+      `node_modules/${binary} next to node_modules/koffi: see docs/bundling.md.`;
+  } else if (/Mismatched native Koffi modules/i.test(text)) {
+    message =
+      `koffi is installed, but its native binary (${binary}) is of another version than koffi itself (${text}). ` +
+      'Reinstall them together (delete node_modules and install again), and ship both from the same install.';
+  } else {
+    message = `koffi could not be loaded (${text}). wts-session calls wtsapi32 through koffi; see docs/bundling.md for how it must be installed and shipped.`;
+  }
+  return new UnsupportedPlatformError(platform, message, { cause: error });
 }
 
 /** Win32 types, declared once per process (koffi type names are global). */

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError, OperationAbortedError, Win32Error, win32Message } from '../../errors';
+import { InvalidArgumentError, OperationAbortedError, UnsupportedPlatformError, Win32Error, win32Message } from '../../errors';
 import {
   fileTimeToDate,
   Win32,
@@ -711,6 +711,7 @@ function wrapRaw(fn: NativeFunction): NativeFunction {
  */
 export function defaultLanesPath(): string | undefined {
   const file = process.platform === 'win32' ? join('prebuilds', `win32-${process.arch}`, 'wts_lanes.dll') : join('native', 'lanes', 'build', 'Release', 'wts_lanes.node');
+  if (!__dirname) return undefined; // the ES module build bundled into CommonJS: no location (see loadKoffi)
   for (let dir = __dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (!existsSync(pkg)) continue;
@@ -720,9 +721,31 @@ export function defaultLanesPath(): string | undefined {
       continue;
     }
     const candidate = join(dir, file);
-    return existsSync(candidate) ? candidate : undefined;
+    return existsSync(candidate) ? outsideAsar(candidate, existsSync) : undefined;
   }
   return undefined;
+}
+
+/**
+ * A file inside an Electron asar archive as Windows can load it. Electron's fs sees into
+ * `app.asar`, so the package is found there, but LoadLibrary cannot open a file inside the archive:
+ * a library must be unpacked, and is then at the same place under `app.asar.unpacked`. A path
+ * outside any archive is returned as it is.
+ *
+ * @throws {@link UnsupportedPlatformError} when the file is in an archive and not unpacked.
+ */
+export function outsideAsar(path: string, exists: (path: string) => boolean): string {
+  const archive = /([\\/][^\\/]+\.asar)(?=[\\/])/.exec(path);
+  if (!archive) return path;
+  const unpacked = path.slice(0, archive.index) + `${archive[1]}.unpacked` + path.slice(archive.index + archive[0].length);
+  if (exists(unpacked)) return unpacked;
+  throw new UnsupportedPlatformError(
+    process.platform,
+    `${path} is inside an asar archive, where Windows cannot load it. Unpack wts-session's prebuilds ` +
+      "(electron-builder does it by itself unless smartUnpack is off, or add 'node_modules/wts-session/prebuilds/**' " +
+      "to asarUnpack; Electron Forge: packagerConfig.asar.unpack '**/wts-session/prebuilds/**'), or pass " +
+      'createKoffiApi({ lanes: false }) to run the calls on koffi\'s threads instead: see docs/bundling.md.',
+  );
 }
 
 const LEVEL_ONE_FIELDS = ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] as const;

@@ -1,0 +1,87 @@
+/**
+ * What the library says when koffi cannot be loaded, and where it loads its own DLL from inside an
+ * Electron asar archive: pure functions, on every OS. The same errors, end to end from a bundle,
+ * are in test/package/bundle.test.ts.
+ */
+import { koffiLoadError } from '../../src/backends/koffi/bindings';
+import { outsideAsar } from '../../src/backends/koffi/koffi-api';
+import { isWtsError, UnsupportedPlatformError } from '../../src';
+
+function notFound(module: string, from: string): Error {
+  return Object.assign(new Error(`Cannot find module '${module}'\nRequire stack:\n- ${from}`), { code: 'MODULE_NOT_FOUND' });
+}
+
+describe('koffiLoadError', () => {
+  test('koffi not found: says so, where from, and that a bundle must keep it external', () => {
+    const cause = notFound('koffi', 'C:\\app\\tool.js');
+    const error = koffiLoadError(cause, 'C:\\app\\tool.js', 'win32', 'x64');
+    expect(error).toBeInstanceOf(UnsupportedPlatformError);
+    expect(isWtsError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'E_UNSUPPORTED_PLATFORM', platform: 'win32', cause });
+    expect(error.message).toBe(
+      "koffi could not be loaded (Cannot find module 'koffi' from C:\\app\\tool.js). wts-session needs the koffi package installed " +
+        'next to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external and ship ' +
+        'its node_modules folder with the bundle: see docs/bundling.md.',
+    );
+    expect(error.message).not.toMatch(/optional dependencies|Require stack/);
+  });
+
+  test('koffi there, its binary package not: names the package, and is not "koffi not found"', () => {
+    const error = koffiLoadError(new Error('Cannot find the native Koffi module; did you bundle it correctly?'), '/app/tool.js', 'win32', 'arm64');
+    expect(error.message).toMatch(/^koffi is installed, but its native binary for win32-arm64 is missing \(Cannot find the native Koffi module; did you bundle it correctly\?\)\./);
+    expect(error.message).toContain('@koromix/koffi-win32-arm64, an optional dependency of koffi');
+    expect(error.message).toContain('without --omit=optional');
+    expect(error.message).toContain('node_modules/@koromix/koffi-win32-arm64 next to node_modules/koffi');
+  });
+
+  test('a module koffi itself needs is missing (a broken install): not mistaken for koffi missing', () => {
+    const error = koffiLoadError(notFound('./src/koffi/index.cjs', '/app/node_modules/koffi/index.cjs'), '/app/tool.js', 'linux', 'x64');
+    expect(error.message).toBe(
+      "koffi could not be loaded (Cannot find module './src/koffi/index.cjs'). wts-session calls wtsapi32 through koffi; " +
+        'see docs/bundling.md for how it must be installed and shipped.',
+    );
+  });
+
+  test('koffi and its binary of different versions; an engine koffi refuses; anything thrown', () => {
+    expect(koffiLoadError(new Error('Mismatched native Koffi modules'), '/a.js', 'win32', 'x64').message).toMatch(
+      /^koffi is installed, but its native binary \(@koromix\/koffi-win32-x64\) is of another version than koffi itself/,
+    );
+    const engine = 'This engine is based on Node 16.0.0, but koffi does not support the Node 16.x branch (Node-API < 8)';
+    expect(koffiLoadError(new Error(engine), '/a.js').message).toBe(`koffi could not be loaded (${engine}). wts-session calls wtsapi32 through koffi; see docs/bundling.md for how it must be installed and shipped.`);
+    expect(koffiLoadError('a string', '/a.js').message).toMatch(/^koffi could not be loaded \(a string\)\./);
+    expect(koffiLoadError(null, '/a.js').message).toMatch(/^koffi could not be loaded \(null\)\./);
+  });
+});
+
+describe('outsideAsar', () => {
+  const dll = ['node_modules', 'wts-session', 'prebuilds', 'win32-x64', 'wts_lanes.dll'];
+
+  test('a path outside any archive is returned as it is, without looking', () => {
+    const exists = jest.fn(() => false);
+    expect(outsideAsar('/repo/prebuilds/win32-x64/wts_lanes.dll', exists)).toBe('/repo/prebuilds/win32-x64/wts_lanes.dll');
+    expect(outsideAsar('C:\\apps\\my.asar-tools\\wts_lanes.dll', exists)).toBe('C:\\apps\\my.asar-tools\\wts_lanes.dll');
+    expect(exists).not.toHaveBeenCalled();
+  });
+
+  test('inside app.asar: the same file under app.asar.unpacked (Windows and POSIX separators)', () => {
+    const win = ['C:\\Program Files\\Admin\\resources\\app.asar', ...dll].join('\\');
+    const unpackedWin = ['C:\\Program Files\\Admin\\resources\\app.asar.unpacked', ...dll].join('\\');
+    expect(outsideAsar(win, (p) => p === unpackedWin)).toBe(unpackedWin);
+    const posix = ['/opt/Admin/resources/app.asar', ...dll].join('/');
+    expect(outsideAsar(posix, (p) => p === ['/opt/Admin/resources/app.asar.unpacked', ...dll].join('/'))).toBe(['/opt/Admin/resources/app.asar.unpacked', ...dll].join('/'));
+  });
+
+  test('inside the archive and not unpacked: a plain error naming both fixes', () => {
+    const path = ['C:\\Admin\\resources\\app.asar', ...dll].join('\\');
+    let error: unknown;
+    try {
+      outsideAsar(path, () => false);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnsupportedPlatformError);
+    expect((error as Error).message).toMatch(/^C:\\Admin\\resources\\app\.asar\\.*wts_lanes\.dll is inside an asar archive, where Windows cannot load it\./);
+    expect((error as Error).message).toContain('asarUnpack');
+    expect((error as Error).message).toContain('createKoffiApi({ lanes: false })');
+  });
+});

@@ -14,15 +14,13 @@ export default defineConfig([
     platform: 'node',
     // __filename and __dirname in the ESM build (createRequire('koffi'), the lanes library): our
     // own shim, which unlike tsup's does not throw on import when a bundler turns the ES module
-    // into CommonJS (scripts/esm-shims.mjs). The CommonJS build has its own.
+    // into CommonJS (scripts/esm-shims.mjs). The CommonJS build has its own. Maps carry no copy
+    // of the sources; scripts/slim-maps.js then makes their paths relative.
     esbuildOptions(options, { format }) {
       if (format === 'esm') options.inject = [...(options.inject ?? []), 'scripts/esm-shims.mjs'];
+      options.sourcesContent = false;
     },
     external: ['koffi'],
-    // Maps without a copy of the sources; scripts/slim-maps.js then makes their paths relative.
-    esbuildOptions: (o) => {
-      o.sourcesContent = false;
-    },
   },
   {
     // The commands: CommonJS, one small file each over a shared chunk (the library and the CLI

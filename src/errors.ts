@@ -368,6 +368,12 @@ export function describeThrown(error: unknown): string {
   }
 }
 
+/**
+ * Where messages send people for more: the docs on the repository (package.json's `repository`),
+ * since docs/ is not in the published package. test/docs/links.test.ts keeps the two in step.
+ */
+export const DOCS_URL = 'https://github.com/wts-session/wts-session/blob/main/docs/';
+
 /** How the error message names a server. */
 export function serverLabel(server: string | undefined): string {
   return server ? `server ${server}` : 'the local server';

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { DOCS_URL } from '../../src/errors';
 import { ROOT } from '../helpers';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string } };
@@ -81,4 +82,8 @@ describe('pages under docs/ and examples/', () => {
       if (anchor && full.endsWith('.md')) expect([target, anchors(full).has(anchor)]).toEqual([target, true]);
     }
   });
+});
+
+test("the library's messages send people to the docs of package.json's repository", () => {
+  expect(DOCS_URL).toBe(`${REPO}/blob/main/docs/`);
 });

@@ -156,7 +156,7 @@ describe.each(['tool.mjs', 'tool.cjs', 'esm-to-cjs-aliased.cjs'])('%s against th
     expect(out['message']).toBe(
       `koffi could not be loaded (Cannot find module 'koffi' from ${join(withoutKoffi, file)}). wts-session needs the koffi package ` +
         'installed next to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external ' +
-        'and ship its node_modules folder with the bundle: see docs/bundling.md.',
+        'and ship its node_modules folder with the bundle: see https://github.com/wts-session/wts-session/blob/main/docs/bundling.md.',
     );
   });
 
@@ -174,5 +174,5 @@ withDouble('import statements bundled into CommonJS without the alias: imports a
   expect(warnings.get('esm-to-cjs.cjs')).toEqual([expect.stringMatching(/"import\.meta" is not available with the "cjs" output format/)]);
   const out = run(withKoffi, 'esm-to-cjs.cjs', ['koffi', DOUBLE]);
   expect(out).toMatchObject({ isWtsError: true, code: 'E_UNSUPPORTED_PLATFORM' });
-  expect(out['message']).toMatch(/^koffi could not be loaded: wts-session's ES module build was bundled into CommonJS.*see docs\/bundling\.md\.$/);
+  expect(out['message']).toMatch(/^koffi could not be loaded: wts-session's ES module build was bundled into CommonJS.*see https:\/\/github\.com\/wts-session\/wts-session\/blob\/main\/docs\/bundling\.md\.$/);
 });

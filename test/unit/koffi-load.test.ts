@@ -21,7 +21,7 @@ describe('koffiLoadError', () => {
     expect(error.message).toBe(
       "koffi could not be loaded (Cannot find module 'koffi' from C:\\app\\tool.js). wts-session needs the koffi package installed " +
         'next to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external and ship ' +
-        'its node_modules folder with the bundle: see docs/bundling.md.',
+        'its node_modules folder with the bundle: see https://github.com/wts-session/wts-session/blob/main/docs/bundling.md.',
     );
     expect(error.message).not.toMatch(/optional dependencies|Require stack/);
   });
@@ -38,7 +38,7 @@ describe('koffiLoadError', () => {
     const error = koffiLoadError(notFound('./src/koffi/index.cjs', '/app/node_modules/koffi/index.cjs'), '/app/tool.js', 'linux', 'x64');
     expect(error.message).toBe(
       "koffi could not be loaded (Cannot find module './src/koffi/index.cjs'). wts-session calls wtsapi32 through koffi; " +
-        'see docs/bundling.md for how it must be installed and shipped.',
+        'see https://github.com/wts-session/wts-session/blob/main/docs/bundling.md for how it must be installed and shipped.',
     );
   });
 
@@ -47,7 +47,7 @@ describe('koffiLoadError', () => {
       /^koffi is installed, but its native binary \(@koromix\/koffi-win32-x64\) is of another version than koffi itself/,
     );
     const engine = 'This engine is based on Node 16.0.0, but koffi does not support the Node 16.x branch (Node-API < 8)';
-    expect(koffiLoadError(new Error(engine), '/a.js').message).toBe(`koffi could not be loaded (${engine}). wts-session calls wtsapi32 through koffi; see docs/bundling.md for how it must be installed and shipped.`);
+    expect(koffiLoadError(new Error(engine), '/a.js').message).toBe(`koffi could not be loaded (${engine}). wts-session calls wtsapi32 through koffi; see https://github.com/wts-session/wts-session/blob/main/docs/bundling.md for how it must be installed and shipped.`);
     expect(koffiLoadError('a string', '/a.js').message).toMatch(/^koffi could not be loaded \(a string\)\./);
     expect(koffiLoadError(null, '/a.js').message).toMatch(/^koffi could not be loaded \(null\)\./);
   });

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as KoffiModule from 'koffi';
-import { UnsupportedPlatformError } from '../../errors';
+import { DOCS_URL, UnsupportedPlatformError } from '../../errors';
 
 type Koffi = typeof KoffiModule;
 /** A declared native function: sync call, plus `.async(...args, callback)` on a worker thread. */
@@ -56,7 +56,7 @@ export function loadKoffi(): Koffi {
       process.platform,
       "koffi could not be loaded: wts-session's ES module build was bundled into CommonJS, which leaves it " +
         'without import.meta.url, so it cannot tell where to require koffi from. Bundle to an ES module ' +
-        '(format esm), keep wts-session external, or bundle its CommonJS build: see docs/bundling.md.',
+        `(format esm), keep wts-session external, or bundle its CommonJS build: see ${DOCS_URL}bundling.md.`,
     );
   }
   try {
@@ -84,19 +84,19 @@ export function koffiLoadError(error: unknown, from: string, platform: string = 
     message =
       `koffi could not be loaded (${text} from ${from}). wts-session needs the koffi package installed next ` +
       'to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external ' +
-      'and ship its node_modules folder with the bundle: see docs/bundling.md.';
+      `and ship its node_modules folder with the bundle: see ${DOCS_URL}bundling.md.`;
   } else if (/Cannot find the native Koffi module/i.test(text)) {
     message =
       `koffi is installed, but its native binary for ${platform}-${arch} is missing (${text}). The binary ships ` +
       `in the package ${binary}, an optional dependency of koffi: install on (or for) ${platform}-${arch}, ` +
       `without --omit=optional or --no-optional, and when you bundle or package your tool, ship ` +
-      `node_modules/${binary} next to node_modules/koffi: see docs/bundling.md.`;
+      `node_modules/${binary} next to node_modules/koffi: see ${DOCS_URL}bundling.md.`;
   } else if (/Mismatched native Koffi modules/i.test(text)) {
     message =
       `koffi is installed, but its native binary (${binary}) is of another version than koffi itself (${text}). ` +
       'Reinstall them together (delete node_modules and install again), and ship both from the same install.';
   } else {
-    message = `koffi could not be loaded (${text}). wts-session calls wtsapi32 through koffi; see docs/bundling.md for how it must be installed and shipped.`;
+    message = `koffi could not be loaded (${text}). wts-session calls wtsapi32 through koffi; see ${DOCS_URL}bundling.md for how it must be installed and shipped.`;
   }
   return new UnsupportedPlatformError(platform, message, { cause: error });
 }

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError, OperationAbortedError, UnsupportedPlatformError, Win32Error, win32Message } from '../../errors';
+import { DOCS_URL, InvalidArgumentError, OperationAbortedError, UnsupportedPlatformError, Win32Error, win32Message } from '../../errors';
 import {
   fileTimeToDate,
   Win32,
@@ -744,7 +744,7 @@ export function outsideAsar(path: string, exists: (path: string) => boolean): st
     `${path} is inside an asar archive, where Windows cannot load it. Unpack wts-session's prebuilds ` +
       "(electron-builder does it by itself unless smartUnpack is off, or add 'node_modules/wts-session/prebuilds/**' " +
       "to asarUnpack; Electron Forge: packagerConfig.asar.unpack '**/wts-session/prebuilds/**'), or pass " +
-      'createKoffiApi({ lanes: false }) to run the calls on koffi\'s threads instead: see docs/bundling.md.',
+      `createKoffiApi({ lanes: false }) to run the calls on koffi's threads instead: see ${DOCS_URL}bundling.md.`,
   );
 }
 

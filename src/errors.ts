@@ -39,29 +39,61 @@ const BRAND = Symbol.for('wts-session.WtsError');
  * kept when it is an error (as its own plain form, or `{ name, message }`). No stack.
  */
 export interface WtsErrorJSON {
+  /** The error class's name (`'Win32Error'`; `'AbortError'` for an OperationAbortedError). */
   readonly name: string;
+  /** The error's code. */
   readonly code: WtsErrorCode;
+  /** The error's message. */
   readonly message: string;
+  /** The server (`''` = local), when the error is about one. */
   readonly server?: string;
+  /** The session, when the error is about one. */
   readonly sessionId?: number;
+  /** The requests already sent (and accepted) when the error came. */
   readonly requests: readonly string[];
+  /** The error's cause, when it is an error: its own plain form, or its name and message. */
   readonly cause?: WtsErrorJSON | { readonly name: string; readonly message: string };
+  /** The fields of the error's class (`win32Code`, `api`, `argument`, `timeoutMs`, ...). */
   readonly [field: string]: unknown;
 }
 
-/** Where an error happened: the server ('' = local) and the session, when known. */
+/**
+ * Where an error happened: the server ('' = local) and the session, when known, its cause, and
+ * the requests already sent. What a {@link WtsError}'s constructor takes besides its code and
+ * message.
+ */
 export interface ErrorContext {
+  /** The server (`''` = local). */
   readonly server?: string;
+  /** The session. */
   readonly sessionId?: number;
+  /** What caused the error (becomes the error's standard `cause`). */
   readonly cause?: unknown;
   /** Requests already sent (and accepted) when the error came: they may still take effect. */
   readonly requests?: readonly string[];
 }
 
+/**
+ * The base of every error the library throws: a stable string `code` ({@link WtsErrorCode}) to
+ * match on, and where it happened. Match on `code` (or use {@link isWtsError}, which works across
+ * builds), never on the message. See docs/errors.md for every class and code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await logoff('Console');
+ * } catch (error) {
+ *   if (isWtsError(error) && error.code === 'E_CONSOLE') console.log('refused:', error.message);
+ *   else throw error;
+ * }
+ * ```
+ */
 export class WtsError extends Error {
+  /** The stable code: what kind of error this is. */
   readonly code: WtsErrorCode;
   /** '' for the local server; undefined when the error is not about a server. */
   readonly server: string | undefined;
+  /** The session the error is about; undefined when it is not about one. */
   readonly sessionId: number | undefined;
   /**
    * The requests this call had already sent, and that were accepted, when it failed (e.g.
@@ -70,6 +102,14 @@ export class WtsError extends Error {
    */
   readonly requests: readonly string[];
 
+  /**
+   * An error with this code. (The library throws the subclass of each code; a backend of your own
+   * reports Win32 failures as {@link Win32Error}.)
+   *
+   * @param code - the error's code.
+   * @param message - what happened and what to do.
+   * @param context - the server, session, cause and requests sent, where known.
+   */
   constructor(code: WtsErrorCode, message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.name = new.target.name;
@@ -84,6 +124,7 @@ export class WtsError extends Error {
    * only `name` and `message` of an Error): `name`, `code`, `message` and every field of its
    * class. Revive it with {@link reviveWtsError}.
    *
+   * @returns the plain object; `JSON.stringify(error)` gives its JSON.
    * @example
    * ```ts
    * ipcMain.handle('logoff', async (_e, id) => {
@@ -132,28 +173,54 @@ export function isWtsError(value: unknown): value is WtsError {
   return typeof code === 'string' && CODES.has(code);
 }
 
-/** A bad argument, found before any system call was made. */
+/** `E_INVALID_ARGUMENT`: a bad argument or option, found before any system call was made. */
 export class InvalidArgumentError extends WtsError {
   /** The argument's name as the caller wrote it: 'target', 'server', 'options.timeoutMs'. */
   readonly argument: string;
+  /**
+   * The error for a bad argument.
+   *
+   * @param argument - the argument's name.
+   * @param message - what is wrong with it and what is accepted.
+   */
   constructor(argument: string, message: string) {
     super('E_INVALID_ARGUMENT', message);
     this.argument = argument;
   }
 }
 
-/** No usable backend on this platform and none was given. */
+/**
+ * `E_UNSUPPORTED_PLATFORM`: no usable backend — not Windows and not simulated, and none was
+ * given — or Koffi or a library could not be loaded. The message says how to simulate instead.
+ */
 export class UnsupportedPlatformError extends WtsError {
+  /** `process.platform` where it happened. */
   readonly platform: string;
+  /**
+   * The error for a platform without a backend.
+   *
+   * @param platform - the platform.
+   * @param message - why, and what to do.
+   * @param context - the cause (a loading error), where known.
+   */
   constructor(platform: string, message: string, context: ErrorContext = {}) {
     super('E_UNSUPPORTED_PLATFORM', message, context);
     this.platform = platform;
   }
 }
 
+/** `E_NOT_FOUND`: no session with that ID or name on the server (or the caller is in none). */
 export class SessionNotFoundError extends WtsError {
   /** What was looked for: the ID or the name as given. */
   readonly target: number | string;
+  /**
+   * The error for a session that is not there.
+   *
+   * @param target - the ID or name looked for.
+   * @param server - the server (`''` = local).
+   * @param cause - the error that said so (7022), if any.
+   * @param message - a message of its own, instead of `Session ... not found on ...`.
+   */
   constructor(target: number | string, server: string, cause?: unknown, message?: string) {
     const what = typeof target === 'number' ? `Session ID ${target}` : `Session '${target}'`;
     super('E_NOT_FOUND', message ?? `${what} not found on ${serverLabel(server)}.`, {
@@ -165,9 +232,20 @@ export class SessionNotFoundError extends WtsError {
   }
 }
 
+/** `E_NOT_ACTIVE`: a session named by its WinStation name (for logoff or disconnect) is not Active. */
 export class SessionNotActiveError extends WtsError {
+  /** The WinStation name it was named by. */
   readonly sessionName: string;
+  /** Its state. */
   readonly state: string;
+  /**
+   * The error for a named session that is not Active.
+   *
+   * @param sessionName - the name.
+   * @param sessionId - the session's ID.
+   * @param state - its state.
+   * @param server - the server (`''` = local).
+   */
   constructor(sessionName: string, sessionId: number, state: string, server: string) {
     super(
       'E_NOT_ACTIVE',
@@ -180,10 +258,16 @@ export class SessionNotActiveError extends WtsError {
   }
 }
 
+/** Which protected session a {@link ProtectedSessionError} is about. */
 export type ProtectedKind = 'console' | 'services' | 'listener';
 
-/** A session that is never logged off by this library (console, services, listener). */
+/**
+ * A session the library never acts on (the protected-sessions rule): the console (unless it is
+ * your own), Services (session 0), a listener. The base of {@link ConsoleSessionError},
+ * {@link ServicesSessionError} and {@link ListenerSessionError}.
+ */
 export class ProtectedSessionError extends WtsError {
+  /** Which one. */
   readonly kind: ProtectedKind;
   protected constructor(code: WtsErrorCode, kind: ProtectedKind, message: string, context: ErrorContext) {
     super(code, message, context);
@@ -191,7 +275,17 @@ export class ProtectedSessionError extends WtsError {
   }
 }
 
+/**
+ * `E_CONSOLE`: the console session — named `Console`, or the local `WTSGetActiveConsoleSessionId()`
+ * — which is never logged off or disconnected unless it is your own session.
+ */
 export class ConsoleSessionError extends ProtectedSessionError {
+  /**
+   * The refusal of the console session.
+   *
+   * @param sessionId - the console's session ID, when known.
+   * @param server - the server (`''` = local).
+   */
   constructor(sessionId: number | undefined, server: string) {
     super(
       'E_CONSOLE',
@@ -204,7 +298,14 @@ export class ConsoleSessionError extends ProtectedSessionError {
   }
 }
 
+/** `E_SERVICES`: session 0 (Services), never logged off, disconnected or messaged, whoever asks. */
 export class ServicesSessionError extends ProtectedSessionError {
+  /**
+   * The refusal of session 0.
+   *
+   * @param sessionId - 0.
+   * @param server - the server (`''` = local).
+   */
   constructor(sessionId: number, server: string) {
     super(
       'E_SERVICES',
@@ -215,7 +316,14 @@ export class ServicesSessionError extends ProtectedSessionError {
   }
 }
 
+/** `E_LISTENER`: a listener (ID 65536 and above, or state Listen), which has no user to act on. */
 export class ListenerSessionError extends ProtectedSessionError {
+  /**
+   * The refusal of a listener.
+   *
+   * @param sessionId - the listener's ID.
+   * @param server - the server (`''` = local).
+   */
   constructor(sessionId: number, server: string) {
     super(
       'E_LISTENER',
@@ -226,10 +334,23 @@ export class ListenerSessionError extends ProtectedSessionError {
   }
 }
 
-/** The session ID now belongs to another logon (user, domain or logon time differ): nothing was done to it. */
+/**
+ * `E_SESSION_CHANGED`: the session ID now belongs to another logon (user, domain or logon time
+ * differ) than the one listed, planned or warned: nothing was done to it.
+ */
 export class SessionChangedError extends WtsError {
+  /** The logon that was to be acted on. */
   readonly expected: SessionIdentity;
+  /** The logon the ID holds now; undefined when it is gone. */
   readonly actual: SessionIdentity | undefined;
+  /**
+   * The error for a session ID that holds another logon now.
+   *
+   * @param sessionId - the session ID.
+   * @param server - the server (`''` = local).
+   * @param expected - the logon that was to be acted on.
+   * @param actual - the logon there now, if any.
+   */
   constructor(sessionId: number, server: string, expected: SessionIdentity, actual: SessionIdentity | undefined) {
     super(
       'E_SESSION_CHANGED',
@@ -244,14 +365,18 @@ export class SessionChangedError extends WtsError {
 
 /**
  * Who a session is: the logon behind a session ID. Session IDs are reused, so a session is the
- * same only while its user, domain and logon time (WTSINFOW's LogonTime) are; the WinStation name
- * is kept for messages but not compared (it changes when a user disconnects or reconnects).
+ * same only while its user, domain and logon time (WTSINFOW's LogonTime) are. The WinStation name
+ * is compared only for a session nobody is logged on to (it changes when a user disconnects or
+ * reconnects). A dry run's `wouldLogOff` outcomes carry it as `identity`.
  */
 export interface SessionIdentity {
+  /** The session ID. */
   readonly sessionId: number;
-  /** The WinStation name when the identity was read (informative; not compared). */
+  /** The WinStation name when the identity was read (compared only for a session without a user). */
   readonly name: string;
+  /** The user (`''` for none). */
   readonly userName: string;
+  /** The user's domain. */
   readonly domain: string;
   /** WTSINFOW's LogonTime; null when the server reports none (no user logged on). */
   readonly logonTime: Date | null;
@@ -263,9 +388,21 @@ export function describeIdentity(id: SessionIdentity): string {
   return `${id.name ? `'${id.name}' ` : ''}${user}${logon}`;
 }
 
-/** The logoff was requested but the session had not gone when `timeoutMs` ran out. */
+/**
+ * `E_TIMEOUT`: the logoff was requested (and accepted) but the session had not gone when
+ * `timeoutMs` ran out. It may still close. (disconnect's timeout is a {@link WtsError} with this
+ * code too.)
+ */
 export class LogoffTimeoutError extends WtsError {
+  /** How long was waited, in ms. */
   readonly timeoutMs: number;
+  /**
+   * The error for a logoff that did not finish in time.
+   *
+   * @param sessionId - the session.
+   * @param server - the server (`''` = local).
+   * @param timeoutMs - how long was waited.
+   */
   constructor(sessionId: number, server: string, timeoutMs: number) {
     super(
       'E_TIMEOUT',
@@ -277,9 +414,19 @@ export class LogoffTimeoutError extends WtsError {
   }
 }
 
-/** A server did not finish within serverTimeoutMs (many-server calls). */
+/**
+ * `E_SERVER_TIMEOUT`: a server did not finish within `serverTimeoutMs` in a call over many
+ * servers; it is reported in `failures`, and no request is started on it after that.
+ */
 export class ServerTimeoutError extends WtsError {
+  /** The server's time limit, in ms. */
   readonly timeoutMs: number;
+  /**
+   * The error for a server that did not finish in time.
+   *
+   * @param server - the server, as given.
+   * @param timeoutMs - its time limit.
+   */
   constructor(server: string, timeoutMs: number) {
     super(
       'E_SERVER_TIMEOUT',
@@ -291,8 +438,18 @@ export class ServerTimeoutError extends WtsError {
   }
 }
 
-/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+/**
+ * `E_ABORTED`: the caller's AbortSignal fired. `name` is `'AbortError'`, as for Node's own
+ * aborted calls; `cause` is the signal's reason; `requests` lists what had already been sent.
+ */
 export class OperationAbortedError extends WtsError {
+  /**
+   * The error for an abort.
+   *
+   * @param what - what was aborted ('logoff', 'Waiting for session 5').
+   * @param reason - the signal's reason.
+   * @param context - the server, session and requests already sent.
+   */
   constructor(what: string, reason: unknown, context: Omit<ErrorContext, 'cause'> = {}) {
     const requests = context.requests ?? [];
     super(
@@ -305,15 +462,24 @@ export class OperationAbortedError extends WtsError {
 }
 
 /**
- * Every thread the library may start for blocking calls is held by a call that has not
- * returned for a long time (a dead server's RPC timeout) or that its caller abandoned, so new
- * work is refused instead of queueing behind them. The threads come back as those calls return.
+ * `E_THREADS_EXHAUSTED`: every thread the library may start for blocking calls is held by a call
+ * that has not returned for a long time (a dead server's RPC timeout) or that its caller
+ * abandoned, so new work is refused — no call is made — instead of queueing behind them. The
+ * threads come back as those calls return.
  */
 export class ThreadsExhaustedError extends WtsError {
   /** The limit that was reached (createKoffiApi's `maxThreads`). */
   readonly maxThreads: number;
   /** How many of those threads are held by calls that were abandoned (timed out or aborted). */
   readonly abandoned: number;
+  /**
+   * The refusal of a call when every thread is stuck.
+   *
+   * @param maxThreads - the limit.
+   * @param abandoned - how many of the threads hold abandoned calls.
+   * @param stuckAfterMs - when a call counts as stuck.
+   * @param server - the server the refused call was for, if any.
+   */
   constructor(maxThreads: number, abandoned: number, stuckAfterMs: number, server?: string) {
     super(
       'E_THREADS_EXHAUSTED',
@@ -328,8 +494,13 @@ export class ThreadsExhaustedError extends WtsError {
   }
 }
 
-/** A Win32 call failed. `win32Code` is GetLastError() read right after the call. */
+/**
+ * `E_WIN32`: a Win32 call failed. `win32Code` is GetLastError() read right after the call; `api`
+ * the function; the message says what to do for the codes administrators meet (5, 1722, ...).
+ * Also what a {@link WtsApi} backend rejects with.
+ */
 export class Win32Error extends WtsError {
+  /** The Win32 error code (GetLastError): 5 access denied, 1722 RPC server unavailable, 7022 session not found, ... */
   readonly win32Code: number;
   /** The Win32 function: 'WTSLogoffSession', 'WTSEnumerateSessionsExW', ... */
   readonly api: string;
@@ -338,6 +509,12 @@ export class Win32Error extends WtsError {
   /** What to do about this code ('' when there is nothing specific to say). */
   readonly hint: string;
 
+  /**
+   * The error for a failed Win32 call, with its message built from the code unless one is given.
+   *
+   * @param init - `win32Code`, `api`, and optionally the `systemMessage` (default: the built-in
+   *   English text), a `message` of its own, and the {@link ErrorContext}.
+   */
   constructor(
     init: { win32Code: number; api: string; systemMessage?: string; message?: string } & ErrorContext,
   ) {

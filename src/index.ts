@@ -16,6 +16,7 @@ export type { CreateWtsOptions } from './create';
 export { Wts, WtsServer } from './api/wts';
 export { createKoffiApi, KoffiApi } from './backends/koffi/koffi-api';
 export type { KoffiApiOptions } from './backends/koffi/koffi-api';
+export type { LaneOptions, LaneStats } from './backends/koffi/lanes';
 export type {
   DetailedSession,
   Disconnected,
@@ -55,7 +56,19 @@ export type {
 } from './api/watch';
 export type { MessageButtons, MessageOptions, MessageResponse, SendMessageAllOptions } from './api/message';
 export { SESSION_STATES, shortStateLabel } from './api/types';
-export type { LogoffOutcome, LogoffStatus, NotActed, Reported, RequestedOutcome, RequestName, Session, SessionState, SkipReason } from './api/types';
+export type {
+  LogoffOutcome,
+  LogoffStatus,
+  NotActed,
+  Reported,
+  RequestedOutcome,
+  RequestName,
+  Session,
+  SessionState,
+  SessionStateInput,
+  SessionStateLabel,
+  SkipReason,
+} from './api/types';
 export type { PlanInput } from './api/bulk';
 export type { SessionTarget } from './api/validate';
 export {

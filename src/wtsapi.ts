@@ -24,7 +24,7 @@ export const NO_CONSOLE_SESSION = 0xffffffff;
 /** Listener WinStations get IDs from here up (65536 and above). */
 export const FIRST_LISTENER_SESSION_ID = 0x10000;
 
-/** WTS_CONNECTSTATE_CLASS (wtsapi32.h). */
+/** WTS_CONNECTSTATE_CLASS (wtsapi32.h): the numeric states a backend reports ({@link SESSION_STATES} names them). */
 export const WTSConnectState = {
   WTSActive: 0,
   WTSConnected: 1,
@@ -39,7 +39,7 @@ export const WTSConnectState = {
 } as const;
 export type WtsConnectStateValue = (typeof WTSConnectState)[keyof typeof WTSConnectState];
 
-/** Win32 error codes the library reasons about. */
+/** Win32 error codes the library reasons about, by their winerror.h names (`Win32.ERROR_ACCESS_DENIED === 5`). */
 export const Win32 = {
   ERROR_ACCESS_DENIED: 5,
   ERROR_INVALID_HANDLE: 6,
@@ -56,20 +56,31 @@ export const Win32 = {
 
 /** One element of WTSEnumerateSessionsExW level 1 (WTS_SESSION_INFO_1W), strings decoded. */
 export interface WtsSessionInfo1 {
+  /** ExecEnvId. */
   readonly execEnvId: number;
+  /** State: a WTS_CONNECTSTATE_CLASS value ({@link WTSConnectState}). */
   readonly state: number;
+  /** SessionId. */
   readonly sessionId: number;
+  /** pSessionName: the WinStation name (`''` for NULL). */
   readonly sessionName: string;
+  /** pHostName (`''` for NULL). */
   readonly hostName: string;
+  /** pUserName (`''` for none). */
   readonly userName: string;
+  /** pDomainName. */
   readonly domainName: string;
+  /** pFarmName. */
   readonly farmName: string;
 }
 
 /** One element of WTSEnumerateProcessesW (WTS_PROCESS_INFOW), the name decoded; the SID left out. */
 export interface WtsProcessInfo {
+  /** SessionId. */
   readonly sessionId: number;
+  /** ProcessId. */
   readonly processId: number;
+  /** pProcessName. */
   readonly processName: string;
 }
 
@@ -78,6 +89,7 @@ export type SessionMaker<T> = (sessionId: number, state: number, sessionName: st
 
 /** WTS_CLIENT_ADDRESS decoded: AddressFamily (AF_INET 2, AF_INET6 23, AF_UNSPEC 0) and text. */
 export interface WtsClientAddress {
+  /** AddressFamily: AF_INET 2, AF_INET6 23, AF_UNSPEC 0. */
   readonly family: number;
   /** Dotted IPv4 / textual IPv6; '' when the session has no client (console, services). */
   readonly address: string;
@@ -105,20 +117,35 @@ export interface WtsClientInfo {
  * FILETIME values of 0 (never) are null.
  */
 export interface WtsInfo {
+  /** State: a WTS_CONNECTSTATE_CLASS value. */
   readonly state: number;
+  /** SessionId. */
   readonly sessionId: number;
+  /** IncomingBytes. */
   readonly incomingBytes: number;
+  /** OutgoingBytes. */
   readonly outgoingBytes: number;
+  /** IncomingFrames. */
   readonly incomingFrames: number;
+  /** OutgoingFrames. */
   readonly outgoingFrames: number;
+  /** IncomingCompressedBytes. */
   readonly incomingCompressedBytes: number;
+  /** OutgoingCompressedBytes. */
   readonly outgoingCompressedBytes: number;
+  /** WinStationName (at most 31 characters). */
   readonly winStationName: string;
+  /** Domain (at most 16 characters). */
   readonly domain: string;
+  /** UserName (at most 20 characters). */
   readonly userName: string;
+  /** ConnectTime; null = never. */
   readonly connectTime: Date | null;
+  /** DisconnectTime; null = never. */
   readonly disconnectTime: Date | null;
+  /** LastInputTime; null = never. */
   readonly lastInputTime: Date | null;
+  /** LogonTime; null = no user logged on. */
   readonly logonTime: Date | null;
   /** The server's clock when it answered (idle time = currentTime - lastInputTime). */
   readonly currentTime: Date | null;
@@ -150,15 +177,25 @@ export function dateToFileTime(date: Date | null): bigint {
  * type of each. A backend decodes each by its real layout.
  */
 export interface WtsInfoClassValues {
+  /** The session's ID. */
   WTSSessionId: number;
+  /** The user logged on (`''` for none). */
   WTSUserName: string;
+  /** The WinStation name. */
   WTSWinStationName: string;
+  /** The user's domain. */
   WTSDomainName: string;
+  /** The state: a WTS_CONNECTSTATE_CLASS value. */
   WTSConnectState: number;
+  /** The client computer's name. */
   WTSClientName: string;
+  /** WTS_CLIENT_ADDRESS, decoded. */
   WTSClientAddress: WtsClientAddress;
+  /** WTSCLIENTW, the parts the library reads. */
   WTSClientInfo: WtsClientInfo;
+  /** WTSINFOW, decoded. */
   WTSSessionInfo: WtsInfo;
+  /** Whether the session is remote (Learn: only on the local handle, for the current session). */
   WTSIsRemoteSession: boolean;
   /**
    * A USHORT (2 bytes): 0 the console, 1 ICA (legacy), 2 RDP
@@ -166,6 +203,7 @@ export interface WtsInfoClassValues {
    */
   WTSClientProtocolType: number;
 }
+/** A WTS_INFO_CLASS the library queries, by its wtsapi32.h name (`'WTSSessionInfo'`, ...). */
 export type WtsInfoClass = keyof WtsInfoClassValues;
 
 /** WTS_INFO_CLASS numeric values (wtsapi32.h), for backends. */
@@ -215,7 +253,9 @@ export interface CallOptions {
 
 /** Arguments of WTSSendMessageW, already validated by the api layer. */
 export interface WtsMessage {
+  /** pTitle: the box's title. */
   readonly title: string;
+  /** pMessage: the text. */
   readonly text: string;
   /** MessageBox style flags (MB_OK = 0, MB_OKCANCEL = 1, ...). */
   readonly style: number;
@@ -238,49 +278,114 @@ export interface WtsApi {
   /**
    * WTSOpenServerExW. Like Win32, an unreachable server usually still yields a handle: its
    * failure (1722, 5) surfaces on the first call that uses the handle.
+   *
+   * @param serverName - the server's name, as the api layer normalised it.
+   * @returns the handle, to close with closeServer.
    */
   openServer(serverName: string): Promise<ServerHandle>;
-  /** WTSCloseServer. Closing WTS_CURRENT_SERVER_HANDLE or an already-closed handle is a no-op. */
+  /**
+   * WTSCloseServer. Closing WTS_CURRENT_SERVER_HANDLE or an already-closed handle is a no-op.
+   *
+   * @param server - the handle.
+   */
   closeServer(server: ServerHandle): Promise<void>;
-  /** WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves). */
+  /**
+   * WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves).
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @returns every session, in the server's order.
+   */
   enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]>;
   /**
    * Optional: enumerateSessions, each session handed to `make` as it is read, so that a caller
    * building its own objects makes no intermediate WtsSessionInfo1 (10,000 fewer objects for
    * 10,000 sessions). The same calls, errors and fallbacks as enumerateSessions.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param make - builds the caller's object from one session's fields.
+   * @returns what `make` built, in the server's order.
    */
   enumerateSessionsWith?<T>(server: ServerHandle, make: SessionMaker<T>): Promise<T[]>;
-  /** WTSEnumerateProcessesW: every process on the server, with its session. */
+  /**
+   * WTSEnumerateProcessesW: every process on the server, with its session.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @returns the processes.
+   */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
-  /** WTSQuerySessionInformationW for one info class. 7022 when the session does not exist. */
+  /**
+   * WTSQuerySessionInformationW for one info class. 7022 when the session does not exist.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - the session, or WTS_CURRENT_SESSION.
+   * @param infoClass - what to ask.
+   * @returns the answer, decoded ({@link WtsInfoClassValues}).
+   */
   querySessionInformation<C extends WtsInfoClass>(
     server: ServerHandle,
     sessionId: number,
     infoClass: C,
   ): Promise<WtsInfoClassValues[C]>;
-  /** WTSLogoffSession with bWait = FALSE, always. 7007 when a close is already pending. */
+  /**
+   * WTSLogoffSession with bWait = FALSE, always. 7007 when a close is already pending.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - the session.
+   */
   logoffSession(server: ServerHandle, sessionId: number): Promise<void>;
-  /** WTSDisconnectSession with bWait = FALSE. */
+  /**
+   * WTSDisconnectSession with bWait = FALSE.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - the session.
+   */
   disconnectSession(server: ServerHandle, sessionId: number): Promise<void>;
-  /** WTSSendMessageW; resolves to the response (IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001). */
+  /**
+   * WTSSendMessageW. With `message.wait`, it blocks until the user answers or the box times out;
+   * `options.signal` then abandons the wait (rejects with an AbortError; the box stays).
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - the session.
+   * @param message - the title, text, style, timeout and bWait.
+   * @param options - a signal to abandon the call with.
+   * @returns the response: IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001 when not waited for.
+   */
   sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options?: CallOptions): Promise<number>;
   /**
    * WTSWaitSystemEvent(server, eventMask, &flags): resolves when an event kind in `eventMask`
-   * happens on the server, to the flags that happened ({@link WtsEvent}); to WtsEvent.None when a
-   * flush released it. Blocks a thread for as long as nothing happens. Optional: without it,
+   * happens on the server. Blocks a thread for as long as nothing happens. Optional: without it,
    * watching falls back to polling.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param eventMask - the {@link WtsEvent} kinds to wait for.
+   * @param options - a signal to abandon the wait with.
+   * @returns the flags that happened ({@link WtsEvent}); WtsEvent.None when a flush released it.
    */
   waitSystemEvent?(server: ServerHandle, eventMask: number, options?: CallOptions): Promise<number>;
-  /** WTSWaitSystemEvent(server, WTS_EVENT_FLUSH, &flags): every pending wait on the handle returns. */
+  /**
+   * WTSWaitSystemEvent(server, WTS_EVENT_FLUSH, &flags): every pending wait on the handle returns.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   */
   flushSystemEvents?(server: ServerHandle): Promise<void>;
-  /** kernel32 WTSGetActiveConsoleSessionId: the local console's session, or 0xFFFFFFFF. */
+  /**
+   * kernel32 WTSGetActiveConsoleSessionId.
+   *
+   * @returns the local console's session, or 0xFFFFFFFF ({@link NO_CONSOLE_SESSION}).
+   */
   getActiveConsoleSessionId(): number;
   /**
-   * kernel32 ProcessIdToSessionId(GetCurrentProcessId()): the caller's own session, or
-   * 0xFFFFFFFF (WTS_CURRENT_SESSION) when the caller is in no session of the local server.
+   * kernel32 ProcessIdToSessionId(GetCurrentProcessId()).
+   *
+   * @returns the caller's own session, or 0xFFFFFFFF (WTS_CURRENT_SESSION) when the caller is in
+   *   no session of the local server.
    */
   getCurrentSessionId(): number;
-  /** kernel32 GetComputerNameW: the local server's NetBIOS name (at most 15 characters). */
+  /**
+   * kernel32 GetComputerNameW.
+   *
+   * @returns the local server's NetBIOS name (at most 15 characters).
+   */
   getComputerName(): string;
   /**
    * Every other name the local machine answers to: its DNS host name, its FQDN
@@ -288,6 +393,8 @@ export interface WtsApi {
    * them (or under getComputerName(), `.`, `localhost` or a loopback address) as the local server.
    * Optional: for a backend that lacks it, only getComputerName() and those fixed aliases are
    * recognised.
+   *
+   * @returns the names.
    */
   getLocalServerNames?(): readonly string[];
 }

@@ -282,7 +282,11 @@ export interface CheckedPlan {
   readonly byServer: ReadonlyMap<string, ReadonlyMap<number, PlanEntry>>;
 }
 
-/** What `plan` accepts: a dry run's result (FarmResult) or its outcomes. */
+/**
+ * What a bulk call's `plan` option accepts: the result of a dry run of the same call (a list of
+ * outcomes, or a {@link FarmResult} with `servers`), or its outcomes — also after a JSON round
+ * trip (dates as ISO strings). Only its `would...` outcomes are planned.
+ */
 export type PlanInput<O> = { readonly results: readonly O[] } | readonly O[];
 
 /** How a plan names a server: '' for the local one, else the name's key (case, IP forms folded). */

@@ -10,7 +10,7 @@ import type { ServerContext } from './context';
 import type { Session } from './types';
 
 /**
- * The field groups: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo), and
+ * A group of session details, each read with its own query per session: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo), and
  * `remote` (WTSClientProtocolType: 0 console, 1 ICA, 2 RDP). Not WTSIsRemoteSession: Learn allows
  * it only on WTS_CURRENT_SERVER_HANDLE and describes it for the current session, so it cannot say
  * whether another session, or one on another server, is remote (docs/windows-facts.md).
@@ -19,20 +19,27 @@ export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote';
 export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote'];
 
 
-/** What a group adds; fields of groups not asked for are absent (unless a filter needed them). */
+/**
+ * A session's details (`session.details` with listSessions' or watchSessions' `details`): what
+ * each {@link DetailGroup} asked for adds; the fields of groups not asked for are absent (unless
+ * a filter needed them). Frozen.
+ */
 export interface SessionDetails {
-  /** clientName: the client computer's name ('' for the console). */
+  /** clientName: the client computer's name (`''` for the console). */
   readonly clientName?: string;
-  /** clientAddress: the client's IP address as the client reported it ('' when none). */
+  /** clientAddress: the client's IP address as the client reported it (`''` when none). */
   readonly clientAddress?: string;
-  /** times: from WTSINFOW. null = never. */
+  /** times: when the user logged on (WTSINFOW's LogonTime); null = never. */
   readonly logonTime?: Date | null;
+  /** times: when the client last connected; null = never. */
   readonly connectTime?: Date | null;
+  /** times: when the client last disconnected; null = never. */
   readonly disconnectTime?: Date | null;
+  /** times: the last input from the client; null = none. */
   readonly lastInputTime?: Date | null;
-  /** times: the server's clock minus the last input; null when there was none. */
+  /** times: the server's clock minus the last input, in ms; null when there was none. */
   readonly idleMs?: number | null;
-  /** times: for a Disconnected session, how long since it was disconnected; else null. */
+  /** times: for a Disconnected session, how long since it was disconnected, in ms; else null. */
   readonly disconnectedMs?: number | null;
   /** remote: a remote session — WTSClientProtocolType is not 0 (the console). */
   readonly isRemote?: boolean;
@@ -46,11 +53,13 @@ export interface SessionDetails {
 /** The details of a session that ended before they could be read. */
 export const GONE: SessionDetails = Object.freeze({ gone: true });
 
+/** A {@link Session} with its details: what listSessions and watchSessions give with `details`. */
 export interface DetailedSession extends Session {
+  /** The details asked for. */
   readonly details: SessionDetails;
 }
 
-/** `details: true` = every group; an array = those groups. */
+/** The `details` option: `true` = every {@link DetailGroup}; an array = those groups; `false` = none. */
 export type DetailsOption = boolean | readonly DetailGroup[];
 
 export function checkDetails(value: unknown, argument = 'options.details'): ReadonlySet<DetailGroup> {

@@ -20,7 +20,16 @@ import { mapLimit } from './limit';
 import { stateToWin32, type Reported, type Session } from './types';
 import { checkKnownKeys, checkOptionsObject, type ParsedTarget } from './validate';
 
+/**
+ * The result of disconnect(), and disconnectAll's outcome for a session it disconnected:
+ * `confirmed` is true when `wait` saw the session Disconnected (or gone), false when not waited for.
+ */
 export type Disconnected = { readonly status: 'disconnected'; readonly session: Session; readonly confirmed: boolean } & Reported;
+
+/**
+ * What happened to one session in disconnectAll(): `disconnected`, `wouldDisconnect` (a dry run:
+ * the plan for it, with the logon it was planned for), or one of {@link NotActed}.
+ */
 export type DisconnectOutcome =
   | Disconnected
   | ({ readonly status: 'wouldDisconnect'; readonly session: Session; readonly identity: SessionIdentity } & Reported)

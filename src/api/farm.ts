@@ -11,36 +11,67 @@ import { localNamesOf, withServer, type ServerContext } from './context';
 import { mapLimit } from './limit';
 import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey } from './validate';
 
+/**
+ * The options of a call over many servers (listSessions, listProcesses and the bulk calls):
+ * `servers` instead of `server`. The call then resolves to a {@link FarmResult}: one server's
+ * failure is reported beside the others' results, never thrown.
+ */
 export interface FarmOptions<T> {
-  /** The servers: NetBIOS, DNS names or IP addresses. */
+  /**
+   * The servers: NetBIOS names, DNS names or IP addresses (a non-empty list). Names of one server
+   * equal without case, and all the local machine's names, count once.
+   */
   servers: readonly string[];
-  /** How many servers are worked on at once. Default 8. */
+  /**
+   * How many servers are worked on at once (1 to 1024).
+   * @defaultValue 8
+   */
   serverConcurrency?: number;
   /**
-   * How long one server may take, in ms, before it is reported as failed (ServerTimeoutError) and
-   * no further call is started on it. Default 60000 (plus any warning grace period).
+   * How long one server may take, in ms, before it is reported as failed ({@link ServerTimeoutError})
+   * and no further request is started on it (plus the warning's grace period, with logoffAll's `warn`).
+   * @defaultValue 60000
    */
   serverTimeoutMs?: number;
-  /** Called as results arrive: a UI can show progress. */
+  /**
+   * Called as results arrive: a UI can show progress. What it throws (or its promise rejects
+   * with) is emitted as a process warning and changes nothing.
+   * @defaultValue none
+   */
   onEvent?: (event: FarmEvent<T>) => void;
 }
 
 export const FARM_KEYS = ['servers', 'serverConcurrency', 'serverTimeoutMs', 'onEvent'] as const;
 
+/** A server that failed in a call over many servers, and why. */
 export interface ServerFailure {
+  /**
+   * The server, by the name it was given as (a `plan`'s server the call did not work on: by the
+   * plan's name for it, lower-case, `localhost` for the local server).
+   */
   readonly server: string;
+  /** Why: a {@link Win32Error} (1722, 5, ...), {@link ServerTimeoutError}, {@link OperationAbortedError}, ... */
   readonly error: WtsErrorType;
 }
 
 /** What a call over many servers returns: every result, and every server that failed. */
 export interface FarmResult<T> {
-  /** Every server's results, in the order the servers were given, each in the server's order. */
+  /**
+   * Every server's results, in the order the servers were given, each in the server's order
+   * (also the outcomes of a server cut short by its timeout or an abort).
+   */
   readonly results: readonly T[];
+  /** Every server that failed, in the order given. */
   readonly failures: readonly ServerFailure[];
   /** The results of each server that answered, by the name it was given as. */
   readonly byServer: ReadonlyMap<string, readonly T[]>;
 }
 
+/**
+ * A progress event of a call over many servers (`onEvent`): a server started, one result (an
+ * outcome as it is settled, or a listed item), a server done (with its count of results), or a
+ * server failed (with the error).
+ */
 export type FarmEvent<T> =
   | { readonly type: 'serverStarted'; readonly server: string }
   | { readonly type: 'result'; readonly server: string; readonly result: T }

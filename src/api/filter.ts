@@ -6,21 +6,50 @@
 import { InvalidArgumentError } from '../errors';
 import type { ServerContext } from './context';
 import { fetchDetails, type DetailGroup, type SessionDetails } from './details';
-import { parseState, type Session, type SessionState } from './types';
+import { parseState, type Session, type SessionState, type SessionStateInput } from './types';
 import { compileWildcard, readArray } from './validate';
 
+/**
+ * The filters of listSessions and of every bulk call (logoffAll, disconnectAll, sendMessageAll),
+ * applied cheapest first: what the enumeration gives (state, user, domain), then one query per
+ * session and field group only for what a filter needs (client name, times). Every filter given
+ * must match. A filter that is not valid is an {@link InvalidArgumentError} before any call.
+ */
 export interface SessionFilter {
-  /** Only sessions in this state (or these states). Names, or query session's labels ('Disc'). */
-  state?: SessionState | readonly SessionState[];
-  /** Only users matching this wildcard (`*`, `?`; without case); `CORP\\*` matches the domain too. */
+  /**
+   * Only sessions in this state, or in one of these states: names (`'Disconnected'`), `query
+   * session`'s labels (`'Disc'`) or WTS names (`'WTSDisconnected'`), any case.
+   * @defaultValue every state
+   */
+  state?: SessionStateInput | readonly SessionStateInput[];
+  /**
+   * Only users matching this wildcard (`*`, `?`; without case); `CORP\\*` matches the domain too.
+   * A session without a user never matches.
+   * @defaultValue every session
+   */
   user?: string;
-  /** Only users of a domain matching this wildcard. */
+  /**
+   * Only users of a domain matching this wildcard.
+   * @defaultValue every session
+   */
   domain?: string;
-  /** Only sessions whose client computer's name matches this wildcard. */
+  /**
+   * Only sessions whose client computer's name matches this wildcard (one `WTSClientInfo` query
+   * per session).
+   * @defaultValue every session
+   */
   clientName?: string;
-  /** Only sessions idle (no input) for longer than this: milliseconds, or '90m', '2h', '1d12h'. */
+  /**
+   * Only sessions idle (no input) for longer than this: milliseconds, or `'90m'`, `'2h'`,
+   * `'1d12h'` (one `WTSSessionInfo` query per session).
+   * @defaultValue every session
+   */
   idleLongerThan?: number | string;
-  /** Only Disconnected sessions, disconnected for longer than this (same forms). */
+  /**
+   * Only Disconnected sessions, disconnected for longer than this (the same forms as
+   * `idleLongerThan`).
+   * @defaultValue every session
+   */
   disconnectedLongerThan?: number | string;
 }
 

@@ -49,17 +49,38 @@ import {
   type ParsedTarget,
 } from './validate';
 
+/**
+ * Waiting for an action to take effect (logoff, disconnect): the session is polled — after 50 ms,
+ * then doubling up to `pollIntervalMs` — until it is gone (logoff) or Disconnected (disconnect),
+ * or its ID holds another logon.
+ */
 export interface WaitOptions {
-  /** Wait until the session is gone (polling). Default true. */
+  /**
+   * Wait until the action has taken effect (polling). With `false` the call resolves once the
+   * request was accepted (`confirmed: false`).
+   * @defaultValue true
+   */
   wait?: boolean;
-  /** How long to wait for the session to go, in ms. Default 60000. */
+  /**
+   * How long to wait, in ms (0 to 2147483647); then a timeout error (`E_TIMEOUT`: the request was
+   * accepted and may still take effect).
+   * @defaultValue 60000
+   */
   timeoutMs?: number;
-  /** The longest pause between two polls, in ms (polls start at 50 ms and back off). Default 500. */
+  /**
+   * The longest pause between two polls, in ms (polls start at 50 ms and back off).
+   * @defaultValue 500
+   */
   pollIntervalMs?: number;
-  /** Cancels waiting (and, in bulk calls, the actions not yet started). */
+  /**
+   * Cancels waiting (and, in bulk calls, the actions not yet started): the call rejects with an
+   * {@link OperationAbortedError}, or a bulk call reports what was done.
+   * @defaultValue none
+   */
   signal?: AbortSignal;
 }
 
+/** The options of logoff() (without `server`): see {@link ServerLogoffOptions}. */
 export type LogoffOptions = WaitOptions;
 
 /** The filters of logoffAll: {@link SessionFilter}, the same as every bulk call's. */
@@ -67,26 +88,45 @@ export type LogoffAllFilter = SessionFilter;
 
 /** Warn before logging off: a message to every chosen session, then a grace period. */
 export interface WarnOptions {
-  /** The message the users see. */
+  /** The message the users see (1 to 8000 characters, not only blanks). */
   text: string;
-  /** Its title. Default 'Logoff warning'. */
+  /**
+   * Its title.
+   * @defaultValue 'Logoff warning'
+   */
   title?: string;
-  /** How long to wait after the warning before logging off, in seconds. Default 60. */
+  /**
+   * How long to wait after the warning before logging off, in seconds (0 to 86400). The message
+   * box closes by itself after that long (rounded up; with 0 it stays until the user closes it).
+   * @defaultValue 60
+   */
   graceSeconds?: number;
 }
 
+/** The options of logoffAll (without `server` / `servers`): see {@link ServerLogoffAllOptions}. */
 export interface LogoffAllOptions extends WaitOptions, SessionFilter {
-  /** Report what would be done, and do nothing. Default false. */
+  /**
+   * Report what would be done (`wouldLogOff`, with each session's identity), and do nothing.
+   * @defaultValue false
+   */
   dryRun?: boolean;
   /**
    * Apply a reviewed dry run: only the sessions it planned (`wouldLogOff`) are acted on, each only
    * while it is still the same logon (user, domain, logon time); every other session is reported
-   * `notInPlan`. Pass the dry run's result (or its outcomes, also after a JSON round trip).
+   * `notInPlan`. Pass the dry run's result (or its outcomes, also after a JSON round trip). Not
+   * with `dryRun`.
+   * @defaultValue none
    */
   plan?: PlanInput<LogoffOutcome>;
-  /** How many calls on one server run at once. Default 8. */
+  /**
+   * How many sessions of one server are worked on at once (1 to 1024).
+   * @defaultValue 8
+   */
   concurrency?: number;
-  /** Warn the users first (WTSSendMessageW), wait, re-check, then log off. */
+  /**
+   * Warn the users first (WTSSendMessageW), wait the grace period, re-check, then log off.
+   * @defaultValue no warning
+   */
   warn?: WarnOptions;
 }
 

@@ -24,11 +24,15 @@ import { refuseNoUser } from './sessions';
 import type { Reported, Session } from './types';
 import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
 
-/** MessageBox button sets (MB_OK ... MB_CANCELTRYCONTINUE). */
+/** The buttons of a message box: MessageBox's button sets, `MB_OK` (0) ... `MB_CANCELTRYCONTINUE` (6), in that order. */
 export type MessageButtons = 'OK' | 'OKCancel' | 'AbortRetryIgnore' | 'YesNoCancel' | 'YesNo' | 'RetryCancel' | 'CancelTryContinue';
 const BUTTONS: readonly MessageButtons[] = ['OK', 'OKCancel', 'AbortRetryIgnore', 'YesNoCancel', 'YesNo', 'RetryCancel', 'CancelTryContinue'];
 
-/** The user's answer (IDOK ... IDCONTINUE), 'Timeout' (IDTIMEOUT) or 'Async' (not waited for: IDASYNC). */
+/**
+ * The answer to a message box: the button the user chose (IDOK ... IDCONTINUE), `'Timeout'`
+ * (IDTIMEOUT 32000, or 0 from a box that had a timeout), `'Async'` (IDASYNC: not waited for), or
+ * `'Unknown'` for any other code (never taken for a button nobody pressed).
+ */
 export type MessageResponse = 'OK' | 'Cancel' | 'Abort' | 'Retry' | 'Ignore' | 'Yes' | 'No' | 'TryAgain' | 'Continue' | 'Timeout' | 'Async' | 'Unknown';
 
 const RESPONSES: ReadonlyMap<number, MessageResponse> = new Map([
@@ -60,24 +64,58 @@ export function responseName(code: number, timeoutSeconds = 1): MessageResponse 
   return RESPONSES.get(code) ?? 'Unknown';
 }
 
+/** The options of sendMessage (without `server`): see {@link ServerMessageOptions}. */
 export interface MessageOptions {
-  /** The message. */
+  /** The message: 1 to 8000 characters, not only blanks. */
   text: string;
-  /** The box's title. Default 'Message from your administrator'. */
+  /**
+   * The box's title (1 to 8000 characters).
+   * @defaultValue 'Message from your administrator'
+   */
   title?: string;
-  /** The buttons. Default 'OK'. */
+  /**
+   * The buttons.
+   * @defaultValue 'OK'
+   */
   buttons?: MessageButtons;
-  /** Close the box by itself after this many seconds (answer 'Timeout'). Default 0: never. */
+  /**
+   * Close the box by itself after this many whole seconds (0 to 86400; the answer is then
+   * `'Timeout'`); 0 = never.
+   * @defaultValue 0
+   */
   timeoutSeconds?: number;
-  /** Wait for the user's answer. Default false (answer 'Async'). */
+  /**
+   * Wait for the user's answer. Without it the call resolves once the message is shown (answer
+   * `'Async'`).
+   * @defaultValue false
+   */
   wait?: boolean;
+  /**
+   * Stops waiting for the answer (with `wait`): the call rejects with an
+   * {@link OperationAbortedError} whose `requests` say the message was sent. An aborted signal
+   * before the call sends nothing.
+   * @defaultValue none
+   */
   signal?: AbortSignal;
 }
 
+/** The options of sendMessageAll (without `server` / `servers`): see {@link ServerSendMessageAllOptions}. */
 export interface SendMessageAllOptions extends MessageOptions, SessionFilter {
+  /**
+   * Report who would get the message (`wouldSend`), and send nothing.
+   * @defaultValue false
+   */
   dryRun?: boolean;
+  /**
+   * How many sessions of one server are messaged at once (1 to 1024).
+   * @defaultValue 8
+   */
   concurrency?: number;
-  /** Apply a reviewed dry run: only its `wouldSend` sessions get the message (see logoffAll's `plan`). */
+  /**
+   * Apply a reviewed dry run: only its `wouldSend` sessions get the message, each only while it
+   * is the same logon (see logoffAll's `plan`). Not with `dryRun`.
+   * @defaultValue none
+   */
   plan?: PlanInput<MessageOutcome>;
 }
 
@@ -147,13 +185,22 @@ export function checkMessageAllOptions(options: unknown, extraKeys: readonly str
   };
 }
 
+/** The result of sendMessage(), and sendMessageAll's outcome for a session that got the message. */
 export type MessageSent = {
+  /** The message was shown. */
   readonly status: 'sent';
+  /** The session as it was listed. */
   readonly session: Session;
+  /** The user's answer (`'Async'` when not waited for). */
   readonly response: MessageResponse;
   /** The code WTSSendMessageW answered (IDOK 1 ... IDTIMEOUT 32000, IDASYNC 32001; 0 seen for a timeout). */
   readonly responseCode: number;
 } & Reported;
+
+/**
+ * What happened to one session in sendMessageAll(): `sent`, `wouldSend` (a dry run: the plan for
+ * it, with the logon it was planned for), or one of {@link NotActed}.
+ */
 export type MessageOutcome =
   | MessageSent
   | ({ readonly status: 'wouldSend'; readonly session: Session; readonly identity: SessionIdentity } & Reported)

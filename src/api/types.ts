@@ -1,6 +1,9 @@
 import { InvalidArgumentError, type SessionIdentity, type WtsError } from '../errors';
 
-/** WTS_CONNECTSTATE_CLASS as names (WTSActive -> 'Active', ...). */
+/**
+ * A session's connection state: WTS_CONNECTSTATE_CLASS as names (`WTSActive` -> `'Active'`, ...).
+ * `query session` prints some of them shorter: see {@link SessionStateLabel}.
+ */
 export type SessionState =
   | 'Active'
   | 'Connected'
@@ -13,7 +16,10 @@ export type SessionState =
   | 'Down'
   | 'Init';
 
-/** In WTS_CONNECTSTATE_CLASS order: index = numeric value. */
+/**
+ * Every {@link SessionState}, in WTS_CONNECTSTATE_CLASS order: a state's index is its numeric
+ * value (`SESSION_STATES[4] === 'Disconnected'`).
+ */
 export const SESSION_STATES: readonly SessionState[] = [
   'Active',
   'Connected',
@@ -27,18 +33,27 @@ export const SESSION_STATES: readonly SessionState[] = [
   'Init',
 ];
 
-/** A session as the API reports it. Read-only: a snapshot, not a live object. */
+/**
+ * A session as the API reports it (one element of `WTSEnumerateSessionsExW`'s list). Frozen: a
+ * snapshot, not a live object.
+ */
 export interface Session {
-  /** SessionId. */
+  /** The SessionId. Windows reuses IDs: a session is the same only while its logon is. */
   readonly id: number;
-  /** WinStation name: 'Console', 'RDP-Tcp#3', 'Services'; '' for a disconnected session. */
+  /** The WinStation name: `'Console'`, `'RDP-Tcp#3'`, `'Services'`; `''` for a disconnected session. */
   readonly name: string;
+  /** The connection state. */
   readonly state: SessionState;
-  /** '' when no user is logged on. */
+  /** The user logged on to it; `''` when nobody is. */
   readonly userName: string;
+  /** The user's domain; `''` when nobody is logged on. */
   readonly domain: string;
-  /** '' for the local server, else the server's name as it was opened. */
+  /** `''` for the local server, else the server's name as it was given (normalised: `\\WF12` -> `WF12`). */
   readonly server: string;
+  /**
+   * The console session: named `Console`, or on the local server the session
+   * `WTSGetActiveConsoleSessionId()` names.
+   */
   readonly isConsole: boolean;
   /** The caller's own session (only ever true on the local server). */
   readonly isCurrent: boolean;
@@ -57,8 +72,18 @@ export function stateToWin32(state: SessionState): number {
   return SESSION_STATES.indexOf(state);
 }
 
-/** `query session`'s short labels. */
-export function shortStateLabel(state: SessionState): string {
+/**
+ * `query session`'s short label for a state: `'Conn'`, `'ConnQ'` and `'Disc'` for Connected,
+ * ConnectQuery and Disconnected; the name itself for the others.
+ *
+ * @param state - the state.
+ * @returns its label, as `query session` prints it in English.
+ * @example
+ * ```ts
+ * shortStateLabel('Disconnected'); // 'Disc'
+ * ```
+ */
+export function shortStateLabel(state: SessionState): SessionStateLabel {
   switch (state) {
     case 'Active':
       return 'Active';
@@ -93,6 +118,23 @@ const STATE_ALIASES: ReadonlyMap<string, SessionState> = new Map(
   ]),
 );
 
+/**
+ * `query session`'s short labels of the states ({@link shortStateLabel}): the state's name,
+ * except `'Conn'`, `'ConnQ'` and `'Disc'`.
+ */
+export type SessionStateLabel = 'Active' | 'Conn' | 'ConnQ' | 'Shadow' | 'Disc' | 'Idle' | 'Listen' | 'Reset' | 'Down' | 'Init';
+
+/**
+ * A state as the `state` filter accepts it: its name (`'Disconnected'`), `query session`'s label
+ * (`'Disc'`) or the WTS name (`'WTSDisconnected'`), as written or in lower case. (At run time any
+ * case is accepted.)
+ */
+export type SessionStateInput =
+  | SessionState
+  | SessionStateLabel
+  | `WTS${SessionState}`
+  | Lowercase<SessionState | SessionStateLabel | `WTS${SessionState}`>;
+
 /** Accepts 'Disconnected', 'disc', 'WTSDisconnected' (any case). */
 export function parseState(text: string, argument = 'state'): SessionState {
   const state = STATE_ALIASES.get(text.trim().toLowerCase());
@@ -105,7 +147,15 @@ export function parseState(text: string, argument = 'state'): SessionState {
   return state;
 }
 
-/** Why a bulk operation left a session alone. */
+/**
+ * Why a bulk call left a session alone (`status: 'skipped'`): `console`, `services`, `listener`
+ * (protected sessions); `current` (your own session, never acted on by logoffAll or
+ * disconnectAll); `filtered` (outside the filters, or already disconnected for disconnectAll);
+ * `changed` (its ID now holds another logon); `gone` (it ended); `aborted` / `timeout` (the
+ * `signal` fired, or the server's `serverTimeoutMs` ran out, before anything was sent to it);
+ * `notInPlan` (a `plan` was applied and did not name it); `noUser` (sendMessageAll: nobody is
+ * logged on to read it).
+ */
 export type SkipReason =
   | 'console'
   | 'services'
@@ -119,11 +169,12 @@ export type SkipReason =
   | 'notInPlan'
   | 'noUser';
 
-/** The requests a bulk call sends to a session, by their Win32 names. */
+/** The requests the library sends to a session, by their Win32 names (see {@link Reported}). */
 export type RequestName = 'WTSLogoffSession' | 'WTSDisconnectSession' | 'WTSSendMessageW';
 
-/** What every bulk outcome reports: each request sent to the session, in order ([] for none). */
+/** What every outcome reports: each request sent to the session. */
 export interface Reported {
+  /** Each request sent to the session, in order (`[]` for none): a warning, then the action. */
   readonly requests: readonly RequestName[];
 }
 
@@ -136,20 +187,33 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
  * (the session may still be closing), undefined when the call itself had not returned.
  */
 export interface RequestedOutcome extends Reported {
+  /** Sent, outcome unknown. */
   readonly status: 'requested';
+  /** The session as it was listed. */
   readonly session: Session;
+  /** The request that was sent. */
   readonly request: RequestName;
+  /** true: the call returned success; undefined: it had not returned when the call was cut short. */
   readonly accepted: boolean | undefined;
+  /** What happened, in words. */
   readonly message: string;
 }
 
-/** The outcomes every bulk call can report for a session it did not (or not knowingly) act on. */
+/**
+ * The outcomes every bulk call can report for a session it did not (or not knowingly) act on:
+ * `skipped` (with a {@link SkipReason} and a message), `failed` (with the error: a
+ * {@link Win32Error}, {@link LogoffTimeoutError}, ...), or `requested` ({@link RequestedOutcome}).
+ */
 export type NotActed =
   | ({ readonly status: 'skipped'; readonly session: Session; readonly reason: SkipReason; readonly message: string } & Reported)
   | ({ readonly status: 'failed'; readonly session: Session; readonly error: WtsError } & Reported)
   | RequestedOutcome;
 
-/** What happened to one session in logoff() or logoffAll(). */
+/**
+ * What happened to one session in logoffAll(): `loggedOff`, `wouldLogOff` (a dry run: the plan
+ * for it), or one of {@link NotActed}. (`logoff()` resolves to the `loggedOff` member,
+ * {@link LoggedOff}.)
+ */
 export type LogoffOutcome =
   | ({
       readonly status: 'loggedOff';
@@ -169,4 +233,5 @@ export type LogoffOutcome =
     } & Reported)
   | NotActed;
 
+/** The `status` of a {@link LogoffOutcome}. */
 export type LogoffStatus = LogoffOutcome['status'];

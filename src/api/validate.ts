@@ -6,7 +6,13 @@ import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import { describeThrown, InvalidArgumentError } from '../errors';
 import { WTS_ANY_SESSION, WTS_CURRENT_SESSION } from '../wtsapi';
 
-/** What the caller may pass as a logoff target. */
+/**
+ * A session to act on: a session ID (a number, or a string of digits; 0 to 4294967293), or a
+ * WinStation name (a string that starts with a letter or holds a `#`, such as `'RDP-Tcp#3'` or
+ * `'TERM04'`; at most 32 characters; matched without case). Anything else is an
+ * {@link InvalidArgumentError}, before any call. Where a target is optional, none means the
+ * caller's own session (local server only).
+ */
 export type SessionTarget = number | string;
 
 /** A target after parsing: the caller's own session, an ID, or a WinStation name. */

@@ -19,11 +19,18 @@ import { enumerate, sameUser } from './sessions';
 import type { Session, SessionState } from './types';
 import { checkBoolean, checkKnownKeys, checkOptionsObject, checkSignal, checkTimeout, normalizeServerName, readArray } from './validate';
 
-/** A change of one session, as the diff of two listings tells it. */
+/**
+ * A change of one session, as the diff of two listings tells it: `logon` / `logoff` (a user's
+ * logon appeared / ended), `create` / `delete` (a session without a user appeared / ended),
+ * `connect` / `disconnect`, `rename` (same logon and state, another WinStation name),
+ * `stateChange` (any other change of state). See docs/watchSessions.md for which change emits which.
+ */
 export type SessionChangeType = 'logon' | 'logoff' | 'connect' | 'disconnect' | 'create' | 'delete' | 'rename' | 'stateChange';
 export const SESSION_CHANGE_TYPES: readonly SessionChangeType[] = ['logon', 'logoff', 'connect', 'disconnect', 'create', 'delete', 'rename', 'stateChange'];
 
+/** One session changed: what watchSessions yields for each change it sees. */
 export interface SessionChangeEvent<S extends Session = Session> {
+  /** What changed. */
   readonly type: SessionChangeType;
   /** '' for the local server, else the server's name as given (normalised). */
   readonly server: string;
@@ -42,54 +49,101 @@ export interface SessionChangeEvent<S extends Session = Session> {
 
 /** A server could not be opened, enumerated or waited on; it is retried after `retryInMs`. */
 export interface ServerErrorEvent {
+  /** A server failed. */
   readonly type: 'serverError';
+  /** `''` for the local server, else the server's name as given (normalised). */
   readonly server: string;
+  /** Why: a {@link Win32Error} (1722, 5, ...) or another {@link WtsError}. */
   readonly error: WtsError;
   /** How many times in a row the server has failed (1 the first time). */
   readonly attempt: number;
+  /** When it is tried again, in ms (doubling from `retryMinMs` up to `retryMaxMs`). */
   readonly retryInMs: number;
+  /** When the failure was seen. */
   readonly at: Date;
 }
 
 /** A server that failed answers again; the changes since it was last seen follow. */
 export interface ServerBackEvent {
+  /** The server answers again. */
   readonly type: 'serverBack';
+  /** `''` for the local server, else the server's name as given (normalised). */
   readonly server: string;
+  /** When it answered. */
   readonly at: Date;
 }
 
 /** With `initial: true`: a server's first listing, before any change. */
 export interface SnapshotEvent<S extends Session = Session> {
+  /** The server's first listing. */
   readonly type: 'snapshot';
+  /** `''` for the local server, else the server's name as given (normalised). */
   readonly server: string;
+  /** Every session, as listSessions returns them (with `details` when asked for). */
   readonly sessions: readonly S[];
+  /** When the listing ended. */
   readonly at: Date;
 }
 
+/** What watchSessions yields: a session's change, a server's failure or return, or a first listing. */
 export type SessionEvent<S extends Session = Session> = SessionChangeEvent<S> | ServerErrorEvent | ServerBackEvent | SnapshotEvent<S>;
+/** The `type` of a {@link SessionEvent}: what the `events` option of watchSessions selects. */
 export type SessionEventType = SessionEvent['type'];
 export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [...SESSION_CHANGE_TYPES, 'serverError', 'serverBack', 'snapshot'];
 
+/** The options of watchSessions. */
 export interface WatchOptions {
-  /** The server: `WF12`, `\\WF12`, a DNS name or an IP address. Default: the local server. */
+  /**
+   * The server: `WF12`, `\\WF12`, a DNS name or an IP address. Not with `servers`.
+   * @defaultValue the local server
+   */
   server?: string;
-  /** Several servers, watched at once (not with `server`). */
+  /**
+   * Several servers, watched at once (not with `server`); the local machine's names count once.
+   * @defaultValue none: one server
+   */
   servers?: readonly string[];
-  /** Ends the watch: the iteration rejects with OperationAbortedError once everything is closed. */
+  /**
+   * Ends the watch: the iteration rejects with {@link OperationAbortedError} once every wait has
+   * returned and every handle is closed.
+   * @defaultValue none
+   */
   signal?: AbortSignal;
-  /** Also enumerate this often (ms) while waiting, for changes no wait reported. Default 30000; 0 never. */
+  /**
+   * Also enumerate this often (ms) while waiting, for changes no wait reported; 0 never.
+   * @defaultValue 30000
+   */
   reconcileMs?: number;
-  /** How often (ms) a server is enumerated when it cannot be waited on. Default 2000. */
+  /**
+   * How often (ms) a server is enumerated when it cannot be waited on (1 or more).
+   * @defaultValue 2000
+   */
   pollMs?: number;
-  /** Each session also carries its details (as listSessions' `details`); `times` adds its logon time to its identity. */
+  /**
+   * Each session also carries its details (as listSessions' `details`, queried on every
+   * enumeration); `'times'` adds its logon time to its identity.
+   * @defaultValue none
+   */
   details?: DetailsOption;
-  /** Only these event types are yielded. Default: all. */
+  /**
+   * Only these event types are yielded (a non-empty list).
+   * @defaultValue every type
+   */
   events?: readonly SessionEventType[];
-  /** Yield a `snapshot` event with each server's first listing. Default false: only changes. */
+  /**
+   * Yield a `snapshot` event with each server's first listing; without it, only changes.
+   * @defaultValue false
+   */
   initial?: boolean;
-  /** The first retry of a failed server after this many ms, doubling up to `retryMaxMs`. Default 1000. */
+  /**
+   * The first retry of a failed server after this many ms (1 or more), doubling up to `retryMaxMs`.
+   * @defaultValue 1000
+   */
   retryMinMs?: number;
-  /** The longest pause between retries of a failed server. Default 60000. */
+  /**
+   * The longest pause between retries of a failed server, in ms (not less than `retryMinMs`).
+   * @defaultValue 60000, or `retryMinMs` when that is more
+   */
   retryMaxMs?: number;
 }
 
@@ -174,10 +228,17 @@ export function checkWatchOptions(options: unknown, api: WtsApi): CheckedWatch {
 export function watchSessions(api: WtsApi, options: WatchOptions & { details: true | readonly DetailGroup[] }): SessionWatch<DetailedSession>;
 export function watchSessions(api: WtsApi, options?: WatchOptions): SessionWatch<Session>;
 export function watchSessions(api: WtsApi, options?: WatchOptions): SessionWatch<Session> | SessionWatch<DetailedSession> {
-  return new SessionWatch<Session>(api, checkWatchOptions(options, api));
+  return SessionWatch.start<Session>(api, checkWatchOptions(options, api));
 }
 
-/** The events of a watch, as an AsyncIterator (one consumer). AsyncDisposable: `await using`. */
+/**
+ * A watch's events, as an AsyncIterator for one consumer: what watchSessions returns. Consume it
+ * with `for await`; `break`, `return()` or `await using` (AsyncDisposable) ends it without error,
+ * the `signal` with an {@link OperationAbortedError}; either way only once every wait has returned
+ * and every handle is closed. Events not yet consumed when it ends are dropped.
+ *
+ * @typeParam S - {@link Session}, or {@link DetailedSession} with `details`.
+ */
 export class SessionWatch<S extends Session = Session> implements AsyncIterableIterator<SessionEvent<S>>, AsyncDisposable {
   readonly #api: WtsApi;
   readonly #options: CheckedWatch;
@@ -187,7 +248,15 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
   #started = false;
   #closing: Promise<void> | undefined;
 
-  constructor(api: WtsApi, options: CheckedWatch) {
+  /**
+   * A watch over checked options; it starts with the first `next()`.
+   * @internal
+   */
+  static start<S extends Session>(api: WtsApi, options: CheckedWatch): SessionWatch<S> {
+    return new SessionWatch<S>(api, options);
+  }
+
+  private constructor(api: WtsApi, options: CheckedWatch) {
     this.#api = api;
     this.#options = options;
     // Every watched server listens to this (its own) signal, a few listeners each: no leak, however
@@ -195,22 +264,40 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
     setMaxListeners(0, this.#stop.signal);
   }
 
+  /**
+   * The watch is its own iterator: `for await (const event of watch)`.
+   *
+   * @returns this watch.
+   */
   [Symbol.asyncIterator](): this {
     return this;
   }
 
+  /**
+   * The next event. The first call starts watching (opens the servers, lists them).
+   *
+   * @returns the next event, or `{ done: true }` once the watch has ended.
+   * @throws {@link OperationAbortedError} (a rejection) when the `signal` aborted; once, after
+   *   which the iteration is done. A {@link WtsError} when the local machine's names could not
+   *   be read to start a watch of several servers.
+   */
   next(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
     if (!this.#started) this.#start();
     return this.#queue.next();
   }
 
-  /** Stops watching: pending `next()` calls end; resolves once every wait has returned and every handle is closed. */
+  /**
+   * Stops watching: pending `next()` calls end with `{ done: true }`.
+   *
+   * @returns `{ done: true }`, once every wait has returned and every handle is closed.
+   */
   async return(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
     this.#queue.end();
     await this.#shutdown();
     return { done: true, value: undefined };
   }
 
+  /** `await using`: {@link SessionWatch.return}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.return().then(() => undefined);
   }

@@ -46,39 +46,69 @@ import {
   type SessionTarget,
 } from './validate';
 
+/** The `server` option of every call on one server. */
 export interface ServerOption {
-  /** The server: `WF12`, `\\WF12`, a DNS name or an IP address. Default: the local server. */
+  /**
+   * The server: `WF12`, `\\WF12`, a DNS name or an IP address. The local machine under any of
+   * its names (or `localhost`, `.`, a loopback address) is the local server.
+   * @defaultValue the local server
+   */
   server?: string;
 }
 
+/** The options of listSessions on one server. */
 export interface ListSessionsOptions extends ServerOption, SessionFilter {
-  /** Also query details: `true` for all, or some of 'times', 'clientName', 'clientAddress', 'remote'. */
+  /**
+   * Also query details: `true` for all, or some of `'times'`, `'clientName'`, `'clientAddress'`,
+   * `'remote'` (one query per session and group; see {@link DetailGroup}).
+   * @defaultValue false
+   */
   details?: DetailsOption;
-  /** How many sessions are queried at once for details. Default 8. */
+  /**
+   * How many sessions are queried at once for details (1 to 1024).
+   * @defaultValue 8
+   */
   concurrency?: number;
 }
+/** The options of findSession. */
 export type FindSessionOptions = ServerOption;
+/** The options of logoff: the server, and waiting for the session to go. */
 export interface ServerLogoffOptions extends ServerOption, LogoffOptions {}
+/** The options of logoffAll on one server (with `servers` instead: {@link OnServers}). */
 export interface ServerLogoffAllOptions extends ServerOption, LogoffAllOptions {}
+/** The options of disconnect: the server, and waiting for the session to read Disconnected. */
 export interface ServerDisconnectOptions extends ServerOption, LogoffOptions {}
+/** The options of disconnectAll on one server: logoffAll's, without `warn`. */
 export interface ServerDisconnectAllOptions extends ServerOption, Omit<LogoffAllOptions, 'warn'> {}
+/** The options of sendMessage: the server, and the message. */
 export interface ServerMessageOptions extends ServerOption, MessageOptions {}
+/** The options of sendMessageAll on one server. */
 export interface ServerSendMessageAllOptions extends ServerOption, SendMessageAllOptions {}
+/** The options of listProcesses on one server. */
 export type ListProcessesOptions = ServerOption;
 
-/** The same options over many servers: `servers` instead of `server`. */
+/**
+ * The same options over many servers: `servers` (and {@link FarmOptions}) instead of `server`.
+ * The call then resolves to a {@link FarmResult}.
+ */
 export type OnServers<O, T> = Omit<O, 'server'> & FarmOptions<T>;
 
-/** The result of a successful logoff(). */
+/** The result of a successful logoff(): the session logged off, and whether that was confirmed. */
 export type LoggedOff = Extract<LogoffOutcome, { status: 'loggedOff' }>;
 
-/** A process and the session it runs in (query process). */
+/** A process and the session it runs in (`query process`; WTS_PROCESS_INFOW). Frozen. */
 export interface SessionProcess {
+  /** `''` for the local server, else the server's name as given. */
   readonly server: string;
+  /** The session the process runs in. */
   readonly sessionId: number;
+  /** That session's WinStation name (`''` when it was not listed). */
   readonly sessionName: string;
+  /** That session's user (`''` for none): the process owner's SID is not resolved. */
   readonly userName: string;
+  /** The process ID (PID 0 is the System Idle Process). */
   readonly processId: number;
+  /** The executable's name. */
   readonly processName: string;
 }
 
@@ -123,15 +153,27 @@ function withUnusedPlan<O>(result: FarmResult<O>, plan: CheckedPlan | undefined,
   return Object.freeze({ ...result, failures: Object.freeze(failures) });
 }
 
-/** The operations shared by Wts (server per call) and WtsServer (one server, many calls). */
+/**
+ * The operations shared by {@link Wts} (a server per call) and {@link WtsServer} (one server,
+ * many calls). Not exported: its members are documented on both classes.
+ */
 abstract class Operations {
+  /** @internal */
   protected abstract readonly api: WtsApi;
+  /** @internal */
   protected abstract run<T>(server: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T>;
+  /** @internal */
   protected abstract readonly serverKeys: readonly string[];
-  /** Whether `servers: [...]` is allowed (not on a WtsServer, which is one server). */
+  /**
+   * Whether `servers: [...]` is allowed (not on a WtsServer, which is one server).
+   * @internal
+   */
   protected abstract readonly manyServers: boolean;
 
-  /** Reads `options.server` where allowed; a WtsServer has its own. */
+  /**
+   * Reads `options.server` where allowed; a WtsServer has its own.
+   * @internal
+   */
   protected serverOf(options: Record<string, unknown>): string | undefined {
     return options['server'] === undefined ? undefined : normalizeServerName(options['server'], 'options.server');
   }
@@ -147,6 +189,7 @@ abstract class Operations {
   /**
    * A listing, on one server or (with `servers`) on many. `check` validates the options (given
    * the keys it may also see); `work` lists one server.
+   * @internal
    */
   protected async each<T, C extends { signal?: AbortSignal | undefined }>(
     options: unknown,
@@ -176,6 +219,7 @@ abstract class Operations {
    * gets one outcome in a Ledger, which also reports every request sent when the call is cut
    * short. One server: an abort after the sessions were listed returns their outcomes (each says
    * what happened); before that, it rejects with OperationAbortedError (nothing was sent).
+   * @internal
    */
   protected async bulk<O extends { status: string; session: Session; requests: readonly RequestName[] }, C extends BulkChecked>(
     options: unknown,
@@ -232,12 +276,49 @@ abstract class Operations {
   }
 
   /**
-   * Every session on the server, as one WTSEnumerateSessionsExW call; with `details` or with
-   * filters that need them, one more query per session and field group.
+   * `query session`: every session on several servers (`servers`), each server listed as in the
+   * one-server form, with their details.
+   *
+   * @param options - `servers` and the {@link FarmOptions}, the filters, `details`, `concurrency`.
+   * @returns every server's sessions in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
    */
   listSessions(options: OnServers<ListSessionsOptions, DetailedSession> & { details: true | readonly DetailGroup[] }): Promise<FarmResult<DetailedSession>>;
+  /**
+   * `query session`: every session on several servers (`servers`), each server listed as in the
+   * one-server form. A server that fails (1722, 5, its `serverTimeoutMs`) is reported in
+   * `failures` beside the others' results.
+   *
+   * @param options - `servers` and the {@link FarmOptions}, the filters, `details`, `concurrency`.
+   * @returns every server's sessions in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
+   */
   listSessions(options: OnServers<ListSessionsOptions, Session>): Promise<FarmResult<Session>>;
+  /**
+   * `query session` with details: every session on the server, each with `details` (one query
+   * per session and {@link DetailGroup}, `concurrency` sessions at a time).
+   *
+   * @param options - `details`, and the server, filters and `concurrency`.
+   * @returns the sessions with their details, in the server's order (frozen).
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
+   * @throws {@link Win32Error} when the server cannot be enumerated or a detail query fails
+   *   (1722 unreachable, 5 denied, ...).
+   */
   listSessions(options: ListSessionsOptions & { details: true | readonly DetailGroup[] }): Promise<readonly DetailedSession[]>;
+  /**
+   * `query session`: every session on the server, from one `WTSEnumerateSessionsExW` call; with
+   * filters that need details (`clientName`, `idleLongerThan`, `disconnectedLongerThan`), one more
+   * query per session and field group. A session that ends between the listing and its detail
+   * query is left out when a filter needed its details, else (with `details`) listed with
+   * `details.gone: true`.
+   *
+   * @param options - the server, the {@link SessionFilter} filters, `details`, `concurrency`.
+   * @returns the sessions, in the server's order (frozen).
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
+   * @throws {@link Win32Error} when the server cannot be enumerated (1722 unreachable, 5 denied, ...).
+   * @throws {@link ThreadsExhaustedError} when every thread of the koffi backend is stuck on
+   *   servers that do not answer.
+   */
   listSessions(options?: ListSessionsOptions): Promise<readonly Session[]>;
   listSessions(options?: unknown): Promise<readonly Session[] | FarmResult<Session>> {
     return this.each<Session, { filter: ReturnType<typeof compileFilter>; details: ReadonlySet<DetailGroup>; concurrency: number; signal?: undefined }>(
@@ -275,7 +356,18 @@ abstract class Operations {
     );
   }
 
-  /** The session with this ID or WinStation name (without case); no target = your own. */
+  /**
+   * The session with this ID, or with this WinStation name (without case; if several share it,
+   * the Active one; it need not be Active). No target: your own session. One enumeration.
+   *
+   * @param target - a session ID or WinStation name; none for your own session (local server only).
+   * @param options - the server.
+   * @returns the session.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option, or no target
+   *   together with a server; before any call.
+   * @throws {@link SessionNotFoundError} when no session matches (or you are in no session).
+   * @throws {@link Win32Error} when the server cannot be enumerated (1722, 5, ...).
+   */
   async findSession(target?: SessionTarget, options?: FindSessionOptions): Promise<Session> {
     const parsed = parseTarget(target);
     const o = checkOptionsObject(options);
@@ -285,8 +377,23 @@ abstract class Operations {
     return this.run(server, async (ctx) => resolveTarget(await enumerate(ctx), parsed, ctx, false));
   }
 
-  /** Every process on the server with its session (query process). */
+  /**
+   * `query process` on several servers (`servers`).
+   *
+   * @param options - `servers` and the {@link FarmOptions}.
+   * @returns every server's processes in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
+   */
   listProcesses(options: OnServers<ListProcessesOptions, SessionProcess>): Promise<FarmResult<SessionProcess>>;
+  /**
+   * `query process`: every process on the server with its session and user
+   * (`WTSEnumerateProcessesW` and one session enumeration), PID 0 included.
+   *
+   * @param options - the server.
+   * @returns the processes (frozen).
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
+   * @throws {@link Win32Error} when the server cannot be asked (1722, 5, ...).
+   */
   listProcesses(options?: ListProcessesOptions): Promise<readonly SessionProcess[]>;
   listProcesses(options?: unknown): Promise<readonly SessionProcess[] | FarmResult<SessionProcess>> {
     return this.each<SessionProcess, { signal?: undefined }>(
@@ -314,9 +421,32 @@ abstract class Operations {
   }
 
   /**
-   * Logs off one session: by ID, by name (which must be Active), or — with no target — your own.
-   * Refuses the console, services and listeners before any logoff call; re-checks the session's
-   * identity before acting; by default waits until the session is gone.
+   * `logoff.exe`: logs off one session — by ID, by name (which must be Active), or with no target
+   * your own — and by default waits until it is gone. Services (session 0) and listeners are
+   * always refused, the console unless it is your own session: by ID or name before any WTS
+   * call, else after the one enumeration and before the logoff. Right before acting, the
+   * session's identity is read (user, domain, logon time: a `WTSSessionInfo` query, plus the
+   * full names where WTSINFOW cut them) and compared with the listing. `WTSLogoffSession` is called with `bWait = FALSE`; then the
+   * session is polled until it is gone (7022) or its ID holds another logon. A close already
+   * pending (7007) counts (`alreadyClosing: true`).
+   *
+   * @param target - a session ID or an Active session's WinStation name; none for your own
+   *   session (not with `server`).
+   * @param options - the server, `wait`, `timeoutMs`, `pollIntervalMs`, `signal`.
+   * @returns `{ status: 'loggedOff', session, confirmed, alreadyClosing, requests }`, frozen.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option, or no target
+   *   together with a server; no call is made.
+   * @throws {@link ServicesSessionError}, {@link ListenerSessionError} or
+   *   {@link ConsoleSessionError} for a protected session: nothing is logged off.
+   * @throws {@link SessionNotFoundError} when there is no such session (or you are in none).
+   * @throws {@link SessionNotActiveError} when a session named by its name is not Active.
+   * @throws {@link SessionChangedError} when the ID now holds another user than the one listed.
+   * @throws {@link Win32Error} when a call fails; a failed logoff reads like `logoff.exe`
+   *   (`Could not logoff session ID 5 from session RDP-Tcp#0, Error code 5`).
+   * @throws {@link LogoffTimeoutError} when the session had not gone after `timeoutMs` (the
+   *   logoff was requested and may still happen: `requests: ['WTSLogoffSession']`).
+   * @throws {@link OperationAbortedError} when `signal` aborts (`requests` says whether the
+   *   logoff had been sent).
    */
   async logoff(target?: SessionTarget, options?: ServerLogoffOptions): Promise<LoggedOff> {
     const parsed = parseTarget(target);
@@ -328,12 +458,30 @@ abstract class Operations {
   }
 
   /**
-   * KB 259436 done safely: logs off every session on the server except the console, services,
-   * listeners and your own, narrowed by the filters, optionally warned first. One outcome per
-   * session; rejects only when the server cannot be enumerated. With `servers`, every server's
-   * outcomes and every failed server.
+   * KB 259436 on several servers (`servers`): each server as in the one-server form, at most
+   * `serverConcurrency` at once. A server that fails or exceeds `serverTimeoutMs` is reported in
+   * `failures` (its outcomes so far stay in `results`); it never stalls the others.
+   *
+   * @param options - `servers` and the {@link FarmOptions}, and the one-server options.
+   * @returns every server's outcomes in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
    */
   logoffAll(options: OnServers<ServerLogoffAllOptions, LogoffOutcome>): Promise<FarmResult<LogoffOutcome>>;
+  /**
+   * KB 259436 done safely: logs off every session on the server except the console, Services,
+   * listeners and your own, narrowed by the filters, optionally warned first (`warn`). `dryRun`
+   * reports the plan and does nothing; `plan` applies exactly a reviewed dry run. Each session's
+   * identity is re-checked right before its logoff. It never rejects because of one session.
+   *
+   * @param options - the server, the {@link SessionFilter} filters, `dryRun`, `plan`, `warn`,
+   *   `concurrency`, and the {@link WaitOptions}.
+   * @returns one {@link LogoffOutcome} per session on the server, in the server's order (and one
+   *   per planned session that has ended), each with the `requests` sent to it.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
+   * @throws {@link Win32Error} when the server cannot be enumerated (1722, 5, ...).
+   * @throws {@link OperationAbortedError} when `signal` aborted before the sessions were listed
+   *   (nothing was sent); after that an abort resolves with the outcomes so far.
+   */
   logoffAll(options?: ServerLogoffAllOptions): Promise<readonly LogoffOutcome[]>;
   logoffAll(options?: unknown): Promise<readonly LogoffOutcome[] | FarmResult<LogoffOutcome>> {
     return this.bulk<LogoffOutcome, CheckedLogoffAll>(
@@ -344,7 +492,26 @@ abstract class Operations {
     );
   }
 
-  /** Disconnects one session (tsdiscon): its programs keep running. By ID, name or your own. */
+  /**
+   * `tsdiscon`: disconnects one session — by ID, by name (which must be Active), or with no
+   * target your own — and by default waits until it reads Disconnected. Its programs keep running
+   * and the user can reconnect. Refusals, identity re-check and waiting as for logoff:
+   * `WTSDisconnectSession` with `bWait = FALSE`, then polled.
+   *
+   * @param target - a session ID or an Active session's WinStation name; none for your own
+   *   session (not with `server`).
+   * @param options - the server, `wait`, `timeoutMs`, `pollIntervalMs`, `signal`.
+   * @returns `{ status: 'disconnected', session, confirmed, requests }`, frozen.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option; no call is made.
+   * @throws {@link ServicesSessionError}, {@link ListenerSessionError} or
+   *   {@link ConsoleSessionError} for a protected session.
+   * @throws {@link SessionNotFoundError}, {@link SessionNotActiveError} or
+   *   {@link SessionChangedError}, as for logoff.
+   * @throws {@link Win32Error} when a call fails.
+   * @throws {@link WtsError} with code `E_TIMEOUT` when the session was not Disconnected after
+   *   `timeoutMs` (the request was accepted).
+   * @throws {@link OperationAbortedError} when `signal` aborts.
+   */
   async disconnect(target?: SessionTarget, options?: ServerDisconnectOptions): Promise<Disconnected> {
     const parsed = parseTarget(target);
     const o = checkOptionsObject(options);
@@ -354,14 +521,49 @@ abstract class Operations {
     return this.run(server, (ctx) => disconnectOne(ctx, parsed, checked));
   }
 
-  /** Disconnects every connected session but console, services, listeners and yours, filtered. */
+  /**
+   * disconnectAll on several servers (`servers`), as logoffAll over many servers.
+   *
+   * @param options - `servers` and the {@link FarmOptions}, and the one-server options.
+   * @returns every server's outcomes in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
+   */
   disconnectAll(options: OnServers<ServerDisconnectAllOptions, DisconnectOutcome>): Promise<FarmResult<DisconnectOutcome>>;
+  /**
+   * Disconnects every session on the server except the console, Services, listeners, your own
+   * and those already disconnected, narrowed by the filters; `dryRun` and `plan` as in logoffAll.
+   * It never rejects because of one session.
+   *
+   * @param options - the server, the {@link SessionFilter} filters, `dryRun`, `plan`,
+   *   `concurrency`, and the {@link WaitOptions}.
+   * @returns one {@link DisconnectOutcome} per session on the server, in the server's order.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
+   * @throws {@link Win32Error} when the server cannot be enumerated (1722, 5, ...).
+   * @throws {@link OperationAbortedError} when `signal` aborted before the sessions were listed.
+   */
   disconnectAll(options?: ServerDisconnectAllOptions): Promise<readonly DisconnectOutcome[]>;
   disconnectAll(options?: unknown): Promise<readonly DisconnectOutcome[] | FarmResult<DisconnectOutcome>> {
     return this.bulk<DisconnectOutcome, CheckedBulk>(options, (o, keys) => checkDisconnectAllOptions(o, keys), (ctx, c, ledger) => disconnectAllOn(ctx, c, ledger));
   }
 
-  /** Shows a message box in one session (msg); with `wait`, resolves to the user's answer. */
+  /**
+   * `msg`: shows a message box in one session (any state: a disconnected user sees it on
+   * reconnecting), through `WTSSendMessageW`; with `wait`, resolves to the user's answer.
+   * Services and listeners are refused; the console may be messaged.
+   *
+   * @param target - a session ID or WinStation name (any state); undefined for your own session
+   *   (not with `server`).
+   * @param options - `text` (required), `title`, `buttons`, `timeoutSeconds`, `wait`, `signal`,
+   *   and the server.
+   * @returns `{ status: 'sent', session, response, responseCode, requests }`, frozen.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option; no call is made.
+   * @throws {@link ServicesSessionError} or {@link ListenerSessionError} for a session nobody is
+   *   logged on to.
+   * @throws {@link SessionNotFoundError} or {@link SessionChangedError}, as for logoff.
+   * @throws {@link Win32Error} when a call fails.
+   * @throws {@link OperationAbortedError} when `signal` aborts (while waiting for the answer:
+   *   `requests: ['WTSSendMessageW']`, the box is on the screen).
+   */
   async sendMessage(target: SessionTarget | undefined, options: ServerMessageOptions): Promise<MessageSent> {
     const parsed = parseTarget(target);
     const o = checkOptionsObject(options);
@@ -371,13 +573,35 @@ abstract class Operations {
     return this.run(server, (ctx) => sendMessageOne(ctx, parsed, checked));
   }
 
-  /** msg *: a message to every session with a user (but Services and listeners), filtered. */
+  /**
+   * `msg *` on several servers (`servers`).
+   *
+   * @param options - `servers` and the {@link FarmOptions}, and the one-server options.
+   * @returns every server's outcomes in `results`, and every server that failed in `failures`.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
+   */
   sendMessageAll(options: OnServers<ServerSendMessageAllOptions, MessageOutcome>): Promise<FarmResult<MessageOutcome>>;
+  /**
+   * `msg *`: a message to every session with a user on the server (your own and the console
+   * included; Services, listeners and sessions without a user skipped), narrowed by the filters;
+   * `dryRun` and `plan` as in logoffAll. It never rejects because of one session.
+   *
+   * @param options - `text` and the message options, the server, the {@link SessionFilter}
+   *   filters, `dryRun`, `plan`, `concurrency`.
+   * @returns one {@link MessageOutcome} per session on the server, in the server's order.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad option or `plan`, before any call.
+   * @throws {@link Win32Error} when the server cannot be enumerated (1722, 5, ...).
+   * @throws {@link OperationAbortedError} when `signal` aborted before the sessions were listed.
+   */
   sendMessageAll(options: ServerSendMessageAllOptions): Promise<readonly MessageOutcome[]>;
   sendMessageAll(options: unknown): Promise<readonly MessageOutcome[] | FarmResult<MessageOutcome>> {
     return this.bulk<MessageOutcome, CheckedMessageAll>(options, (o, keys) => checkMessageAllOptions(o, keys), (ctx, c, ledger) => sendMessageAllOn(ctx, c, ledger));
   }
 
+  /**
+   * No target (your own session) is only defined on the local server.
+   * @internal
+   */
   protected checkCurrentIsLocal(target: ParsedTarget, server: string | undefined): void {
     if (target.kind === 'current' && server !== undefined) {
       throw new InvalidArgumentError(
@@ -389,58 +613,130 @@ abstract class Operations {
   }
 }
 
-/** The API bound to one backend. Each call opens the server it needs and closes it. */
+/**
+ * The API bound to one backend: {@link createWts} makes one (over the auto-detected backend, or
+ * the one you give), and the top-level functions (`logoff`, `listSessions`, ...) use a default
+ * one. Each call opens the server it needs and closes it; {@link Wts.openServer} keeps one open
+ * for several calls. Every method checks all its arguments before the first call, and rejects
+ * (never throws) on error; with the koffi backend any call can also reject with
+ * {@link ThreadsExhaustedError} when every thread is stuck on servers that do not answer.
+ *
+ * @example
+ * ```ts
+ * import { createWts } from 'wts-session';
+ * import { createMockApi } from 'wts-session/mock';
+ *
+ * const wts = createWts({ api: createMockApi(farm) });
+ * const sessions = await wts.listSessions({ state: 'Disc' });
+ * ```
+ */
 export class Wts extends Operations {
+  /** The backend the calls go to. */
   readonly api: WtsApi;
+  /** @internal */
   protected readonly serverKeys = ['server'] as const;
+  /** @internal */
   protected readonly manyServers = true;
 
+  /**
+   * The API over `api`, as it is: prefer {@link createWts}, which also checks that `api` is a
+   * WtsApi (has every method).
+   *
+   * @param api - the backend: `createKoffiApi()`, `createMockApi(farm)`, or your own {@link WtsApi}.
+   */
   constructor(api: WtsApi) {
     super();
     this.api = api;
   }
 
+  /** @internal */
   protected run<T>(server: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T> {
     return withServer(this.api, server, fn);
   }
 
-  /** One handle to a server for several calls. Close it (or `await using` it) when done. */
+  /**
+   * One handle to a server for several calls: the handle (`WTSOpenServerExW`) is opened on first
+   * use, and closed by `close()` or `await using`.
+   *
+   * @param name - the server: `WF12`, `\\WF12`, a DNS name or an IP address.
+   * @returns the server object (nothing is opened yet).
+   * @throws {@link InvalidArgumentError} at once (not a rejection) for a name that is not a
+   *   NetBIOS name, DNS name or IP address.
+   */
   openServer(name: string): WtsServer {
-    return new WtsServer(this.api, normalizeServerName(name, 'name'));
+    return WtsServer.open(this.api, normalizeServerName(name, 'name'));
   }
 
   /**
-   * Live session events on one server or many (docs/watchSessions.md). Throws InvalidArgumentError
-   * at once for a bad option (nothing is called); watching starts with the first `next()`, on
-   * handles of its own that are closed when the iteration ends.
+   * Live session events on one server or many, watched with the first `next()` (see
+   * {@link watchSessions}).
+   *
+   * @param options - `details`, and the other {@link WatchOptions}.
+   * @returns the watch: an AsyncIterable of events whose sessions carry their details.
+   * @throws {@link InvalidArgumentError} at once (not a rejection) for a bad option; nothing is called.
    */
   watchSessions(options: WatchOptions & { details: true | readonly DetailGroup[] }): SessionWatch<DetailedSession>;
+  /**
+   * Live session events on one server or many (docs/watchSessions.md). Returns at once; watching
+   * starts with the first `next()`, on handles of its own that are closed when the iteration ends.
+   *
+   * @param options - the server or servers, `signal`, and the other {@link WatchOptions}.
+   * @returns the watch: an AsyncIterable of {@link SessionEvent}s.
+   * @throws {@link InvalidArgumentError} at once (not a rejection) for a bad option; nothing is called.
+   */
   watchSessions(options?: WatchOptions): SessionWatch<Session>;
   watchSessions(options?: WatchOptions): SessionWatch<Session> | SessionWatch<DetailedSession> {
     return watchSessions(this.api, options);
   }
 }
 
-/** A server opened once (lazily, on first use) for several calls. AsyncDisposable. */
+/**
+ * One server for several calls, with one handle (`WTSOpenServerExW`), opened lazily on the first
+ * call and closed by {@link WtsServer.close} or `await using` (AsyncDisposable). Its methods are
+ * those of {@link Wts}, with the same options but `server` (and without `servers`: an
+ * {@link InvalidArgumentError}); a call without a target is refused (your own session is local).
+ * Like Win32, opening an unreachable server does not fail: the first call that uses the handle
+ * does (1722). Made by {@link openServer} or {@link Wts.openServer}.
+ *
+ * @example
+ * ```ts
+ * await using wf12 = openServer('WF12');
+ * const s = await wf12.findSession('TERM04');
+ * await wf12.logoff(s.id);
+ * ```
+ */
 export class WtsServer extends Operations implements AsyncDisposable {
   /** The server's name, normalised (`\\WF12` -> `WF12`). */
   readonly name: string;
+  /** @internal */
   protected readonly api: WtsApi;
   readonly #connection: ServerConnection;
+  /** @internal */
   protected readonly serverKeys = [] as const;
+  /** @internal */
   protected readonly manyServers = false;
 
-  constructor(api: WtsApi, name: string) {
+  /**
+   * A server object over `api` for a normalised name.
+   * @internal
+   */
+  static open(api: WtsApi, name: string): WtsServer {
+    return new WtsServer(api, name);
+  }
+
+  private constructor(api: WtsApi, name: string) {
     super();
     this.api = api;
     this.name = name;
     this.#connection = new ServerConnection(api, name);
   }
 
+  /** @internal */
   protected override serverOf(): string {
     return this.name;
   }
 
+  /** @internal */
   protected override checkCurrentIsLocal(target: ParsedTarget): void {
     super.checkCurrentIsLocal(target, this.name);
   }
@@ -449,6 +745,7 @@ export class WtsServer extends Operations implements AsyncDisposable {
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
+  /** @internal */
   protected async run<T>(_server: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T> {
     if (this.#connection.closed || this.#closing) {
       throw new InvalidArgumentError('server', `The server object for ${this.name} is closed.`);
@@ -461,9 +758,12 @@ export class WtsServer extends Operations implements AsyncDisposable {
   }
 
   /**
-   * WTSCloseServer on the handle, if it was opened, once every call on it has returned — a call
-   * that was cut short (abort, timeout) may still be running on the handle, and closing it under
-   * that call would be undefined behaviour. No new call starts meanwhile. Idempotent.
+   * Closes the handle (`WTSCloseServer`), if it was opened, once every call on it has returned — a
+   * call that was cut short (abort, timeout) may still be running on the handle, and closing it
+   * under that call would be undefined behaviour. No new call starts meanwhile: a later call
+   * rejects with {@link InvalidArgumentError}. Idempotent.
+   *
+   * @returns a promise that resolves once the handle is closed.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -473,6 +773,7 @@ export class WtsServer extends Operations implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** `await using`: {@link WtsServer.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -39,16 +39,23 @@ import { abandonable } from '../abandon';
 import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
+/** The options of {@link createKoffiApi}: the libraries, and the limits of its threads ({@link LaneOptions}). */
 export interface KoffiApiOptions extends LaneOptions {
-  /** Path or name of wtsapi32. Default 'wtsapi32.dll'. */
+  /**
+   * Path or name of wtsapi32.
+   * @defaultValue 'wtsapi32.dll'
+   */
   wtsapi32?: string;
-  /** Path or name of the library with WTSGetActiveConsoleSessionId, GetLastError, ... Default 'kernel32.dll'. */
+  /**
+   * Path or name of the library with WTSGetActiveConsoleSessionId, GetLastError, ...
+   * @defaultValue 'kernel32.dll'
+   */
   kernel32?: string;
   /**
-   * The wts_lanes library that runs blocking calls on the library's own threads. Default: the
-   * package's prebuilt one for this platform (prebuilds/win32-x64, win32-ia32), or, in a checkout
-   * of the repository, native/lanes/build/Release/wts_lanes.node. `false`, or none found: koffi's
-   * `.async` on libuv's shared pool (see docs/threads.md).
+   * The wts_lanes library that runs blocking calls on the library's own threads. `false`, or none
+   * found: koffi's `.async` on libuv's shared pool (see docs/threads.md).
+   * @defaultValue the package's prebuilt one for this platform (prebuilds/win32-x64,
+   * win32-ia32), or, in a checkout of the repository, native/lanes/build/Release/wts_lanes.node
    */
   lanes?: string | false;
 }
@@ -100,7 +107,14 @@ interface Outcome<R> {
   readonly lastError: number;
 }
 
+/**
+ * The real backend: wtsapi32 (and kernel32) through Koffi, a {@link WtsApi} with Win32 semantics.
+ * Made by {@link createKoffiApi} (or, on Windows, by {@link createWts} without `api`). Blocking
+ * calls run on the library's own threads (docs/threads.md); every failing call rejects with a
+ * {@link Win32Error} whose `win32Code` is GetLastError() read right after it.
+ */
 export class KoffiApi implements WtsApi {
+  /** `'koffi'`. */
   readonly name = 'koffi';
   readonly #fn: WtsFunctions;
   readonly #types = win32Types();
@@ -125,7 +139,15 @@ export class KoffiApi implements WtsApi {
   /** The blocking functions, raw (every argument and the result pointer-sized), by name. */
   readonly #raw: Map<string, RawFunction>;
 
-  constructor(paths: LibraryPaths, lanes?: { path: string; options: LaneOptions }) {
+  /**
+   * The backend over these libraries, with or without lanes.
+   * @internal
+   */
+  static create(paths: LibraryPaths, lanes?: { path: string; options: LaneOptions }): KoffiApi {
+    return new KoffiApi(paths, lanes);
+  }
+
+  private constructor(paths: LibraryPaths, lanes?: { path: string; options: LaneOptions }) {
     this.#fn = bindLibraries(paths);
     this.#levelOneEnumeration = this.#fn.WTSEnumerateSessionsExW !== undefined && this.#fn.WTSFreeMemoryExW !== undefined;
     this.#lanes = lanes ? new Lanes(loadKoffi(), lanes.path, lanes.options) : undefined;
@@ -135,7 +157,8 @@ export class KoffiApi implements WtsApi {
 
   /**
    * Where blocking calls run: `lanes` (the library's own threads, with their limits and what they
-   * hold now) or `libuv` (koffi's `.async`, no wts_lanes build for this platform).
+   * hold now: {@link LaneStats}) or `libuv` (koffi's `.async`: no wts_lanes build for this
+   * platform, or `lanes: false`).
    */
   get threads(): { readonly mode: 'lanes'; readonly limits: Readonly<Required<LaneOptions>>; readonly now: LaneStats } | { readonly mode: 'libuv' } {
     const lanes = this.#lanes;
@@ -210,7 +233,12 @@ export class KoffiApi implements WtsApi {
     });
   }
 
-  /** The system's text for a Win32 code: FormatMessageW where there is one, else the built-in table. */
+  /**
+   * The system's text for a Win32 code: FormatMessageW where there is one, else the built-in table.
+   *
+   * @param code - the Win32 error code.
+   * @returns its text, in the system's language.
+   */
   systemMessage(code: number): string {
     const cached = this.#messages.get(code);
     if (cached !== undefined) return cached;
@@ -609,6 +637,8 @@ export class KoffiApi implements WtsApi {
    * The DNS host name and FQDN (GetComputerNameExW), the physical node's names, and every
    * address of the machine's network interfaces (node:os networkInterfaces). Asked afresh on each
    * call: addresses come and go (VPN, DHCP).
+   *
+   * @returns the names.
    */
   getLocalServerNames(): readonly string[] {
     const names = new Set<string>();
@@ -845,7 +875,25 @@ function compressIPv6(groups: string[]): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLength).join(':')}`;
 }
 
-/** The koffi backend over the given libraries (Windows: the system's wtsapi32 and kernel32). */
+/**
+ * The koffi backend over the given libraries (on Windows, the system's wtsapi32 and kernel32): the
+ * default backend on Windows. Koffi and the libraries are loaded here, not on import. Create one
+ * and share it: each holds its own threads.
+ *
+ * @param options - the libraries' paths, `lanes`, and the thread limits `maxThreads`,
+ *   `maxWaitThreads`, `stuckAfterMs`, `idleMs`.
+ * @returns the backend, for {@link createWts}.
+ * @throws {@link InvalidArgumentError} for a limit that is not an integer from 1 to 2147483647.
+ * @throws {@link UnsupportedPlatformError} when Koffi or a library cannot be loaded (not Windows,
+ *   a missing DLL).
+ *
+ * @example
+ * ```ts
+ * import { createKoffiApi, createWts } from 'wts-session';
+ *
+ * const wts = createWts({ api: createKoffiApi({ maxThreads: 128 }) });
+ * ```
+ */
 export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
   const lanes = options.lanes === false ? undefined : (options.lanes ?? defaultLanesPath());
   const limits: LaneOptions = {
@@ -854,7 +902,7 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
     ...(options.stuckAfterMs === undefined ? {} : { stuckAfterMs: positive(options.stuckAfterMs, 'stuckAfterMs') }),
     ...(options.idleMs === undefined ? {} : { idleMs: positive(options.idleMs, 'idleMs') }),
   };
-  return new KoffiApi(
+  return KoffiApi.create(
     { wtsapi32: options.wtsapi32 ?? 'wtsapi32.dll', kernel32: options.kernel32 ?? 'kernel32.dll' },
     lanes === undefined ? undefined : { path: lanes, options: limits },
   );

@@ -43,14 +43,31 @@ type Koffi = typeof KoffiModule;
 /** Defaults, documented in docs/threads.md. */
 export const LANE_DEFAULTS = { maxThreads: 64, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
 
+/**
+ * The limits of the threads ("lanes") a koffi backend runs blocking calls on: options of
+ * {@link createKoffiApi}, each an integer from 1 to 2147483647 (docs/threads.md).
+ */
 export interface LaneOptions {
-  /** Lanes for ordinary calls. Default 64. */
+  /**
+   * Threads for ordinary calls. When every one is held by a stuck call, new calls are refused
+   * with {@link ThreadsExhaustedError}.
+   * @defaultValue 64
+   */
   readonly maxThreads?: number;
-  /** Lanes for long waits (watching, message boxes waiting for an answer). Default 128. */
+  /**
+   * Threads for long waits (watching, message boxes waiting for an answer).
+   * @defaultValue 128
+   */
   readonly maxWaitThreads?: number;
-  /** A call running this long counts as stuck (see ThreadsExhaustedError). Default 10 000 ms. */
+  /**
+   * A call running this long, in ms, counts as stuck (see {@link ThreadsExhaustedError}).
+   * @defaultValue 10000
+   */
   readonly stuckAfterMs?: number;
-  /** An idle lane's thread exits after this long. Default 15 000 ms. */
+  /**
+   * An idle thread exits after this long, in ms.
+   * @defaultValue 15000
+   */
   readonly idleMs?: number;
 }
 
@@ -180,14 +197,19 @@ interface Lane {
   idleTimer: NodeJS.Timeout | undefined;
 }
 
+/** What a koffi backend's threads hold now (`api.threads.now`, see {@link KoffiApi.threads}). */
 export interface LaneStats {
-  /** Lanes alive for ordinary calls / for long waits. */
+  /** Threads alive for ordinary calls. */
   readonly threads: number;
+  /** Threads alive for long waits. */
   readonly waitThreads: number;
-  /** Calls running now, of which stuck (running past stuckAfterMs, or abandoned), and queued. */
+  /** Calls running now. */
   readonly running: number;
+  /** Of those, ordinary calls that are stuck: running past `stuckAfterMs`, or abandoned. */
   readonly stuck: number;
+  /** Of those, calls whose caller abandoned them (its signal fired). */
   readonly abandoned: number;
+  /** Calls waiting for a thread. */
   readonly queued: number;
 }
 

@@ -6,8 +6,9 @@ import { InvalidArgumentError } from '../../errors';
 import { SESSION_STATES, type SessionState } from '../../api/types';
 import { isAlwaysLocalName, normalizeServerName, serverNameKey } from '../../api/validate';
 
-/** The mock's names for the calls a fault can target. */
+/** The mock's names for its calls (`MockCall.api`, `faults`): WTSOpenServerExW is `open`, WTSEnumerateSessionsExW `enumerate`, and so on. */
 export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes';
+/** Every {@link MockApiName}. */
 export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'];
 /**
  * The calls a fault can target: every MockApiName, and `wait` (WTSWaitSystemEvent, which is
@@ -16,73 +17,174 @@ export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'que
 export type MockFaultTarget = MockApiName | 'wait';
 export const MOCK_FAULT_TARGETS: readonly MockFaultTarget[] = [...MOCK_API_NAMES, 'wait'];
 
-/** API name -> session ID (as a string) or '*' -> the Win32 error code the call fails with. */
+/**
+ * A server's injected failures: call ({@link MockFaultTarget}) -> session ID (as a string) or
+ * `'*'` (any) -> the non-zero Win32 error code the call fails with. For example
+ * `{ logoff: { '3': 5 } }`: logging off session 3 fails with ERROR_ACCESS_DENIED.
+ */
 export type FarmFaults = Partial<Record<MockFaultTarget, Record<string, number>>>;
 
+/**
+ * One session of a {@link FarmServer}. Only `id` and `state` are required; the rest default to
+ * empty or absent.
+ */
 export interface FarmSession {
+  /** The session ID: 0 to 4294967293, unique on its server (65536 and above: a listener). */
   id: number;
-  /** WinStation name; default ''. */
+  /**
+   * The WinStation name (`Console`, `RDP-Tcp#0`, `Services`).
+   * @defaultValue ''
+   */
   name?: string;
+  /**
+   * The connection state: one of the ten {@link SessionState} names. (`query session`'s short
+   * labels such as `'Disc'` are filter values, not farm states: a farm with one is refused.)
+   */
   state: SessionState;
+  /**
+   * The user logged on to it.
+   * @defaultValue '' (nobody)
+   */
   user?: string;
+  /**
+   * The user's domain.
+   * @defaultValue ''
+   */
   domain?: string;
+  /**
+   * The client computer's name (WTSClientName). A session with one is remote: WTSClientProtocolType
+   * answers 2 (RDP), else 0 (the console).
+   * @defaultValue ''
+   */
   clientName?: string;
-  /** IPv4 or IPv6 text; default '' (no client). */
+  /**
+   * The client's IPv4 or IPv6 address, as text.
+   * @defaultValue '' (no client)
+   */
   clientAddress?: string;
   /**
-   * Mock bookkeeping, written by simulated mode: the session was logged off and is closing;
-   * the number of further polls (queries / enumerations) that will still see it.
+   * Mock bookkeeping, written by the mock: the session was logged off and is closing; the number
+   * of further polls (queries / enumerations) that will still see it.
    */
   closing?: number;
-  /** What WTSSendMessageW answers for this session when it waits (IDOK = 1 by default). */
+  /**
+   * What WTSSendMessageW answers for this session when it waits.
+   * @defaultValue 1 (IDOK)
+   */
   messageResponse?: number;
   /** The session's processes, for WTSEnumerateProcessesW. */
   processes?: FarmProcess[];
-  /** WTSINFOW times, ISO 8601 (e.g. "2026-11-21T08:00:00Z"); absent = never (FILETIME 0). */
+  /** WTSINFOW's LogonTime, ISO 8601 (e.g. `"2026-11-21T08:00:00Z"`); absent = never (FILETIME 0). */
   logonTime?: string;
+  /** WTSINFOW's ConnectTime, ISO 8601; absent = never. */
   connectTime?: string;
+  /** WTSINFOW's DisconnectTime, ISO 8601; absent = never. */
   disconnectTime?: string;
+  /** WTSINFOW's LastInputTime, ISO 8601; absent = none. */
   lastInputTime?: string;
 }
 
+/** A process of a {@link FarmSession}, for WTSEnumerateProcessesW. */
 export interface FarmProcess {
+  /** Its process ID. */
   pid: number;
+  /** Its executable's name (non-empty). */
   name: string;
 }
 
+/** One server of a {@link Farm}. */
 export interface FarmServer {
+  /** The server's name (unique in the farm, without case). */
   name: string;
   /**
    * The server's other names and IP addresses (`RDSH-PRODUCTION-01`, `rdsh-production-01.corp.example`,
    * `10.0.0.5`): openServer under any of them opens this server. For the farm's local server they
    * are what getLocalServerNames returns (the DNS host name, FQDN and addresses Windows would give),
-   * so the api layer treats them as the local machine.
+   * so the api layer treats them as the local machine. A name belongs to one server only.
    */
   aliases?: string[];
-  /** What WTSGetActiveConsoleSessionId returns when this is the local server. */
+  /**
+   * What WTSGetActiveConsoleSessionId returns when this is the local server.
+   * @defaultValue the session named Console, else none (0xFFFFFFFF)
+   */
   consoleSessionId?: number;
   /**
-   * The caller's session (ProcessIdToSessionId) when this is the local server. Absent: the caller
-   * is in no session of it (getCurrentSessionId returns 0xFFFFFFFF, WTS_CURRENT_SESSION finds none).
+   * The caller's session (ProcessIdToSessionId) when this is the local server.
+   * @defaultValue none: the caller is in no session of it (getCurrentSessionId returns
+   * 0xFFFFFFFF, and WTS_CURRENT_SESSION finds no session)
    */
   currentSessionId?: number;
-  /** Delay added to every call on this server, in ms (a real timer: the event loop keeps turning). */
+  /**
+   * Delay added to every call on this server, in ms (a real timer: the event loop keeps turning).
+   * @defaultValue 0
+   */
   latencyMs?: number;
-  /** Every call on this server fails with 1722 (RPC server unavailable). */
+  /**
+   * Every call on this server fails with 1722 (RPC server unavailable); opening it still succeeds,
+   * as in Win32.
+   * @defaultValue false
+   */
   unreachable?: boolean;
+  /**
+   * Its sessions.
+   * @defaultValue none
+   */
   sessions?: FarmSession[];
+  /**
+   * Injected failures.
+   * @defaultValue none
+   */
   faults?: FarmFaults;
 }
 
+/**
+ * A farm description: the servers the mock simulates, and which one the caller runs on. What
+ * {@link createMockApi} takes, and the JSON of a simulated farm file (`WTS_SESSION_SIMULATE`;
+ * JSON Schema: `wts-session/farm.schema.json`). Parsed JSON is `unknown`: check it with
+ * {@link parseFarm} first (a farm file may also carry `$schema` and `comment`).
+ *
+ * @example
+ * ```ts
+ * const farm: Farm = {
+ *   localServer: 'TS01',
+ *   servers: [{ name: 'TS01', currentSessionId: 2, sessions: [
+ *     { id: 1, name: 'Console', state: 'Active', user: 'admin' },
+ *     { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'me' },
+ *     { id: 3, state: 'Disconnected', user: 'bob' },
+ *   ] }],
+ * };
+ * ```
+ */
 export interface Farm {
-  /** The machine the caller runs on: no server option means this one. */
+  /** The machine the caller runs on (no server option means this one): one of `servers`. */
   localServer: string;
+  /** The servers. */
   servers: FarmServer[];
 }
 
 const TIME_FIELDS = ['logonTime', 'connectTime', 'disconnectTime', 'lastInputTime'] as const;
 
-/** Checks a parsed farm description; every problem names its JSON path. Returns a deep copy. */
+/**
+ * Checks a farm description of unknown shape (parsed JSON, a farm file's content) and returns it
+ * as a {@link Farm}: a deep copy, with top-level fields it does not use (`$schema`, `comment`)
+ * left out. {@link createMockApi} checks its argument the same way.
+ *
+ * @param input - the farm, as parsed from JSON.
+ * @param source - how error messages name the farm's root (`'farm'` when not given).
+ * @returns the checked farm.
+ * @throws `InvalidArgumentError` naming the JSON path of the first problem
+ *   (`Invalid farm description at farm.servers[0].sessions[2].state: ...`): a wrong type, an
+ *   unknown field inside a server or session, a duplicate server name, alias or session ID, a
+ *   `localServer` that is not one of the servers.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createMockApi, parseFarm } from 'wts-session/mock';
+ *
+ * const mock = createMockApi(parseFarm(JSON.parse(readFileSync('farm.json', 'utf8'))));
+ * ```
+ */
 export function parseFarm(input: unknown, source = 'farm'): Farm {
   const obj = record(input, source);
   const localServer = str(obj['localServer'], `${source}.localServer`, false);

@@ -31,12 +31,26 @@ import { InvalidArgumentError } from '../../errors';
 import type { Farm, FarmSession } from './farm';
 import { MockApi, type FarmSource, type MockApiOptions } from './mock-api';
 
-/** The environment variable that turns simulated mode on. */
+/**
+ * The environment variable that turns simulated mode on: `WTS_SESSION_SIMULATE=farm.json` makes
+ * the CLI, `createWts` and the top-level functions use {@link openSimulatedFarm} on that file.
+ */
 export const SIMULATE_ENV = 'WTS_SESSION_SIMULATE';
-/** Optional: a file that simulated mode appends every WTS call to, one JSON line each. */
+/**
+ * The environment variable that names a file simulated mode appends every WTS call to, one JSON
+ * line ({@link MockCall}) each. Optional.
+ */
 export const CALL_LOG_ENV = 'WTS_SESSION_CALL_LOG';
 
-/** Reads and checks a farm file. Errors name the file and the JSON path. */
+/**
+ * Reads a farm file and parses its JSON. It does not check the farm: pass the result to
+ * {@link parseFarm} (or {@link createMockApi}, through parseFarm).
+ *
+ * @param path - the farm file.
+ * @returns the parsed JSON, unchecked.
+ * @throws `InvalidArgumentError` (argument `simulate`) when the file cannot be read or is
+ *   not valid JSON; the message names the file.
+ */
 export function readFarmFile(path: string): unknown {
   let text: string;
   try {
@@ -60,6 +74,11 @@ export function readFarmFile(path: string): unknown {
  * a temporary file in the same folder, flushed to disk, then renamed over the target. Holds the
  * farm's lock (`<file>.lock`) meanwhile, keeps the file's mode, and writes through a symbolic link
  * to its target.
+ *
+ * @param path - the farm file.
+ * @param farm - the farm (written as it is, not checked).
+ * @throws the file system's error (an `Error` with its errno `code`) when the file cannot be
+ *   written, or when another process holds the lock for more than 10 s (`code: 'ELOCKED'`).
  */
 export function writeFarmFile(path: string, farm: Farm): void {
   const real = realPath(path);
@@ -808,11 +827,28 @@ function fsAdvice(code: string, what: string): string {
 }
 
 /**
- * A MockApi over a farm file. Changes are merged into the file under its lock (see
- * {@link FarmFile}): at once for the first, then at most every {@link SAVE_MIN_MS}, at exit, and
- * when `api.flush()` is called (docs/mock.md). With `callLog` (default: the WTS_SESSION_CALL_LOG environment
- * variable), every call is appended to that file as a JSON line. A file that cannot be written
- * fails the call with a {@link SimulatedFarmError}.
+ * Simulated mode: a {@link MockApi} over a farm file, as `WTS_SESSION_SIMULATE` gives it. The
+ * file is read again before every call when another process changed it, and this process's
+ * changes are merged into it under its lock (`<file>.lock`): at once for the first, then at most
+ * every 100 ms, at process exit, and when `api.flush()` is called (docs/mock.md). A file that
+ * cannot be written fails the call that changed the farm with a `SimulatedFarmError` (an Error
+ * with the errno `code` and the `path`) that says what to do.
+ *
+ * @param path - the farm file (JSON; `$schema` and `comment` fields are kept when it is saved).
+ * @param options - `closingPolls`, and `callLog`: a file every call is appended to as a JSON line
+ *   (default: the {@link CALL_LOG_ENV} variable).
+ * @returns the mock.
+ * @throws `InvalidArgumentError` (argument `simulate`) when the file cannot be read, is not
+ *   valid JSON, or is not a valid farm (the message names the file and the JSON path).
+ *
+ * @example
+ * ```ts
+ * import { createWts } from 'wts-session';
+ * import { openSimulatedFarm } from 'wts-session/mock';
+ *
+ * const wts = createWts({ api: openSimulatedFarm('farm.json') });
+ * await wts.logoff(3); // and the change is saved to farm.json
+ * ```
  */
 export function openSimulatedFarm(
   path: string,
@@ -822,7 +858,8 @@ export function openSimulatedFarm(
   const farm = source.read();
   const { callLog = process.env[CALL_LOG_ENV] || undefined, ...mockOptions } = options;
   try {
-    return new MockApi(farm, {
+    // Checked by the constructor (parseFarm), whose errors are given the file's name below.
+    return new MockApi(farm as Farm, {
       ...mockOptions,
       source,
       ...(callLog

@@ -27,51 +27,74 @@ import {
 } from '../../wtsapi';
 import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
 
-/** One entry of the mock's call log. */
+/** One entry of the mock's call log ({@link MockApi.calls}, `onCall`). */
 export interface MockCall {
-  /** `wait` is WTSWaitSystemEvent with an event mask, `flush` the same call with WTS_EVENT_FLUSH. */
+  /**
+   * The call: a {@link MockFaultTarget} (`wait` is WTSWaitSystemEvent with an event mask), `flush`
+   * (the same call with WTS_EVENT_FLUSH), `close` (WTSCloseServer), or the kernel32 look-ups
+   * `consoleId`, `currentId`, `computerName`, `localNames`.
+   */
   readonly api: MockFaultTarget | 'flush' | 'close' | 'consoleId' | 'currentId' | 'computerName' | 'localNames';
   /** The server's name as the farm spells it; '' when a handle was not valid. */
   readonly server: string;
+  /** The session the call was about, if any. */
   readonly sessionId?: number;
+  /** For `query`: the information class asked for. */
   readonly infoClass?: WtsInfoClass;
 }
 
+/** The options of {@link createMockApi}. */
 export interface MockApiOptions {
   /**
    * How many polls (queries of the session, enumerations of its server) still see a session
-   * after it was logged off, before it is gone (7022). Default 1.
+   * after it was logged off, before it is gone (7022).
+   * @defaultValue 1
    */
   closingPolls?: number;
   /**
    * Called with the farm's whole new state after every change. It costs a copy of the farm per
    * change: simulated mode uses {@link FarmSource.save} instead, which gets only what changed.
+   * @defaultValue none
    */
   onChange?: (farm: Farm) => void;
-  /** Called for every call as it is made (simulated mode can append it to a log file). */
+  /**
+   * Called for every call as it is made (simulated mode can append it to a log file).
+   * @defaultValue none
+   */
   onCall?: (call: MockCall) => void;
   /**
    * Where the farm can also change (simulated mode: the farm file, which other processes write).
    * Read before every call; watched while a WTSWaitSystemEvent is pending, so that a change made
    * elsewhere wakes the wait.
+   * @defaultValue none: only this mock changes the farm
    */
   source?: FarmSource;
 }
 
 /** A farm that others can change too (simulated mode's file): see {@link MockApiOptions.source}. */
 export interface FarmSource {
-  /** The farm as someone else left it, if it changed since it was last read or written; else undefined. */
+  /**
+   * The farm as someone else left it, if it changed since it was last read or written.
+   *
+   * @returns the farm (unchecked: the mock checks it), or undefined when it did not change.
+   */
   poll(): unknown;
   /**
    * Starts noticing changes: calls `changed` (which polls) when the farm may have changed.
-   * Returns the function that stops it. Started only while a wait is pending, so an idle process
-   * holds no watcher and can exit.
+   * Started only while a wait is pending, so an idle process holds no watcher and can exit.
+   *
+   * @param changed - to call when the farm may have changed.
+   * @returns the function that stops it.
    */
   watch(changed: () => void): () => void;
   /**
    * One session changed here: `session` is its new state, undefined when it is gone. Simulated
    * mode merges it into the farm file (with the other changes of the moment, under a lock). May
    * throw: the call that made the change fails with that error.
+   *
+   * @param server - the server's name in the farm.
+   * @param id - the session ID.
+   * @param session - the session now; undefined when it is gone.
    */
   save?(server: string, id: number, session: Readonly<FarmSession> | undefined): void;
   /** Saves now what `save` collected and has not saved yet. May throw. */
@@ -116,7 +139,16 @@ const WIN32_API: Readonly<Record<MockFaultTarget, string>> = {
   wait: 'WTSWaitSystemEvent',
 };
 
+/**
+ * The mock FFI layer: an in-memory {@link WtsApi} over a {@link Farm} that behaves like
+ * wtsapi32 — handles, Win32 error codes (1722 for an unreachable or unknown server, 7022 for a
+ * session that is gone, 7007 for a second logoff, ...), a closing phase after a logoff, event
+ * waits — and logs every call. Hand it to `createWts` to test your own code on any OS
+ * (docs/mock.md). Its test helpers (`calls`, `putSession`, `setFault`, ...) change the farm as
+ * Windows would.
+ */
 export class MockApi implements WtsApi {
+  /** `'mock'`. */
   readonly name = 'mock';
   readonly #localServer: string;
   readonly #servers = new Map<string, ServerState>();
@@ -141,7 +173,14 @@ export class MockApi implements WtsApi {
   #seen = new Map<string, Map<number, Seen>>();
   #seenStale = false;
 
-  constructor(farm: Farm | unknown, options: MockApiOptions = {}) {
+  /**
+   * The mock over a farm: the same as {@link createMockApi}.
+   *
+   * @param farm - the farm; checked as {@link parseFarm} checks it, and copied.
+   * @param options - `closingPolls`, `onChange`, `onCall`, `source`.
+   * @throws `InvalidArgumentError` for a farm that is not valid, naming the JSON path.
+   */
+  constructor(farm: Farm, options: MockApiOptions = {}) {
     const parsed = parseFarm(farm);
     this.#localServer = parsed.localServer;
     this.#load(parsed);
@@ -190,7 +229,7 @@ export class MockApi implements WtsApi {
     return this.#calls;
   }
 
-  /** Forget the call log. */
+  /** Forgets the call log. */
   resetCalls(): void {
     this.#calls.length = 0;
   }
@@ -205,7 +244,12 @@ export class MockApi implements WtsApi {
     return this.#waiters.size;
   }
 
-  /** WTSWaitSystemEvent calls still waiting on one server (by its farm name, without case). */
+  /**
+   * WTSWaitSystemEvent calls still waiting on one server.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @returns how many.
+   */
   pendingWaitsOn(server: string): number {
     const key = server.toLowerCase();
     return [...this.#waiters].filter((w) => w.server === key).length;
@@ -220,7 +264,11 @@ export class MockApi implements WtsApi {
     this.#source?.flush?.();
   }
 
-  /** The farm as it is now (same shape as the input; closing sessions carry `closing`). */
+  /**
+   * The farm as it is now.
+   *
+   * @returns a copy, in the shape of the input (closing sessions carry `closing`).
+   */
   toFarm(): Farm {
     return structuredClone({
       localServer: this.#localServer,
@@ -228,13 +276,28 @@ export class MockApi implements WtsApi {
     });
   }
 
-  /** A session as the mock holds it now (undefined when gone). */
+  /**
+   * A session as the mock holds it now.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @param id - the session ID.
+   * @returns a copy of the session, or undefined when it is gone.
+   * @throws Error for a server the farm does not have.
+   */
   getSession(server: string, id: number): Readonly<FarmSession> | undefined {
     const s = this.#server(server).sessions.get(id);
     return s && structuredClone(s);
   }
 
-  /** Adds a session, or replaces the one with that ID: the way Windows reuses a session ID. */
+  /**
+   * Adds a session, or replaces the one with that ID: the way Windows reuses a session ID. Wakes
+   * the event waits it concerns.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @param session - the session; checked as a farm's sessions are.
+   * @throws `InvalidArgumentError` for a session that is not valid; an Error for a server
+   *   the farm does not have.
+   */
   putSession(server: string, session: FarmSession): void {
     const state = this.#server(server);
     const parsed = parseSession(session, 'session');
@@ -244,7 +307,12 @@ export class MockApi implements WtsApi {
 
   /**
    * Ends a session at once (no closing phase): the user logged off from inside it, or the
-   * session manager deleted it. Returns whether there was one.
+   * session manager deleted it.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @param id - the session ID.
+   * @returns whether there was such a session.
+   * @throws Error for a server the farm does not have.
    */
   removeSession(server: string, id: number): boolean {
     const state = this.#server(server);
@@ -253,7 +321,15 @@ export class MockApi implements WtsApi {
     return removed;
   }
 
-  /** Makes the next calls of `api` on `server` fail with `code` ('*' = any session). */
+  /**
+   * Makes the next calls of `api` on `server` fail with a Win32 error code, or clears that fault.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @param api - the call to fail.
+   * @param key - the session ID the fault is for, or `'*'` for any session.
+   * @param code - the Win32 error code; undefined clears the fault.
+   * @throws Error for a server the farm does not have.
+   */
   setFault(server: string, api: MockFaultTarget, key: number | '*', code: number | undefined): void {
     const def = this.#server(server).def;
     const faults = (def.faults ??= {});
@@ -262,7 +338,13 @@ export class MockApi implements WtsApi {
     else table[String(key)] = code;
   }
 
-  /** Sets or clears the latency of every call on `server`. */
+  /**
+   * Sets the latency of every call on `server`.
+   *
+   * @param server - the server's name in the farm (without case).
+   * @param latencyMs - the delay, in ms (0: none).
+   * @throws Error for a server the farm does not have.
+   */
   setLatency(server: string, latencyMs: number): void {
     this.#server(server).def.latencyMs = latencyMs;
   }
@@ -302,7 +384,12 @@ export class MockApi implements WtsApi {
    * of the server's sessions, made here (logoff, disconnect, putSession, removeSession) or, in
    * simulated mode, by another process to the farm file. Changes made while no wait is pending
    * are not remembered (as assumed of Windows). An aborted signal rejects with an AbortError.
-   * With WTS_EVENT_FLUSH in the mask it is {@link flushSystemEvents}.
+   * With WTS_EVENT_FLUSH in the mask it is {@link MockApi.flushSystemEvents}.
+   *
+   * @param server - the handle.
+   * @param eventMask - the {@link WtsEvent} kinds to wait for.
+   * @param options - a signal to abandon the wait with.
+   * @returns the flags that happened, masked; WtsEvent.None for a flush.
    */
   async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
     const { signal } = options;
@@ -344,7 +431,11 @@ export class MockApi implements WtsApi {
     });
   }
 
-  /** WTSWaitSystemEvent(WTS_EVENT_FLUSH): every wait pending on this handle returns WtsEvent.None. */
+  /**
+   * WTSWaitSystemEvent(WTS_EVENT_FLUSH): every wait pending on this handle returns WtsEvent.None.
+   *
+   * @param server - the handle.
+   */
   async flushSystemEvents(server: ServerHandle): Promise<void> {
     const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
     this.#log({ api: 'flush', server: name ?? '' });
@@ -474,7 +565,11 @@ export class MockApi implements WtsApi {
     return this.#localServer;
   }
 
-  /** The local server's aliases from the farm: its DNS host name, FQDN and IP addresses. */
+  /**
+   * The local server's aliases from the farm: its DNS host name, FQDN and IP addresses.
+   *
+   * @returns the local server's `aliases`.
+   */
   getLocalServerNames(): readonly string[] {
     const local = this.#server(this.#localServer);
     this.#log({ api: 'localNames', server: local.def.name });
@@ -772,7 +867,32 @@ function clientAddress(text: string): WtsClientAddress {
   return { family: kind === 4 ? AF_INET : kind === 6 ? AF_INET6 : 0, address: kind === 0 ? '' : text };
 }
 
-/** The mock FFI layer over a farm description (see the README for its shape). */
-export function createMockApi(farm: Farm | unknown, options: MockApiOptions = {}): MockApi {
+/**
+ * The mock FFI layer over a farm description ({@link Farm}, docs/mock.md): an in-memory
+ * {@link WtsApi} to hand to `createWts` in your own tests, on any OS.
+ *
+ * The farm is checked at run time too, as {@link parseFarm} checks it. Its type catches a typo
+ * at compile time; for parsed JSON (`unknown`), call `createMockApi(parseFarm(json))`.
+ *
+ * @param farm - the servers, their sessions and faults, and which server the caller runs on.
+ * @param options - `closingPolls` (default 1), `onChange`, `onCall`, `source`.
+ * @returns the mock, with its test helpers (`calls`, `putSession`, `setFault`, ...).
+ * @throws `InvalidArgumentError` for a farm that is not valid, naming the JSON path
+ *   (`Invalid farm description at farm.servers[0].sessions[2].state: ...`).
+ *
+ * @example
+ * ```ts
+ * import { createWts } from 'wts-session';
+ * import { createMockApi } from 'wts-session/mock';
+ *
+ * const mock = createMockApi({
+ *   localServer: 'TS01',
+ *   servers: [{ name: 'TS01', sessions: [{ id: 3, state: 'Disconnected', user: 'bob' }], faults: { logoff: { '3': 5 } } }],
+ * });
+ * const [outcome] = await createWts({ api: mock }).logoffAll();
+ * console.log(outcome?.status); // 'failed': error 5
+ * ```
+ */
+export function createMockApi(farm: Farm, options: MockApiOptions = {}): MockApi {
   return new MockApi(farm, options);
 }

@@ -773,9 +773,17 @@ function sameJson(a: unknown, b: unknown): boolean {
  * the farm fails with it; the file keeps the state before that change.
  */
 export class SimulatedFarmError extends Error {
-  /** The file system's code: 'EROFS', 'EACCES', 'ENOSPC', ... */
+  /** The file system's code: 'EROFS', 'EACCES', 'ENOSPC', ..., or 'ELOCKED' for another process's lock. */
   readonly code: string;
+  /** The farm file (or call log) that could not be written. */
   readonly path: string;
+  /**
+   * Made by simulated mode when a save fails; you catch it, you do not make it.
+   *
+   * @param what - what could not be done, as the message begins: 'Cannot save the simulated farm'.
+   * @param path - the file.
+   * @param error - the file system's error (its `code` is kept); also the `cause`.
+   */
   constructor(what: string, path: string, error: unknown) {
     const e = error as NodeJS.ErrnoException;
     const code = typeof e?.code === 'string' ? e.code : 'EIO';

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
+
+// The commands' --version: package.json's, written into the build (the commands read no file).
+const version = (JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as { version: string }).version;
 
 export default defineConfig([
   {
@@ -33,5 +38,9 @@ export default defineConfig([
     platform: 'node',
     shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
+    define: { __WTS_SESSION_VERSION__: JSON.stringify(version) },
+    // The commands' chunk assigns classes as `WtsError = exports.WtsError = class ...`, which
+    // leaves them nameless: keep their names (an error's `name` is in the JSON output).
+    keepNames: true,
   },
 ]);

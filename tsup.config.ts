@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
+
+// The commands' --version: package.json's, written into the build (the commands read no file).
+const version = (JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as { version: string }).version;
 
 export default defineConfig([
   {
@@ -44,5 +49,9 @@ export default defineConfig([
     esbuildOptions: (o) => {
       o.sourcesContent = false;
     },
+    define: { __WTS_SESSION_VERSION__: JSON.stringify(version) },
+    // The commands' chunk assigns classes as `WtsError = exports.WtsError = class ...`, which
+    // leaves them nameless: keep their names (an error's `name` is in the JSON output).
+    keepNames: true,
   },
 ]);

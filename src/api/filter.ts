@@ -66,18 +66,71 @@ export interface CompiledFilter {
   detailed(session: Session, details: SessionDetails): string | undefined;
 }
 
-/** '90m', '2h', '1d12h', '45s', '1500ms' or a number of milliseconds. */
+const UNIT_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+const UNIT_ORDER = ['d', 'h', 'm', 's', 'ms'];
+/** One `<number><unit>`: the number with an optional decimal part; `ms` before `m`. */
+const COMPONENT = /\s*(\d+(?:\.\d+)?)(ms|d|h|m|s)/iy;
+const PLAIN_MS = /^\s*(\d+(?:\.\d+)?)\s*$/;
+
+const DURATION_FORMS =
+  "milliseconds ('7200000'), or a number and a unit (d, h, m, s, ms), alone or combined from the " +
+  "largest unit down: '90m', '1.5h', '1h30m', '1d12h', '500ms'";
+
+/**
+ * A duration in milliseconds, as the filters take it (`idleLongerThan`, `disconnectedLongerThan`)
+ * and the commands' `--idle` / `--disconnected`:
+ *
+ * - a number of milliseconds: `7200000` (a number, or a string of digits);
+ * - a number and a unit, `d` (days), `h`, `m`, `s` or `ms`, in any case: `90m`, `2h`, `45s`,
+ *   `1500ms`; the number may have a decimal part: `1.5h`, `0.5d`;
+ * - units combined from the largest down, each at most once, spaces allowed between them:
+ *   `1d12h`, `1h30m`, `2m30s`, `1h 30m`.
+ *
+ * A string is rounded to whole milliseconds. The result is at most `Number.MAX_SAFE_INTEGER`.
+ *
+ * @param value - a number of milliseconds or a duration string.
+ * @param argument - the name the error message gives the value ('options.idleLongerThan').
+ * @returns the duration in milliseconds.
+ * @throws InvalidArgumentError - for anything else: negative, NaN, an unknown or repeated unit,
+ *   units out of order (`30m1h`), a number without digits (`.5h`), or a duration too long; the
+ *   message names the accepted forms.
+ */
 export function parseDuration(value: unknown, argument: string): number {
+  const invalid = (why: string) => new InvalidArgumentError(argument, `Invalid ${argument}: ${why}. Give ${DURATION_FORMS}.`);
   if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
-  } else if (typeof value === 'string') {
-    const m = /^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?!s))?\s*(?:(\d+)s)?\s*(?:(\d+)ms)?\s*$/i.exec(value);
-    if (m && m.slice(1).some((g) => g !== undefined)) {
-      const [d, h, min, s, ms] = m.slice(1).map((g) => Number(g ?? 0)) as [number, number, number, number, number];
-      return (((d * 24 + h) * 60 + min) * 60 + s) * 1000 + ms;
-    }
+    if (Number.isNaN(value)) throw invalid('NaN is not a duration');
+    if (value < 0) throw invalid(`${value} is negative`);
+    if (!(value <= Number.MAX_SAFE_INTEGER)) throw invalid(`${value} ms is too long (at most ${Number.MAX_SAFE_INTEGER} ms)`);
+    return value;
   }
-  throw new InvalidArgumentError(argument, `Invalid ${argument}: a duration such as '90m', '2h', '1d12h', or milliseconds.`);
+  if (typeof value !== 'string') throw invalid(`expected a number or a string, got ${value === null ? 'null' : typeof value}`);
+  const shown = `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
+  let ms: number;
+  const plain = PLAIN_MS.exec(value);
+  if (plain) {
+    ms = Number(plain[1]);
+  } else {
+    ms = 0;
+    let last = -1;
+    let at = 0;
+    const end = value.trimEnd().length;
+    COMPONENT.lastIndex = 0;
+    while (at < end) {
+      COMPONENT.lastIndex = at;
+      const m = COMPONENT.exec(value);
+      if (!m) throw invalid(`${shown} is not a duration`);
+      const unit = (m[2] as string).toLowerCase();
+      const rank = UNIT_ORDER.indexOf(unit);
+      if (rank <= last) throw invalid(`${shown} is not a duration (each unit once, the largest first)`);
+      last = rank;
+      ms += Number(m[1]) * (UNIT_MS[unit] as number);
+      at = COMPONENT.lastIndex;
+    }
+    if (last < 0) throw invalid(`${shown} is not a duration`);
+  }
+  ms = Math.round(ms);
+  if (!(ms <= Number.MAX_SAFE_INTEGER)) throw invalid(`${shown} is too long (at most ${Number.MAX_SAFE_INTEGER} ms)`);
+  return ms;
 }
 
 export function formatDuration(ms: number): string {

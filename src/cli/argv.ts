@@ -23,6 +23,11 @@ export interface SwitchSpec {
    * The key is present once the switch is given, even when the list is empty.
    */
   readonly repeat?: boolean;
+  /**
+   * Whole spellings matched with their case, before the case-free aliases: `-V` is --version
+   * while `-v` and `/V` stay logoff.exe's verbose.
+   */
+  readonly exact?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -33,7 +38,11 @@ export interface ParsedArgs {
 
 export function parseArgs(argv: readonly string[], specs: readonly SwitchSpec[]): ParsedArgs {
   const byAlias = new Map<string, SwitchSpec>();
-  for (const spec of specs) for (const alias of spec.aliases) byAlias.set(alias, spec);
+  const byExact = new Map<string, SwitchSpec>();
+  for (const spec of specs) {
+    for (const alias of spec.aliases) byAlias.set(alias, spec);
+    for (const spelling of spec.exact ?? []) byExact.set(spelling, spec);
+  }
   const positionals: string[] = [];
   const switches: Record<string, true | string | string[]> = {};
   let onlyPositionals = false;
@@ -46,6 +55,11 @@ export function parseArgs(argv: readonly string[], specs: readonly SwitchSpec[])
     }
     if (arg === '--') {
       onlyPositionals = true;
+      continue;
+    }
+    const exact = byExact.get(arg);
+    if (exact && !exact.value) {
+      switches[exact.name] = true;
       continue;
     }
     const { key, inline, display } = splitSwitch(arg);

@@ -1,11 +1,14 @@
 /**
  * The bulk commands' common run: plan (a dry run), confirm, act on exactly that plan, report —
- * over one server or many, with a progress line on a terminal and JSON lines for scripts.
+ * over one server or many, with a progress line on a terminal and JSON lines for scripts (an
+ * outcome document per session as it is settled, a serverFailed document per failed server, and
+ * a summary document last; docs/json.md).
  */
 import { anySignal, type FarmEvent, type FarmResult } from '../api/farm';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './common';
-import { formatOutcome, outcomeJson, planLine, summarize, type AnyOutcome } from './format';
-import { failureJson, failureLine, isStopped, Progress, type Target } from './shared';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, jsonFailure, type CliIo } from './common';
+import { formatOutcome, planLine, summarize, type AnyOutcome } from './format';
+import { cliErrorObject, jsonLine, outcomeDocument, serverFailedDocument, summaryDocument } from './json';
+import { failureLine, isStopped, Progress, type Target } from './shared';
 
 /** What runBulk asks of the operation. */
 export interface BulkCall<O> {
@@ -33,6 +36,8 @@ export interface BulkRun<O extends AnyOutcome> {
   readonly consequence: string;
   /** Leave sessions the filters left out of the text report, unless verbose (msg.exe is quiet). */
   readonly quietFiltered?: boolean;
+  /** --no-progress: no progress line, even on a terminal. */
+  readonly noProgress?: boolean;
   /**
    * The operation over these servers ('localhost' = this one), as a dry run or for real; pass
    * `signal` and `plan` on as the API's options of the same names.
@@ -47,12 +52,17 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   const names = run.target.kind === 'many' ? run.target.servers : [run.target.server ?? ''];
   const asks = run.confirm && !run.dryRun && !run.yes;
 
-  // Exit 2 means nothing was called: refuse before the dry run, not after it.
-  if (asks && !io.interactive) {
-    io.err(
-      `${run.command}: this asks for confirmation before it acts, and nobody is at a terminal to answer. ` +
-        'Add --yes to go ahead, or --dry-run to see the plan. Nothing was done.\n',
-    );
+  const action = run.verb === 'Log off' ? 'loggedOff' : run.verb === 'Disconnect' ? 'disconnected' : 'sent';
+  const cancelled = (exitCode: number, message: string) =>
+    jsonFailure(io, run.json, exitCode, cliErrorObject('CancelledError', 'E_CANCELLED', message));
+
+  // Exit 2 means nothing was called: refuse before the dry run, not after it. A server list read
+  // from standard input leaves nothing there to answer with (serversOf refuses it first).
+  if (asks && (!io.interactive || (run.target.kind === 'many' && run.target.fromStdin))) {
+    const why = io.interactive ? 'the server list came from standard input, so the answer cannot' : 'nobody is at a terminal to answer';
+    const message = `this asks for confirmation before it acts, and ${why}. Add --yes to go ahead, or --dry-run to see the plan. Nothing was done.`;
+    io.err(`${run.command}: ${message}\n`);
+    jsonFailure(io, run.json, EXIT_USAGE, cliErrorObject('UsageError', 'E_USAGE', message));
     return EXIT_USAGE;
   }
 
@@ -60,13 +70,13 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   // Ctrl+C while acting: no new request is started, the requests in flight are reported, exit 130.
   const interrupt = new AbortController();
   const execute = async (dryRun: boolean, plan?: FarmResult<O>): Promise<FarmResult<O>> => {
-    const progress = new Progress(io.err, io.progress && !run.json, servers.length, dryRun ? 'sessions checked' : 'sessions done');
+    const progress = new Progress(io.err, io.progress && !run.json && !run.noProgress, servers.length, dryRun ? 'sessions checked' : 'sessions done');
     const onEvent = (e: FarmEvent<O>) => {
       progress.onEvent(e);
       // Scripts get a JSON line per result as it arrives (not for the plan behind a question).
       if (run.json && dryRun === run.dryRun) {
-        if (e.type === 'result') io.out(`${JSON.stringify(outcomeJson(e.result))}\n`);
-        if (e.type === 'serverFailed') io.out(`${JSON.stringify(failureJson({ server: e.server, error: e.error }))}\n`);
+        if (e.type === 'result') io.out(jsonLine(outcomeDocument(e.result)));
+        if (e.type === 'serverFailed') io.out(jsonLine(serverFailedDocument({ server: e.server, error: e.error })));
       }
     };
     const stopOnInterrupt = io.onInterrupt?.(() => {
@@ -83,35 +93,54 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     }
   };
 
-  const report = (result: FarmResult<O>): number => {
+  const report = (result: FarmResult<O>, dryRun: boolean, printed: boolean): number => {
     const stopped = result.failures.filter(isStopped).length;
-    const summary = summarize(result.results, result.failures.length - stopped, stopped, run.verb === 'Log off' ? 'loggedOff' : run.verb === 'Disconnect' ? 'disconnected' : 'sent');
+    const summary = summarize(result.results, result.failures.length - stopped, stopped, action);
+    const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
+    const code = interrupt.signal.aborted ? EXIT_INTERRUPTED : closed?.aborted || !ok ? EXIT_FAILED : EXIT_OK;
     if (!run.json) {
       for (const o of result.results) {
         if (run.quietFiltered && !run.verbose && o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser')) continue;
         io.out(`${formatOutcome(o)}\n`);
       }
       io.out(`${summary}\n`);
+    } else {
+      // The plan behind a question that was never asked (nothing to do) was not streamed: its lines now.
+      if (!printed) {
+        for (const o of result.results) io.out(jsonLine(outcomeDocument(o)));
+        for (const f of result.failures) io.out(jsonLine(serverFailedDocument(f)));
+      }
+      // The last line says the run is over and how it ended: a script that does not see it got a cut output.
+      io.out(
+        jsonLine(
+          summaryDocument({
+            action,
+            dryRun,
+            outcomes: result.results,
+            serversFailed: result.failures.length - stopped,
+            serversStopped: stopped,
+            interrupted: interrupt.signal.aborted,
+            exitCode: code,
+          }),
+        ),
+      );
     }
     for (const f of result.failures) io.err(`${failureLine(f)}\n`);
     if (interrupt.signal.aborted) {
       io.err(`${run.command}: interrupted (Ctrl+C): no new action was started after that. ${summary}\n`);
-      return EXIT_INTERRUPTED;
-    }
-    if (closed?.aborted) {
+    } else if (closed?.aborted) {
       // Nobody reads stdout any more: what was done still has to be said somewhere.
       io.err(`${run.command}: the output was closed, so no new action was started after that. ${summary}\n`);
-      return EXIT_FAILED;
     }
-    const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
-    return ok ? EXIT_OK : EXIT_FAILED;
+    return code;
   };
 
-  if (!asks) return report(await execute(run.dryRun));
+  if (!asks) return report(await execute(run.dryRun), run.dryRun, true);
 
   const plan = await execute(true);
   if (interrupt.signal.aborted) {
     io.err(CANCELLED);
+    cancelled(EXIT_INTERRUPTED, 'Interrupted (Ctrl+C) before the question; nothing was done.');
     return EXIT_INTERRUPTED;
   }
   if (closed?.aborted) {
@@ -119,16 +148,20 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     return EXIT_FAILED;
   }
   const count = plan.results.filter((o) => o.status.startsWith('would')).length;
-  if (count === 0) return report(plan);
+  // Nothing to ask about: the plan is the report (nothing was done).
+  if (count === 0) return report(plan, run.dryRun, false);
   for (const f of plan.failures) io.err(`${failureLine(f)}\n`);
   const reply = await io.confirm(`${planLine(plan.results, run.verb, names)}\n${run.consequence}`);
   const answer = reply === true ? 'yes' : reply === false ? 'no' : reply;
   if (answer === 'interrupted' || answer === 'eof') {
     io.err(CANCELLED);
-    return answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
+    const exit = answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
+    cancelled(exit, `Cancelled at the question (${answer === 'interrupted' ? 'Ctrl+C' : 'Ctrl+D or the end of the input'}); nothing was done.`);
+    return exit;
   }
   if (answer !== 'yes') {
     io.err('Nothing was done.\n');
+    cancelled(EXIT_FAILED, 'The question was answered no; nothing was done.');
     return EXIT_FAILED;
   }
   if (closed?.aborted) {
@@ -137,5 +170,5 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   }
   // Exactly what was shown: sessions that appeared since are reported as not in the plan, and a
   // planned session whose ID now belongs to another logon is left alone.
-  return report(await execute(false, plan));
+  return report(await execute(false, plan), false, true);
 }

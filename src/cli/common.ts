@@ -2,6 +2,7 @@
  * What every command shares: its I/O, the backend choice (--simulate), and turning errors into
  * one line on stderr and an exit code. The exit codes are documented once, in README.md#exit-codes.
  */
+import { readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 import { Wts } from '../api/wts';
@@ -10,6 +11,8 @@ import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../ba
 import { InvalidArgumentError, isWtsError, Win32Error, WtsError } from '../errors';
 import { UsageError } from './argv';
 import { causeOf, oneLine } from './format';
+import { anyErrorObject, cliErrorObject, errorDocument, errorObject, jsonLine, type ErrorObject } from './json';
+import { printableLines } from './text';
 
 /** Success: everything asked was done (or, with --dry-run, shown). */
 export const EXIT_OK = 0;
@@ -34,6 +37,11 @@ export const EXIT_CODES_HELP =
 /** The --debug line of every command's help. */
 export const DEBUG_HELP = '  --debug            On an error, also print its stack (or WTS_SESSION_DEBUG=1).';
 
+/** The --json line of every command's help: the contract is docs/json.md. */
+export const JSON_CONTRACT_HELP =
+  'With --json, stdout has JSON only: one document a line, each with "schema": 1 and\n' +
+  'a "type"; a failure ends with an "error" document (docs/json.md).';
+
 /** The answer to a [y/N] question. */
 export type Answer = 'yes' | 'no' | 'interrupted' | 'eof';
 
@@ -44,7 +52,10 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Whether a person can answer a question (stdin and stderr are terminals). */
   readonly interactive: boolean;
-  /** Whether stderr is a terminal (a progress line may be drawn there). */
+  /**
+   * Whether a progress line may be drawn on stderr: it is a terminal, TERM is not 'dumb' and no CI
+   * is said to run (CI set, and not '', 'false' or '0'). --no-progress turns it off too.
+   */
   readonly progress: boolean;
   /** Whether stdout is a terminal (a live display may be redrawn there). Default false. */
   readonly outputIsTerminal?: boolean;
@@ -69,6 +80,26 @@ export interface CliIo {
    * then starts no new request and reports what it did, instead of dying with work unreported.
    */
   readonly onInterrupt?: (handler: () => void) => () => void;
+  /**
+   * All of standard input as text, read once (`/servers:-`). Default: read from file descriptor 0.
+   */
+  readonly readStdin?: () => string;
+}
+
+/** A CI service runs this: CI set to anything but '', 'false' or '0' (GitHub Actions, GitLab, ... set CI=true). */
+export function ciFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env['CI'] ?? '').trim().toLowerCase();
+  return v !== '' && v !== 'false' && v !== '0';
+}
+
+/** A terminal that cannot move the cursor or clear a line (TERM=dumb: Emacs shell buffers, some CI logs). */
+export function dumbTerminal(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env['TERM'] ?? '').trim().toLowerCase() === 'dumb';
+}
+
+/** Whether the environment lets a progress line be drawn on a terminal: not TERM=dumb, not under CI. */
+export function progressFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !dumbTerminal(env) && !ciFromEnv(env);
 }
 
 /** WTS_SESSION_DEBUG: any value but '', '0', 'false', 'no' turns stacks on. */
@@ -81,11 +112,47 @@ export function debugFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** `--debug` or `/debug` anywhere before `--`: known before the command line is parsed, so that a parse error can show its stack too. */
 export function debugFromArgv(argv: readonly string[]): boolean {
+  return switchInArgv(argv, 'debug');
+}
+
+/** `--json` or `/json` anywhere before `--`: known before parsing, so that bad usage still ends with a JSON error document. */
+export function jsonFromArgv(argv: readonly string[]): boolean {
+  return switchInArgv(argv, 'json');
+}
+
+function switchInArgv(argv: readonly string[], name: string): boolean {
   for (const a of argv) {
     if (a === '--') return false;
-    if (/^(--|-|\/)debug$/i.test(a)) return true;
+    if (a.replace(/^(--|-|\/)/, '').toLowerCase() === name && a !== name) return true;
   }
   return false;
+}
+
+/**
+ * Standard input read to its end, synchronously (the command line is checked before anything is
+ * called, and the server list is part of it). A pipe or a file; on a terminal, until Ctrl+D.
+ */
+export function readStdinSync(fd = 0): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // A non-blocking pipe with nothing in it yet: wait a little and read again.
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break; // Windows: the end of a pipe
+      throw error;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean; isTTY?: boolean; columns?: number };
@@ -137,8 +204,9 @@ export function processIo(
       if (write(stderr, text)) errClosed = true;
     },
     interactive,
-    progress: Boolean(stderr.isTTY),
-    outputIsTerminal: Boolean(stdout.isTTY),
+    progress: Boolean(stderr.isTTY) && progressFromEnv(env),
+    // A dumb terminal cannot have a table redrawn in place: --watch prints JSON lines there.
+    outputIsTerminal: Boolean(stdout.isTTY) && !dumbTerminal(env),
     columns: stdout.isTTY ? stdout.columns : undefined,
     color: Boolean(stdout.isTTY) && (env['NO_COLOR'] ?? '') === '',
     confirm: (question) => ask(stdin(), stderr, question),
@@ -150,6 +218,8 @@ export function processIo(
         process.off('SIGINT', handler);
       };
     },
+    // A stream handed in (a test's) is for the question only: /servers:- then reads nothing.
+    readStdin: () => (streams.stdin ? '' : readStdinSync()),
   };
 }
 
@@ -199,8 +269,9 @@ export function lazyWts(simulate: string | undefined, deps: CliDeps = {}): () =>
 export interface ReportOptions {
   readonly verbose?: boolean;
   readonly debug?: boolean;
+  /** Also print the error as a JSON error document on stdout (--json). */
+  readonly json?: boolean;
 }
-
 
 /** A failed system call (it has an errno code and a syscall), as opposed to a bug. */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
@@ -222,58 +293,75 @@ function stackOf(error: unknown): string {
 const HOW_TO_DEBUG = "run the command again with --debug (or WTS_SESSION_DEBUG=1) to see where it happened";
 
 /**
- * Prints an error as one line on stderr (the stack only with --debug / WTS_SESSION_DEBUG) and
- * returns the exit code: 2 bad usage, 1 a failure the library reports, 3 anything unexpected.
+ * Prints an error as one line on stderr (the stack only with --debug / WTS_SESSION_DEBUG), with
+ * --json also as an error document on stdout, and returns the exit code: 2 bad usage, 1 a failure
+ * the library reports, 3 anything unexpected. Every name in the text is printable.
  */
 export function reportError(command: string, error: unknown, io: CliIo, options: ReportOptions = {}): number {
+  const { code, json } = describeError(command, error, io, options);
+  if (options.json) io.out(jsonLine(errorDocument(json, code)));
+  return code;
+}
+
+function describeError(command: string, error: unknown, io: CliIo, options: ReportOptions): { code: number; json: ErrorObject } {
   const debug = options.debug ?? io.debug ?? false;
   const stack = () => {
-    if (debug) io.err(`${stackOf(error)}\n`);
+    if (debug) io.err(`${printableLines(stackOf(error))}\n`);
   };
   if (error instanceof UsageError || error instanceof InvalidArgumentError || (isWtsError(error) && error.code === 'E_INVALID_ARGUMENT')) {
     io.err(`${command}: ${oneLine((error as Error).message)}\nType '${command} /?' for usage.\n`);
     stack();
-    return EXIT_USAGE;
+    return { code: EXIT_USAGE, json: anyErrorObject(error, 'E_USAGE') };
   }
   const cause = causeOf(error);
   if (cause instanceof SimulatedFarmError || (cause instanceof Error && cause.name === 'SimulatedFarmError')) {
     io.err(`${command}: ${oneLine(cause.message)}\n`);
     stack();
-    return EXIT_FAILED;
+    const farm = cause as SimulatedFarmError;
+    return { code: EXIT_FAILED, json: cliErrorObject('SimulatedFarmError', 'E_SIMULATED_FARM', farm.message, { path: farm.path, errno: farm.code }) };
   }
   if (error instanceof Win32Error) {
-    io.err(`${error.message}\n`);
-    if (options.verbose && error.hint && !error.message.includes(error.hint)) io.err(`${error.hint}\n`);
+    io.err(`${printableLines(error.message)}\n`);
+    if (options.verbose && error.hint && !error.message.includes(error.hint)) io.err(`${printableLines(error.hint)}\n`);
     stack();
-    return EXIT_FAILED;
+    return { code: EXIT_FAILED, json: errorObject(error) };
   }
   if (isWtsError(error) && cause === error) {
     io.err(`${command}: ${oneLine(error.message)}\n`);
     stack();
-    return EXIT_FAILED;
+    return { code: EXIT_FAILED, json: errorObject(error) };
   }
+  let line: string;
   if (isSystemError(cause)) {
-    io.err(`${command}: unexpected error: ${oneLine(cause.message)} (a system call failed; check the path and its permissions, or ${HOW_TO_DEBUG}).\n`);
+    line = `unexpected error: ${oneLine(cause.message)} (a system call failed; check the path and its permissions, or ${HOW_TO_DEBUG}).`;
   } else {
     const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    io.err(`${command}: unexpected error: ${oneLine(what)}. This is a bug in wts-session: ${HOW_TO_DEBUG}, and report it.\n`);
+    line = `unexpected error: ${oneLine(what)}. This is a bug in wts-session: ${HOW_TO_DEBUG}, and report it.`;
   }
+  io.err(`${command}: ${line}\n`);
   stack();
-  return EXIT_UNEXPECTED;
+  const causeJson = cause instanceof Error ? { name: cause.name, message: cause.message } : { name: typeof cause, message: String(cause) };
+  return { code: EXIT_UNEXPECTED, json: cliErrorObject('UnexpectedError', 'E_UNEXPECTED', line, { cause: causeJson }) };
+}
+
+/** With --json, a failure that is no thrown error (a question answered no, a refusal): its error document. */
+export function jsonFailure(io: CliIo, json: boolean, exitCode: number, error: ErrorObject): void {
+  if (json) io.out(jsonLine(errorDocument(error, exitCode)));
 }
 
 /**
  * Runs one action with Ctrl+C turned into its abort signal: the wait stops, and the command says
  * what had been sent (OperationAbortedError.requests) and exits 130 instead of dying silently.
  */
-export async function interruptible<T>(command: string, io: CliIo, act: (signal: AbortSignal) => Promise<T>): Promise<T | number> {
+export async function interruptible<T>(command: string, io: CliIo, act: (signal: AbortSignal) => Promise<T>, json = false): Promise<T | number> {
   const interrupt = new AbortController();
   const stop = io.onInterrupt?.(() => interrupt.abort(new Error('interrupted')));
   try {
     return await act(interrupt.signal);
   } catch (error) {
     if (!interrupt.signal.aborted || !(error instanceof WtsError) || error.code !== 'E_ABORTED') throw error;
-    io.err(`${command}: interrupted (Ctrl+C). ${error.message}\n`);
+    io.err(`${command}: interrupted (Ctrl+C). ${oneLine(error.message)}\n`);
+    jsonFailure(io, json, EXIT_INTERRUPTED, errorObject(error));
     return EXIT_INTERRUPTED;
   } finally {
     stop?.();
@@ -288,7 +376,7 @@ export async function runCommand(
   verbose: () => boolean,
   body: () => Promise<number>,
 ): Promise<number> {
-  const options = () => ({ verbose: verbose(), debug: Boolean(io.debug) || debugFromArgv(argv) });
+  const options = () => ({ verbose: verbose(), debug: Boolean(io.debug) || debugFromArgv(argv), json: jsonFromArgv(argv) });
   let code: number;
   try {
     code = await body();
@@ -314,7 +402,7 @@ export function startCommand(command: string, main: (argv: readonly string[], io
   const argv = process.argv.slice(2);
   const io = processIo();
   const fatal = (error: unknown) => {
-    process.exitCode = reportError(command, error, io, { debug: Boolean(io.debug) || debugFromArgv(argv) });
+    process.exitCode = reportError(command, error, io, { debug: Boolean(io.debug) || debugFromArgv(argv), json: jsonFromArgv(argv) });
     // Whatever was running is in an unknown state: stop now.
     process.exit();
   };

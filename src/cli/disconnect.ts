@@ -6,9 +6,12 @@ import type { DisconnectOutcome } from '../api/disconnect';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
-import { formatOutcome, outcomeJson } from './format';
-import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { formatOutcome } from './format';
+import { jsonLine, outcomeDocument } from './json';
+import { printable } from './text';
+import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
+import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-disconnect';
 
@@ -26,20 +29,30 @@ export const DISCONNECT_SWITCHES: readonly SwitchSpec[] = [
 
 export const DISCONNECT_HELP = `Disconnects a Remote Desktop session; its programs keep running.
 
-wts-disconnect [SessionID | SessionName] [/server:ServerName] [/v]
-wts-disconnect /all [/server:ServerName | /servers:A,B,C] [filters] [--dry-run] [--yes] [--json]
+wts-disconnect [SessionID | SessionName] [/server:ServerName] [/v] [--json]
+wts-disconnect /all [/server:ServerName | /servers:A,B,C | /servers:@FILE | /servers:-] [filters]
+                    [--dry-run] [--yes] [--json] [--no-progress]
 
   SessionID | SessionName   The session (a name must be active); none: your own.
   /server:ServerName The server (default: this one).
   /all               Every connected session but the console, services, listeners
                      and yours; filters: --state, --user, --domain, --client,
-                     --idle '>2h'. Asks first on a terminal; --yes otherwise.
+                     --idle '>2h' (90m, 1.5h, 1h30m, 1d12h, or milliseconds).
+                     Asks first on a terminal; --yes otherwise.
+  /servers:A,B,C     With /all: these servers; @FILE or --servers-file FILE: names
+                     from a file; /servers:- or --servers-file -: from standard
+                     input (then --yes or --dry-run: no question can be answered).
   /v                 Say what is being done.
   --no-wait          Do not wait until the session shows as disconnected.
-  --json             Machine-readable output.
+  --json             JSON lines: an outcome per session, then (with /all) a summary.
+  --no-progress      With /all: no progress line on stderr (none either with
+                     TERM=dumb or CI set).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
 ${DEBUG_HELP}
+${VERSION_HELP}
+  /?                 This help.
 
+${JSON_CONTRACT_HELP}
 ${EXIT_CODES_HELP}
 `;
 
@@ -47,13 +60,12 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
   let verbose = false;
   return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, DISCONNECT_SWITCHES);
-    if (flag(args, 'help')) {
-      io.out(DISCONNECT_HELP);
-      return EXIT_OK;
-    }
+    const early = helpOrVersion(args, io, DISCONNECT_HELP);
+    if (early !== undefined) return early;
     verbose = flag(args, 'verbose');
     const { target, all } = sessionOrAll(args, 'disconnects', []);
-    const where = serversOf(args);
+    const asks = all && !flag(args, 'yes') && !flag(args, 'dryRun');
+    const where = serversOf(args, { asks, ...(io.readStdin ? { readStdin: io.readStdin } : {}) });
     const wait = !flag(args, 'noWait');
     const json = flag(args, 'json');
     const wts = lazyWts(value(args, 'simulate'), deps);
@@ -67,6 +79,7 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
         dryRun: flag(args, 'dryRun'),
         yes: flag(args, 'yes'),
         confirm: true,
+        noProgress: flag(args, 'noProgress'),
         verb: 'Disconnect',
         consequence: 'Their programs keep running; they can reconnect.',
         call: (servers, { dryRun, onEvent, signal, plan }) =>
@@ -74,10 +87,10 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
       });
     }
     const server = where.kind === 'one' ? where.server : undefined;
-    if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
-    const result = await interruptible(COMMAND, io, (signal) => wts().disconnect(target, { wait, signal, ...(server === undefined ? {} : { server }) }));
+    if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${printable(target)}`} on ${printable(serverLabel(server ?? ''))}...\n`);
+    const result = await interruptible(COMMAND, io, (signal) => wts().disconnect(target, { wait, signal, ...(server === undefined ? {} : { server }) }), json);
     if (typeof result === 'number') return result;
-    if (json) io.out(`${JSON.stringify(outcomeJson(result))}\n`);
+    if (json) io.out(jsonLine(outcomeDocument(result)));
     else if (verbose) io.err(`${formatOutcome(result)}\n`);
     return EXIT_OK;
   });

@@ -1,12 +1,14 @@
 /**
- * Text and JSON output of the commands. Pure.
+ * Text output of the commands, pure: every name is shown printable (control characters escaped,
+ * src/cli/text.ts) and tables are laid out in terminal columns. JSON output is src/cli/json.ts.
  */
 import type { DetailedSession } from '../api/details';
 import type { DisconnectOutcome } from '../api/disconnect';
 import type { SessionProcess } from '../api/wts';
 import type { MessageOutcome } from '../api/message';
 import { shortStateLabel, type LogoffOutcome, type Session } from '../api/types';
-import { serverLabel, Win32Error, type WtsError } from '../errors';
+import { serverLabel } from '../errors';
+import { cell, printable } from './text';
 
 /** `query session`'s table: SESSIONNAME USERNAME ID STATE TYPE DEVICE, '>' before your own. */
 export function formatSessionTable(sessions: readonly Session[]): string {
@@ -18,20 +20,17 @@ export function formatSessionTable(sessions: readonly Session[]): string {
 }
 
 function row(mark: string, name: string, user: string, id: string, state: string, type: string, device: string): string {
-  return `${mark}${fit(name, 17).padEnd(18)}${fit(user, 20).padEnd(22)}${id.padStart(5)}  ${state.padEnd(8)}${type.padEnd(12)}${device}`.trimEnd();
+  return `${mark}${cell(name, 17, 18)}${cell(user, 20, 22)}${id.padStart(5)}  ${state.padEnd(8)}${cell(type, 12, 12)}${printable(device)}`.trimEnd();
 }
 
-function fit(text: string, width: number): string {
-  return text.length <= width ? text : text.slice(0, width);
-}
-
+/** `RDP-Tcp#1, CORP\\carol`: printable (a name's control characters escaped). */
 export function who(session: Session): string {
   const user = session.userName ? (session.domain ? `${session.domain}\\${session.userName}` : session.userName) : 'no user';
-  return session.name ? `${session.name}, ${user}` : user;
+  return printable(session.name ? `${session.name}, ${user}` : user);
 }
 
 function where(session: Session): string {
-  return session.server ? ` on ${session.server}` : '';
+  return session.server ? ` on ${printable(session.server)}` : '';
 }
 
 /** Any bulk outcome: logoff, disconnect or message. */
@@ -64,12 +63,12 @@ function outcomeLine(outcome: AnyOutcome): string {
     case 'wouldSend':
       return `Would send to ${head}.`;
     case 'skipped':
-      return `Skipped ${head}: ${outcome.message}.`;
+      return `Skipped ${head}: ${oneLine(outcome.message)}.`;
     case 'failed':
       return `Failed ${head}: ${errorText(outcome.error)}`;
     case 'requested':
       // The request went out (it may well have been done) but its result is not known.
-      return `Requested ${REQUEST_WORDS[outcome.request] ?? outcome.request} of ${head}; not confirmed: ${outcome.message}.`;
+      return `Requested ${REQUEST_WORDS[outcome.request] ?? outcome.request} of ${head}; not confirmed: ${oneLine(outcome.message)}.`;
   }
 }
 
@@ -111,8 +110,9 @@ export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0, s
   return `${parts.join(', ')}.`;
 }
 
+/** A message on one line (its line breaks as ' / '), printable. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' / ');
+  return printable(text.replace(/\s*\n\s*/g, ' / '));
 }
 
 /**
@@ -141,31 +141,11 @@ export function errorText(error: unknown): string {
   return oneLine(shown instanceof Error ? shown.message : String(shown));
 }
 
-/** A JSON-ready view of an error. */
-export function errorJson(error: WtsError): Record<string, unknown> {
-  return {
-    code: error.code,
-    name: error.name,
-    message: error.message,
-    ...(error.server !== undefined ? { server: error.server } : {}),
-    ...(error.sessionId !== undefined ? { sessionId: error.sessionId } : {}),
-    ...(error instanceof Win32Error ? { win32Code: error.win32Code, api: error.api } : {}),
-  };
-}
-
-/** A JSON-ready view of an outcome: its own fields, with a plain error. */
-export function outcomeJson(outcome: AnyOutcome): Record<string, unknown> {
-  const { session, status, ...rest } = outcome;
-  const json: Record<string, unknown> = { status, server: session.server, session, ...rest };
-  if (outcome.status === 'failed') json['error'] = errorJson(outcome.error);
-  return json;
-}
-
 export function planLine(outcomes: readonly AnyOutcome[], verb: string, servers: readonly string[]): string {
   const chosen = outcomes
     .filter((o) => o.status.startsWith('would'))
     .map((o) => `${o.session.id}${o.session.server ? `@${o.session.server}` : ''} (${who(o.session)})`);
-  const where = servers.length === 1 ? serverLabel(servers[0]) : `${servers.length} servers`;
+  const where = servers.length === 1 ? printable(serverLabel(servers[0])) : `${servers.length} servers`;
   return `${verb} ${chosen.length} session${chosen.length === 1 ? '' : 's'} on ${where}: ${chosen.join(', ')}?`;
 }
 
@@ -192,7 +172,7 @@ export function formatLogonTime(date: Date | null | undefined): string {
 /** quser's table: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME, '>' before your own. */
 export function formatUserTable(sessions: readonly DetailedSession[]): string {
   const line = (mark: string, user: string, name: string, id: string, state: string, idle: string, logon: string) =>
-    `${mark}${fit(user, 20).padEnd(22)}${fit(name, 16).padEnd(17)}${id.padStart(4)}  ${state.padEnd(6)}${idle.padStart(11)}  ${logon}`.trimEnd();
+    `${mark}${cell(user, 20, 22)}${cell(name, 16, 17)}${id.padStart(4)}  ${state.padEnd(6)}${idle.padStart(11)}  ${logon}`.trimEnd();
   const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'STATE', 'IDLE TIME', 'LOGON TIME')];
   for (const s of sessions) {
     lines.push(
@@ -213,7 +193,7 @@ export function formatUserTable(sessions: readonly DetailedSession[]): string {
 /** query process's table: USERNAME SESSIONNAME ID PID IMAGE. */
 export function formatProcessTable(processes: readonly SessionProcess[], currentSessionId?: number): string {
   const line = (mark: string, user: string, name: string, id: string, pid: string, image: string) =>
-    `${mark}${fit(user, 20).padEnd(22)}${fit(name, 17).padEnd(18)}${id.padStart(4)}${pid.padStart(7)}  ${image}`.trimEnd();
+    `${mark}${cell(user, 20, 22)}${cell(name, 17, 18)}${id.padStart(4)}${pid.padStart(7)}  ${printable(image)}`.trimEnd();
   const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'PID', 'IMAGE')];
   for (const p of processes) {
     lines.push(

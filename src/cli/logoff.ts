@@ -5,9 +5,12 @@ import type { LogoffOutcome } from '../api/types';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
-import { formatOutcome, outcomeJson } from './format';
-import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { formatOutcome } from './format';
+import { jsonLine, outcomeDocument } from './json';
+import { printable } from './text';
+import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
+import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-logoff';
 
@@ -28,9 +31,9 @@ export const LOGOFF_SWITCHES: readonly SwitchSpec[] = [
 
 export const LOGOFF_HELP = `Logs off a user from a Remote Desktop session and deletes the session.
 
-wts-logoff [SessionID | SessionName] [/server:ServerName] [/v]
-wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
-                [--warn TEXT [--grace SECONDS]] [--dry-run] [--yes] [--json]
+wts-logoff [SessionID | SessionName] [/server:ServerName] [/v] [--json]
+wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE | /servers:-] [filters]
+                [--warn TEXT [--grace SECONDS]] [--dry-run] [--yes] [--json] [--no-progress]
 
   SessionID          The ID of the session to log off.
   SessionName        The name of the session (it must be active), e.g. RDP-Tcp#3.
@@ -41,13 +44,17 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
                      services, listeners and your own session. On a terminal it
                      shows the plan, asks, and then acts only on the sessions shown.
   /servers:A,B,C     With /all: these servers (8 at a time); /servers:@FILE or
-                     --servers-file FILE reads names from a file, one a line.
+                     --servers-file FILE reads names from a file (one a line, or
+                     comma or space separated; # comments); /servers:- or
+                     --servers-file - from standard input (then --yes or --dry-run:
+                     the question cannot be answered there).
   --state STATE      With /all: only sessions in this state (Active, Disc, ...;
                      a comma list or repeated).
   --user PATTERN     With /all: only users matching the wildcard (temp*, CORP\\*).
   --domain PATTERN   With /all: only users of matching domains.
   --client PATTERN   With /all: only sessions from matching client computers.
-  --idle '>2h'       With /all: only sessions idle longer than that (90m, 2h, 1d).
+  --idle '>2h'       With /all: only sessions idle longer than that (90m, 1.5h,
+                     1h30m, 1d12h, 500ms, or milliseconds: 7200000).
   --disconnected '>1d'  With /all: only sessions disconnected longer than that.
   --warn TEXT        With /all: send TEXT to each user first, wait --grace
                      seconds (default 60), then log off those still there.
@@ -56,13 +63,17 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE] [filters]
                      one is at a terminal to answer).
   --no-wait          Do not wait until the session is gone.
   --timeout SECONDS  How long to wait for each logoff (default 60).
-  --json             Machine-readable output (JSON; one line per session with /all).
+  --json             JSON lines: an outcome per session, then (with /all) a summary.
+  --no-progress      With /all: no progress line on stderr (none either with
+                     TERM=dumb or CI set).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
 ${DEBUG_HELP}
+${VERSION_HELP}
   /?                 This help.
 
 The console session is never logged off, except your own. Logging off other users
 needs Full Control permission. Logging off without warning loses their unsaved work.
+${JSON_CONTRACT_HELP}
 ${EXIT_CODES_HELP}
 `;
 
@@ -75,10 +86,11 @@ interface LogoffCommand {
   readonly timeoutMs: number | undefined;
 }
 
-/** Checks the command line completely before anything is called. */
-export function checkLogoffArgs(args: ParsedArgs): LogoffCommand {
-  const { target } = sessionOrAll(args, 'logs off', ['warn', 'grace']);
-  const where = serversOf(args);
+/** Checks the command line completely before anything is called (a server list on standard input is read). */
+export function checkLogoffArgs(args: ParsedArgs, readStdin?: () => string): LogoffCommand {
+  const { target, all } = sessionOrAll(args, 'logs off', ['warn', 'grace']);
+  const asks = all && !flag(args, 'yes') && !flag(args, 'dryRun');
+  const where = serversOf(args, { asks, ...(readStdin ? { readStdin } : {}) });
   const timeoutText = value(args, 'timeout');
   let timeoutMs: number | undefined;
   if (timeoutText !== undefined) {
@@ -103,11 +115,9 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
   let verbose = false;
   return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, LOGOFF_SWITCHES);
-    if (flag(args, 'help')) {
-      io.out(LOGOFF_HELP);
-      return EXIT_OK;
-    }
-    const cmd = checkLogoffArgs(args);
+    const early = helpOrVersion(args, io, LOGOFF_HELP);
+    if (early !== undefined) return early;
+    const cmd = checkLogoffArgs(args, io.readStdin);
     verbose = cmd.verbose;
     const waitOptions = { wait: cmd.wait, ...(cmd.timeoutMs === undefined ? {} : { timeoutMs: cmd.timeoutMs }) };
     const server = cmd.where.kind === 'one' ? cmd.where.server : undefined;
@@ -124,6 +134,7 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
         dryRun: flag(args, 'dryRun'),
         yes: flag(args, 'yes'),
         confirm: true,
+        noProgress: flag(args, 'noProgress'),
         verb: 'Log off',
         consequence: warn
           ? `Each user is warned first and logged off ${warn.graceSeconds} s later; unsaved work is then lost.`
@@ -138,12 +149,12 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
     const outcome = await interruptible(COMMAND, io, (signal) => {
       // Said once Ctrl+C is handled: from here on, an interrupt is reported, never silent.
       if (cmd.verbose && !cmd.json) {
-        io.err(`Logging off ${target === undefined ? 'your own session' : `session ${target}`} on ${serverLabel(server ?? '')}...\n`);
+        io.err(`Logging off ${target === undefined ? 'your own session' : `session ${printable(target)}`} on ${printable(serverLabel(server ?? ''))}...\n`);
       }
       return wts.logoff(target, { ...serverOption, ...waitOptions, signal });
-    });
+    }, cmd.json);
     if (typeof outcome === 'number') return outcome;
-    if (cmd.json) io.out(`${JSON.stringify(outcomeJson(outcome))}\n`);
+    if (cmd.json) io.out(jsonLine(outcomeDocument(outcome)));
     else if (cmd.verbose) io.err(`${formatOutcome(outcome)}\n`);
     return EXIT_OK;
   });

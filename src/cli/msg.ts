@@ -5,9 +5,11 @@ import type { MessageButtons, MessageOutcome } from '../api/message';
 import { parseTarget } from '../api/validate';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
-import { outcomeJson, who } from './format';
-import { FILTER_SWITCHES, filtersOf, SERVER_SWITCHES, serversOf } from './shared';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { who } from './format';
+import { jsonLine, outcomeDocument } from './json';
+import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf } from './shared';
+import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-msg';
 
@@ -27,23 +29,29 @@ export const MSG_SWITCHES: readonly SwitchSpec[] = [
 export const MSG_HELP = `Sends a message to Remote Desktop users.
 
 wts-msg {SessionName | SessionID | UserName | *} [/server:ServerName | /servers:A,B,C]
-        [/time:Seconds] [/v] [/w] [--title TEXT] [--buttons OKCancel|YesNo|...] [message]
+        [/time:Seconds] [/v] [/w] [--title TEXT] [--buttons OKCancel|YesNo|...] [--json] [message]
 
   SessionName | SessionID   One session.
   UserName           Every session of that user.
   *                  Every session with a user (filters: --state, --user, --domain,
                      --client, --idle, --disconnected; --dry-run shows who).
-  /server:ServerName The server (default: this one); /servers:A,B,C several.
+  /server:ServerName The server (default: this one); /servers:A,B,C several,
+                     /servers:@FILE from a file, /servers:- from standard input
+                     (the message must then be on the command line).
   /time:Seconds      Close the message after that long (answer: Timeout).
   /w                 Wait for the answer and print it.
   /v                 Say what is being done.
   --title TEXT       The box's title. --buttons: OK (default), OKCancel,
                      AbortRetryIgnore, YesNoCancel, YesNo, RetryCancel, CancelTryContinue.
   message            The text; without it, read from standard input.
-  --json             JSON lines for scripts.
+  --json             JSON lines: an outcome per session, then (UserName, *) a summary.
+  --no-progress      No progress line on stderr (none either with TERM=dumb or CI set).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
 ${DEBUG_HELP}
+${VERSION_HELP}
+  /?                 This help.
 
+${JSON_CONTRACT_HELP}
 ${EXIT_CODES_HELP}
 `;
 
@@ -62,14 +70,13 @@ export async function msgMain(
   let verbose = false;
   return runCommand(COMMAND, argv, io, () => verbose, async () => {
     const args = parseArgs(argv, MSG_SWITCHES);
-    if (flag(args, 'help')) {
-      io.out(MSG_HELP);
-      return EXIT_OK;
-    }
+    const early = helpOrVersion(args, io, MSG_HELP);
+    if (early !== undefined) return early;
     verbose = flag(args, 'verbose');
     const [who_, ...words] = args.positionals;
     if (who_ === undefined) throw new UsageError('Say who gets the message: a session name or ID, a user name, or *.');
-    const where = serversOf(args);
+    const where = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
+    const serversFromStdin = where.kind === 'many' && where.fromStdin === true;
     const timeText = value(args, 'time');
     if (timeText !== undefined && !/^\d+$/.test(timeText)) throw new UsageError(`/time takes whole seconds, got '${timeText}'.`);
     const buttons = value(args, 'buttons') as MessageButtons | undefined;
@@ -80,6 +87,9 @@ export async function msgMain(
     const isSession = !everyone && /^\d+$/.test(who_);
     if (isSession || !everyone) parseTarget(who_); // a bad target is a usage error, before anything else
     let text = words.join(' ');
+    if (text === '' && serversFromStdin) {
+      throw new UsageError('No message: standard input gave the server list (/servers:-), so the message must follow the target on the command line.');
+    }
     if (text === '') text = io.interactive ? '' : await stdin();
     if (text.trim() === '') throw new UsageError('No message: give it after the target, or on standard input.');
     const message = {
@@ -97,7 +107,7 @@ export async function msgMain(
       const server = where.server === undefined ? {} : { server: where.server };
       try {
         const sent = await wts().sendMessage(who_, { ...message, ...server });
-        if (json) io.out(`${JSON.stringify(outcomeJson(sent))}\n`);
+        if (json) io.out(jsonLine(outcomeDocument(sent)));
         else if (message.wait || verbose) io.out(`Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}\n`);
         return EXIT_OK;
       } catch (error) {
@@ -116,6 +126,7 @@ export async function msgMain(
       yes: true,
       confirm: false,
       quietFiltered: true,
+      noProgress: flag(args, 'noProgress'),
       verb: 'Send a message to',
       consequence: '',
       // No question, so no plan: one enumeration, acted on at once.

@@ -7,9 +7,12 @@ import type { FarmResult } from '../api/farm';
 import type { Session } from '../api/types';
 import type { SessionProcess, Wts } from '../api/wts';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, jsonFailure, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { errorText, formatProcessTable, formatSessionTable, formatUserTable } from './format';
-import { failureLine, SERVER_SWITCHES, serversOf, type Target } from './shared';
+import { cliErrorObject, errorObject, jsonLine, resultDocument } from './json';
+import { failureLine, helpOrVersion, SERVER_SWITCHES, serversOf, type Target } from './shared';
+import { printable } from './text';
+import { VERSION_HELP } from './version';
 import { watchMain } from './watch';
 
 const COMMAND = 'wts-query';
@@ -32,20 +35,26 @@ wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--j
   user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
   process            query process: USERNAME SESSIONNAME ID PID IMAGE.
   /server:ServerName The server (default: this one). Also --server NAME.
-  /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE):
-                     one table per server; an unreachable one is reported and
-                     the others are still shown.
-  --json             JSON: an array (one server), or { results, failures }.
+  /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE, and
+                     /servers:- or --servers-file - for standard input; names one a
+                     line or comma or space separated, # comments): one table per
+                     server; an unreachable one is reported and the others shown.
+  --json             One JSON document: { "type": "sessions" or "processes",
+                     "results": [...], "failures": [...] }; a failed query (one
+                     server) or no match: an "error" document instead.
   --watch            Keep watching (session, user): on a terminal, the table redrawn
                      as sessions change, the last change highlighted; otherwise,
-                     or with --json, one JSON line per change. Ctrl+C stops it
-                     (exit 130); a closed output stops it (exit 0).
+                     with TERM=dumb or with --json, one JSON line per change. Ctrl+C
+                     stops it (exit 130); a closed output stops it (exit 0).
+  --no-progress      Accepted (wts-query draws no progress line).
   --simulate FILE    Run on a simulated farm file (or set WTS_SESSION_SIMULATE).
 ${DEBUG_HELP}
+${VERSION_HELP}
   /?                 This help.
 
 '>' marks your own session. States: Active, Conn, ConnQ, Shadow, Disc, Idle, Listen,
 Reset, Down, Init. A reader that stops early (| head -1) is no error: exit 0.
+${JSON_CONTRACT_HELP}
 ${EXIT_CODES_HELP}
 `;
 
@@ -78,10 +87,8 @@ const NOT_FOUND: Readonly<Record<Kind, string>> = {
 export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   return runCommand(COMMAND, argv, io, () => false, async () => {
     const args = parseArgs(argv, QUERY_SWITCHES);
-    if (flag(args, 'help')) {
-      io.out(QUERY_HELP);
-      return EXIT_OK;
-    }
+    const early = helpOrVersion(args, io, QUERY_HELP);
+    if (early !== undefined) return early;
     const [subcommand, ...rest] = args.positionals;
     if (subcommand === undefined) throw new UsageError(`Say what to query: '${COMMAND} session', 'user' or 'process'.`);
     const kind = KINDS[subcommand.toLowerCase()];
@@ -89,7 +96,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     if (rest.length > 1) throw new UsageError(`Only one filter may be given; got ${rest.map((r) => `'${r}'`).join(' and ')}.`);
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
-    const target = serversOf(args);
+    const target = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
     if (flag(args, 'watch')) {
       if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
       const matches = filter === undefined || filter === '*' ? undefined : (s: Session) => matchesQuery(s, filter);
@@ -99,22 +106,29 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     const result = await fetch(wts, kind, target);
     const keep = filter === undefined || filter === '*' ? result.results : result.results.filter((r) => matches(kind, r, filter));
     const failed = result.failures.length > 0;
-    if (flag(args, 'json')) {
-      io.out(`${JSON.stringify(target.kind === 'one' ? keep : { results: keep, failures: result.failures.map((f) => ({ server: f.server, error: { code: f.error.code, message: f.error.message } })) }, null, 2)}\n`);
-    } else {
+    // One server that failed has no result: no table header, no empty list, only the error.
+    const oneFailed = target.kind === 'one' && failed;
+    const notFound = filter !== undefined && keep.length === 0 && !failed;
+    const json = flag(args, 'json');
+    if (json) {
+      const first = result.failures[0];
+      if (oneFailed && first) jsonFailure(io, true, EXIT_FAILED, errorObject(first.error));
+      else if (notFound) jsonFailure(io, true, EXIT_FAILED, cliErrorObject('NoMatchError', 'E_NOT_FOUND', `${NOT_FOUND[kind]} ${filter}`, { filter }));
+      else io.out(jsonLine(resultDocument(kind === 'process' ? 'processes' : 'sessions', kind, keep, result.failures)));
+    } else if (!oneFailed) {
       const keepSet = new Set(keep);
       const groups =
         target.kind === 'one'
           ? [{ name: undefined, rows: keep }]
           : [...result.byServer].map(([name, rows]) => ({ name, rows: rows.filter((r) => keepSet.has(r)) }));
       for (const g of groups) {
-        if (g.name !== undefined) io.out(`${g.name}:\n`);
+        if (g.name !== undefined) io.out(`${printable(g.name)}:\n`);
         if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows));
       }
     }
     for (const f of result.failures) io.err(`${target.kind === 'one' ? errorText(f.error) : failureLine(f)}\n`);
-    if (filter !== undefined && keep.length === 0 && !failed) {
-      io.err(`${NOT_FOUND[kind]} ${filter}\n`);
+    if (notFound) {
+      io.err(`${NOT_FOUND[kind]} ${printable(filter)}\n`);
       return EXIT_FAILED;
     }
     return failed ? EXIT_FAILED : EXIT_OK;

@@ -9,8 +9,10 @@ import type { SessionEvent, WatchOptions } from '../api/watch';
 import type { Wts } from '../api/wts';
 import { WtsError } from '../errors';
 import { EXIT_INTERRUPTED, EXIT_OK, type CliIo } from './common';
-import { errorJson, errorText, formatSessionTable, formatUserTable, who } from './format';
+import { errorText, formatSessionTable, formatUserTable, who } from './format';
+import { eventDocument, jsonLine } from './json';
 import type { Target } from './shared';
+import { displayWidth, fitWidth, printable } from './text';
 
 export type WatchKind = 'session' | 'user';
 
@@ -49,7 +51,7 @@ export async function watchMain(wts: Wts, run: WatchRun, io: CliIo): Promise<num
   try {
     for await (const event of wts.watchSessions(options)) {
       if (display) display.onEvent(event);
-      else if (shown(run, event)) io.out(`${JSON.stringify(eventJson(event))}\n`);
+      else if (shown(run, event)) io.out(jsonLine(eventDocument(event)));
     }
   } catch (error) {
     if (!(error instanceof WtsError && error.code === 'E_ABORTED' && stop.signal.aborted)) throw error;
@@ -73,23 +75,16 @@ function shown(run: WatchRun, event: SessionEvent): boolean {
   return relevant(run, event.session) || (event.before !== undefined && relevant(run, event.before));
 }
 
-/** One event as a JSON line's object: the error as plain fields, dates as ISO text. */
-export function eventJson(event: SessionEvent): Record<string, unknown> {
-  if (event.type === 'serverError') {
-    return { type: event.type, server: event.server, error: errorJson(event.error), attempt: event.attempt, retryInMs: event.retryInMs, at: event.at };
-  }
-  return { ...event };
-}
-
-/** One change in words: `logoff  3  bob (was Disc)`. */
+/** One change in words: `logoff  3  bob (was Disc)`; names printable. */
 export function eventLine(event: SessionEvent): string {
   const time = event.at.toISOString().slice(11, 19);
-  const where = event.server ? ` on ${event.server}` : '';
+  const where = event.server ? ` on ${printable(event.server)}` : '';
+  const server = printable(event.server || 'localhost');
   switch (event.type) {
     case 'serverError':
-      return `${time}  server ${event.server || 'localhost'} failed (retry in ${Math.round(event.retryInMs / 1000)} s): ${errorText(event.error)}`;
+      return `${time}  server ${server} failed (retry in ${Math.round(event.retryInMs / 1000)} s): ${errorText(event.error)}`;
     case 'serverBack':
-      return `${time}  server ${event.server || 'localhost'} answers again`;
+      return `${time}  server ${server} answers again`;
     case 'snapshot':
       return `${time}  ${event.sessions.length} sessions${where}`;
     default: {
@@ -160,9 +155,10 @@ class LiveTable {
     // Servers in the order they were first heard of; events name the local server ''.
     const keys = [...new Set([...this.#servers.keys(), ...this.#failed.keys()])];
     for (const key of keys) {
-      if (many) lines.push(`${key || 'localhost'}:`);
+      const name = printable(key || 'localhost');
+      if (many) lines.push(`${name}:`);
       const failed = this.#failed.get(key);
-      if (failed !== undefined) lines.push(`  (${many ? '' : `${key || 'localhost'} `}not answering: ${failed})`);
+      if (failed !== undefined) lines.push(`  (${many ? '' : `${name} `}not answering: ${failed})`);
       if (!this.#servers.has(key)) continue;
       const rows = [...(this.#servers.get(key)?.values() ?? [])].filter((s) => relevant(this.#run, s)).sort((a, b) => a.id - b.id);
       const table = (this.#run.kind === 'user' ? formatUserTable(rows as DetailedSession[]) : formatSessionTable(rows)).trimEnd().split('\n');
@@ -189,9 +185,12 @@ class LiveTable {
   }
 }
 
-/** A line cut to `width` visible characters (the escape sequences of a highlight kept whole). */
-function cut(line: string, width: number): string {
+/**
+ * A line cut to `width` terminal columns (the escape sequences of a highlight kept whole). The
+ * names in it are already printable: the only escape sequences are the highlight's own.
+ */
+export function cut(line: string, width: number): string {
   const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
-  if (plain.length <= width) return line;
-  return line.startsWith(ESC) ? `${ESC}7m${plain.slice(0, width)}${ESC}0m` : plain.slice(0, width);
+  if (displayWidth(plain) <= width) return line;
+  return line.startsWith(ESC) ? `${ESC}7m${fitWidth(plain, width)}${ESC}0m` : fitWidth(plain, width);
 }

@@ -137,13 +137,16 @@ describe('wts-logoff /all (KB 259436 in one command)', () => {
     expect(r.calls.filter((c) => c.api === 'logoff').map((c) => c.sessionId)).toEqual([6]);
   });
 
-  test('--json: one JSON line per session', () => {
+  test('--json: one JSON line per session, then the summary', () => {
     const r = simulate().run('wts-logoff', ['/all', '--json', '--dry-run', '/server:WF12']);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; session: { id: number } });
+    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status: string; session: { id: number } });
+    const rows = docs.filter((d) => d.type === 'outcome');
     // Lines stream as outcomes are settled (skips first); every session appears once.
     expect(rows.map((x) => [x.session.id, x.status]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual([
       [0, 'skipped'], [1, 'skipped'], [2, 'wouldLogOff'], [3, 'wouldLogOff'], [65536, 'skipped'],
     ]);
+    expect(docs.length).toBe(rows.length + 1);
+    expect(docs[docs.length - 1]).toMatchObject({ type: 'summary', dryRun: true, counts: { wouldLogOff: 2, skipped: 3 }, exitCode: 0 });
   });
 
   test('an unreachable server: exit 1 with the Win32 code', () => {

@@ -26,7 +26,10 @@ describe('wts-query session', () => {
 
   test('--json prints the sessions', () => {
     const r = simulate().run('wts-query', ['session', '/server:wf12', '--json']);
-    const sessions = JSON.parse(r.stdout) as Array<{ id: number; server: string }>;
+    const doc = JSON.parse(r.stdout) as { schema: number; type: string; results: Array<{ id: number; server: string }>; failures: unknown[] };
+    expect(doc).toMatchObject({ schema: 1, type: 'sessions', query: 'session', failures: [] });
+    expect(r.stdout.split('\n')).toHaveLength(2); // one line, and its newline
+    const sessions = doc.results;
     expect(sessions.map((s) => s.id)).toEqual([0, 1, 2, 3, 65536]);
     expect(sessions[0]!.server).toBe('wf12');
   });

@@ -77,6 +77,7 @@ describe('wts-query session --watch (JSON lines)', () => {
       const lines = w.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toEqual([
         expect.objectContaining({
+          schema: 1,
           type: 'logoff',
           server: '',
           gone: true,

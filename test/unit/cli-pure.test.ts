@@ -267,3 +267,37 @@ describe('issue 10 review: the text report says what was sent', () => {
     expect(() => parseArgs(['3', '/server:WF12', '/server:TS01'], LOGOFF_SWITCHES)).toThrow(/given twice/);
   });
 });
+
+describe('issue 14: --version, and server lists on standard input', () => {
+  const { serversOf, parseServerList } = require('../../src/cli/shared') as typeof import('../../src/cli/shared');
+  test('-V (capital, one dash) is the version; -v, /V and /v stay verbose; --version and /version too', () => {
+    expect(parse('-V').switches).toEqual({ version: true });
+    for (const v of ['-v', '/V', '/v', '--verbose']) expect(parse(v).switches).toEqual({ verbose: true });
+    for (const v of ['--version', '/version', '/VERSION', '-version']) expect(parse(v).switches).toEqual({ version: true });
+    expect(() => parse('--version=1')).toThrow(/takes no value/);
+  });
+
+  test('a list: one a line, or comma or space separated; # comments, blank lines and CRLF', () => {
+    expect(parseServerList('# farm\r\nWF12, WF13\r\n\n  WF14\tWF15 # rack 2\nWF16,,WF17#x\n')).toEqual(['WF12', 'WF13', 'WF14', 'WF15', 'WF16', 'WF17']);
+    expect(parseServerList('  \n# only\n')).toEqual([]);
+  });
+
+  test('/servers:- reads standard input once; with a question to ask it is refused before reading', () => {
+    let reads = 0;
+    const readStdin = () => {
+      reads++;
+      return 'WF12\nWF13';
+    };
+    expect(serversOf(parse('/all', '/servers:-'), { readStdin })).toEqual({ kind: 'many', servers: ['WF12', 'WF13'], fromStdin: true });
+    expect(serversOf(parse('/all', '/servers:TS01,-'), { readStdin })).toEqual({ kind: 'many', servers: ['TS01', 'WF12', 'WF13'], fromStdin: true });
+    expect(serversOf(parse('/all', '--servers-file', '-'), { readStdin })).toMatchObject({ servers: ['WF12', 'WF13'], fromStdin: true });
+    expect(reads).toBe(3);
+    expect(() => serversOf(parse('/all', '/servers:-'), { readStdin, asks: true })).toThrow(/cannot be answered there\. Add --yes/);
+    expect(() => serversOf(parse('/all', '/servers:-,-'), { readStdin })).toThrow(/only once/);
+    expect(() => serversOf(parse('/all', '/servers:-'), { readStdin: () => '# none\n' })).toThrow(/from standard input is empty/);
+    expect(reads).toBe(3);
+    // A list without '-' never reads standard input, and is no stdin list.
+    expect(serversOf(parse('/all', '/servers:WF12'), { readStdin })).toEqual({ kind: 'many', servers: ['WF12'] });
+    expect(reads).toBe(3);
+  });
+});

@@ -9,7 +9,7 @@ export function packageVersion(): string | undefined {
   return typeof __WTS_SESSION_VERSION__ === 'string' ? __WTS_SESSION_VERSION__ : undefined;
 }
 
-/** What `--version` prints: the version alone (`0.1.0`), for scripts to compare. */
+/** What `--version` prints: the version alone (`0.2.0`), for scripts to compare. */
 export function versionLine(): string {
   return `${packageVersion() ?? 'unknown (a build made without tsup.config.ts)'}\n`;
 }

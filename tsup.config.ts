@@ -29,7 +29,8 @@ export default defineConfig([
   },
   {
     // The commands: CommonJS, one small file each over a shared chunk (the library and the CLI
-    // code the four share), so the package holds one copy of it.
+    // code the four share): one copy for the four, beside the library's own builds (the commands
+    // use internals the public entry points do not export).
     entry: {
       'bin/wts-logoff': 'src/bin/wts-logoff.ts',
       'bin/wts-query': 'src/bin/wts-query.ts',

@@ -2,8 +2,8 @@
 // Run after tsup (npm run build). The published source maps point stack traces
 // (`node --enable-source-maps`) at src/ lines, but carry no copy of the sources
 // (sourcesContent, 1.6 MB; esbuild already leaves it out) and no path of the machine that built
-// them: tsup's CommonJS code-splitting pass names its own output by its absolute path, which
-// becomes relative to the map here.
+// them: tsup's CommonJS code-splitting pass names its own output (`file`, and a source) by its
+// absolute path, which becomes relative to the map here.
 'use strict';
 const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { dirname, isAbsolute, join, relative, resolve, sep } = require('node:path');
@@ -17,7 +17,9 @@ function slim(dir) {
       const map = JSON.parse(readFileSync(file, 'utf8'));
       delete map.sourcesContent;
       delete map.sourceRoot;
-      map.sources = map.sources.map((s) => (isAbsolute(s) ? relative(dirname(file), s).split(sep).join('/') : s));
+      const rel = (s) => (isAbsolute(s) ? relative(dirname(file), s).split(sep).join('/') : s);
+      map.sources = map.sources.map(rel);
+      if (typeof map.file === 'string') map.file = rel(map.file);
       writeFileSync(file, JSON.stringify(map));
       count++;
     }

@@ -23,7 +23,8 @@ export const WTS_ERROR_CODES = [
 /** The stable string code of a {@link WtsError}; match on it, never on the message. */
 export type WtsErrorCode = (typeof WTS_ERROR_CODES)[number];
 
-const CODES: ReadonlySet<string> = new Set(WTS_ERROR_CODES);
+/** At most this many items of an array are read from or written to a plain form. */
+const MAX_ITEMS = 64;
 
 /**
  * Marks the prototype of every WtsError. A registered symbol is the same in every copy of the
@@ -134,43 +135,55 @@ export class WtsError extends Error {
    * ```
    */
   toJSON(): WtsErrorJSON {
-    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
-    for (const key of Object.keys(this)) {
-      if (key === 'name' || key === 'code' || key === 'message' || key === 'stack') continue;
-      const value = (this as unknown as Record<string, unknown>)[key];
-      if (value !== undefined) out[key] = plain(value);
-    }
-    const cause = (this as { cause?: unknown }).cause;
-    if (cause instanceof Error || isWtsError(cause)) {
-      out['cause'] = isWtsError(cause) && typeof cause.toJSON === 'function' ? cause.toJSON() : { name: cause.name, message: cause.message };
-    }
-    return out as unknown as WtsErrorJSON;
+    return errorToJson(this, 0);
   }
 }
 Object.defineProperty(WtsError.prototype, BRAND, { value: true });
 
-function plain(value: unknown): unknown {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+/** How deep a cause chain or a field's value is followed (a cycle ends there). */
+const MAX_DEPTH = 8;
+
+function errorToJson(error: WtsError, depth: number): WtsErrorJSON {
+  const out: Record<string, unknown> = { name: error.name, code: error.code, message: error.message };
+  for (const key of Object.keys(error)) {
+    if (key === 'name' || key === 'code' || key === 'message' || key === 'stack') continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = plain(value, 0);
   }
-  return value;
+  const cause = (error as { cause?: unknown }).cause;
+  if (depth < MAX_DEPTH && (cause instanceof Error || isWtsError(cause))) {
+    out['cause'] = isWtsError(cause) ? errorToJson(cause, depth + 1) : { name: String(cause.name), message: String(cause.message) };
+  }
+  return out as unknown as WtsErrorJSON;
+}
+
+function plain(value: unknown, depth: number): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return null;
+  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((v) => plain(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1)]));
 }
 
 /**
  * Whether `value` is an error thrown by this library, from either of its builds (ESM or
- * CommonJS) or another copy of the package, where `instanceof WtsError` would say no. Also true
- * for an Error whose `code` is one of {@link WTS_ERROR_CODES}.
+ * CommonJS) or another copy of the package, where `instanceof WtsError` would say no: a real
+ * `Error` object whose prototype chain has the library's registered brand and whose `code` is a
+ * string. Another library's error with a code like `'E_TIMEOUT'`, a plain object (such as the
+ * plain form from {@link WtsError.toJSON}: revive it with {@link reviveWtsError}), a proxy or a
+ * prototype is not one. Never throws.
  *
  * @param value - anything caught.
  * @returns true when `value` is a {@link WtsError}; narrows its type.
  */
 export function isWtsError(value: unknown): value is WtsError {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
-  if ((value as Record<symbol, unknown>)[BRAND] === true) return true;
-  const code: unknown = value instanceof Error ? (value as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && CODES.has(code);
+  try {
+    if (value === null || typeof value !== 'object') return false;
+    if (Object.prototype.toString.call(value) !== '[object Error]') return false;
+    return (value as Record<symbol, unknown>)[BRAND] === true && typeof (value as { code?: unknown }).code === 'string';
+  } catch {
+    return false; // a revoked proxy, a throwing trap
+  }
 }
 
 /** `E_INVALID_ARGUMENT`: a bad argument or option, found before any system call was made. */
@@ -269,6 +282,14 @@ export type ProtectedKind = 'console' | 'services' | 'listener';
 export class ProtectedSessionError extends WtsError {
   /** Which one. */
   readonly kind: ProtectedKind;
+  /**
+   * For the three subclasses; you catch these, you do not make them.
+   *
+   * @param code - `E_CONSOLE`, `E_SERVICES` or `E_LISTENER`.
+   * @param kind - which kind of protected session.
+   * @param message - the whole message.
+   * @param context - the server and session.
+   */
   protected constructor(code: WtsErrorCode, kind: ProtectedKind, message: string, context: ErrorContext) {
     super(code, message, context);
     this.kind = kind;
@@ -616,58 +637,120 @@ const CLASS_OF_CODE: Readonly<Record<WtsErrorCode, ErrorClass>> = {
 /**
  * Turns the plain form of an error ({@link WtsError.toJSON}, or that object after JSON or
  * structured clone) back into an instance of the right class: `reviveWtsError(json) instanceof
- * Win32Error`, with `code`, `message` and every field restored (identity `logonTime`s become
- * Dates again). An error that already is a WtsError is returned as it is.
+ * Win32Error`, a real `Error` with `code`, `message` and every field of its class restored and
+ * checked (identities' `logonTime`s become Dates again). An error that already is a WtsError is
+ * returned as it is.
  *
- * A `code` this version does not know (from a newer version) gives a plain WtsError with that
- * code and the fields as sent.
+ * The input is read once and checked like any untrusted input (it may come from another process):
+ * each known field must have its type (`win32Code` a whole number, `sessionId` a session ID, ...),
+ * `requests` at most 64 strings, a `cause` chain at most 8 deep. A code this version does not know
+ * (from a newer version) gives a plain WtsError with that code, keeping its extra fields that are
+ * strings, numbers, booleans or null; extra fields that would shadow a method (`toJSON`,
+ * `toString`, ...) are dropped.
  *
  * @param value - the serialized error.
  * @returns the error, whose `stack` is only this call's.
- * @throws {@link InvalidArgumentError} when `value` is not an object with a string `code`
- *   starting `E_` and a string `message`.
+ * @throws {@link InvalidArgumentError} when `value` is not such an object (not an object, an
+ *   array, a `code` that is not `E_...`, a `message` that is not a string, a field of the wrong
+ *   type, too long or too deep), or reading it throws.
  */
 export function reviveWtsError(value: unknown): WtsError {
   if (isWtsError(value)) return value;
-  const v = value as Record<string, unknown> | null;
-  if (v === null || typeof v !== 'object' || typeof v['code'] !== 'string' || !/^E_[A-Z0-9_]+$/.test(v['code']) || typeof v['message'] !== 'string') {
-    throw new InvalidArgumentError('value', 'reviveWtsError needs the plain form of a WtsError: an object with a string code (E_...) and a string message.');
+  try {
+    return revive(value, 0);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError('value', `reviveWtsError could not read the value: ${describeThrown(error)}`);
   }
+}
+
+type FieldCheck = (value: unknown) => unknown;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= 100_000;
+const text: FieldCheck = (v) => (isText(v) ? v : BAD);
+const count: FieldCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : BAD);
+const dword: FieldCheck = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : BAD);
+const BAD = Symbol('bad');
+
+function identity(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return BAD;
+  const id = { ...(v as Record<string, unknown>) };
+  const t = id['logonTime'];
+  const logonTime = t === null || t === undefined ? null : typeof t === 'string' || typeof t === 'number' ? new Date(t) : t instanceof Date ? new Date(t.getTime()) : BAD;
+  if (logonTime === BAD || (logonTime instanceof Date && Number.isNaN(logonTime.getTime()))) return BAD;
+  if (dword(id['sessionId']) === BAD || !isText(id['name']) || !isText(id['userName']) || !isText(id['domain'])) return BAD;
+  return { sessionId: id['sessionId'], name: id['name'], userName: id['userName'], domain: id['domain'], logonTime };
+}
+
+/** The fields of each class beyond the common ones, with their checks. */
+const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldCheck>>>> = {
+  E_INVALID_ARGUMENT: { argument: text },
+  E_UNSUPPORTED_PLATFORM: { platform: text },
+  E_NOT_FOUND: { target: (v) => (isText(v) ? v : dword(v)) },
+  E_NOT_ACTIVE: { sessionName: text, state: text },
+  E_CONSOLE: { kind: text },
+  E_SERVICES: { kind: text },
+  E_LISTENER: { kind: text },
+  E_SESSION_CHANGED: { expected: identity, actual: identity },
+  E_TIMEOUT: { timeoutMs: count },
+  E_SERVER_TIMEOUT: { timeoutMs: count },
+  E_ABORTED: {},
+  E_THREADS_EXHAUSTED: { maxThreads: count, abandoned: count },
+  E_WIN32: { win32Code: dword, api: text, systemMessage: text, hint: text },
+};
+
+const COMMON = new Set(['name', 'code', 'message', 'server', 'sessionId', 'requests', 'cause', 'stack']);
+
+function revive(value: unknown, depth: number): WtsError {
+  const refuse = (problem: string): never => {
+    throw new InvalidArgumentError('value', `reviveWtsError needs the plain form of a WtsError (what toJSON gives): ${problem}.`);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) refuse('not an object');
+  // One read of every own property (getters run once, a proxy's traps once each).
+  const v: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   const code = v['code'];
-  const Class = (CLASS_OF_CODE as Record<string, ErrorClass | undefined>)[code] ?? WtsError;
-  const error = Object.create(Class.prototype) as WtsError;
-  const stack = new Error(String(v['message'])).stack;
+  if (typeof code !== 'string' || !/^E_[A-Z0-9_]{1,60}$/.test(code)) refuse('its code is not a string E_...');
+  if (!isText(v['message'])) refuse('its message is not a string');
+  const known = (CLASS_OF_CODE as Record<string, ErrorClass | undefined>)[code as string];
+  const Class = known ?? WtsError;
+  const name = v['name'] === undefined ? Class.name : isText(v['name']) && (v['name'] as string).length <= 200 ? v['name'] : refuse('its name is not a string');
+  const server = v['server'] === undefined || isText(v['server']) ? v['server'] : refuse('its server is not a string');
+  const sessionId = v['sessionId'] === undefined || dword(v['sessionId']) !== BAD ? v['sessionId'] : refuse('its sessionId is not a session ID');
+  const rawRequests = v['requests'] ?? [];
+  if (!Array.isArray(rawRequests) || rawRequests.length > MAX_ITEMS) refuse(`its requests are not an array of at most ${MAX_ITEMS} strings`);
+  const requests = Array.from(rawRequests as unknown[], (r) => (isText(r) ? r : refuse('its requests are not strings')));
+
+  const error = Reflect.construct(Error, [v['message']], Class) as WtsError;
   const define = (key: string, val: unknown, enumerable = true): void => {
     Object.defineProperty(error, key, { value: val, enumerable, writable: true, configurable: true });
   };
-  define('stack', stack?.replace(/^Error/, String(v['name'] ?? Class.name)), false);
-  define('message', v['message'], false);
-  define('name', typeof v['name'] === 'string' ? v['name'] : Class.name, true);
+  define('name', name);
   define('code', code);
-  define('server', typeof v['server'] === 'string' ? v['server'] : undefined);
-  define('sessionId', typeof v['sessionId'] === 'number' ? v['sessionId'] : undefined);
-  define('requests', Object.freeze(Array.isArray(v['requests']) ? v['requests'].filter((r) => typeof r === 'string') : []));
+  define('server', server);
+  define('sessionId', sessionId);
+  define('requests', Object.freeze(requests));
+  if (typeof error.stack === 'string') define('stack', error.stack.replace(/^Error/, String(name)), false);
+  const fields = known ? FIELDS[code as string] ?? {} : {};
+  for (const [key, check] of Object.entries(fields)) {
+    if (v[key] === undefined) continue;
+    const checked = check(v[key]);
+    if (checked === BAD) refuse(`its ${key} is not what ${Class.name} has`);
+    define(key, checked);
+  }
   for (const [key, val] of Object.entries(v)) {
-    if (['name', 'code', 'message', 'server', 'sessionId', 'requests', 'cause', 'stack'].includes(key)) continue;
-    define(key, key === 'expected' || key === 'actual' ? reviveIdentity(val) : val);
+    if (COMMON.has(key) || key in fields || key in error) continue; // `in`: never shadow a method
+    if (val === null || typeof val === 'boolean' || (typeof val === 'number' && Number.isFinite(val)) || isText(val)) define(key, val);
   }
   const cause = v['cause'];
-  if (cause !== undefined && cause !== null && typeof cause === 'object') {
-    let revived: unknown;
-    try {
-      revived = reviveWtsError(cause);
-    } catch {
-      const c = cause as { name?: unknown; message?: unknown };
-      revived = Object.assign(new Error(String(c.message ?? '')), { name: String(c.name ?? 'Error') });
+  if (cause !== undefined && cause !== null) {
+    if (typeof cause !== 'object' || depth >= MAX_DEPTH) refuse(`its cause is not an object, or the chain is deeper than ${MAX_DEPTH}`);
+    const c = { ...(cause as Record<string, unknown>) };
+    let revived: Error;
+    if (typeof c['code'] === 'string' && /^E_/.test(c['code'])) revived = revive(cause, depth + 1);
+    else {
+      revived = new Error(isText(c['message']) ? c['message'] : '');
+      if (isText(c['name'])) revived.name = c['name'];
     }
     define('cause', revived, false);
   }
   return error;
-}
-
-function reviveIdentity(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  const id = value as Record<string, unknown>;
-  const t = id['logonTime'];
-  return { ...id, logonTime: typeof t === 'string' || typeof t === 'number' ? new Date(t) : t instanceof Date ? t : null };
 }

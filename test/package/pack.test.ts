@@ -192,8 +192,11 @@ test('the source maps carry no sources and no absolute path, and every source th
   const maps = [...readdirSync(dist), ...readdirSync(join(dist, 'bin')).map((f) => `bin/${f}`)].filter((f) => f.endsWith('.map'));
   expect(maps.length).toBeGreaterThanOrEqual(8);
   for (const name of maps) {
-    const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as { file?: string; sources: string[]; sourcesContent?: unknown };
     expect([name, 'sourcesContent' in map]).toEqual([name, false]);
+    // No path of the machine that built it, anywhere in the map.
+    expect([name, JSON.stringify(map).includes(ROOT)]).toEqual([name, false]);
+    if (map.file !== undefined) expect([name, map.file]).toEqual([name, expect.stringMatching(/^[\w.-]+\.m?js$/)]);
     for (const source of map.sources) {
       expect([name, source, isAbsolute(source) || /^[a-z]+:/i.test(source)]).toEqual([name, source, false]);
       expect([name, source]).toEqual([name, expect.stringMatching(/^((\.\.\/)+src\/|(\.\.\/)+node_modules\/tsup\/assets\/|(\.\.\/)+scripts\/esm-shims\.mjs$|[\w.-]+\.m?js$)/)]);

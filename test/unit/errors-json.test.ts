@@ -148,3 +148,72 @@ describe('WtsError across process boundaries', () => {
     });
   });
 });
+
+describe('reviveWtsError and isWtsError against hostile input', () => {
+  const refuses = (value: unknown) => expect(() => reviveWtsError(value)).toThrow(InvalidArgumentError);
+
+  it('revives into a real Error (it survives another structured clone)', () => {
+    const back = reviveWtsError(new Win32Error({ win32Code: 5, api: 'WTSLogoffSession' }).toJSON());
+    expect(Object.prototype.toString.call(back)).toBe('[object Error]');
+    expect(require('node:util').types.isNativeError(back)).toBe(true);
+    expect(structuredClone(back).message).toBe(back.message);
+    expect(reviveWtsError(structuredClone(back.toJSON()))).toBeInstanceOf(Win32Error);
+  });
+
+  it('isWtsError is false for look-alikes and never throws', () => {
+    const foreign = Object.assign(new Error('other library'), { code: 'E_TIMEOUT' });
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    for (const v of [
+      foreign,
+      new Proxy({}, { get: () => true }),
+      new Proxy(new Win32Error({ win32Code: 5, api: 'x' }), {}),
+      Object.create(WtsError.prototype),
+      WtsError.prototype,
+      { [Symbol.for('wts-session.WtsError')]: true, code: 'E_WIN32', message: 'm' },
+      proxy,
+    ]) {
+      expect(isWtsError(v)).toBe(false);
+    }
+    expect(() => reviveWtsError(foreign)).toThrow(InvalidArgumentError); // no E_ code of ours is enough
+  });
+
+  it('refuses fields of the wrong type, arrays, long or sparse arrays and deep or cyclic causes, quickly', () => {
+    const base = { name: 'Win32Error', code: 'E_WIN32', message: 'm', requests: [] as unknown[] };
+    refuses({ ...base, win32Code: '5' });
+    refuses({ ...base, sessionId: -1.5 });
+    refuses({ ...base, server: 5 });
+    refuses(Object.assign(['x'], { code: 'E_WIN32', message: 'm' }));
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    refuses({ ...base, requests: sparse }); // refused by its length: reading it would take minutes
+    refuses({ ...base, requests: [1] });
+    const cyclic: Record<string, unknown> = { ...base };
+    cyclic['cause'] = cyclic;
+    refuses(cyclic);
+    refuses({ ...base, code: 'E_SESSION_CHANGED', expected: { sessionId: 1, name: '', userName: 'u', domain: 'd', logonTime: 'not a date' } });
+  });
+
+  it('reads a getter once, drops fields that would shadow methods, and turns throwing input into InvalidArgumentError', () => {
+    let reads = 0;
+    const tricky = {
+      get code() {
+        reads++;
+        return reads === 1 ? 'E_TIMEOUT' : 42;
+      },
+      message: 'm',
+      toJSON: 'not a function',
+      toString: 'x',
+      constructor: 'y',
+      extra: 'kept',
+    };
+    const back = reviveWtsError(tricky);
+    expect(back.code).toBe('E_TIMEOUT');
+    expect(back.code).toBe('E_TIMEOUT');
+    expect(typeof back.toJSON).toBe('function');
+    expect(String(back)).toBe('LogoffTimeoutError: m');
+    expect((back as unknown as Record<string, unknown>)['extra']).toBe('kept');
+    refuses(new Proxy({}, { ownKeys: () => { throw new Error('trap'); } }));
+    refuses({ get code(): string { throw new RangeError('getter'); }, message: 'm' });
+  });
+});

@@ -1,6 +1,8 @@
 'use strict';
 // What to tell the person about an error from the main process: the plain form of a WtsError
 // (error.toJSON(), see handlers.js), read by its `code` — never by its message, which may change.
+// E_NOT_LISTED, E_OWN_SESSION and E_UNEXPECTED are the app's own codes (handlers.js), the rest the
+// library's.
 // A classic script: in the page it defines window.describeWtsError; under Node (the tests) it
 // exports it.
 (function (root) {
@@ -19,6 +21,10 @@
         return `${session} no longer exists. Refresh the list.`;
       case 'E_SESSION_CHANGED':
         return `${session} now belongs to another logon; nothing was done to it. Refresh the list.`;
+      case 'E_NOT_LISTED':
+        return `${session} is not in the last list of sessions; nothing was done to it. Refresh the list.`;
+      case 'E_OWN_SESSION':
+        return `${session} is the session this app runs in: it is not logged off from here.`;
       case 'E_TIMEOUT':
         return `${session} was asked to log off but has not closed yet (programs may be holding it up). Refresh in a moment.`;
       case 'E_WIN32':

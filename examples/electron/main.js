@@ -1,6 +1,7 @@
 'use strict';
 // The main process: the only place that uses wts-session (it calls native code through koffi and
-// needs Node). The page gets two functions through preload.js; handlers.js checks what it sends.
+// needs Node). The page gets two functions through preload.js; handlers.js checks what it sends,
+// and keeps the last listing (a logoffAll dry run) so that a logoff acts only on the logon listed.
 //
 //   npm start                                        on Windows: this machine's sessions
 //   WTS_SESSION_SIMULATE=../farm.json npm start      anywhere: a simulated farm (a copy: it is changed)

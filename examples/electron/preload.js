@@ -9,9 +9,9 @@ const { contextBridge, ipcRenderer } = require('electron');
 contextBridge.exposeInMainWorld(
   'wts',
   Object.freeze({
-    /** Every session on the local server: { ok: true, value: Session[] } or { ok: false, error }. */
+    /** Every session on the local server, each with whether it can be logged off: { ok: true, value: Row[] } or { ok: false, error }. */
     listSessions: () => ipcRenderer.invoke('wts:list-sessions'),
-    /** Logs off one session by ID (a number): { ok: true, value: LoggedOff } or { ok: false, error }. */
+    /** Logs off the logon the last listing showed under this ID (a number): { ok: true, value: LoggedOff } or { ok: false, error }. */
     logoff: (id) => ipcRenderer.invoke('wts:logoff', id),
   }),
 );

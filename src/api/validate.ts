@@ -356,7 +356,7 @@ export function compileWildcard(pattern: string, argument: string): (text: strin
     .split('')
     .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
     .join('');
-  const re = new RegExp(`^${source}$`, 'iu');
+  const re = new RegExp(`^${source}$`, 'ius');
   return (text) => re.test(text);
 }
 

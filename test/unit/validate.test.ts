@@ -123,4 +123,10 @@ describe('wildcards', () => {
     expect(compileWildcard('a+b', 'user')('a+b')).toBe(true);
     expect(compileWildcard('a+b', 'user')('aab')).toBe(false);
   });
+
+  test('* and ? match any character, a line break included (a user name may hold one)', () => {
+    expect(compileWildcard('*', 'user')('bad\nname')).toBe(true);
+    expect(compileWildcard('bad?name', 'user')('bad\nname')).toBe(true);
+    expect(compileWildcard('bad*', 'user')('bad\r\n\u2028x')).toBe(true);
+  });
 });

@@ -32,9 +32,8 @@ export interface SkipInfo {
   readonly message: string;
 }
 
-// Errors are recognised by isWtsError (a registered-symbol brand, or a known code), not by
-// `instanceof`: a backend may come from another copy of this package with its own classes.
-export { isWtsError };
+// Errors are recognised by isWtsError (src/errors.ts), not by `instanceof`: a backend may come
+// from another copy of this package with its own classes.
 
 export function asWin32(error: unknown): Win32Error | undefined {
   return isWtsError(error) && error.code === 'E_WIN32' && typeof (error as Win32Error).win32Code === 'number'

@@ -2,11 +2,10 @@
  * disconnect and disconnectAll: tsdiscon over WTSDisconnectSession (bWait = FALSE, then polled).
  * A disconnected user keeps their programs and work; they can reconnect later.
  */
-import { WtsError, type SessionIdentity } from '../errors';
+import { isWtsError, WtsError, type SessionIdentity } from '../errors';
 import {
   asWtsError,
   clearToAct,
-  isWtsError,
   protectedFromBulk,
   resolveForAction,
   selectSessions,

@@ -2,7 +2,7 @@
  * The typed API over any WtsApi backend: `new Wts(api)` (see createWts), its methods, and
  * `openServer`. Every method checks all its arguments before the first call.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, isWtsError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
 import { ServerConnection, withServer, type ServerContext } from './context';
@@ -16,7 +16,7 @@ import {
   type Disconnected,
 } from './disconnect';
 import { checkFarm, FARM_KEYS, ListSink, overServers, runCut, type CheckedFarm, type FarmOptions, type FarmResult } from './farm';
-import { checkPlanServers, isWin32, isWtsError, Ledger, serverKey, type BulkChecked, type CheckedPlan } from './bulk';
+import { checkPlanServers, isWin32, Ledger, serverKey, type BulkChecked, type CheckedPlan } from './bulk';
 import { Win32 } from '../wtsapi';
 import type { CheckedBulk, CheckedLogoffAll } from './logoff';
 import type { CheckedMessageAll } from './message';

@@ -8,7 +8,7 @@ import { isatty } from 'node:tty';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
 import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../backends/mock/file';
-import { InvalidArgumentError, isWtsError, Win32Error, WtsError } from '../errors';
+import { InvalidArgumentError, isWtsError, Win32Error } from '../errors';
 import { UsageError } from './argv';
 import { causeOf, oneLine } from './format';
 import { anyErrorObject, cliErrorObject, errorDocument, errorObject, jsonLine, type ErrorObject } from './json';
@@ -359,7 +359,7 @@ export async function interruptible<T>(command: string, io: CliIo, act: (signal:
   try {
     return await act(interrupt.signal);
   } catch (error) {
-    if (!interrupt.signal.aborted || !(error instanceof WtsError) || error.code !== 'E_ABORTED') throw error;
+    if (!interrupt.signal.aborted || !isWtsError(error) || error.code !== 'E_ABORTED') throw error;
     io.err(`${command}: interrupted (Ctrl+C). ${oneLine(error.message)}\n`);
     jsonFailure(io, json, EXIT_INTERRUPTED, errorObject(error));
     return EXIT_INTERRUPTED;

@@ -37,8 +37,7 @@ export function jsonLine(document: object): string {
 
 /** An error the library threw, as its own toJSON() gives it (a copy from another build too). */
 export function errorObject(error: WtsError): ErrorObject {
-  const json = typeof (error as { toJSON?: unknown }).toJSON === 'function' ? (error.toJSON() as unknown as ErrorObject) : undefined;
-  return json ?? { name: error.name, code: error.code, message: error.message, requests: [...(error.requests ?? [])] };
+  return error.toJSON() as unknown as ErrorObject;
 }
 
 /** A failure of the command itself (bad usage, a question answered no, a bug), in the same shape. */

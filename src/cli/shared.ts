@@ -39,8 +39,6 @@ export function helpOrVersion(args: ParsedArgs, io: CliIo, help: string): number
   return undefined;
 }
 
-
-
 export const FILTER_SWITCHES: readonly SwitchSpec[] = [
   { name: 'state', aliases: ['state'], value: true, repeat: true },
   { name: 'user', aliases: ['user'], value: true },

@@ -219,12 +219,6 @@ export function padEndWidth(text: string, width: number): string {
   return shown + ' '.repeat(Math.max(0, width - displayWidth(shown)));
 }
 
-/** `text` made printable and padded with spaces before it to `width` columns (never cut). */
-export function padStartWidth(text: string, width: number): string {
-  const shown = printable(text);
-  return ' '.repeat(Math.max(0, width - displayWidth(shown))) + shown;
-}
-
 /** A table cell: `text` cut to `fit` columns, then padded to `width` (at least `fit`) columns. */
 export function cell(text: string, fit: number, width: number): string {
   return padEndWidth(fitWidth(text, fit), width);

@@ -288,7 +288,9 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
 function errorReports(error: unknown, request: string): boolean {
   const e = error as { code?: unknown; api?: unknown; requests?: unknown };
   if (e?.code === 'E_TIMEOUT') return true;
-  if (e?.code === 'E_ABORTED') return Array.isArray(e.requests) && e.requests.includes(request);
+  // `requests` is how every WtsError says what had been sent (an abort, or a query failing with 5
+  // or 1722 while waiting for the logoff to take effect: E_WIN32 from WTSQuerySessionInformationW).
+  if (Array.isArray(e?.requests) && e.requests.includes(request)) return true;
   if (e?.code === 'E_WIN32') return e.api === request;
   return false;
 }

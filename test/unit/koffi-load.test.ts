@@ -34,6 +34,13 @@ describe('koffiLoadError', () => {
     expect(error.message).toContain('node_modules/@koromix/koffi-win32-arm64 next to node_modules/koffi');
   });
 
+  test('its binary package there but empty or cut short (a partial copy): also the binary-missing message', () => {
+    const error = koffiLoadError(notFound('/app/node_modules/@koromix/koffi-linux-x64', '/app/node_modules/koffi/index.cjs'), '/app/tool.js', 'linux', 'x64');
+    expect(error.message).toMatch(/^koffi is installed, but its native binary for linux-x64 is missing \(Cannot find module '\/app\/node_modules\/@koromix\/koffi-linux-x64'\)\./);
+    const windows = koffiLoadError(notFound('C:\\app\\node_modules\\@koromix\\koffi-win32-x64', 'C:\\app\\node_modules\\koffi\\index.cjs'), 'C:\\app\\tool.js', 'win32', 'x64');
+    expect(windows.message).toMatch(/^koffi is installed, but its native binary for win32-x64 is missing/);
+  });
+
   test('a module koffi itself needs is missing (a broken install): not mistaken for koffi missing', () => {
     const error = koffiLoadError(notFound('./src/koffi/index.cjs', '/app/node_modules/koffi/index.cjs'), '/app/tool.js', 'linux', 'x64');
     expect(error.message).toBe(

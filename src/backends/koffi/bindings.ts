@@ -85,7 +85,9 @@ export function koffiLoadError(error: unknown, from: string, platform: string = 
       `koffi could not be loaded (${text} from ${from}). wts-session needs the koffi package installed next ` +
       'to it (npm installs it with wts-session, as its dependency); if you bundle your tool, keep koffi external ' +
       `and ship its node_modules folder with the bundle: see ${DOCS_URL}bundling.md.`;
-  } else if (/Cannot find the native Koffi module/i.test(text)) {
+  } else if (/Cannot find the native Koffi module/i.test(text) || /^Cannot find module '[^']*@koromix[\\/]koffi-/.test(text)) {
+    // Koffi's own words for a missing binary package, or Node's when the package folder is there
+    // but empty or cut short (a partial copy of node_modules).
     message =
       `koffi is installed, but its native binary for ${platform}-${arch} is missing (${text}). The binary ships ` +
       `in the package ${binary}, an optional dependency of koffi: install on (or for) ${platform}-${arch}, ` +

@@ -49,9 +49,9 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `env A=1 B=2 node file args`, quoted for sh. */
+/** `env -i A=1 B=2 node file args`, quoted for sh: the command sees exactly `env` (tmux would pass on its own environment, CI included). */
 function commandLine(argv: readonly string[], env: Record<string, string>): string {
-  return ['env', ...Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)), ...argv.map(quote)].join(' ');
+  return ['env', '-i', ...Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)), ...argv.map(quote)].join(' ');
 }
 
 /** Runs `argv` in a pseudo-terminal, following the steps; resolves when the command exits. */

@@ -13,7 +13,7 @@ export function describeWithDouble(title: string, body: (get: () => { double: Na
     return;
   }
   const double = new NativeDouble(found.path);
-  const api = createKoffiApi({ wtsapi32: found.path, kernel32: found.path });
+  const api = createKoffiApi({ wtsapi32: found.path, kernel32: found.path, advapi32: found.path, netapi32: found.path });
   describe(title, () => {
     afterEach(() => {
       expect(double.leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 });

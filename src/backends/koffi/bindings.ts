@@ -255,7 +255,20 @@ export interface LibraryPaths {
   readonly wtsapi32: string;
   /** The library with the kernel32 calls: 'kernel32.dll' on Windows, or a test double. */
   readonly kernel32: string;
+  /**
+   * The library with the advapi32 calls (LookupAccountSidW): 'advapi32.dll' on Windows, or a test
+   * double. Loaded on first use only: a backend that never resolves an account never loads it.
+   */
+  readonly advapi32?: string | undefined;
+  /**
+   * The library with the netapi32 calls (NetServerGetInfo): 'netapi32.dll' on Windows, or a test
+   * double. Loaded on first use only.
+   */
+  readonly netapi32?: string | undefined;
 }
+
+/** Which library of {@link LibraryPaths} a function is in. */
+export type LibraryName = 'wtsapi32' | 'kernel32' | 'advapi32' | 'netapi32';
 
 const bound = new Map<string, WtsFunctions>();
 

@@ -34,7 +34,7 @@ import {
   type WtsSessionInfo1,
   wholeCharacters,
 } from '../../wtsapi';
-import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
+import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable } from '../abandon';
 import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
@@ -52,6 +52,16 @@ export interface KoffiApiOptions extends LaneOptions {
    */
   kernel32?: string;
   /**
+   * Path or name of the library with LookupAccountSidW (loaded on first use).
+   * @defaultValue 'advapi32.dll'
+   */
+  advapi32?: string;
+  /**
+   * Path or name of the library with NetServerGetInfo (loaded on first use).
+   * @defaultValue 'netapi32.dll'
+   */
+  netapi32?: string;
+  /**
    * The wts_lanes library that runs blocking calls on the library's own threads. `false`, or none
    * found: koffi's `.async` on libuv's shared pool (see docs/threads.md).
    * @defaultValue the package's prebuilt one for this platform (prebuilds/win32-x64,
@@ -59,6 +69,15 @@ export interface KoffiApiOptions extends LaneOptions {
    */
   lanes?: string | false;
 }
+
+/** The system's libraries, by name. */
+const DEFAULT_LIBRARIES: Readonly<Record<LibraryName, string>> = {
+  wtsapi32: 'wtsapi32.dll',
+  kernel32: 'kernel32.dll',
+  advapi32: 'advapi32.dll',
+  netapi32: 'netapi32.dll',
+};
+type KoffiLibrary = ReturnType<ReturnType<typeof loadKoffi>['load']>;
 
 const WTSTypeSessionInfoLevel1 = 2;
 /** Why WTSEnumerateSessionsExW may fail on a server that simply lacks it (see enumerateSessions). */
@@ -683,8 +702,11 @@ function succeeded(result: bigint): boolean {
 /** A blocking function: its address, for the lanes; or, without lanes, a raw declaration for `.async`. */
 type RawFunction = { readonly address: bigint; readonly fn?: undefined } | { readonly address?: undefined; readonly fn: NativeFunction };
 
-/** The blocking functions and their argument counts. Optional ones are left out when missing. */
-const BLOCKING: ReadonlyArray<readonly [name: string, argc: number]> = [
+/**
+ * The blocking functions, their argument counts and the library each is in (wtsapi32 when not
+ * said). Optional ones are left out when missing, as are those of a library that cannot be loaded.
+ */
+const BLOCKING: ReadonlyArray<readonly [name: string, argc: number, library?: LibraryName]> = [
   ['WTSOpenServerExW', 1],
   ['WTSOpenServerW', 1],
   ['WTSCloseServer', 1],
@@ -706,15 +728,27 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number]> = [
  */
 function rawFunctions(paths: LibraryPaths, lanes: Lanes | undefined): Map<string, RawFunction> {
   const map = new Map<string, RawFunction>();
+  const pathOf = (library: LibraryName = 'wtsapi32'): string => paths[library] ?? DEFAULT_LIBRARIES[library];
   if (lanes) {
-    for (const [name] of BLOCKING) {
-      const address = lanes.symbol(paths.wtsapi32, name);
-      if (address !== 0n) map.set(name, { address }); // 0: not in this library
+    for (const [name, , library] of BLOCKING) {
+      const address = lanes.symbol(pathOf(library), name);
+      if (address !== 0n) map.set(name, { address }); // 0: not in this library, or the library is not there
     }
     return map;
   }
-  const lib = loadKoffi().load(paths.wtsapi32);
-  for (const [name, argc] of BLOCKING) {
+  const k = loadKoffi();
+  const libraries = new Map<string, KoffiLibrary | undefined>();
+  for (const [name, argc, library] of BLOCKING) {
+    const path = pathOf(library);
+    if (!libraries.has(path)) {
+      try {
+        libraries.set(path, k.load(path));
+      } catch {
+        libraries.set(path, undefined); // not on this system (advapi32 / netapi32 off Windows)
+      }
+    }
+    const lib = libraries.get(path);
+    if (!lib) continue;
     try {
       map.set(name, { fn: wrapRaw(lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction) });
     } catch {
@@ -903,7 +937,12 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
     ...(options.idleMs === undefined ? {} : { idleMs: positive(options.idleMs, 'idleMs') }),
   };
   return KoffiApi.create(
-    { wtsapi32: options.wtsapi32 ?? 'wtsapi32.dll', kernel32: options.kernel32 ?? 'kernel32.dll' },
+    {
+      wtsapi32: options.wtsapi32 ?? DEFAULT_LIBRARIES.wtsapi32,
+      kernel32: options.kernel32 ?? DEFAULT_LIBRARIES.kernel32,
+      advapi32: options.advapi32 ?? DEFAULT_LIBRARIES.advapi32,
+      netapi32: options.netapi32 ?? DEFAULT_LIBRARIES.netapi32,
+    },
     lanes === undefined ? undefined : { path: lanes, options: limits },
   );
 }

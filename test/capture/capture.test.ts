@@ -5,13 +5,32 @@
  * double built as a Windows DLL (WTS_DOUBLE_PATH).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Farm } from '../../src/mock';
 import { FACTS } from '../conformance/facts';
 import { ROOT } from '../helpers';
 import { doublePath, NativeDouble } from '../native/double';
+
+/**
+ * Runs a script with this node, its output going to files, not pipes: the Windows node.exe under
+ * Wine may die when its stdout or stderr is a pipe (the status is then null), which a pipe-free
+ * run avoids on every platform.
+ */
+function runNode(args: readonly string[], env?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'wts-run-'));
+  const out = openSync(join(dir, 'out'), 'w');
+  const err = openSync(join(dir, 'err'), 'w');
+  try {
+    const run = spawnSync(process.execPath, args, { env: env ?? process.env, stdio: ['ignore', out, err] });
+    closeSync(out);
+    closeSync(err);
+    return { status: run.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const capture = require('../../scripts/capture-windows.js') as {
@@ -194,7 +213,7 @@ describeDouble('capture:windows against the native double', () => {
       const file = join(dir, 'wts-capture.json.partial.jsonl');
       const half = journal.slice(0, Math.floor(journal.length / 2));
       writeFileSync(file, [JSON.stringify({ format: 'wts-session-capture', version: 1, partial: true, startedAt: new Date().toISOString(), os: again.os }), ...half.map((j) => JSON.stringify(j))].join('\n') + '\n');
-      const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-check.js'), file], { encoding: 'utf8' });
+      const run = runNode([join(ROOT, 'scripts/capture-check.js'), file]);
       expect(run.status).toBe(0); // nothing contradicted: what was not reached is "not captured"
       expect(run.stdout).toMatch(/not captured/);
       expect(run.stdout).toMatch(/confirmed +query-null-buffer/);
@@ -210,7 +229,7 @@ describeDouble('capture:windows against the native double', () => {
     try {
       const file = join(dir, 'bad.json');
       writeFileSync(file, JSON.stringify(bad));
-      const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-check.js'), file], { encoding: 'utf8' });
+      const run = runNode([join(ROOT, 'scripts/capture-check.js'), file]);
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(/contradicted +query-null-buffer \[sourced\]\n +expected: FALSE; GetLastError 1784.*\n +observed: .*GetLastError 87/);
     } finally {
@@ -232,7 +251,7 @@ describe('npm run capture:windows / capture:check as commands', () => {
       const written = JSON.parse(readFileSync(file, 'utf8')) as Capture;
       expect(written.format).toBe('wts-session-capture');
       expect(existsSync(`${file}.partial.jsonl`)).toBe(false); // the journal goes once the capture is whole
-      const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-check.js'), file], { encoding: 'utf8' });
+      const run = runNode([join(ROOT, 'scripts/capture-check.js'), file]);
       expect([0, 1]).toContain(run.status);
       for (const f of FACTS) expect(run.stdout).toContain(` ${f.id} [${f.status}]`);
     } finally {
@@ -245,7 +264,7 @@ describe('npm run capture:windows / capture:check as commands', () => {
     const env = { ...process.env };
     delete env['WTS_CAPTURE_WTSAPI32'];
     delete env['WTS_CAPTURE_KERNEL32'];
-    const run = spawnSync(process.execPath, [join(ROOT, 'scripts/capture-windows.js'), '--out', join(tmpdir(), 'never.json')], { env, encoding: 'utf8' });
+    const run = runNode([join(ROOT, 'scripts/capture-windows.js'), '--out', join(tmpdir(), 'never.json')], env);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('set WTS_CAPTURE_WTSAPI32');
   });

@@ -20,7 +20,7 @@ const REPEATS = 3;
 
 export async function ffiBenchmarks(binDir: string): Promise<Row[]> {
   const double = theDouble();
-  const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path });
+  const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path, netapi32: double.path });
   const wts = createWts({ api });
   const rows: Row[] = [];
   const perSession = new Map<number, number>();

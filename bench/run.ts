@@ -283,9 +283,10 @@ What each row measures:
 - **details**: \`listSessions({ details: true })\` over 1,000 sessions on the double (no latency),
   three times: the queries per session from the double's own count, and its time against a
   bound: the plain listing plus 2 × 1,000 × one \`WTSSessionInfo\` query's own time (awaited one
-  after another). The target asks for at most 2 queries per session; the library makes 3
+  after another). The target asks for at most 2 queries per session; the library makes 4
   (\`WTSSessionInfo\`, \`WTSClientInfo\`, \`WTSClientProtocolType\` for \`remote\`, which no other class
-  carries), 4 for a client with an IPv6 address.
+  carries, and \`WTSSessionInfoEx\` for \`lock\`, plus one \`NetServerGetInfo\` per server), 5 for a
+  client with an IPv6 address.
 - **log off 200 sessions**: in turns, one \`wts-logoff /all --yes\` on a simulated farm file (it
   lists, re-checks each session right before its request, skips the console, services, listeners
   and the caller, waits until each session is gone, and reports each), and KB 259436's batch played
@@ -308,7 +309,7 @@ What each row measures:
   servers start a dead server late in the list only once the servers before it are done, 8 at a
   time (\`serverConcurrency\`); the soak's RSS growth is V8's young generation (the row below it
   shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
-  \`remote\`, which no other class carries.
+  \`remote\` and \`WTSSessionInfoEx\` for \`lock\`, which no other class carries.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and
   50,000 sessions on one server (a third of them disconnected), each run paired with the floor
   (bench/floor.ts: a process that reads and parses the file, drops the sessions and writes it back

@@ -169,6 +169,42 @@ const CHECKS = {
     const observed = `ret ${o.ret}, count ${o.count}${o.ret ? `, t1 ${o.timeBefore} <= CurrentTime ${o.value && o.value.CurrentTime} <= t2 ${o.timeAfter}: ${o.currentTimeBetween}` : `, GetLastError ${o.lastError}`}`;
     return o.ret && o.count === 216 && o.currentTimeBetween === true ? confirmed(observed) : contradicted(observed);
   },
+  'query-session-info-ex': (p) => {
+    const o = p['query.current.WTSSessionInfoEx'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const v = o.value || {};
+    const observed = o.ret ? `ret 1, count ${o.count}, Level ${v.Level}, SessionFlags ${v.SessionFlags}` : `ret ${o.ret}, GetLastError ${o.lastError}`;
+    return o.ret && o.count === 232 && v.Level === 1 ? confirmed(observed) : contradicted(observed);
+  },
+  'session-flags-lock': (p) => {
+    // The capture sees its own session only, which is not locked while it runs: it can show that
+    // the flag is one Learn lists, and with the version what an unlocked session reads as; the swap
+    // itself needs a locked session (the row's capture note).
+    const o = p['query.current.WTSSessionInfoEx'];
+    const version = p['netapi.serverInfo101'];
+    if (failed(o) || !o.ret || !o.value || o.value.SessionFlags === undefined) return notCaptured('WTSSessionInfoEx not read', brief(o));
+    const flags = o.value.SessionFlags >>> 0;
+    const v = version && version.status === 0 ? `${version.versionMajor}.${version.versionMinor}` : 'unknown';
+    const observed = `own session's SessionFlags ${flags} on version ${v}`;
+    if (![0, 1, 0xffffffff].includes(flags)) return contradicted(observed, 'a value Learn does not list');
+    const unlockedReads = v === '6.1' ? 0 : 1;
+    if (v !== 'unknown' && flags !== unlockedReads && flags !== 0xffffffff) {
+      return notCaptured('the own session reads as locked (the capture ran in a locked or non-interactive session?)', observed);
+    }
+    return notCaptured('a locked session is needed to settle the values and the 6.1 swap', observed);
+  },
+  'server-version-netservergetinfo': (p, capture) => {
+    const o = p['netapi.serverInfo101'];
+    if (failed(o) || o.skipped) return notCaptured('probe failed or skipped', brief(o));
+    const release = String(o.osRelease || '');
+    const [major, minor] = release.split('.').map(Number);
+    const observed = `status ${o.status}, platform ${o.platformId}, sv101_version_major ${o.versionMajorRaw} (& 0x0F: ${o.versionMajor}), minor ${o.versionMinor}, free ${o.freeStatus}; os.release ${release}`;
+    if (o.status !== 0) return contradicted(observed, 'NetServerGetInfo(NULL, 101) failed');
+    // os.release() is Windows' own version only on Windows (Wine reports the one it imitates).
+    const onWindows = capture && capture.os && capture.os.platform === 'win32';
+    const sameVersion = !onWindows || (o.versionMajor === major && o.versionMinor === minor);
+    return o.platformId === 500 && o.freeStatus === 0 && sameVersion ? confirmed(observed) : contradicted(observed);
+  },
   'query-string-count': (p) => {
     const list = ['WTSUserName', 'WTSDomainName'].map((c) => [c, p[`query.current.${c}`]]);
     if (list.some(([, o]) => failed(o))) return notCaptured('probe failed', list);

@@ -80,6 +80,9 @@ const ROWS = {
   'query.current.WTSClientProtocolType': ['query-protocol-type'],
   'query.current.WTSConnectState': ['query-connect-state'],
   'query.current.WTSSessionInfo': ['query-session-info'],
+  'query.current.WTSSessionInfoEx': ['query-session-info-ex', 'session-flags-lock'],
+  'netapi.serverInfo101': ['server-version-netservergetinfo'],
+  'netapi.remote': ['server-version-netservergetinfo'],
   'query.current.WTSUserName': ['query-string-count'],
   'query.current.WTSDomainName': ['query-string-count', 'query-domain-local-account'],
   'query.current.WTSClientAddress': ['client-address-ipv4', 'client-address-ipv6', 'client-info'],
@@ -116,13 +119,19 @@ function parseArgs(argv) {
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const stateName = (n) => (n >= 0 && n < STATES.length ? STATES[n] : `unknown(${n})`);
 
-/** Loads koffi and the two libraries, and declares every function the capture calls. */
-function bind(wtsapiPath, kernelPath) {
+/** Loads koffi and the libraries, and declares every function the capture calls (netapi32's: optional). */
+function bind(wtsapiPath, kernelPath, netapiPath) {
   const koffi = require('koffi');
   const wtsapi = koffi.load(wtsapiPath);
   const kernel = koffi.load(kernelPath);
+  let netapi;
+  try {
+    netapi = netapiPath ? koffi.load(netapiPath) : undefined;
+  } catch {
+    netapi = undefined;
+  }
   const fallback = process.platform === 'win32' && !/^kernel32(\.dll)?$/i.test(path.basename(kernelPath)) ? koffi.load('kernel32.dll') : undefined;
-  const libraries = { wtsapi32: wtsapiPath, kernel32: kernelPath, functions: {} };
+  const libraries = { wtsapi32: wtsapiPath, kernel32: kernelPath, netapi32: netapi ? netapiPath : null, functions: {} };
   const declare = (lib, libName, name, ret, args, optional = false) => {
     try {
       const fn = lib.func('__stdcall', name, ret, args);
@@ -157,6 +166,9 @@ function bind(wtsapiPath, kernelPath) {
     GetComputerNameW: k('GetComputerNameW', 'int', [PVOID, inout('uint32_t')], true),
     ProcessIdToSessionId: k('ProcessIdToSessionId', 'int', ['uint32_t', out('uint32_t')], true),
     GetSystemTimeAsFileTime: k('GetSystemTimeAsFileTime', 'void', [out('uint64_t')], true),
+    // (servername, level, bufptr) -> NET_API_STATUS; NetApiBufferFree(Buffer) -> NET_API_STATUS
+    NetServerGetInfo: netapi ? declare(netapi, netapiPath, 'NetServerGetInfo', 'uint32_t', ['const char16_t *', 'uint32_t', out(PVOID)], true) : undefined,
+    NetApiBufferFree: netapi ? declare(netapi, netapiPath, 'NetApiBufferFree', 'uint32_t', [PVOID], true) : undefined,
   };
   return { koffi, fn, libraries };
 }
@@ -166,8 +178,9 @@ function runCapture(options = {}) {
   const onWindows = process.platform === 'win32';
   const wtsapiPath = options.wtsapi32 ?? process.env.WTS_CAPTURE_WTSAPI32 ?? (onWindows ? 'wtsapi32.dll' : undefined);
   const kernelPath = options.kernel32 ?? process.env.WTS_CAPTURE_KERNEL32 ?? (onWindows ? 'kernel32.dll' : wtsapiPath);
+  const netapiPath = options.netapi32 ?? process.env.WTS_CAPTURE_NETAPI32 ?? (onWindows ? 'netapi32.dll' : wtsapiPath);
   if (!wtsapiPath) throw new Error('not on Windows: set WTS_CAPTURE_WTSAPI32 (and WTS_CAPTURE_KERNEL32) to the libraries to capture');
-  const { koffi, fn, libraries } = bind(wtsapiPath, kernelPath);
+  const { koffi, fn, libraries } = bind(wtsapiPath, kernelPath, netapiPath);
 
   const setLastError = (code) => fn.SetLastError && fn.SetLastError(code);
   /** Sets the last error to 0xDEADBEEF (when SetLastError exists), runs `call`, reads GetLastError at once. */
@@ -512,6 +525,36 @@ function runCapture(options = {}) {
     record('remote', { servers: remote });
   }
 
+  // --- NetServerGetInfo level 101 (the server's version, for the lock state): the local server
+  // (NULL), then each remote server as \\NAME and as NAME. SERVER_INFO_101: platform id at 0, the
+  // version DWORDs after the first pointer (at 2 * pointer size and + 4).
+  const serverInfo101 = (name) => {
+    const buf = [null];
+    const status = fn.NetServerGetInfo(name, 101, buf);
+    const o = { call: `NetServerGetInfo(${name === null ? 'NULL' : JSON.stringify(name)}, 101, &buf)`, status, bufferNull: !buf[0] };
+    if (status === 0 && buf[0]) {
+      const p = koffi.sizeof('void *');
+      const bytes = Buffer.from(bytesAt(buf[0], 4 * p + 12));
+      o.platformId = bytes.readUInt32LE(0);
+      o.versionMajorRaw = bytes.readUInt32LE(2 * p);
+      o.versionMajor = o.versionMajorRaw & 0x0f;
+      o.versionMinor = bytes.readUInt32LE(2 * p + 4);
+      o.freeStatus = fn.NetApiBufferFree(buf[0]);
+    }
+    return o;
+  };
+  attempt('netapi.serverInfo101', () => {
+    if (!fn.NetServerGetInfo || !fn.NetApiBufferFree) return { skipped: 'netapi32 NetServerGetInfo / NetApiBufferFree not available' };
+    return { ...serverInfo101(null), osRelease: os.release() };
+  });
+  if (fn.NetServerGetInfo && fn.NetApiBufferFree && (options.servers ?? []).length) {
+    attempt('netapi.remote', () => {
+      const servers = {};
+      for (const server of options.servers) servers[server] = { unc: serverInfo101(`\\\\${server}`), plain: serverInfo101(server) };
+      return { servers };
+    });
+  }
+
   for (const id of ['logoff', 'disconnect', 'sendMessage']) notes.push(`${id}: not captured (the capture is read-only)`);
 
   // Wine says so through ntdll's wine_get_version: such a capture is Wine's, not Windows'.
@@ -580,6 +623,30 @@ function decodeClass(className, bytes) {
         ClientAddressFamily: bytes.readUInt32LE(1168),
         ClientAddressText: end < 0 ? text : text.slice(0, end),
         ClientAddressHex: bytes.subarray(1172, 1234).toString('hex'),
+      };
+    }
+    case 'WTSSessionInfoEx': {
+      // WTSINFOEXW has no pointers: one layout on x64 and ia32 (Learn's syntax, compiled: Level at
+      // 0, the union at 8; test/native/layout.test.ts checks it under Wine): SessionFlags at 16,
+      // 232 bytes in all.
+      if (bytes.length < 4) return { short: bytes.length };
+      const Level = bytes.readUInt32LE(0);
+      if (bytes.length < 232) return { Level, short: bytes.length };
+      const str = (off, chars) => {
+        const t = bytes.toString('utf16le', off, off + chars * 2);
+        const end = t.indexOf('\0');
+        return end < 0 ? t : t.slice(0, end);
+      };
+      return {
+        Level,
+        SessionId: bytes.readUInt32LE(8),
+        SessionState: bytes.readUInt32LE(12),
+        SessionFlags: bytes.readUInt32LE(16),
+        WinStationName: str(20, 33),
+        UserName: str(86, 21),
+        DomainName: str(128, 18),
+        LogonTime: bytes.readBigUInt64LE(168).toString(),
+        CurrentTime: bytes.readBigUInt64LE(200).toString(),
       };
     }
     case 'WTSSessionInfo': {

@@ -86,7 +86,7 @@ export function listSessions(options: ListSessionsOptions & { details: true | re
 /**
  * `query session`: every session on the server, from one `WTSEnumerateSessionsExW` call — no
  * text parsed, whatever the Windows language. Filters that need details (`clientName`,
- * `idleLongerThan`, `disconnectedLongerThan`) add one query per session and field group.
+ * `idleLongerThan`, `disconnectedLongerThan`, `locked`) add one query per session and field group.
  *
  * @param options - the server (default: the local one), the {@link SessionFilter} filters,
  *   `details`, `concurrency`.

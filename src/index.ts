@@ -100,6 +100,7 @@ export {
   WTS_CURRENT_SERVER_HANDLE,
   WTS_CURRENT_SESSION,
   WtsEvent,
+  WtsSessionStateFlags,
 } from './wtsapi';
 export type {
   CallOptions,
@@ -111,7 +112,10 @@ export type {
   WtsInfoClass,
   WtsInfoClassValues,
   WtsInfo,
+  WtsInfoEx,
+  WtsInfoExLevel1,
   WtsMessage,
   WtsProcessInfo,
+  WtsServerVersion,
   WtsSessionInfo1,
 } from './wtsapi';

@@ -151,6 +151,93 @@ export interface WtsInfo {
   readonly currentTime: Date | null;
 }
 
+/**
+ * WTSINFOEX_LEVEL1_W decoded
+ * (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w): the
+ * level-1 data of WTSINFOEXW. The names are fixed-size in the struct (WinStation 32, user 20,
+ * domain 17 characters at most); FILETIME values of 0 (never) are null.
+ */
+export interface WtsInfoExLevel1 {
+  /** SessionId. */
+  readonly sessionId: number;
+  /** SessionState: a WTS_CONNECTSTATE_CLASS value. */
+  readonly sessionState: number;
+  /**
+   * SessionFlags, as an unsigned 32-bit number: WTS_SESSIONSTATE_LOCK 0, WTS_SESSIONSTATE_UNLOCK 1,
+   * WTS_SESSIONSTATE_UNKNOWN 0xFFFFFFFF ({@link WtsSessionStateFlags}). Raw: on Windows 7 and Windows
+   * Server 2008 R2 the first two are swapped (Learn); the api layer reads them with the server's
+   * version.
+   */
+  readonly sessionFlags: number;
+  /** WinStationName (at most 32 characters). */
+  readonly winStationName: string;
+  /** UserName (at most 20 characters). */
+  readonly userName: string;
+  /** DomainName (at most 17 characters). */
+  readonly domainName: string;
+  /** LogonTime; null = no user logged on. */
+  readonly logonTime: Date | null;
+  /** ConnectTime; null = never. */
+  readonly connectTime: Date | null;
+  /** DisconnectTime; null = never. */
+  readonly disconnectTime: Date | null;
+  /** LastInputTime; null = none. */
+  readonly lastInputTime: Date | null;
+  /** CurrentTime: the server's clock when it answered. */
+  readonly currentTime: Date | null;
+  /** IncomingBytes. */
+  readonly incomingBytes: number;
+  /** OutgoingBytes. */
+  readonly outgoingBytes: number;
+  /** IncomingFrames. */
+  readonly incomingFrames: number;
+  /** OutgoingFrames. */
+  readonly outgoingFrames: number;
+  /** IncomingCompressedBytes. */
+  readonly incomingCompressedBytes: number;
+  /** OutgoingCompressedBytes. */
+  readonly outgoingCompressedBytes: number;
+}
+
+/**
+ * WTSINFOEXW decoded (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfoexw):
+ * its Level and, when Level is 1 (the one level Learn defines), the WTSINFOEX_LEVEL1_W in its Data
+ * union.
+ */
+export interface WtsInfoEx {
+  /** Level: 1 for WTSINFOEX_LEVEL1_W. */
+  readonly level: number;
+  /** Data.WTSInfoExLevel1 when `level` is 1; null for another level (or a buffer too short to hold it). */
+  readonly level1: WtsInfoExLevel1 | null;
+}
+
+/**
+ * WTSINFOEX_LEVEL1_W's SessionFlags values (Learn, ns-wtsapi32-wtsinfoex_level1_w):
+ * WTS_SESSIONSTATE_LOCK 0, WTS_SESSIONSTATE_UNLOCK 1, WTS_SESSIONSTATE_UNKNOWN 0xFFFFFFFF. On
+ * Windows 7 and Windows Server 2008 R2 (6.1) Lock and Unlock are reported swapped.
+ */
+export const WtsSessionStateFlags = {
+  Lock: 0,
+  Unlock: 1,
+  Unknown: 0xffffffff,
+} as const;
+
+/** Field sizes of WTSINFOEX_LEVEL1_W's names, in characters including the terminating NUL (WINSTATIONNAME_LENGTH + 1, ...). */
+export const WTSINFOEX_LENGTHS = { winStationName: 33, userName: 21, domainName: 18 } as const;
+
+/**
+ * A server's operating system version, as NetServerGetInfo level 101 reports it
+ * (SERVER_INFO_101: sv101_version_major masked with MAJOR_VERSION_MASK 0x0F, sv101_version_minor):
+ * `{ major: 6, minor: 1 }` for Windows 7 / Windows Server 2008 R2, `{ major: 10, minor: 0 }` for
+ * Windows 10 / 11 and Windows Server 2016 and later.
+ */
+export interface WtsServerVersion {
+  /** The major version (sv101_version_major & 0x0F). */
+  readonly major: number;
+  /** The minor version (sv101_version_minor). */
+  readonly minor: number;
+}
+
 /** Field sizes of WTSINFOW's names, in characters including the terminating NUL. */
 export const WTSINFO_LENGTHS = { winStationName: 32, domain: 17, userName: 21 } as const;
 
@@ -195,6 +282,8 @@ export interface WtsInfoClassValues {
   WTSClientInfo: WtsClientInfo;
   /** WTSINFOW, decoded. */
   WTSSessionInfo: WtsInfo;
+  /** WTSINFOEXW, decoded: the lock state (SessionFlags), names, times and counters (Windows 7 / Server 2008 R2 and later). */
+  WTSSessionInfoEx: WtsInfoEx;
   /** Whether the session is remote (Learn: only on the local handle, for the current session). */
   WTSIsRemoteSession: boolean;
   /**
@@ -218,6 +307,7 @@ export const WtsInfoClassId: Readonly<Record<WtsInfoClass, number>> = {
   WTSClientProtocolType: 16,
   WTSClientInfo: 23,
   WTSSessionInfo: 24,
+  WTSSessionInfoEx: 25,
   WTSIsRemoteSession: 29,
 };
 
@@ -368,6 +458,20 @@ export interface WtsApi {
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
    */
   flushSystemEvents?(server: ServerHandle): Promise<void>;
+  /**
+   * netapi32 NetServerGetInfo(server, 101, &buffer), then NetApiBufferFree: the server's operating
+   * system version (SERVER_INFO_101's sv101_version_major masked with MAJOR_VERSION_MASK 0x0F, and
+   * sv101_version_minor). Optional: without it, the version is unknown. The api layer asks it once
+   * per open connection, for the lock state (Windows 7 / Server 2008 R2 report it swapped).
+   *
+   * @param serverName - the server's name as the api layer normalised it (`WF12`); `''` for the
+   *   local server (NetServerGetInfo with NULL).
+   * @returns the version; null when this backend cannot ask (no netapi32, or one without the call).
+   * @throws {@link Win32Error} (a rejection) when the call fails: `win32Code` is the NET_API_STATUS
+   *   it returned (Learn lists 5, 8, 87, 124 and 2114 NERR_ServerNotStarted; an unreachable
+   *   server answers others), `api` 'NetServerGetInfo'.
+   */
+  getServerVersion?(serverName: string): Promise<WtsServerVersion | null>;
   /**
    * kernel32 WTSGetActiveConsoleSessionId.
    *

@@ -15,7 +15,9 @@
   #endif
   #include <windows.h>
   #include <wtsapi32.h>
+  #include <lm.h> /* SERVER_INFO_101, NET_API_STATUS, NetServerGetInfo, NetApiBufferFree (netapi32) */
   typedef WCHAR WCHAR16;
+  typedef LARGE_INTEGER DBL_LARGE_INTEGER;
   #define DOUBLE_EXPORT __declspec(dllexport)
   #define DOUBLE_CALL WINAPI
   /*
@@ -38,6 +40,9 @@
   typedef uint16_t WCHAR16;
   typedef WCHAR16 *LPWSTR;
   typedef int64_t LARGE_INTEGER_QUAD;
+  typedef int64_t DBL_LARGE_INTEGER;
+  typedef BYTE *LPBYTE;
+  typedef void *LPVOID;
   #define TRUE 1
   #define FALSE 0
   #define DOUBLE_EXPORT __attribute__((visibility("default")))
@@ -132,7 +137,68 @@
   #define WTS_CURRENT_SERVER_HANDLE ((HANDLE)NULL)
   #define WTS_CURRENT_SESSION ((DWORD)-1)
   #define K32(name) name
+
+  /* netapi32 (Learn: ns-lmserver-server_info_101, nf-lmserver-netservergetinfo,
+     nf-lmapibuf-netapibufferfree). LMSTR is a wide string. */
+  typedef DWORD NET_API_STATUS;
+  typedef WCHAR16 *LMSTR;
+  typedef struct _SERVER_INFO_101 {
+    DWORD sv101_platform_id;
+    LMSTR sv101_name;
+    DWORD sv101_version_major;
+    DWORD sv101_version_minor;
+    DWORD sv101_type;
+    LMSTR sv101_comment;
+  } SERVER_INFO_101, *PSERVER_INFO_101, *LPSERVER_INFO_101;
 #endif
+
+/*
+ * WTSINFOEX_LEVEL1_W, WTSINFOEX_LEVEL_W and WTSINFOEXW (Windows 7 and later; Learn,
+ * ns-wtsapi32-wtsinfoex_level1_w, -wtsinfoex_level_w, -wtsinfoexw): mingw-w64 10's <wtsapi32.h>
+ * lacks them, so they are declared here for both builds, named apart, with the header's lengths
+ * (WINSTATIONNAME_LENGTH 32, USERNAME_LENGTH 20, DOMAIN_LENGTH 17) and, on Windows, its
+ * LARGE_INTEGER.
+ */
+typedef struct _DBL_WTSINFOEX_LEVEL1_W {
+  ULONG SessionId;
+  WTS_CONNECTSTATE_CLASS SessionState;
+  LONG SessionFlags;
+  WCHAR16 WinStationName[WINSTATIONNAME_LENGTH + 1];
+  WCHAR16 UserName[USERNAME_LENGTH + 1];
+  WCHAR16 DomainName[DOMAIN_LENGTH + 1];
+  DBL_LARGE_INTEGER LogonTime;
+  DBL_LARGE_INTEGER ConnectTime;
+  DBL_LARGE_INTEGER DisconnectTime;
+  DBL_LARGE_INTEGER LastInputTime;
+  DBL_LARGE_INTEGER CurrentTime;
+  DWORD IncomingBytes;
+  DWORD OutgoingBytes;
+  DWORD IncomingFrames;
+  DWORD OutgoingFrames;
+  DWORD IncomingCompressedBytes;
+  DWORD OutgoingCompressedBytes;
+} DBL_WTSINFOEX_LEVEL1_W;
+typedef union _DBL_WTSINFOEX_LEVEL_W {
+  DBL_WTSINFOEX_LEVEL1_W WTSInfoExLevel1;
+} DBL_WTSINFOEX_LEVEL_W;
+typedef struct _DBL_WTSINFOEXW {
+  DWORD Level;
+  DBL_WTSINFOEX_LEVEL_W Data;
+} DBL_WTSINFOEXW;
+
+/* WTS_INFO_CLASS WTSSessionInfoEx (25; Learn's WTS_INFO_CLASS, numbered) and SessionFlags' values
+   (Learn, WTSINFOEX_LEVEL1_W): past the end of older SDK headers. */
+#define DBL_WTSSessionInfoEx 25
+#define DBL_WTS_SESSIONSTATE_LOCK 0
+#define DBL_WTS_SESSIONSTATE_UNLOCK 1
+#define DBL_WTS_SESSIONSTATE_UNKNOWN ((LONG)0xFFFFFFFF)
+
+/* NetServerGetInfo's level 101, its failures (Learn, nf-lmserver-netservergetinfo), the
+   platform value (PLATFORM_ID_NT, Learn's SERVER_INFO_101) and lmserver.h's MAJOR_VERSION_MASK. */
+#define DBL_NERR_Success 0
+#define DBL_ERROR_INVALID_LEVEL 124
+#define DBL_PLATFORM_ID_NT 500
+#define DBL_MAJOR_VERSION_MASK 0x0Fu
 
 /* WTS_SESSION_INFO_1W (Windows 7 and later): named apart, so a newer SDK header cannot clash. */
 typedef struct _DBL_WTS_SESSION_INFO_1W {
@@ -179,7 +245,8 @@ enum DoubleApi {
   DBL_API_FREE = 8,
   DBL_API_PROCESSES = 9,
   DBL_API_WAIT = 10,         /* WTSWaitSystemEvent, waits and flushes alike */
-  DBL_API_COUNT = 11
+  DBL_API_VERSION = 11,      /* netapi32 NetServerGetInfo */
+  DBL_API_COUNT = 12
 };
 
 /* WTSWaitSystemEvent's event flags (wtsapi32.h; Learn, nf-wtsapi32-wtswaitsystemevent). Named apart,

@@ -93,6 +93,7 @@ typedef struct Session {
   DWORD message_response;
   long long logon_time, connect_time, disconnect_time, last_input_time; /* FILETIME ticks */
   int closing; /* -1: not closing; else polls left that still see it */
+  LONG lock_flags; /* SessionFlags as Windows 8 and later report it; swapped on a 6.1 server */
   Process *processes;
   size_t process_count;
 } Session;
@@ -104,6 +105,7 @@ typedef struct Server {
   WCHAR16 **aliases; /* other names WTSOpenServerW resolves to this server (DNS names, addresses) */
   size_t alias_count;
   DWORD console_id, current_id;
+  DWORD version_major, version_minor; /* NetServerGetInfo level 101 (default 10.0) */
   DWORD latency_ms[DBL_API_COUNT];
   int unreachable;
   Session *sessions;
@@ -115,7 +117,7 @@ typedef struct Server {
 typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; } Handle;
 
 /* A buffer handed out by the double; `kind` says which free function it needs. */
-enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3, ALLOC_PROCESSES = 4 };
+enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3, ALLOC_PROCESSES = 4, ALLOC_NETAPI = 5 };
 typedef struct Alloc { void *ptr; int kind; ULONG count; void **children; size_t child_count; } Alloc;
 
 static Server *g_servers;
@@ -566,8 +568,9 @@ DOUBLE_EXPORT void DOUBLE_CALL WTSFreeMemory(PVOID pMemory) {
   if (!a) {
     g_bad_frees++; /* not ours, or freed twice: never touch it */
   } else {
-    /* WTSFreeMemory on a level-1 array leaks its strings on Windows: flag it, free it all. */
-    if (a->kind == ALLOC_LEVEL1) g_bad_frees++;
+    /* WTSFreeMemory on a level-1 array leaks its strings on Windows, and a netapi32 buffer is
+       NetApiBufferFree's: flag it, free it all. */
+    if (a->kind == ALLOC_LEVEL1 || a->kind == ALLOC_NETAPI) g_bad_frees++;
     release(index);
   }
   UNLOCK();
@@ -707,6 +710,34 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       }
       buffer = info;
       bytes = sizeof(WTSINFOW);
+    } else if ((int)WTSInfoClass == DBL_WTSSessionInfoEx) {
+      /* WTSINFOEXW, Level 1 (Learn, ns-wtsapi32-wtsinfoexw). SessionFlags as the session's lock
+         state; a 6.1 server (Windows 7 / Server 2008 R2) reports LOCK and UNLOCK swapped, "due to a
+         code defect" (Learn, ns-wtsapi32-wtsinfoex_level1_w). The count is sizeof(WTSINFOEXW)
+         (assumed, as Wine's tests show for WTSINFOW). */
+      DBL_WTSINFOEXW *info = (DBL_WTSINFOEXW *)calloc(1, sizeof(DBL_WTSINFOEXW));
+      if (info) {
+        DBL_WTSINFOEX_LEVEL1_W *l1 = &info->Data.WTSInfoExLevel1;
+        LONG flags = s->lock_flags;
+        if (server->version_major == 6 && server->version_minor == 1 &&
+            (flags == DBL_WTS_SESSIONSTATE_LOCK || flags == DBL_WTS_SESSIONSTATE_UNLOCK))
+          flags = flags == DBL_WTS_SESSIONSTATE_LOCK ? DBL_WTS_SESSIONSTATE_UNLOCK : DBL_WTS_SESSIONSTATE_LOCK;
+        info->Level = 1;
+        l1->SessionId = s->id;
+        l1->SessionState = (WTS_CONNECTSTATE_CLASS)s->state;
+        l1->SessionFlags = flags;
+        copy_fixed((WCHAR16 *)l1->WinStationName, WINSTATIONNAME_LENGTH + 1, s->name);
+        copy_fixed((WCHAR16 *)l1->UserName, USERNAME_LENGTH + 1, s->user);
+        copy_fixed((WCHAR16 *)l1->DomainName, DOMAIN_LENGTH + 1, s->domain);
+        memcpy(&l1->LogonTime, &s->logon_time, 8);
+        memcpy(&l1->ConnectTime, &s->connect_time, 8);
+        memcpy(&l1->DisconnectTime, &s->disconnect_time, 8);
+        memcpy(&l1->LastInputTime, &s->last_input_time, 8);
+        long long now = filetime_now();
+        memcpy(&l1->CurrentTime, &now, 8);
+      }
+      buffer = info;
+      bytes = sizeof(DBL_WTSINFOEXW);
     } else {
       /* Learn (WTS_INFO_CLASS): WTSIdleTime ... WTSOutgoingFrames (17-22) "return FALSE ...
          GetLastError returns ERROR_NOT_SUPPORTED". The classes the double does not model answer
@@ -945,6 +976,84 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL K32(GetComputerNameExW)(int NameType, LPWSTR lpBu
   return ok;
 }
 
+/* ---- netapi32 ------------------------------------------------------------------------------ */
+
+/*
+ * NetServerGetInfo (Learn, nf-lmserver-netservergetinfo): servername NULL is the local server; a
+ * name (with or without a leading \\) or alias names a farm server. Level 101 only (another
+ * level: ERROR_INVALID_LEVEL 124; bufptr NULL: ERROR_INVALID_PARAMETER 87, assumed). The result
+ * is the NET_API_STATUS (NERR_Success 0), not the last error. An unknown or unreachable server
+ * fails with 1722 (the double's choice, as the mock's; the library does not look at the code).
+ * The buffer is a tracked SERVER_INFO_101 (its name a tracked child), for NetApiBufferFree only.
+ * sv101_version_major carries a bit above the four version bits (0x40): a reader that forgets
+ * MAJOR_VERSION_MASK reads a wrong version (a test device, not a claim about Windows' type bits).
+ */
+DOUBLE_EXPORT NET_API_STATUS DOUBLE_CALL NetServerGetInfo(LMSTR servername, DWORD level, LPBYTE *bufptr) {
+  DWORD delay = 0;
+  LOCK();
+  g_calls[DBL_API_VERSION]++;
+  const WCHAR16 *name = (const WCHAR16 *)servername;
+  while (name && name[0] == '\\') name++;
+  int s = (!name || !name[0]) ? g_local : find_server(name);
+  if (s >= 0) delay = g_servers[s].latency_ms[DBL_API_VERSION];
+  UNLOCK();
+  if (delay) sleep_ms(delay);
+  if (!bufptr) return DBL_ERROR_INVALID_PARAMETER;
+  *bufptr = NULL;
+  if (level != 101) return DBL_ERROR_INVALID_LEVEL;
+  NET_API_STATUS status = DBL_NERR_Success;
+  LOCK();
+  if (s < 0 || s >= (int)g_server_count || g_servers[s].unreachable) {
+    status = DBL_RPC_S_SERVER_UNAVAILABLE;
+  } else {
+    Server *server = &g_servers[s];
+    DWORD fault = fault_for(server, DBL_API_VERSION, ANY_SESSION_KEY);
+    SERVER_INFO_101 *info = fault ? NULL : (SERVER_INFO_101 *)calloc(1, sizeof(SERVER_INFO_101));
+    Alloc *a = info ? track(info, ALLOC_NETAPI, 1) : NULL;
+    if (fault) {
+      status = fault;
+    } else if (!a) {
+      free(info);
+      status = DBL_ERROR_NOT_ENOUGH_MEMORY;
+    } else {
+      LPWSTR copy = NULL;
+      info->sv101_platform_id = DBL_PLATFORM_ID_NT;
+      info->sv101_version_major = (server->version_major & DBL_MAJOR_VERSION_MASK) | 0x40u;
+      info->sv101_version_minor = server->version_minor;
+      info->sv101_type = 0x3; /* SV_TYPE_WORKSTATION | SV_TYPE_SERVER (Learn's SERVER_INFO_101) */
+      if (!child_string(a, server->name, &copy)) {
+        size_t index;
+        if (find_alloc(info, &index)) release(index);
+        status = DBL_ERROR_NOT_ENOUGH_MEMORY;
+      } else {
+        info->sv101_name = (LMSTR)copy;
+        *bufptr = (LPBYTE)info;
+      }
+    }
+  }
+  UNLOCK();
+  return status;
+}
+
+/* NetApiBufferFree (Learn, nf-lmapibuf-netapibufferfree): NULL is allowed (_Frees_ptr_opt_); a
+   buffer that is not a netapi32 one (a WTS buffer, or freed twice) is a bad free. */
+DOUBLE_EXPORT NET_API_STATUS DOUBLE_CALL NetApiBufferFree(LPVOID Buffer) {
+  if (!Buffer) return DBL_NERR_Success;
+  NET_API_STATUS status = DBL_NERR_Success;
+  LOCK();
+  g_calls[DBL_API_FREE]++;
+  size_t index;
+  Alloc *a = find_alloc(Buffer, &index);
+  if (!a || a->kind != ALLOC_NETAPI) {
+    g_bad_frees++;
+    status = DBL_ERROR_INVALID_PARAMETER;
+  } else {
+    release(index);
+  }
+  UNLOCK();
+  return status;
+}
+
 #if !defined(_WIN32)
 DOUBLE_EXPORT DWORD DOUBLE_CALL GetCurrentProcessId(void) { return current_pid(); }
 DOUBLE_EXPORT DWORD DOUBLE_CALL GetLastError(void) { return (DWORD)errno; }
@@ -1005,6 +1114,8 @@ DOUBLE_EXPORT int WtsDouble_AddServer(const WCHAR16 *name, DWORD consoleSessionI
     if (s->name) {
       s->console_id = consoleSessionId;
       s->current_id = currentSessionId;
+      s->version_major = 10;
+      s->version_minor = 0;
       for (int api = 0; api < DBL_API_COUNT; api++) s->latency_ms[api] = latencyMs;
       s->unreachable = unreachable;
       g_server_count++;
@@ -1123,6 +1234,7 @@ DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int stat
     if (address) memcpy(fresh.address, address, 20);
     fresh.message_response = messageResponse;
     fresh.closing = -1;
+    fresh.lock_flags = DBL_WTS_SESSIONSTATE_UNLOCK;
     DWORD events = 0;
     if (fresh.name && fresh.user && fresh.domain && fresh.client_name) {
       Session *existing = find_session(srv, id);
@@ -1174,6 +1286,37 @@ DOUBLE_EXPORT int WtsDouble_SetSessionTimes(const WCHAR16 *server, DWORD id, lon
   Session *s = index >= 0 ? find_session(&g_servers[index], id) : NULL;
   if (s) {
     s->logon_time = logon; s->connect_time = connect; s->disconnect_time = disconnect; s->last_input_time = lastInput;
+    ok = 1;
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* A session's lock state as Windows 8 and later report SessionFlags (0 LOCK, 1 UNLOCK,
+   0xFFFFFFFF UNKNOWN, or any other value to see how a reader takes it); a 6.1 server reports the
+   first two swapped. PutSession resets it to UNLOCK. */
+DOUBLE_EXPORT int WtsDouble_SetSessionLock(const WCHAR16 *server, DWORD id, LONG flags) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  Session *s = index >= 0 ? find_session(&g_servers[index], id) : NULL;
+  if (s) {
+    s->lock_flags = flags;
+    ok = 1;
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* The Windows version NetServerGetInfo reports for a server (default 10.0). Major 0 to 15: the
+   bits SERVER_INFO_101 keeps it in. */
+DOUBLE_EXPORT int WtsDouble_SetServerVersion(const WCHAR16 *server, DWORD major, DWORD minor) {
+  int ok = 0;
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && major <= DBL_MAJOR_VERSION_MASK) {
+    g_servers[index].version_major = major;
+    g_servers[index].version_minor = minor;
     ok = 1;
   }
   UNLOCK();
@@ -1319,6 +1462,24 @@ DOUBLE_EXPORT int WtsDouble_Layout(int which, int field) {
                   OFF(WTSCLIENTW, ClientHardwareId), OFF(WTSCLIENTW, ClientProductId), OFF(WTSCLIENTW, OutBufCountHost),
                   OFF(WTSCLIENTW, OutBufCountClient), OFF(WTSCLIENTW, OutBufLength), OFF(WTSCLIENTW, DeviceId) };
       return field >= 0 && field < 20 ? v[field] : -1;
+    }
+    case 6: { /* WTSINFOEXW */
+      int v[] = { (int)sizeof(DBL_WTSINFOEXW), OFF(DBL_WTSINFOEXW, Level), OFF(DBL_WTSINFOEXW, Data) };
+      return field >= 0 && field < 3 ? v[field] : -1;
+    }
+    case 7: { /* WTSINFOEX_LEVEL1_W */
+      typedef DBL_WTSINFOEX_LEVEL1_W L1;
+      int v[] = { (int)sizeof(L1), OFF(L1, SessionId), OFF(L1, SessionState), OFF(L1, SessionFlags), OFF(L1, WinStationName),
+                  OFF(L1, UserName), OFF(L1, DomainName), OFF(L1, LogonTime), OFF(L1, ConnectTime), OFF(L1, DisconnectTime),
+                  OFF(L1, LastInputTime), OFF(L1, CurrentTime), OFF(L1, IncomingBytes), OFF(L1, OutgoingBytes),
+                  OFF(L1, IncomingFrames), OFF(L1, OutgoingFrames), OFF(L1, IncomingCompressedBytes), OFF(L1, OutgoingCompressedBytes) };
+      return field >= 0 && field < 18 ? v[field] : -1;
+    }
+    case 8: { /* SERVER_INFO_101 */
+      int v[] = { (int)sizeof(SERVER_INFO_101), OFF(SERVER_INFO_101, sv101_platform_id), OFF(SERVER_INFO_101, sv101_name),
+                  OFF(SERVER_INFO_101, sv101_version_major), OFF(SERVER_INFO_101, sv101_version_minor), OFF(SERVER_INFO_101, sv101_type),
+                  OFF(SERVER_INFO_101, sv101_comment) };
+      return field >= 0 && field < 7 ? v[field] : -1;
     }
     default:
       return -1;

@@ -1,22 +1,26 @@
 /**
- * Session details: who is connected from where, since when, idle for how long. Queried per
- * session only when asked for: `times` one WTSQuerySessionInformationW call, `clientName` and
- * `clientAddress` one together (two for an IPv6 client), `remote` one.
+ * Session details: who is connected from where, since when, idle for how long, locked or not.
+ * Queried per session only when asked for: `times` one WTSQuerySessionInformationW call,
+ * `clientName` and `clientAddress` one together (two for an IPv6 client), `remote` one, `lock` one
+ * (plus the server's version, once per connection).
  */
 import { InvalidArgumentError } from '../errors';
 import { readArray } from './validate';
 import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
+import { readLocked } from './lock';
 import type { Session } from './types';
 
 /**
- * A group of session details, each read with its own query per session: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo), and
- * `remote` (WTSClientProtocolType: 0 console, 1 ICA, 2 RDP). Not WTSIsRemoteSession: Learn allows
+ * A group of session details, each read with its own query per session: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo),
+ * `remote` (WTSClientProtocolType: 0 console, 1 ICA, 2 RDP), and `lock` (WTSSessionInfoEx's
+ * SessionFlags, read with the server's Windows version: one NetServerGetInfo per connection, since
+ * Windows 7 / Server 2008 R2 report the flag swapped). Not WTSIsRemoteSession: Learn allows
  * it only on WTS_CURRENT_SERVER_HANDLE and describes it for the current session, so it cannot say
  * whether another session, or one on another server, is remote (docs/windows-facts.md).
  */
-export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote';
-export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote'];
+export type DetailGroup = 'times' | 'clientName' | 'clientAddress' | 'remote' | 'lock';
+export const DETAIL_GROUPS: readonly DetailGroup[] = ['times', 'clientName', 'clientAddress', 'remote', 'lock'];
 
 
 /**
@@ -43,6 +47,13 @@ export interface SessionDetails {
   readonly disconnectedMs?: number | null;
   /** remote: a remote session — WTSClientProtocolType is not 0 (the console). */
   readonly isRemote?: boolean;
+  /**
+   * lock: true when the session is locked, false when it is not; null when that is not known for
+   * certain — the server said WTS_SESSIONSTATE_UNKNOWN, its Windows version could not be read (it
+   * decides how the flag is read), or it does not answer WTSSessionInfoEx (older than Windows
+   * Server 2008 R2). The `locked` filter never matches null.
+   */
+  readonly locked?: boolean | null;
   /**
    * true when the session ended between the enumeration and its detail queries (7022): it is
    * listed as the enumeration saw it, without the details asked for.
@@ -74,6 +85,7 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
 
 /**
  * Queries the asked groups for one session, in parallel: `times` is one WTSSessionInfo query;
+ * `lock` one WTSSessionInfoEx query (and, once per connection, the server's version);
  * `clientName` and `clientAddress` together are one WTSClientInfo query (WTSCLIENTW carries both),
  * plus a WTSClientAddress query for an address WTSCLIENTW does not give as text (IPv6: Learn gives
  * its "binary form" no layout); `remote` is one WTSClientProtocolType query. A server that does not
@@ -95,6 +107,13 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
         details['idleMs'] = info.lastInputTime ? Math.max(0, now - info.lastInputTime.getTime()) : null;
         details['disconnectedMs'] =
           session.state === 'Disconnected' && info.disconnectTime ? Math.max(0, now - info.disconnectTime.getTime()) : null;
+      }),
+    );
+  }
+  if (groups.has('lock')) {
+    work.push(
+      readLocked(ctx, session.id).then((locked) => {
+        details['locked'] = locked;
       }),
     );
   }

@@ -1,7 +1,7 @@
 /**
  * The filters every bulk call takes, checked before any call, and applied cheapest first: what
  * the enumeration gives (state, user, domain), then one query per session and field group only
- * for what the filter needs (client name, times).
+ * for what the filter needs (client name, times, lock state).
  */
 import { InvalidArgumentError } from '../errors';
 import type { ServerContext } from './context';
@@ -12,8 +12,9 @@ import { compileWildcard, readArray } from './validate';
 /**
  * The filters of listSessions and of every bulk call (logoffAll, disconnectAll, sendMessageAll),
  * applied cheapest first: what the enumeration gives (state, user, domain), then one query per
- * session and field group only for what a filter needs (client name, times). Every filter given
- * must match. A filter that is not valid is an {@link InvalidArgumentError} before any call.
+ * session and field group only for what a filter needs (client name, times, lock state). Every
+ * filter given must match. A filter that is not valid is an {@link InvalidArgumentError} before any
+ * call.
  */
 export interface SessionFilter {
   /**
@@ -51,9 +52,18 @@ export interface SessionFilter {
    * @defaultValue every session
    */
   disconnectedLongerThan?: number | string;
+  /**
+   * `true`: only locked sessions; `false`: only sessions that are not locked (one
+   * `WTSSessionInfoEx` query per session, and the server's Windows version once per server). A
+   * session whose lock state is not known for certain (`details.locked` null: the server said
+   * unknown, its version could not be read, or it is older than Windows Server 2008 R2) matches
+   * neither: it is skipped as `filtered`, "lock state unknown".
+   * @defaultValue every session
+   */
+  locked?: boolean;
 }
 
-export const FILTER_KEYS = ['state', 'user', 'domain', 'clientName', 'idleLongerThan', 'disconnectedLongerThan'] as const;
+export const FILTER_KEYS = ['state', 'user', 'domain', 'clientName', 'idleLongerThan', 'disconnectedLongerThan', 'locked'] as const;
 
 export interface CompiledFilter {
   /** The field groups the filter needs queried. */
@@ -148,6 +158,13 @@ function wildcard(o: Record<string, unknown>, key: string): ((text: string) => b
   return compileWildcard(value, `options.${key}`);
 }
 
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `'${value.length > 20 ? `${value.slice(0, 20)}...` : value}'`;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
 export function compileFilter(o: Record<string, unknown>): CompiledFilter {
   let states: Set<SessionState> | undefined;
   const rawState = o['state'];
@@ -167,9 +184,15 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
   const idle = o['idleLongerThan'] === undefined ? undefined : parseDuration(o['idleLongerThan'], 'options.idleLongerThan');
   const disconnected =
     o['disconnectedLongerThan'] === undefined ? undefined : parseDuration(o['disconnectedLongerThan'], 'options.disconnectedLongerThan');
+  const rawLocked = o['locked'];
+  if (rawLocked !== undefined && typeof rawLocked !== 'boolean') {
+    throw new InvalidArgumentError('options.locked', `Invalid options.locked: expected true (locked sessions) or false (sessions not locked), got ${describeValue(rawLocked)}.`);
+  }
+  const locked = rawLocked as boolean | undefined;
   const groups = new Set<DetailGroup>();
   if (clientName) groups.add('clientName');
   if (idle !== undefined || disconnected !== undefined) groups.add('times');
+  if (locked !== undefined) groups.add('lock');
 
   return {
     groups,
@@ -190,6 +213,11 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
       }
       if (disconnected !== undefined && !(d.disconnectedMs != null && d.disconnectedMs > disconnected)) {
         return d.disconnectedMs == null ? 'no disconnect time' : `disconnected ${formatDuration(d.disconnectedMs)}, not over ${formatDuration(disconnected)}`;
+      }
+      // Exactly true or false: an unknown lock state (null, or missing) never matches either.
+      if (locked !== undefined && d.locked !== locked) {
+        if (typeof d.locked !== 'boolean') return 'lock state unknown';
+        return d.locked ? 'locked' : 'not locked';
       }
       return undefined;
     },

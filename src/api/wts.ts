@@ -60,7 +60,8 @@ export interface ServerOption {
 export interface ListSessionsOptions extends ServerOption, SessionFilter {
   /**
    * Also query details: `true` for all, or some of `'times'`, `'clientName'`, `'clientAddress'`,
-   * `'remote'` (one query per session and group; see {@link DetailGroup}).
+   * `'remote'`, `'lock'` (one query per session and group, and for `'lock'` the server's Windows
+   * version once; see {@link DetailGroup}).
    * @defaultValue false
    */
   details?: DetailsOption;
@@ -307,8 +308,8 @@ abstract class Operations {
   listSessions(options: ListSessionsOptions & { details: true | readonly DetailGroup[] }): Promise<readonly DetailedSession[]>;
   /**
    * `query session`: every session on the server, from one `WTSEnumerateSessionsExW` call; with
-   * filters that need details (`clientName`, `idleLongerThan`, `disconnectedLongerThan`), one more
-   * query per session and field group. A session that ends between the listing and its detail
+   * filters that need details (`clientName`, `idleLongerThan`, `disconnectedLongerThan`, `locked`),
+   * one more query per session and field group. A session that ends between the listing and its detail
    * query is left out when a filter needed its details, else (with `details`) listed with
    * `details.gone: true`.
    *

@@ -169,11 +169,24 @@ export function formatLogonTime(date: Date | null | undefined): string {
   return `${date.getMonth() + 1}/${date.getDate()}/${date.getFullYear()} ${hour}:${String(date.getMinutes()).padStart(2, '0')} ${h < 12 ? 'AM' : 'PM'}`;
 }
 
-/** quser's table: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME, '>' before your own. */
-export function formatUserTable(sessions: readonly DetailedSession[]): string {
-  const line = (mark: string, user: string, name: string, id: string, state: string, idle: string, logon: string) =>
-    `${mark}${cell(user, 20, 22)}${cell(name, 16, 17)}${id.padStart(4)}  ${state.padEnd(6)}${idle.padStart(11)}  ${logon}`.trimEnd();
-  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'STATE', 'IDLE TIME', 'LOGON TIME')];
+/**
+ * The LOCKED column of `wts-query user --long`: `Locked`, `Unlocked`, or `?` when the lock state is
+ * not known for certain (null); empty when it was not read (the session ended first).
+ */
+export function formatLocked(locked: boolean | null | undefined): string {
+  if (locked === undefined) return '';
+  return locked === null ? '?' : locked ? 'Locked' : 'Unlocked';
+}
+
+/**
+ * quser's table: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME, '>' before your own. `long`
+ * (`--long`) adds a LOCKED column at the end ({@link formatLocked}), leaving quser's columns where
+ * they are.
+ */
+export function formatUserTable(sessions: readonly DetailedSession[], options: { readonly long?: boolean } = {}): string {
+  const line = (mark: string, user: string, name: string, id: string, state: string, idle: string, logon: string, locked: string) =>
+    `${mark}${cell(user, 20, 22)}${cell(name, 16, 17)}${id.padStart(4)}  ${state.padEnd(6)}${idle.padStart(11)}  ${options.long ? `${logon.padEnd(21)}${locked}` : logon}`.trimEnd();
+  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'STATE', 'IDLE TIME', 'LOGON TIME', 'LOCKED')];
   for (const s of sessions) {
     lines.push(
       line(
@@ -184,6 +197,7 @@ export function formatUserTable(sessions: readonly DetailedSession[]): string {
         shortStateLabel(s.state),
         formatIdle(s.details.idleMs),
         formatLogonTime(s.details.logonTime),
+        formatLocked(s.details.locked),
       ),
     );
   }

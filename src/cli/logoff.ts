@@ -56,6 +56,10 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE | /servers
   --idle '>2h'       With /all: only sessions idle longer than that (90m, 1.5h,
                      1h30m, 1d12h, 500ms, or milliseconds: 7200000).
   --disconnected '>1d'  With /all: only sessions disconnected longer than that.
+  --locked           With /all: only locked sessions; --unlocked: only sessions
+                     not locked. A session whose lock state cannot be read for
+                     certain (an unknown flag, or the server's Windows version
+                     unknown) matches neither.
   --warn TEXT        With /all: send TEXT to each user first, wait --grace
                      seconds (default 60), then log off those still there.
   --dry-run          With /all: show who would be logged off, log off nobody.

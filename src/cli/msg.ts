@@ -34,7 +34,8 @@ wts-msg {SessionName | SessionID | UserName | *} [/server:ServerName | /servers:
   SessionName | SessionID   One session.
   UserName           Every session of that user.
   *                  Every session with a user (filters: --state, --user, --domain,
-                     --client, --idle, --disconnected; --dry-run shows who).
+                     --client, --idle, --disconnected, --locked, --unlocked;
+                     --dry-run shows who).
   /server:ServerName The server (default: this one); /servers:A,B,C several,
                      /servers:@FILE from a file, /servers:- from standard input
                      (the message must then be on the command line).

@@ -22,17 +22,22 @@ export const QUERY_SWITCHES: readonly SwitchSpec[] = [
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'json', aliases: ['json'] },
   { name: 'watch', aliases: ['watch'] },
+  { name: 'long', aliases: ['long'] },
 ];
 
 export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their processes.
 
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
-wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--json]
+wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--long] [--json]
 wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--json]
 wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--json]
 
   session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
   user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
+  --long             With user: a LOCKED column too (Locked, Unlocked, or ? when the
+                     lock state cannot be read for certain; JSON: details.locked true,
+                     false or null). One more query per session, and the server's
+                     Windows version once (Windows 7 / 2008 R2 report it swapped).
   process            query process: USERNAME SESSIONNAME ID PID IMAGE.
   /server:ServerName The server (default: this one). Also --server NAME.
   /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE, and
@@ -97,13 +102,16 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
     const target = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
+    const long = flag(args, 'long');
+    if (long && kind !== 'user') throw new UsageError("--long goes with 'user' (it adds the LOCKED column).");
+    if (long && flag(args, 'watch')) throw new UsageError('--long does not go with --watch: locking a session raises no session event, so the LOCKED column would go stale.');
     if (flag(args, 'watch')) {
       if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
       const matches = filter === undefined || filter === '*' ? undefined : (s: Session) => matchesQuery(s, filter);
       return watchMain(lazyWts(value(args, 'simulate'), deps)(), { kind, target, matches, json: flag(args, 'json') }, io);
     }
     const wts = lazyWts(value(args, 'simulate'), deps)();
-    const result = await fetch(wts, kind, target);
+    const result = await fetch(wts, kind, target, long);
     const keep = filter === undefined || filter === '*' ? result.results : result.results.filter((r) => matches(kind, r, filter));
     const failed = result.failures.length > 0;
     // One server that failed has no result: no table header, no empty list, only the error.
@@ -123,7 +131,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
           : [...result.byServer].map(([name, rows]) => ({ name, rows: rows.filter((r) => keepSet.has(r)) }));
       for (const g of groups) {
         if (g.name !== undefined) io.out(`${printable(g.name)}:\n`);
-        if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows));
+        if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows, long));
       }
     }
     for (const f of result.failures) io.err(`${target.kind === 'one' ? errorText(f.error) : failureLine(f)}\n`);
@@ -137,7 +145,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
 
 type Row = Session | DetailedSession | SessionProcess;
 
-async function fetch(wts: Wts, kind: Kind, target: Target): Promise<FarmResult<Row>> {
+async function fetch(wts: Wts, kind: Kind, target: Target, long: boolean): Promise<FarmResult<Row>> {
   const one = async (fn: () => Promise<readonly Row[]>): Promise<FarmResult<Row>> => {
     try {
       return { results: await fn(), failures: [], byServer: new Map() };
@@ -154,11 +162,14 @@ async function fetch(wts: Wts, kind: Kind, target: Target): Promise<FarmResult<R
   switch (kind) {
     case 'session':
       return servers ? wts.listSessions(servers) : one(() => wts.listSessions(server));
-    case 'user':
-      // quser: sessions with a user, with their times (one WTSSessionInfo query each)
+    case 'user': {
+      // quser: sessions with a user, with their times (one WTSSessionInfo query each); --long: and
+      // their lock state (one WTSSessionInfoEx query each, the server's version once).
+      const details = long ? (['times', 'lock'] as const) : (['times'] as const);
       return servers
-        ? wts.listSessions({ user: '*', details: ['times'], ...servers })
-        : one(() => wts.listSessions({ user: '*', details: ['times'], ...server }));
+        ? wts.listSessions({ user: '*', details, ...servers })
+        : one(() => wts.listSessions({ user: '*', details, ...server }));
+    }
     case 'process':
       return servers ? wts.listProcesses(servers) : one(() => wts.listProcesses(server));
   }
@@ -177,12 +188,12 @@ function matches(kind: Kind, row: Row, filter: string): boolean {
   );
 }
 
-function table(kind: Kind, rows: readonly Row[]): string {
+function table(kind: Kind, rows: readonly Row[], long: boolean): string {
   switch (kind) {
     case 'session':
       return formatSessionTable(rows as Session[]);
     case 'user':
-      return formatUserTable(rows as DetailedSession[]);
+      return formatUserTable(rows as DetailedSession[], { long });
     case 'process':
       return formatProcessTable(rows as SessionProcess[]);
   }

@@ -1,7 +1,7 @@
 /**
  * Switches and behaviour the commands share: servers (/server, /servers, a file of names or
- * standard input), filters (--state, --user, --domain, --client, --idle, --disconnected), the
- * version, progress on a terminal.
+ * standard input), filters (--state, --user, --domain, --client, --idle, --disconnected,
+ * --locked, --unlocked), the version, progress on a terminal.
  */
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../api/filter';
@@ -46,6 +46,8 @@ export const FILTER_SWITCHES: readonly SwitchSpec[] = [
   { name: 'client', aliases: ['client'], value: true },
   { name: 'idle', aliases: ['idle'], value: true },
   { name: 'disconnected', aliases: ['disconnected'], value: true },
+  { name: 'locked', aliases: ['locked'] },
+  { name: 'unlocked', aliases: ['unlocked', 'not-locked', 'notlocked'] },
 ];
 
 export const FILTER_SWITCH_NAMES = FILTER_SWITCHES.map((s) => s.name);
@@ -162,6 +164,11 @@ export function filtersOf(args: ParsedArgs): Record<string, unknown> {
   if (idle !== undefined) out['idleLongerThan'] = longerThan(idle, 'idle');
   const disconnected = value(args, 'disconnected');
   if (disconnected !== undefined) out['disconnectedLongerThan'] = longerThan(disconnected, 'disconnected');
+  const locked = flag(args, 'locked');
+  const unlocked = flag(args, 'unlocked');
+  if (locked && unlocked) throw new UsageError('--locked and --unlocked select opposite sessions: give one of them.');
+  // A session whose lock state is not known for certain matches neither.
+  if (locked || unlocked) out['locked'] = locked;
   return out;
 }
 

@@ -193,7 +193,7 @@ function target(backend: Backend): Target | string {
     double,
     load: (farm = FARM, closingPolls = 1) => {
       double.loadFarm(farm, closingPolls);
-      return createKoffiApi({ wtsapi32: found.path, kernel32: found.path });
+      return createKoffiApi({ wtsapi32: found.path, kernel32: found.path, netapi32: found.path });
     },
   };
 }
@@ -224,6 +224,7 @@ const WTSClientInfo = 23;
 const WTSClientProtocolType = 16;
 const WTSSessionInfo = 24;
 const WTSIsRemoteSession = 29;
+const WTSSessionInfoEx = 25;
 const UNSUPPORTED = { WTSIdleTime: 17, WTSLogonTime: 18, WTSIncomingBytes: 19, WTSOutgoingBytes: 20, WTSIncomingFrames: 21, WTSOutgoingFrames: 22 };
 
 const rawNullBuffer: Check = (t) => {
@@ -516,6 +517,36 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
       expect([...b.subarray(4, 20)]).toEqual([0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     },
   },
+  'query-session-info-ex': {
+    mock: async (t) => sessionInfoEx(t),
+    double: async (t) => {
+      await sessionInfoEx(t);
+      const r = need(t.raw).query(2, WTSSessionInfoEx);
+      const { WTSINFOEXW } = win32Types();
+      expect({ ret: r.ret, count: r.count, level: r.bytes?.readUInt32LE(0) }).toEqual({ ret: 1, count: koffi.sizeof(WTSINFOEXW), level: 1 });
+      if (koffi.sizeof('void *') === 8) expect([koffi.sizeof(WTSINFOEXW), koffi.offsetof(WTSINFOEXW, 'Data')]).toEqual([232, 8]);
+    },
+  },
+  'session-flags-lock': { mock: async (t) => sessionFlags(t), double: async (t) => sessionFlags(t) },
+  'server-version-netservergetinfo': {
+    mock: async (t) => serverVersion(t),
+    double: async (t) => {
+      await serverVersion(t);
+      // Raw: the result is the status, the major carries a bit above MAJOR_VERSION_MASK, and the
+      // buffer goes back with NetApiBufferFree (the leak check after the test counts a wrong free).
+      const lib = koffi.load(need(t.double).path);
+      const get = lib.func('__stdcall', 'NetServerGetInfo', 'uint32_t', ['const char16_t *', 'uint32_t', koffi.out(koffi.pointer('void', 2))]);
+      const free = lib.func('__stdcall', 'NetApiBufferFree', 'uint32_t', ['void *']);
+      const out: unknown[] = [null];
+      expect(get(null, 101, out)).toBe(0);
+      const info = koffi.decode(out[0], win32Types().SERVER_INFO_101) as { sv101_platform_id: number; sv101_version_major: number; sv101_version_minor: number };
+      expect([info.sv101_platform_id, info.sv101_version_major & 0x0f, info.sv101_version_minor]).toEqual([500, 10, 0]);
+      expect(free(out[0])).toBe(0);
+      const none: unknown[] = [null];
+      expect(get(null, 100, none)).toBe(124); // ERROR_INVALID_LEVEL: the double answers level 101 only
+      expect(none[0] ?? null).toBeNull();
+    },
+  },
   'logoff-listener': {
     mock: async (t) => expect(await win32Code(t.load().logoffSession(CSH, 65536))).toBe(87),
     double: async (t) => expect(await win32Code(t.load().logoffSession(CSH, 65536))).toBe(87),
@@ -593,6 +624,58 @@ async function disconnectDisconnected(t: Target): Promise<void> {
   const api = t.load();
   await api.disconnectSession(CSH, 4);
   expect(await api.querySessionInformation(CSH, 4, 'WTSConnectState')).toBe(4);
+}
+
+// ---- the lock state: WTSSessionInfoEx and NetServerGetInfo ------------------------------------
+
+/** Locked, unlocked and unknown sessions, on a current server and on a 6.1 one. */
+const LOCK_FARM: Farm = {
+  localServer: 'TS01',
+  servers: [
+    {
+      name: 'TS01',
+      consoleSessionId: 1,
+      currentSessionId: 2,
+      sessions: [
+        { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'TS01' },
+        { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', locked: true },
+        { id: 3, name: 'RDP-Tcp#1', state: 'Active', user: 'bob', domain: 'CORP', locked: false },
+        { id: 4, name: 'RDP-Tcp#2', state: 'Active', user: 'carol', domain: 'CORP', locked: null },
+      ],
+    },
+    {
+      name: 'R2',
+      osVersion: '6.1',
+      sessions: [
+        { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'dan', domain: 'CORP', locked: true },
+        { id: 3, name: 'RDP-Tcp#1', state: 'Active', user: 'eve', domain: 'CORP', locked: false },
+      ],
+    },
+  ],
+};
+
+async function sessionInfoEx(t: Target): Promise<void> {
+  const info = await t.load(LOCK_FARM).querySessionInformation(CSH, 2, 'WTSSessionInfoEx');
+  expect(info.level).toBe(1);
+  expect(info.level1).toMatchObject({ sessionId: 2, sessionState: 0, winStationName: 'RDP-Tcp#0', userName: 'alice', domainName: 'CORP' });
+}
+
+async function sessionFlags(t: Target): Promise<void> {
+  const api = t.load(LOCK_FARM);
+  const flags = async (h: ServerHandle, id: number) => (await api.querySessionInformation(h, id, 'WTSSessionInfoEx')).level1?.sessionFlags;
+  expect([await flags(CSH, 2), await flags(CSH, 3), await flags(CSH, 4)]).toEqual([0, 1, 0xffffffff]);
+  const r2 = await api.openServer('R2');
+  try {
+    expect([await flags(r2, 2), await flags(r2, 3)]).toEqual([1, 0]); // locked reads UNLOCK on 6.1
+  } finally {
+    await api.closeServer(r2);
+  }
+}
+
+async function serverVersion(t: Target): Promise<void> {
+  const api = t.load(LOCK_FARM);
+  const ask = need(api.getServerVersion).bind(api);
+  expect([await ask(''), await ask('R2'), await ask('r2')]).toEqual([{ major: 10, minor: 0 }, { major: 6, minor: 1 }, { major: 6, minor: 1 }]);
 }
 
 // ---- WTSWaitSystemEvent, through the seam ----------------------------------------------------

@@ -418,6 +418,59 @@ export const FACTS: readonly Fact[] = [
     backends: { mock: true, double: true, wine: 'Wine does not implement WTSClientInfo (FALSE)' },
   },
   {
+    id: 'query-session-info-ex',
+    call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfoEx (25), &buffer, &count)',
+    expected:
+      'TRUE; a WTSINFOEXW: DWORD Level (1), then the WTSINFOEX_LEVEL_W union holding a WTSINFOEX_LEVEL1_W: ULONG SessionId, WTS_CONNECTSTATE_CLASS SessionState, LONG SessionFlags, WCHAR WinStationName[WINSTATIONNAME_LENGTH + 1], UserName[USERNAME_LENGTH + 1], DomainName[DOMAIN_LENGTH + 1] (32, 20, 17: wtsapi32.h), LARGE_INTEGER LogonTime, ConnectTime, DisconnectTime, LastInputTime, CurrentTime, six DWORD counters. Compiled (x64): Data at 8, SessionFlags at 8 + 8, LogonTime at 8 + 160, sizeof 232. The count is assumed to be sizeof(WTSINFOEXW), as Wine\'s tests show for WTSINFOW; Windows 7 / Server 2008 R2 and later',
+    library:
+      'The `lock` detail and the `locked` filter read SessionFlags from it (one query per session). The koffi backend decodes it at the offsets koffi computes (the layout test compares them with the C compiler\'s, under Wine with mingw-w64), reads level-1 data only for Level 1 and a count of at least sizeof(WTSINFOEXW) (else the lock state is unknown), and frees it with WTSFreeMemory. A server that answers 50, 87 or 120 (assumed: one older than Server 2008 R2) gives an unknown lock state, not an error.',
+    sources: [
+      { kind: 'learn', ref: 'http://msdn.microsoft.com/en-us/library/aa383861.aspx', lines: 'WTS_INFO_CLASS syntax', quote: 'WTSSessionInfo = 24, WTSSessionInfoEx = 25, WTSConfigInfo = 26' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoexw`, quote: 'This structure is returned by the WTSQuerySessionInformation function when you specify "WTSSessionInfoEx" for the WTSInfoClass parameter. … Level … 1 The Data member is a WTSINFOEX_LEVEL1 structure.' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level_w`, quote: 'typedef union _WTSINFOEX_LEVEL_W { WTSINFOEX_LEVEL1_W WTSInfoExLevel1; }' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w`, quote: 'ULONG SessionId; WTS_CONNECTSTATE_CLASS SessionState; LONG SessionFlags; WCHAR WinStationName[WINSTATIONNAME_LENGTH + 1]; WCHAR UserName[USERNAME_LENGTH + 1]; WCHAR DomainName[DOMAIN_LENGTH + 1]; LARGE_INTEGER LogonTime; … DWORD OutgoingCompressedBytes;' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '199-203', quote: '#define USERNAME_LENGTH 20 … #define WINSTATIONNAME_LENGTH 32 #define DOMAIN_LENGTH 17 (the header lacks WTSINFOEXW itself: the double declares it as Learn gives it)' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: the count of WTSSessionInfoEx, and its answer on a Server 2008 server`,
+    backends: { mock: true, double: true, wine: 'not run against Wine: its WTSQuerySessionInformationW lacks WTSSessionInfo (query-session-info), and WTSSessionInfoEx was not probed' },
+  },
+  {
+    id: 'session-flags-lock',
+    call: "WTSSessionInfoEx's SessionFlags for a locked, an unlocked and an unknown session, on Windows 8 and later and on Windows 7 / Server 2008 R2",
+    expected:
+      'WTS_SESSIONSTATE_LOCK 0 (locked), WTS_SESSIONSTATE_UNLOCK 1 (unlocked), WTS_SESSIONSTATE_UNKNOWN 0xFFFFFFFF. Windows 7 and Server 2008 R2 (version 6.1) report LOCK for an unlocked session and UNLOCK for a locked one',
+    library:
+      "details.locked: LOCK true, UNLOCK false, read the other way round when the server's version (server-version-netservergetinfo) is 6.1; UNKNOWN, any value Learn does not list, or an unknown version: null. The `locked` filter matches exactly true or false, never null (skip message 'lock state unknown'): a misread must not select a session somebody is using.",
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w`, lines: 'SessionFlags', quote: 'WTS_SESSIONSTATE_UNKNOWN (4294967295 (0xFFFFFFFF)) The session state is not known. WTS_SESSIONSTATE_LOCK (0 (0x0)) The session is locked. WTS_SESSIONSTATE_UNLOCK (1 (0x1)) The session is unlocked.' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_a`, lines: 'SessionFlags', quote: 'Windows Server 2008 R2 and Windows 7: Due to a code defect, the usage of the WTS_SESSIONSTATE_LOCK and WTS_SESSIONSTATE_UNLOCK flags is reversed. That is, WTS_SESSIONSTATE_LOCK indicates that the session is unlocked, and WTS_SESSIONSTATE_UNLOCK indicates the session is locked.' },
+      { kind: 'learn', ref: `${LEARN}/sysinfo/operating-system-version`, quote: 'Windows 7 6.1; Windows Server 2008 R2 6.1' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: SessionFlags of a locked and an unlocked session on Windows Server 2008 R2 and on 2016 or later, and of a disconnected one (which Learn does not describe)`,
+    backends: { mock: true, double: true, wine: 'not run against Wine (see query-session-info-ex)' },
+  },
+  {
+    id: 'server-version-netservergetinfo',
+    call: 'NetServerGetInfo(NULL for the local server, or L"\\\\NAME", 101, &buffer); NetApiBufferFree(buffer)',
+    expected:
+      'NERR_Success (0) as the return value (a failure returns its code: 5, 8, 87, 124 ERROR_INVALID_LEVEL, 2114 NERR_ServerNotStarted; not the last error); a SERVER_INFO_101 { DWORD sv101_platform_id (500 PLATFORM_ID_NT); LMSTR sv101_name; DWORD sv101_version_major; DWORD sv101_version_minor; DWORD sv101_type; LMSTR sv101_comment }: the major version in the low 4 bits of sv101_version_major (MAJOR_VERSION_MASK 0x0F), the server type above; 6 and 1 for Windows Server 2008 R2. No special group membership for level 101. The buffer is freed with NetApiBufferFree',
+    library:
+      "WtsApi.getServerVersion: asked once per open connection, only for the lock state; the koffi backend runs it on the library's threads, masks the major with 0x0F, frees with NetApiBufferFree. Any failure (or no netapi32: off Windows) leaves the version unknown, so every lock state read on that connection is null. ASSUMED: a remote server is named \\\\NAME (Learn's sample passes argv[1], shown as [\\\\ServerName]); that a 6.1 answer means Windows 7 / Server 2008 R2 whatever the caller's manifest (Learn's version-lie footnote only maps 6.3 and 10.0 down to 6.2, so no newer server can read as 6.1).",
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/lmserver/nf-lmserver-netservergetinfo`, quote: 'servername … If this parameter is NULL, the local computer is used. … 101 Return the server name, type, and associated software. The bufptr parameter points to a SERVER_INFO_101 structure. … This buffer is allocated by the system and must be freed using the NetApiBufferFree function. … If the function succeeds, the return value is NERR_Success.' },
+      { kind: 'learn', ref: `${LEARN}/api/lmserver/ns-lmserver-server_info_101`, lines: 'sv101_version_major', quote: 'The major release version number of the operating system is specified in the least significant 4 bits. The server type is specified in the most significant 4 bits. The MAJOR_VERSION_MASK bitmask defined in the Lmserver.h header should be used by an application to obtain the major version number from this member.' },
+      { kind: 'learn', ref: 'https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-dtyp/39c502dd-022b-4a68-9367-89fd76a23bc3', lines: 'sv101_version_major, sv101_version_minor', quote: 'Windows Server 2008 R2 operating system 6 … Windows Server 2008 R2 1' },
+      { kind: 'learn', ref: `${LEARN}/api/lmapibuf/nf-lmapibuf-netapibufferfree`, quote: 'NET_API_STATUS NET_API_FUNCTION NetApiBufferFree([in] _Frees_ptr_opt_ LPVOID Buffer);' },
+      { kind: 'learn', ref: `${LEARN}/sysinfo/operating-system-version`, quote: 'Windows 8.1 6.3*, Windows 10 10.0* … * For applications that have been manifested for Windows 8.1 or Windows 10. Applications not manifested … will return the Windows 8 OS version value (6.2).' },
+      { kind: 'header', ref: 'mingw-w64 10 lmserver.h', lines: '36-43, 720', quote: 'typedef struct _SERVER_INFO_101 { DWORD sv101_platform_id; LMSTR sv101_name; DWORD sv101_version_major; … } … #define MAJOR_VERSION_MASK 0x0F' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: NetServerGetInfo 101 on a remote Server 2008 R2 and 2022 (\\\\NAME and NAME), from an unmanifested node.exe`,
+    backends: { mock: true, double: true, wine: "not run against Wine's netapi32 (the double serves NetServerGetInfo in the Wine run)" },
+  },
+  {
     id: 'logoff-listener',
     call: 'WTSLogoffSession(h, a listener session (65536+, WTSListen), FALSE)',
     expected: 'FALSE; 87 (assumed)',

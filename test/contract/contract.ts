@@ -10,12 +10,12 @@ export interface ContractBackend {
   readonly api: WtsApi;
   /** Replaces (or adds) a session: the way Windows reuses an ID. */
   putSession(server: string, session: FarmSession): void | Promise<void>;
-  /** `wait`: WTSWaitSystemEvent (waits and flushes). */
-  setFault(server: string, api: MockApiName | 'wait', key: number | '*', code: number | undefined): void | Promise<void>;
+  /** `wait`: WTSWaitSystemEvent (waits and flushes); `version`: NetServerGetInfo. */
+  setFault(server: string, api: MockApiName | 'wait' | 'version', key: number | '*', code: number | undefined): void | Promise<void>;
   /** Latency on every call on a server, in ms. */
   setLatency(server: string, ms: number): void | Promise<void>;
   /** How many calls of this kind the backend has seen since it was made. */
-  callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'open'): number;
+  callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'open' | 'version'): number;
   /** Calls blocked in WTSWaitSystemEvent right now, where the backend can tell. */
   pendingWaits?(): number;
   /** Called after every test: asserts no leaked buffers/handles (nor pending waits) where the backend can tell. */

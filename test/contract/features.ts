@@ -38,26 +38,28 @@ export function toolkitFarm(): Farm {
           {
             id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', clientName: 'DESK-3',
             logonTime: ago(3000 * MIN), disconnectTime: ago(2 * 1440 * MIN), lastInputTime: ago(2 * 1440 * MIN),
-            processes: [{ pid: 4100, name: 'excel.exe' }],
+            processes: [{ pid: 4100, name: 'excel.exe' }], locked: true,
           },
           {
             id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'carol', domain: 'LAB', clientName: 'THIN-04', clientAddress: '10.9.0.4',
-            logonTime: ago(300 * MIN), lastInputTime: ago(180 * MIN),
+            logonTime: ago(300 * MIN), lastInputTime: ago(180 * MIN), locked: true,
           },
           {
             id: 5, name: 'RDP-Tcp#2', state: 'Active', user: 'dave', domain: 'CORP', clientName: 'THIN-05', clientAddress: '10.9.0.5',
             logonTime: ago(60 * MIN), lastInputTime: ago(10 * MIN), messageResponse: 6,
           },
-          { id: 6, name: '', state: 'Disconnected', user: 'erin', domain: 'CORP', disconnectTime: ago(30 * MIN), lastInputTime: ago(30 * MIN) },
+          { id: 6, name: '', state: 'Disconnected', user: 'erin', domain: 'CORP', disconnectTime: ago(30 * MIN), lastInputTime: ago(30 * MIN), locked: null },
           { id: 7, name: 'RDP-Tcp#3', state: 'Connected' },
           { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
         ],
       },
       {
         name: 'WF12',
+        // Windows Server 2008 R2: its lock flags come swapped, and are read back right.
+        osVersion: '6.1',
         sessions: [
           { id: 1, name: 'Console', state: 'Connected' },
-          { id: 2, name: 'TERM04', state: 'Active', user: 'frank', domain: 'CORP', clientName: 'WYSE-4', lastInputTime: ago(5 * MIN) },
+          { id: 2, name: 'TERM04', state: 'Active', user: 'frank', domain: 'CORP', clientName: 'WYSE-4', lastInputTime: ago(5 * MIN), locked: true },
           { id: 3, name: '', state: 'Disconnected', user: 'grace', domain: 'CORP', disconnectTime: ago(1440 * MIN) },
         ],
       },
@@ -83,14 +85,16 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       await backend.dispose();
     });
 
-    test('listing stays one enumerate call; details cost 3 queries per session (4 for an IPv6 client)', async () => {
+    test('listing stays one enumerate call; details cost 4 queries per session (5 for an IPv6 client) and one version call', async () => {
       await wts.listSessions();
-      expect([backend.callCount('enumerate'), backend.callCount('query')]).toEqual([1, 0]);
+      expect([backend.callCount('enumerate'), backend.callCount('query'), backend.callCount('version')]).toEqual([1, 0, 0]);
       const detailed = await wts.listSessions({ details: true });
-      // WTSSessionInfo, WTSClientInfo (name and IPv4 address together), WTSClientProtocolType; an
-      // IPv6 client's address from WTSClientAddress as well.
+      // WTSSessionInfo, WTSClientInfo (name and IPv4 address together), WTSClientProtocolType,
+      // WTSSessionInfoEx; an IPv6 client's address from WTSClientAddress as well. The server's
+      // version (for the lock state) once for the whole listing.
       const ipv6 = detailed.filter((s) => s.details.clientAddress?.includes(':')).length;
-      expect(backend.callCount('query')).toBe(detailed.length * 3 + ipv6);
+      expect(backend.callCount('query')).toBe(detailed.length * 4 + ipv6);
+      expect(backend.callCount('version')).toBe(1);
       const bob = detailed.find((s) => s.id === 3)!;
       expect(bob.details).toMatchObject({ clientName: 'DESK-3', isRemote: true, clientAddress: '' });
       expect(bob.details.disconnectedMs).toBeGreaterThan(47 * 60 * MIN);
@@ -118,11 +122,84 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       expect(backend.callCount('query') - before).toBe(3);
     });
 
+    test('lock detail: locked, unlocked, unknown; one WTSSessionInfoEx per session, the version once per server', async () => {
+      const listed = await wts.listSessions({ details: ['lock'] });
+      expect(listed.map((s) => [s.id, s.details.locked])).toEqual([
+        [0, false], [1, false], [2, false], [3, true], [4, true], [5, false], [6, null], [7, false], [65536, false],
+      ]);
+      expect(listed.every((s) => Object.keys(s.details).join() === 'locked')).toBe(true);
+      expect([backend.callCount('query'), backend.callCount('version')]).toEqual([listed.length, 1]);
+      // A server object keeps its connection: the version is asked once for all its calls.
+      const server = wts.openServer('WF12');
+      try {
+        await server.listSessions({ details: ['lock'] });
+        await server.listSessions({ locked: true });
+        expect(backend.callCount('version')).toBe(2);
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('a 6.1 server (Windows 7 / Server 2008 R2) reports the flags swapped: they are read back right', async () => {
+      // The raw flag, as the backend gives it: frank is locked, and WF12 says WTS_SESSIONSTATE_UNLOCK (1).
+      const h = await backend.api.openServer('WF12');
+      try {
+        const raw = await backend.api.querySessionInformation(h, 2, 'WTSSessionInfoEx');
+        expect(raw.level1?.sessionFlags).toBe(1);
+        expect(await backend.api.getServerVersion?.('WF12')).toEqual({ major: 6, minor: 1 });
+      } finally {
+        await backend.api.closeServer(h);
+      }
+      const wf12 = await wts.listSessions({ server: 'WF12', details: ['lock'] });
+      expect(wf12.map((s) => [s.id, s.details.locked])).toEqual([[1, false], [2, true], [3, false]]);
+      expect(ids(await wts.listSessions({ server: 'WF12', locked: true }))).toEqual([2]);
+      expect(ids(await wts.listSessions({ server: 'WF12', locked: false }))).toEqual([1, 3]);
+    });
+
+    test('an unknown version (NetServerGetInfo fails) makes every lock state unknown: the locked filter acts on nobody', async () => {
+      await backend.setFault('TS01', 'version', '*', 5);
+      const listed = await wts.listSessions({ details: ['lock'] });
+      expect(listed.every((s) => s.details.locked === null)).toBe(true);
+      expect(await wts.listSessions({ locked: true })).toEqual([]);
+      expect(await wts.listSessions({ locked: false })).toEqual([]);
+      const outcomes = await wts.logoffAll({ locked: true, pollIntervalMs: 1 });
+      expect(outcomes.filter((o) => o.status !== 'skipped')).toEqual([]);
+      expect(outcomes.find((o) => o.session.id === 4)).toMatchObject({ status: 'skipped', reason: 'filtered', message: 'lock state unknown' });
+      expect(backend.callCount('logoff')).toBe(0);
+    });
+
+    test('the locked filter on every bulk call and on many servers: one call for "locked and idle over 2 h"', async () => {
+      const plan = await wts.logoffAll({ servers: ['TS01', 'WF12', 'WF13'], locked: true, idleLongerThan: '2h', dryRun: true });
+      expect(plan.results.filter((o) => o.status === 'wouldLogOff').map((o) => `${o.session.server || 'local'}:${o.session.id}`)).toEqual(['local:3', 'local:4']);
+      expect(plan.results.find((o) => o.session.id === 6 && o.session.server === '')).toMatchObject({ status: 'skipped', reason: 'filtered' });
+      expect(plan.failures.map((f) => f.server)).toEqual(['WF13']);
+      const done = await wts.logoffAll({ locked: true, idleLongerThan: '2h', pollIntervalMs: 1 });
+      expect(done.filter((o) => o.status === 'loggedOff').map((o) => o.session.id)).toEqual([3, 4]);
+      expect(done.find((o) => o.session.id === 5)).toMatchObject({ status: 'skipped', reason: 'filtered', message: 'idle 10m, not over 2h' });
+      expect((await wts.logoffAll({ locked: true, dryRun: true })).find((o) => o.session.id === 5)).toMatchObject({ reason: 'filtered', message: 'not locked' });
+      const disconnected = await wts.disconnectAll({ server: 'WF12', locked: true, pollIntervalMs: 1 });
+      expect(disconnected.filter((o) => o.status === 'disconnected').map((o) => o.session.id)).toEqual([2]);
+      const sent = await wts.sendMessageAll({ locked: false, text: 'Maintenance at 18:00' });
+      expect(sent.filter((o) => o.status === 'sent').map((o) => o.session.id)).toEqual([1, 2, 5]);
+      expect(sent.find((o) => o.session.id === 6)).toMatchObject({ status: 'skipped', reason: 'filtered', message: 'lock state unknown' });
+    });
+
     test('bad filters and details are invalid arguments with no call', async () => {
-      for (const options of [{ idleLongerThan: 'soon' }, { idleLongerThan: -1 }, { details: ['colour'] }, { domain: 7 }]) {
+      for (const options of [
+        { idleLongerThan: 'soon' }, { idleLongerThan: -1 }, { details: ['colour'] }, { domain: 7 },
+        { locked: 'yes' }, { locked: 1 }, { locked: null }, { locked: [true] },
+      ]) {
         expect(await rejection(wts.listSessions(options as never))).toBeInstanceOf(InvalidArgumentError);
       }
-      expect(backend.callCount('enumerate')).toBe(0);
+      for (const call of [
+        () => wts.logoffAll({ locked: 'true' } as never),
+        () => wts.disconnectAll({ locked: 0 } as never),
+        () => wts.sendMessageAll({ text: 'x', locked: {} } as never),
+        () => wts.logoffAll({ servers: ['TS01'], locked: 'no' } as never),
+      ]) {
+        expect(await rejection(call())).toBeInstanceOf(InvalidArgumentError);
+      }
+      expect([backend.callCount('enumerate'), backend.callCount('query'), backend.callCount('version'), backend.callCount('open')]).toEqual([0, 0, 0, 0]);
     });
 
     test('logoffAll with idle and client filters logs off exactly the matching sessions', async () => {

@@ -12,7 +12,7 @@ import type { Farm, FarmSession, MockApiName } from '../../src/mock';
 import { ROOT } from '../helpers';
 
 /** The double's API numbers (native/src/wts_types.h, enum DoubleApi). */
-export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free' | 'wait', number>> = {
+export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free' | 'wait' | 'version', number>> = {
   open: 0,
   enumerate: 1,
   query: 2,
@@ -25,6 +25,8 @@ export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' |
   processes: 9,
   /** WTSWaitSystemEvent: waits and flushes. */
   wait: 10,
+  /** netapi32 NetServerGetInfo. */
+  version: 11,
 };
 
 /** Where the built double is, or why there is none. */
@@ -63,6 +65,8 @@ export class NativeDouble {
       ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
       ['WtsDouble_PutProcess', 'int', [str, 'uint32_t', 'uint32_t', str]],
       ['WtsDouble_SetSessionTimes', 'int', [str, 'uint32_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t']],
+      ['WtsDouble_SetSessionLock', 'int', [str, 'uint32_t', 'int32_t']],
+      ['WtsDouble_SetServerVersion', 'int', [str, 'uint32_t', 'uint32_t']],
       ['WtsDouble_SetFault', 'int', [str, 'int', 'uint32_t', 'uint32_t']],
       ['WtsDouble_SetLatency', 'int', [str, 'int', 'uint32_t']],
       ['WtsDouble_OutstandingAllocations', 'long', []],
@@ -137,6 +141,10 @@ export class NativeDouble {
       // No currentSessionId: the caller is in no session (ProcessIdToSessionId gives 0xFFFFFFFF, as the mock).
       this.#ok('WtsDouble_AddServer', server.name, console, server.currentSessionId ?? ANY, server.latencyMs ?? 0, server.unreachable ? 1 : 0);
       for (const alias of server.aliases ?? []) this.#ok('WtsDouble_AddAlias', server.name, alias);
+      if (server.osVersion !== undefined) {
+        const [major, minor] = server.osVersion.split('.').map(Number) as [number, number];
+        this.setServerVersion(server.name, major, minor);
+      }
       for (const session of sessions) this.putSession(server.name, session);
       for (const [api, table] of Object.entries(server.faults ?? {})) {
         for (const [key, code] of Object.entries(table)) this.setFault(server.name, api as MockApiName, key === '*' ? '*' : Number(key), code);
@@ -176,10 +184,25 @@ export class NativeDouble {
       s.messageResponse ?? 1,
     );
     for (const p of s.processes ?? []) this.#ok('WtsDouble_PutProcess', server, s.id, p.pid, p.name);
+    // The truth, as a current Windows reports SessionFlags: the double swaps it on a 6.1 server.
+    if (s.locked !== undefined) this.setSessionFlags(server, s.id, s.locked === null ? 0xffffffff : s.locked ? 0 : 1);
     if (s.logonTime || s.connectTime || s.disconnectTime || s.lastInputTime) {
       const t = (iso: string | undefined) => dateToFileTime(iso ? new Date(iso) : null);
       this.setSessionTimes(server, s.id, { logon: t(s.logonTime), connect: t(s.connectTime), disconnect: t(s.disconnectTime), lastInput: t(s.lastInputTime) });
     }
+  }
+
+  /**
+   * A session's SessionFlags as Windows 8 and later report them (0 locked, 1 unlocked, 0xFFFFFFFF
+   * unknown, or any other value): the double reports 0 and 1 swapped on a 6.1 server.
+   */
+  setSessionFlags(server: string, id: number, flags: number): void {
+    this.#ok('WtsDouble_SetSessionLock', server, id, flags | 0);
+  }
+
+  /** The Windows version NetServerGetInfo reports for `server` (default 10.0). */
+  setServerVersion(server: string, major: number, minor: number): void {
+    this.#ok('WtsDouble_SetServerVersion', server, major, minor);
   }
 
   setSessionTimes(server: string, id: number, times: { logon: bigint; connect: bigint; disconnect: bigint; lastInput: bigint }): void {

@@ -9,7 +9,16 @@ import { describeWithDouble } from './setup';
 
 const STRUCTS: Array<{
   index: number;
-  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW' | 'WTSCLIENTW';
+  name:
+    | 'WTS_SESSION_INFO_1W'
+    | 'WTS_SESSION_INFOW'
+    | 'WTS_CLIENT_ADDRESS'
+    | 'WTSINFOW'
+    | 'WTS_PROCESS_INFOW'
+    | 'WTSCLIENTW'
+    | 'WTSINFOEXW'
+    | 'WTSINFOEX_LEVEL1_W'
+    | 'SERVER_INFO_101';
   fields: string[];
 }> = [
   { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
@@ -34,7 +43,25 @@ const STRUCTS: Array<{
       'LogonTime', 'CurrentTime',
     ],
   },
+  { index: 6, name: 'WTSINFOEXW', fields: ['Level', 'Data'] },
+  {
+    index: 7,
+    name: 'WTSINFOEX_LEVEL1_W',
+    fields: [
+      'SessionId', 'SessionState', 'SessionFlags', 'WinStationName', 'UserName', 'DomainName', 'LogonTime', 'ConnectTime',
+      'DisconnectTime', 'LastInputTime', 'CurrentTime', 'IncomingBytes', 'OutgoingBytes', 'IncomingFrames', 'OutgoingFrames',
+      'IncomingCompressedBytes', 'OutgoingCompressedBytes',
+    ],
+  },
+  {
+    index: 8,
+    name: 'SERVER_INFO_101',
+    fields: ['sv101_platform_id', 'sv101_name', 'sv101_version_major', 'sv101_version_minor', 'sv101_type', 'sv101_comment'],
+  },
 ];
+
+/** The structs mingw-w64 10's headers lack: the double declares them itself, as Learn gives them. */
+const OWN_DECLARATION: ReadonlySet<string> = new Set(['WTS_SESSION_INFO_1W', 'WTSINFOEXW', 'WTSINFOEX_LEVEL1_W']);
 
 describeWithDouble(`struct layouts: koffi's declarations against the C compiler's (${process.platform})`, (get) => {
   test.each(STRUCTS)('$name: size and every field offset', ({ index, name, fields }) => {
@@ -44,7 +71,11 @@ describeWithDouble(`struct layouts: koffi's declarations against the C compiler'
     const theirs = { size: double.layout(index, 0), offsets: fields.map((_, i) => double.layout(index, i + 1)) };
     expect(ours).toEqual(theirs);
     if (process.platform === 'win32') {
-      const origin = name === 'WTS_SESSION_INFO_1W' ? "the double's declaration: mingw-w64 10's header lacks it" : "mingw-w64's <wtsapi32.h>";
+      const origin = OWN_DECLARATION.has(name)
+        ? "the double's declaration: mingw-w64 10's header lacks it"
+        : name === 'SERVER_INFO_101'
+          ? "mingw-w64's <lmserver.h>"
+          : "mingw-w64's <wtsapi32.h>";
       console.log(`${name}: sizeof ${theirs.size}, offsets ${theirs.offsets.join(' ')} (${origin})`);
     }
   });

@@ -45,6 +45,7 @@ const session = fc.record(
     connectTime: time,
     disconnectTime: time,
     lastInputTime: time,
+    locked: fc.constantFrom(true, false, null),
   },
   { requiredKeys: ['id', 'state'] },
 );
@@ -54,7 +55,8 @@ const farm = fc
     consoleSessionId: fc.option(uint, { nil: undefined }),
     latencyMs: fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
     unreachable: fc.option(fc.boolean(), { nil: undefined }),
-    faults: fc.option(fc.dictionary(fc.constantFrom('open', 'query', 'logoff', 'wait'), fc.dictionary(fc.oneof(fc.constant('*'), fc.nat(99).map(String)), fc.integer({ min: 1, max: 2000 }))), { nil: undefined }),
+    osVersion: fc.option(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 99 })).map(([a, b]) => `${a}.${b}`), { nil: undefined }),
+    faults: fc.option(fc.dictionary(fc.constantFrom('open', 'query', 'logoff', 'wait', 'version'), fc.dictionary(fc.oneof(fc.constant('*'), fc.nat(99).map(String)), fc.integer({ min: 1, max: 2000 }))), { nil: undefined }),
     comment: fc.option(fc.string(), { nil: undefined }),
   })
   .map(({ comment, ...server }) => ({
@@ -81,7 +83,7 @@ describe('farm.schema.json', () => {
 
   test('one field changed to any JSON value: if the library accepts the farm, so does the schema (property)', () => {
     const anyJson = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.constant({}));
-    const key = fc.constantFrom('id', 'name', 'state', 'user', 'closing', 'processes', 'logonTime', 'extra', 'latencyMs', 'faults', 'aliases');
+    const key = fc.constantFrom('id', 'name', 'state', 'user', 'closing', 'processes', 'logonTime', 'extra', 'latencyMs', 'faults', 'aliases', 'locked', 'osVersion');
     fc.assert(
       fc.property(farm, key, anyJson, fc.boolean(), (f, k, value, onServer) => {
         const server = f.servers[0] as Record<string, unknown> & { sessions?: Array<Record<string, unknown>> };
@@ -101,6 +103,9 @@ describe('farm.schema.json', () => {
       (f: any) => (f.servers[0].sessions[0].id = 4294967295),
       (f: any) => (f.servers[0].faults = { logoff: { '*': 0 } }),
       (f: any) => (f.servers[0].faults = { reboot: { '*': 5 } }),
+      (f: any) => (f.servers[0].osVersion = '16.0'),
+      (f: any) => (f.servers[0].osVersion = '10'),
+      (f: any) => (f.servers[0].sessions[0].locked = 'yes'),
       (f: any) => delete f.servers,
     ];
     for (const change of bad) {

@@ -118,6 +118,16 @@ export interface Win32Types {
   readonly WTS_PROCESS_INFOW: KoffiModule.TypeObject;
   /** WTSCLIENTW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsclientw */
   readonly WTSCLIENTW: KoffiModule.TypeObject;
+  /** WTSINFOEX_LEVEL1_W — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w */
+  readonly WTSINFOEX_LEVEL1_W: KoffiModule.TypeObject;
+  /**
+   * WTSINFOEXW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsinfoexw: Level,
+   * then the WTSINFOEX_LEVEL_W union (ns-wtsapi32-wtsinfoex_level_w), whose one member is
+   * WTSINFOEX_LEVEL1_W.
+   */
+  readonly WTSINFOEXW: KoffiModule.TypeObject;
+  /** SERVER_INFO_101 — https://learn.microsoft.com/windows/win32/api/lmserver/ns-lmserver-server_info_101 */
+  readonly SERVER_INFO_101: KoffiModule.TypeObject;
 }
 
 let types: Win32Types | undefined;
@@ -202,7 +212,51 @@ export function win32Types(): Win32Types {
     OutBufLength: 'uint16_t',
     DeviceId: path(),
   });
-  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW, WTSCLIENTW };
+  // WINSTATIONNAME_LENGTH 32, USERNAME_LENGTH 20, DOMAIN_LENGTH 17 (wtsapi32.h), each + 1 here
+  // (Learn's syntax); LARGE_INTEGER as int64 (see WTSINFOW); LONG and ULONG are 32 bits on Windows.
+  const WTSINFOEX_LEVEL1_W = k.struct({
+    SessionId: DWORD, // ULONG
+    SessionState: ENUM,
+    SessionFlags: 'int32_t', // LONG
+    WinStationName: k.array('char16_t', 33, 'Array'),
+    UserName: k.array('char16_t', 21, 'Array'),
+    DomainName: k.array('char16_t', 18, 'Array'),
+    LogonTime: 'int64_t',
+    ConnectTime: 'int64_t',
+    DisconnectTime: 'int64_t',
+    LastInputTime: 'int64_t',
+    CurrentTime: 'int64_t',
+    IncomingBytes: DWORD,
+    OutgoingBytes: DWORD,
+    IncomingFrames: DWORD,
+    OutgoingFrames: DWORD,
+    IncomingCompressedBytes: DWORD,
+    OutgoingCompressedBytes: DWORD,
+  });
+  const WTSINFOEXW = k.struct({
+    Level: DWORD,
+    Data: k.union({ WTSInfoExLevel1: WTSINFOEX_LEVEL1_W }), // WTSINFOEX_LEVEL_W
+  });
+  const SERVER_INFO_101 = k.struct({
+    sv101_platform_id: DWORD,
+    sv101_name: 'void *', // LMSTR: not read
+    sv101_version_major: DWORD,
+    sv101_version_minor: DWORD,
+    sv101_type: DWORD,
+    sv101_comment: 'void *', // LMSTR: not read
+  });
+  types = {
+    koffi: k,
+    WTS_SESSION_INFO_1W,
+    WTS_SESSION_INFOW,
+    WTS_CLIENT_ADDRESS,
+    WTSINFOW,
+    WTS_PROCESS_INFOW,
+    WTSCLIENTW,
+    WTSINFOEX_LEVEL1_W,
+    WTSINFOEXW,
+    SERVER_INFO_101,
+  };
   return types;
 }
 
@@ -332,5 +386,30 @@ export function bindLibraries(paths: LibraryPaths): WtsFunctions {
     FormatMessageW: optional(kernel, 'FormatMessageW', DWORD, [DWORD, 'void *', DWORD, DWORD, 'void *', DWORD, 'void *']),
   };
   bound.set(key, fns);
+  return fns;
+}
+
+/** The netapi32 calls made synchronously (freeing a buffer never blocks). */
+export interface NetApiFunctions {
+  /** https://learn.microsoft.com/windows/win32/api/lmapibuf/nf-lmapibuf-netapibufferfree: NET_API_STATUS NetApiBufferFree(LPVOID Buffer). */
+  readonly NetApiBufferFree: NativeFunction;
+}
+
+const netapi = new Map<string, NetApiFunctions | undefined>();
+
+/**
+ * netapi32's synchronous functions from `path`, loaded on first use and once per path; undefined
+ * when the library cannot be loaded or lacks them (off Windows, unless it is a test double).
+ */
+export function bindNetapi32(path: string): NetApiFunctions | undefined {
+  if (netapi.has(path)) return netapi.get(path);
+  let fns: NetApiFunctions | undefined;
+  try {
+    const lib = win32Types().koffi.load(path);
+    fns = { NetApiBufferFree: declare(lib, 'NetApiBufferFree', 'uint32_t', ['void *']) };
+  } catch {
+    fns = undefined;
+  }
+  netapi.set(path, fns);
   return fns;
 }

@@ -30,11 +30,13 @@ import {
   type WtsInfoClass,
   type WtsInfoClassValues,
   type WtsMessage,
+  type WtsInfoEx,
   type WtsProcessInfo,
+  type WtsServerVersion,
   type WtsSessionInfo1,
   wholeCharacters,
 } from '../../wtsapi';
-import { asyncSlots, bindLibraries, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
+import { asyncSlots, bindLibraries, bindNetapi32, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable } from '../abandon';
 import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
@@ -115,6 +117,18 @@ const LOCAL_NAME_FORMATS = {
  * https://learn.microsoft.com/windows/win32/debug/system-error-codes--0-499-).
  */
 const ERROR_MORE_DATA = 234;
+/**
+ * NetServerGetInfo's information level whose buffer is a SERVER_INFO_101, and the mask that takes
+ * the major version out of sv101_version_major ("The major release version number of the operating
+ * system is specified in the least significant 4 bits. The server type is specified in the most
+ * significant 4 bits. The MAJOR_VERSION_MASK bitmask ... should be used": Learn,
+ * ns-lmserver-server_info_101; MAJOR_VERSION_MASK 0x0F in lmserver.h).
+ */
+const SERVER_INFO_LEVEL_101 = 101;
+const MAJOR_VERSION_MASK = 0x0f;
+/** NERR_Success (lmerr.h): NetServerGetInfo's success. */
+const NERR_SUCCESS = 0;
+
 /** A first buffer that holds most DNS names (a DNS name is at most 255 characters). */
 const COMPUTER_NAME_EX_BUFFER = 64;
 
@@ -141,7 +155,10 @@ export class KoffiApi implements WtsApi {
   /** WTS_SESSION_INFO_1W's size and field offsets, from the declared struct. */
   readonly #layout = levelOneLayout();
   readonly #infoLayout = infoLayout();
+  readonly #infoExLayout = infoExLayout();
   readonly #clientLayout = clientLayout();
+  /** The netapi32 library's path (NetServerGetInfo, NetApiBufferFree), loaded on first use. */
+  readonly #netapi32: string;
   /** Whether this wtsapi32 has WTSEnumerateSessionsExW and WTSFreeMemoryExW at all. */
   readonly #levelOneEnumeration: boolean;
   /**
@@ -168,6 +185,7 @@ export class KoffiApi implements WtsApi {
 
   private constructor(paths: LibraryPaths, lanes?: { path: string; options: LaneOptions }) {
     this.#fn = bindLibraries(paths);
+    this.#netapi32 = paths.netapi32 ?? DEFAULT_LIBRARIES.netapi32;
     this.#levelOneEnumeration = this.#fn.WTSEnumerateSessionsExW !== undefined && this.#fn.WTSFreeMemoryExW !== undefined;
     this.#lanes = lanes ? new Lanes(loadKoffi(), lanes.path, lanes.options) : undefined;
     this.#raw = rawFunctions(paths, this.#lanes);
@@ -525,6 +543,8 @@ export class KoffiApi implements WtsApi {
         const text = family === 2 ? fixedText(view, L.ClientAddress, 31) : '';
         return { clientName, family, address: family === 2 && ipKind(text) === 4 ? text : undefined };
       }
+      case 'WTSSessionInfoEx':
+        return this.#decodeInfoEx(buffer, bytes);
       case 'WTSSessionInfo': {
         // Read straight from memory at the offsets koffi computed for WTSINFOW (the struct layout
         // test checks them): about 5x faster than decoding the struct as an object.
@@ -553,6 +573,92 @@ export class KoffiApi implements WtsApi {
         };
       }
     }
+  }
+
+  /**
+   * WTSINFOEXW at the offsets koffi computed (the struct layout test checks them against the C
+   * compiler's): Level, and for Level 1 the WTSINFOEX_LEVEL1_W in Data. A buffer shorter than the
+   * struct (a count Learn does not give: assumed to be sizeof(WTSINFOEXW)) is not read past its
+   * end: its level-1 data is null, so the lock state is unknown.
+   */
+  #decodeInfoEx(buffer: bigint, bytes: number): WtsInfoEx {
+    const k = this.#types.koffi;
+    const L = this.#infoExLayout;
+    if (bytes < 4) return { level: 0, level1: null };
+    const level = new DataView(k.view(buffer, 4)).getUint32(0, true);
+    if (level !== 1 || bytes < L.size) return { level, level1: null };
+    const view = new DataView(k.view(buffer, L.size));
+    const at = (field: InfoExField) => L.Data + L[field];
+    const n = (field: InfoExField) => view.getUint32(at(field), true);
+    const text = (field: InfoExField, chars: number) => wholeCharacters(fixedText(view, at(field), chars));
+    const time = (field: InfoExField) => fileTimeToDate(view.getBigInt64(at(field), true));
+    return {
+      level,
+      level1: {
+        sessionId: n('SessionId'),
+        sessionState: n('SessionState'),
+        // A LONG; WTS_SESSIONSTATE_UNKNOWN is 0xFFFFFFFF, so read unsigned.
+        sessionFlags: n('SessionFlags'),
+        winStationName: text('WinStationName', 33),
+        userName: text('UserName', 21),
+        domainName: text('DomainName', 18),
+        logonTime: time('LogonTime'),
+        connectTime: time('ConnectTime'),
+        disconnectTime: time('DisconnectTime'),
+        lastInputTime: time('LastInputTime'),
+        currentTime: time('CurrentTime'),
+        incomingBytes: n('IncomingBytes'),
+        outgoingBytes: n('OutgoingBytes'),
+        incomingFrames: n('IncomingFrames'),
+        outgoingFrames: n('OutgoingFrames'),
+        incomingCompressedBytes: n('IncomingCompressedBytes'),
+        outgoingCompressedBytes: n('OutgoingCompressedBytes'),
+      },
+    };
+  }
+
+  /**
+   * NetServerGetInfo(server or NULL, 101, &buffer) on a lane (it can take as long as the network
+   * does), then SERVER_INFO_101's version read and the buffer freed with NetApiBufferFree. A
+   * remote server is named `\\NAME`, as Learn's example passes it. Null when netapi32 (or either
+   * function) is not there: off Windows, unless a test double stands in for it.
+   *
+   * @param serverName - the server; `''` for the local server.
+   * @returns the version, or null.
+   */
+  async getServerVersion(serverName: string): Promise<WtsServerVersion | null> {
+    const free = bindNetapi32(this.#netapi32)?.NetApiBufferFree;
+    if (!free || !this.#raw.has('NetServerGetInfo')) return null;
+    const k = this.#types.koffi;
+    const name = serverName === '' ? undefined : serverName.startsWith('\\\\') ? serverName : `\\\\${serverName}`;
+    let out = 0n;
+    return this.#call<WtsServerVersion>('NetServerGetInfo', {
+      bytes: (name === undefined ? 0 : NativeBlock.bytesFor(name)) + 8,
+      ...(serverName === '' ? {} : { server: serverName }),
+      prepare: (b) => {
+        out = b.take(8);
+        b.view.setBigUint64(b.offset(out), 0n, true); // a lane's scratch block is reused: no stale pointer
+        return [name === undefined ? 0 : b.string16(name), SERVER_INFO_LEVEL_101, out];
+      },
+      finish: (result, _lastError, b) => {
+        // NET_API_STATUS is the result itself (not the last error). The buffer is read and freed
+        // only after a success: Learn says nothing of *bufptr after a failure.
+        const status = Number(result & 0xffffffffn);
+        if (status !== NERR_SUCCESS) throw this.#error('NetServerGetInfo', status, serverName);
+        const info = this.#pointerAt(b, out);
+        if (!info) throw this.#error('NetServerGetInfo', Win32.ERROR_INVALID_PARAMETER, serverName);
+        try {
+          const { SERVER_INFO_101 } = this.#types;
+          const view = new DataView(k.view(info, k.sizeof(SERVER_INFO_101)));
+          return {
+            major: view.getUint32(k.offsetof(SERVER_INFO_101, 'sv101_version_major'), true) & MAJOR_VERSION_MASK,
+            minor: view.getUint32(k.offsetof(SERVER_INFO_101, 'sv101_version_minor'), true),
+          };
+        } finally {
+          free(info);
+        }
+      },
+    });
   }
 
   async logoffSession(server: ServerHandle, sessionId: number): Promise<void> {
@@ -718,6 +824,8 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number, library?: Li
   ['WTSDisconnectSession', 3],
   ['WTSSendMessageW', 10],
   ['WTSWaitSystemEvent', 3],
+  // (servername, level, bufptr): https://learn.microsoft.com/windows/win32/api/lmserver/nf-lmserver-netservergetinfo
+  ['NetServerGetInfo', 3, 'netapi32'],
 ];
 
 /**
@@ -827,6 +935,21 @@ const INFO_FIELDS = [
   'LogonTime', 'CurrentTime',
 ] as const;
 type InfoField = (typeof INFO_FIELDS)[number];
+
+const INFO_EX_FIELDS = [
+  'SessionId', 'SessionState', 'SessionFlags', 'WinStationName', 'UserName', 'DomainName', 'LogonTime', 'ConnectTime',
+  'DisconnectTime', 'LastInputTime', 'CurrentTime', 'IncomingBytes', 'OutgoingBytes', 'IncomingFrames', 'OutgoingFrames',
+  'IncomingCompressedBytes', 'OutgoingCompressedBytes',
+] as const;
+type InfoExField = (typeof INFO_EX_FIELDS)[number];
+
+/** WTSINFOEXW's size, the offset of its Data, and WTSINFOEX_LEVEL1_W's field offsets (within Data). */
+function infoExLayout(): Record<InfoExField | 'size' | 'Data', number> {
+  const { koffi: k, WTSINFOEXW, WTSINFOEX_LEVEL1_W } = win32Types();
+  const layout = { size: k.sizeof(WTSINFOEXW), Data: k.offsetof(WTSINFOEXW, 'Data') } as Record<string, number>;
+  for (const field of INFO_EX_FIELDS) layout[field] = k.offsetof(WTSINFOEX_LEVEL1_W, field);
+  return layout as ReturnType<typeof infoExLayout>;
+}
 
 /** WTSCLIENTW's size and the offsets of the fields read, as koffi lays out the declared struct. */
 function clientLayout(): Record<'size' | 'ClientName' | 'ClientAddressFamily' | 'ClientAddress', number> {

@@ -11,11 +11,12 @@ export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnec
 /** Every {@link MockApiName}. */
 export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'];
 /**
- * The calls a fault can target: every MockApiName, and `wait` (WTSWaitSystemEvent, which is
- * optional in a backend, so kept out of MockApiName, which every backend's tests map).
+ * The calls a fault can target: every MockApiName, `wait` (WTSWaitSystemEvent) and `version`
+ * (netapi32 NetServerGetInfo: the server's version, for the lock state), which are optional in a
+ * backend, so kept out of MockApiName, which every backend's tests map.
  */
-export type MockFaultTarget = MockApiName | 'wait';
-export const MOCK_FAULT_TARGETS: readonly MockFaultTarget[] = [...MOCK_API_NAMES, 'wait'];
+export type MockFaultTarget = MockApiName | 'wait' | 'version';
+export const MOCK_FAULT_TARGETS: readonly MockFaultTarget[] = [...MOCK_API_NAMES, 'wait', 'version'];
 
 /**
  * A server's injected failures: call ({@link MockFaultTarget}) -> session ID (as a string) or
@@ -82,6 +83,14 @@ export interface FarmSession {
   disconnectTime?: string;
   /** WTSINFOW's LastInputTime, ISO 8601; absent = none. */
   lastInputTime?: string;
+  /**
+   * Whether the session is locked: WTSINFOEX_LEVEL1_W's SessionFlags WTS_SESSIONSTATE_LOCK (true),
+   * WTS_SESSIONSTATE_UNLOCK (false), or WTS_SESSIONSTATE_UNKNOWN (null). This is the truth: on a
+   * server whose `osVersion` is `'6.1'` (Windows 7 / Server 2008 R2) the mock reports the flag
+   * swapped, as those versions do (Learn), and the library swaps it back.
+   * @defaultValue false (unlocked)
+   */
+  locked?: boolean | null;
 }
 
 /** A process of a {@link FarmSession}, for WTSEnumerateProcessesW. */
@@ -135,6 +144,14 @@ export interface FarmServer {
    * @defaultValue none
    */
   faults?: FarmFaults;
+  /**
+   * The server's Windows version, `'major.minor'`, as NetServerGetInfo reports it (SERVER_INFO_101):
+   * `'10.0'` (Windows 10 / 11, Server 2016 and later), `'6.3'`, `'6.2'`, `'6.1'` (Windows 7 / Server
+   * 2008 R2, which report the lock flags swapped), ... The major version is 0 to 15 (the four bits
+   * SERVER_INFO_101 keeps it in). To make the version unknown, inject a `version` fault.
+   * @defaultValue '10.0'
+   */
+  osVersion?: string;
 }
 
 /**
@@ -219,7 +236,7 @@ export function parseFarm(input: unknown, source = 'farm'): Farm {
 
 function parseServer(input: unknown, path: string): FarmServer {
   const obj = record(input, path);
-  known(obj, path, ['name', 'aliases', 'consoleSessionId', 'currentSessionId', 'latencyMs', 'unreachable', 'sessions', 'faults']);
+  known(obj, path, ['name', 'aliases', 'consoleSessionId', 'currentSessionId', 'latencyMs', 'unreachable', 'sessions', 'faults', 'osVersion']);
   const server: FarmServer = { name: str(obj['name'], `${path}.name`, false) };
   if (obj['aliases'] !== undefined) {
     if (!Array.isArray(obj['aliases'])) fail(`${path}.aliases`, 'expected an array of server names');
@@ -241,14 +258,26 @@ function parseServer(input: unknown, path: string): FarmServer {
     ids.add(s.id);
   }
   if (obj['faults'] !== undefined) server.faults = parseFaults(obj['faults'], `${path}.faults`);
+  if (obj['osVersion'] !== undefined) {
+    parseOsVersion(obj['osVersion'], `${path}.osVersion`);
+    server.osVersion = obj['osVersion'] as string;
+  }
   return server;
+}
+
+/** A farm's `osVersion` as numbers; problems name `path`. */
+export function parseOsVersion(value: unknown, path: string): { major: number; minor: number } {
+  const m = typeof value === 'string' ? /^(\d{1,2})\.(\d{1,9})$/.exec(value) : null;
+  const major = m ? Number(m[1]) : NaN;
+  if (!m || major > 15) fail(path, "expected a Windows version 'major.minor' such as '10.0' or '6.1' (major 0 to 15)");
+  return { major, minor: Number(m[2]) };
 }
 
 /** Checks one session of a farm description; problems name `path`. */
 export function parseSession(input: unknown, path: string): FarmSession {
   const obj = record(input, path);
   known(obj, path, [
-    'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse', 'processes',
+    'id', 'name', 'state', 'user', 'domain', 'clientName', 'clientAddress', 'closing', 'messageResponse', 'processes', 'locked',
     ...TIME_FIELDS,
   ]);
   const id = uint(obj['id'], `${path}.id`);
@@ -262,6 +291,10 @@ export function parseSession(input: unknown, path: string): FarmSession {
     if (obj[key] !== undefined) session[key] = str(obj[key], `${path}.${key}`, true);
   }
   if (obj['closing'] !== undefined) session.closing = uint(obj['closing'], `${path}.closing`);
+  if (obj['locked'] !== undefined) {
+    if (obj['locked'] !== null && typeof obj['locked'] !== 'boolean') fail(`${path}.locked`, 'expected true, false or null');
+    session.locked = obj['locked'] as boolean | null;
+  }
   if (obj['messageResponse'] !== undefined) session.messageResponse = uint(obj['messageResponse'], `${path}.messageResponse`);
   if (obj['processes'] !== undefined) {
     if (!Array.isArray(obj['processes'])) fail(`${path}.processes`, 'expected an array of { pid, name }');

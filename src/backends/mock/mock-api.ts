@@ -23,14 +23,18 @@ import {
   type WtsInfoClassValues,
   type WtsMessage,
   type WtsProcessInfo,
+  type WtsServerVersion,
   type WtsSessionInfo1,
+  WTSINFOEX_LENGTHS,
+  WtsSessionStateFlags,
 } from '../../wtsapi';
-import { parseFarm, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
+import { parseFarm, parseOsVersion, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
 
 /** One entry of the mock's call log ({@link MockApi.calls}, `onCall`). */
 export interface MockCall {
   /**
-   * The call: a {@link MockFaultTarget} (`wait` is WTSWaitSystemEvent with an event mask), `flush`
+   * The call: a {@link MockFaultTarget} (`wait` is WTSWaitSystemEvent with an event mask, `version`
+   * NetServerGetInfo), `flush`
    * (the same call with WTS_EVENT_FLUSH), `close` (WTSCloseServer), or the kernel32 look-ups
    * `consoleId`, `currentId`, `computerName`, `localNames`.
    */
@@ -137,6 +141,7 @@ const WIN32_API: Readonly<Record<MockFaultTarget, string>> = {
   message: 'WTSSendMessageW',
   processes: 'WTSEnumerateProcessesW',
   wait: 'WTSWaitSystemEvent',
+  version: 'NetServerGetInfo',
 };
 
 /**
@@ -494,7 +499,7 @@ export class MockApi implements WtsApi {
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'query', id);
     const s = this.#live(state, id, 'query');
-    const value = mockInfo(s, infoClass);
+    const value = mockInfo(s, infoClass, state.def);
     // Learn (WTS_INFO_CLASS): WTSIdleTime ... WTSOutgoingFrames "return FALSE ... GetLastError
     // returns ERROR_NOT_SUPPORTED"; a class the mock does not model answers the same.
     if (value === undefined) throw this.#error('query', Win32.ERROR_NOT_SUPPORTED, state, id);
@@ -543,6 +548,29 @@ export class MockApi implements WtsApi {
     const IDOK = 1;
     const IDASYNC = 32001;
     return message.wait ? (s.messageResponse ?? IDOK) : IDASYNC;
+  }
+
+  /**
+   * NetServerGetInfo level 101's version: the server's `osVersion` (default '10.0'). `''` is the
+   * local server; another name resolves as openServer resolves it. An unknown or unreachable server,
+   * like a `version` fault, fails (1722 RPC_S_SERVER_UNAVAILABLE for the first two: the mock's
+   * choice, as for its other calls; the library does not look at the code).
+   *
+   * @param serverName - the server; `''` for the local one.
+   * @returns the version.
+   */
+  async getServerVersion(serverName: string): Promise<WtsServerVersion | null> {
+    const state = serverName === '' ? this.#servers.get(this.#localServer.toLowerCase()) : this.#named(serverName);
+    const name = state?.def.name ?? serverName;
+    this.#log({ api: 'version', server: name });
+    await this.#latency(state);
+    this.#refresh();
+    const now = state && this.#servers.get(state.def.name.toLowerCase());
+    if (!now || now.def.unreachable) {
+      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API.version, server: name });
+    }
+    this.#fault(now, 'version', undefined);
+    return parseOsVersion(now.def.osVersion ?? DEFAULT_OS_VERSION, 'osVersion');
   }
 
   getActiveConsoleSessionId(): number {
@@ -801,8 +829,23 @@ export function eventFlags(before: ReadonlyMap<number, Seen>, after: ReadonlyMap
 /** The name the mock and the native double give PID 0 (assumed: see docs/windows-facts.md). */
 export const IDLE_PROCESS_NAME = 'System Idle Process';
 
+/** A farm server's version when it says none: a current Windows (10 / 11, Server 2016 and later). */
+export const DEFAULT_OS_VERSION = '10.0';
+
+/**
+ * WTSINFOEX_LEVEL1_W's SessionFlags for a farm session on a server: LOCK (0), UNLOCK (1) or
+ * UNKNOWN (0xFFFFFFFF) — the first two swapped on a 6.1 server (Windows 7 / Server 2008 R2), as
+ * Learn says those versions report them.
+ */
+export function mockSessionFlags(locked: boolean | null | undefined, osVersion: string | undefined): number {
+  if (locked === null) return WtsSessionStateFlags.Unknown;
+  const { major, minor } = parseOsVersion(osVersion ?? DEFAULT_OS_VERSION, 'osVersion');
+  const swapped = major === 6 && minor === 1;
+  return (locked === true) !== swapped ? WtsSessionStateFlags.Lock : WtsSessionStateFlags.Unlock;
+}
+
 /** One information class of a session, as wtsapi32 would report it. */
-function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfoClassValues[C] | undefined {
+function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C, server: FarmServer): WtsInfoClassValues[C] | undefined {
   const value = (): WtsInfoClassValues[WtsInfoClass] | undefined => {
     switch (infoClass as WtsInfoClass) {
       case 'WTSSessionId':
@@ -851,6 +894,32 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C): WtsInfo
           lastInputTime: time(s.lastInputTime),
           logonTime: time(s.logonTime),
           currentTime: new Date(),
+        };
+      }
+      case 'WTSSessionInfoEx': {
+        const time = (iso: string | undefined) => (iso ? new Date(iso) : null);
+        const cut = (text: string | undefined, size: number) => wholeCharacters((text ?? '').slice(0, size - 1));
+        return {
+          level: 1,
+          level1: {
+            sessionId: s.id,
+            sessionState: stateToWin32(s.state),
+            sessionFlags: mockSessionFlags(s.locked, server.osVersion),
+            winStationName: cut(s.name, WTSINFOEX_LENGTHS.winStationName),
+            userName: cut(s.user, WTSINFOEX_LENGTHS.userName),
+            domainName: cut(s.domain, WTSINFOEX_LENGTHS.domainName),
+            logonTime: time(s.logonTime),
+            connectTime: time(s.connectTime),
+            disconnectTime: time(s.disconnectTime),
+            lastInputTime: time(s.lastInputTime),
+            currentTime: new Date(),
+            incomingBytes: 0,
+            outgoingBytes: 0,
+            incomingFrames: 0,
+            outgoingFrames: 0,
+            incomingCompressedBytes: 0,
+            outgoingCompressedBytes: 0,
+          },
         };
       }
       default:

@@ -1,0 +1,101 @@
+/**
+ * A session's lock state: WTSQuerySessionInformationW(WTSSessionInfoEx)'s SessionFlags, read with
+ * the server's Windows version, because Windows 7 and Windows Server 2008 R2 report LOCK and UNLOCK
+ * swapped (Learn, WTSINFOEX_LEVEL1_W: "Due to a code defect, the usage of the
+ * WTS_SESSIONSTATE_LOCK and WTS_SESSIONSTATE_UNLOCK flags is reversed").
+ *
+ * Whatever cannot be read for certain is null, never a guess: an unknown flag, an unknown version
+ * (NetServerGetInfo failed, or the backend cannot ask), a server without the class. The `locked`
+ * filter never matches null, so a misread can never select a session somebody is using.
+ */
+import { Win32, WtsSessionStateFlags, type WtsInfoEx, type WtsServerVersion } from '../wtsapi';
+import type { ServerContext } from './context';
+
+/** Windows 7 and Windows Server 2008 R2: version 6.1 (Learn, "Operating System Version"). */
+const SWAPPED_VERSION: WtsServerVersion = { major: 6, minor: 1 };
+
+/** Whether a server of this version reports LOCK and UNLOCK swapped (6.1 only). */
+export function swapsLockFlags(version: WtsServerVersion): boolean {
+  return version.major === SWAPPED_VERSION.major && version.minor === SWAPPED_VERSION.minor;
+}
+
+/**
+ * The lock state SessionFlags says on a server of `version`: WTS_SESSIONSTATE_LOCK (0) locked,
+ * WTS_SESSIONSTATE_UNLOCK (1) unlocked — the other way round on 6.1; anything else
+ * (WTS_SESSIONSTATE_UNKNOWN 0xFFFFFFFF, a value Learn does not list) null; an unknown version null.
+ *
+ * @param flags - SessionFlags (as a signed LONG or an unsigned DWORD: both read the same).
+ * @param version - the server's version; null when it could not be read.
+ * @returns true locked, false unlocked, null unknown.
+ */
+export function lockedFromFlags(flags: number, version: WtsServerVersion | null): boolean | null {
+  const value = flags >>> 0;
+  if (value !== WtsSessionStateFlags.Lock && value !== WtsSessionStateFlags.Unlock) return null;
+  if (version === null) return null;
+  const lock = value === WtsSessionStateFlags.Lock;
+  return swapsLockFlags(version) ? !lock : lock;
+}
+
+/** The lock state of a WTSINFOEXW answer: null unless its Level is 1. */
+export function lockedFromInfoEx(info: WtsInfoEx, version: WtsServerVersion | null): boolean | null {
+  if (info.level !== 1 || info.level1 === null) return null;
+  return lockedFromFlags(info.level1.sessionFlags, version);
+}
+
+/** Each open connection's server version, asked once (a promise, so concurrent queries share it). */
+const VERSIONS = new WeakMap<ServerContext, Promise<WtsServerVersion | null>>();
+
+/**
+ * The server's version, asked of the backend once per open connection (NetServerGetInfo level
+ * 101): null when the backend cannot ask or the call fails — the lock state is then unknown.
+ */
+export function serverVersion(ctx: ServerContext): Promise<WtsServerVersion | null> {
+  let version = VERSIONS.get(ctx);
+  if (!version) {
+    version = askVersion(ctx);
+    VERSIONS.set(ctx, version);
+  }
+  return version;
+}
+
+async function askVersion(ctx: ServerContext): Promise<WtsServerVersion | null> {
+  const api = ctx.api;
+  if (typeof api.getServerVersion !== 'function') return null;
+  try {
+    const version = await api.getServerVersion(ctx.isLocal ? '' : ctx.server);
+    return isVersion(version) ? { major: version.major, minor: version.minor } : null;
+  } catch {
+    // Any failure (denied, unreachable by NetServerGetInfo's path, the Server service stopped):
+    // the version is unknown, so every lock state read on this connection is null.
+    return null;
+  }
+}
+
+function isVersion(value: unknown): value is WtsServerVersion {
+  const v = value as { major?: unknown; minor?: unknown } | null;
+  return v !== null && typeof v === 'object' && Number.isInteger(v.major) && Number.isInteger(v.minor);
+}
+
+/**
+ * Codes that say a server does not answer WTSSessionInfoEx (Learn's minimum is Windows 7 / Server
+ * 2008 R2): assumed to be the ones other classes give (50, 87, 120), as for WTSClientInfo.
+ */
+const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
+
+/**
+ * One session's lock state: one WTSSessionInfoEx query, and the server's version (asked once per
+ * connection, alongside the first query). A server that does not answer the class: null. Any
+ * other failure (7022: the session ended) is thrown.
+ */
+export async function readLocked(ctx: ServerContext, sessionId: number): Promise<boolean | null> {
+  const version = serverVersion(ctx);
+  let info: WtsInfoEx;
+  try {
+    info = await ctx.api.querySessionInformation(ctx.handle, sessionId, 'WTSSessionInfoEx');
+  } catch (error) {
+    const code = (error as { win32Code?: unknown } | null)?.win32Code;
+    if (typeof code === 'number' && CLASS_UNSUPPORTED.has(code)) return null;
+    throw error;
+  }
+  return lockedFromInfoEx(info, await version);
+}

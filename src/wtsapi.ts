@@ -82,6 +82,20 @@ export interface WtsProcessInfo {
   readonly processId: number;
   /** pProcessName. */
   readonly processName: string;
+  readonly userSid?: string | null;
+}
+
+/** One element of WTSEnumerateProcessesExW level 1 (WTS_PROCESS_INFO_EXW). */
+export interface WtsProcessInfoEx extends WtsProcessInfo {
+  readonly userSid: string | null;
+  readonly numberOfThreads: number;
+  readonly handleCount: number;
+  readonly pagefileUsage: number;
+  readonly peakPagefileUsage: number;
+  readonly workingSetSize: number;
+  readonly peakWorkingSetSize: number;
+  readonly userTime: bigint;
+  readonly kernelTime: bigint;
 }
 
 /** Builds a caller's object from one enumerated session (see WtsApi.enumerateSessionsWith). */
@@ -313,6 +327,16 @@ export interface WtsApi {
    * @returns the processes.
    */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
+  enumerateProcessesEx?(server: ServerHandle, sessionId: number, options?: CallOptions): Promise<readonly WtsProcessInfoEx[]>;
+  /**
+   * WTSTerminateProcess(server, processId, exitCode). Optional: a backend without it cannot end
+   * processes (terminateProcess refuses with UnsupportedPlatformError before any call).
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param processId - the process.
+   * @param exitCode - the exit code the process ends with.
+   */
+  terminateProcess?(server: ServerHandle, processId: number, exitCode: number): Promise<void>;
   /**
    * WTSQuerySessionInformationW for one info class. 7022 when the session does not exist.
    *

@@ -82,6 +82,7 @@ export interface WtsProcessInfo {
   readonly processId: number;
   /** pProcessName. */
   readonly processName: string;
+  /** The owner's SID as text. */
   readonly userSid?: string | null;
 }
 
@@ -327,6 +328,14 @@ export interface WtsApi {
    * @returns the processes.
    */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
+  /**
+   * WTSEnumerateProcessesExW level 1.
+   *
+   * @param server - the handle.
+   * @param sessionId - one session, or WTS_ANY_SESSION.
+   * @param options - a signal.
+   * @returns the processes.
+   */
   enumerateProcessesEx?(server: ServerHandle, sessionId: number, options?: CallOptions): Promise<readonly WtsProcessInfoEx[]>;
   /**
    * WTSTerminateProcess(server, processId, exitCode). Optional: a backend without it cannot end

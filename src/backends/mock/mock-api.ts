@@ -41,8 +41,9 @@ export interface MockCall {
   readonly sessionId?: number;
   /** For `query`: the information class asked for. */
   readonly infoClass?: WtsInfoClass;
-  /** For `terminate`: the process ID, and the exit code asked for. */
+  /** For `terminate`: the process ID. */
   readonly processId?: number;
+  /** For `terminate`: the exit code asked for. */
   readonly exitCode?: number;
 }
 

@@ -562,12 +562,12 @@ export class Win32Error extends WtsError {
       init.message ??
       `${init.api} failed${init.server !== undefined ? ` on ${serverLabel(init.server)}` : ''}` +
         `${init.sessionId !== undefined ? ` for session ID ${init.sessionId}` : ''}. ` +
-        `Error [${init.win32Code}]: ${systemMessage}${win32Hint(init.win32Code)}`;
+        `Error [${init.win32Code}]: ${systemMessage}${win32Hint(init.win32Code, init.api)}`;
     super('E_WIN32', message, init);
     this.win32Code = init.win32Code;
     this.api = init.api;
     this.systemMessage = systemMessage;
-    this.hint = win32Hint(init.win32Code).trim();
+    this.hint = win32Hint(init.win32Code, init.api).trim();
   }
 }
 
@@ -619,7 +619,10 @@ export function win32Message(code: number): string {
 }
 
 /** A sentence on what to do, for the codes administrators meet. */
-export function win32Hint(code: number): string {
+export function win32Hint(code: number, api?: string): string {
+  if (api === 'WTSTerminateProcess' && code === 5) {
+    return " Only an administrator of that server can end another user's processes (tskill's rule); PID 0 and protected processes cannot be ended at all.";
+  }
   switch (code) {
     case 5:
     case 7045:

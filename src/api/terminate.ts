@@ -7,7 +7,7 @@
  * and CPU time not lower than when it was listed — since Windows reuses PIDs.
  */
 import { InvalidArgumentError, ProcessNotFoundError, UnsupportedPlatformError, type WtsError } from '../errors';
-import { WTS_ANY_SESSION, type WtsProcessInfo } from '../wtsapi';
+import { WTS_ANY_SESSION, type WtsApi, type WtsProcessInfo } from '../wtsapi';
 import { asWin32, asWtsError, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
 import { mapLimit } from './limit';
@@ -269,10 +269,20 @@ type Pending = { readonly process: TargetProcess; readonly identity: TargetProce
  * One server: list, choose, and (unless a dry run) end each chosen process after its re-check.
  * Throws ProcessNotFoundError when nothing matches anywhere on the server.
  */
-export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarget, opts: CheckedTerminate): Promise<readonly TerminateOutcome[]> {
-  if (!opts.dryRun && typeof ctx.api.terminateProcess !== 'function') {
-    throw new UnsupportedPlatformError(process.platform, `The ${ctx.api.name} backend cannot end processes (it has no WTSTerminateProcess).`);
+/**
+ * What can be refused from the target, the options and the backend alone: checked before the
+ * server is opened, so that a refusal makes no call at all.
+ */
+export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, opts: CheckedTerminate): void {
+  if (target.session === 0 && !opts.allowServices) {
+    throw new InvalidArgumentError('target.session', 'Session 0 is the Services session: its processes are ended only with allowServices: true.');
   }
+  if (!opts.dryRun && typeof api.terminateProcess !== 'function') {
+    throw new UnsupportedPlatformError(process.platform, `The ${api.name} backend cannot end processes (it has no WTSTerminateProcess).`);
+  }
+}
+
+export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarget, opts: CheckedTerminate): Promise<readonly TerminateOutcome[]> {
   throwIfAborted(opts.signal, 'terminateProcess', ctx);
   // The session whose processes a name ends: the one named, else your own (local only).
   let scope: number | 'all' | 'own' = 'own';
@@ -287,9 +297,6 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
       );
     }
   } else if (target.session !== undefined) scope = target.session;
-  if (scope === 0 && !opts.allowServices) {
-    throw new InvalidArgumentError('target.session', 'Session 0 is the Services session: its processes are ended only with allowServices: true.');
-  }
 
   const listed = await listProcesses(ctx, WTS_ANY_SESSION);
   const matches = listed.filter((p) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName)));
@@ -328,8 +335,10 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     }
   }
   // Planned processes that no longer match anything: gone (or their PID holds another program).
+  const targets = (p: TargetProcess) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName));
   for (const q of planned ?? []) {
-    if (!handled.has(q) && !outcomes.some((o) => o.process.processId === q.processId)) {
+    // A planned process this target does not name (a plan made for another target) is left out.
+    if (targets(q) && !handled.has(q) && !outcomes.some((o) => o.process.processId === q.processId)) {
       const now = listed.find((p) => p.processId === q.processId);
       if (!now) skip(q, 'gone', 'it had ended before its turn');
       else if (!matches.includes(now)) skip(q, 'changed', sameProcess(q, now) ?? `PID ${q.processId} is no longer a match`);
@@ -342,6 +351,8 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     let now: TargetProcess | undefined;
     try {
       now = (await listProcesses(ctx, p.sessionId)).find((q) => q.processId === p.processId);
+      // Not in its session any more: gone, or its PID now runs in another session (changed).
+      now ??= (await listProcesses(ctx, WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
     } catch (error) {
       return settle({ status: 'failed', process: p, error: asWtsError(error) });
     }

@@ -35,7 +35,7 @@ import {
   type SendMessageAllOptions,
 } from './message';
 import { enumerate, resolveTarget } from './sessions';
-import { checkProcessTarget, checkTerminateOptions, terminateOn, type ProcessTarget, type TerminateOutcome, type TerminateProcessOptions } from './terminate';
+import { checkProcessTarget, checkTerminateCall, checkTerminateOptions, terminateOn, type ProcessTarget, type TerminateOutcome, type TerminateProcessOptions } from './terminate';
 import type { LogoffOutcome, Session } from './types';
 import {
   checkKnownKeys,
@@ -454,6 +454,7 @@ abstract class Operations {
     const server = this.serverOf(o);
     const checked = checkProcessTarget(target, server !== undefined);
     const opts = checkTerminateOptions(o, this.serverKeys);
+    checkTerminateCall(this.api, checked, opts);
     return this.run(server, (ctx) => terminateOn(ctx, checked, opts));
   }
 

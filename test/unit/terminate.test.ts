@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { IDLE_PROCESS_NAME } from '../../src/backends/mock/mock-api';
 import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
 import { createWts, type TerminateOutcome } from '../../src';
-import { exampleFarm, rejection, setup } from '../helpers';
+import { exampleFarm, overriding, rejection, setup } from '../helpers';
 
 const terminated = (mock: MockApi) => mock.calls.filter((c) => c.api === 'terminate').map((c) => c.processId);
 const summary = (outcomes: readonly TerminateOutcome[]) =>
@@ -79,6 +79,81 @@ describe('terminateProcess: checked before any call', () => {
     const e = await rejection(wts.terminateProcess({ name: 'svchost.exe', session: 0 }));
     expect(e.code).toBe('E_INVALID_ARGUMENT');
     expect(terminated(mock)).toEqual([]);
+  });
+});
+
+describe('terminateProcess: refusals that need no call (from the adversarial review)', () => {
+  const anyCall = (mock: MockApi) => mock.calls.map((c) => c.api);
+
+  test('session 0 without allowServices, on a named server or locally, by name or PID: no call at all', async () => {
+    for (const [target, options] of [
+      [{ name: 'svchost', session: 0 }, { server: 'WF12' }],
+      [{ pid: 4, session: 0 }, { server: 'WF12' }],
+      [{ pid: 4, session: 0 }, {}],
+    ] as const) {
+      const { mock, wts } = setup(farm());
+      expect((await rejection(wts.terminateProcess(target, options))).code).toBe('E_INVALID_ARGUMENT');
+      expect(anyCall(mock)).toEqual([]);
+    }
+    const { mock, wts } = setup(farm());
+    expect((await rejection(wts.openServer('WF12').terminateProcess({ name: 'excel', session: 0 }))).code).toBe('E_INVALID_ARGUMENT');
+    expect(anyCall(mock)).toEqual([]);
+  });
+
+  test('a backend without WTSTerminateProcess: UnsupportedPlatformError before any call (a dry run still lists)', async () => {
+    const mock = createMockApi(farm());
+    const api = overriding(mock, { terminateProcess: undefined });
+    const wts = createWts({ api });
+    expect((await rejection(wts.terminateProcess({ pid: 6100 }))).code).toBe('E_UNSUPPORTED_PLATFORM');
+    expect(anyCall(mock)).toEqual([]);
+    expect((await wts.terminateProcess({ pid: 6100 }, { dryRun: true })).map((o) => o.status)).toEqual(['wouldTerminate']);
+  });
+
+  test('a plan with a huge length is refused at once, without reading it', async () => {
+    const { mock, wts } = setup(farm());
+    const plan: TerminateOutcome[] = [];
+    plan.length = 2 ** 32 - 1;
+    const started = Date.now();
+    expect((await rejection(wts.terminateProcess({ pid: 6100 }, { plan }))).code).toBe('E_INVALID_ARGUMENT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(anyCall(mock)).toEqual([]);
+  });
+
+  test('a plan made for another target adds no outcomes for the processes it does not name', async () => {
+    const { wts } = setup(farm());
+    const plan = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });
+    expect(summary(await wts.terminateProcess({ pid: 5004 }, { plan }))).toEqual(['5004:terminated']);
+  });
+
+  test('a planned PID now running in another session is changed, not gone', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    const real = createMockApi(mock.toFarm(), {
+      onCall: (c) => {
+        // Between the listing and the re-check, excel.exe ends and its PID goes to session 4.
+        if (c.api !== 'processes' || moved) return;
+        if (++seen < 2) return;
+        moved = true;
+        const s3 = real.getSession('TS01', 3)!;
+        real.putSession('TS01', { ...s3, processes: [] } as FarmSession);
+        const s4 = real.getSession('TS01', 4)!;
+        real.putSession('TS01', { ...s4, processes: [{ pid: 6100, name: 'excel.exe' }] } as FarmSession);
+      },
+    });
+    let seen = 0;
+    let moved = false;
+    const out = await createWts({ api: real }).terminateProcess({ pid: 6100 }, { plan });
+    expect(summary(out)).toEqual(['6100:skipped:changed']);
+    expect(real.calls.filter((c) => c.api === 'terminate')).toEqual([]);
+  });
+
+  test("access denied from WTSTerminateProcess says what it takes to end another user's process", async () => {
+    const f = farm();
+    f.servers[0]!.faults = { terminate: { '6100': 5 } };
+    const out = await setup(f).wts.terminateProcess({ pid: 6100 });
+    const failed = out[0] as Extract<TerminateOutcome, { status: 'failed' }>;
+    expect(failed.error.message).toMatch(/administrator/);
+    expect(failed.error.message).not.toMatch(/Logging off/);
   });
 });
 

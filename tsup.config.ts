@@ -36,6 +36,7 @@ export default defineConfig([
       'bin/wts-query': 'src/bin/wts-query.ts',
       'bin/wts-msg': 'src/bin/wts-msg.ts',
       'bin/wts-disconnect': 'src/bin/wts-disconnect.ts',
+      'bin/wts-kill': 'src/bin/wts-kill.ts',
     },
     format: ['cjs'],
     dts: false,

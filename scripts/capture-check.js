@@ -403,7 +403,10 @@ const CHECKS = {
   },
 };
 
-const NOT_READ_ONLY = new Set(['send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'disconnect-disconnected']);
+const NOT_READ_ONLY = new Set([
+  'send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'disconnect-disconnected',
+  'terminate-process', 'terminate-gone', 'terminate-idle-process',
+]);
 /**
  * Rows the capture cannot observe on its own: a wait returns only when a session changes, which a
  * read-only capture never causes (and a flush or close-while-waiting probe is not written yet).
@@ -438,7 +441,7 @@ function check(capture, facts, backend = backendOf(capture)) {
     const base = { id: fact.id, status: fact.status, expected: fact.expected };
     const checker = CHECKS[fact.id];
     let r;
-    if (NOT_READ_ONLY.has(fact.id)) r = notCaptured('not read-only: the capture never logs off, disconnects or messages anyone');
+    if (NOT_READ_ONLY.has(fact.id)) r = notCaptured('not read-only: the capture never logs off, disconnects, messages anyone or ends a process');
     else if (NEEDS_A_CHANGE.has(fact.id)) r = notCaptured(NEEDS_A_CHANGE.get(fact.id));
     else if (!checker) r = notCaptured('no check for this row in scripts/capture-check.js');
     else {

@@ -21,10 +21,12 @@ import type {
   ServerLogoffOptions,
   ServerMessageOptions,
   ServerSendMessageAllOptions,
+  ServerTerminateProcessOptions,
   SessionProcess,
   Wts,
   WtsServer,
 } from './api/wts';
+import type { ProcessTarget, TerminateOutcome } from './api/terminate';
 import type { SessionWatch, WatchOptions } from './api/watch';
 import type { DetailedSession, DetailGroup } from './api/details';
 import type { DisconnectOutcome, Disconnected } from './api/disconnect';
@@ -156,6 +158,37 @@ export function listProcesses(options?: ListProcessesOptions): Promise<readonly 
 export async function listProcesses(options?: unknown): Promise<readonly SessionProcess[] | FarmResult<SessionProcess>> {
   // Checked by the method, whichever overload the caller used.
   return defaultWts().listProcesses(options as ListProcessesOptions);
+}
+
+/**
+ * `tskill`: ends processes through `WTSTerminateProcess` — one by its ID, or every process of a
+ * name (wildcards `*` `?`, `.exe` optional) in one session (by default your own; with `server`,
+ * name the session or `all`) or in all sessions (`all`). Services (session 0) is refused unless
+ * `allowServices`, processes of other sessions than the one named are refused, and right before
+ * each termination the process is listed again and must be the same one (PID, name, session,
+ * owner SID, CPU time not lower): PIDs are reused. `dryRun` reports the plan; `plan` ends exactly
+ * a reviewed dry run's processes. It never rejects because of one process.
+ *
+ * @param target - `{ pid, session? }` or `{ name, session?, all? }`.
+ * @param options - the server, `dryRun`, `plan`, `allowServices`, `exitCode`, `concurrency`, `signal`.
+ * @returns one {@link TerminateOutcome} per matching process, in the server's order, frozen.
+ * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option; no call is made.
+ * @throws {@link ProcessNotFoundError} when no process matches on the server (nothing is ended).
+ * @throws {@link Win32Error} when the processes cannot be listed (1722, 5, ...).
+ * @throws {@link UnsupportedPlatformError} (a rejection) when there is no backend.
+ *
+ * @example
+ * ```ts
+ * import { terminateProcess } from 'wts-session';
+ *
+ * const plan = await terminateProcess({ name: 'excel.exe', session: 3 }, { server: 'WF12', dryRun: true });
+ * for (const o of await terminateProcess({ name: 'excel.exe', session: 3 }, { server: 'WF12', plan })) {
+ *   console.log(o.process.processId, o.status);
+ * }
+ * ```
+ */
+export async function terminateProcess(target: ProcessTarget, options?: ServerTerminateProcessOptions): Promise<readonly TerminateOutcome[]> {
+  return defaultWts().terminateProcess(target, options);
 }
 
 /**

@@ -9,6 +9,7 @@ export const WTS_ERROR_CODES = [
   'E_UNSUPPORTED_PLATFORM',
   'E_NOT_FOUND',
   'E_NOT_ACTIVE',
+  'E_PROCESS_NOT_FOUND',
   'E_CONSOLE',
   'E_SERVICES',
   'E_LISTENER',
@@ -241,6 +242,23 @@ export class SessionNotFoundError extends WtsError {
       ...(typeof target === 'number' ? { sessionId: target } : {}),
       ...(cause === undefined ? {} : { cause }),
     });
+    this.target = target;
+  }
+}
+
+/** `E_PROCESS_NOT_FOUND`: no process has that ID, or none that name, anywhere on the server (terminateProcess). */
+export class ProcessNotFoundError extends WtsError {
+  /** What was looked for: the process ID or the name as given. */
+  readonly target: number | string;
+  /**
+   * The error for a process that is not there.
+   *
+   * @param target - the process ID or name looked for.
+   * @param server - the server (`''` = local).
+   */
+  constructor(target: number | string, server: string) {
+    const what = typeof target === 'number' ? `No process has ID ${target}` : `No process is named '${target}'`;
+    super('E_PROCESS_NOT_FOUND', `${what} on ${serverLabel(server)}.`, { server });
     this.target = target;
   }
 }
@@ -544,12 +562,12 @@ export class Win32Error extends WtsError {
       init.message ??
       `${init.api} failed${init.server !== undefined ? ` on ${serverLabel(init.server)}` : ''}` +
         `${init.sessionId !== undefined ? ` for session ID ${init.sessionId}` : ''}. ` +
-        `Error [${init.win32Code}]: ${systemMessage}${win32Hint(init.win32Code)}`;
+        `Error [${init.win32Code}]: ${systemMessage}${win32Hint(init.win32Code, init.api)}`;
     super('E_WIN32', message, init);
     this.win32Code = init.win32Code;
     this.api = init.api;
     this.systemMessage = systemMessage;
-    this.hint = win32Hint(init.win32Code).trim();
+    this.hint = win32Hint(init.win32Code, init.api).trim();
   }
 }
 
@@ -601,7 +619,10 @@ export function win32Message(code: number): string {
 }
 
 /** A sentence on what to do, for the codes administrators meet. */
-export function win32Hint(code: number): string {
+export function win32Hint(code: number, api?: string): string {
+  if (api === 'WTSTerminateProcess' && code === 5) {
+    return " Only an administrator of that server can end another user's processes (tskill's rule); PID 0 and protected processes cannot be ended at all.";
+  }
   switch (code) {
     case 5:
     case 7045:
@@ -623,6 +644,7 @@ const CLASS_OF_CODE: Readonly<Record<WtsErrorCode, ErrorClass>> = {
   E_UNSUPPORTED_PLATFORM: UnsupportedPlatformError,
   E_NOT_FOUND: SessionNotFoundError,
   E_NOT_ACTIVE: SessionNotActiveError,
+  E_PROCESS_NOT_FOUND: ProcessNotFoundError,
   E_CONSOLE: ConsoleSessionError,
   E_SERVICES: ServicesSessionError,
   E_LISTENER: ListenerSessionError,
@@ -687,6 +709,7 @@ const FIELDS: Readonly<Record<string, Readonly<Record<string, FieldCheck>>>> = {
   E_UNSUPPORTED_PLATFORM: { platform: text },
   E_NOT_FOUND: { target: (v) => (isText(v) ? v : dword(v)) },
   E_NOT_ACTIVE: { sessionName: text, state: text },
+  E_PROCESS_NOT_FOUND: { target: (v) => (isText(v) ? v : dword(v)) },
   E_CONSOLE: { kind: text },
   E_SERVICES: { kind: text },
   E_LISTENER: { kind: text },

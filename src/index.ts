@@ -3,6 +3,7 @@ export {
   disconnectAll,
   findSession,
   listProcesses,
+  terminateProcess,
   listSessions,
   logoff,
   logoffAll,
@@ -24,6 +25,7 @@ export type {
   FarmResult,
   FindSessionOptions,
   ListProcessesOptions,
+  ServerTerminateProcessOptions,
   ListSessionsOptions,
   LoggedOff,
   MessageOutcome,
@@ -70,6 +72,7 @@ export type {
   SkipReason,
 } from './api/types';
 export type { PlanInput } from './api/bulk';
+export type { ProcessSkipReason, ProcessTarget, TargetProcess, TerminateOutcome, TerminateProcessOptions } from './api/terminate';
 export type { SessionTarget } from './api/validate';
 export {
   ConsoleSessionError,
@@ -77,6 +80,7 @@ export {
   ListenerSessionError,
   LogoffTimeoutError,
   OperationAbortedError,
+  ProcessNotFoundError,
   ProtectedSessionError,
   ServerTimeoutError,
   ThreadsExhaustedError,

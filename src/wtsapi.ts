@@ -82,6 +82,21 @@ export interface WtsProcessInfo {
   readonly processId: number;
   /** pProcessName. */
   readonly processName: string;
+  /** The owner's SID as text. */
+  readonly userSid?: string | null;
+}
+
+/** One element of WTSEnumerateProcessesExW level 1 (WTS_PROCESS_INFO_EXW). */
+export interface WtsProcessInfoEx extends WtsProcessInfo {
+  readonly userSid: string | null;
+  readonly numberOfThreads: number;
+  readonly handleCount: number;
+  readonly pagefileUsage: number;
+  readonly peakPagefileUsage: number;
+  readonly workingSetSize: number;
+  readonly peakWorkingSetSize: number;
+  readonly userTime: bigint;
+  readonly kernelTime: bigint;
 }
 
 /** Builds a caller's object from one enumerated session (see WtsApi.enumerateSessionsWith). */
@@ -403,6 +418,24 @@ export interface WtsApi {
    * @returns the processes.
    */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
+  /**
+   * WTSEnumerateProcessesExW level 1.
+   *
+   * @param server - the handle.
+   * @param sessionId - one session, or WTS_ANY_SESSION.
+   * @param options - a signal.
+   * @returns the processes.
+   */
+  enumerateProcessesEx?(server: ServerHandle, sessionId: number, options?: CallOptions): Promise<readonly WtsProcessInfoEx[]>;
+  /**
+   * WTSTerminateProcess(server, processId, exitCode). Optional: a backend without it cannot end
+   * processes (terminateProcess refuses with UnsupportedPlatformError before any call).
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param processId - the process.
+   * @param exitCode - the exit code the process ends with.
+   */
+  terminateProcess?(server: ServerHandle, processId: number, exitCode: number): Promise<void>;
   /**
    * WTSQuerySessionInformationW for one info class. 7022 when the session does not exist.
    *

@@ -218,6 +218,7 @@ typedef struct _DBL_WTS_SESSION_INFO_1W {
 #define DBL_WTSIsRemoteSession 29
 
 /* Win32 error codes the double reports. */
+#define DBL_ERROR_ACCESS_DENIED 5
 #define DBL_ERROR_INVALID_HANDLE 6
 #define DBL_ERROR_NOT_SUPPORTED 50
 #define DBL_ERROR_INVALID_USER_BUFFER 1784
@@ -246,7 +247,8 @@ enum DoubleApi {
   DBL_API_PROCESSES = 9,
   DBL_API_WAIT = 10,         /* WTSWaitSystemEvent, waits and flushes alike */
   DBL_API_VERSION = 11,      /* netapi32 NetServerGetInfo */
-  DBL_API_COUNT = 12
+  DBL_API_TERMINATE = 12,    /* WTSTerminateProcess: a fault's key is the process ID */
+  DBL_API_COUNT = 13
 };
 
 /* WTSWaitSystemEvent's event flags (wtsapi32.h; Learn, nf-wtsapi32-wtswaitsystemevent). Named apart,

@@ -806,6 +806,38 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSDisconnectSession(HANDLE hServer, DWORD Sessio
   return TRUE;
 }
 
+/* WTSTerminateProcess (Learn, nf-wtsapi32-wtsterminateprocess): the process leaves its session's
+ * list. A PID that is not running fails with ERROR_INVALID_PARAMETER, and PID 0 (the System Idle
+ * Process) with ERROR_ACCESS_DENIED: both ASSUMED (docs/windows-facts.md, rows terminate-*). A
+ * fault's key is the process ID. A PID can be listed again later with WtsDouble_PutProcess: PID
+ * reuse, as Windows does. */
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSTerminateProcess(HANDLE hServer, DWORD ProcessId, DWORD ExitCode) {
+  (void)ExitCode;
+  enter(hServer, DBL_API_TERMINATE);
+  DWORD error = 0;
+  LOCK();
+  Server *server = server_for_call(hServer, DBL_API_TERMINATE, ProcessId, &error);
+  if (server) {
+    int found = 0;
+    if (ProcessId == 0 && find_session(server, 0)) error = DBL_ERROR_ACCESS_DENIED;
+    for (size_t i = 0; !error && !found && i < server->session_count; i++) {
+      Session *s = &server->sessions[i];
+      for (size_t k = 0; k < s->process_count; k++) {
+        if (s->processes[k].pid != ProcessId) continue;
+        free(s->processes[k].name);
+        memmove(&s->processes[k], &s->processes[k + 1], (s->process_count - k - 1) * sizeof(Process));
+        s->process_count--;
+        found = 1;
+        break;
+      }
+    }
+    if (!error && !found) error = DBL_ERROR_INVALID_PARAMETER;
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, LPWSTR pTitle, DWORD TitleLength,
                                                LPWSTR pMessage, DWORD MessageLength, DWORD Style, DWORD Timeout,
                                                DWORD *pResponse, BOOL bWait) {

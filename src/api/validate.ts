@@ -310,19 +310,25 @@ export function readOptions(value: unknown, argument = 'options', required = fal
   }
 }
 
+/** The longest array an argument may be (plans, server lists, states): far above any real farm. */
+export const MAX_ARRAY_LENGTH = 1_000_000;
+
 /**
  * A snapshot of an array argument: each element read once, in a plain array. A proxy or getter
  * that throws is an InvalidArgumentError. Undefined when `value` is not an array.
  */
-export function readArray(value: unknown, argument: string): unknown[] | undefined {
+export function readArray(value: unknown, argument: string, max = MAX_ARRAY_LENGTH): unknown[] | undefined {
   let i = -1;
   try {
     if (!Array.isArray(value)) return undefined;
     const length = value.length;
+    // Checked before anything is copied: a sparse array of length 2**32 - 1 must not exhaust memory.
+    if (length > max) throw new InvalidArgumentError(argument, `Invalid ${argument}: at most ${max} elements, got ${length}.`);
     const out: unknown[] = [];
     for (i = 0; i < length; i++) out.push(value[i]);
     return out;
   } catch (error) {
+    if (error instanceof InvalidArgumentError && i < 0) throw error;
     throw invalidRead(argument, i < 0 ? '' : `[${i}]`, error);
   }
 }

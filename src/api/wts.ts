@@ -35,6 +35,7 @@ import {
   type SendMessageAllOptions,
 } from './message';
 import { enumerate, resolveTarget } from './sessions';
+import { checkProcessTarget, checkTerminateCall, checkTerminateOptions, terminateOn, type ProcessTarget, type TerminateOutcome, type TerminateProcessOptions } from './terminate';
 import type { LogoffOutcome, Session } from './types';
 import {
   checkKnownKeys,
@@ -87,6 +88,8 @@ export interface ServerMessageOptions extends ServerOption, MessageOptions {}
 export interface ServerSendMessageAllOptions extends ServerOption, SendMessageAllOptions {}
 /** The options of listProcesses on one server. */
 export type ListProcessesOptions = ServerOption;
+/** The options of terminateProcess: the server, and {@link TerminateProcessOptions}. */
+export interface ServerTerminateProcessOptions extends ServerOption, TerminateProcessOptions {}
 
 /**
  * The same options over many servers: `servers` (and {@link FarmOptions}) instead of `server`.
@@ -419,6 +422,41 @@ abstract class Operations {
         return result;
       },
     );
+  }
+
+  /**
+   * `tskill`: ends processes through `WTSTerminateProcess` — one by its ID, or every process of a
+   * name (wildcards `*` `?`, `.exe` optional) in one session (by default your own; with `server`,
+   * name the session or `all`) or in all sessions (`all`). Arguments are checked before any call;
+   * the processes are listed once (WTSEnumerateProcessesExW level 1, or WTSEnumerateProcessesW);
+   * Services (session 0) is refused unless `allowServices`, processes of other sessions than the
+   * one named are refused, and right before each termination the process is listed again and must
+   * be the same one (PID, name, session, owner SID, CPU time not lower): PIDs are reused.
+   * `dryRun` reports the plan; `plan` ends exactly a reviewed dry run's processes. It never
+   * rejects because of one process.
+   *
+   * @param target - `{ pid, session? }` or `{ name, session?, all? }` ({@link ProcessTarget}).
+   * @param options - the server, `dryRun`, `plan`, `allowServices`, `exitCode`, `concurrency`, `signal`.
+   * @returns one {@link TerminateOutcome} per matching process, in the server's order, frozen.
+   * @throws {@link InvalidArgumentError} (a rejection) for a bad target or option (a name with
+   *   `server` but no session nor `all`; session 0 without `allowServices`); no call is made.
+   * @throws {@link ProcessNotFoundError} when no process matches on the server (nothing is ended).
+   * @throws {@link Win32Error} when the processes cannot be listed (1722, 5, ...).
+   * @throws {@link OperationAbortedError} when `signal` aborted before the processes were listed.
+   *
+   * @example
+   * ```ts
+   * const plan = await terminateProcess({ name: 'excel.exe', session: 3 }, { server: 'WF12', dryRun: true });
+   * const done = await terminateProcess({ name: 'excel.exe', session: 3 }, { server: 'WF12', plan });
+   * ```
+   */
+  async terminateProcess(target: ProcessTarget, options?: ServerTerminateProcessOptions): Promise<readonly TerminateOutcome[]> {
+    const o = checkOptionsObject(options);
+    const server = this.serverOf(o);
+    const checked = checkProcessTarget(target, server !== undefined);
+    const opts = checkTerminateOptions(o, this.serverKeys);
+    checkTerminateCall(this.api, checked, opts);
+    return this.run(server, (ctx) => terminateOn(ctx, checked, opts));
   }
 
   /**
@@ -781,5 +819,6 @@ export class WtsServer extends Operations implements AsyncDisposable {
 }
 
 // Re-exported for the package index.
+export type { ProcessTarget, TerminateOutcome, TerminateProcessOptions };
 export type { DetailedSession, DetailGroup, DisconnectOutcome, Disconnected, FarmResult, MessageOutcome, MessageSent };
 

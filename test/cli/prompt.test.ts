@@ -15,8 +15,8 @@ if (kinds.length === 0) {
 
 const QUESTION = /\[y\/N\] /;
 
-function calls(log: string): Array<{ api: string; sessionId?: number }> {
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { api: string; sessionId?: number });
+function calls(log: string): Array<{ api: string; sessionId?: number; processId?: number }> {
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { api: string; sessionId?: number; processId?: number });
 }
 
 async function atPrompt(kind: PtyKind, bin: Bin, args: string[], keys: string) {
@@ -67,6 +67,24 @@ async function atPrompt(kind: PtyKind, bin: Bin, args: string[], keys: string) {
     expect(yes.code).toBe(1); // session 5: access denied
     expect(yes.calls.filter((c) => c.api === 'logoff').map((c) => c.sessionId).sort()).toEqual([3, 4, 5, 6, 7]);
     expect(yes.ids).toEqual([0, 1, 2, 5, 65536]);
+  });
+});
+
+(kinds.length === 0 ? describe.skip : describe).each(kinds.length === 0 ? ['none' as PtyKind] : kinds)('wts-kill asks before ending more than one process (%s)', (kind) => {
+  test('n: nothing ended, exit 1; y: the processes listed are ended; Ctrl+C: exit 130, nothing ended', async () => {
+    const no = await atPrompt(kind, 'wts-kill', ['explorer', '/a'], 'n\r');
+    expect(no.screen).toMatch(/End 2 processes on the local server: 3120 explorer\.exe \(session 1\), 5004 explorer\.exe \(session 2\)\?/);
+    expect(no.screen).toMatch(/Unsaved work in these programs is lost\./);
+    expect(no.code).toBe(1);
+    expect(no.calls.filter((c) => c.api === 'terminate')).toEqual([]);
+    const yes = await atPrompt(kind, 'wts-kill', ['explorer', '/a'], 'y\r');
+    expect(yes.code).toBe(0);
+    expect(yes.calls.filter((c) => c.api === 'terminate').map((c) => c.processId).sort()).toEqual([3120, 5004]);
+    expect(yes.screen).toMatch(/2 ended, 0 skipped, 0 failed\./);
+    const interrupted = await atPrompt(kind, 'wts-kill', ['explorer', '/a'], '\x03');
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.screen).not.toMatch(/^\s+at /m);
+    expect(interrupted.calls.filter((c) => c.api === 'terminate')).toEqual([]);
   });
 });
 

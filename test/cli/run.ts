@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Farm } from '../../src/mock';
 import { exampleFarm, ROOT } from '../helpers';
 
-export type Bin = 'wts-logoff' | 'wts-query' | 'wts-msg' | 'wts-disconnect';
+export type Bin = 'wts-logoff' | 'wts-query' | 'wts-msg' | 'wts-disconnect' | 'wts-kill';
 
 export interface Run {
   code: number | null;

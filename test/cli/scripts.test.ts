@@ -14,14 +14,14 @@ import { exampleFarm, ROOT } from '../helpers';
 import { binPath, simulate, type Bin, type Run } from './run';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const BINS: Bin[] = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect'];
+const BINS: Bin[] = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect', 'wts-kill'];
 
 describe('--version', () => {
   test.each(BINS)('%s --version, -V, /version: package.json\'s version, exit 0, nothing called, farm untouched', (bin) => {
     const sim = simulate();
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
     // Also with a command line that would act (or call) without it.
-    const acting = bin === 'wts-query' ? ['session', '/servers:WF12'] : bin === 'wts-msg' ? ['*', 'hi'] : ['/all', '--yes'];
+    const acting = bin === 'wts-query' ? ['session', '/servers:WF12'] : bin === 'wts-msg' ? ['*', 'hi'] : bin === 'wts-kill' ? ['explorer', '/a', '--yes'] : ['/all', '--yes'];
     for (const args of [['--version'], ['-V'], ['/version'], ['/VERSION'], ['--version', '--json'], [...acting, '--version'], ['-V', ...acting]]) {
       const r = sim.run(bin, args);
       expect([args, r.code, r.stdout, r.stderr]).toEqual([args, 0, `${VERSION}\n`, '']);
@@ -160,6 +160,11 @@ describe('one JSON contract for the four commands (docs/json.md)', () => {
     ['msg a user', 'wts-msg', ['carol', 'hi'], 0, 'summary'],
     ['msg everyone on two servers, one down', 'wts-msg', ['*', '/servers:TS01,WF13', 'hi'], 1, 'summary'],
     ['msg without a message', 'wts-msg', ['4'], 2, 'error'],
+    ['kill one process', 'wts-kill', ['6100'], 0, 'summary'],
+    ['kill a name in all sessions', 'wts-kill', ['explorer', '/a', '--yes'], 0, 'summary'],
+    ['kill a name, more than one, without --yes off a terminal', 'wts-kill', ['explorer', '/a'], 1, 'error'],
+    ['kill a process that is not there', 'wts-kill', ['99999'], 1, 'error'],
+    ['kill, bad usage', 'wts-kill', ['6100', '/a'], 2, 'error'],
     ['a farm that cannot be read', 'wts-query', ['session', '--simulate', '/nonexistent/farm.json'], 2, 'error'],
   ];
 

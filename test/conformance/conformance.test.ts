@@ -304,7 +304,33 @@ const rawComputerNameShort: Check = (t) => {
   expect({ ret: short.ret, error: short.error, size: short.size }).toEqual({ ret: 0, error: 111, size: full.text.length + 1 });
 };
 
+/** WTSTerminateProcess: 4100 ends and leaves the list; again it is 87; PID 0 is 5. */
+async function terminateRows(t: Target, row: 'terminate-process' | 'terminate-gone' | 'terminate-idle-process'): Promise<void> {
+  const api = t.load();
+  const code = async (pid: number) => {
+    try {
+      await api.terminateProcess!(CSH, pid, 1);
+      return 0;
+    } catch (error) {
+      return (error as { win32Code?: number }).win32Code;
+    }
+  };
+  if (row === 'terminate-process') {
+    expect(await code(4100)).toBe(0);
+    expect((await api.enumerateProcesses(CSH)).map((p) => p.processId)).not.toContain(4100);
+  } else if (row === 'terminate-gone') {
+    expect(await code(4100)).toBe(0);
+    expect(await code(4100)).toBe(87);
+    expect(await code(987654)).toBe(87);
+  } else {
+    expect(await code(0)).toBe(5);
+  }
+}
+
 const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
+  'terminate-process': { mock: (t) => terminateRows(t, 'terminate-process'), double: (t) => terminateRows(t, 'terminate-process') },
+  'terminate-gone': { mock: (t) => terminateRows(t, 'terminate-gone'), double: (t) => terminateRows(t, 'terminate-gone') },
+  'terminate-idle-process': { mock: (t) => terminateRows(t, 'terminate-idle-process'), double: (t) => terminateRows(t, 'terminate-idle-process') },
   'query-null-buffer': { double: rawNullBuffer, wine: rawNullBuffer },
   'query-null-count': { double: rawNullCount, wine: rawNullCount },
   'query-protocol-type': {

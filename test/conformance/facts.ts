@@ -576,6 +576,35 @@ export const FACTS: readonly Fact[] = [
     capture: `${CAPTURE}: WTSCloseServer from another thread during a wait`,
     backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
   },
+  {
+    id: 'terminate-process',
+    call: 'WTSTerminateProcess(h, ProcessId, ExitCode)',
+    expected: 'Nonzero when the process was ended; zero on failure, with the reason from GetLastError',
+    library: 'terminateProcess / wts-kill call it once per process, after listing it again (PIDs are reused); the process leaves the list',
+    sources: [{ kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsterminateprocess`, quote: 'If the function fails, the return value is zero. To get extended error information, call GetLastError.' }],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: 'not probed: the conformance suite never ends a process of the machine it runs on' },
+  },
+  {
+    id: 'terminate-gone',
+    call: 'WTSTerminateProcess(h, <a PID that is not running>, 1)',
+    expected: 'FALSE, GetLastError() 87 (ERROR_INVALID_PARAMETER) — assumed: Learn lists no error codes for the call',
+    library: 'The process is reported skipped, reason `gone` (its request listed), not failed',
+    sources: [],
+    status: 'assumed',
+    capture: 'a live WTSTerminateProcess on a PID just ended (not in the read-only capture: it ends processes)',
+    backends: { mock: true, double: true, wine: 'not probed: the conformance suite never ends a process of the machine it runs on' },
+  },
+  {
+    id: 'terminate-idle-process',
+    call: 'WTSTerminateProcess(h, 0, 1)',
+    expected: 'FALSE, GetLastError() 5 (ERROR_ACCESS_DENIED) for PID 0, the System Idle Process — assumed',
+    library: 'PID 0 is in session 0: refused before any call unless allowServices; with it, a failed outcome with the code',
+    sources: [],
+    status: 'assumed',
+    capture: 'a live WTSTerminateProcess(h, 0, 1) as an administrator',
+    backends: { mock: true, double: true, wine: 'not probed: the conformance suite never ends a process of the machine it runs on' },
+  },
 ];
 
 /** Renders docs/windows-facts.md from FACTS. */

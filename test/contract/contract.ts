@@ -196,6 +196,29 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
       await withServer('WF13', async (h) => expect((await win32Code(api.enumerateProcesses(h))).code).toBe(1722));
     });
 
+    const processIds = async (h: ServerHandle) => (await api.enumerateProcesses(h)).map((p) => `${p.sessionId}:${p.processId}:${p.processName}`);
+
+    test('WTSTerminateProcess ends a process: it leaves the list; a PID not running is 87, PID 0 is 5', async () => {
+      const terminate = api.terminateProcess!.bind(api);
+      await terminate(local, 4100, 1);
+      expect(await processIds(local)).toEqual(['0:0:System Idle Process', '3:4104:explorer.exe']);
+      expect(await win32Code(terminate(local, 4100, 1))).toEqual({ code: 87, api: 'WTSTerminateProcess' });
+      expect(await win32Code(terminate(local, 0, 1))).toEqual({ code: 5, api: 'WTSTerminateProcess' });
+      await withServer('WF13', async (h) => expect((await win32Code(terminate(h, 4104, 1))).code).toBe(1722));
+    });
+
+    test('WTSTerminateProcess: a fault is keyed by the process ID; a reused PID is the new process', async () => {
+      await backend.setFault('TS01', 'terminate', 4104, 5);
+      expect(await win32Code(api.terminateProcess!(local, 4104, 1))).toEqual({ code: 5, api: 'WTSTerminateProcess' });
+      await backend.setFault('TS01', 'terminate', 4104, undefined);
+      // excel.exe ends; Windows gives PID 4100 to a new process in another session.
+      await backend.putSession('TS01', { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', processes: [{ pid: 4104, name: 'explorer.exe' }] });
+      await backend.putSession('TS01', { id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'Jürgen', domain: 'CORP', processes: [{ pid: 4100, name: 'notepad.exe' }] });
+      expect(await processIds(local)).toContain('4:4100:notepad.exe');
+      await api.terminateProcess!(local, 4100, 0);
+      expect(await processIds(local)).not.toContain('4:4100:notepad.exe');
+    });
+
     test('WTS_CURRENT_SESSION on the local server is the caller\'s session', async () => {
       expect(await api.querySessionInformation(local, WTS_CURRENT_SESSION, 'WTSWinStationName')).toBe('RDP-Tcp#0');
     });

@@ -319,6 +319,20 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       ]);
     });
 
+    test('terminateProcess: a reviewed plan ends its process; a reused PID is left alone (the re-check)', async () => {
+      const plan = await wts.terminateProcess({ name: 'excel', session: 3 }, { dryRun: true });
+      expect(plan.map((o) => [o.status, o.process.processId])).toEqual([['wouldTerminate', 4100]]);
+      // excel.exe ends, and its PID goes to another program in session 4.
+      await backend.putSession('TS01', { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', processes: [] });
+      await backend.putSession('TS01', { id: 4, name: 'RDP-Tcp#1', state: 'Active', user: 'carol', domain: 'LAB', processes: [{ pid: 4100, name: 'notepad.exe' }] });
+      const out = await wts.terminateProcess({ name: 'excel', session: 3 }, { plan });
+      expect(out.map((o) => [o.status, o.status === 'skipped' ? o.reason : '', o.process.processId])).toEqual([['skipped', 'changed', 4100]]);
+      expect((await wts.listProcesses()).map((p) => p.processId)).toContain(4100);
+      // By PID, in its new session: ended, and gone from the list.
+      expect((await wts.terminateProcess({ pid: 4100, session: 4 })).map((o) => o.status)).toEqual(['terminated']);
+      expect((await wts.listProcesses()).map((p) => p.processId)).not.toContain(4100);
+    });
+
     test('server and servers together, or servers on a server object, are invalid', async () => {
       expect(await rejection(wts.logoffAll({ server: 'WF12', servers: ['TS01'] } as never))).toBeInstanceOf(InvalidArgumentError);
       expect(await rejection(wts.listSessions({ servers: [] } as never))).toBeInstanceOf(InvalidArgumentError);

@@ -19,7 +19,7 @@ if ('missing' in found) {
     const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, open: 0, version: 0 };
     for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'open', 'version'] as const) base[k] = double.calls(k);
     return {
-      api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path, netapi32: found.path }),
+      api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path, advapi32: found.path, netapi32: found.path }),
       putSession: (server, session) => double.putSession(server, session),
       setFault: (server, api, key, code) => double.setFault(server, api, key, code),
       setLatency: (server, ms) => double.setLatency(server, '*', ms),

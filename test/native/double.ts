@@ -13,6 +13,7 @@ import { ROOT } from '../helpers';
 
 /** The double's API numbers (native/src/wts_types.h, enum DoubleApi). */
 export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' | 'free' | 'wait' | 'version', number>> = {
+  terminate: 12,
   open: 0,
   enumerate: 1,
   query: 2,

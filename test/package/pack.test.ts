@@ -64,7 +64,7 @@ test('the tarball holds dist, README, CHANGELOG, LICENSE — never native/, test
 
 test('the four commands share one copy of the library: each bin is a small file over shared chunks', () => {
   const dist = join(project, 'node_modules', 'wts-session', 'dist');
-  const bins = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect'].map((b) => readFileSync(join(dist, 'bin', `${b}.js`), 'utf8'));
+  const bins = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect', 'wts-kill'].map((b) => readFileSync(join(dist, 'bin', `${b}.js`), 'utf8'));
   const required = bins.map((code) => new Set([...code.matchAll(/require\(['"]\.\.\/(chunk-[\w-]+\.js)['"]\)/g)].map((m) => m[1])));
   for (const [i, code] of bins.entries()) {
     expect(code.length).toBeLessThan(40_000);

@@ -681,6 +681,17 @@ export class KoffiApi implements WtsApi {
     });
   }
 
+  async terminateProcess(server: ServerHandle, processId: number, exitCode: number): Promise<void> {
+    await this.#call<void>('WTSTerminateProcess', {
+      bytes: 0,
+      server: this.#names.get(server),
+      prepare: () => [server, processId >>> 0, exitCode >>> 0],
+      finish: (result, lastError) => {
+        if (!succeeded(result)) throw this.#error('WTSTerminateProcess', lastError, server);
+      },
+    });
+  }
+
   async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {
     let response = 0n;
     // TitleLength and MessageLength are in bytes: a JS string's length counts UTF-16 units.
@@ -826,6 +837,7 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number, library?: Li
   ['WTSWaitSystemEvent', 3],
   // (servername, level, bufptr): https://learn.microsoft.com/windows/win32/api/lmserver/nf-lmserver-netservergetinfo
   ['NetServerGetInfo', 3, 'netapi32'],
+  ['WTSTerminateProcess', 3],
 ];
 
 /**

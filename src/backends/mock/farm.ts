@@ -7,9 +7,9 @@ import { SESSION_STATES, type SessionState } from '../../api/types';
 import { isAlwaysLocalName, normalizeServerName, serverNameKey } from '../../api/validate';
 
 /** The mock's names for its calls (`MockCall.api`, `faults`): WTSOpenServerExW is `open`, WTSEnumerateSessionsExW `enumerate`, and so on. */
-export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes';
+export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'terminate';
 /** Every {@link MockApiName}. */
-export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes'];
+export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes', 'terminate'];
 /**
  * The calls a fault can target: every MockApiName, `wait` (WTSWaitSystemEvent) and `version`
  * (netapi32 NetServerGetInfo: the server's version, for the lock state), which are optional in a

@@ -45,6 +45,10 @@ export interface MockCall {
   readonly sessionId?: number;
   /** For `query`: the information class asked for. */
   readonly infoClass?: WtsInfoClass;
+  /** For `terminate`: the process ID. */
+  readonly processId?: number;
+  /** For `terminate`: the exit code asked for. */
+  readonly exitCode?: number;
 }
 
 /** The options of {@link createMockApi}. */
@@ -140,6 +144,7 @@ const WIN32_API: Readonly<Record<MockFaultTarget, string>> = {
   disconnect: 'WTSDisconnectSession',
   message: 'WTSSendMessageW',
   processes: 'WTSEnumerateProcessesW',
+  terminate: 'WTSTerminateProcess',
   wait: 'WTSWaitSystemEvent',
   version: 'NetServerGetInfo',
 };
@@ -490,6 +495,29 @@ export class MockApi implements WtsApi {
     return result;
   }
 
+  /**
+   * WTSTerminateProcess: the process leaves its session's list. A fault for `terminate` is keyed by
+   * the process ID (not the session). PID 0, the System Idle Process, cannot be ended: 5 (assumed,
+   * docs/windows-facts.md); a PID that is not running: 87 (assumed, same page).
+   *
+   * @param server - the handle.
+   * @param processId - the process.
+   * @param exitCode - recorded in the call log.
+   */
+  async terminateProcess(server: ServerHandle, processId: number, exitCode: number): Promise<void> {
+    const state = await this.#enter(server, 'terminate', undefined, undefined, { processId, exitCode });
+    this.#fault(state, 'terminate', processId);
+    if (processId === 0 && state.sessions.has(0)) throw this.#error('terminate', Win32.ERROR_ACCESS_DENIED, state, undefined);
+    for (const s of state.sessions.values()) {
+      const i = s.processes?.findIndex((p) => p.pid === processId) ?? -1;
+      if (i < 0) continue;
+      s.processes!.splice(i, 1);
+      this.#changed(state, s.id);
+      return;
+    }
+    throw this.#error('terminate', Win32.ERROR_INVALID_PARAMETER, state, undefined);
+  }
+
   async querySessionInformation<C extends WtsInfoClass>(
     server: ServerHandle,
     sessionId: number,
@@ -625,13 +653,20 @@ export class MockApi implements WtsApi {
   }
 
   /** Logs the call, validates the handle, applies latency and unreachability. */
-  async #enter(handle: ServerHandle, api: MockFaultTarget, sessionId: number | undefined, infoClass?: WtsInfoClass): Promise<ServerState> {
+  async #enter(
+    handle: ServerHandle,
+    api: MockFaultTarget,
+    sessionId: number | undefined,
+    infoClass?: WtsInfoClass,
+    process?: { processId: number; exitCode: number },
+  ): Promise<ServerState> {
     const name = handle === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(handle);
     this.#log({
       api,
       server: name ?? '',
       ...(sessionId === undefined ? {} : { sessionId }),
       ...(infoClass === undefined ? {} : { infoClass }),
+      ...process,
     });
     if (name === undefined) {
       throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });

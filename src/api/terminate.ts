@@ -1,0 +1,375 @@
+/**
+ * terminateProcess: tskill over WTSTerminateProcess, with logoff's discipline. Every argument is
+ * checked before the first call; the processes are listed once (WTSEnumerateProcessesExW level 1,
+ * or WTSEnumerateProcessesW where level 1 is not there); Services (session 0) and processes of
+ * other sessions than the one named are refused unless allowed; right before each termination
+ * the process is looked up again and must still be the same one — PID, name, session, owner SID,
+ * and CPU time not lower than when it was listed — since Windows reuses PIDs.
+ */
+import { InvalidArgumentError, ProcessNotFoundError, UnsupportedPlatformError, type WtsError } from '../errors';
+import { WTS_ANY_SESSION, type WtsApi, type WtsProcessInfo } from '../wtsapi';
+import { asWin32, asWtsError, throwIfAborted } from './bulk';
+import type { ServerContext } from './context';
+import { mapLimit } from './limit';
+import type { DistributiveOmit } from './types';
+import { Win32 } from '../wtsapi';
+import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, readArray, readOptions } from './validate';
+
+/**
+ * Which processes to end: one by its ID, or every process of that name in one session (by default
+ * your own on the local server), or in all sessions (`all`).
+ */
+export type ProcessTarget =
+  | {
+      /** The process ID. */
+      readonly pid: number;
+      /** The session it must be in: a process in another session is refused (not ended). */
+      readonly session?: number;
+    }
+  | {
+      /**
+       * The executable's name, without case; `.exe` may be left out (`notepad`); `*` and `?` are
+       * wildcards (tskill's ProcessName).
+       */
+      readonly name: string;
+      /**
+       * The session whose processes of that name end.
+       * @defaultValue your own session on the local server; required (or `all`) with `server`
+       */
+      readonly session?: number;
+      /** Every session (tskill's `/a`); Services (session 0) still needs `allowServices`. */
+      readonly all?: boolean;
+    };
+
+/** The options of terminateProcess. */
+export interface TerminateProcessOptions {
+  /**
+   * Report what would be ended (`wouldTerminate`) and end nothing.
+   * @defaultValue false
+   */
+  readonly dryRun?: boolean;
+  /**
+   * A reviewed dry run of the same target: only its `wouldTerminate` processes are ended, each only
+   * while it is still the same process; any other match is reported `notInPlan`.
+   */
+  readonly plan?: readonly TerminateOutcome[];
+  /**
+   * Allow processes of the Services session (session 0: services and the system itself).
+   * @defaultValue false
+   */
+  readonly allowServices?: boolean;
+  /**
+   * The exit code the processes end with (0 to 4294967295).
+   * @defaultValue 1 (as Task Manager's End task)
+   */
+  readonly exitCode?: number;
+  /**
+   * How many processes are re-checked and ended at once (1 to 64).
+   * @defaultValue 4
+   */
+  readonly concurrency?: number;
+  /** Stops starting new terminations: the processes not yet ended are reported `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+/** A process as terminateProcess listed it: what it is re-checked against before it is ended. Frozen. */
+export interface TargetProcess {
+  /** `''` for the local server, else the server's name. */
+  readonly server: string;
+  /** The session it runs in. */
+  readonly sessionId: number;
+  /** Its ID. */
+  readonly processId: number;
+  /** Its executable's name. */
+  readonly processName: string;
+  /** Its owner's SID (`S-1-5-21-...`), or null when Windows gave none. */
+  readonly userSid: string | null;
+  /**
+   * Its user + kernel CPU time in 100-ns units when listed (level 1), or null (level 0). A process
+   * that now shows less is another process under the same PID.
+   */
+  readonly cpuTime: number | null;
+}
+
+/** Why a process was not ended. */
+export type ProcessSkipReason =
+  /** Session 0 without `allowServices`. */
+  | 'services'
+  /** In another session than the one named (add `all`). */
+  | 'otherSession'
+  /** This very process (the caller). */
+  | 'self'
+  /** Its PID now holds another process (name, session, owner or CPU time differ). */
+  | 'changed'
+  /** It had ended before it was ended (gone from the list, or WTSTerminateProcess answered 87). */
+  | 'gone'
+  /** The signal fired before its turn. */
+  | 'aborted'
+  /** A match that was not in the reviewed `plan`. */
+  | 'notInPlan';
+
+/** What happened to one process. Every outcome lists the requests sent for it (`WTSTerminateProcess` or none). */
+export type TerminateOutcome =
+  | { readonly status: 'terminated'; readonly process: TargetProcess; readonly requests: readonly 'WTSTerminateProcess'[] }
+  | { readonly status: 'wouldTerminate'; readonly process: TargetProcess; readonly requests: readonly 'WTSTerminateProcess'[] }
+  | {
+      readonly status: 'skipped';
+      readonly process: TargetProcess;
+      readonly reason: ProcessSkipReason;
+      readonly message: string;
+      readonly requests: readonly 'WTSTerminateProcess'[];
+    }
+  | { readonly status: 'failed'; readonly process: TargetProcess; readonly error: WtsError; readonly requests: readonly 'WTSTerminateProcess'[] };
+
+/** The target, checked. */
+export type CheckedProcessTarget =
+  | { readonly kind: 'pid'; readonly pid: number; readonly session: number | undefined }
+  | { readonly kind: 'name'; readonly name: string; readonly matches: (name: string) => boolean; readonly session: number | undefined; readonly all: boolean };
+
+/** The options, checked. */
+export interface CheckedTerminate {
+  readonly dryRun: boolean;
+  readonly plan: readonly TargetProcess[] | undefined;
+  readonly allowServices: boolean;
+  readonly exitCode: number;
+  readonly concurrency: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+const TERMINATE_KEYS = ['dryRun', 'plan', 'allowServices', 'exitCode', 'concurrency', 'signal'] as const;
+const MAX_PID = 0xffffffff;
+const DEFAULT_EXIT_CODE = 1;
+
+/** Checks a process target: a PID, or a name with a session or `all`. No call is made. */
+export function checkProcessTarget(value: unknown, serverGiven: boolean): CheckedProcessTarget {
+  const t = readOptions(value, 'target', true);
+  const has = (key: string) => t[key] !== undefined;
+  if (has('pid') === has('name')) {
+    throw new InvalidArgumentError('target', 'Invalid target: give either { pid } or { name } (with session or all).');
+  }
+  const session = has('session') ? checkSessionId(t['session'] as number, 'target.session') : undefined;
+  if (has('pid')) {
+    checkKnownKeys(t, ['pid', 'session'], 'target');
+    const pid = t['pid'];
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid > MAX_PID) {
+      throw new InvalidArgumentError('target.pid', `Invalid target.pid: expected a process ID from 0 to 4294967295, got ${show(pid)}.`);
+    }
+    return { kind: 'pid', pid, session };
+  }
+  checkKnownKeys(t, ['name', 'session', 'all'], 'target');
+  const name = t['name'];
+  if (typeof name !== 'string' || name.trim() === '' || /[\\/:\u0000-\u001f]/.test(name)) {
+    throw new InvalidArgumentError('target.name', `Invalid target.name: expected an executable's name such as 'notepad.exe' (wildcards * and ? allowed), got ${show(name)}.`);
+  }
+  const all = has('all') ? checkBoolean(t['all'], 'target.all') : false;
+  if (all && session !== undefined) throw new InvalidArgumentError('target', 'Invalid target: give session or all, not both.');
+  if (!all && session === undefined && serverGiven) {
+    throw new InvalidArgumentError(
+      'target.session',
+      'A process name on a named server needs its session (session: N) or all sessions (all: true): there is no "your own session" there.',
+    );
+  }
+  const exact = compileWildcard(name, 'target.name');
+  const withExe = /\.exe$/i.test(name.trim()) ? undefined : compileWildcard(`${name.trim()}.exe`, 'target.name');
+  return { kind: 'name', name: name.trim(), matches: (n) => exact(n) || (withExe?.(n) ?? false), session, all };
+}
+
+/** Checks the options. No call is made. */
+export function checkTerminateOptions(o: Record<string, unknown>, extraKeys: readonly string[]): CheckedTerminate {
+  checkKnownKeys(o, [...extraKeys, ...TERMINATE_KEYS]);
+  const exitCode = o['exitCode'] === undefined ? DEFAULT_EXIT_CODE : o['exitCode'];
+  if (typeof exitCode !== 'number' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > MAX_PID) {
+    throw new InvalidArgumentError('options.exitCode', `Invalid options.exitCode: expected a whole number from 0 to 4294967295, got ${show(exitCode)}.`);
+  }
+  const dryRun = o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun');
+  const plan = o['plan'] === undefined ? undefined : checkProcessPlan(o['plan']);
+  if (dryRun && plan) throw new InvalidArgumentError('options.plan', 'A dry run makes a plan; it does not take one.');
+  return {
+    dryRun,
+    plan,
+    allowServices: o['allowServices'] === undefined ? false : checkBoolean(o['allowServices'], 'options.allowServices'),
+    exitCode,
+    concurrency: o['concurrency'] === undefined ? 4 : checkPositiveInteger(o['concurrency'], 'options.concurrency', 64),
+    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+  };
+}
+
+/** A plan: the `wouldTerminate` processes of a dry run's outcomes, each checked and copied. */
+function checkProcessPlan(value: unknown): readonly TargetProcess[] {
+  const list = readArray(value, 'options.plan');
+  if (!list) throw new InvalidArgumentError('options.plan', 'Invalid options.plan: expected the outcomes of a dry run (an array).');
+  const out: TargetProcess[] = [];
+  list.forEach((item, i) => {
+    const where = `options.plan[${i}]`;
+    const o = readOptions(item, where, true);
+    if (typeof o['status'] !== 'string') throw new InvalidArgumentError(where, `Invalid ${where}: not an outcome of terminateProcess.`);
+    if (o['status'] !== 'wouldTerminate') return;
+    const p = readOptions(o['process'], `${where}.process`, true);
+    const int = (key: string) => {
+      const v = p[key];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PID) throw new InvalidArgumentError(`${where}.process.${key}`, `Invalid ${where}.process.${key}: ${show(v)}.`);
+      return v;
+    };
+    const server = p['server'];
+    const name = p['processName'];
+    const sid = p['userSid'];
+    const cpu = p['cpuTime'];
+    if (typeof server !== 'string' || typeof name !== 'string' || (sid !== null && typeof sid !== 'string') || (cpu !== null && (typeof cpu !== 'number' || !(cpu >= 0)))) {
+      throw new InvalidArgumentError(`${where}.process`, `Invalid ${where}.process: not a process terminateProcess listed.`);
+    }
+    out.push(Object.freeze({ server, sessionId: int('sessionId'), processId: int('processId'), processName: name, userSid: sid, cpuTime: cpu }));
+  });
+  return Object.freeze(out);
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+}
+
+/** Every process of the server (or of one session), level 1 where the backend and server have it. */
+async function listProcesses(ctx: ServerContext, sessionId: number): Promise<readonly TargetProcess[]> {
+  const api = ctx.api;
+  let rows: readonly (WtsProcessInfo & { userTime?: bigint; kernelTime?: bigint })[] | undefined;
+  if (typeof api.enumerateProcessesEx === 'function') {
+    try {
+      rows = await api.enumerateProcessesEx(ctx.handle, sessionId);
+    } catch (error) {
+      // Level 1 not there (an old server): level 0, which every server has. Other failures stand.
+      if (!LEVEL_ONE_MISSING.has(asWin32(error)?.win32Code ?? -1)) throw error;
+    }
+  }
+  rows ??= (await api.enumerateProcesses(ctx.handle)).filter((p) => sessionId === WTS_ANY_SESSION || p.sessionId === sessionId);
+  return rows.map((p) =>
+    Object.freeze({
+      server: ctx.server,
+      sessionId: p.sessionId,
+      processId: p.processId,
+      processName: p.processName,
+      userSid: p.userSid ?? null,
+      cpuTime: p.userTime !== undefined && p.kernelTime !== undefined ? Number(p.userTime + p.kernelTime) : null,
+    }),
+  );
+}
+
+/** The codes of a server without WTSEnumerateProcessesExW (the same as for WTSEnumerateSessionsExW). */
+const LEVEL_ONE_MISSING: ReadonlySet<number> = new Set([Win32.ERROR_CALL_NOT_IMPLEMENTED, Win32.ERROR_NOT_SUPPORTED, 1745, 1717]);
+
+/** Same process: the same PID, name, session and owner, and CPU time that did not go back. */
+function sameProcess(planned: TargetProcess, now: TargetProcess): string | undefined {
+  if (now.processName.toLowerCase() !== planned.processName.toLowerCase()) return `PID ${now.processId} is now ${now.processName}`;
+  if (now.sessionId !== planned.sessionId) return `PID ${now.processId} is now in session ${now.sessionId}`;
+  if (planned.userSid !== null && now.userSid !== null && now.userSid !== planned.userSid) return `PID ${now.processId} now belongs to ${now.userSid}`;
+  if (planned.cpuTime !== null && now.cpuTime !== null && now.cpuTime < planned.cpuTime) return `PID ${now.processId} has used less CPU time than when it was listed: a new process`;
+  return undefined;
+}
+
+type Pending = { readonly process: TargetProcess; readonly identity: TargetProcess };
+
+/**
+ * One server: list, choose, and (unless a dry run) end each chosen process after its re-check.
+ * Throws ProcessNotFoundError when nothing matches anywhere on the server.
+ */
+/**
+ * What can be refused from the target, the options and the backend alone: checked before the
+ * server is opened, so that a refusal makes no call at all.
+ */
+export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, opts: CheckedTerminate): void {
+  if (target.session === 0 && !opts.allowServices) {
+    throw new InvalidArgumentError('target.session', 'Session 0 is the Services session: its processes are ended only with allowServices: true.');
+  }
+  if (!opts.dryRun && typeof api.terminateProcess !== 'function') {
+    throw new UnsupportedPlatformError(process.platform, `The ${api.name} backend cannot end processes (it has no WTSTerminateProcess).`);
+  }
+}
+
+export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarget, opts: CheckedTerminate): Promise<readonly TerminateOutcome[]> {
+  throwIfAborted(opts.signal, 'terminateProcess', ctx);
+  // The session whose processes a name ends: the one named, else your own (local only).
+  let scope: number | 'all' | 'own' = 'own';
+  if (target.kind === 'name') {
+    if (target.all) scope = 'all';
+    else if (target.session !== undefined) scope = target.session;
+    else if (ctx.currentSessionId !== undefined) scope = ctx.currentSessionId;
+    else {
+      throw new InvalidArgumentError(
+        'target.session',
+        `You are in no session of ${ctx.server || 'the local server'}: name the session (session: N) or all sessions (all: true).`,
+      );
+    }
+  } else if (target.session !== undefined) scope = target.session;
+
+  const listed = await listProcesses(ctx, WTS_ANY_SESSION);
+  const matches = listed.filter((p) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName)));
+  const planned = opts.plan?.filter((p) => p.server.toLowerCase() === ctx.server.toLowerCase());
+  if (matches.length === 0 && !planned?.length) throw new ProcessNotFoundError(target.kind === 'pid' ? target.pid : target.name, ctx.server);
+
+  const outcomes: TerminateOutcome[] = [];
+  type Settled = DistributiveOmit<TerminateOutcome, 'requests'> & { requests?: readonly 'WTSTerminateProcess'[] };
+  const settle = (o: Settled): void => {
+    outcomes.push(Object.freeze({ ...o, requests: Object.freeze([...(o.requests ?? [])]) }) as TerminateOutcome);
+  };
+  const skip = (process: TargetProcess, reason: ProcessSkipReason, message: string, sent = false): void =>
+    settle({ status: 'skipped', process, reason, message, requests: sent ? ['WTSTerminateProcess'] : [] });
+
+  const toEnd: Pending[] = [];
+  const handled = new Set<TargetProcess>();
+  for (const p of matches) {
+    const inScope = scope === 'all' || (scope === 'own' ? target.kind === 'pid' : p.sessionId === scope);
+    if (p.sessionId === 0 && !opts.allowServices) {
+      skip(p, 'services', 'it runs in the Services session (session 0); allowServices: true to end it');
+    } else if (!inScope) {
+      skip(p, 'otherSession', `it runs in session ${p.sessionId}, not session ${String(scope === 'own' ? ctx.currentSessionId : scope)}; all: true (/a) ends it in every session`);
+    } else if (ctx.isLocal && p.processId === process.pid) {
+      skip(p, 'self', 'it is this process');
+    } else if (planned) {
+      const plan = planned.find((q) => q.processId === p.processId);
+      const changed = plan && sameProcess(plan, p);
+      if (plan) handled.add(plan);
+      if (!plan) skip(p, 'notInPlan', 'it was not in the plan that was confirmed');
+      else if (changed) skip(p, 'changed', `${changed}; not ended`);
+      else toEnd.push({ process: p, identity: plan });
+    } else if (opts.dryRun) {
+      settle({ status: 'wouldTerminate', process: p });
+    } else {
+      toEnd.push({ process: p, identity: p });
+    }
+  }
+  // Planned processes that no longer match anything: gone (or their PID holds another program).
+  const targets = (p: TargetProcess) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName));
+  for (const q of planned ?? []) {
+    // A planned process this target does not name (a plan made for another target) is left out.
+    if (targets(q) && !handled.has(q) && !outcomes.some((o) => o.process.processId === q.processId)) {
+      const now = listed.find((p) => p.processId === q.processId);
+      if (!now) skip(q, 'gone', 'it had ended before its turn');
+      else if (!matches.includes(now)) skip(q, 'changed', sameProcess(q, now) ?? `PID ${q.processId} is no longer a match`);
+    }
+  }
+
+  await mapLimit(toEnd, opts.concurrency, async ({ process: p, identity }): Promise<void> => {
+    if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+    // Re-checked right before: PIDs are reused as soon as a process ends.
+    let now: TargetProcess | undefined;
+    try {
+      now = (await listProcesses(ctx, p.sessionId)).find((q) => q.processId === p.processId);
+      // Not in its session any more: gone, or its PID now runs in another session (changed).
+      now ??= (await listProcesses(ctx, WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
+    } catch (error) {
+      return settle({ status: 'failed', process: p, error: asWtsError(error) });
+    }
+    if (!now) return skip(p, 'gone', 'it had ended before its turn');
+    const changed = sameProcess(identity, now);
+    if (changed) return skip(p, 'changed', `${changed}; not ended`);
+    if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+    try {
+      await ctx.api.terminateProcess!(ctx.handle, p.processId, opts.exitCode);
+      settle({ status: 'terminated', process: p, requests: ['WTSTerminateProcess'] });
+    } catch (error) {
+      // 87: the PID is no longer running (assumed, docs/windows-facts.md row terminate-gone).
+      if (asWin32(error)?.win32Code === Win32.ERROR_INVALID_PARAMETER) return skip(p, 'gone', 'it had already ended (WTSTerminateProcess: 87)', true);
+      settle({ status: 'failed', process: p, error: asWtsError(error), requests: ['WTSTerminateProcess'] });
+    }
+  });
+  // One outcome per process, in the server's order.
+  const order = new Map(listed.map((p, i) => [p.processId, i] as const));
+  return Object.freeze(outcomes.sort((a, b) => (order.get(a.process.processId) ?? Infinity) - (order.get(b.process.processId) ?? Infinity)));
+}

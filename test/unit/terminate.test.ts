@@ -1,0 +1,408 @@
+/**
+ * terminateProcess on the mock: tskill's grammar and rules, the refusals (Services, other
+ * sessions, the caller itself), the identity re-check against PID reuse, plans, errors and aborts;
+ * and a property test that hunts for a termination of a process the call was not allowed to end.
+ */
+import fc from 'fast-check';
+import { IDLE_PROCESS_NAME } from '../../src/backends/mock/mock-api';
+import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
+import { createWts, type TerminateOutcome } from '../../src';
+import { exampleFarm, overriding, rejection, setup } from '../helpers';
+
+const terminated = (mock: MockApi) => mock.calls.filter((c) => c.api === 'terminate').map((c) => c.processId);
+const summary = (outcomes: readonly TerminateOutcome[]) =>
+  outcomes.map((o) => `${o.process.processId}:${o.status}${o.status === 'skipped' ? `:${o.reason}` : ''}`);
+
+/** The example farm with processes in session 0 and a second explorer.exe in session 3. */
+function farm(): Farm {
+  const f = exampleFarm();
+  const ts01 = f.servers[0]!;
+  ts01.sessions!.find((s) => s.id === 0)!.processes = [{ pid: 4, name: 'System' }, { pid: 880, name: 'svchost.exe' }];
+  ts01.sessions!.find((s) => s.id === 3)!.processes!.push({ pid: 6200, name: 'explorer.exe' });
+  return f;
+}
+
+describe('terminateProcess: checked before any call', () => {
+  test.each([
+    ['no target', undefined],
+    ['both pid and name', { pid: 1, name: 'x.exe' }],
+    ['neither', { session: 2 }],
+    ['a negative pid', { pid: -1 }],
+    ['a fractional pid', { pid: 1.5 }],
+    ['a pid too large', { pid: 2 ** 32 }],
+    ['a pid as text', { pid: '42' }],
+    ['an empty name', { name: ' ' }],
+    ['a name with a path', { name: 'C:\\x\\notepad.exe' }],
+    ['a name with a control character', { name: 'a\u0007.exe' }],
+    ['session and all', { name: 'x.exe', session: 2, all: true }],
+    ['all not a boolean', { name: 'x.exe', all: 'yes' }],
+    ['a reserved session', { name: 'x.exe', session: 0xffffffff }],
+    ['an unknown key', { pid: 1, force: true }],
+    ['an all on a pid', { pid: 1, all: true }],
+  ])('%s: InvalidArgumentError, no call', async (_what, target) => {
+    const { mock, wts } = setup(farm());
+    const e = await rejection(wts.terminateProcess(target as never));
+    expect(e.code).toBe('E_INVALID_ARGUMENT');
+    expect(mock.calls.filter((c) => c.api !== 'computerName' && c.api !== 'localNames')).toEqual([]);
+  });
+
+  test.each([
+    ['exitCode', { exitCode: -1 }],
+    ['exitCode', { exitCode: 1.5 }],
+    ['dryRun', { dryRun: 1 }],
+    ['allowServices', { allowServices: 'true' }],
+    ['concurrency', { concurrency: 0 }],
+    ['signal', { signal: {} }],
+    ['plan', { plan: 'x' }],
+    ['plan', { plan: [{ status: 'wouldTerminate', process: { processId: 'x' } }] }],
+    ['plan with dryRun', { plan: [], dryRun: true }],
+    ['unknown', { force: true }],
+    ['servers', { servers: ['TS01'] }],
+  ])('bad %s: InvalidArgumentError, no call', async (_what, options) => {
+    const { mock, wts } = setup(farm());
+    const e = await rejection(wts.terminateProcess({ pid: 6100 }, options as never));
+    expect(e.code).toBe('E_INVALID_ARGUMENT');
+    expect(terminated(mock)).toEqual([]);
+    expect(mock.calls.filter((c) => c.api === 'processes' || c.api === 'open')).toEqual([]);
+  });
+
+  test('a name on a named server needs its session or all: refused before the server is opened', async () => {
+    const { mock, wts } = setup(farm());
+    const e = await rejection(wts.terminateProcess({ name: 'excel.exe' }, { server: 'WF12' }));
+    expect(e.code).toBe('E_INVALID_ARGUMENT');
+    expect(e.message).toMatch(/session/);
+    expect(mock.calls.filter((c) => c.api === 'open' || c.api === 'processes')).toEqual([]);
+  });
+
+  test('session 0 named without allowServices: refused before any process is ended', async () => {
+    const { mock, wts } = setup(farm());
+    const e = await rejection(wts.terminateProcess({ name: 'svchost.exe', session: 0 }));
+    expect(e.code).toBe('E_INVALID_ARGUMENT');
+    expect(terminated(mock)).toEqual([]);
+  });
+});
+
+describe('terminateProcess: refusals that need no call (from the adversarial review)', () => {
+  const anyCall = (mock: MockApi) => mock.calls.map((c) => c.api);
+
+  test('session 0 without allowServices, on a named server or locally, by name or PID: no call at all', async () => {
+    for (const [target, options] of [
+      [{ name: 'svchost', session: 0 }, { server: 'WF12' }],
+      [{ pid: 4, session: 0 }, { server: 'WF12' }],
+      [{ pid: 4, session: 0 }, {}],
+    ] as const) {
+      const { mock, wts } = setup(farm());
+      expect((await rejection(wts.terminateProcess(target, options))).code).toBe('E_INVALID_ARGUMENT');
+      expect(anyCall(mock)).toEqual([]);
+    }
+    const { mock, wts } = setup(farm());
+    expect((await rejection(wts.openServer('WF12').terminateProcess({ name: 'excel', session: 0 }))).code).toBe('E_INVALID_ARGUMENT');
+    expect(anyCall(mock)).toEqual([]);
+  });
+
+  test('a backend without WTSTerminateProcess: UnsupportedPlatformError before any call (a dry run still lists)', async () => {
+    const mock = createMockApi(farm());
+    const api = overriding(mock, { terminateProcess: undefined });
+    const wts = createWts({ api });
+    expect((await rejection(wts.terminateProcess({ pid: 6100 }))).code).toBe('E_UNSUPPORTED_PLATFORM');
+    expect(anyCall(mock)).toEqual([]);
+    expect((await wts.terminateProcess({ pid: 6100 }, { dryRun: true })).map((o) => o.status)).toEqual(['wouldTerminate']);
+  });
+
+  test('a plan with a huge length is refused at once, without reading it', async () => {
+    const { mock, wts } = setup(farm());
+    const plan: TerminateOutcome[] = [];
+    plan.length = 2 ** 32 - 1;
+    const started = Date.now();
+    expect((await rejection(wts.terminateProcess({ pid: 6100 }, { plan }))).code).toBe('E_INVALID_ARGUMENT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(anyCall(mock)).toEqual([]);
+  });
+
+  test('a plan made for another target adds no outcomes for the processes it does not name', async () => {
+    const { wts } = setup(farm());
+    const plan = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });
+    expect(summary(await wts.terminateProcess({ pid: 5004 }, { plan }))).toEqual(['5004:terminated']);
+  });
+
+  test('a planned PID now running in another session is changed, not gone', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    const real = createMockApi(mock.toFarm(), {
+      onCall: (c) => {
+        // Between the listing and the re-check, excel.exe ends and its PID goes to session 4.
+        if (c.api !== 'processes' || moved) return;
+        if (++seen < 2) return;
+        moved = true;
+        const s3 = real.getSession('TS01', 3)!;
+        real.putSession('TS01', { ...s3, processes: [] } as FarmSession);
+        const s4 = real.getSession('TS01', 4)!;
+        real.putSession('TS01', { ...s4, processes: [{ pid: 6100, name: 'excel.exe' }] } as FarmSession);
+      },
+    });
+    let seen = 0;
+    let moved = false;
+    const out = await createWts({ api: real }).terminateProcess({ pid: 6100 }, { plan });
+    expect(summary(out)).toEqual(['6100:skipped:changed']);
+    expect(real.calls.filter((c) => c.api === 'terminate')).toEqual([]);
+  });
+
+  test("access denied from WTSTerminateProcess says what it takes to end another user's process", async () => {
+    const f = farm();
+    f.servers[0]!.faults = { terminate: { '6100': 5 } };
+    const out = await setup(f).wts.terminateProcess({ pid: 6100 });
+    const failed = out[0] as Extract<TerminateOutcome, { status: 'failed' }>;
+    expect(failed.error.message).toMatch(/administrator/);
+    expect(failed.error.message).not.toMatch(/Logging off/);
+  });
+});
+
+describe('terminateProcess: what is ended', () => {
+  test('by PID: that process, whatever its session (not session 0); the list no longer has it', async () => {
+    const { mock, wts } = setup(farm());
+    const out = await wts.terminateProcess({ pid: 6100 });
+    expect(summary(out)).toEqual(['6100:terminated']);
+    expect(out[0]!.requests).toEqual(['WTSTerminateProcess']);
+    expect(out[0]!.process).toMatchObject({ server: '', sessionId: 3, processName: 'excel.exe' });
+    expect(Object.isFrozen(out) && Object.isFrozen(out[0])).toBe(true);
+    expect(terminated(mock)).toEqual([6100]);
+    expect((await wts.listProcesses()).some((p) => p.processId === 6100)).toBe(false);
+  });
+
+  test('by PID with a session it is not in: refused (otherSession), nothing ended', async () => {
+    const { mock, wts } = setup(farm());
+    expect(summary(await wts.terminateProcess({ pid: 6100, session: 4 }))).toEqual(['6100:skipped:otherSession']);
+    expect(terminated(mock)).toEqual([]);
+  });
+
+  test('by name: your own session only (TS01: session 2); the others are reported, not ended', async () => {
+    const { mock, wts } = setup(farm());
+    const out = await wts.terminateProcess({ name: 'EXPLORER' }); // no .exe, any case
+    expect(summary(out)).toEqual(['3120:skipped:otherSession', '5004:terminated', '6200:skipped:otherSession']);
+    expect(terminated(mock)).toEqual([5004]);
+  });
+
+  test('by name in a named session, and in all sessions (/a); wildcards', async () => {
+    const a = setup(farm());
+    expect(summary(await a.wts.terminateProcess({ name: 'explorer.exe', session: 3 }))).toEqual([
+      '3120:skipped:otherSession',
+      '5004:skipped:otherSession',
+      '6200:terminated',
+    ]);
+    const b = setup(farm());
+    expect(summary(await b.wts.terminateProcess({ name: 'expl*', all: true }))).toEqual(['3120:terminated', '5004:terminated', '6200:terminated']);
+    expect(terminated(b.mock).sort()).toEqual([3120, 5004, 6200]);
+  });
+
+  test('Services (session 0) is refused even with all, and ended only with allowServices', async () => {
+    const a = setup(farm());
+    expect(summary(await a.wts.terminateProcess({ name: 'svchost.exe', all: true }))).toEqual(['880:skipped:services']);
+    expect(summary(await a.wts.terminateProcess({ pid: 880 }))).toEqual(['880:skipped:services']);
+    expect(terminated(a.mock)).toEqual([]);
+    expect(summary(await a.wts.terminateProcess({ pid: 880 }, { allowServices: true }))).toEqual(['880:terminated']);
+  });
+
+  test('nothing matches anywhere: ProcessNotFoundError, nothing ended', async () => {
+    const { mock, wts } = setup(farm());
+    const byPid = await rejection(wts.terminateProcess({ pid: 99999 }));
+    expect(byPid).toMatchObject({ code: 'E_PROCESS_NOT_FOUND', target: 99999 });
+    const byName = await rejection(wts.terminateProcess({ name: 'nope.exe', all: true }));
+    expect(byName).toMatchObject({ code: 'E_PROCESS_NOT_FOUND', target: 'nope.exe' });
+    expect(terminated(mock)).toEqual([]);
+  });
+
+  test('a dry run ends nothing and says what would be ended', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ name: 'explorer.exe', all: true }, { dryRun: true });
+    expect(summary(plan)).toEqual(['3120:wouldTerminate', '5004:wouldTerminate', '6200:wouldTerminate']);
+    expect(terminated(mock)).toEqual([]);
+  });
+
+  test('the exit code is passed on (default 1)', async () => {
+    const { mock, wts } = setup(farm());
+    await wts.terminateProcess({ pid: 6100 });
+    await wts.terminateProcess({ pid: 7200 }, { exitCode: 0 });
+    expect(mock.calls.filter((c) => c.api === 'terminate').map((c) => c.exitCode)).toEqual([1, 0]);
+  });
+});
+
+describe('terminateProcess: the identity re-check and the plan', () => {
+  test('the PID now holds another program: not ended (changed)', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    // excel.exe ended and Windows gave its PID to a new process in another session.
+    const s3 = mock.getSession('TS01', 3)!;
+    mock.putSession('TS01', { ...s3, processes: [] } as FarmSession);
+    const s4 = mock.getSession('TS01', 4)!;
+    mock.putSession('TS01', { ...s4, processes: [...(s4.processes ?? []), { pid: 6100, name: 'notepad.exe' }] } as FarmSession);
+    const out = await wts.terminateProcess({ pid: 6100 }, { plan });
+    expect(summary(out)).toEqual(['6100:skipped:changed']);
+    expect(terminated(mock)).toEqual([]);
+  });
+
+  test('a plan ends only its processes; a new match is notInPlan, a planned one that ended is gone', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ name: 'explorer.exe', all: true }, { dryRun: true });
+    const s3 = mock.getSession('TS01', 3)!;
+    mock.putSession('TS01', { ...s3, processes: [{ pid: 6100, name: 'excel.exe' }, { pid: 6300, name: 'explorer.exe' }] } as FarmSession); // 6200 ended, 6300 new
+    const out = await wts.terminateProcess({ name: 'explorer.exe', all: true }, { plan });
+    expect(summary(out).sort()).toEqual(['3120:terminated', '5004:terminated', '6200:skipped:gone', '6300:skipped:notInPlan'].sort());
+    expect(terminated(mock).sort()).toEqual([3120, 5004]);
+  });
+
+  test('a plan for another server ends nothing there', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    const e = await rejection(wts.terminateProcess({ pid: 6100 }, { server: 'WF12', plan }));
+    expect(e.code).toBe('E_PROCESS_NOT_FOUND');
+    expect(terminated(mock)).toEqual([]);
+  });
+});
+
+describe('terminateProcess: failures and aborts', () => {
+  test('access denied (5): failed with the Win32 error, the request listed; the others go on', async () => {
+    const f = farm();
+    f.servers[0]!.faults = { terminate: { '3120': 5 } };
+    const { wts } = setup(f);
+    const out = await wts.terminateProcess({ name: 'explorer.exe', all: true });
+    expect(summary(out)).toEqual(['3120:failed', '5004:terminated', '6200:terminated']);
+    const failed = out[0] as Extract<TerminateOutcome, { status: 'failed' }>;
+    expect(failed.error).toMatchObject({ code: 'E_WIN32', win32Code: 5, api: 'WTSTerminateProcess' });
+    expect(failed.requests).toEqual(['WTSTerminateProcess']);
+  });
+
+  test('87 from WTSTerminateProcess: the process had ended (gone), the request listed', async () => {
+    const f = farm();
+    f.servers[0]!.faults = { terminate: { '6100': 87 } };
+    const { wts } = setup(f);
+    const out = await wts.terminateProcess({ pid: 6100 });
+    expect(out[0]).toMatchObject({ status: 'skipped', reason: 'gone', requests: ['WTSTerminateProcess'] });
+  });
+
+  test('the listing fails (1722): a Win32Error, nothing ended', async () => {
+    const f = farm();
+    f.servers[0]!.faults = { processes: { '*': 1722 } };
+    const { mock, wts } = setup(f);
+    expect(await rejection(wts.terminateProcess({ pid: 6100 }))).toMatchObject({ code: 'E_WIN32', win32Code: 1722 });
+    expect(terminated(mock)).toEqual([]);
+  });
+
+  test('an aborted signal: nothing listed or ended; aborted during the run: the rest are reported aborted', async () => {
+    const { mock, wts } = setup(farm());
+    const before = new AbortController();
+    before.abort();
+    expect((await rejection(wts.terminateProcess({ pid: 6100 }, { signal: before.signal }))).code).toBe('E_ABORTED');
+    expect(terminated(mock)).toEqual([]);
+
+    const during = new AbortController();
+    const m2 = createMockApi(farm(), { onCall: (c) => c.api === 'terminate' && during.abort() });
+    const out = await createWts({ api: m2 }).terminateProcess({ name: 'explorer.exe', all: true }, { signal: during.signal, concurrency: 1 });
+    expect(summary(out)).toEqual(['3120:terminated', '5004:skipped:aborted', '6200:skipped:aborted']);
+  });
+});
+
+describe('terminateProcess: property — nothing is ended that the call did not allow', () => {
+  const pid = fc.integer({ min: 1, max: 12 });
+  const name = fc.constantFrom('a.exe', 'b.exe', 'A.EXE', 'c.exe');
+  const proc = fc.record({ pid, name });
+  const session = fc.record({ id: fc.integer({ min: 0, max: 4 }), processes: fc.array(proc, { maxLength: 6 }) });
+  const target = fc.oneof(
+    fc.record({ pid, session: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }) }),
+    fc.record({ name: fc.constantFrom('a', 'a.exe', '*', 'b*', '?.exe', 'zz'), session: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), all: fc.constantFrom(true, true, false) }),
+  );
+  // Between the plan and the act: processes end, and their PIDs are given to others.
+  // (`which` picks one of the PIDs running, so that the changes hit the processes the plan holds.)
+  const change = fc.array(fc.record({ session: fc.integer({ min: 0, max: 4 }), which: fc.nat(), name, remove: fc.boolean() }), { maxLength: 4 });
+
+  test('every WTSTerminateProcess is for a process in scope, not session 0 unless allowed, in the plan, and still the same process', async () => {
+    let endedInAll = 0;
+    let changedSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(session, { maxLength: 5 }), target, fc.boolean(), fc.constantFrom(true, true, true, false), change, async (sessions, rawTarget, allowServices, usePlan, changes) => {
+        // Unique session IDs and PIDs (a PID runs once on a server).
+        const seen = new Set<number>();
+        const farmSessions = [...new Map(sessions.map((s) => [s.id, s])).values()].map((s) => ({
+          id: s.id,
+          state: 'Active' as const,
+          user: s.id === 0 ? '' : `u${s.id}`,
+          processes: s.processes.filter((p) => !seen.has(p.pid) && seen.add(p.pid)),
+        }));
+        const mock = createMockApi({ localServer: 'S', servers: [{ name: 'S', currentSessionId: 2, sessions: farmSessions }] });
+        const wts = createWts({ api: mock });
+        const t = Object.fromEntries(Object.entries(rawTarget).filter(([, v]) => v !== undefined && v !== false)) as never;
+        const tt = t as { pid?: number; name?: string; session?: number; all?: boolean };
+        let plan: readonly TerminateOutcome[] | undefined;
+        try {
+          if (usePlan) plan = await wts.terminateProcess(t, { dryRun: true, allowServices });
+        } catch {
+          return; // a refusal or nothing found: nothing was ended (checked below through the log)
+        }
+        const running = farmSessions.flatMap((x) => x.processes.map((p) => p.pid));
+        for (const { which, ...rest } of changes) {
+          if (running.length === 0) break;
+          const c = { ...rest, pid: running[which % running.length]! };
+          // The process with that PID ends; unless `remove`, a new one gets its PID in session c.session.
+          for (const x of farmSessions) {
+            const s = mock.getSession('S', x.id)!;
+            mock.putSession('S', { ...s, processes: (s.processes ?? []).filter((p) => p.pid !== c.pid) } as FarmSession);
+          }
+          const s = mock.getSession('S', c.session);
+          if (s && !c.remove) mock.putSession('S', { ...s, processes: [...(s.processes ?? []), { pid: c.pid, name: c.name }] } as FarmSession);
+        }
+        // What each process is at the moment WTSTerminateProcess is called for it.
+        const atCall = new Map<number, { session: number; name: string } | undefined>();
+        mock.resetCalls();
+        const watch = createMockApi(mock.toFarm(), {
+          onCall: (c) => {
+            if (c.api !== 'terminate') return;
+            const f = watch.toFarm();
+            const owner = f.servers[0]!.sessions!.find((s) => (s.processes ?? []).some((p) => p.pid === c.processId));
+            const p = owner?.processes?.find((q) => q.pid === c.processId);
+            // PID 0 is listed by Windows (and the mock) without being a farm process: the System Idle Process.
+            const idle = c.processId === 0 && f.servers[0]!.sessions!.some((s) => s.id === 0) ? { session: 0, name: IDLE_PROCESS_NAME } : undefined;
+            atCall.set(c.processId!, owner && p ? { session: owner.id, name: p.name } : idle);
+          },
+        });
+        let out: readonly TerminateOutcome[] = [];
+        try {
+          out = await createWts({ api: watch }).terminateProcess(t, { allowServices, ...(plan ? { plan } : {}) });
+        } catch {
+          out = [];
+        }
+        const ended = watch.calls.filter((c) => c.api === 'terminate').map((c) => c.processId!);
+        endedInAll += ended.length;
+        if (plan && out.some((o) => o.status === 'skipped' && o.reason === 'changed')) changedSeen++;
+        const matches = (n: string) => {
+          if (tt.name === undefined) return false;
+          const re = new RegExp(`^${tt.name.replace(/\./g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+          return re.test(n) || (!/\.exe$/i.test(tt.name) && re.test(n.replace(/\.exe$/i, '')));
+        };
+        for (const id of ended) {
+          const now = atCall.get(id);
+          expect(now).toBeDefined(); // it existed when it was ended
+          const scopeSession = tt.all ? undefined : tt.session ?? (tt.pid === undefined ? 2 : undefined);
+          if (scopeSession !== undefined) expect(now!.session).toBe(scopeSession);
+          if (!allowServices) expect(now!.session).not.toBe(0);
+          if (tt.pid !== undefined) expect(id).toBe(tt.pid);
+          else expect(matches(now!.name)).toBe(true);
+          if (plan) {
+            const planned = plan.find((o) => o.status === 'wouldTerminate' && o.process.processId === id);
+            expect(planned).toBeDefined();
+            expect(planned!.process.processName.toLowerCase()).toBe(now!.name.toLowerCase());
+            expect(planned!.process.sessionId).toBe(now!.session);
+          }
+          // One outcome for it, which lists the request (terminated, or failed / gone with the code that said so).
+          const mine = out.filter((o) => o.process.processId === id);
+          expect(mine).toHaveLength(1);
+          expect(mine[0]!.requests).toEqual(['WTSTerminateProcess']);
+        }
+        // Every outcome that says terminated had its request sent.
+        for (const o of out) if (o.status === 'terminated') expect(ended).toContain(o.process.processId);
+      }),
+      { numRuns: 500 },
+    );
+    // The search reached the interesting cases: processes were ended, and reused PIDs were caught.
+    expect(endedInAll).toBeGreaterThan(20);
+    expect(changedSeen).toBeGreaterThan(0);
+  });
+});

@@ -111,7 +111,9 @@ export type {
   WtsInfoClass,
   WtsInfoClassValues,
   WtsInfo,
+  WtsAccount,
   WtsMessage,
   WtsProcessInfo,
+  WtsProcessInfoEx,
   WtsSessionInfo1,
 } from './wtsapi';

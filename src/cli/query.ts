@@ -8,7 +8,7 @@ import type { Session } from '../api/types';
 import type { SessionProcess, Wts } from '../api/wts';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, jsonFailure, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
-import { errorText, formatProcessTable, formatSessionTable, formatUserTable } from './format';
+import { errorText, formatProcessTable, formatSessionTable, formatUserTable, ownerName } from './format';
 import { cliErrorObject, errorObject, jsonLine, resultDocument } from './json';
 import { failureLine, helpOrVersion, SERVER_SWITCHES, serversOf, type Target } from './shared';
 import { printable } from './text';
@@ -22,18 +22,22 @@ export const QUERY_SWITCHES: readonly SwitchSpec[] = [
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'json', aliases: ['json'] },
   { name: 'watch', aliases: ['watch'] },
+  { name: 'long', aliases: ['long'] },
 ];
 
 export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their processes.
 
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
 wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--json]
-wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--json]
+wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--long] [--json]
 wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--json]
 
   session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
   user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
-  process            query process: USERNAME SESSIONNAME ID PID IMAGE.
+  process            query process: USERNAME (the process's owner) SESSIONNAME ID PID
+                     IMAGE.
+  --long             With process: also THREADS, HANDLES, WORKING SET and CPU TIME
+                     (blank where the server gives no counters).
   /server:ServerName The server (default: this one). Also --server NAME.
   /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE, and
                      /servers:- or --servers-file - for standard input; names one a
@@ -97,6 +101,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     const filter = rest[0];
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
     const target = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
+    if (flag(args, 'long') && kind !== 'process') throw new UsageError("--long goes with 'process'.");
     if (flag(args, 'watch')) {
       if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
       const matches = filter === undefined || filter === '*' ? undefined : (s: Session) => matchesQuery(s, filter);
@@ -123,7 +128,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
           : [...result.byServer].map(([name, rows]) => ({ name, rows: rows.filter((r) => keepSet.has(r)) }));
       for (const g of groups) {
         if (g.name !== undefined) io.out(`${printable(g.name)}:\n`);
-        if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows));
+        if (g.rows.length > 0 || filter === undefined) io.out(table(kind, g.rows, flag(args, 'long')));
       }
     }
     for (const f of result.failures) io.err(`${target.kind === 'one' ? errorText(f.error) : failureLine(f)}\n`);
@@ -171,19 +176,22 @@ function matches(kind: Kind, row: Row, filter: string): boolean {
   return (
     String(p.sessionId) === filter ||
     p.sessionName.toLowerCase() === f ||
+    // The owner (`alice`, `CORP\alice`, its SID), or the session's user.
+    ownerName(p).toLowerCase() === f ||
+    (p.owner ?? '').toLowerCase() === f ||
     p.userName.toLowerCase() === f ||
     p.processName.toLowerCase() === f ||
     p.processName.toLowerCase() === `${f}.exe`
   );
 }
 
-function table(kind: Kind, rows: readonly Row[]): string {
+function table(kind: Kind, rows: readonly Row[], long: boolean): string {
   switch (kind) {
     case 'session':
       return formatSessionTable(rows as Session[]);
     case 'user':
       return formatUserTable(rows as DetailedSession[]);
     case 'process':
-      return formatProcessTable(rows as SessionProcess[]);
+      return formatProcessTable(rows as SessionProcess[], undefined, long);
   }
 }

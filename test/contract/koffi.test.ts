@@ -3,6 +3,7 @@ import { doublePath, NativeDouble } from '../native/double';
 import { describeWtsApiContract, type BackendFactory } from './contract';
 import { describeSystemEventsContract } from './events';
 import { describeFeatures } from './features';
+import { describeProcessesContract } from './processes';
 
 const found = doublePath();
 
@@ -16,10 +17,10 @@ if ('missing' in found) {
   double.leaks();
   const factory: BackendFactory = (farm, options) => {
     double.loadFarm(farm, options.closingPolls);
-    const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, open: 0 };
-    for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'open'] as const) base[k] = double.calls(k);
+    const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, processesEx: 0, lookup: 0, open: 0 };
+    for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'processesEx', 'lookup', 'open'] as const) base[k] = double.calls(k);
     return {
-      api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path }),
+      api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path, advapi32: found.path }),
       putSession: (server, session) => double.putSession(server, session),
       setFault: (server, api, key, code) => double.setFault(server, api, key, code),
       setLatency: (server, ms) => double.setLatency(server, '*', ms),
@@ -33,4 +34,5 @@ if ('missing' in found) {
   describeWtsApiContract('koffi + native double', factory);
   describeFeatures('koffi + native double', factory);
   describeSystemEventsContract('koffi + native double', factory);
+  describeProcessesContract('koffi + native double', factory);
 }

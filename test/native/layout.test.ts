@@ -9,13 +9,21 @@ import { describeWithDouble } from './setup';
 
 const STRUCTS: Array<{
   index: number;
-  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW' | 'WTSCLIENTW';
+  name: 'WTS_SESSION_INFO_1W' | 'WTS_SESSION_INFOW' | 'WTS_CLIENT_ADDRESS' | 'WTSINFOW' | 'WTS_PROCESS_INFOW' | 'WTSCLIENTW' | 'WTS_PROCESS_INFO_EXW';
   fields: string[];
 }> = [
   { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
   { index: 1, name: 'WTS_SESSION_INFOW', fields: ['SessionId', 'pWinStationName', 'State'] },
   { index: 2, name: 'WTS_CLIENT_ADDRESS', fields: ['AddressFamily', 'Address'] },
   { index: 4, name: 'WTS_PROCESS_INFOW', fields: ['SessionId', 'ProcessId', 'pProcessName', 'pUserSid'] },
+  {
+    index: 6,
+    name: 'WTS_PROCESS_INFO_EXW',
+    fields: [
+      'SessionId', 'ProcessId', 'pProcessName', 'pUserSid', 'NumberOfThreads', 'HandleCount', 'PagefileUsage', 'PeakPagefileUsage',
+      'WorkingSetSize', 'PeakWorkingSetSize', 'UserTime', 'KernelTime',
+    ],
+  },
   {
     index: 5,
     name: 'WTSCLIENTW',
@@ -44,7 +52,10 @@ describeWithDouble(`struct layouts: koffi's declarations against the C compiler'
     const theirs = { size: double.layout(index, 0), offsets: fields.map((_, i) => double.layout(index, i + 1)) };
     expect(ours).toEqual(theirs);
     if (process.platform === 'win32') {
-      const origin = name === 'WTS_SESSION_INFO_1W' ? "the double's declaration: mingw-w64 10's header lacks it" : "mingw-w64's <wtsapi32.h>";
+      const origin =
+        name === 'WTS_SESSION_INFO_1W' || name === 'WTS_PROCESS_INFO_EXW'
+          ? "the double's declaration (LARGE_INTEGER the SDK's union): mingw-w64 10's header lacks it"
+          : "mingw-w64's <wtsapi32.h>";
       console.log(`${name}: sizeof ${theirs.size}, offsets ${theirs.offsets.join(' ')} (${origin})`);
     }
   });

@@ -118,6 +118,8 @@ export interface Win32Types {
   readonly WTS_PROCESS_INFOW: KoffiModule.TypeObject;
   /** WTSCLIENTW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wtsclientw */
   readonly WTSCLIENTW: KoffiModule.TypeObject;
+  /** WTS_PROCESS_INFO_EXW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_info_exw */
+  readonly WTS_PROCESS_INFO_EXW: KoffiModule.TypeObject;
 }
 
 let types: Win32Types | undefined;
@@ -176,7 +178,22 @@ export function win32Types(): Win32Types {
     SessionId: DWORD,
     ProcessId: DWORD,
     pProcessName: LPCWSTR,
-    pUserSid: 'void *', // PSID: not decoded
+    pUserSid: 'void *', // PSID: read from memory (src/sid.ts)
+  });
+  // LARGE_INTEGER: as in WTSINFOW. Both fall on 8-byte boundaries (40 on x86, 48 on x64): no padding.
+  const WTS_PROCESS_INFO_EXW = k.struct({
+    SessionId: DWORD,
+    ProcessId: DWORD,
+    pProcessName: LPCWSTR,
+    pUserSid: 'void *',
+    NumberOfThreads: DWORD,
+    HandleCount: DWORD,
+    PagefileUsage: DWORD,
+    PeakPagefileUsage: DWORD,
+    WorkingSetSize: DWORD,
+    PeakWorkingSetSize: DWORD,
+    UserTime: 'int64_t',
+    KernelTime: 'int64_t',
   });
   // CLIENTNAME_LENGTH 20, DOMAIN_LENGTH 17, USERNAME_LENGTH 20, MAX_PATH 260, CLIENTADDRESS_LENGTH 30
   // (wtsapi32.h); ULONG is 32 bits on Windows.
@@ -202,7 +219,7 @@ export function win32Types(): Win32Types {
     OutBufLength: 'uint16_t',
     DeviceId: path(),
   });
-  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW, WTSCLIENTW };
+  types = { koffi: k, WTS_SESSION_INFO_1W, WTS_SESSION_INFOW, WTS_CLIENT_ADDRESS, WTSINFOW, WTS_PROCESS_INFOW, WTSCLIENTW, WTS_PROCESS_INFO_EXW };
   return types;
 }
 

@@ -358,6 +358,79 @@ const CHECKS = {
     const observed = `size ${o.sizeBefore}: ret ${o.ret}, GetLastError ${o.lastError}, size after ${o.sizeAfter}`;
     return !o.ret && o.lastError === ERR.BUFFER_OVERFLOW && o.requiredIncludesTerminator !== false ? confirmed(observed) : contradicted(observed);
   },
+  'sid-format': (p) => {
+    // The capture decodes pUserSid itself, as the library does; whoami prints Windows' own text.
+    const o = p['processes.success'];
+    if (failed(o) || !o.ret || !o.ownProcess) return notCaptured('the capturing process is not in the list', brief(o));
+    if (!o.whoamiSid) return notCaptured('no whoami /user to compare with', o.ownProcess.sid);
+    const observed = `decoded ${fmt(o.ownProcess.sid)}, whoami ${o.whoamiSid}`;
+    return o.ownProcess.sid === o.whoamiSid ? confirmed(observed) : contradicted(observed, "the decoded SID is not Windows' text form");
+  },
+  'enum-processes-ex': (p) => {
+    const o = p['processesEx.args'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `NULL ppProcessInfo: ret ${o.nullInfo.ret}, GetLastError ${o.nullInfo.lastError}, count unchanged ${o.nullInfo.countUnchanged}; NULL pCount: ret ${o.nullCount.ret}, GetLastError ${o.nullCount.lastError}; level 0: ret ${o.level0.ret}, GetLastError ${o.level0.lastError}, count ${o.level0.count}, level after ${o.level0.levelAfter}, WTSFreeMemoryExW(0) ${o.level0.free ? o.level0.free.ret : '-'}`;
+    const ok =
+      !o.nullInfo.ret && o.nullInfo.lastError === ERR.INVALID_PARAMETER && o.nullInfo.countUnchanged &&
+      !o.nullCount.ret && o.nullCount.lastError === ERR.INVALID_PARAMETER &&
+      o.level0.ret && (o.level0.lastErrorPreset === null || o.level0.lastError === 0) && o.level0.count > 0 && o.level0.levelAfter === 0 && o.level0.free && o.level0.free.ret;
+    return ok ? confirmed(observed) : contradicted(observed);
+  },
+  'enum-processes-ex-level': (p) => {
+    const o = p['processesEx.badLevel'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const observed = `ret ${o.ret}, GetLastError ${o.lastError}, level after ${o.levelAfter}`;
+    if (o.ret || o.levelAfter !== 1) return contradicted(observed, 'Learn: FALSE, and *pLevel set to 1');
+    return o.lastError === ERR.INVALID_PARAMETER ? confirmed(observed) : contradicted(observed, 'the last error is not 87 (the assumed part)');
+  },
+  'enum-processes-ex-free': (p) => {
+    const o = p['processesEx.level1'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    if (!o.ret) return notCaptured(`level 1 failed (GetLastError ${o.lastError}): nothing to free`, brief(o));
+    const observed = `WTSFreeMemoryExW(WTSTypeProcessInfoLevel1, info, ${o.count}): ret ${o.free.ret}${o.free.ret ? '' : `, GetLastError ${o.free.lastError}`}`;
+    return o.free.ret ? confirmed(observed) : contradicted(observed);
+  },
+  'process-info-ex-layout': (p) => {
+    const o = p['processesEx.level1'];
+    if (failed(o) || !o.ret) return notCaptured('level 1 failed', brief(o));
+    if (!o.ownProcess) return notCaptured(`the capturing process is not among the ${o.count} elements read at ${o.elementSize} bytes each`, o.sample);
+    const own = o.ownProcess;
+    const observed = `element ${o.elementSize} bytes; own process: session ${own.SessionId}, ${fmt(own.name)}, ${own.NumberOfThreads} threads, ${own.HandleCount} handles, working set ${own.WorkingSetSize}`;
+    return own.NumberOfThreads > 0 && own.HandleCount > 0 && own.WorkingSetSize > 0 && /node/i.test(String(own.name)) ? confirmed(observed) : contradicted(observed, 'the own process read at these offsets makes no sense');
+  },
+  'process-info-ex-times': (p) => {
+    const o = p['processesEx.level1'];
+    if (failed(o) || !o.ret || !o.ownProcess || !o.ownCpuMicroseconds) return notCaptured('the capturing process is not in the level-1 list', brief(o));
+    const user = Number(o.ownProcess.UserTime);
+    const micros = o.ownCpuMicroseconds.user;
+    const observed = `own process UserTime ${o.ownProcess.UserTime}, KernelTime ${o.ownProcess.KernelTime}; Node's process.cpuUsage(): user ${micros} µs, system ${o.ownCpuMicroseconds.system} µs`;
+    if (micros < 20000) return notCaptured('too little CPU time used to tell the unit', observed);
+    // Milliseconds: UserTime * 1000 is about the microseconds; 100-ns units: UserTime / 10 is.
+    const asMs = (user * 1000) / micros;
+    const as100ns = user / 10 / micros;
+    if (asMs > 0.5 && asMs < 2) return confirmed(`${observed} (milliseconds)`);
+    if (as100ns > 0.5 && as100ns < 2) return contradicted(`${observed} (100-ns units)`, 'UserTime counts 100-ns units, not milliseconds');
+    return notCaptured('UserTime matches neither unit', observed);
+  },
+  'enum-processes-ex-unsupported': (p) => {
+    const servers = Object.entries((p.remote && p.remote.servers) || {});
+    // A server that lists processes at level 0 but not at level 1 (a down server fails both).
+    const failures = servers.filter(([, s]) => s.processes && s.processes.ret && s.processesEx && s.processesEx.ret === 0);
+    if (!failures.length) return notCaptured(servers.length ? 'every remote server supports WTSEnumerateProcessesExW level 1' : 'no remote server given (--server)', servers.map(([n, s]) => `${n}: ${fmt(s.processesEx)}`).join('; '));
+    const observed = failures.map(([n, s]) => `${n}: FALSE, GetLastError ${s.processesEx.lastError}`).join('; ');
+    return failures.every(([, s]) => [120, 1745, 1717, 50, 0].includes(s.processesEx.lastError)) ? confirmed(observed) : contradicted(observed, 'a code outside 120 / 1745 / 1717 / 50 (the codes the library falls back on)');
+  },
+  'lookup-account-sid': (p) => {
+    const o = p['lookup.system'];
+    if (failed(o)) return notCaptured('probe failed', o);
+    const { full, shortName, noAccount } = o;
+    const observed = `S-1-5-18: ret ${full.ret}, ${full.ret ? `${full.domain}\\${full.name}, use ${full.use}` : `GetLastError ${full.lastError}`}; cchName 1: ret ${shortName.ret}, GetLastError ${shortName.lastError}, cchName after ${shortName.nameSize}; S-1-5-21-1-2-3-4: ret ${noAccount.ret}, GetLastError ${noAccount.lastError}`;
+    if (!full.ret) return contradicted(observed, 'LocalSystem did not resolve');
+    const problems = [];
+    if (shortName.ret || shortName.lastError !== 122 || shortName.nameSize !== full.name.length + 1) problems.push('a short buffer is not FALSE / 122 / the size with its NUL');
+    if (noAccount.ret || noAccount.lastError !== 1332) problems.push('a SID of no account is not FALSE / 1332');
+    return problems.length ? contradicted(observed, problems.join('; ')) : confirmed(observed);
+  },
   // Rows this capture version does not probe yet (say so, never "confirmed").
   'computer-name-ex-more-data': () => notCaptured('not probed by this capture version (test/native/local-names.test.ts covers the double)'),
   'session-info-unsupported-old-server': () => notCaptured('needs a server older than Windows Server 2008 (run with --server NAME against one)'),

@@ -92,11 +92,15 @@ const ROWS = {
   'query.current.WTSIsRemoteSession': ['is-remote-session-size', 'is-remote-session-local-only'],
   'query.other.WTSIsRemoteSession': ['is-remote-session-local-only'],
   'query.remote.WTSIsRemoteSession': ['is-remote-session-local-only'],
-  'processes.success': ['enum-processes-last-error', 'enum-processes-pid0', 'enum-processes-sids'],
+  'processes.success': ['enum-processes-last-error', 'enum-processes-pid0', 'enum-processes-sids', 'sid-format'],
   'processes.badArgs': ['enum-processes-bad-arguments'],
+  'processesEx.args': ['enum-processes-ex'],
+  'processesEx.badLevel': ['enum-processes-ex-level'],
+  'processesEx.level1': ['enum-processes-ex-free', 'process-info-ex-layout', 'process-info-ex-times'],
+  'lookup.system': ['lookup-account-sid'],
   'sessions.level0': ['enum-sessions-services-console'],
   'sessions.level1': ['enum-sessions-host-name', 'enum-sessions-exec-env-id', 'enum-sessions-ex-free'],
-  remote: ['level-one-unsupported', 'rpc-error-first-use'],
+  remote: ['level-one-unsupported', 'rpc-error-first-use', 'enum-processes-ex-unsupported'],
   'console.sessionId': ['console-session-none'],
   'computerName.shortBuffer': ['computer-name-short-buffer'],
   rdpPeers: ['client-address-ipv6', 'client-address-ipv4'],
@@ -119,19 +123,22 @@ function parseArgs(argv) {
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const stateName = (n) => (n >= 0 && n < STATES.length ? STATES[n] : `unknown(${n})`);
 
-/** Loads koffi and the libraries, and declares every function the capture calls (netapi32's: optional). */
-function bind(wtsapiPath, kernelPath, netapiPath) {
+/** Loads koffi and the libraries, and declares every function the capture calls (netapi32's and advapi32's: optional). */
+function bind(wtsapiPath, kernelPath, netapiPath, advapiPath) {
   const koffi = require('koffi');
   const wtsapi = koffi.load(wtsapiPath);
   const kernel = koffi.load(kernelPath);
-  let netapi;
-  try {
-    netapi = netapiPath ? koffi.load(netapiPath) : undefined;
-  } catch {
-    netapi = undefined;
-  }
+  const optionalLibrary = (p) => {
+    try {
+      return p ? koffi.load(p) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const netapi = optionalLibrary(netapiPath);
+  const advapi = optionalLibrary(advapiPath);
   const fallback = process.platform === 'win32' && !/^kernel32(\.dll)?$/i.test(path.basename(kernelPath)) ? koffi.load('kernel32.dll') : undefined;
-  const libraries = { wtsapi32: wtsapiPath, kernel32: kernelPath, netapi32: netapi ? netapiPath : null, functions: {} };
+  const libraries = { wtsapi32: wtsapiPath, kernel32: kernelPath, netapi32: netapi ? netapiPath : null, advapi32: advapi ? advapiPath : null, functions: {} };
   const declare = (lib, libName, name, ret, args, optional = false) => {
     try {
       const fn = lib.func('__stdcall', name, ret, args);
@@ -158,6 +165,9 @@ function bind(wtsapiPath, kernelPath, netapiPath) {
     WTSEnumerateSessionsW: w('WTSEnumerateSessionsW', 'int', [PVOID, 'uint32_t', 'uint32_t', out(PVOID), inout('uint32_t')]),
     WTSEnumerateSessionsExW: w('WTSEnumerateSessionsExW', 'int', [PVOID, inout('uint32_t'), 'uint32_t', out(PVOID), inout('uint32_t')], true),
     WTSEnumerateProcessesW: w('WTSEnumerateProcessesW', 'int', [PVOID, 'uint32_t', 'uint32_t', out(PVOID), inout('uint32_t')]),
+    WTSEnumerateProcessesExW: w('WTSEnumerateProcessesExW', 'int', [PVOID, inout('uint32_t'), 'uint32_t', out(PVOID), inout('uint32_t')], true),
+    // (lpSystemName, Sid, Name, &cchName, ReferencedDomainName, &cchReferencedDomainName, &peUse)
+    LookupAccountSidW: advapi ? declare(advapi, advapiPath, 'LookupAccountSidW', 'int', ['const char16_t *', PVOID, PVOID, inout('uint32_t'), PVOID, inout('uint32_t'), inout('uint32_t')], true) : undefined,
     WTSOpenServerW: w('WTSOpenServerW', PVOID, ['const char16_t *']),
     WTSCloseServer: w('WTSCloseServer', 'void', [PVOID]),
     GetLastError: k('GetLastError', 'uint32_t', []),
@@ -179,8 +189,9 @@ function runCapture(options = {}) {
   const wtsapiPath = options.wtsapi32 ?? process.env.WTS_CAPTURE_WTSAPI32 ?? (onWindows ? 'wtsapi32.dll' : undefined);
   const kernelPath = options.kernel32 ?? process.env.WTS_CAPTURE_KERNEL32 ?? (onWindows ? 'kernel32.dll' : wtsapiPath);
   const netapiPath = options.netapi32 ?? process.env.WTS_CAPTURE_NETAPI32 ?? (onWindows ? 'netapi32.dll' : wtsapiPath);
+  const advapiPath = options.advapi32 ?? process.env.WTS_CAPTURE_ADVAPI32 ?? (onWindows ? 'advapi32.dll' : wtsapiPath);
   if (!wtsapiPath) throw new Error('not on Windows: set WTS_CAPTURE_WTSAPI32 (and WTS_CAPTURE_KERNEL32) to the libraries to capture');
-  const { koffi, fn, libraries } = bind(wtsapiPath, kernelPath, netapiPath);
+  const { koffi, fn, libraries } = bind(wtsapiPath, kernelPath, netapiPath, advapiPath);
 
   const setLastError = (code) => fn.SetLastError && fn.SetLastError(code);
   /** Sets the last error to 0xDEADBEEF (when SetLastError exists), runs `call`, reads GetLastError at once. */
@@ -450,6 +461,105 @@ function runCapture(options = {}) {
     return { call: 'WTSEnumerateProcessesW with bad arguments (Wine tests 118-149)', cases: results };
   });
 
+  // --- WTSEnumerateProcessesExW (WTS_ANY_SESSION = (DWORD)-2), read-only
+  const ANY_SESSION = 0xfffffffe;
+  attempt('processesEx.args', () => {
+    if (!fn.WTSEnumerateProcessesExW) return { skipped: 'WTSEnumerateProcessesExW not exported' };
+    const count = [SENTINEL];
+    const nullInfo = raw(() => fn.WTSEnumerateProcessesExW(null, [0], ANY_SESSION, null, count));
+    const o = { call: 'WTSEnumerateProcessesExW(WTS_CURRENT_SERVER_HANDLE, &level 0, WTS_ANY_SESSION, NULL | &info, &count | NULL) (Wine tests 166-189)' };
+    o.nullInfo = { ret: nullInfo.ret, lastError: nullInfo.lastError, countUnchanged: count[0] === SENTINEL };
+    const buf = [null];
+    const nullCount = raw(() => fn.WTSEnumerateProcessesExW(null, [0], ANY_SESSION, buf, null));
+    o.nullCount = { ret: nullCount.ret, lastError: nullCount.lastError };
+    if (nullCount.ret && buf[0] && fn.WTSFreeMemoryExW) fn.WTSFreeMemoryExW(0, buf[0], 0);
+    const level = [0];
+    const n = [0];
+    const info = [null];
+    const ok = raw(() => fn.WTSEnumerateProcessesExW(null, level, ANY_SESSION, info, n));
+    o.level0 = { ret: ok.ret, lastError: ok.lastError, lastErrorPreset: ok.lastErrorPreset, levelAfter: level[0], count: n[0] };
+    if (ok.ret && info[0]) o.level0.free = fn.WTSFreeMemoryExW ? raw(() => fn.WTSFreeMemoryExW(0 /* WTSTypeProcessInfoLevel0 */, info[0], n[0])) : { skipped: 'no WTSFreeMemoryExW' };
+    return o;
+  });
+  attempt('processesEx.badLevel', () => {
+    if (!fn.WTSEnumerateProcessesExW) return { skipped: 'WTSEnumerateProcessesExW not exported' };
+    const level = [2];
+    const info = [null];
+    const n = [0];
+    const r = raw(() => fn.WTSEnumerateProcessesExW(null, level, ANY_SESSION, info, n));
+    if (r.ret && info[0] && fn.WTSFreeMemoryExW) fn.WTSFreeMemoryExW(level[0], info[0], n[0]);
+    return { call: 'WTSEnumerateProcessesExW(WTS_CURRENT_SERVER_HANDLE, &level 2, WTS_ANY_SESSION, &info, &count)', ret: r.ret, lastError: r.lastError, levelAfter: level[0] };
+  });
+  attempt('processesEx.level1', () => {
+    if (!fn.WTSEnumerateProcessesExW || !fn.WTSFreeMemoryExW) return { skipped: 'WTSEnumerateProcessesExW or WTSFreeMemoryExW not exported' };
+    const level = [1];
+    const info = [null];
+    const n = [0];
+    const r = raw(() => fn.WTSEnumerateProcessesExW(null, level, ANY_SESSION, info, n));
+    // Node's own CPU times (microseconds), read at once: what the process's UserTime / KernelTime describe.
+    const cpu = process.cpuUsage();
+    const o = { call: 'WTSEnumerateProcessesExW(WTS_CURRENT_SERVER_HANDLE, &level 1, WTS_ANY_SESSION, &info, &count)', ret: r.ret, lastError: r.lastError, levelAfter: level[0], count: n[0] };
+    if (r.ret && info[0]) {
+      // WTS_PROCESS_INFO_EXW as Learn declares it: 64 bytes on x64 (UserTime at 48), 56 on x86 (at 40).
+      const wide = koffi.sizeof('void *') === 8;
+      const size = wide ? 64 : 56;
+      const P = wide ? 8 : 4;
+      const bytes = Buffer.from(bytesAt(info[0], size * n[0]));
+      const ptr = (at) => (wide ? bytes.readBigUInt64LE(at) : BigInt(bytes.readUInt32LE(at)));
+      const at = { NumberOfThreads: 8 + 2 * P, HandleCount: 12 + 2 * P, WorkingSetSize: 24 + 2 * P, UserTime: wide ? 48 : 40, KernelTime: wide ? 56 : 48 };
+      const rows = [];
+      for (let i = 0, base = 0; i < n[0]; i++, base += size) {
+        rows.push({
+          SessionId: bytes.readUInt32LE(base),
+          ProcessId: bytes.readUInt32LE(base + 4),
+          name: ptr(base + 8) ? wstrAt(ptr(base + 8)) : null,
+          sid: ptr(base + 8 + P) ? sidAt(ptr(base + 8 + P)) : null,
+          NumberOfThreads: bytes.readUInt32LE(base + at.NumberOfThreads),
+          HandleCount: bytes.readUInt32LE(base + at.HandleCount),
+          WorkingSetSize: bytes.readUInt32LE(base + at.WorkingSetSize),
+          UserTime: bytes.readBigInt64LE(base + at.UserTime).toString(),
+          KernelTime: bytes.readBigInt64LE(base + at.KernelTime).toString(),
+        });
+      }
+      o.elementSize = size;
+      o.sample = rows.slice(0, 8);
+      o.ownProcess = rows.find((p) => p.ProcessId === process.pid) ?? null;
+      o.ownCpuMicroseconds = { user: cpu.user, system: cpu.system };
+      o.free = raw(() => fn.WTSFreeMemoryExW(1 /* WTSTypeProcessInfoLevel1 */, info[0], n[0]));
+    }
+    return o;
+  });
+
+  // --- advapi32 LookupAccountSidW on the local machine: LocalSystem, a short buffer, a SID of no account
+  attempt('lookup.system', () => {
+    if (!fn.LookupAccountSidW) return { skipped: 'LookupAccountSidW not available' };
+    const sidBytes = (subs) => {
+      const b = Buffer.alloc(8 + 4 * subs.length);
+      b[0] = 1;
+      b[1] = subs.length;
+      b[7] = 5; // SECURITY_NT_AUTHORITY
+      subs.forEach((v, i) => b.writeUInt32LE(v, 8 + 4 * i));
+      return b;
+    };
+    const lookup = (sid, nameChars, domainChars) => {
+      const name = Buffer.alloc(2 * nameChars + 2);
+      const domain = Buffer.alloc(2 * domainChars + 2);
+      const nameSize = [nameChars];
+      const domainSize = [domainChars];
+      const use = [0];
+      const r = raw(() => fn.LookupAccountSidW(null, sid, name, nameSize, domain, domainSize, use));
+      const text = (b) => b.toString('utf16le').replace(/\0.*$/s, '');
+      return { ret: r.ret, lastError: r.ret ? undefined : r.lastError, name: r.ret ? text(name) : undefined, domain: r.ret ? text(domain) : undefined, use: r.ret ? use[0] : undefined, nameSize: nameSize[0], domainSize: domainSize[0] };
+    };
+    const system = sidBytes([18]);
+    return {
+      call: 'LookupAccountSidW(NULL, S-1-5-18 | S-1-5-21-1-2-3-4, Name, &cchName, Domain, &cchDomain, &use)',
+      full: lookup(system, 256, 256),
+      shortName: lookup(system, 1, 256),
+      noAccount: lookup(sidBytes([21, 1, 2, 3, 4]), 256, 256),
+    };
+  });
+
   // --- kernel32
   attempt('console.sessionId', () => {
     if (!fn.WTSGetActiveConsoleSessionId) return { skipped: 'WTSGetActiveConsoleSessionId not available' };
@@ -506,6 +616,18 @@ function runCapture(options = {}) {
           fn.WTSFreeMemory(buf[0]);
         }
         entry.level1 = level1(handle, 1);
+        if (fn.WTSEnumerateProcessesExW) {
+          const pbuf = [null];
+          const pcount = [0];
+          const pe = raw(() => fn.WTSEnumerateProcessesExW(handle, [1], 0xfffffffe, pbuf, pcount));
+          entry.processesEx = { ret: pe.ret, lastError: pe.ret ? undefined : pe.lastError, count: pcount[0] };
+          if (pe.ret && pbuf[0] && fn.WTSFreeMemoryExW) fn.WTSFreeMemoryExW(1, pbuf[0], pcount[0]);
+        }
+        const zbuf = [null];
+        const zcount = [0];
+        const pz = raw(() => fn.WTSEnumerateProcessesW(handle, 0, 1, zbuf, zcount));
+        entry.processes = { ret: pz.ret, lastError: pz.ret ? undefined : pz.lastError, count: zcount[0] };
+        if (pz.ret && zbuf[0]) fn.WTSFreeMemory(zbuf[0]);
         entry.sessions = {};
         for (const s of ids) {
           const classes = {};

@@ -145,8 +145,10 @@ export async function findSession(target?: SessionTarget, options?: FindSessionO
  */
 export function listProcesses(options: OnServers<ListProcessesOptions, SessionProcess>): Promise<FarmResult<SessionProcess>>;
 /**
- * `query process`: every process on the server with its session and user
- * (`WTSEnumerateProcessesW` and one session enumeration), PID 0 included.
+ * `query process`: every process on the server, PID 0 included, with its session, its owner
+ * (`LookupAccountSidW` on the server, once per SID: `'CORP\\alice'`, the SID when it maps to no
+ * account) and, where the server has `WTSEnumerateProcessesExW` level 1, its threads, handles,
+ * memory and CPU times (else `WTSEnumerateProcessesW`, without them). See docs/listProcesses.md.
  *
  * @param options - the server (default: the local one).
  * @returns the processes (frozen).

@@ -118,8 +118,10 @@ export type {
   WtsInfo,
   WtsInfoEx,
   WtsInfoExLevel1,
+  WtsAccount,
   WtsMessage,
   WtsProcessInfo,
+  WtsProcessInfoEx,
   WtsServerVersion,
   WtsSessionInfo1,
 } from './wtsapi';

@@ -17,7 +17,10 @@ export type ServerHandle = bigint & { readonly __wtsServerHandle: unique symbol 
 export const WTS_CURRENT_SERVER_HANDLE = 0n as ServerHandle;
 /** WTS_CURRENT_SESSION ((DWORD)-1): "the caller's session" for the calls that accept it. */
 export const WTS_CURRENT_SESSION = 0xffffffff;
-/** WTS_ANY_SESSION ((DWORD)-2): reserved by the API; never a real session ID. */
+/**
+ * WTS_ANY_SESSION ((DWORD)-2, wtsapi32.h): never a real session ID; WTSEnumerateProcessesExW's
+ * SessionId for "all sessions on the server" (docs/windows-facts.md, row `enum-processes-ex`).
+ */
 export const WTS_ANY_SESSION = 0xfffffffe;
 /** WTSGetActiveConsoleSessionId's answer when no session is attached to the console. */
 export const NO_CONSOLE_SESSION = 0xffffffff;
@@ -46,9 +49,13 @@ export const Win32 = {
   ERROR_NOT_SUPPORTED: 50,
   ERROR_INVALID_PARAMETER: 87,
   ERROR_CALL_NOT_IMPLEMENTED: 120,
+  ERROR_INSUFFICIENT_BUFFER: 122,
+  ERROR_NONE_MAPPED: 1332,
   ERROR_TIMEOUT: 1460,
   RPC_S_SERVER_UNAVAILABLE: 1722,
   RPC_S_CALL_FAILED: 1726,
+  RPC_S_UNKNOWN_IF: 1717,
+  RPC_S_PROCNUM_OUT_OF_RANGE: 1745,
   ERROR_CTX_CLOSE_PENDING: 7007,
   ERROR_CTX_WINSTATION_NOT_FOUND: 7022,
   ERROR_CTX_WINSTATION_ACCESS_DENIED: 7045,
@@ -74,7 +81,27 @@ export interface WtsSessionInfo1 {
   readonly farmName: string;
 }
 
-/** One element of WTSEnumerateProcessesW (WTS_PROCESS_INFOW), the name decoded; the SID left out. */
+/**
+ * The codes with which a level-1 enumeration (WTSEnumerateSessionsExW, WTSEnumerateProcessesExW)
+ * fails on a server that lacks it, where level 0 is asked instead: 120 and 50 (not implemented,
+ * not supported: Wine's WTSEnumerateProcessesExW answers 120 for level 1), 1745 and 1717 (the
+ * server's RPC interface lacks the call: a server older than Windows 7 / 2008 R2, assumed), and 0
+ * (failed without saying why, as a stub does). Any other code (1722: the server is down, 5: denied)
+ * is that server's failure, reported as it is. docs/windows-facts.md, rows `level-one-unsupported`
+ * and `enum-processes-ex-unsupported`.
+ */
+export const LEVEL_ONE_UNSUPPORTED: ReadonlySet<number> = new Set([
+  0,
+  Win32.ERROR_CALL_NOT_IMPLEMENTED,
+  Win32.ERROR_NOT_SUPPORTED,
+  Win32.RPC_S_PROCNUM_OUT_OF_RANGE,
+  Win32.RPC_S_UNKNOWN_IF,
+]);
+
+/**
+ * One element of WTSEnumerateProcessesW (WTS_PROCESS_INFOW), the name and the owner's SID decoded
+ * (https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_infow).
+ */
 export interface WtsProcessInfo {
   /** SessionId. */
   readonly sessionId: number;
@@ -82,21 +109,54 @@ export interface WtsProcessInfo {
   readonly processId: number;
   /** pProcessName. */
   readonly processName: string;
-  /** The owner's SID as text. */
+  /**
+   * pUserSid, in text form (`S-1-5-18`): the user in the process's primary access token; null when
+   * pUserSid is NULL (a process the caller may not open). Undefined from a backend that does not
+   * read it.
+   */
   readonly userSid?: string | null;
 }
 
-/** One element of WTSEnumerateProcessesExW level 1 (WTS_PROCESS_INFO_EXW). */
+/**
+ * One element of WTSEnumerateProcessesExW level 1 (WTS_PROCESS_INFO_EXW,
+ * https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_info_exw):
+ * WTS_PROCESS_INFOW's fields and the process's counters, as Windows reports them.
+ */
 export interface WtsProcessInfoEx extends WtsProcessInfo {
+  /** pUserSid in text form; null when NULL. */
   readonly userSid: string | null;
+  /** NumberOfThreads. */
   readonly numberOfThreads: number;
+  /** HandleCount. */
   readonly handleCount: number;
+  /** PagefileUsage, in bytes (a DWORD). */
   readonly pagefileUsage: number;
+  /** PeakPagefileUsage, in bytes. */
   readonly peakPagefileUsage: number;
+  /** WorkingSetSize, in bytes. */
   readonly workingSetSize: number;
+  /** PeakWorkingSetSize, in bytes. */
   readonly peakWorkingSetSize: number;
+  /**
+   * UserTime, the LARGE_INTEGER as it is. Learn: "The amount of time, in milliseconds, the process
+   * has been running in user mode" (docs/windows-facts.md, row `process-info-ex-times`).
+   */
   readonly userTime: bigint;
+  /** KernelTime, the LARGE_INTEGER as it is: milliseconds in kernel mode, per Learn. */
   readonly kernelTime: bigint;
+}
+
+/**
+ * The account LookupAccountSidW found for a SID
+ * (https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-lookupaccountsidw).
+ */
+export interface WtsAccount {
+  /** Name: the account's name (`alice`, `SYSTEM`). */
+  readonly name: string;
+  /** ReferencedDomainName: the domain it was found in (`CORP`, `NT AUTHORITY`; `''` for some well-known SIDs). */
+  readonly domain: string;
+  /** peUse: a SID_NAME_USE value (SidTypeUser 1, SidTypeGroup 2, ..., SidTypeWellKnownGroup 5, ...). */
+  readonly use: number;
 }
 
 /** Builds a caller's object from one enumerated session (see WtsApi.enumerateSessionsWith). */
@@ -419,14 +479,30 @@ export interface WtsApi {
    */
   enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]>;
   /**
-   * WTSEnumerateProcessesExW level 1.
+   * Optional: WTSEnumerateProcessesExW level 1 (the array freed with WTSFreeMemoryExW
+   * WTSTypeProcessInfoLevel1 before it resolves): the processes of one session, or of all with
+   * {@link WTS_ANY_SESSION}, with their counters. Where the server (or the library) lacks it, it
+   * rejects with a Win32Error whose code is in {@link LEVEL_ONE_UNSUPPORTED} (120 when the library
+   * has no such function), and the caller asks enumerateProcesses instead.
    *
-   * @param server - the handle.
-   * @param sessionId - one session, or WTS_ANY_SESSION.
-   * @param options - a signal.
-   * @returns the processes.
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - the session, or WTS_ANY_SESSION for every session.
+   * @param options - a signal to abandon the call with.
+   * @returns the processes, in the server's order.
    */
   enumerateProcessesEx?(server: ServerHandle, sessionId: number, options?: CallOptions): Promise<readonly WtsProcessInfoEx[]>;
+  /**
+   * Optional: advapi32 LookupAccountSidW on a server: the account a SID names there.
+   *
+   * @param serverName - the server to ask (its name as the api layer normalised it); `''` for the
+   *   local machine (lpSystemName NULL).
+   * @param sid - the SID in text form (`S-1-5-21-...`); text that is not one is refused with an
+   *   InvalidArgumentError before any call.
+   * @returns the account; null when the SID maps to no account there (ERROR_NONE_MAPPED, 1332: a
+   *   deleted account, a logon SID, or a lookup that timed out). Any other failure rejects with a
+   *   Win32Error.
+   */
+  lookupAccountSid?(serverName: string, sid: string): Promise<WtsAccount | null>;
   /**
    * WTSTerminateProcess(server, processId, exitCode). Optional: a backend without it cannot end
    * processes (terminateProcess refuses with UnsupportedPlatformError before any call).

@@ -26,7 +26,7 @@
    * WTSEnumerateSessionsExW, WTSFreeMemoryExW, WTSOpenServerExW. Those are declared below, as
    * Microsoft Learn gives them, for both builds.
    */
-  /* kernel32's names are declared dllimport by <windows.h>: defined under other names and
+  /* kernel32's and advapi32's names are declared dllimport by <windows.h>: defined under other names and
      exported under the real ones by wtsapi32_double.def. */
   #define K32(name) Double_##name
 #else
@@ -214,6 +214,45 @@ typedef struct _DBL_WTS_SESSION_INFO_1W {
 #define WTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W
 #define PWTS_SESSION_INFO_1W DBL_WTS_SESSION_INFO_1W *
 
+/*
+ * WTS_PROCESS_INFO_EXW (Windows 7 and later; Learn, ns-wtsapi32-wts_process_info_exw), which
+ * mingw-w64 10's header lacks: named apart like WTS_SESSION_INFO_1W. UserTime and KernelTime are
+ * LARGE_INTEGERs: the SDK's union on Windows (8-byte aligned, also on x86), an int64 elsewhere. Both
+ * fall on 8-byte boundaries anyway (offset 40 on x86, 48 on x64): no padding either way.
+ */
+#if defined(_WIN32)
+  typedef LARGE_INTEGER DBL_LARGE_INTEGER;
+#else
+  typedef LARGE_INTEGER_QUAD DBL_LARGE_INTEGER;
+#endif
+typedef struct _DBL_WTS_PROCESS_INFO_EXW {
+  DWORD SessionId;
+  DWORD ProcessId;
+  LPWSTR pProcessName;
+  PVOID pUserSid;
+  DWORD NumberOfThreads;
+  DWORD HandleCount;
+  DWORD PagefileUsage;
+  DWORD PeakPagefileUsage;
+  DWORD WorkingSetSize;
+  DWORD PeakWorkingSetSize;
+  DBL_LARGE_INTEGER UserTime;
+  DBL_LARGE_INTEGER KernelTime;
+} DBL_WTS_PROCESS_INFO_EXW;
+
+/* WTS_TYPE_CLASS (Learn, ne-wtsapi32-wts_type_class): an enum counted from 0. */
+#define DBL_WTSTypeProcessInfoLevel0 0
+#define DBL_WTSTypeProcessInfoLevel1 1
+#define DBL_WTSTypeSessionInfoLevel1 2
+
+/* WTS_ANY_SESSION ((DWORD)-2, wtsapi32.h): WTSEnumerateProcessesExW's "every session". */
+#define DBL_WTS_ANY_SESSION 0xFFFFFFFEu
+
+/* SID_NAME_USE (Learn, ne-winnt-sid_name_use): SidTypeUser = 1, then counted on. */
+#define DBL_SidTypeUser 1
+/* A SID's largest size: 8 + 4 * SID_MAX_SUB_AUTHORITIES (15; MS-DTYP 2.4.2.2). */
+#define DBL_MAX_SID_SIZE 68
+
 /* WTS_INFO_CLASS values past the end of older SDK headers. */
 #define DBL_WTSIsRemoteSession 29
 
@@ -229,6 +268,11 @@ typedef struct _DBL_WTS_SESSION_INFO_1W {
 /* GetComputerNameExW's short buffer: ERROR_MORE_DATA (Learn, nf-sysinfoapi-getcomputernameexw). */
 #define DBL_ERROR_MORE_DATA 234
 #define DBL_ERROR_INVALID_PARAMETER 87
+#define DBL_ERROR_CALL_NOT_IMPLEMENTED 120
+/* LookupAccountSidW: a buffer too small (Wine's advapi32 tests, test_LookupAccountSid, on Windows)
+   and a SID with no account (Learn, nf-winbase-lookupaccountsidw, Remarks). */
+#define DBL_ERROR_INSUFFICIENT_BUFFER 122
+#define DBL_ERROR_NONE_MAPPED 1332
 #define DBL_RPC_S_SERVER_UNAVAILABLE 1722
 #define DBL_ERROR_CTX_CLOSE_PENDING 7007
 #define DBL_ERROR_CTX_WINSTATION_NOT_FOUND 7022
@@ -244,11 +288,13 @@ enum DoubleApi {
   DBL_API_ENUMERATE_EX = 6,  /* only WTSEnumerateSessionsExW: to exercise the fallback */
   DBL_API_CLOSE = 7,
   DBL_API_FREE = 8,
-  DBL_API_PROCESSES = 9,
+  DBL_API_PROCESSES = 9,     /* WTSEnumerateProcessesW and WTSEnumerateProcessesExW */
   DBL_API_WAIT = 10,         /* WTSWaitSystemEvent, waits and flushes alike */
   DBL_API_VERSION = 11,      /* netapi32 NetServerGetInfo */
   DBL_API_TERMINATE = 12,    /* WTSTerminateProcess: a fault's key is the process ID */
-  DBL_API_COUNT = 13
+  DBL_API_PROCESSES_EX = 13, /* only WTSEnumerateProcessesExW (DBL_API_PROCESSES fails both) */
+  DBL_API_LOOKUP = 14,       /* advapi32 LookupAccountSidW */
+  DBL_API_COUNT = 15
 };
 
 /* WTSWaitSystemEvent's event flags (wtsapi32.h; Learn, nf-wtsapi32-wtswaitsystemevent). Named apart,

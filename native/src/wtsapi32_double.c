@@ -82,7 +82,18 @@ static int equal_nocase16(const WCHAR16 *a, const WCHAR16 *b) {
 
 /* ---- the farm ------------------------------------------------------------------------------ */
 
-typedef struct Process { DWORD pid; WCHAR16 *name; } Process;
+/* A process: its owner's SID (sid_len 0: pUserSid NULL) and its WTS_PROCESS_INFO_EXW counters. */
+typedef struct Process {
+  DWORD pid;
+  WCHAR16 *name;
+  DWORD sid_len;
+  BYTE sid[DBL_MAX_SID_SIZE];
+  DWORD threads, handles, pagefile, peak_pagefile, working_set, peak_working_set;
+  long long user_time, kernel_time;
+} Process;
+
+/* An account LookupAccountSidW resolves on a server. */
+typedef struct Account { DWORD sid_len; BYTE sid[DBL_MAX_SID_SIZE]; WCHAR16 *name, *domain; int use; } Account;
 
 typedef struct Session {
   DWORD id;
@@ -112,12 +123,19 @@ typedef struct Server {
   size_t session_count, session_cap;
   Fault *faults;
   size_t fault_count, fault_cap;
+  Account *accounts;
+  size_t account_count;
 } Server;
 
 typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; } Handle;
 
 /* A buffer handed out by the double; `kind` says which free function it needs. */
-enum AllocKind { ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3, ALLOC_PROCESSES = 4, ALLOC_NETAPI = 5 };
+enum AllocKind {
+  ALLOC_PLAIN = 1, ALLOC_LEVEL1 = 2, ALLOC_SESSIONINFOW = 3, ALLOC_PROCESSES = 4,
+  ALLOC_PROCESSES_EX0 = 5, /* WTSEnumerateProcessesExW level 0: WTSFreeMemoryExW(WTSTypeProcessInfoLevel0) */
+  ALLOC_PROCESSES_EX1 = 6, /* level 1: WTSFreeMemoryExW(WTSTypeProcessInfoLevel1) */
+  ALLOC_NETAPI = 7         /* NetServerGetInfo: NetApiBufferFree's */
+};
 typedef struct Alloc { void *ptr; int kind; ULONG count; void **children; size_t child_count; } Alloc;
 
 static Server *g_servers;
@@ -493,45 +511,113 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reser
   return enumerate(hServer, -1, ALLOC_SESSIONINFOW, sizeof(WTS_SESSION_INFOW), fill_level0, (void **)ppSessionInfo, pCount);
 }
 
-/* A binary SID (revision 1, NT authority 5) in a tracked child of `a`: S-1-5-18 (LocalSystem)
-   for rid 0, else S-1-5-21-1004336348-1177238915-682003330-rid (a local account's shape). */
-static int child_sid(Alloc *a, DWORD rid, PVOID *out) {
+/* A valid binary SID of `length` bytes: revision 1, at most 15 subauthorities, and exactly
+   8 + 4 * SubAuthorityCount bytes (MS-DTYP 2.4.2.2). */
+static int valid_sid(const BYTE *sid, DWORD length) {
+  return sid && length >= 8 && sid[0] == 1 && sid[1] <= 15 && length == 8u + 4u * sid[1];
+}
+
+/* The SID PutProcess gives a process: S-1-5-18 (LocalSystem) in session 0, else
+   S-1-5-21-1004336348-1177238915-682003330-(1000 + session) (a local account's shape). */
+static DWORD default_sid(DWORD session, BYTE *sid) {
   static const DWORD domain[] = { 21, 1004336348u, 1177238915u, 682003330u };
-  BYTE count = rid ? 5 : 1;
-  BYTE *sid = (BYTE *)calloc(1, 8 + 4 * (size_t)count);
-  *out = NULL;
-  if (!sid || !add_child(a, sid)) { free(sid); return 0; }
+  BYTE count = session ? 5 : 1;
+  memset(sid, 0, DBL_MAX_SID_SIZE);
   sid[0] = 1;
   sid[1] = count;
   sid[7] = 5;
   for (BYTE j = 0; j < count; j++) {
-    DWORD v = rid == 0 ? 18 : (j < 4 ? domain[j] : rid);
+    DWORD v = session == 0 ? 18 : (j < 4 ? domain[j] : 1000 + session);
     for (int b = 0; b < 4; b++) sid[8 + 4 * j + b] = (BYTE)(v >> (8 * b));
   }
+  return 8u + 4u * count;
+}
+
+/* A copy of a process's SID in a tracked child of `a` (NULL for a process without one). */
+static int child_sid(Alloc *a, const Process *p, PVOID *out) {
+  *out = NULL;
+  if (!p->sid_len) return 1;
+  BYTE *sid = (BYTE *)malloc(p->sid_len);
+  if (!sid || !add_child(a, sid)) { free(sid); return 0; }
+  memcpy(sid, p->sid, p->sid_len);
   *out = sid;
   return 1;
 }
 
-/* Element i of the process list: first, on a server with a session 0 (every Windows server has
-   one), PID 0, the System Idle Process in session 0 (Cassia's NativeMethodsHelper.cs 194-197 sees
-   it as the first element on Windows), then the sessions'
-   processes, in session order. Each has a SID (Wine's tests, wtsapi.c 96: the token's user):
-   LocalSystem for PID 0 and session 0, else one per session. */
-static int fill_process(Server *server, Alloc *a, void *array, size_t i) {
-  PWTS_PROCESS_INFOW e = &((PWTS_PROCESS_INFOW)array)[i];
-  static const WCHAR16 idle[] = { 'S','y','s','t','e','m',' ','I','d','l','e',' ','P','r','o','c','e','s','s',0 };
-  size_t idle_count = find_session(server, 0) ? 1 : 0;
-  if (i < idle_count) {
-    e->SessionId = 0;
-    e->ProcessId = 0;
-    return child_string(a, idle, &e->pProcessName) && child_sid(a, 0, &e->pUserSid);
+/* PID 0, the System Idle Process, in session 0 with LocalSystem's SID (assumed: Cassia's
+   NativeMethodsHelper.cs 194-197 sees an element with PID 0 first on Windows). */
+static Process g_idle;
+static const WCHAR16 g_idle_name[] = { 'S','y','s','t','e','m',' ','I','d','l','e',' ','P','r','o','c','e','s','s',0 };
+
+/* The processes one enumeration lists, in order; filled under the lock for the fill functions. */
+typedef struct ProcRef { DWORD session; const Process *p; } ProcRef;
+static ProcRef *g_refs;
+
+/* Under the lock: the processes of `session` (DBL_WTS_ANY_SESSION: all) into g_refs: first, on a
+   server with a session 0 (every Windows server has one), PID 0, then the sessions' processes in
+   session order. Returns the count, or (size_t)-1 when out of memory. */
+static size_t list_processes(Server *server, DWORD session) {
+  int any = session == DBL_WTS_ANY_SESSION;
+  size_t n = (find_session(server, 0) && (any || session == 0)) ? 1 : 0;
+  for (size_t i = 0; i < server->session_count; i++)
+    if (any || server->sessions[i].id == session) n += server->sessions[i].process_count;
+  g_refs = (ProcRef *)calloc(n ? n : 1, sizeof(ProcRef));
+  if (!g_refs) return (size_t)-1;
+  size_t k = 0;
+  if (find_session(server, 0) && (any || session == 0)) {
+    if (!g_idle.name) {
+      g_idle.name = (WCHAR16 *)g_idle_name;
+      g_idle.sid_len = default_sid(0, g_idle.sid);
+    }
+    g_refs[k].session = 0;
+    g_refs[k++].p = &g_idle;
   }
-  size_t k = i - idle_count;
-  Session *s = server->sessions;
-  while (k >= s->process_count) { k -= s->process_count; s++; }
-  e->SessionId = s->id;
-  e->ProcessId = s->processes[k].pid;
-  return child_string(a, s->processes[k].name, &e->pProcessName) && child_sid(a, s->id ? 1000 + s->id : 0, &e->pUserSid);
+  for (size_t i = 0; i < server->session_count; i++) {
+    Session *s = &server->sessions[i];
+    if (!any && s->id != session) continue;
+    for (size_t j = 0; j < s->process_count; j++) { g_refs[k].session = s->id; g_refs[k++].p = &s->processes[j]; }
+  }
+  return n;
+}
+
+/* WTS_PROCESS_INFOW for element i of g_refs (Wine's tests, wtsapi.c 96: pUserSid is the token's user). */
+static int fill_process(Server *server, Alloc *a, void *array, size_t i) {
+  (void)server;
+  PWTS_PROCESS_INFOW e = &((PWTS_PROCESS_INFOW)array)[i];
+  const Process *p = g_refs[i].p;
+  e->SessionId = g_refs[i].session;
+  e->ProcessId = p->pid;
+  return child_string(a, p->name, &e->pProcessName) && child_sid(a, p, &e->pUserSid);
+}
+
+/* WTS_PROCESS_INFO_EXW for element i of g_refs: the same, and the process's counters. */
+static int fill_process_ex(Server *server, Alloc *a, void *array, size_t i) {
+  (void)server;
+  DBL_WTS_PROCESS_INFO_EXW *e = &((DBL_WTS_PROCESS_INFO_EXW *)array)[i];
+  const Process *p = g_refs[i].p;
+  e->SessionId = g_refs[i].session;
+  e->ProcessId = p->pid;
+  e->NumberOfThreads = p->threads;
+  e->HandleCount = p->handles;
+  e->PagefileUsage = p->pagefile;
+  e->PeakPagefileUsage = p->peak_pagefile;
+  e->WorkingSetSize = p->working_set;
+  e->PeakWorkingSetSize = p->peak_working_set;
+  memcpy(&e->UserTime, &p->user_time, 8);
+  memcpy(&e->KernelTime, &p->kernel_time, 8);
+  return child_string(a, p->name, &e->pProcessName) && child_sid(a, p, &e->pUserSid);
+}
+
+/* Under the lock: the array of the processes of `session`, as `kind`. */
+static BOOL build_processes(Server *server, DWORD session, int kind, void **out, DWORD *pCount) {
+  size_t n = list_processes(server, session);
+  if (n == (size_t)-1) return FALSE;
+  BOOL ok = kind == ALLOC_PROCESSES_EX1
+                ? build_array(server, kind, n, sizeof(DBL_WTS_PROCESS_INFO_EXW), fill_process_ex, out, pCount)
+                : build_array(server, kind, n, sizeof(WTS_PROCESS_INFOW), fill_process, out, pCount);
+  free(g_refs);
+  g_refs = NULL;
+  return ok;
 }
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Reserved, DWORD Version,
@@ -548,13 +634,46 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Rese
   LOCK();
   Server *server = server_for_call(hServer, DBL_API_PROCESSES, ANY_SESSION_KEY, &error);
   if (server) {
-    size_t n = find_session(server, 0) ? 1 : 0; /* PID 0 */
-    for (size_t i = 0; i < server->session_count; i++) n += server->sessions[i].process_count;
-    ok = build_array(server, ALLOC_PROCESSES, n, sizeof(WTS_PROCESS_INFOW), fill_process, (void **)ppProcessInfo, pCount);
+    ok = build_processes(server, DBL_WTS_ANY_SESSION, ALLOC_PROCESSES, (void **)ppProcessInfo, pCount);
     if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
   }
   UNLOCK();
   /* Wine's tests (wtsapi.c 151-156, run on Windows): success leaves GetLastError 0. */
+  set_last_error(ok ? 0 : error);
+  return ok;
+}
+
+/*
+ * WTSEnumerateProcessesExW (Learn, nf-wtsapi32-wtsenumerateprocessesexw): *pLevel 0 gives
+ * WTS_PROCESS_INFOW, 1 WTS_PROCESS_INFO_EXW; any other level sets *pLevel to 1 and fails (Learn;
+ * the code, 87, is assumed). SessionId filters (WTS_ANY_SESSION: all; a session that does not
+ * exist: an empty array, assumed). Wine's tests (wtsapi.c 166-189, run on Windows): a NULL
+ * ppProcessInfo or pCount fails with 87, the other left as it was; success leaves GetLastError 0.
+ * Faults: DBL_API_PROCESSES (fails both process calls) or DBL_API_PROCESSES_EX (this one only: a
+ * server without level 1, 120 or 1745), keyed by SessionId.
+ */
+DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesExW(HANDLE hServer, DWORD *pLevel, DWORD SessionId,
+                                                        LPWSTR *ppProcessInfo, DWORD *pCount) {
+  enter(hServer, DBL_API_PROCESSES_EX);
+  if (!pLevel || !ppProcessInfo || !pCount) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  if (*pLevel > 1) { *pLevel = 1; set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
+  int level = (int)*pLevel;
+  *ppProcessInfo = NULL;
+  *pCount = 0;
+  DWORD error = 0;
+  BOOL ok = FALSE;
+  LOCK();
+  DWORD key = SessionId == DBL_WTS_ANY_SESSION ? ANY_SESSION_KEY : SessionId;
+  Server *server = server_for_call(hServer, DBL_API_PROCESSES, key, &error);
+  if (server) {
+    DWORD fault = fault_for(server, DBL_API_PROCESSES_EX, key);
+    if (fault) { error = fault; server = NULL; }
+  }
+  if (server) {
+    ok = build_processes(server, SessionId, level ? ALLOC_PROCESSES_EX1 : ALLOC_PROCESSES_EX0, (void **)ppProcessInfo, pCount);
+    if (!ok) error = DBL_ERROR_NOT_ENOUGH_MEMORY;
+  }
+  UNLOCK();
   set_last_error(ok ? 0 : error);
   return ok;
 }
@@ -568,9 +687,9 @@ DOUBLE_EXPORT void DOUBLE_CALL WTSFreeMemory(PVOID pMemory) {
   if (!a) {
     g_bad_frees++; /* not ours, or freed twice: never touch it */
   } else {
-    /* WTSFreeMemory on a level-1 array leaks its strings on Windows, and a netapi32 buffer is
-       NetApiBufferFree's: flag it, free it all. */
-    if (a->kind == ALLOC_LEVEL1 || a->kind == ALLOC_NETAPI) g_bad_frees++;
+    /* WTSFreeMemory on an array of WTSEnumerate*ExW leaks its strings on Windows (Learn: free it
+       with WTSFreeMemoryEx), and a netapi32 buffer is NetApiBufferFree's: flag it, free it all. */
+    if (a->kind == ALLOC_LEVEL1 || a->kind == ALLOC_PROCESSES_EX0 || a->kind == ALLOC_PROCESSES_EX1 || a->kind == ALLOC_NETAPI) g_bad_frees++;
     release(index);
   }
   UNLOCK();
@@ -582,7 +701,13 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSFreeMemoryExW(int WTSTypeClass, PVOID pMemory,
   g_calls[DBL_API_FREE]++;
   size_t index;
   Alloc *a = pMemory ? find_alloc(pMemory, &index) : NULL;
-  if (a && a->kind == ALLOC_LEVEL1 && WTSTypeClass == 2 /* WTSTypeSessionInfoLevel1 */ && NumberOfEntries == a->count) {
+  /* The WTS_TYPE_CLASS each array needs (Learn, ne-wtsapi32-wts_type_class); any other class, a
+     wrong count, or memory that is not an Ex array is a bad free, and the array stays allocated. */
+  int expected = !a ? -1
+                 : a->kind == ALLOC_LEVEL1 ? DBL_WTSTypeSessionInfoLevel1
+                 : a->kind == ALLOC_PROCESSES_EX0 ? DBL_WTSTypeProcessInfoLevel0
+                 : a->kind == ALLOC_PROCESSES_EX1 ? DBL_WTSTypeProcessInfoLevel1 : -1;
+  if (a && expected >= 0 && WTSTypeClass == expected && NumberOfEntries == a->count) {
     release(index);
     ok = TRUE;
   } else {
@@ -904,6 +1029,75 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSWaitSystemEvent(HANDLE hServer, DWORD EventMas
   return TRUE;
 }
 
+/* ---- advapi32 ----------------------------------------------------------------------------- */
+
+/* Copies `text` and its NUL into a buffer of *cch characters; FALSE (and *cch = the size needed,
+   NUL included) when it does not fit. */
+static int fits16(const WCHAR16 *text, const LPWSTR buffer, DWORD cch) {
+  return buffer && cch >= len16(text) + 1;
+}
+
+/*
+ * LookupAccountSidW (Learn, nf-winbase-lookupaccountsidw), against the server's account table
+ * (WtsDouble_PutAccount). lpSystemName NULL or empty: the local server; another name (leading
+ * backslashes ignored) that no server has, or an unreachable server: 1722, as Windows answers for a
+ * computer that is not there (Wine's advapi32 tests, test_LookupAccountSid, "deepthought":
+ * RPC_S_SERVER_UNAVAILABLE). A SID with no account: ERROR_NONE_MAPPED (Learn, Remarks). A Name or
+ * ReferencedDomainName buffer too small (or NULL): FALSE, ERROR_INSUFFICIENT_BUFFER, and both
+ * sizes set to what is needed, the NUL included (Wine's tests, on Windows: "the size will always be
+ * returned"). Success: the strings copied, each size set to its length without the NUL (assumed).
+ * A NULL SID or size pointer, or a SID that is not valid: 87 (assumed; Windows crashes on NULLs).
+ * Fault: DBL_API_LOOKUP (any key).
+ */
+DOUBLE_EXPORT BOOL DOUBLE_CALL K32(LookupAccountSidW)(const WCHAR16 *lpSystemName, PVOID Sid, LPWSTR Name, DWORD *cchName,
+                                                     LPWSTR ReferencedDomainName, DWORD *cchReferencedDomainName, int *peUse) {
+  const WCHAR16 *name = lpSystemName;
+  while (name && *name == '\\') name++;
+  DWORD delay = 0;
+  LOCK();
+  g_calls[DBL_API_LOOKUP]++;
+  int index = (!name || !name[0]) ? g_local : find_server(name);
+  if (index >= 0) delay = g_servers[index].latency_ms[DBL_API_LOOKUP];
+  UNLOCK();
+  if (delay) sleep_ms(delay);
+  const BYTE *sid = (const BYTE *)Sid;
+  if (!sid || !cchName || !cchReferencedDomainName || !peUse || sid[0] != 1 || sid[1] > 15) {
+    set_last_error(DBL_ERROR_INVALID_PARAMETER);
+    return FALSE;
+  }
+  DWORD sid_len = 8u + 4u * sid[1];
+  DWORD error = 0;
+  LOCK();
+  index = (!name || !name[0]) ? g_local : find_server(name);
+  if (index < 0 || g_servers[index].unreachable) {
+    error = DBL_RPC_S_SERVER_UNAVAILABLE;
+  } else {
+    Server *srv = &g_servers[index];
+    error = fault_for(srv, DBL_API_LOOKUP, ANY_SESSION_KEY);
+    const Account *account = NULL;
+    for (size_t i = 0; !error && i < srv->account_count; i++)
+      if (srv->accounts[i].sid_len == sid_len && memcmp(srv->accounts[i].sid, sid, sid_len) == 0) account = &srv->accounts[i];
+    if (!error && !account) error = DBL_ERROR_NONE_MAPPED;
+    if (!error) {
+      if (!fits16(account->name, Name, *cchName) || !fits16(account->domain, ReferencedDomainName, *cchReferencedDomainName)) {
+        *cchName = (DWORD)len16(account->name) + 1;
+        *cchReferencedDomainName = (DWORD)len16(account->domain) + 1;
+        error = DBL_ERROR_INSUFFICIENT_BUFFER;
+      } else {
+        size_t n = len16(account->name), d = len16(account->domain);
+        memcpy(Name, account->name, (n + 1) * sizeof(WCHAR16));
+        memcpy(ReferencedDomainName, account->domain, (d + 1) * sizeof(WCHAR16));
+        *cchName = (DWORD)n;
+        *cchReferencedDomainName = (DWORD)d;
+        *peUse = account->use;
+      }
+    }
+  }
+  UNLOCK();
+  if (error) { set_last_error(error); return FALSE; }
+  return TRUE;
+}
+
 /* ---- kernel32 ------------------------------------------------------------------------------ */
 
 DOUBLE_EXPORT DWORD DOUBLE_CALL K32(WTSGetActiveConsoleSessionId)(void) {
@@ -1102,6 +1296,8 @@ DOUBLE_EXPORT void WtsDouble_Reset(void) {
     for (size_t j = 0; j < g_servers[i].session_count; j++) free_session(&g_servers[i].sessions[j]);
     free(g_servers[i].sessions);
     free(g_servers[i].faults);
+    for (size_t j = 0; j < g_servers[i].account_count; j++) { free(g_servers[i].accounts[j].name); free(g_servers[i].accounts[j].domain); }
+    free(g_servers[i].accounts);
     free(g_servers[i].name);
     for (size_t j = 0; j < g_servers[i].alias_count; j++) free(g_servers[i].aliases[j]);
     free(g_servers[i].aliases);
@@ -1298,8 +1494,11 @@ DOUBLE_EXPORT int WtsDouble_PutProcess(const WCHAR16 *server, DWORD sessionId, D
     WCHAR16 *copy = dup16(name);
     if (moved) s->processes = moved;
     if (moved && copy) {
-      s->processes[s->process_count].pid = pid;
-      s->processes[s->process_count].name = copy;
+      Process *p = &s->processes[s->process_count];
+      memset(p, 0, sizeof(*p));
+      p->pid = pid;
+      p->name = copy;
+      p->sid_len = default_sid(sessionId, p->sid);
       s->process_count++;
       ok = 1;
     } else {
@@ -1307,6 +1506,78 @@ DOUBLE_EXPORT int WtsDouble_PutProcess(const WCHAR16 *server, DWORD sessionId, D
     }
   }
   UNLOCK();
+  return ok;
+}
+
+/* The process with this PID on a server (any session), or NULL. */
+static Process *find_process(Server *server, DWORD pid) {
+  for (size_t i = 0; i < server->session_count; i++) {
+    Session *s = &server->sessions[i];
+    for (size_t j = 0; j < s->process_count; j++) if (s->processes[j].pid == pid) return &s->processes[j];
+  }
+  return NULL;
+}
+
+/* A process's owner (sid NULL or sidLength 0: pUserSid NULL; else a valid binary SID) and its
+   WTS_PROCESS_INFO_EXW counters. Fails for an unknown server or PID, or a SID that is not valid. */
+DOUBLE_EXPORT int WtsDouble_SetProcessInfo(const WCHAR16 *server, DWORD pid, const BYTE *sid, DWORD sidLength, DWORD threads,
+                                           DWORD handles, DWORD pagefile, DWORD peakPagefile, DWORD workingSet,
+                                           DWORD peakWorkingSet, long long userTime, long long kernelTime) {
+  int ok = 0;
+  if (sid && sidLength && !valid_sid(sid, sidLength)) return 0;
+  LOCK();
+  int index = find_server(server);
+  Process *p = index >= 0 ? find_process(&g_servers[index], pid) : NULL;
+  if (p) {
+    p->sid_len = sid ? sidLength : 0;
+    if (p->sid_len) memcpy(p->sid, sid, sidLength);
+    p->threads = threads; p->handles = handles; p->pagefile = pagefile; p->peak_pagefile = peakPagefile;
+    p->working_set = workingSet; p->peak_working_set = peakWorkingSet;
+    p->user_time = userTime; p->kernel_time = kernelTime;
+    ok = 1;
+  }
+  UNLOCK();
+  return ok;
+}
+
+/* An account LookupAccountSidW resolves on a server: the SID (valid, binary), its name, domain
+   and SID_NAME_USE. A SID put again replaces its account. */
+DOUBLE_EXPORT int WtsDouble_PutAccount(const WCHAR16 *server, const BYTE *sid, DWORD sidLength, const WCHAR16 *name,
+                                       const WCHAR16 *domain, int use) {
+  int ok = 0;
+  if (!valid_sid(sid, sidLength) || !name) return 0;
+  WCHAR16 *n = dup16(name), *d = dup16(domain);
+  LOCK();
+  int index = find_server(server);
+  if (index >= 0 && n && d) {
+    Server *srv = &g_servers[index];
+    Account *found = NULL;
+    for (size_t i = 0; i < srv->account_count; i++)
+      if (srv->accounts[i].sid_len == sidLength && memcmp(srv->accounts[i].sid, sid, sidLength) == 0) found = &srv->accounts[i];
+    if (!found) {
+      Account *moved = (Account *)realloc(srv->accounts, (srv->account_count + 1) * sizeof(Account));
+      if (moved) {
+        srv->accounts = moved;
+        found = &srv->accounts[srv->account_count++];
+        memset(found, 0, sizeof(*found));
+      }
+    } else {
+      free(found->name);
+      free(found->domain);
+    }
+    if (found) {
+      found->sid_len = sidLength;
+      memcpy(found->sid, sid, sidLength);
+      found->name = n;
+      found->domain = d;
+      found->use = use;
+      n = d = NULL;
+      ok = 1;
+    }
+  }
+  UNLOCK();
+  free(n);
+  free(d);
   return ok;
 }
 
@@ -1512,6 +1783,15 @@ DOUBLE_EXPORT int WtsDouble_Layout(int which, int field) {
                   OFF(SERVER_INFO_101, sv101_version_major), OFF(SERVER_INFO_101, sv101_version_minor), OFF(SERVER_INFO_101, sv101_type),
                   OFF(SERVER_INFO_101, sv101_comment) };
       return field >= 0 && field < 7 ? v[field] : -1;
+    }
+    case 9: { /* WTS_PROCESS_INFO_EXW */
+      int v[] = { (int)sizeof(DBL_WTS_PROCESS_INFO_EXW), OFF(DBL_WTS_PROCESS_INFO_EXW, SessionId), OFF(DBL_WTS_PROCESS_INFO_EXW, ProcessId),
+                  OFF(DBL_WTS_PROCESS_INFO_EXW, pProcessName), OFF(DBL_WTS_PROCESS_INFO_EXW, pUserSid),
+                  OFF(DBL_WTS_PROCESS_INFO_EXW, NumberOfThreads), OFF(DBL_WTS_PROCESS_INFO_EXW, HandleCount),
+                  OFF(DBL_WTS_PROCESS_INFO_EXW, PagefileUsage), OFF(DBL_WTS_PROCESS_INFO_EXW, PeakPagefileUsage),
+                  OFF(DBL_WTS_PROCESS_INFO_EXW, WorkingSetSize), OFF(DBL_WTS_PROCESS_INFO_EXW, PeakWorkingSetSize),
+                  OFF(DBL_WTS_PROCESS_INFO_EXW, UserTime), OFF(DBL_WTS_PROCESS_INFO_EXW, KernelTime) };
+      return field >= 0 && field < 13 ? v[field] : -1;
     }
     default:
       return -1;

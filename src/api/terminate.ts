@@ -7,7 +7,8 @@
  * and CPU time not lower than when it was listed — since Windows reuses PIDs.
  */
 import { InvalidArgumentError, ProcessNotFoundError, UnsupportedPlatformError, type WtsError } from '../errors';
-import { WTS_ANY_SESSION, type WtsApi, type WtsProcessInfo } from '../wtsapi';
+import { WTS_ANY_SESSION, type WtsApi, type WtsProcessInfoEx } from '../wtsapi';
+import { processesOf } from './processes';
 import { asWin32, asWtsError, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
 import { mapLimit } from './limit';
@@ -85,8 +86,8 @@ export interface TargetProcess {
   /** Its owner's SID (`S-1-5-21-...`), or null when Windows gave none. */
   readonly userSid: string | null;
   /**
-   * Its user + kernel CPU time in 100-ns units when listed (level 1), or null (level 0). A process
-   * that now shows less is another process under the same PID.
+   * Its user + kernel CPU time when listed, in milliseconds (WTS_PROCESS_INFO_EXW's unit, per
+   * Learn), or null (level 0). A process that now shows less is another process under the same PID.
    */
   readonly cpuTime: number | null;
 }
@@ -226,33 +227,20 @@ function show(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 }
 
-/** Every process of the server (or of one session), level 1 where the backend and server have it. */
+/** Every process of the server (or of one session), as terminateProcess compares them. */
 async function listProcesses(ctx: ServerContext, sessionId: number): Promise<readonly TargetProcess[]> {
-  const api = ctx.api;
-  let rows: readonly (WtsProcessInfo & { userTime?: bigint; kernelTime?: bigint })[] | undefined;
-  if (typeof api.enumerateProcessesEx === 'function') {
-    try {
-      rows = await api.enumerateProcessesEx(ctx.handle, sessionId);
-    } catch (error) {
-      // Level 1 not there (an old server): level 0, which every server has. Other failures stand.
-      if (!LEVEL_ONE_MISSING.has(asWin32(error)?.win32Code ?? -1)) throw error;
-    }
-  }
-  rows ??= (await api.enumerateProcesses(ctx.handle)).filter((p) => sessionId === WTS_ANY_SESSION || p.sessionId === sessionId);
-  return rows.map((p) =>
-    Object.freeze({
+  return (await processesOf(ctx, sessionId)).map((p) => {
+    const ex = p as Partial<WtsProcessInfoEx>;
+    return Object.freeze({
       server: ctx.server,
       sessionId: p.sessionId,
       processId: p.processId,
       processName: p.processName,
       userSid: p.userSid ?? null,
-      cpuTime: p.userTime !== undefined && p.kernelTime !== undefined ? Number(p.userTime + p.kernelTime) : null,
-    }),
-  );
+      cpuTime: ex.userTime !== undefined && ex.kernelTime !== undefined ? Number(ex.userTime + ex.kernelTime) : null,
+    });
+  });
 }
-
-/** The codes of a server without WTSEnumerateProcessesExW (the same as for WTSEnumerateSessionsExW). */
-const LEVEL_ONE_MISSING: ReadonlySet<number> = new Set([Win32.ERROR_CALL_NOT_IMPLEMENTED, Win32.ERROR_NOT_SUPPORTED, 1745, 1717]);
 
 /** Same process: the same PID, name, session and owner, and CPU time that did not go back. */
 function sameProcess(planned: TargetProcess, now: TargetProcess): string | undefined {

@@ -36,6 +36,7 @@ import {
 } from './message';
 import { enumerate, resolveTarget } from './sessions';
 import { checkProcessTarget, checkTerminateCall, checkTerminateOptions, terminateOn, type ProcessTarget, type TerminateOutcome, type TerminateProcessOptions } from './terminate';
+import { listProcessesOn, type SessionProcess } from './processes';
 import type { LogoffOutcome, Session } from './types';
 import {
   checkKnownKeys,
@@ -100,21 +101,7 @@ export type OnServers<O, T> = Omit<O, 'server'> & FarmOptions<T>;
 /** The result of a successful logoff(): the session logged off, and whether that was confirmed. */
 export type LoggedOff = Extract<LogoffOutcome, { status: 'loggedOff' }>;
 
-/** A process and the session it runs in (`query process`; WTS_PROCESS_INFOW). Frozen. */
-export interface SessionProcess {
-  /** `''` for the local server, else the server's name as given. */
-  readonly server: string;
-  /** The session the process runs in. */
-  readonly sessionId: number;
-  /** That session's WinStation name (`''` when it was not listed). */
-  readonly sessionName: string;
-  /** That session's user (`''` for none): the process owner's SID is not resolved. */
-  readonly userName: string;
-  /** The process ID (PID 0 is the System Idle Process). */
-  readonly processId: number;
-  /** The executable's name. */
-  readonly processName: string;
-}
+export type { SessionProcess } from './processes';
 
 export const API_METHODS = [
   'openServer',
@@ -390,13 +377,25 @@ abstract class Operations {
    */
   listProcesses(options: OnServers<ListProcessesOptions, SessionProcess>): Promise<FarmResult<SessionProcess>>;
   /**
-   * `query process`: every process on the server with its session and user
-   * (`WTSEnumerateProcessesW` and one session enumeration), PID 0 included.
+   * `query process`: every process on the server, PID 0 included, with its session, its owner and
+   * its counters: `WTSEnumerateProcessesExW` level 1 (where the server lacks it — 120, 50, 1745,
+   * 1717 — `WTSEnumerateProcessesW`, and no counters), one session enumeration, and
+   * `LookupAccountSidW` on the server once per owner's SID (a SID that resolves to no account, or
+   * whose lookup fails, is shown as the SID).
    *
    * @param options - the server.
    * @returns the processes (frozen).
    * @throws {@link InvalidArgumentError} (a rejection) for a bad option, before any call.
    * @throws {@link Win32Error} when the server cannot be asked (1722, 5, ...).
+   *
+   * @example
+   * ```ts
+   * import { listProcesses } from 'wts-session';
+   *
+   * for (const p of await listProcesses({ server: 'WF12' })) {
+   *   console.log(p.processId, p.processName, p.owner, p.workingSetSize);
+   * }
+   * ```
    */
   listProcesses(options?: ListProcessesOptions): Promise<readonly SessionProcess[]>;
   listProcesses(options?: unknown): Promise<readonly SessionProcess[] | FarmResult<SessionProcess>> {
@@ -406,21 +405,7 @@ abstract class Operations {
         checkKnownKeys(o, keys);
         return {};
       },
-      async (ctx) => {
-        const [processes, sessions] = await Promise.all([ctx.api.enumerateProcesses(ctx.handle), enumerate(ctx)]);
-        const byId = new Map(sessions.map((s) => [s.id, s] as const));
-        const result = processes.map((p) =>
-          Object.freeze({
-            server: ctx.server,
-            sessionId: p.sessionId,
-            sessionName: byId.get(p.sessionId)?.name ?? '',
-            userName: byId.get(p.sessionId)?.userName ?? '',
-            processId: p.processId,
-            processName: p.processName,
-          }),
-        );
-        return result;
-      },
+      (ctx) => listProcessesOn(ctx),
     );
   }
 

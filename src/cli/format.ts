@@ -204,14 +204,50 @@ export function formatUserTable(sessions: readonly DetailedSession[], options: {
   return `${lines.join('\n')}\n`;
 }
 
-/** query process's table: USERNAME SESSIONNAME ID PID IMAGE. */
-export function formatProcessTable(processes: readonly SessionProcess[], currentSessionId?: number): string {
-  const line = (mark: string, user: string, name: string, id: string, pid: string, image: string) =>
-    `${mark}${cell(user, 20, 22)}${cell(name, 17, 18)}${id.padStart(4)}${pid.padStart(7)}  ${printable(image)}`.trimEnd();
-  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'PID', 'IMAGE')];
+/**
+ * The USERNAME of `query process`: the owner's account name (without its domain), the SID when it
+ * resolved to no account, `''` when Windows gave no SID.
+ */
+export function ownerName(p: SessionProcess): string {
+  if (p.owner === null) return '';
+  if (p.owner === p.ownerSid) return p.owner;
+  return p.owner.slice(p.owner.lastIndexOf('\\') + 1);
+}
+
+/** Bytes as tasklist shows memory: kilobytes with thousands separators (`81,920 K`). */
+export function formatKilobytes(bytes: number | undefined): string {
+  return bytes === undefined ? '' : `${Math.round(bytes / 1024).toLocaleString('en-US')} K`;
+}
+
+/** CPU time as tasklist /v shows it: h:mm:ss (milliseconds in). */
+export function formatCpuTime(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  const seconds = Math.floor(ms / 1000);
+  return `${Math.floor(seconds / 3600)}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/**
+ * query process's table: USERNAME SESSIONNAME ID PID IMAGE, USERNAME being each process's owner.
+ * `long`: THREADS, HANDLES, WORKING SET and CPU TIME (user + kernel) before IMAGE, blank where the
+ * server gave no counters (WTSEnumerateProcessesW).
+ */
+export function formatProcessTable(processes: readonly SessionProcess[], currentSessionId?: number, long = false): string {
+  const line = (mark: string, user: string, name: string, id: string, pid: string, extra: readonly string[], image: string) =>
+    `${mark}${cell(user, 20, 22)}${cell(name, 17, 18)}${id.padStart(4)}${pid.padStart(7)}${long ? extra.map((e, i) => e.padStart(i === 2 ? 13 : 9)).join('') : ''}  ${printable(image)}`.trimEnd();
+  const lines = [line(' ', 'USERNAME', 'SESSIONNAME', 'ID', 'PID', ['THREADS', 'HANDLES', 'WORKING SET', 'CPU TIME'], 'IMAGE')];
   for (const p of processes) {
+    const cpu = p.userTime === undefined || p.kernelTime === undefined ? undefined : p.userTime + p.kernelTime;
     lines.push(
-      line(p.sessionId === currentSessionId && !p.server ? '>' : ' ', p.userName.toLowerCase(), p.sessionName.toLowerCase(), String(p.sessionId), String(p.processId), p.processName.toLowerCase()),
+      line(
+        p.sessionId === currentSessionId && !p.server ? '>' : ' ',
+        // Names lower-cased as query process shows them; a SID as it is.
+        p.owner !== null && p.owner === p.ownerSid ? p.owner : ownerName(p).toLowerCase(),
+        p.sessionName.toLowerCase(),
+        String(p.sessionId),
+        String(p.processId),
+        [p.threads === undefined ? '' : String(p.threads), p.handleCount === undefined ? '' : String(p.handleCount), formatKilobytes(p.workingSetSize), formatCpuTime(cpu)],
+        p.processName.toLowerCase(),
+      ),
     );
   }
   return `${lines.join('\n')}\n`;

@@ -8,7 +8,7 @@ import type { Session } from '../api/types';
 import type { SessionProcess, Wts } from '../api/wts';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, jsonFailure, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
-import { errorText, formatProcessTable, formatSessionTable, formatUserTable } from './format';
+import { errorText, formatProcessTable, formatSessionTable, formatUserTable, ownerName } from './format';
 import { cliErrorObject, errorObject, jsonLine, resultDocument } from './json';
 import { failureLine, helpOrVersion, SERVER_SWITCHES, serversOf, type Target } from './shared';
 import { printable } from './text';
@@ -29,7 +29,7 @@ export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their
 
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
 wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--long] [--json]
-wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--json]
+wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--long] [--json]
 wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--json]
 
   session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
@@ -38,7 +38,10 @@ wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--j
                      lock state cannot be read for certain; JSON: details.locked true,
                      false or null). One more query per session, and the server's
                      Windows version once (Windows 7 / 2008 R2 report it swapped).
-  process            query process: USERNAME SESSIONNAME ID PID IMAGE.
+  process            query process: USERNAME (the process's owner) SESSIONNAME ID PID
+                     IMAGE.
+  --long             With process: also THREADS, HANDLES, WORKING SET and CPU TIME
+                     (blank where the server gives no counters).
   /server:ServerName The server (default: this one). Also --server NAME.
   /servers:A,B,C     Several servers (or /servers:@FILE, --servers-file FILE, and
                      /servers:- or --servers-file - for standard input; names one a
@@ -103,7 +106,7 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     if (filter !== undefined && filter.trim() === '') throw new UsageError('The filter is empty.');
     const target = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
     const long = flag(args, 'long');
-    if (long && kind !== 'user') throw new UsageError("--long goes with 'user' (it adds the LOCKED column).");
+    if (long && kind === 'session') throw new UsageError("--long goes with 'user' (the LOCKED column) or 'process' (threads, handles, memory, CPU time).");
     if (long && flag(args, 'watch')) throw new UsageError('--long does not go with --watch: locking a session raises no session event, so the LOCKED column would go stale.');
     if (flag(args, 'watch')) {
       if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
@@ -182,6 +185,9 @@ function matches(kind: Kind, row: Row, filter: string): boolean {
   return (
     String(p.sessionId) === filter ||
     p.sessionName.toLowerCase() === f ||
+    // The owner (`alice`, `CORP\alice`, its SID), or the session's user.
+    ownerName(p).toLowerCase() === f ||
+    (p.owner ?? '').toLowerCase() === f ||
     p.userName.toLowerCase() === f ||
     p.processName.toLowerCase() === f ||
     p.processName.toLowerCase() === `${f}.exe`
@@ -195,6 +201,6 @@ function table(kind: Kind, rows: readonly Row[], long: boolean): string {
     case 'user':
       return formatUserTable(rows as DetailedSession[], { long });
     case 'process':
-      return formatProcessTable(rows as SessionProcess[]);
+      return formatProcessTable(rows as SessionProcess[], undefined, long);
   }
 }

@@ -81,7 +81,7 @@ const farm: Farm = {
           domain: 'HOST1',
           clientName: 'PC1',
           clientAddress: '192.168.0.7',
-          processes: [{ pid: process.pid, name: 'node.exe' }],
+          processes: [{ pid: process.pid, name: 'node.exe', threads: 11, handleCount: 240, workingSetSize: 50_000_000 }],
         },
         { id: 3, name: 'RDP-Tcp#1', state: 'Active', user: 'bob', domain: 'HOST1', clientName: 'PC2', clientAddress: '2001:db8::5' },
         { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
@@ -133,6 +133,7 @@ describeDouble('capture:windows against the native double', () => {
     double = new NativeDouble(libPath);
     double.loadFarm(farm);
     double.setFault('OLD2', 'enumerateEx', '*', 120); // ERROR_CALL_NOT_IMPLEMENTED
+    double.setFault('OLD2', 'processesEx', '*', 1745); // RPC_S_PROCNUM_OUT_OF_RANGE: no WTSEnumerateProcessesExW level 1
     result = capture.runCapture({ wtsapi32: libPath, kernel32: libPath, servers: ['OLD2', 'DOWN3'], clientAddresses: ['192.168.0.7', '2001:db8::5'], netstat: false });
     // WTS_CAPTURE_DUMP=file: keep the capture, to read it or to run capture:check on it by hand.
     const dump = process.env['WTS_CAPTURE_DUMP'];
@@ -191,7 +192,11 @@ describeDouble('capture:windows against the native double', () => {
     expect(contradicted).toEqual([]);
     // The double models these, so the capture decides them.
     const verdict = (id: string) => out.results.find((r) => r.id === id)?.verdict;
-    for (const id of ['query-null-buffer', 'query-null-count', 'query-protocol-type', 'query-session-info', 'enum-processes-bad-arguments', 'enum-sessions-services-console', 'computer-name-short-buffer', 'client-address-ipv4', 'client-address-ipv6', 'level-one-unsupported', 'rpc-error-first-use']) {
+    for (const id of [
+      'query-null-buffer', 'query-null-count', 'query-protocol-type', 'query-session-info', 'enum-processes-bad-arguments', 'enum-sessions-services-console',
+      'computer-name-short-buffer', 'client-address-ipv4', 'client-address-ipv6', 'level-one-unsupported', 'rpc-error-first-use', 'enum-processes-ex',
+      'enum-processes-ex-level', 'enum-processes-ex-free', 'enum-processes-ex-unsupported', 'lookup-account-sid',
+    ]) {
       expect({ id, verdict: verdict(id) }).toEqual({ id, verdict: 'confirmed' });
     }
     for (const id of checker.NOT_READ_ONLY) expect({ id, verdict: verdict(id) }).toEqual({ id, verdict: 'not captured' });

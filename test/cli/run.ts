@@ -38,7 +38,7 @@ export interface Sim {
   runClosedStdout(bin: Bin, args: string[], options?: Omit<RunOptions, 'input'>): Promise<Run>;
 }
 
-const WTS = new Set(['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message']);
+const WTS = new Set(['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes', 'processesEx', 'lookup']);
 
 export function binPath(bin: Bin): string {
   return join(ROOT, 'dist', 'bin', `${bin}.js`);

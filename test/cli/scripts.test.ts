@@ -100,6 +100,7 @@ function documents(r: Run): Doc[] {
     return JSON.parse(line) as Doc;
   });
   const sessionFields = FIELDS.get('Session object')!;
+  const processFields = FIELDS.get('Process object')!;
   const errorFields = FIELDS.get('Error object')!;
   const checkSession = (s: unknown) => {
     for (const key of Object.keys(s as object)) expect([key, sessionFields.has(key)]).toEqual([key, true]);
@@ -115,6 +116,9 @@ function documents(r: Run): Doc[] {
     if (d.error) checkError(d.error);
     for (const key of ['session', 'before']) if (d[key]) checkSession(d[key]);
     if (d.type === 'sessions') (d['results'] as unknown[]).forEach(checkSession);
+    if (d.type === 'processes') {
+      for (const p of d['results'] as object[]) for (const key of Object.keys(p)) expect(['process', key, processFields.has(key)]).toEqual(['process', key, true]);
+    }
     for (const f of (d['failures'] as Array<{ server: string; error: Doc['error'] }> | undefined) ?? []) checkError(f.error);
   }
   return docs;

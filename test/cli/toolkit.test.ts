@@ -34,6 +34,49 @@ describe('wts-query user | process', () => {
     expect([none.code, none.stderr]).toEqual([1, 'No Process exists for notepad\n']);
   });
 
+  test('process: USERNAME is each process\'s owner (LookupAccountSidW, once per SID); --long adds threads, handles, working set, CPU time', () => {
+    const farm = toolkitFarm();
+    const bob = farm.servers[0]!.sessions!.find((s) => s.id === 3)!;
+    bob.processes = [
+      { pid: 4100, name: 'excel.exe', threads: 12, handleCount: 340, workingSetSize: 52_428_800, userTime: 61_000, kernelTime: 4_000 },
+      { pid: 4200, name: 'backup.exe', user: 'SYSTEM' },
+      { pid: 4300, name: 'orphan.exe', user: 'S-1-5-21-9-9-9-500' },
+    ];
+    const sim = simulate(farm);
+    const r = sim.run('wts-query', ['process']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.slice(1).map((l) => l.slice(1, 23).trim())).toEqual(['system', 'bob', 'system', 'S-1-5-21-9-9-9-500']);
+    // SYSTEM, bob, the orphan SID: one lookup each.
+    expect(r.calls.filter((c) => c.api === 'lookup')).toHaveLength(3);
+    // The owner filters too, by name or DOMAIN\name.
+    expect(sim.run('wts-query', ['process', 'system']).stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(sim.run('wts-query', ['process', 'NT AUTHORITY\\SYSTEM']).stdout.trimEnd().split('\n')).toHaveLength(3);
+    const long = sim.run('wts-query', ['process', '--long']);
+    expect(long.stdout.split('\n')[0]).toBe(' USERNAME              SESSIONNAME         ID    PID  THREADS  HANDLES  WORKING SET CPU TIME  IMAGE');
+    expect(long.stdout).toMatch(/ bob\s+3\s+4100\s+12\s+340\s+51,200 K\s+0:01:05  excel\.exe/);
+    const json = JSON.parse(sim.run('wts-query', ['process', 'excel', '--json']).stdout) as { results: Array<Record<string, unknown>> };
+    expect(json.results).toEqual([
+      expect.objectContaining({ processId: 4100, owner: 'CORP\\bob', ownerSid: expect.stringMatching(/^S-1-5-21-/), threads: 12, handleCount: 340, workingSetSize: 52_428_800, userTime: 61_000, kernelTime: 4_000 }),
+    ]);
+    const usage = sim.run('wts-query', ['session', '--long']);
+    expect([usage.code, usage.stderr]).toEqual([2, expect.stringMatching(/--long goes with 'user' .* or 'process'/)]);
+  });
+
+  test('process on a server without WTSEnumerateProcessesExW level 1: the same rows and owners, the --long columns blank', () => {
+    const farm = toolkitFarm();
+    farm.servers[0]!.faults = { processesEx: { '*': 120 } };
+    const sim = simulate(farm);
+    const r = sim.run('wts-query', ['process', '--long']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ bob\s+3\s+4100\s+excel\.exe$/m);
+    expect(r.calls.filter((c) => c.api === 'processes')).toHaveLength(1);
+    const json = JSON.parse(sim.run('wts-query', ['process', '--json']).stdout) as { results: Array<Record<string, unknown>> };
+    expect(json.results.find((p) => p['processId'] === 4100)).toEqual({
+      server: '', sessionId: 3, sessionName: '', userName: 'bob', processId: 4100, processName: 'excel.exe', owner: 'CORP\\bob', ownerSid: expect.any(String),
+    });
+  });
+
   test('several servers: a table per server; the unreachable one reported, exit 1', () => {
     const r = simulate(toolkitFarm()).run('wts-query', ['user', '/servers:TS01,WF12,WF13']);
     expect(r.code).toBe(1);

@@ -16,7 +16,9 @@ import { win32Types } from '../../src/backends/koffi/bindings';
 import { responseName } from '../../src/api/message';
 import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
 import { Win32Error } from '../../src/errors';
-import { dateToFileTime, WTS_CURRENT_SERVER_HANDLE as CSH, WTS_CURRENT_SESSION as CS, WtsEvent, type ServerHandle, type WtsApi } from '../../src/wtsapi';
+import { dateToFileTime, LEVEL_ONE_UNSUPPORTED, WTS_ANY_SESSION, WTS_CURRENT_SERVER_HANDLE as CSH, WTS_CURRENT_SESSION as CS, WtsEvent, type ServerHandle, type WtsApi } from '../../src/wtsapi';
+import { createWts } from '../../src/create';
+import { isSidString, sidFromString, sidToString } from '../../src/sid';
 import { doublePath, NativeDouble } from '../native/double';
 import { BACKEND_LABELS, BACKENDS, FACTS, type Backend } from './facts';
 
@@ -34,7 +36,7 @@ const FARM: Farm = {
         { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'TS01' },
         {
           id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP', clientName: 'LAPTOP-7', clientAddress: '192.168.0.1',
-          messageResponse: 0, processes: [{ pid: 4100, name: 'excel.exe' }],
+          messageResponse: 0, processes: [{ pid: 4100, name: 'excel.exe', threads: 9, userTime: 1234, kernelTime: 56 }],
         },
         { id: 3, name: 'RDP-Tcp#1', state: 'Active', user: 'bob', domain: 'CORP', clientName: 'DESK-9', clientAddress: 'ffff::1' },
         { id: 4, name: '', state: 'Disconnected', user: 'carol', domain: 'CORP', processes: [{ pid: 5200, name: 'notepad.exe' }] },
@@ -58,9 +60,10 @@ class Raw {
   readonly pointerSize = koffi.sizeof('void *');
   readonly #w: Record<string, Fn>;
 
-  constructor(wtsapi32: string, kernel32: string) {
+  constructor(wtsapi32: string, kernel32: string, advapi32: string) {
     const w = koffi.load(wtsapi32);
     const k = wtsapi32 === kernel32 ? w : koffi.load(kernel32);
+    const a = wtsapi32 === advapi32 ? w : koffi.load(advapi32);
     const OUT_PVOID = koffi.out(koffi.pointer('void', 2));
     const INOUT_DWORD = koffi.inout(koffi.pointer('uint32_t'));
     const S = '__stdcall';
@@ -70,6 +73,9 @@ class Raw {
       freeEx: w.func(S, 'WTSFreeMemoryExW', 'int', ['int', 'void *', 'uint32_t']) as Fn,
       processes: w.func(S, 'WTSEnumerateProcessesW', 'int', ['void *', 'uint32_t', 'uint32_t', OUT_PVOID, INOUT_DWORD]) as Fn,
       sessionsEx: w.func(S, 'WTSEnumerateSessionsExW', 'int', ['void *', INOUT_DWORD, 'uint32_t', OUT_PVOID, INOUT_DWORD]) as Fn,
+      processesEx: w.func(S, 'WTSEnumerateProcessesExW', 'int', ['void *', INOUT_DWORD, 'uint32_t', OUT_PVOID, INOUT_DWORD]) as Fn,
+      // (lpSystemName, Sid, Name, &cchName, ReferencedDomainName, &cchReferencedDomainName, &peUse)
+      lookup: a.func(S, 'LookupAccountSidW', 'int', ['const char16_t *', 'void *', 'void *', INOUT_DWORD, 'void *', INOUT_DWORD, INOUT_DWORD]) as Fn,
       message: w.func(S, 'WTSSendMessageW', 'int', [
         'void *', 'uint32_t', 'const char16_t *', 'uint32_t', 'const char16_t *', 'uint32_t', 'uint32_t', 'uint32_t', INOUT_DWORD, 'int',
       ]) as Fn,
@@ -143,6 +149,21 @@ class Raw {
     return { ret, error, list };
   }
 
+  /**
+   * One LookupAccountSidW call with buffers of `nameChars` and `domainChars` characters; the text
+   * up to the NULs and the sizes after the call.
+   */
+  lookup(system: string | null, sid: string, nameChars: number, domainChars: number): { ret: number; error: number; name: string; domain: string; nameSize: number; domainSize: number; use: number } {
+    const name = Buffer.alloc(nameChars * 2 + 2);
+    const domain = Buffer.alloc(domainChars * 2 + 2);
+    const nameSize = [nameChars];
+    const domainSize = [domainChars];
+    const use = [0];
+    const { ret, error } = this.call('lookup', system, Buffer.from(sidFromString(sid)), name, nameSize, domain, domainSize, use);
+    const text = (b: Buffer) => b.toString('utf16le').replace(/\0.*$/s, '');
+    return { ret, error, name: text(name), domain: text(domain), nameSize: nameSize[0] ?? 0, domainSize: domainSize[0] ?? 0, use: use[0] ?? 0 };
+  }
+
   /** GetComputerNameW with a buffer of `capacity` characters. */
   computerName(capacity: number): { ret: number; error: number; size: number; text: string } {
     const buffer = Buffer.alloc(capacity * 2 + 2);
@@ -177,7 +198,7 @@ const underWine = process.platform === 'win32' && process.env['WTS_UNDER_WINE'] 
 function target(backend: Backend): Target | string {
   if (backend === 'wine') {
     if (!underWine || mode !== 'system') return 'runs only under npm run test:wine (WTS_CONFORMANCE=system, inside Windows node.exe)';
-    const raw = new Raw('wtsapi32.dll', 'kernel32.dll');
+    const raw = new Raw('wtsapi32.dll', 'kernel32.dll', 'advapi32.dll');
     const api = createKoffiApi();
     return { backend, raw, load: () => api };
   }
@@ -186,14 +207,14 @@ function target(backend: Backend): Target | string {
   if ('missing' in found) return found.missing;
   const double = new NativeDouble(found.path);
   double.leaks();
-  const raw = new Raw(found.path, found.path);
+  const raw = new Raw(found.path, found.path, found.path);
   return {
     backend,
     raw,
     double,
     load: (farm = FARM, closingPolls = 1) => {
       double.loadFarm(farm, closingPolls);
-      return createKoffiApi({ wtsapi32: found.path, kernel32: found.path, netapi32: found.path });
+      return createKoffiApi({ wtsapi32: found.path, kernel32: found.path, advapi32: found.path, netapi32: found.path });
     },
   };
 }
@@ -293,6 +314,31 @@ const rawProcessSids: Check = (t) => {
     expect(sids.length).toBe(r.list.length);
     expect(sidText(need(r.list[0]?.sid ?? undefined))).toBe('S-1-5-18');
   }
+};
+
+/** WTSEnumerateProcessesExW with NULL ppProcessInfo, NULL pCount, then both (Wine's tests, 166-189). */
+const rawProcessesEx: Check = (t) => {
+  t.load();
+  const raw = need(t.raw);
+  const level = [0];
+  const count = [0xdeadbeef];
+  const nullInfo = raw.call('processesEx', null, level, WTS_ANY_SESSION, null, count);
+  expect({ ...nullInfo, count: count[0] }).toEqual({ ret: 0, error: 87, count: 0xdeadbeef });
+  const out: Array<bigint | null> = [null];
+  const nullCount = raw.call('processesEx', null, level, WTS_ANY_SESSION, out, null);
+  expect({ ...nullCount, info: out[0] ?? null }).toEqual({ ret: 0, error: 87, info: null });
+  const both = [0];
+  const ok = raw.call('processesEx', null, level, WTS_ANY_SESSION, out, both);
+  expect({ ...ok, level: level[0] }).toEqual({ ret: 1, error: 0, level: 0 });
+  expect(both[0]).toBeGreaterThan(0);
+  expect(raw.freeEx(0 /* WTSTypeProcessInfoLevel0 */, out[0], both[0] ?? 0)).toBe(1);
+};
+
+/** SIDs in text form as a backend gives them: each encodes and decodes back to itself. */
+const sidsRoundTrip = (sids: ReadonlyArray<string | null | undefined>): void => {
+  const present = sids.filter((s): s is string => typeof s === 'string');
+  expect(present.length).toBeGreaterThan(0);
+  for (const sid of present) expect([sid, sidToString(sidFromString(sid))]).toEqual([sid, sid]);
 };
 
 const rawComputerNameShort: Check = (t) => {
@@ -425,18 +471,135 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
   'enum-processes-pid0': {
     mock: async (t) => {
       const list = await t.load().enumerateProcesses(CSH);
-      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process' });
+      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process', userSid: 'S-1-5-18' });
       expect(list.filter((p) => p.processId === 0)).toHaveLength(1);
     },
     double: async (t) => {
       const list = await t.load().enumerateProcesses(CSH);
-      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process' });
+      expect(list[0]).toEqual({ sessionId: 0, processId: 0, processName: 'System Idle Process', userSid: 'S-1-5-18' });
       expect(list.map((p) => p.processId)).toEqual([0, 4100, 5200]);
       const raw = need(t.raw).processes();
       expect(raw.list[0]).toMatchObject({ sessionId: 0, pid: 0 });
     },
   },
-  'enum-processes-sids': { double: rawProcessSids, wine: rawProcessSids },
+  'enum-processes-sids': {
+    mock: async (t) => {
+      const list = await t.load().enumerateProcesses(CSH);
+      expect(list.map((p) => p.userSid).every((sid) => isSidString(sid))).toBe(true);
+      expect(list[0]?.userSid).toBe('S-1-5-18');
+    },
+    double: async (t) => {
+      rawProcessSids(t);
+      // Through the seam: the same SIDs, decoded.
+      const seam = await t.load().enumerateProcesses(CSH);
+      const raw = need(t.raw).processes().list;
+      expect(seam.map((p) => p.userSid)).toEqual(raw.map((p) => (p.sid ? sidText(p.sid) : null)));
+    },
+    wine: async (t) => {
+      rawProcessSids(t);
+      const seam = await t.load().enumerateProcesses(CSH);
+      expect(seam.some((p) => typeof p.userSid === 'string')).toBe(true);
+    },
+  },
+  'enum-processes-ex': { double: rawProcessesEx, wine: rawProcessesEx },
+  'enum-processes-ex-level': {
+    double: (t) => {
+      t.load();
+      const level = [2];
+      const out: Array<bigint | null> = [null];
+      const count = [0];
+      const r = need(t.raw).call('processesEx', null, level, WTS_ANY_SESSION, out, count);
+      expect({ ...r, level: level[0], info: out[0] ?? null }).toEqual({ ret: 0, error: 87, level: 1, info: null });
+    },
+  },
+  'enum-processes-ex-free': {
+    double: (t) => {
+      t.load();
+      const raw = need(t.raw);
+      const take = () => {
+        const out: Array<bigint | null> = [null];
+        const count = [0];
+        const r = raw.call('processesEx', null, [1], WTS_ANY_SESSION, out, count);
+        expect(r).toEqual({ ret: 1, error: 0 });
+        return { array: out[0], count: count[0] ?? 0 };
+      };
+      const a = take();
+      expect(raw.freeEx(1 /* WTSTypeProcessInfoLevel1 */, a.array, a.count)).toBe(1);
+      // Another class, or WTSFreeMemory, is a bad free (the double counts it; with a wrong class it keeps the array).
+      const b = take();
+      expect(raw.freeEx(0, b.array, b.count)).toBe(0);
+      expect(raw.freeEx(2, b.array, b.count)).toBe(0);
+      raw.free(b.array);
+      expect(need(t.double).leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 3 });
+    },
+  },
+  'enum-processes-ex-unsupported': {
+    mock: async (t) => unsupportedLevelOne(t, (api) => (api as MockApi).setFault('TS01', 'processesEx', '*', 120)),
+    double: async (t) => unsupportedLevelOne(t, () => need(t.double).setFault('TS01', 'processesEx', '*', 1745)),
+    wine: async (t) => unsupportedLevelOne(t, () => undefined),
+  },
+  'process-info-ex-layout': {
+    double: (t) => {
+      const { WTS_PROCESS_INFO_EXW: type } = win32Types();
+      const fields = ['SessionId', 'ProcessId', 'pProcessName', 'pUserSid', 'NumberOfThreads', 'HandleCount', 'PagefileUsage', 'PeakPagefileUsage', 'WorkingSetSize', 'PeakWorkingSetSize', 'UserTime', 'KernelTime'];
+      const double = need(t.double);
+      expect([koffi.sizeof(type), ...fields.map((f) => koffi.offsetof(type, f))]).toEqual([double.layout(9, 0), ...fields.map((_, i) => double.layout(9, i + 1))]);
+      const wide = koffi.sizeof('void *') === 8;
+      expect({ size: koffi.sizeof(type), userTime: koffi.offsetof(type, 'UserTime') }).toEqual(wide ? { size: 64, userTime: 48 } : { size: 56, userTime: 40 });
+    },
+  },
+  'process-info-ex-times': {
+    mock: async (t) => processTimes(t),
+    double: async (t) => processTimes(t),
+  },
+  'lookup-account-sid': {
+    mock: async (t) => {
+      const api = t.load();
+      expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-18')).toEqual({ name: 'SYSTEM', domain: 'NT AUTHORITY', use: 5 });
+      expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-21-9-9-9-500')).toBeNull();
+      expect(await win32Code(need(api.lookupAccountSid).call(api, 'DOWN', 'S-1-5-18'))).toBe(1722);
+    },
+    double: async (t) => {
+      const api = t.load();
+      const raw = need(t.raw);
+      const full = raw.lookup(null, 'S-1-5-18', 64, 64);
+      expect(full).toEqual({ ret: 1, error: expect.any(Number), name: 'SYSTEM', domain: 'NT AUTHORITY', nameSize: 6, domainSize: 12, use: 5 });
+      const short = raw.lookup(null, 'S-1-5-18', 1, 64);
+      expect({ ret: short.ret, error: short.error, nameSize: short.nameSize }).toEqual({ ret: 0, error: 122, nameSize: 7 });
+      expect(raw.lookup(null, 'S-1-5-21-9-9-9-500', 64, 64)).toMatchObject({ ret: 0, error: 1332 });
+      expect(raw.lookup('NOSUCHHOST', 'S-1-5-18', 64, 64)).toMatchObject({ ret: 0, error: 1722 });
+      expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-18')).toEqual({ name: 'SYSTEM', domain: 'NT AUTHORITY', use: 5 });
+    },
+    wine: async (t) => {
+      const raw = need(t.raw);
+      const full = raw.lookup(null, 'S-1-5-18', 64, 64);
+      expect(full.ret).toBe(1);
+      const short = raw.lookup(null, 'S-1-5-18', 1, 64);
+      expect({ ret: short.ret, error: short.error, nameSize: short.nameSize }).toEqual({ ret: 0, error: 122, nameSize: full.name.length + 1 });
+      const api = t.load();
+      expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-18')).toMatchObject({ name: full.name, domain: full.domain });
+    },
+  },
+  'sid-format': {
+    mock: async (t) => sidsRoundTrip((await t.load().enumerateProcesses(CSH)).map((p) => p.userSid)),
+    double: async (t) => {
+      const seam = await t.load().enumerateProcesses(CSH);
+      sidsRoundTrip(seam.map((p) => p.userSid));
+      // The bytes in memory are the bytes the text encodes back to.
+      const raw = need(t.raw).processes().list;
+      expect(raw.map((p) => (p.sid ? [...p.sid] : null))).toEqual(seam.map((p) => (p.userSid ? [...sidFromString(p.userSid)] : null)));
+    },
+    wine: (t) => {
+      const raw = need(t.raw).processes().list.filter((p) => p.sid !== null);
+      expect(raw.length).toBeGreaterThan(0);
+      for (const p of raw) {
+        const bytes = new Uint8Array(need(p.sid ?? undefined));
+        const text = need(sidToString(bytes) ?? undefined);
+        expect([...sidFromString(text)]).toEqual([...bytes]);
+      }
+    },
+  },
+
   'enum-sessions-services-console': {
     mock: async (t) => servicesAndConsole(t),
     double: async (t) => servicesAndConsole(t),
@@ -594,6 +757,27 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
   'wait-system-event-between-waits': { mock: async (t) => waitBetweenWaits(t), double: async (t) => waitBetweenWaits(t) },
   'wait-system-event-close-pending': { mock: async (t) => waitClosePending(t), double: async (t) => waitClosePending(t) },
 };
+
+/** A server without WTSEnumerateProcessesExW level 1: the seam rejects with a fallback code; listProcesses answers from level 0. */
+async function unsupportedLevelOne(t: Target, lackLevelOne: (api: WtsApi) => void): Promise<void> {
+  const api = t.load();
+  lackLevelOne(api);
+  const code = await win32Code(need(api.enumerateProcessesEx).call(api, CSH, WTS_ANY_SESSION));
+  expect([code, LEVEL_ONE_UNSUPPORTED.has(code)]).toEqual([code, true]);
+  const list = await createWts({ api }).listProcesses();
+  expect(list.length).toBeGreaterThan(0);
+  expect(list.some((p) => 'threads' in p)).toBe(false);
+  expect(list.some((p) => p.owner !== null)).toBe(true);
+}
+
+/** UserTime and KernelTime as the server gives them (milliseconds per Learn): not converted. */
+async function processTimes(t: Target): Promise<void> {
+  const api = t.load();
+  const p = (await need(api.enumerateProcessesEx).call(api, CSH, 2))[0];
+  expect(p).toMatchObject({ processId: 4100, numberOfThreads: 9, userTime: 1234n, kernelTime: 56n });
+  const row = (await createWts({ api }).listProcesses()).find((r) => r.processId === 4100);
+  expect(row).toMatchObject({ threads: 9, userTime: 1234, kernelTime: 56 });
+}
 
 async function servicesAndConsole(t: Target): Promise<void> {
   const sessions = await t.load().enumerateSessions(CSH);

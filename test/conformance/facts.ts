@@ -55,6 +55,13 @@ const INFO_CLASS = `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_info_class`;
 const QUERY = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsquerysessioninformationw`;
 const CAPTURE = 'npm run capture:windows (issue 11 §3)';
 const WAIT = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtswaitsystemevent`;
+const PROCESSES_EX = `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsenumerateprocessesexw`;
+const PROCESS_INFO_EX = `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_process_info_exw`;
+const TYPE_CLASS = `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_type_class`;
+const LOOKUP = `${LEARN}/api/winbase/nf-winbase-lookupaccountsidw`;
+/** Wine's advapi32 conformance tests (run on Windows by Wine's test bot). */
+const WT_ADVAPI = 'wine-mirror/wine@0024d18430db6d2ee44ec92973ab65d7744dc768:dlls/advapi32/tests/security.c';
+const DTYP = 'https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-dtyp';
 /** Wine's WTSWaitSystemEvent (dlls/wtsapi32/wtsapi32.c): `FIXME("Stub …"); return FALSE;`. */
 const WINE_WAIT_STUB =
   "Wine's WTSWaitSystemEvent is a stub (dlls/wtsapi32/wtsapi32.c, FIXME \"Stub\"): FALSE at once, last error not set, flags untouched; test/wine checks it returns at once";
@@ -227,10 +234,127 @@ export const FACTS: readonly Fact[] = [
     id: 'enum-processes-sids',
     call: 'WTSEnumerateProcessesW(CSH, 0, 1, &info, &count)',
     expected: "pUserSid is the process token's user SID (a real, valid SID) for every process the caller can open; NULL for the others is possible (assumed)",
-    library: 'The seam drops SIDs (the lead decides on them); the koffi backend must not crash on NULL.',
-    sources: [{ kind: 'wine-test', ref: WT, lines: '88-96', quote: 'ok(EqualSid(info[i].pUserSid, sid->Sid), "SID did not match\\n");' }],
+    library: 'Decodes pUserSid into its text form (WtsProcessInfo.userSid); NULL is null (the owner shown as none), never a crash.',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '88-96', quote: 'ok(EqualSid(info[i].pUserSid, sid->Sid), "SID did not match\\n");' },
+      { kind: 'wine-impl', ref: WI, lines: 'WTSEnumerateProcessesExW', quote: 'info[count].pUserSid = NULL; if ((process = OpenProcess(PROCESS_QUERY_INFORMATION, FALSE, info[count].ProcessId))) …' },
+    ],
     status: 'sourced',
-    backends: { mock: 'the seam leaves SIDs out (WtsProcessInfo has none)', double: true, wine: true },
+    backends: { mock: true, double: true, wine: true },
+  },
+  {
+    id: 'enum-processes-ex',
+    call: 'WTSEnumerateProcessesExW(CSH, &level 0, WTS_ANY_SESSION, &info | NULL, &count | NULL)',
+    expected:
+      'NULL ppProcessInfo: FALSE, 87, *pCount untouched; NULL pCount: FALSE, 87, *ppProcessInfo untouched; both given: TRUE, GetLastError 0, a WTS_PROCESS_INFOW array of every session\'s processes (WTS_ANY_SESSION = (DWORD)-2), freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel0). *pLevel 1 gives WTS_PROCESS_INFO_EXW; Windows 7 / Server 2008 R2 and later',
+    library: 'listProcesses asks level 1 for WTS_ANY_SESSION, passing every pointer; the level-1 array is freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel1, array, count).',
+    sources: [
+      { kind: 'wine-test', ref: WT, lines: '166-189', quote: 'ret = pWTSEnumerateProcessesExW(WTS_CURRENT_SERVER_HANDLE, &level, WTS_ANY_SESSION, NULL, &count); ok(!ret …); ok(GetLastError() == ERROR_INVALID_PARAMETER …); ok(count == 0xdeadbeef …) … pWTSFreeMemoryExW(WTSTypeProcessInfoLevel0, info, count);' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'pLevel', quote: 'To return an array of WTS_PROCESS_INFO structures, specify zero. To return an array of WTS_PROCESS_INFO_EX structures, specify one.' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'SessionId', quote: 'To enumerate processes for all sessions on the server, specify WTS_ANY_SESSION.' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'ppProcessInfo', quote: 'After you have finished using the array, free it by calling the WTSFreeMemoryEx function.' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'Requirements', quote: 'Minimum supported client Windows 7; minimum supported server Windows Server 2008 R2' },
+      { kind: 'header', ref: 'FreeRDP/FreeRDP@171198bd7dab4a125d1345e54682151836d08c80:winpr/include/winpr/wtsapi.h', quote: '/* Specifies any-session (SessionId) */ #define WTS_ANY_SESSION ((DWORD)-2)' },
+    ],
+    status: 'sourced',
+    backends: { mock: noPointersInSeam, double: true, wine: true },
+  },
+  {
+    id: 'enum-processes-ex-level',
+    call: 'WTSEnumerateProcessesExW(CSH, &level 2, WTS_ANY_SESSION, &info, &count)',
+    expected: 'FALSE, *pLevel set to 1 (Learn); the last error (87) is assumed',
+    library: 'Always passes level 1.',
+    sources: [
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'pLevel', quote: 'If you do not specify a valid value for this parameter, on output, WTSEnumerateProcessesEx sets this parameter to one and returns an error.' },
+    ],
+    status: 'assumed',
+    capture: `${CAPTURE}: the last error of WTSEnumerateProcessesExW with level 2`,
+    backends: { mock: 'the seam takes no level', double: true, wine: "Wine's WTSEnumerateProcessesExW answers any level but 0 with 120, *pLevel untouched (WI: FIXME(\"unhandled level\"))" },
+  },
+  {
+    id: 'enum-processes-ex-free',
+    call: 'WTSFreeMemoryExW(WTSTypeProcessInfoLevel1 (1), info, count) after WTSEnumerateProcessesExW level 1',
+    expected: 'TRUE; the array, its names and SIDs freed. WTS_TYPE_CLASS counts from 0: WTSTypeProcessInfoLevel0 0, WTSTypeProcessInfoLevel1 1, WTSTypeSessionInfoLevel1 2',
+    library: 'Frees level-1 process arrays with WTSFreeMemoryExW(1, …) on every path (the caller gone too); never WTSFreeMemory, never koffi.free. The double counts any other class or count as a bad free.',
+    sources: [
+      { kind: 'learn', ref: TYPE_CLASS, quote: 'WTSTypeProcessInfoLevel1: The buffer contains one or more WTS_PROCESS_INFO_EX structures.' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'ppProcessInfo', quote: 'free it by calling the WTSFreeMemoryEx function' },
+    ],
+    status: 'sourced',
+    backends: { mock: noPointersInSeam, double: true, wine: "Wine's WTSEnumerateProcessesExW has no level 1 (120): there is no array to free" },
+  },
+  {
+    id: 'enum-processes-ex-unsupported',
+    call: 'WTSEnumerateProcessesExW(h, &level 1, WTS_ANY_SESSION, …) where level 1 is not there',
+    expected: "FALSE. Wine answers 120 (ERROR_CALL_NOT_IMPLEMENTED) for any level but 0 (sourced); a server older than Windows Server 2008 R2 (Learn's minimum) is assumed to fail as WTSEnumerateSessionsExW does there (120, 50, 1745, 1717)",
+    library:
+      'listProcesses then asks WTSEnumerateProcessesW (level 0): the same processes and owners, without counters. The koffi backend remembers the code per server handle and answers it at once afterwards; it answers 120 without a call when the library has no WTSEnumerateProcessesExW or WTSFreeMemoryExW. 1722, 5 and any other code are the server\'s failure, not a fallback.',
+    sources: [
+      { kind: 'wine-impl', ref: WI, lines: 'WTSEnumerateProcessesExW', quote: 'if (*level) { FIXME("unhandled level %lu\\n", *level); SetLastError(ERROR_CALL_NOT_IMPLEMENTED); return FALSE; }' },
+      { kind: 'learn', ref: PROCESSES_EX, lines: 'Requirements', quote: 'Minimum supported server Windows Server 2008 R2' },
+    ],
+    status: 'assumed',
+    capture: `${CAPTURE} against a Server 2008 (or older) server: the last error of WTSEnumerateProcessesExW level 1`,
+    backends: { mock: true, double: true, wine: true },
+  },
+  {
+    id: 'process-info-ex-layout',
+    call: 'WTS_PROCESS_INFO_EXW (the level-1 element)',
+    expected:
+      'SessionId, ProcessId, pProcessName, pUserSid, NumberOfThreads, HandleCount, PagefileUsage, PeakPagefileUsage, WorkingSetSize, PeakWorkingSetSize (DWORDs), UserTime, KernelTime (LARGE_INTEGER). x64: 64 bytes, UserTime at 48; x86: 56 bytes, UserTime at 40 — both 8-byte boundaries, so no padding on either (LARGE_INTEGER is 8-aligned on both); the counters are "in bytes"',
+    library: 'Reads the array straight from memory at the offsets koffi computes for its declaration; test/native/layout.test.ts compares them with the C compiler\'s (on Linux, and on Windows under Wine, where the double is built against mingw-w64).',
+    sources: [
+      { kind: 'learn', ref: PROCESS_INFO_EX, quote: 'DWORD NumberOfThreads; DWORD HandleCount; DWORD PagefileUsage; … LARGE_INTEGER UserTime; LARGE_INTEGER KernelTime;' },
+      { kind: 'learn', ref: PROCESS_INFO_EX, lines: 'PagefileUsage … PeakWorkingSetSize', quote: 'The page file usage of the process, in bytes. … The peak working set size of the process, in bytes.' },
+    ],
+    status: 'sourced',
+    backends: { mock: 'the seam hands out decoded objects, no structs', double: true, wine: "Wine's WTSEnumerateProcessesExW has no level 1 (120): no element to read (the layout test compares the double's Windows build under Wine)" },
+  },
+  {
+    id: 'process-info-ex-times',
+    call: 'WTS_PROCESS_INFO_EXW.UserTime / KernelTime',
+    expected: "Learn: \"The amount of time, in milliseconds, the process has been running in user mode\" (and kernel mode). That they are milliseconds, not the 100-ns units of the NT process counters they come from, is Learn's word only",
+    library: 'SessionProcess.userTime / kernelTime are these values as numbers, documented as milliseconds (the seam keeps the LARGE_INTEGERs as bigints, unconverted).',
+    sources: [
+      { kind: 'learn', ref: PROCESS_INFO_EX, lines: 'UserTime, KernelTime', quote: 'The amount of time, in milliseconds, the process has been running in user mode. … in kernel mode.' },
+      { kind: 'learn', ref: 'https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-tsts/96702c7d-6f5f-4965-8f29-5fdbea73278e', lines: 'TS_SYS_PROCESS_INFORMATION', quote: 'UserTime: Amount of time in milliseconds the process has spent running in user mode.' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: the capturing process's own UserTime against Node's process.cpuUsage()`,
+    backends: { mock: true, double: true, wine: "Wine's WTSEnumerateProcessesExW has no level 1 (120)" },
+  },
+  {
+    id: 'lookup-account-sid',
+    call: 'LookupAccountSidW(lpSystemName, sid, Name, &cchName, ReferencedDomainName, &cchReferencedDomainName, &peUse)',
+    expected:
+      'TRUE with the account and its domain (peUse a SID_NAME_USE: SidTypeUser = 1, …, SidTypeWellKnownGroup 5). A buffer too small: FALSE, 122 (ERROR_INSUFFICIENT_BUFFER), and the size needed including the NUL. A SID with no account (a deleted one, a logon SID, a network timeout): FALSE, 1332 (ERROR_NONE_MAPPED). A computer that is not there: 1722 (1707 on Vista). NULL size or peUse pointers crash Windows',
+    library:
+      'lookupAccountSid passes buffers of 257 characters, retries with the sizes asked on 122 (three tries), returns null on 1332 and rejects with any other code; it never passes a NULL pointer. listProcesses looks each SID up once per call and server, and shows the SID when the lookup gives null or fails.',
+    sources: [
+      { kind: 'learn', ref: LOOKUP, lines: 'cchName', quote: 'If the function fails because the buffer is too small or if cchName is zero, cchName receives the required buffer size, including the terminating null character.' },
+      { kind: 'learn', ref: LOOKUP, lines: 'Remarks', quote: 'LookupAccountSid fails and GetLastError returns ERROR_NONE_MAPPED if it cannot find an account name for the SID. This can occur if a network timeout prevents the function from finding the name. It also occurs for SIDs that have no corresponding account name, such as a logon SID …' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: '/* try a small account buffer */ … ok(!ret, …); ok(GetLastError() == ERROR_INSUFFICIENT_BUFFER, …) … ok(acc_sizeW == real_acc_sizeW + 1, …)' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: 'LookupAccountSidA("deepthought", …) … ok(GetLastError() == RPC_S_SERVER_UNAVAILABLE || GetLastError() == RPC_S_INVALID_NET_ADDR /* Vista */, …)' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_sid_str', quote: 'ok(ret || GetLastError() == ERROR_NONE_MAPPED, …)' },
+      { kind: 'learn', ref: `${LEARN}/api/winnt/ne-winnt-sid_name_use`, quote: 'SidTypeUser = 1, SidTypeGroup, SidTypeDomain, SidTypeAlias, SidTypeWellKnownGroup, …' },
+      { kind: 'header', ref: 'mingw-w64 10 winerror.h', lines: '135, 509', quote: '#define ERROR_INSUFFICIENT_BUFFER __MSABI_LONG(122) … #define ERROR_NONE_MAPPED __MSABI_LONG(1332)' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: true },
+  },
+  {
+    id: 'sid-format',
+    call: 'A SID in memory (pUserSid) and in text form',
+    expected:
+      'Binary: Revision (1 byte, 1), SubAuthorityCount (1 byte, at most 15), IdentifierAuthority (6 bytes, big-endian: {0,0,0,0,0,5} is the NT authority), then the SubAuthority DWORDs. Text: "S-1-" IdentifierAuthority (decimal below 2^32, else "0x" and 12 hex digits), then "-" and each SubAuthority in decimal, no leading zeros',
+    library: 'Decodes and encodes SIDs itself (src/sid.ts; a property test round-trips them); a SID whose revision is not 1 or that has more than 15 subauthorities is not read past its head (null).',
+    sources: [
+      { kind: 'learn', ref: `${DTYP}/f992ad60-0fe4-4b87-9fed-beb478836861`, lines: '2.4.2.2', quote: 'Revision (1 byte) … MUST be set to 0x01. SubAuthorityCount (1 byte) … The maximum number of elements allowed is 15. IdentifierAuthority (6 bytes) … {0,0,0,0,0,5} denotes SIDs created by the NT SID authority.' },
+      { kind: 'learn', ref: `${DTYP}/c92a27b1-c772-4fa7-a432-15df5f1b66a1`, lines: '2.4.2.1', quote: 'SID= "S-1-" IdentifierAuthority 1*SubAuthority … If the identifier authority is >= 2^32, the identifier authority is represented in hexadecimal … IdentifierAuthorityHex = "0x" 12HEXDIG' },
+      { kind: 'learn', ref: `${LEARN}/api/winnt/ns-winnt-sid`, quote: 'BYTE Revision; BYTE SubAuthorityCount; SID_IDENTIFIER_AUTHORITY IdentifierAuthority; DWORD SubAuthority[ANYSIZE_ARRAY];' },
+    ],
+    status: 'sourced',
+    backends: { mock: true, double: true, wine: true },
   },
   {
     id: 'enum-sessions-services-console',

@@ -15,7 +15,7 @@ export interface ContractBackend {
   /** Latency on every call on a server, in ms. */
   setLatency(server: string, ms: number): void | Promise<void>;
   /** How many calls of this kind the backend has seen since it was made. */
-  callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'open' | 'version'): number;
+  callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'processesEx' | 'lookup' | 'open' | 'version'): number;
   /** Calls blocked in WTSWaitSystemEvent right now, where the backend can tell. */
   pendingWaits?(): number;
   /** Called after every test: asserts no leaked buffers/handles (nor pending waits) where the backend can tell. */
@@ -187,11 +187,15 @@ export function describeWtsApiContract(name: string, factory: BackendFactory): v
 
     test('enumerates processes with their sessions (WTSEnumerateProcessesW), remote too', async () => {
       const processes = await api.enumerateProcesses(local);
-      expect(processes).toEqual([
+      expect(processes.map(({ userSid: _, ...p }) => p)).toEqual([
         { sessionId: 0, processId: 0, processName: 'System Idle Process' }, // every server with a session 0
         { sessionId: 3, processId: 4100, processName: 'excel.exe' },
         { sessionId: 3, processId: 4104, processName: 'explorer.exe' },
       ]);
+      // pUserSid decoded: LocalSystem for PID 0, the session's user for bob's processes.
+      expect(processes[0]?.userSid).toBe('S-1-5-18');
+      expect(processes[1]?.userSid).toMatch(/^S-1-5-21-\d+-\d+-\d+-\d+$/);
+      expect(processes[2]?.userSid).toBe(processes[1]?.userSid);
       await withServer('WF12', async (h) => expect(await api.enumerateProcesses(h)).toEqual([]));
       await withServer('WF13', async (h) => expect((await win32Code(api.enumerateProcesses(h))).code).toBe(1722));
     });

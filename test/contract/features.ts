@@ -314,8 +314,8 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       expect(sessions.failures.map((f) => f.server)).toEqual(['WF13']);
       const processes = await wts.listProcesses({ servers: ['TS01', 'WF12'] });
       expect(processes.results).toEqual([
-        { server: '', sessionId: 0, sessionName: 'Services', userName: '', processId: 0, processName: 'System Idle Process' },
-        { server: '', sessionId: 3, sessionName: '', userName: 'bob', processId: 4100, processName: 'excel.exe' },
+        expect.objectContaining({ server: '', sessionId: 0, sessionName: 'Services', userName: '', processId: 0, processName: 'System Idle Process', owner: 'NT AUTHORITY\\SYSTEM', ownerSid: 'S-1-5-18' }),
+        expect.objectContaining({ server: '', sessionId: 3, sessionName: '', userName: 'bob', processId: 4100, processName: 'excel.exe', owner: 'CORP\\bob' }),
       ]);
     });
 

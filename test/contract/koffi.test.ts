@@ -3,6 +3,7 @@ import { doublePath, NativeDouble } from '../native/double';
 import { describeWtsApiContract, type BackendFactory } from './contract';
 import { describeSystemEventsContract } from './events';
 import { describeFeatures } from './features';
+import { describeProcessesContract } from './processes';
 
 const found = doublePath();
 
@@ -16,8 +17,8 @@ if ('missing' in found) {
   double.leaks();
   const factory: BackendFactory = (farm, options) => {
     double.loadFarm(farm, options.closingPolls);
-    const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, open: 0, version: 0 };
-    for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'open', 'version'] as const) base[k] = double.calls(k);
+    const base = { enumerate: double.calls('enumerate'), query: 0, logoff: 0, disconnect: 0, message: 0, processes: 0, processesEx: 0, lookup: 0, open: 0, version: 0 };
+    for (const k of ['query', 'logoff', 'disconnect', 'message', 'processes', 'processesEx', 'lookup', 'open', 'version'] as const) base[k] = double.calls(k);
     return {
       api: createKoffiApi({ wtsapi32: found.path, kernel32: found.path, advapi32: found.path, netapi32: found.path }),
       putSession: (server, session) => double.putSession(server, session),
@@ -33,4 +34,5 @@ if ('missing' in found) {
   describeWtsApiContract('koffi + native double', factory);
   describeFeatures('koffi + native double', factory);
   describeSystemEventsContract('koffi + native double', factory);
+  describeProcessesContract('koffi + native double', factory);
 }

@@ -3,6 +3,7 @@ import { overriding } from '../helpers';
 import { describeWtsApiContract, type BackendFactory, type ContractBackend } from './contract';
 import { describeSystemEventsContract } from './events';
 import { describeFeatures } from './features';
+import { describeProcessesContract } from './processes';
 
 const factory: BackendFactory = (farm, options) => {
   const api = createMockApi(farm, options);
@@ -21,6 +22,7 @@ const factory: BackendFactory = (farm, options) => {
 describeWtsApiContract('mock', factory);
 describeFeatures('mock', factory);
 describeSystemEventsContract('mock', factory);
+describeProcessesContract('mock', factory);
 
 // A backend without the optional waitSystemEvent / flushSystemEvents is allowed: its event cases
 // are skipped, with the reason printed.

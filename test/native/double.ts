@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import { SESSION_STATES } from '../../src/api/types';
 import { dateToFileTime } from '../../src/wtsapi';
+import { sidFromString } from '../../src/sid';
+import { FarmAccounts } from '../../src/backends/mock/farm';
 import type { Farm, FarmSession, MockApiName } from '../../src/mock';
 import { ROOT } from '../helpers';
 
@@ -28,6 +30,10 @@ export const DOUBLE_API: Readonly<Record<MockApiName | 'enumerateEx' | 'close' |
   wait: 10,
   /** netapi32 NetServerGetInfo. */
   version: 11,
+  /** WTSEnumerateProcessesExW only (`processes` fails both process calls). */
+  processesEx: 13,
+  /** advapi32 LookupAccountSidW. */
+  lookup: 14,
 };
 
 /** Where the built double is, or why there is none. */
@@ -65,6 +71,12 @@ export class NativeDouble {
       ['WtsDouble_SetClosingPolls', 'void', ['int']],
       ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
       ['WtsDouble_PutProcess', 'int', [str, 'uint32_t', 'uint32_t', str]],
+      [
+        'WtsDouble_SetProcessInfo',
+        'int',
+        [str, 'uint32_t', 'const uint8_t *', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', 'int64_t', 'int64_t'],
+      ],
+      ['WtsDouble_PutAccount', 'int', [str, 'const uint8_t *', 'uint32_t', str, str, 'int']],
       ['WtsDouble_SetSessionTimes', 'int', [str, 'uint32_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t']],
       ['WtsDouble_SetSessionLock', 'int', [str, 'uint32_t', 'int32_t']],
       ['WtsDouble_SetServerVersion', 'int', [str, 'uint32_t', 'uint32_t']],
@@ -136,6 +148,9 @@ export class NativeDouble {
   loadFarm(farm: Farm, closingPolls = 1): void {
     this.#call('WtsDouble_Reset');
     this.#call('WtsDouble_SetClosingPolls', closingPolls);
+    this.#farm = farm;
+    this.#servers = farm.servers.map((s) => s.name);
+    this.#loading = true;
     for (const server of farm.servers) {
       const sessions = server.sessions ?? [];
       const console = server.consoleSessionId ?? sessions.find((s) => (s.name ?? '').toLowerCase() === 'console')?.id ?? ANY;
@@ -151,6 +166,8 @@ export class NativeDouble {
         for (const [key, code] of Object.entries(table)) this.setFault(server.name, api as MockApiName, key === '*' ? '*' : Number(key), code);
       }
     }
+    this.#loading = false;
+    this.#putAccounts(new FarmAccounts(farm));
     this.#ok('WtsDouble_SetLocalServer', farm.localServer);
     const local = farm.servers.find((s) => s.name.toLowerCase() === farm.localServer.toLowerCase());
     const names = (local?.aliases ?? []).filter((a) => isIP(a) === 0);
@@ -169,6 +186,55 @@ export class NativeDouble {
     this.#ok('WtsDouble_AddAlias', server, alias);
   }
 
+  /** The farm loaded last (its `accounts` make the SIDs of sessions put later), and its servers. */
+  #farm: Farm | undefined;
+  #servers: string[] = [];
+  /** Inside loadFarm: the accounts are put once the servers are all there. */
+  #loading = false;
+
+  /** Every account, on every server (LookupAccountSidW's table): the mock's are farm-wide. */
+  #putAccounts(accounts: FarmAccounts): void {
+    for (const [sid, account] of accounts.entries()) {
+      const bytes = sidFromString(sid);
+      for (const server of this.#servers) this.#ok('WtsDouble_PutAccount', server, bytes, bytes.length, account.name, account.domain, account.use);
+    }
+  }
+
+  /** An account LookupAccountSidW resolves on `server` (SID_NAME_USE `use`, 1 = SidTypeUser). */
+  putAccount(server: string, sid: string, name: string, domain: string, use = 1): void {
+    const bytes = sidFromString(sid);
+    this.#ok('WtsDouble_PutAccount', server, bytes, bytes.length, name, domain, use);
+  }
+
+  /**
+   * A process's owner (a SID, or null: pUserSid NULL) and its WTS_PROCESS_INFO_EXW counters (times:
+   * the LARGE_INTEGERs as they are).
+   */
+  setProcessInfo(
+    server: string,
+    pid: number,
+    sid: string | null,
+    counters: { threads?: number; handleCount?: number; pagefileUsage?: number; peakPagefileUsage?: number; workingSetSize?: number; peakWorkingSetSize?: number; userTime?: bigint | number; kernelTime?: bigint | number } = {},
+  ): void {
+    const bytes = sid === null ? null : sidFromString(sid);
+    const c = counters;
+    this.#ok(
+      'WtsDouble_SetProcessInfo',
+      server,
+      pid,
+      bytes,
+      bytes?.length ?? 0,
+      c.threads ?? 0,
+      c.handleCount ?? 0,
+      c.pagefileUsage ?? 0,
+      c.peakPagefileUsage ?? 0,
+      c.workingSetSize ?? 0,
+      c.peakWorkingSetSize ?? 0,
+      BigInt(c.userTime ?? 0),
+      BigInt(c.kernelTime ?? 0),
+    );
+  }
+
   putSession(server: string, s: FarmSession): void {
     const { family, bytes } = addressBytes(s.clientAddress ?? '');
     this.#ok(
@@ -184,7 +250,13 @@ export class NativeDouble {
       bytes,
       s.messageResponse ?? 1,
     );
-    for (const p of s.processes ?? []) this.#ok('WtsDouble_PutProcess', server, s.id, p.pid, p.name);
+    // Owners and counters as the mock reports them: the SIDs the farm's accounts give its users.
+    const accounts = new FarmAccounts({ localServer: server, servers: [{ name: server, sessions: [s] }], ...(this.#farm?.accounts ? { accounts: this.#farm.accounts } : {}) });
+    for (const p of s.processes ?? []) {
+      this.#ok('WtsDouble_PutProcess', server, s.id, p.pid, p.name);
+      this.setProcessInfo(server, p.pid, accounts.ownerSid(s, p), p);
+    }
+    if (this.#farm && !this.#loading) this.#putAccounts(accounts);
     // The truth, as a current Windows reports SessionFlags: the double swaps it on a 6.1 server.
     if (s.locked !== undefined) this.setSessionFlags(server, s.id, s.locked === null ? 0xffffffff : s.locked ? 0 : 1);
     if (s.logonTime || s.connectTime || s.disconnectTime || s.lastInputTime) {

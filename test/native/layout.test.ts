@@ -18,13 +18,22 @@ const STRUCTS: Array<{
     | 'WTSCLIENTW'
     | 'WTSINFOEXW'
     | 'WTSINFOEX_LEVEL1_W'
-    | 'SERVER_INFO_101';
+    | 'SERVER_INFO_101'
+    | 'WTS_PROCESS_INFO_EXW';
   fields: string[];
 }> = [
   { index: 0, name: 'WTS_SESSION_INFO_1W', fields: ['ExecEnvId', 'State', 'SessionId', 'pSessionName', 'pHostName', 'pUserName', 'pDomainName', 'pFarmName'] },
   { index: 1, name: 'WTS_SESSION_INFOW', fields: ['SessionId', 'pWinStationName', 'State'] },
   { index: 2, name: 'WTS_CLIENT_ADDRESS', fields: ['AddressFamily', 'Address'] },
   { index: 4, name: 'WTS_PROCESS_INFOW', fields: ['SessionId', 'ProcessId', 'pProcessName', 'pUserSid'] },
+  {
+    index: 9,
+    name: 'WTS_PROCESS_INFO_EXW',
+    fields: [
+      'SessionId', 'ProcessId', 'pProcessName', 'pUserSid', 'NumberOfThreads', 'HandleCount', 'PagefileUsage', 'PeakPagefileUsage',
+      'WorkingSetSize', 'PeakWorkingSetSize', 'UserTime', 'KernelTime',
+    ],
+  },
   {
     index: 5,
     name: 'WTSCLIENTW',
@@ -61,7 +70,7 @@ const STRUCTS: Array<{
 ];
 
 /** The structs mingw-w64 10's headers lack: the double declares them itself, as Learn gives them. */
-const OWN_DECLARATION: ReadonlySet<string> = new Set(['WTS_SESSION_INFO_1W', 'WTSINFOEXW', 'WTSINFOEX_LEVEL1_W']);
+const OWN_DECLARATION: ReadonlySet<string> = new Set(['WTS_SESSION_INFO_1W', 'WTSINFOEXW', 'WTSINFOEX_LEVEL1_W', 'WTS_PROCESS_INFO_EXW']);
 
 describeWithDouble(`struct layouts: koffi's declarations against the C compiler's (${process.platform})`, (get) => {
   test.each(STRUCTS)('$name: size and every field offset', ({ index, name, fields }) => {

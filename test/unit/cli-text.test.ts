@@ -13,7 +13,7 @@ import { createMockApi } from '../../src/mock';
 import { cut, eventLine, watchMain } from '../../src/cli/watch';
 import { exampleFarm } from '../helpers';
 import { failureLine } from '../../src/cli/shared';
-import { formatOutcome, formatProcessTable, formatSessionTable, formatUserTable, oneLine, planLine } from '../../src/cli/format';
+import { formatCpuTime, formatKilobytes, formatOutcome, formatProcessTable, formatSessionTable, formatUserTable, oneLine, ownerName, planLine } from '../../src/cli/format';
 import { clusterWidth, codePointWidth, displayWidth, fitWidth, graphemes, printable, printableLines } from '../../src/cli/text';
 import { WtsError } from '../../src/errors';
 
@@ -239,11 +239,16 @@ describe('tables stay aligned whatever the names hold', () => {
           expectCell(nameCell, rows[i]!.name.toLowerCase(), 16);
           expect(rest).toBe(`${String(i + 1).padStart(4)}  Active${'none'.padStart(11)}`);
         });
-        const processes = rows.map((r, i) => ({ server: '', sessionId: i, sessionName: r.name, userName: r.user, processId: 100 + i, processName: r.image })) as SessionProcess[];
+        // USERNAME is the owner's account name (after its domain), shown printable like the rest.
+        const owner = (r: { user: string }) => `CORP\\${r.user}`;
+        const processes = rows.map((r, i) => ({
+          server: '', sessionId: i, sessionName: r.name, userName: '', processId: 100 + i, processName: r.image, owner: owner(r), ownerSid: 'S-1-5-21-1-2-3-4',
+        })) as SessionProcess[];
         formatProcessTable(processes).split('\n').slice(1, -1).forEach((line, i) => {
           expect(line).not.toMatch(RAW);
           const [, userCell, nameCell, rest] = splitAt(line, [1, 23, 41]) as [string, string, string, string];
-          expectCell(userCell, rows[i]!.user.toLowerCase(), 20);
+          const o = owner(rows[i]!);
+          expectCell(userCell, o.slice(o.lastIndexOf('\\') + 1).toLowerCase(), 20);
           expectCell(nameCell, rows[i]!.name.toLowerCase(), 17);
           expect(rest.trimEnd()).toBe(`${String(i).padStart(4)}${String(100 + i).padStart(7)}  ${expectedPrintable(rows[i]!.image.toLowerCase())}`.trimEnd());
         });
@@ -283,6 +288,32 @@ describe('tables stay aligned whatever the names hold', () => {
 function clusterWidthOf(unit: string): number {
   return unit.startsWith('\\') ? unit.length : clusterWidth(unit);
 }
+
+describe('query process: owners and --long', () => {
+  const base = { server: '', sessionId: 2, sessionName: 'RDP-Tcp#0', userName: 'alice', processId: 5004, processName: 'explorer.exe' };
+  test('USERNAME is the owner: its name without the domain, the SID when unresolved, blank without a SID', () => {
+    expect(ownerName({ ...base, owner: 'CORP\\Alice', ownerSid: 'S-1-5-21-1-2-3-4' })).toBe('Alice');
+    expect(ownerName({ ...base, owner: 'Everyone', ownerSid: 'S-1-1-0' })).toBe('Everyone');
+    expect(ownerName({ ...base, owner: 'S-1-5-21-9-9-9-500', ownerSid: 'S-1-5-21-9-9-9-500' })).toBe('S-1-5-21-9-9-9-500');
+    expect(ownerName({ ...base, owner: null, ownerSid: null })).toBe('');
+  });
+
+  test('--long: THREADS HANDLES WORKING SET CPU TIME before IMAGE; blank for a server without counters', () => {
+    const rows: SessionProcess[] = [
+      { ...base, owner: 'CORP\\alice', ownerSid: 'S-1-5-21-1-2-3-4', threads: 40, handleCount: 1200, workingSetSize: 83_886_080, peakWorkingSetSize: 0, pagefileUsage: 0, peakPagefileUsage: 0, userTime: 3_725_500, kernelTime: 2_000 },
+      { ...base, processId: 6100, processName: 'excel.exe', owner: 'NT AUTHORITY\\SYSTEM', ownerSid: 'S-1-5-18' },
+    ];
+    expect(formatProcessTable(rows, undefined, true).split('\n')).toEqual([
+      ' USERNAME              SESSIONNAME         ID    PID  THREADS  HANDLES  WORKING SET CPU TIME  IMAGE',
+      ' alice                 rdp-tcp#0            2   5004       40     1200     81,920 K  1:02:07  explorer.exe',
+      ' system                rdp-tcp#0            2   6100                                          excel.exe',
+      '',
+    ]);
+    expect(formatProcessTable(rows).split('\n')[1]).toBe(' alice                 rdp-tcp#0            2   5004  explorer.exe');
+    expect([formatKilobytes(0), formatKilobytes(1536), formatKilobytes(undefined)]).toEqual(['0 K', '2 K', '']);
+    expect([formatCpuTime(0), formatCpuTime(59_999), formatCpuTime(36_000_000), formatCpuTime(undefined)]).toEqual(['0:00:00', '0:00:59', '10:00:00', '']);
+  });
+});
 
 describe('every line a command prints about a name is printable', () => {
   const evil = fc.record({ name, user: name, domain: name, server: fc.constantFrom('', 'WF12'), message: name });

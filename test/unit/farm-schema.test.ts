@@ -40,7 +40,25 @@ const session = fc.record(
     clientAddress: fc.string(),
     closing: uint,
     messageResponse: uint,
-    processes: fc.array(fc.record({ pid: uint, name: fc.string({ minLength: 1 }) }), { maxLength: 3 }),
+    processes: fc.array(
+      fc.record(
+        {
+          pid: uint,
+          name: fc.string({ minLength: 1 }),
+          user: fc.oneof(fc.constant(null), fc.constantFrom('CORP\\alice', 'alice', 'SYSTEM', 'S-1-5-18', 'S-1-5-21-1-2-3-500')),
+          threads: uint,
+          handleCount: uint,
+          workingSetSize: uint,
+          peakWorkingSetSize: uint,
+          pagefileUsage: uint,
+          peakPagefileUsage: uint,
+          userTime: uint,
+          kernelTime: uint,
+        },
+        { requiredKeys: ['pid', 'name'] },
+      ),
+      { maxLength: 3 },
+    ),
     logonTime: time,
     connectTime: time,
     disconnectTime: time,
@@ -56,11 +74,19 @@ const farm = fc
     latencyMs: fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
     unreachable: fc.option(fc.boolean(), { nil: undefined }),
     osVersion: fc.option(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 99 })).map(([a, b]) => `${a}.${b}`), { nil: undefined }),
-    faults: fc.option(fc.dictionary(fc.constantFrom('open', 'query', 'logoff', 'wait', 'version'), fc.dictionary(fc.oneof(fc.constant('*'), fc.nat(99).map(String)), fc.integer({ min: 1, max: 2000 }))), { nil: undefined }),
+    faults: fc.option(
+      fc.dictionary(
+        fc.constantFrom('open', 'query', 'logoff', 'wait', 'processes', 'processesEx', 'lookup', 'terminate', 'version'),
+        fc.dictionary(fc.oneof(fc.constant('*'), fc.nat(99).map(String)), fc.integer({ min: 1, max: 2000 })),
+      ),
+      { nil: undefined },
+    ),
     comment: fc.option(fc.string(), { nil: undefined }),
+    accounts: fc.option(fc.constantFrom({ 'S-1-5-21-1-2-3-1104': 'CORP\\svc-backup' }, { 'S-1-5-21-9-9-9-1': 'local' }), { nil: undefined }),
   })
-  .map(({ comment, ...server }) => ({
+  .map(({ comment, accounts, ...server }) => ({
     ...(comment === undefined ? {} : { comment }),
+    ...(accounts === undefined ? {} : { accounts }),
     localServer: 'TS01',
     servers: [JSON.parse(JSON.stringify({ name: 'TS01', ...server })) as object, { name: 'WF12', sessions: [] }],
   }));
@@ -106,6 +132,12 @@ describe('farm.schema.json', () => {
       (f: any) => (f.servers[0].osVersion = '16.0'),
       (f: any) => (f.servers[0].osVersion = '10'),
       (f: any) => (f.servers[0].sessions[0].locked = 'yes'),
+      (f: any) => (f.servers[0].sessions[1].processes[0].colour = 'red'),
+      (f: any) => (f.servers[0].sessions[1].processes[0].threads = -1),
+      (f: any) => (f.servers[0].sessions[1].processes[0].user = 5),
+      (f: any) => (f.servers[0].sessions[1].processes[0].user = ''),
+      (f: any) => (f.accounts = { 'not-a-sid': 'CORP\\x' }),
+      (f: any) => (f.accounts = { 'S-1-5-21-1-2-3-4': 7 }),
       (f: any) => delete f.servers,
     ];
     for (const change of bad) {

@@ -131,7 +131,7 @@ describe('terminateProcess: refusals that need no call (from the adversarial rev
     const real = createMockApi(mock.toFarm(), {
       onCall: (c) => {
         // Between the listing and the re-check, excel.exe ends and its PID goes to session 4.
-        if (c.api !== 'processes' || moved) return;
+        if ((c.api !== 'processes' && c.api !== 'processesEx') || moved) return;
         if (++seen < 2) return;
         moved = true;
         const s3 = real.getSession('TS01', 3)!;
@@ -238,6 +238,36 @@ describe('terminateProcess: the identity re-check and the plan', () => {
     const out = await wts.terminateProcess({ pid: 6100 }, { plan });
     expect(summary(out)).toEqual(['6100:skipped:changed']);
     expect(terminated(mock)).toEqual([]);
+  });
+
+  test('level 1: the same name in the same session is still another process when its owner or its CPU time says so', async () => {
+    const f = farm();
+    f.servers[0]!.sessions!.find((s) => s.id === 3)!.processes = [{ pid: 6100, name: 'excel.exe', userTime: 5000, kernelTime: 700 }];
+    const { mock, wts } = setup(f);
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    expect(plan[0]!.process).toMatchObject({ cpuTime: 5700, userSid: expect.stringMatching(/^S-1-5-21-/) });
+    const s3 = mock.getSession('TS01', 3)!;
+    // Restarted by another user under the same PID, name and session: the owner differs.
+    mock.putSession('TS01', { ...s3, processes: [{ pid: 6100, name: 'excel.exe', user: 'CORP\\mallory', userTime: 9000, kernelTime: 0 }] } as FarmSession);
+    expect(summary(await wts.terminateProcess({ pid: 6100 }, { plan }))).toEqual(['6100:skipped:changed']);
+    // Restarted by the same user: the CPU time starts again from (near) zero.
+    mock.putSession('TS01', { ...s3, processes: [{ pid: 6100, name: 'excel.exe', userTime: 10, kernelTime: 0 }] } as FarmSession);
+    expect(summary(await wts.terminateProcess({ pid: 6100 }, { plan }))).toEqual(['6100:skipped:changed']);
+    // Still the same process (more CPU time): ended.
+    mock.putSession('TS01', { ...s3, processes: [{ pid: 6100, name: 'excel.exe', userTime: 6000, kernelTime: 900 }] } as FarmSession);
+    expect(summary(await wts.terminateProcess({ pid: 6100 }, { plan }))).toEqual(['6100:terminated']);
+    expect(terminated(mock)).toEqual([6100]);
+  });
+
+  test('level 0 (a server without WTSEnumerateProcessesExW): no CPU time, the rest of the re-check still holds', async () => {
+    const f = farm();
+    f.servers[0]!.faults = { processesEx: { '*': 120 } };
+    const { mock, wts } = setup(f);
+    const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
+    expect(plan[0]!.process.cpuTime).toBeNull();
+    const s3 = mock.getSession('TS01', 3)!;
+    mock.putSession('TS01', { ...s3, processes: [{ pid: 6100, name: 'winword.exe' }] } as FarmSession);
+    expect(summary(await wts.terminateProcess({ pid: 6100 }, { plan }))).toEqual(['6100:skipped:changed']);
   });
 
   test('a plan ends only its processes; a new match is notInPlan, a planned one that ended is gone', async () => {

@@ -128,6 +128,8 @@ export interface Win32Types {
   readonly WTSINFOEXW: KoffiModule.TypeObject;
   /** SERVER_INFO_101 — https://learn.microsoft.com/windows/win32/api/lmserver/ns-lmserver-server_info_101 */
   readonly SERVER_INFO_101: KoffiModule.TypeObject;
+  /** WTS_PROCESS_INFO_EXW — https://learn.microsoft.com/windows/win32/api/wtsapi32/ns-wtsapi32-wts_process_info_exw */
+  readonly WTS_PROCESS_INFO_EXW: KoffiModule.TypeObject;
 }
 
 let types: Win32Types | undefined;
@@ -186,7 +188,22 @@ export function win32Types(): Win32Types {
     SessionId: DWORD,
     ProcessId: DWORD,
     pProcessName: LPCWSTR,
-    pUserSid: 'void *', // PSID: not decoded
+    pUserSid: 'void *', // PSID: read from memory (src/sid.ts)
+  });
+  // LARGE_INTEGER: as in WTSINFOW. Both fall on 8-byte boundaries (40 on x86, 48 on x64): no padding.
+  const WTS_PROCESS_INFO_EXW = k.struct({
+    SessionId: DWORD,
+    ProcessId: DWORD,
+    pProcessName: LPCWSTR,
+    pUserSid: 'void *',
+    NumberOfThreads: DWORD,
+    HandleCount: DWORD,
+    PagefileUsage: DWORD,
+    PeakPagefileUsage: DWORD,
+    WorkingSetSize: DWORD,
+    PeakWorkingSetSize: DWORD,
+    UserTime: 'int64_t',
+    KernelTime: 'int64_t',
   });
   // CLIENTNAME_LENGTH 20, DOMAIN_LENGTH 17, USERNAME_LENGTH 20, MAX_PATH 260, CLIENTADDRESS_LENGTH 30
   // (wtsapi32.h); ULONG is 32 bits on Windows.
@@ -256,6 +273,7 @@ export function win32Types(): Win32Types {
     WTSINFOEX_LEVEL1_W,
     WTSINFOEXW,
     SERVER_INFO_101,
+    WTS_PROCESS_INFO_EXW,
   };
   return types;
 }

@@ -18,7 +18,9 @@ import { dirname, join } from 'node:path';
 import { DOCS_URL, InvalidArgumentError, OperationAbortedError, UnsupportedPlatformError, Win32Error, win32Message } from '../../errors';
 import {
   fileTimeToDate,
+  LEVEL_ONE_UNSUPPORTED,
   Win32,
+  WTS_ANY_SESSION,
   WTS_CURRENT_SERVER_HANDLE,
   WtsEvent,
   WtsInfoClassId,
@@ -29,13 +31,16 @@ import {
   type WtsClientAddress,
   type WtsInfoClass,
   type WtsInfoClassValues,
+  type WtsAccount,
   type WtsMessage,
   type WtsInfoEx,
   type WtsProcessInfo,
+  type WtsProcessInfoEx,
   type WtsServerVersion,
   type WtsSessionInfo1,
   wholeCharacters,
 } from '../../wtsapi';
+import { sidFromString, sidLength, sidToString, SID_MAX_SUB_AUTHORITIES, SID_REVISION } from '../../sid';
 import { asyncSlots, bindLibraries, bindNetapi32, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable } from '../abandon';
 import { ipKind } from '../../api/validate';
@@ -81,15 +86,22 @@ const DEFAULT_LIBRARIES: Readonly<Record<LibraryName, string>> = {
 };
 type KoffiLibrary = ReturnType<ReturnType<typeof loadKoffi>['load']>;
 
+/** WTS_TYPE_CLASS values (an enum counted from 0: https://learn.microsoft.com/windows/win32/api/wtsapi32/ne-wtsapi32-wts_type_class). */
+const WTSTypeProcessInfoLevel1 = 1;
 const WTSTypeSessionInfoLevel1 = 2;
-/** Why WTSEnumerateSessionsExW may fail on a server that simply lacks it (see enumerateSessions). */
-const LEVEL_ONE_MISSING: ReadonlySet<number> = new Set([
-  0,
-  Win32.ERROR_CALL_NOT_IMPLEMENTED, // 120
-  Win32.ERROR_NOT_SUPPORTED, // 50
-  1745, // RPC_S_PROCNUM_OUT_OF_RANGE (https://learn.microsoft.com/windows/win32/debug/system-error-codes--1700-3999-)
-  1717, // RPC_S_UNKNOWN_IF (same page)
-]);
+/**
+ * Why a level-1 enumeration may fail on a server that simply lacks it (see enumerateSessions):
+ * 120, 50, 1745 (RPC_S_PROCNUM_OUT_OF_RANGE), 1717 (RPC_S_UNKNOWN_IF; both on
+ * https://learn.microsoft.com/windows/win32/debug/system-error-codes--1700-3999-), 0.
+ */
+const LEVEL_ONE_MISSING = LEVEL_ONE_UNSUPPORTED;
+/**
+ * LookupAccountSidW's first buffers, in characters with the NUL: UNLEN (256) holds any user name, and
+ * a DNS domain name is at most 255 characters. A longer name gets the size the call asks for.
+ */
+const ACCOUNT_NAME_CHARS = 257;
+/** A size LookupAccountSidW asks for above this is not believed (a broken answer, not a name). */
+const ACCOUNT_NAME_LIMIT = 32_768;
 const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;
 const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 const AF_INET = 2;
@@ -166,14 +178,21 @@ export class KoffiApi implements WtsApi {
    * WTSEnumerateSessionsW on its own — one older server does not switch every server to level 0.
    */
   readonly #levelZeroServers = new Set<bigint>();
+  /**
+   * Servers (by handle) whose WTSEnumerateProcessesExW proved unsupported, with the code it failed
+   * with: later calls on the handle reject with it at once, without asking again.
+   */
+  readonly #levelZeroProcessServers = new Map<bigint, number>();
+  readonly #processLayout = processLayout('WTS_PROCESS_INFOW');
+  readonly #processExLayout = processLayout('WTS_PROCESS_INFO_EXW');
   readonly #messages = new Map<number, string>();
   /** Server names by open handle, for error messages. */
   readonly #names = new Map<bigint, string>();
 
   /** The lanes running blocking calls, or undefined when they run on koffi's `.async`. */
   readonly #lanes: Lanes | undefined;
-  /** The blocking functions, raw (every argument and the result pointer-sized), by name. */
-  readonly #raw: Map<string, RawFunction>;
+  /** The blocking functions, raw (every argument and the result pointer-sized), found on first use. */
+  readonly #raw: RawFunctions;
 
   /**
    * The backend over these libraries, with or without lanes.
@@ -188,7 +207,7 @@ export class KoffiApi implements WtsApi {
     this.#netapi32 = paths.netapi32 ?? DEFAULT_LIBRARIES.netapi32;
     this.#levelOneEnumeration = this.#fn.WTSEnumerateSessionsExW !== undefined && this.#fn.WTSFreeMemoryExW !== undefined;
     this.#lanes = lanes ? new Lanes(loadKoffi(), lanes.path, lanes.options) : undefined;
-    this.#raw = rawFunctions(paths, this.#lanes);
+    this.#raw = new RawFunctions(paths, this.#lanes);
     if (this.#lanes) this.#lanes.setLastErrorFunction(this.#lanes.symbol(paths.kernel32, 'GetLastError'));
   }
 
@@ -327,6 +346,7 @@ export class KoffiApi implements WtsApi {
     if (server === WTS_CURRENT_SERVER_HANDLE) return;
     this.#names.delete(server);
     this.#levelZeroServers.delete(server);
+    this.#levelZeroProcessServers.delete(server);
     // (An enumeration still in flight on it cannot mark it again: #names no longer has it.)
     await this.#call<void>('WTSCloseServer', { bytes: 0, prepare: () => [server], finish: () => undefined });
   }
@@ -429,9 +449,13 @@ export class KoffiApi implements WtsApi {
 
   /**
    * WTSEnumerateSessionsW / WTSEnumerateProcessesW (hServer, Reserved 0, Version 1, &array, &count):
-   * the array decoded as `type` elements, then freed with WTSFreeMemory.
+   * the array decoded (as `type` elements, or by `decode`), then freed with WTSFreeMemory.
    */
-  #enumerateArray<R>(api: 'WTSEnumerateSessionsW' | 'WTSEnumerateProcessesW', server: ServerHandle, type: Win32Types['WTS_SESSION_INFOW']): Promise<R[]> {
+  #enumerateArray<R>(
+    api: 'WTSEnumerateSessionsW' | 'WTSEnumerateProcessesW',
+    server: ServerHandle,
+    type: Win32Types['WTS_SESSION_INFOW'] | ((array: bigint, count: number) => R[]),
+  ): Promise<R[]> {
     let slots = { out: 0n, count: 0n };
     return this.#call<R[]>(api, {
       bytes: 16,
@@ -444,8 +468,9 @@ export class KoffiApi implements WtsApi {
         if (!succeeded(result)) throw this.#error(api, lastError, server);
         const array = this.#pointerAt(b, slots.out);
         if (!array) return [];
+        const count = b.view.getUint32(b.offset(slots.count), true);
         try {
-          return this.#types.koffi.decode(array, type, b.view.getUint32(b.offset(slots.count), true)) as R[];
+          return typeof type === 'function' ? type(array, count) : (this.#types.koffi.decode(array, type, count) as R[]);
         } finally {
           this.#fn.WTSFreeMemory(array);
         }
@@ -480,9 +505,177 @@ export class KoffiApi implements WtsApi {
   }
 
   async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
-    type Raw = { SessionId: number; ProcessId: number; pProcessName: string | null };
-    const raw = await this.#enumerateArray<Raw>('WTSEnumerateProcessesW', server, this.#types.WTS_PROCESS_INFOW);
-    return raw.map((r) => ({ sessionId: r.SessionId, processId: r.ProcessId, processName: r.pProcessName ?? '' }));
+    return this.#enumerateArray<WtsProcessInfo>('WTSEnumerateProcessesW', server, (array, count) => this.#decodeProcesses(array, count, false));
+  }
+
+  /**
+   * WTSEnumerateProcessesExW level 1, freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel1). Where
+   * the library has no WTSEnumerateProcessesExW (or no WTSFreeMemoryExW), it rejects with 120 and
+   * calls nothing; on a server where it failed with a code of {@link LEVEL_ONE_UNSUPPORTED}, later
+   * calls on the same handle reject with that code at once.
+   *
+   * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param sessionId - a session, or WTS_ANY_SESSION (every session).
+   * @param options - a signal to abandon the call with.
+   * @returns the processes with their counters.
+   * @throws InvalidArgumentError for a session ID that is not a DWORD (no call is made).
+   */
+  async enumerateProcessesEx(server: ServerHandle, sessionId: number, options: CallOptions = {}): Promise<readonly WtsProcessInfoEx[]> {
+    if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId < 0 || sessionId > 0xffffffff) {
+      throw new InvalidArgumentError('sessionId', `Invalid sessionId: expected a session ID (0 to 4294967295) or WTS_ANY_SESSION, got ${String(sessionId)}.`);
+    }
+    const api = 'WTSEnumerateProcessesExW';
+    const about = sessionId === WTS_ANY_SESSION ? undefined : sessionId;
+    const free = this.#fn.WTSFreeMemoryExW;
+    if (!free || !this.#raw.get(api)) throw this.#error(api, Win32.ERROR_CALL_NOT_IMPLEMENTED, server, about);
+    const known = this.#levelZeroProcessServers.get(server);
+    if (known !== undefined) throw this.#error(api, known, server, about);
+    let slots = { level: 0n, out: 0n, count: 0n };
+    const answer = await this.#call<{ processes: WtsProcessInfoEx[] } | { lastError: number }>(api, {
+      bytes: 24,
+      server: this.#names.get(server),
+      signal: options.signal,
+      prepare: (b) => {
+        const level = b.take(8);
+        b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1: WTS_PROCESS_INFO_EXW
+        slots = { level, ...this.#outs(b) };
+        return [server, level, sessionId >>> 0, slots.out, slots.count];
+      },
+      finish: (result, lastError, b) => {
+        if (!succeeded(result)) return { lastError };
+        const array = this.#pointerAt(b, slots.out);
+        if (!array) return { processes: [] };
+        const count = b.view.getUint32(b.offset(slots.count), true);
+        try {
+          return { processes: this.#decodeProcesses(array, count, true) };
+        } finally {
+          free(WTSTypeProcessInfoLevel1, array, count);
+        }
+      },
+    });
+    if ('processes' in answer) return answer.processes;
+    const { lastError } = answer;
+    // As for sessions: this server lacks level 1 (remembered while its handle lives); 0 is not
+    // remembered (a failure without a code may be passing).
+    if (LEVEL_ONE_MISSING.has(lastError) && lastError !== 0 && (server === WTS_CURRENT_SERVER_HANDLE || this.#names.has(server))) {
+      this.#levelZeroProcessServers.set(server, lastError);
+    }
+    throw this.#error(api, lastError, server, about);
+  }
+
+  /**
+   * Reads a WTS_PROCESS_INFOW (or, `ex`, WTS_PROCESS_INFO_EXW) array straight from memory, at the
+   * offsets koffi computed for the declared struct (the layout test checks them against the C
+   * compiler's): names decoded, each pUserSid copied out as text. The caller frees the array.
+   */
+  #decodeProcesses(array: bigint, count: number, ex: true): WtsProcessInfoEx[];
+  #decodeProcesses(array: bigint, count: number, ex: false): WtsProcessInfo[];
+  #decodeProcesses(array: bigint, count: number, ex: boolean): WtsProcessInfo[] {
+    const k = this.#types.koffi;
+    const L = ex ? this.#processExLayout : this.#processLayout;
+    const view = new DataView(k.view(array, L.size * count));
+    const wide = this.#pointerSize === 8;
+    const pointer = (at: number): bigint => (wide ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true)));
+    const out = new Array<WtsProcessInfo>(count);
+    for (let i = 0, base = 0; i < count; i++, base += L.size) {
+      const name = pointer(base + L.pProcessName);
+      const basic = {
+        sessionId: view.getUint32(base + L.SessionId, true),
+        processId: view.getUint32(base + L.ProcessId, true),
+        processName: name === 0n ? '' : (k.decode.string16(name) ?? ''),
+        userSid: this.#sidAt(pointer(base + L.pUserSid)),
+      };
+      const row: WtsProcessInfo | WtsProcessInfoEx = ex
+        ? {
+            ...basic,
+            numberOfThreads: view.getUint32(base + L.NumberOfThreads, true),
+            handleCount: view.getUint32(base + L.HandleCount, true),
+            pagefileUsage: view.getUint32(base + L.PagefileUsage, true),
+            peakPagefileUsage: view.getUint32(base + L.PeakPagefileUsage, true),
+            workingSetSize: view.getUint32(base + L.WorkingSetSize, true),
+            peakWorkingSetSize: view.getUint32(base + L.PeakWorkingSetSize, true),
+            userTime: view.getBigInt64(base + L.UserTime, true),
+            kernelTime: view.getBigInt64(base + L.KernelTime, true),
+          }
+        : basic;
+      out[i] = row;
+    }
+    return out;
+  }
+
+  /**
+   * The SID at `p` as text: its 8-byte head first (Revision, SubAuthorityCount, IdentifierAuthority),
+   * then exactly 8 + 4 * SubAuthorityCount bytes. Null for NULL, and for bytes that are not a SID
+   * (another revision, more than 15 subauthorities): nothing is read past a SID's own size.
+   */
+  #sidAt(p: bigint): string | null {
+    if (p === 0n) return null;
+    const k = this.#types.koffi;
+    const head = new Uint8Array(k.view(p, 8));
+    const count = head[1] ?? 0;
+    if (head[0] !== SID_REVISION || count > SID_MAX_SUB_AUTHORITIES) return null;
+    return sidToString(new Uint8Array(k.view(p, sidLength(count))).slice());
+  }
+
+  /**
+   * advapi32 LookupAccountSidW(lpSystemName, Sid, Name, &cchName, ReferencedDomainName,
+   * &cchReferencedDomainName, &peUse): buffers of 257 characters first; on ERROR_INSUFFICIENT_BUFFER
+   * (the sizes needed, NUL included, written back), once more with those (three tries: a rename can
+   * grow a name between two calls). advapi32 is loaded on the first lookup.
+   *
+   * @param serverName - the server; `''` for the local machine (lpSystemName NULL).
+   * @param sid - the SID in text form.
+   * @returns the account, or null for ERROR_NONE_MAPPED.
+   * @throws InvalidArgumentError for a SID that is not one, before any call.
+   */
+  async lookupAccountSid(serverName: string, sid: string): Promise<WtsAccount | null> {
+    if (typeof serverName !== 'string') throw new InvalidArgumentError('serverName', `Invalid serverName: expected a string ('' for the local machine), got ${String(serverName)}.`);
+    const bytes = sidFromString(sid, 'sid');
+    const api = 'LookupAccountSidW';
+    const where = serverName === '' ? WTS_CURRENT_SERVER_HANDLE : serverName;
+    if (!this.#raw.get(api)) throw this.#error(api, Win32.ERROR_CALL_NOT_IMPLEMENTED, where);
+    let nameChars = ACCOUNT_NAME_CHARS;
+    let domainChars = ACCOUNT_NAME_CHARS;
+    type Answer = { account: WtsAccount } | { lastError: number; nameNeeded: number; domainNeeded: number };
+    for (let attempt = 0; ; attempt++) {
+      let at = { name: 0n, nameSize: 0n, domain: 0n, domainSize: 0n, use: 0n };
+      const chars = { name: nameChars, domain: domainChars };
+      const answer: Answer = await this.#call<Answer>(api, {
+        bytes: NativeBlock.bytesFor(serverName) + Math.ceil(bytes.length / 8) * 8 + Math.ceil((chars.name * 2) / 8) * 8 + Math.ceil((chars.domain * 2) / 8) * 8 + 24,
+        server: serverName === '' ? undefined : serverName,
+        prepare: (b) => {
+          const system = serverName === '' ? 0 : b.string16(serverName);
+          const sidAt = b.take(bytes.length);
+          new Uint8Array(b.view.buffer, b.view.byteOffset + b.offset(sidAt), bytes.length).set(bytes);
+          at = { name: b.take(chars.name * 2), nameSize: b.take(8), domain: b.take(chars.domain * 2), domainSize: b.take(8), use: b.take(8) };
+          b.view.setUint32(b.offset(at.nameSize), chars.name, true);
+          b.view.setUint32(b.offset(at.domainSize), chars.domain, true);
+          return [system, sidAt, at.name, at.nameSize, at.domain, at.domainSize, at.use];
+        },
+        finish: (result, lastError, b) => {
+          if (succeeded(result)) {
+            return {
+              account: {
+                name: fixedText(b.view, b.offset(at.name), chars.name),
+                domain: fixedText(b.view, b.offset(at.domain), chars.domain),
+                use: b.view.getInt32(b.offset(at.use), true),
+              },
+            };
+          }
+          return { lastError, nameNeeded: b.view.getUint32(b.offset(at.nameSize), true), domainNeeded: b.view.getUint32(b.offset(at.domainSize), true) };
+        },
+      });
+      if ('account' in answer) return answer.account;
+      const { lastError, nameNeeded, domainNeeded } = answer;
+      if (lastError === Win32.ERROR_NONE_MAPPED) return null;
+      const grows = nameNeeded > nameChars || domainNeeded > domainChars;
+      if (lastError === Win32.ERROR_INSUFFICIENT_BUFFER && grows && attempt < 2 && Math.max(nameNeeded, domainNeeded) <= ACCOUNT_NAME_LIMIT) {
+        nameChars = Math.max(nameChars, nameNeeded);
+        domainChars = Math.max(domainChars, domainNeeded);
+        continue;
+      }
+      throw this.#error(api, lastError, where);
+    }
   }
 
   async querySessionInformation<C extends WtsInfoClass>(
@@ -628,7 +821,7 @@ export class KoffiApi implements WtsApi {
    */
   async getServerVersion(serverName: string): Promise<WtsServerVersion | null> {
     const free = bindNetapi32(this.#netapi32)?.NetApiBufferFree;
-    if (!free || !this.#raw.has('NetServerGetInfo')) return null;
+    if (!free || !this.#raw.get('NetServerGetInfo')) return null;
     const k = this.#types.koffi;
     const name = serverName === '' ? undefined : serverName.startsWith('\\\\') ? serverName : `\\\\${serverName}`;
     let out = 0n;
@@ -830,6 +1023,7 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number, library?: Li
   ['WTSEnumerateSessionsExW', 5],
   ['WTSEnumerateSessionsW', 5],
   ['WTSEnumerateProcessesW', 5],
+  ['WTSEnumerateProcessesExW', 5],
   ['WTSQuerySessionInformationW', 5],
   ['WTSLogoffSession', 3],
   ['WTSDisconnectSession', 3],
@@ -838,44 +1032,63 @@ const BLOCKING: ReadonlyArray<readonly [name: string, argc: number, library?: Li
   // (servername, level, bufptr): https://learn.microsoft.com/windows/win32/api/lmserver/nf-lmserver-netservergetinfo
   ['NetServerGetInfo', 3, 'netapi32'],
   ['WTSTerminateProcess', 3],
+  ['LookupAccountSidW', 7, 'advapi32'],
 ];
 
 /**
  * The blocking functions: with lanes, their addresses (the lanes call them); without, each declared
  * raw for koffi's `.async` — every argument and the result a pointer-sized value (`void *`, a BigInt
  * in and out: DWORDs and BOOLs fit one integer slot under both x64 and x86 stdcall), so that one
- * `prepare`/`finish` pair serves both.
+ * `prepare`/`finish` pair serves both. Each is found on its first use, and its library loaded then:
+ * a backend that never resolves an account never loads advapi32. One that is missing (not in its
+ * library, or the library is not there) stays missing.
  */
-function rawFunctions(paths: LibraryPaths, lanes: Lanes | undefined): Map<string, RawFunction> {
-  const map = new Map<string, RawFunction>();
-  const pathOf = (library: LibraryName = 'wtsapi32'): string => paths[library] ?? DEFAULT_LIBRARIES[library];
-  if (lanes) {
-    for (const [name, , library] of BLOCKING) {
-      const address = lanes.symbol(pathOf(library), name);
-      if (address !== 0n) map.set(name, { address }); // 0: not in this library, or the library is not there
-    }
-    return map;
+class RawFunctions {
+  readonly #paths: LibraryPaths;
+  readonly #lanes: Lanes | undefined;
+  readonly #found = new Map<string, RawFunction | null>();
+  /** Libraries loaded for `.async` (without lanes), by path; undefined: it could not be loaded. */
+  readonly #libraries = new Map<string, KoffiLibrary | undefined>();
+
+  constructor(paths: LibraryPaths, lanes: Lanes | undefined) {
+    this.#paths = paths;
+    this.#lanes = lanes;
   }
-  const k = loadKoffi();
-  const libraries = new Map<string, KoffiLibrary | undefined>();
-  for (const [name, argc, library] of BLOCKING) {
-    const path = pathOf(library);
-    if (!libraries.has(path)) {
+
+  /** The function, or undefined when it is not declared in BLOCKING or not there. */
+  get(name: string): RawFunction | undefined {
+    let found = this.#found.get(name);
+    if (found === undefined) {
+      found = this.#find(name);
+      this.#found.set(name, found);
+    }
+    return found ?? undefined;
+  }
+
+  #find(name: string): RawFunction | null {
+    const entry = BLOCKING.find(([n]) => n === name);
+    if (!entry) return null;
+    const [, argc, library = 'wtsapi32'] = entry;
+    const path = this.#paths[library] ?? DEFAULT_LIBRARIES[library];
+    if (this.#lanes) {
+      const address = this.#lanes.symbol(path, name);
+      return address === 0n ? null : { address }; // 0: not in this library, or the library is not there
+    }
+    if (!this.#libraries.has(path)) {
       try {
-        libraries.set(path, k.load(path));
+        this.#libraries.set(path, loadKoffi().load(path));
       } catch {
-        libraries.set(path, undefined); // not on this system (advapi32 / netapi32 off Windows)
+        this.#libraries.set(path, undefined); // not on this system (advapi32 / netapi32 off Windows)
       }
     }
-    const lib = libraries.get(path);
-    if (!lib) continue;
+    const lib = this.#libraries.get(path);
+    if (!lib) return null;
     try {
-      map.set(name, { fn: wrapRaw(lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction) });
+      return { fn: wrapRaw(lib.func('__stdcall', name, 'void *', new Array<string>(argc).fill('void *')) as unknown as NativeFunction) };
     } catch {
-      // not in this library
+      return null; // not in this library
     }
   }
-  return map;
 }
 
 /** `.async` with BigInt arguments, resolving null pointers to 0n. */
@@ -991,6 +1204,24 @@ function infoLayout(): Record<InfoField | 'size', number> {
   const layout = { size: k.sizeof(WTSINFOW) } as Record<string, number>;
   for (const field of INFO_FIELDS) layout[field] = k.offsetof(WTSINFOW, field);
   return layout as ReturnType<typeof infoLayout>;
+}
+
+const PROCESS_FIELDS = [
+  'SessionId', 'ProcessId', 'pProcessName', 'pUserSid', 'NumberOfThreads', 'HandleCount', 'PagefileUsage', 'PeakPagefileUsage',
+  'WorkingSetSize', 'PeakWorkingSetSize', 'UserTime', 'KernelTime',
+] as const;
+
+/**
+ * WTS_PROCESS_INFOW's or WTS_PROCESS_INFO_EXW's size and field offsets, as koffi lays out the
+ * declared struct (the level-0 struct has only the first four fields).
+ */
+function processLayout(name: 'WTS_PROCESS_INFOW' | 'WTS_PROCESS_INFO_EXW'): Record<(typeof PROCESS_FIELDS)[number] | 'size', number> {
+  const types = win32Types();
+  const k = types.koffi;
+  const type = types[name];
+  const layout = { size: k.sizeof(type) } as Record<string, number>;
+  for (const [i, field] of PROCESS_FIELDS.entries()) layout[field] = name === 'WTS_PROCESS_INFOW' && i >= 4 ? -1 : k.offsetof(type, field);
+  return layout as ReturnType<typeof processLayout>;
 }
 
 /** WTS_CLIENT_ADDRESS: IPv4 bytes start at offset 2 of Address; IPv6 bytes at offset 0. */

@@ -5,11 +5,20 @@
 import { InvalidArgumentError } from '../../errors';
 import { SESSION_STATES, type SessionState } from '../../api/types';
 import { isAlwaysLocalName, normalizeServerName, serverNameKey } from '../../api/validate';
+import { isSidString } from '../../sid';
+import type { WtsAccount } from '../../wtsapi';
 
-/** The mock's names for its calls (`MockCall.api`, `faults`): WTSOpenServerExW is `open`, WTSEnumerateSessionsExW `enumerate`, and so on. */
-export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'terminate';
+/**
+ * The mock's names for its calls (`MockCall.api`, `faults`): WTSOpenServerExW is `open`,
+ * WTSEnumerateSessionsExW `enumerate`, WTSEnumerateProcessesW `processes` (a fault on it fails
+ * WTSEnumerateProcessesExW too), WTSEnumerateProcessesExW `processesEx` (a fault there fails that
+ * call only: `{ processesEx: { '*': 120 } }` is a server without level 1), advapi32
+ * LookupAccountSidW `lookup`, WTSTerminateProcess `terminate` (a fault there is keyed by the process ID),
+ * and so on.
+ */
+export type MockApiName = 'open' | 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'processesEx' | 'lookup' | 'terminate';
 /** Every {@link MockApiName}. */
-export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes', 'terminate'];
+export const MOCK_API_NAMES: readonly MockApiName[] = ['open', 'enumerate', 'query', 'logoff', 'disconnect', 'message', 'processes', 'processesEx', 'lookup', 'terminate'];
 /**
  * The calls a fault can target: every MockApiName, `wait` (WTSWaitSystemEvent) and `version`
  * (netapi32 NetServerGetInfo: the server's version, for the lock state), which are optional in a
@@ -73,7 +82,7 @@ export interface FarmSession {
    * @defaultValue 1 (IDOK)
    */
   messageResponse?: number;
-  /** The session's processes, for WTSEnumerateProcessesW. */
+  /** The session's processes, for WTSEnumerateProcessesW and WTSEnumerateProcessesExW. */
   processes?: FarmProcess[];
   /** WTSINFOW's LogonTime, ISO 8601 (e.g. `"2026-11-21T08:00:00Z"`); absent = never (FILETIME 0). */
   logonTime?: string;
@@ -93,13 +102,70 @@ export interface FarmSession {
   locked?: boolean | null;
 }
 
-/** A process of a {@link FarmSession}, for WTSEnumerateProcessesW. */
+/**
+ * A process of a {@link FarmSession}, for WTSEnumerateProcessesW and WTSEnumerateProcessesExW.
+ * Only `pid` and `name` are required.
+ */
 export interface FarmProcess {
   /** Its process ID. */
   pid: number;
   /** Its executable's name (non-empty). */
   name: string;
+  /**
+   * Its owner (the user of its access token, pUserSid): `'CORP\\alice'`, a bare name (`'alice'`:
+   * in the session's domain; `'SYSTEM'`, `'LOCAL SERVICE'`, `'NETWORK SERVICE'`: those accounts), or
+   * a SID (`'S-1-5-21-...'`, resolved through {@link Farm.accounts}, else unresolvable); null: no
+   * SID at all (pUserSid NULL, a process the caller may not open).
+   * @defaultValue the session's user (domain and name); SYSTEM (S-1-5-18) in session 0 and in a
+   *   session without a user
+   */
+  user?: string | null;
+  /**
+   * NumberOfThreads (WTSEnumerateProcessesExW).
+   * @defaultValue 0
+   */
+  threads?: number;
+  /**
+   * HandleCount.
+   * @defaultValue 0
+   */
+  handleCount?: number;
+  /**
+   * WorkingSetSize, in bytes.
+   * @defaultValue 0
+   */
+  workingSetSize?: number;
+  /**
+   * PeakWorkingSetSize, in bytes.
+   * @defaultValue 0
+   */
+  peakWorkingSetSize?: number;
+  /**
+   * PagefileUsage, in bytes.
+   * @defaultValue 0
+   */
+  pagefileUsage?: number;
+  /**
+   * PeakPagefileUsage, in bytes.
+   * @defaultValue 0
+   */
+  peakPagefileUsage?: number;
+  /**
+   * UserTime: CPU time in user mode, in milliseconds (Learn's unit).
+   * @defaultValue 0
+   */
+  userTime?: number;
+  /**
+   * KernelTime: CPU time in kernel mode, in milliseconds.
+   * @defaultValue 0
+   */
+  kernelTime?: number;
 }
+
+/** A {@link FarmProcess}'s counters, in the order WTS_PROCESS_INFO_EXW has them. */
+export const FARM_PROCESS_COUNTERS = [
+  'threads', 'handleCount', 'pagefileUsage', 'peakPagefileUsage', 'workingSetSize', 'peakWorkingSetSize', 'userTime', 'kernelTime',
+] as const;
 
 /** One server of a {@link Farm}. */
 export interface FarmServer {
@@ -177,6 +243,15 @@ export interface Farm {
   localServer: string;
   /** The servers. */
   servers: FarmServer[];
+  /**
+   * Accounts with a SID of your choosing: SID -> `'DOMAIN\\name'` (or a bare `'name'`, domain
+   * `''`), for LookupAccountSidW on every server. Not needed for the usual case: every user the farm
+   * names (a session's user and domain, a process's `user`) gets a SID made from its name, and
+   * SYSTEM, LOCAL SERVICE and NETWORK SERVICE have their well-known ones (S-1-5-18, -19, -20).
+   * A SID no account has (a process `user: 'S-1-5-21-...'` not listed here) maps to none.
+   * @defaultValue none
+   */
+  accounts?: Record<string, string>;
 }
 
 const TIME_FIELDS = ['logonTime', 'connectTime', 'disconnectTime', 'lastInputTime'] as const;
@@ -217,6 +292,7 @@ export function parseFarm(input: unknown, source = 'farm'): Farm {
   if (!names.has(localServer.toLowerCase())) {
     fail(`${source}.localServer`, `'${localServer}' is not one of the servers`);
   }
+  const accounts = obj['accounts'] === undefined ? undefined : parseAccounts(obj['accounts'], `${source}.accounts`);
   // Every name (a server's own or an alias) names one server only.
   const owners = new Map<string, string>();
   for (const s of servers) owners.set(serverNameKey(s.name), s.name);
@@ -231,7 +307,31 @@ export function parseFarm(input: unknown, source = 'farm'): Farm {
       owners.set(serverNameKey(alias), s.name);
     }
   }
-  return { localServer, servers };
+  return { localServer, servers, ...(accounts ? { accounts } : {}) };
+}
+
+/** An account as the farm writes it: `DOMAIN\name` or `name` (domain ''). */
+function splitAccount(text: string): { domain: string; name: string } {
+  const at = text.indexOf('\\');
+  return at < 0 ? { domain: '', name: text } : { domain: text.slice(0, at), name: text.slice(at + 1) };
+}
+
+function parseAccounts(input: unknown, path: string): Record<string, string> {
+  const obj = record(input, path);
+  const out: Record<string, string> = {};
+  const names = new Map<string, string>();
+  for (const [sid, value] of Object.entries(obj)) {
+    if (!isSidString(sid)) fail(`${path}.${sid}`, "the key must be a SID in text form ('S-1-5-21-...')");
+    const text = str(value, `${path}.${sid}`, false);
+    const { domain, name } = splitAccount(text);
+    if (!name || name.includes('\\')) fail(`${path}.${sid}`, "expected 'DOMAIN\\name' or 'name'");
+    const key = `${domain}\\${name}`.toLowerCase();
+    const other = names.get(key);
+    if (other !== undefined) fail(`${path}.${sid}`, `'${text}' already has the SID ${other}`);
+    names.set(key, sid);
+    out[sid] = text;
+  }
+  return out;
 }
 
 function parseServer(input: unknown, path: string): FarmServer {
@@ -298,11 +398,7 @@ export function parseSession(input: unknown, path: string): FarmSession {
   if (obj['messageResponse'] !== undefined) session.messageResponse = uint(obj['messageResponse'], `${path}.messageResponse`);
   if (obj['processes'] !== undefined) {
     if (!Array.isArray(obj['processes'])) fail(`${path}.processes`, 'expected an array of { pid, name }');
-    session.processes = (obj['processes'] as unknown[]).map((p, i) => {
-      const proc = record(p, `${path}.processes[${i}]`);
-      known(proc, `${path}.processes[${i}]`, ['pid', 'name']);
-      return { pid: uint(proc['pid'], `${path}.processes[${i}].pid`), name: str(proc['name'], `${path}.processes[${i}].name`, false) };
-    });
+    session.processes = (obj['processes'] as unknown[]).map((p, i) => parseProcess(p, `${path}.processes[${i}]`));
   }
   for (const key of TIME_FIELDS) {
     const value = obj[key];
@@ -311,6 +407,147 @@ export function parseSession(input: unknown, path: string): FarmSession {
     session[key] = value as string;
   }
   return session;
+}
+
+function parseProcess(input: unknown, path: string): FarmProcess {
+  const proc = record(input, path);
+  known(proc, path, ['pid', 'name', 'user', ...FARM_PROCESS_COUNTERS]);
+  const process: FarmProcess = { pid: uint(proc['pid'], `${path}.pid`), name: str(proc['name'], `${path}.name`, false) };
+  const user = proc['user'];
+  if (user === null) process.user = null;
+  else if (user !== undefined) {
+    const text = str(user, `${path}.user`, false);
+    if (/^S-/i.test(text)) {
+      if (!isSidString(text)) fail(`${path}.user`, `'${text}' is not a SID in text form ('S-1-5-21-...')`);
+    } else {
+      const { name } = splitAccount(text);
+      if (!name || name.includes('\\')) fail(`${path}.user`, "expected 'DOMAIN\\name', 'name', a SID or null");
+    }
+    process.user = text;
+  }
+  for (const key of FARM_PROCESS_COUNTERS) {
+    if (proc[key] !== undefined) process[key] = uint(proc[key], `${path}.${key}`);
+  }
+  return process;
+}
+
+/** The well-known accounts every mock server resolves (their SIDs: MS-DTYP 2.4.2.4, well-known SID structures). */
+export const WELL_KNOWN_ACCOUNTS: ReadonlyArray<{ readonly sid: string; readonly domain: string; readonly name: string }> = [
+  { sid: 'S-1-5-18', domain: 'NT AUTHORITY', name: 'SYSTEM' },
+  { sid: 'S-1-5-19', domain: 'NT AUTHORITY', name: 'LOCAL SERVICE' },
+  { sid: 'S-1-5-20', domain: 'NT AUTHORITY', name: 'NETWORK SERVICE' },
+];
+/** The mock's SID_NAME_USE values: SidTypeUser (1) for users, SidTypeWellKnownGroup (5) for the well-known accounts. */
+const SID_TYPE_USER = 1;
+const SID_TYPE_WELL_KNOWN_GROUP = 5;
+
+/** FNV-1a, 32 bits: a stable number from a string (not security: it makes up SIDs for a mock). */
+function fnv(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * The accounts of a farm: the SID of every user it names and the account of every SID it knows,
+ * as the mock reports them (pUserSid, LookupAccountSidW) and the native double is loaded with.
+ * A user without a SID in {@link Farm.accounts} gets one made from its name (without case):
+ * S-1-5-21-a-b-c-rid, a-b-c from the domain, rid (1000 and up) from the name — the same on
+ * every run and every server.
+ */
+export class FarmAccounts {
+  /** Lower-cased `domain\name` -> SID. */
+  readonly #sids = new Map<string, string>();
+  /** SID -> account. */
+  readonly #accounts = new Map<string, WtsAccount>();
+
+  /**
+   * The accounts of this farm.
+   *
+   * @param farm - a checked farm.
+   */
+  constructor(farm: Farm) {
+    for (const w of WELL_KNOWN_ACCOUNTS) this.#add(w.sid, w.domain, w.name, SID_TYPE_WELL_KNOWN_GROUP);
+    for (const [sid, text] of Object.entries(farm.accounts ?? {})) {
+      const { domain, name } = splitAccount(text);
+      this.#add(sid, domain, name, SID_TYPE_USER);
+    }
+    for (const server of farm.servers) {
+      for (const session of server.sessions ?? []) {
+        if (session.user) this.sidOf(session.domain ?? '', session.user);
+        for (const p of session.processes ?? []) this.ownerSid(session, p);
+      }
+    }
+  }
+
+  #add(sid: string, domain: string, name: string, use: number): void {
+    const key = `${domain}\\${name}`.toLowerCase();
+    if (this.#sids.has(key) || this.#accounts.has(sid)) return;
+    this.#sids.set(key, sid);
+    this.#accounts.set(sid, Object.freeze({ name, domain, use }));
+  }
+
+  /**
+   * The SID of an account, made up (and remembered) when the farm gives none.
+   *
+   * @param domain - its domain (`''` for none).
+   * @param name - its name.
+   * @returns the SID in text form.
+   */
+  sidOf(domain: string, name: string): string {
+    const key = `${domain}\\${name}`.toLowerCase();
+    const known = this.#sids.get(key);
+    if (known !== undefined) return known;
+    const d = domain.toUpperCase();
+    let rid = 1000 + (fnv(name.toLowerCase(), 4) % 1_000_000_000);
+    const sidWith = (r: number) => `S-1-5-21-${fnv(d, 1)}-${fnv(d, 2)}-${fnv(d, 3)}-${r}`;
+    while (this.#accounts.has(sidWith(rid))) rid++; // taken by a farm's own account: the next one
+    const sid = sidWith(rid);
+    this.#add(sid, domain, name, SID_TYPE_USER);
+    return sid;
+  }
+
+  /**
+   * The owner's SID of a process, as pUserSid gives it (see {@link FarmProcess.user}).
+   *
+   * @param session - the process's session.
+   * @param process - the process.
+   * @returns the SID in text form, or null for `user: null`.
+   */
+  ownerSid(session: FarmSession, process: FarmProcess | undefined): string | null {
+    const user = process?.user;
+    if (user === null) return null;
+    if (user === undefined) {
+      return session.id === 0 || !session.user ? 'S-1-5-18' : this.sidOf(session.domain ?? '', session.user);
+    }
+    if (/^S-/i.test(user)) return user;
+    const { domain, name } = splitAccount(user);
+    if (!user.includes('\\')) {
+      const wellKnown = WELL_KNOWN_ACCOUNTS.find((w) => w.name.toLowerCase() === name.toLowerCase());
+      if (wellKnown) return wellKnown.sid;
+      return this.sidOf(session.domain ?? '', name);
+    }
+    return this.sidOf(domain, name);
+  }
+
+  /**
+   * The account a SID names, as LookupAccountSidW finds it.
+   *
+   * @param sid - the SID in text form.
+   * @returns the account, or undefined when no account has it.
+   */
+  accountOf(sid: string): WtsAccount | undefined {
+    return this.#accounts.get(sid);
+  }
+
+  /**
+   * Every account known, for loading a table elsewhere (the native double's).
+   *
+   * @returns SID and account pairs.
+   */
+  entries(): Array<readonly [sid: string, account: WtsAccount]> {
+    return [...this.#accounts];
+  }
 }
 
 function parseFaults(input: unknown, path: string): FarmFaults {

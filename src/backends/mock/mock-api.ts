@@ -3,13 +3,14 @@
  * Published as `wts-session/mock` so users can test their own code against a farm.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OperationAbortedError, Win32Error } from '../../errors';
+import { InvalidArgumentError, OperationAbortedError, Win32Error } from '../../errors';
 import { abandonable } from '../abandon';
 import { stateToWin32 } from '../../api/types';
 import { ipKind, isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
   NO_CONSOLE_SESSION,
   Win32,
+  WTS_ANY_SESSION,
   WTS_CURRENT_SERVER_HANDLE,
   WTS_CURRENT_SESSION,
   WTSINFO_LENGTHS,
@@ -17,6 +18,7 @@ import {
   wholeCharacters,
   type CallOptions,
   type ServerHandle,
+  type WtsAccount,
   type WtsApi,
   type WtsClientAddress,
   type WtsInfoClass,
@@ -24,11 +26,13 @@ import {
   type WtsMessage,
   type WtsProcessInfo,
   type WtsServerVersion,
+  type WtsProcessInfoEx,
   type WtsSessionInfo1,
   WTSINFOEX_LENGTHS,
   WtsSessionStateFlags,
 } from '../../wtsapi';
-import { parseFarm, parseOsVersion, parseSession, type Farm, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
+import { sidFromString } from '../../sid';
+import { FarmAccounts, parseFarm, parseOsVersion, parseSession, type Farm, type FarmProcess, type FarmServer, type FarmSession, type MockApiName, type MockFaultTarget } from './farm';
 
 /** One entry of the mock's call log ({@link MockApi.calls}, `onCall`). */
 export interface MockCall {
@@ -145,6 +149,8 @@ const WIN32_API: Readonly<Record<MockFaultTarget, string>> = {
   message: 'WTSSendMessageW',
   processes: 'WTSEnumerateProcessesW',
   terminate: 'WTSTerminateProcess',
+  processesEx: 'WTSEnumerateProcessesExW',
+  lookup: 'LookupAccountSidW',
   wait: 'WTSWaitSystemEvent',
   version: 'NetServerGetInfo',
 };
@@ -182,6 +188,10 @@ export class MockApi implements WtsApi {
    */
   #seen = new Map<string, Map<number, Seen>>();
   #seenStale = false;
+  /** The farm's accounts (SIDs of its users), made again after a change. */
+  #accounts: FarmAccounts | undefined;
+  /** The farm-wide `accounts` table of the farm given (or last read from the source). */
+  #accountTable: Farm['accounts'];
 
   /**
    * The mock over a farm: the same as {@link createMockApi}.
@@ -205,6 +215,8 @@ export class MockApi implements WtsApi {
   #load(farm: Farm): void {
     this.#servers.clear();
     this.#aliases.clear();
+    this.#accountTable = farm.accounts;
+    this.#accounts = undefined;
     for (const def of farm.servers) {
       const sessions = new Map((def.sessions ?? []).map((s) => [s.id, s] as const));
       this.#servers.set(def.name.toLowerCase(), { def, sessions });
@@ -283,7 +295,14 @@ export class MockApi implements WtsApi {
     return structuredClone({
       localServer: this.#localServer,
       servers: [...this.#servers.values()].map((s) => ({ ...s.def, sessions: [...s.sessions.values()] })),
+      ...(this.#accountTable ? { accounts: this.#accountTable } : {}),
     });
+  }
+
+  /** The accounts of the farm as it is now (made again after a change). */
+  #farmAccounts(): FarmAccounts {
+    this.#accounts ??= new FarmAccounts(this.toFarm());
+    return this.#accounts;
   }
 
   /**
@@ -486,11 +505,65 @@ export class MockApi implements WtsApi {
   async enumerateProcesses(server: ServerHandle): Promise<readonly WtsProcessInfo[]> {
     const state = await this.#enter(server, 'processes', undefined);
     this.#fault(state, 'processes', undefined);
-    // Windows lists PID 0 (the System Idle Process, session 0) first (Cassia,
-    // NativeMethodsHelper.cs 194-197): on every server with a session 0, as every Windows server has.
-    const result: WtsProcessInfo[] = state.sessions.has(0) ? [{ sessionId: 0, processId: 0, processName: IDLE_PROCESS_NAME }] : [];
+    return this.#processes(state, WTS_ANY_SESSION).map(({ session, process }) => ({
+      sessionId: session.id,
+      processId: process?.pid ?? 0,
+      processName: process?.name ?? IDLE_PROCESS_NAME,
+      userSid: this.#farmAccounts().ownerSid(session, process),
+    }));
+  }
+
+  /**
+   * WTSEnumerateProcessesExW level 1: the processes of a session (or of all, WTS_ANY_SESSION),
+   * with the counters the farm gives them (0 when it gives none). A fault on `processes` fails it as
+   * it fails WTSEnumerateProcessesW; one on `processesEx` fails this call only (`{ '*': 120 }`: a
+   * server without level 1).
+   *
+   * @param server - the handle.
+   * @param sessionId - a session ID, or WTS_ANY_SESSION.
+   * @param options - a signal: an aborted one makes no call.
+   * @returns the processes, PID 0 first where the server has a session 0.
+   * @throws InvalidArgumentError for a session ID that is not a DWORD.
+   */
+  async enumerateProcessesEx(server: ServerHandle, sessionId: number, options: CallOptions = {}): Promise<readonly WtsProcessInfoEx[]> {
+    if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId < 0 || sessionId > 0xffffffff) {
+      throw new InvalidArgumentError('sessionId', `Invalid sessionId: expected a session ID (0 to 4294967295) or WTS_ANY_SESSION, got ${String(sessionId)}.`);
+    }
+    if (options.signal?.aborted) throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
+    const about = sessionId === WTS_ANY_SESSION ? undefined : sessionId;
+    const state = await this.#enter(server, 'processesEx', about);
+    this.#fault(state, 'processes', about);
+    this.#fault(state, 'processesEx', about);
+    const accounts = this.#farmAccounts();
+    return this.#processes(state, sessionId).map(({ session, process }) => ({
+      sessionId: session.id,
+      processId: process?.pid ?? 0,
+      processName: process?.name ?? IDLE_PROCESS_NAME,
+      userSid: accounts.ownerSid(session, process),
+      numberOfThreads: process?.threads ?? 0,
+      handleCount: process?.handleCount ?? 0,
+      pagefileUsage: process?.pagefileUsage ?? 0,
+      peakPagefileUsage: process?.peakPagefileUsage ?? 0,
+      workingSetSize: process?.workingSetSize ?? 0,
+      peakWorkingSetSize: process?.peakWorkingSetSize ?? 0,
+      userTime: BigInt(process?.userTime ?? 0),
+      kernelTime: BigInt(process?.kernelTime ?? 0),
+    }));
+  }
+
+  /**
+   * The processes of a session (or of all): first, on a server with a session 0, PID 0 (the
+   * System Idle Process, `process` undefined: Windows lists it first, Cassia NativeMethodsHelper.cs
+   * 194-197), then every session's, in the server's order.
+   */
+  #processes(state: ServerState, sessionId: number): Array<{ session: FarmSession; process: FarmProcess | undefined }> {
+    const all = sessionId === WTS_ANY_SESSION;
+    const result: Array<{ session: FarmSession; process: FarmProcess | undefined }> = [];
+    const zero = state.sessions.get(0);
+    if (zero && (all || sessionId === 0)) result.push({ session: zero, process: undefined });
     for (const s of state.sessions.values()) {
-      for (const p of s.processes ?? []) result.push({ sessionId: s.id, processId: p.pid, processName: p.name });
+      if (!all && s.id !== sessionId) continue;
+      for (const p of s.processes ?? []) result.push({ session: s, process: p });
     }
     return result;
   }
@@ -516,6 +589,32 @@ export class MockApi implements WtsApi {
       return;
     }
     throw this.#error('terminate', Win32.ERROR_INVALID_PARAMETER, state, undefined);
+  }
+
+  /**
+   * advapi32 LookupAccountSidW on a server of the farm: the account of a SID — a user the farm
+   * names, an entry of its `accounts`, or SYSTEM, LOCAL SERVICE, NETWORK SERVICE. An unknown or
+   * unreachable server fails with 1722; a fault on `lookup` (key `'*'`) with its code.
+   *
+   * @param serverName - the server (a name or alias); `''` for the local one.
+   * @param sid - the SID in text form.
+   * @returns the account; null when none has the SID (ERROR_NONE_MAPPED).
+   * @throws InvalidArgumentError for a SID that is not one, before the call.
+   */
+  async lookupAccountSid(serverName: string, sid: string): Promise<WtsAccount | null> {
+    if (typeof serverName !== 'string') throw new InvalidArgumentError('serverName', `Invalid serverName: expected a string ('' for the local machine), got ${String(serverName)}.`);
+    sidFromString(sid, 'sid');
+    const named = serverName === '' ? this.#servers.get(this.#localServer.toLowerCase()) : this.#named(serverName);
+    const name = named?.def.name ?? serverName;
+    this.#log({ api: 'lookup', server: name });
+    await this.#latency(named);
+    this.#refresh();
+    const state = named && this.#servers.get(named.def.name.toLowerCase());
+    if (!state || state.def.unreachable) {
+      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API.lookup, ...(serverName === '' ? {} : { server: name }) });
+    }
+    this.#fault(state, 'lookup', undefined);
+    return this.#farmAccounts().accountOf(sid) ?? null;
   }
 
   async querySessionInformation<C extends WtsInfoClass>(
@@ -748,6 +847,7 @@ export class MockApi implements WtsApi {
    * source saves just this session, and only the waits on this server look at it.
    */
   #changed(state: ServerState, id: number): void {
+    this.#accounts = undefined;
     const key = state.def.name.toLowerCase();
     const session = state.sessions.get(id);
     // `state` may be an older copy than the one in #servers (a refresh read the file again while

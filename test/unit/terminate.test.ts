@@ -157,6 +157,21 @@ describe('terminateProcess: refusals that need no call (from the adversarial rev
   });
 });
 
+describe('farms: a PID runs one process at a time on a server', () => {
+  test('a farm with the same PID twice on a server is refused; putSession cannot list a PID another session runs', () => {
+    const f = farm();
+    f.servers[0]!.sessions!.find((s) => s.id === 4)!.processes!.push({ pid: 6100, name: 'copy.exe' });
+    expect(() => createMockApi(f)).toThrow(/duplicate process ID 6100/);
+    const { mock } = setup(farm());
+    const s4 = mock.getSession('TS01', 4)!;
+    expect(() => mock.putSession('TS01', { ...s4, processes: [{ pid: 6100, name: 'x.exe' }] } as FarmSession)).toThrow(/already runs in session 3/);
+    // The same PID on another server is another process.
+    const g = farm();
+    g.servers[1]!.sessions!.find((s) => s.id === 2)!.processes = [{ pid: 6100, name: 'excel.exe' }];
+    expect(() => createMockApi(g)).not.toThrow();
+  });
+});
+
 describe('terminateProcess: what is ended', () => {
   test('by PID: that process, whatever its session (not session 0); the list no longer has it', async () => {
     const { mock, wts } = setup(farm());

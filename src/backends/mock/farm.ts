@@ -353,6 +353,14 @@ function parseServer(input: unknown, path: string): FarmServer {
   if (!Array.isArray(sessionsIn)) fail(`${path}.sessions`, 'expected an array');
   server.sessions = sessionsIn.map((s, i) => parseSession(s, `${path}.sessions[${i}]`));
   const ids = new Set<number>();
+  // A PID names one running process on a server: the same PID twice (in any sessions) is no farm Windows could have.
+  const pids = new Set<number>();
+  for (const [i, s] of server.sessions.entries()) {
+    for (const [k, p] of (s.processes ?? []).entries()) {
+      if (pids.has(p.pid)) fail(`${path}.sessions[${i}].processes[${k}].pid`, `duplicate process ID ${p.pid} on this server (a PID runs one process at a time)`);
+      pids.add(p.pid);
+    }
+  }
   for (const [i, s] of server.sessions.entries()) {
     if (ids.has(s.id)) fail(`${path}.sessions[${i}].id`, `duplicate session ID ${s.id}`);
     ids.add(s.id);

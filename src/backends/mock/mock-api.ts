@@ -330,6 +330,14 @@ export class MockApi implements WtsApi {
   putSession(server: string, session: FarmSession): void {
     const state = this.#server(server);
     const parsed = parseSession(session, 'session');
+    // A PID runs one process at a time on a server: reusing one means ending its process first.
+    for (const p of parsed.processes ?? []) {
+      for (const other of state.sessions.values()) {
+        if (other.id !== parsed.id && (other.processes ?? []).some((q) => q.pid === p.pid)) {
+          throw new InvalidArgumentError('session.processes', `Process ID ${p.pid} already runs in session ${other.id} on ${state.def.name}: put that session without it first (PID reuse).`);
+        }
+      }
+    }
     state.sessions.set(parsed.id, parsed);
     this.#changed(state, parsed.id);
   }

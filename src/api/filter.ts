@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors';
 import type { ServerContext } from './context';
 import { fetchDetails, type DetailGroup, type SessionDetails } from './details';
 import { parseState, type Session, type SessionState, type SessionStateInput } from './types';
-import { compileWildcard, readArray } from './validate';
+import { checkKnownKeys, compileWildcard, readArray, readOptions } from './validate';
 
 /**
  * The filters of listSessions and of every bulk call (logoffAll, disconnectAll, sendMessageAll),
@@ -61,9 +61,19 @@ export interface SessionFilter {
    * @defaultValue every session
    */
   locked?: boolean;
+  /**
+   * Alternatives: a session must match at least one of these filters (each a filter of its own,
+   * without `anyOf`), as well as every other filter given beside `anyOf`. "Disconnected or locked,
+   * and idle over 2 h" is `{ anyOf: [{ state: 'Disconnected' }, { locked: true }], idleLongerThan: '2h' }`.
+   * Each alternative is checked as a filter is (a bad one is an {@link InvalidArgumentError}
+   * before any call); the queries are those any alternative needs. 1 to 16 alternatives.
+   * @defaultValue no alternatives
+   */
+  anyOf?: readonly Omit<SessionFilter, 'anyOf'>[];
 }
 
-export const FILTER_KEYS = ['state', 'user', 'domain', 'clientName', 'idleLongerThan', 'disconnectedLongerThan', 'locked'] as const;
+export const FILTER_KEYS = ['state', 'user', 'domain', 'clientName', 'idleLongerThan', 'disconnectedLongerThan', 'locked', 'anyOf'] as const;
+const MAX_ALTERNATIVES = 16;
 
 export interface CompiledFilter {
   /** The field groups the filter needs queried. */
@@ -151,11 +161,11 @@ export function formatDuration(ms: number): string {
   return [d ? `${d}d` : '', h ? `${h}h` : '', m || (!d && !h) ? `${m}m` : ''].join('');
 }
 
-function wildcard(o: Record<string, unknown>, key: string): ((text: string) => boolean) | undefined {
+function wildcard(o: Record<string, unknown>, key: string, where: string): ((text: string) => boolean) | undefined {
   const value = o[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new InvalidArgumentError(`options.${key}`, `Invalid options.${key}: expected a wildcard pattern.`);
-  return compileWildcard(value, `options.${key}`);
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${where}.${key}`, `Invalid ${where}.${key}: expected a wildcard pattern.`);
+  return compileWildcard(value, `${where}.${key}`);
 }
 
 function describeValue(value: unknown): string {
@@ -166,27 +176,61 @@ function describeValue(value: unknown): string {
 }
 
 export function compileFilter(o: Record<string, unknown>): CompiledFilter {
+  const own = compileOne(o, 'options');
+  if (o['anyOf'] === undefined) return own;
+  const list = readArray(o['anyOf'], 'options.anyOf', MAX_ALTERNATIVES);
+  if (!list || list.length === 0) {
+    throw new InvalidArgumentError('options.anyOf', `Invalid options.anyOf: expected 1 to ${MAX_ALTERNATIVES} filters (objects), got ${describeValue(o['anyOf'])}.`);
+  }
+  const alternatives = list.map((item, i) => {
+    const where = `options.anyOf[${i}]`;
+    const alt = readOptions(item, where, true);
+    checkKnownKeys(alt, FILTER_KEYS.filter((k) => k !== 'anyOf'), where);
+    return compileOne(alt, where);
+  });
+  const groups = new Set<DetailGroup>([...own.groups, ...alternatives.flatMap((a) => [...a.groups])]);
+  const none = (reasons: readonly string[]) => `matches no alternative of anyOf (${reasons.join("; ")})`;
+  return {
+    groups,
+    passesAll: false,
+    cheap(s) {
+      const reason = own.cheap(s);
+      if (reason !== undefined) return reason;
+      const reasons = alternatives.map((a) => a.cheap(s));
+      return reasons.some((r) => r === undefined) ? undefined : none(reasons as string[]);
+    },
+    detailed(s, d) {
+      const reason = own.detailed(s, d);
+      if (reason !== undefined) return reason;
+      const reasons = alternatives.map((a) => a.cheap(s) ?? a.detailed(s, d));
+      return reasons.some((r) => r === undefined) ? undefined : none(reasons as string[]);
+    },
+  };
+}
+
+/** One filter object (the top level, or one alternative of `anyOf`): `where` names it in errors. */
+function compileOne(o: Record<string, unknown>, where: string): CompiledFilter {
   let states: Set<SessionState> | undefined;
   const rawState = o['state'];
   if (rawState !== undefined) {
-    const list = readArray(rawState, 'options.state') ?? [rawState];
-    if (list.length === 0) throw new InvalidArgumentError('options.state', 'Invalid options.state: empty list.');
+    const list = readArray(rawState, `${where}.state`) ?? [rawState];
+    if (list.length === 0) throw new InvalidArgumentError(`${where}.state`, `Invalid ${where}.state: empty list.`);
     states = new Set(
       list.map((s: unknown, i) => {
-        if (typeof s !== 'string') throw new InvalidArgumentError('options.state', `Invalid options.state[${i}]: expected a state name.`);
-        return parseState(s, 'options.state');
+        if (typeof s !== 'string') throw new InvalidArgumentError(`${where}.state`, `Invalid ${where}.state[${i}]: expected a state name.`);
+        return parseState(s, `${where}.state`);
       }),
     );
   }
-  const user = wildcard(o, 'user');
-  const domain = wildcard(o, 'domain');
-  const clientName = wildcard(o, 'clientName');
-  const idle = o['idleLongerThan'] === undefined ? undefined : parseDuration(o['idleLongerThan'], 'options.idleLongerThan');
+  const user = wildcard(o, 'user', where);
+  const domain = wildcard(o, 'domain', where);
+  const clientName = wildcard(o, 'clientName', where);
+  const idle = o['idleLongerThan'] === undefined ? undefined : parseDuration(o['idleLongerThan'], `${where}.idleLongerThan`);
   const disconnected =
-    o['disconnectedLongerThan'] === undefined ? undefined : parseDuration(o['disconnectedLongerThan'], 'options.disconnectedLongerThan');
+    o['disconnectedLongerThan'] === undefined ? undefined : parseDuration(o['disconnectedLongerThan'], `${where}.disconnectedLongerThan`);
   const rawLocked = o['locked'];
   if (rawLocked !== undefined && typeof rawLocked !== 'boolean') {
-    throw new InvalidArgumentError('options.locked', `Invalid options.locked: expected true (locked sessions) or false (sessions not locked), got ${describeValue(rawLocked)}.`);
+    throw new InvalidArgumentError(`${where}.locked`, `Invalid ${where}.locked: expected true (locked sessions) or false (sessions not locked), got ${describeValue(rawLocked)}.`);
   }
   const locked = rawLocked as boolean | undefined;
   const groups = new Set<DetailGroup>();

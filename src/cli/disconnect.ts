@@ -39,7 +39,7 @@ wts-disconnect /all [/server:ServerName | /servers:A,B,C | /servers:@FILE | /ser
                      and yours; filters: --state, --user, --domain, --client,
                      --idle '>2h' (90m, 1.5h, 1h30m, 1d12h, or milliseconds),
                      --locked / --unlocked (a session whose lock state is not
-                     known for certain matches neither).
+                     known for certain matches neither), --disconnected-or-locked.
                      Asks first on a terminal; --yes otherwise.
   /servers:A,B,C     With /all: these servers; @FILE or --servers-file FILE: names
                      from a file; /servers:- or --servers-file -: from standard

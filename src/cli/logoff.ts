@@ -60,6 +60,9 @@ wts-logoff /all [/server:ServerName | /servers:A,B,C | /servers:@FILE | /servers
                      not locked. A session whose lock state cannot be read for
                      certain (an unknown flag, or the server's Windows version
                      unknown) matches neither.
+  --disconnected-or-locked  With /all: only sessions nobody is at — disconnected,
+                     or locked — and the other filters too: --disconnected-or-locked
+                     --idle '>2h' is "disconnected or locked, idle over 2 h".
   --warn TEXT        With /all: send TEXT to each user first, wait --grace
                      seconds (default 60), then log off those still there.
   --dry-run          With /all: show who would be logged off, log off nobody.

@@ -34,7 +34,8 @@ wts-msg {SessionName | SessionID | UserName | *} [/server:ServerName | /servers:
   SessionName | SessionID   One session.
   UserName           Every session of that user.
   *                  Every session with a user (filters: --state, --user, --domain,
-                     --client, --idle, --disconnected, --locked, --unlocked;
+                     --client, --idle, --disconnected, --locked, --unlocked,
+                     --disconnected-or-locked;
                      --dry-run shows who).
   /server:ServerName The server (default: this one); /servers:A,B,C several,
                      /servers:@FILE from a file, /servers:- from standard input

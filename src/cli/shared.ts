@@ -48,6 +48,7 @@ export const FILTER_SWITCHES: readonly SwitchSpec[] = [
   { name: 'disconnected', aliases: ['disconnected'], value: true },
   { name: 'locked', aliases: ['locked'] },
   { name: 'unlocked', aliases: ['unlocked', 'not-locked', 'notlocked'] },
+  { name: 'disconnectedOrLocked', aliases: ['disconnected-or-locked', 'disconnectedorlocked'] },
 ];
 
 export const FILTER_SWITCH_NAMES = FILTER_SWITCHES.map((s) => s.name);
@@ -169,6 +170,8 @@ export function filtersOf(args: ParsedArgs): Record<string, unknown> {
   if (locked && unlocked) throw new UsageError('--locked and --unlocked select opposite sessions: give one of them.');
   // A session whose lock state is not known for certain matches neither.
   if (locked || unlocked) out['locked'] = locked;
+  // Nobody at it: disconnected, or locked (known to be); the other filters still apply to both.
+  if (flag(args, 'disconnectedOrLocked')) out['anyOf'] = [{ state: 'Disconnected' }, { locked: true }];
   return out;
 }
 

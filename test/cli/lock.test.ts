@@ -41,6 +41,20 @@ describe('--locked / --unlocked', () => {
     expect(done.log.filter((l) => l.includes('"api":"version"'))).toHaveLength(1);
   });
 
+  test('--disconnected-or-locked: disconnected sessions and locked ones, with the other filters too', () => {
+    const sim = simulate(lockFarm());
+    const plan = sim.run('wts-logoff', ['/all', '--disconnected-or-locked', '--dry-run']);
+    expect(plan.code).toBe(0);
+    // bob (Disconnected, locked), carol (Active, locked), temp01 (Disconnected, lock unknown): each by one alternative.
+    expect(plan.stdout).toMatch(/^Would log off session 3 \(CORP\\bob, Disconnected\)\.$/m);
+    expect(plan.stdout).toMatch(/^Would log off session 4 \(RDP-Tcp#1, CORP\\carol, Active\)\.$/m);
+    expect(plan.stdout).toMatch(/^Would log off session 6 \(CORP\\temp01, Disconnected\)\.$/m);
+    expect(plan.stdout).toMatch(/^Skipped session 7 \(RDP-Tcp#3, CORP\\erin, Active\): matches no alternative of anyOf \(state Active not selected; not locked\)\.$/m);
+    const narrowed = sim.run('wts-logoff', ['/all', '--disconnected-or-locked', '--user', 'carol', '--yes', '--no-wait']);
+    expect(acted(narrowed, 'logoff')).toEqual([4]);
+    expect(sim.run('wts-disconnect', ['--disconnected-or-locked']).code).toBe(2); // a filter goes with /all
+  });
+
   test('on a 6.1 server (Windows Server 2008 R2) the swapped flag is read right', () => {
     const r = simulate(lockFarm()).run('wts-logoff', ['/all', '/server:WF12', '--locked', '--dry-run', '--json']);
     const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status: string; session: { id: number } });

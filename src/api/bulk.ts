@@ -22,7 +22,7 @@ import type { ServerContext } from './context';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
 import { captureIdentity, enumerate, identityOf, isConsoleNow, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser } from './sessions';
-import { SESSION_STATES, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
+import { SESSION_STATES, stateFromWin32, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
 import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
 export type { NotActed };
@@ -471,6 +471,7 @@ export async function clearToAct<O extends BulkOutcome>(
   signal: AbortSignal | undefined,
   what: string,
   protectConsole: boolean,
+  filter?: CompiledFilter,
 ): Promise<boolean> {
   const refuse = (outcome: DistributiveOmit<NotActed, 'requests'>): false => {
     ledger.settle(c.index, outcome as unknown as DistributiveOmit<O, 'requests'>);
@@ -485,6 +486,20 @@ export async function clearToAct<O extends BulkOutcome>(
   }
   if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
     return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
+  }
+  // The filters again, on the session as it is now: a user who came back (reconnected, unlocked,
+  // typed) since the session was chosen — during a warning's grace period, say — is left alone.
+  if (filter?.changeable) {
+    let reason: string | undefined;
+    try {
+      const state = stateFromWin32(await ctx.api.querySessionInformation(ctx.handle, c.session.id, 'WTSConnectState'));
+      reason = (await applyFilter(ctx, filter, { ...c.session, state })).reason;
+    } catch (error) {
+      return refuse(recheckOutcome(c.session, error));
+    }
+    if (reason !== undefined) {
+      return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${reason}` });
+    }
   }
   // The re-check took time: the call may have been cut short meanwhile.
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));

@@ -77,7 +77,7 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: c.identity });
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true))) return;
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true, opts.filter))) return;
     ledger.sending(i, 'WTSDisconnectSession');
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);

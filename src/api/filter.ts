@@ -80,6 +80,11 @@ export interface CompiledFilter {
   readonly groups: ReadonlySet<DetailGroup>;
   /** No condition on what the enumeration gives: `cheap` lets every session through. */
   readonly passesAll: boolean;
+  /**
+   * Whether the filter looks at what can change while the user is still the same (state, times,
+   * lock, client): then it is applied again right before each action.
+   */
+  readonly changeable: boolean;
   /** Why a session is left out on what the enumeration gives; undefined when it may pass. */
   cheap(session: Session): string | undefined;
   /** Why a session is left out on its details; undefined when it passes. */
@@ -193,6 +198,7 @@ export function compileFilter(o: Record<string, unknown>): CompiledFilter {
   return {
     groups,
     passesAll: false,
+    changeable: own.changeable || alternatives.some((a) => a.changeable),
     cheap(s) {
       const reason = own.cheap(s);
       if (reason !== undefined) return reason;
@@ -241,6 +247,7 @@ function compileOne(o: Record<string, unknown>, where: string): CompiledFilter {
   return {
     groups,
     passesAll: !states && disconnected === undefined && !user && !domain,
+    changeable: groups.size > 0 || states !== undefined || disconnected !== undefined,
     cheap(s) {
       if (states && !states.has(s.state)) return `state ${s.state} not selected`;
       if (disconnected !== undefined && s.state !== 'Disconnected') return 'not disconnected';

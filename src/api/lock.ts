@@ -29,6 +29,9 @@ export function swapsLockFlags(version: WtsServerVersion): boolean {
  * @returns true locked, false unlocked, null unknown.
  */
 export function lockedFromFlags(flags: number, version: WtsServerVersion | null): boolean | null {
+  // A LONG as Windows gives it (or its unsigned reading): anything else from a backend is no flag
+  // (NaN, 0.5, 2**32 or undefined must not read as LOCK after `>>> 0`).
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < -(2 ** 31) || flags > 0xffffffff) return null;
   const value = flags >>> 0;
   if (value !== WtsSessionStateFlags.Lock && value !== WtsSessionStateFlags.Unlock) return null;
   if (version === null) return null;

@@ -367,7 +367,7 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   const requested = new Map<number, { chosen: Chosen; alreadyClosing: boolean }>();
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true))) return;
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter))) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
@@ -398,7 +398,7 @@ async function warnFirst(
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     // A warning is a message, not the action: the console is checked again before the logoff.
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was warned', false))) return;
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was warned', false, opts.filter))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
       await ctx.api.sendMessage(ctx.handle, session.id, {

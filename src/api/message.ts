@@ -244,7 +244,7 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
   await mapLimit(chosen, m.concurrency, async (c) => {
     const { index: i, session } = c;
     if (m.dryRun) return ledger.settle(i, { status: 'wouldSend', session, identity: c.identity });
-    if (!(await clearToAct(ctx, c, ledger, m.signal, 'it was sent', false))) return;
+    if (!(await clearToAct(ctx, c, ledger, m.signal, 'it was sent', false, m.filter))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
       ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m)) });

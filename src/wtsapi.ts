@@ -482,7 +482,7 @@ export interface WtsApi {
    * Optional: WTSEnumerateProcessesExW level 1 (the array freed with WTSFreeMemoryExW
    * WTSTypeProcessInfoLevel1 before it resolves): the processes of one session, or of all with
    * {@link WTS_ANY_SESSION}, with their counters. Where the server (or the library) lacks it, it
-   * rejects with a Win32Error whose code is in {@link LEVEL_ONE_UNSUPPORTED} (120 when the library
+   * rejects with a Win32Error whose code is in `LEVEL_ONE_UNSUPPORTED` (120, 50, 1745, 1717) (120 when the library
    * has no such function), and the caller asks enumerateProcesses instead.
    *
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.

@@ -56,7 +56,7 @@ const LOOKUP_CONCURRENCY = 8;
 
 /**
  * The server's processes (or one session's: `sessionId`): level 1 when the backend and the server have it; level 0 when the
- * backend lacks the call or it fails with a code of {@link LEVEL_ONE_UNSUPPORTED}. Any other
+ * backend lacks the call or it fails with a code of `LEVEL_ONE_UNSUPPORTED` (120, 50, 1745, 1717). Any other
  * failure (1722: the server is down, 5: denied) is the server's, and rejects.
  */
 export async function processesOf(ctx: ServerContext, sessionId: number = WTS_ANY_SESSION): Promise<readonly (WtsProcessInfo | WtsProcessInfoEx)[]> {

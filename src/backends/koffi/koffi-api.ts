@@ -511,7 +511,7 @@ export class KoffiApi implements WtsApi {
   /**
    * WTSEnumerateProcessesExW level 1, freed with WTSFreeMemoryExW(WTSTypeProcessInfoLevel1). Where
    * the library has no WTSEnumerateProcessesExW (or no WTSFreeMemoryExW), it rejects with 120 and
-   * calls nothing; on a server where it failed with a code of {@link LEVEL_ONE_UNSUPPORTED}, later
+   * calls nothing; on a server where it failed with a code of `LEVEL_ONE_UNSUPPORTED` (120, 50, 1745, 1717), later
    * calls on the same handle reject with that code at once.
    *
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.

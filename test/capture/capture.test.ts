@@ -34,7 +34,7 @@ function runNode(args: readonly string[], env?: NodeJS.ProcessEnv): { status: nu
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const capture = require('../../scripts/capture-windows.js') as {
-  runCapture(options: { wtsapi32?: string; kernel32?: string; servers?: string[]; clientAddresses?: string[]; netstat?: boolean }): Capture;
+  runCapture(options: { wtsapi32?: string; kernel32?: string; advapi32?: string; netapi32?: string; servers?: string[]; clientAddresses?: string[]; netstat?: boolean }): Capture;
   ROWS: Record<string, string[]>;
   rdpPeersFromNetstat(text: string): string[];
 };
@@ -134,7 +134,7 @@ describeDouble('capture:windows against the native double', () => {
     double.loadFarm(farm);
     double.setFault('OLD2', 'enumerateEx', '*', 120); // ERROR_CALL_NOT_IMPLEMENTED
     double.setFault('OLD2', 'processesEx', '*', 1745); // RPC_S_PROCNUM_OUT_OF_RANGE: no WTSEnumerateProcessesExW level 1
-    result = capture.runCapture({ wtsapi32: libPath, kernel32: libPath, servers: ['OLD2', 'DOWN3'], clientAddresses: ['192.168.0.7', '2001:db8::5'], netstat: false });
+    result = capture.runCapture({ wtsapi32: libPath, kernel32: libPath, advapi32: libPath, netapi32: libPath, servers: ['OLD2', 'DOWN3'], clientAddresses: ['192.168.0.7', '2001:db8::5'], netstat: false });
     // WTS_CAPTURE_DUMP=file: keep the capture, to read it or to run capture:check on it by hand.
     const dump = process.env['WTS_CAPTURE_DUMP'];
     if (dump) writeFileSync(dump, `${JSON.stringify(result, null, 2)}\n`);
@@ -208,6 +208,8 @@ describeDouble('capture:windows against the native double', () => {
     const again = capture.runCapture({
       wtsapi32: libPath,
       kernel32: libPath,
+      advapi32: libPath,
+      netapi32: libPath,
       netstat: false,
       onProbe: (id: string, observation: unknown) => journal.push({ id, observation }),
     } as never);

@@ -570,15 +570,6 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
       expect(raw.lookup('NOSUCHHOST', 'S-1-5-18', 64, 64)).toMatchObject({ ret: 0, error: 1722 });
       expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-18')).toEqual({ name: 'SYSTEM', domain: 'NT AUTHORITY', use: 5 });
     },
-    wine: async (t) => {
-      const raw = need(t.raw);
-      const full = raw.lookup(null, 'S-1-5-18', 64, 64);
-      expect(full.ret).toBe(1);
-      const short = raw.lookup(null, 'S-1-5-18', 1, 64);
-      expect({ ret: short.ret, error: short.error, nameSize: short.nameSize }).toEqual({ ret: 0, error: 122, nameSize: full.name.length + 1 });
-      const api = t.load();
-      expect(await need(api.lookupAccountSid).call(api, '', 'S-1-5-18')).toMatchObject({ name: full.name, domain: full.domain });
-    },
   },
   'sid-format': {
     mock: async (t) => sidsRoundTrip((await t.load().enumerateProcesses(CSH)).map((p) => p.userSid)),

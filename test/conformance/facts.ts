@@ -340,7 +340,11 @@ export const FACTS: readonly Fact[] = [
       { kind: 'header', ref: 'mingw-w64 10 winerror.h', lines: '135, 509', quote: '#define ERROR_INSUFFICIENT_BUFFER __MSABI_LONG(122) … #define ERROR_NONE_MAPPED __MSABI_LONG(1332)' },
     ],
     status: 'sourced',
-    backends: { mock: true, double: true, wine: true },
+    backends: {
+      mock: true,
+      double: true,
+      wine: "Wine 8.0's LookupAccountSidW gives a short buffer's needed size without the NUL (6 for SYSTEM, seen under test:wine; Learn: with it); the library asks one character more either way",
+    },
   },
   {
     id: 'sid-format',

@@ -670,8 +670,10 @@ export class KoffiApi implements WtsApi {
       if (lastError === Win32.ERROR_NONE_MAPPED) return null;
       const grows = nameNeeded > nameChars || domainNeeded > domainChars;
       if (lastError === Win32.ERROR_INSUFFICIENT_BUFFER && grows && attempt < 2 && Math.max(nameNeeded, domainNeeded) <= ACCOUNT_NAME_LIMIT) {
-        nameChars = Math.max(nameChars, nameNeeded);
-        domainChars = Math.max(domainChars, domainNeeded);
+        // One character more than asked: Learn's size includes the NUL, Wine 8.0's does not
+        // (docs/windows-facts.md, lookup-account-sid).
+        nameChars = Math.max(nameChars, nameNeeded + 1);
+        domainChars = Math.max(domainChars, domainNeeded + 1);
         continue;
       }
       throw this.#error(api, lastError, where);

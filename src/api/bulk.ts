@@ -478,16 +478,8 @@ export async function clearToAct<O extends BulkOutcome>(
     return false;
   };
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
-  let now: SessionIdentity;
-  try {
-    now = await recheck(ctx, c.session, c.identity);
-  } catch (error) {
-    return refuse(recheckOutcome(c.session, error));
-  }
-  if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
-    return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
-  }
-  // The filters again, on the session as it is now: a user who came back (reconnected, unlocked,
+  // The filters again, on the session as it is now (before the identity read, which must stay the
+  // last read before the action): a user who came back (reconnected, unlocked,
   // typed) since the session was chosen — during a warning's grace period, say — is left alone.
   if (filter?.changeable) {
     let reason: string | undefined;
@@ -498,8 +490,23 @@ export async function clearToAct<O extends BulkOutcome>(
       return refuse(recheckOutcome(c.session, error));
     }
     if (reason !== undefined) {
+      // Another logon under the ID (or none) is said as such, rather than as filtered.
+      try {
+        await recheck(ctx, c.session, c.identity);
+      } catch (error) {
+        return refuse(recheckOutcome(c.session, error));
+      }
       return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${reason}` });
     }
+  }
+  let now: SessionIdentity;
+  try {
+    now = await recheck(ctx, c.session, c.identity);
+  } catch (error) {
+    return refuse(recheckOutcome(c.session, error));
+  }
+  if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
+    return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
   }
   // The re-check took time: the call may have been cut short meanwhile.
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));

@@ -94,6 +94,14 @@ describe('the filters, again right before each action', () => {
     expect(b.calls.filter((c) => c.api === 'message')).toEqual([]);
   });
 
+  test('the identity read stays the last call before the action (the filters are read before it)', async () => {
+    const mock = createMockApi(farm());
+    await createWts({ api: mock }).logoffAll({ server: 'WF12', locked: true, wait: false });
+    const calls = mock.calls.filter((c) => c.sessionId === 2).map((c) => `${c.api}${c.infoClass ? `:${c.infoClass}` : ''}`);
+    const at = calls.indexOf('logoff');
+    expect(calls.slice(at - 3, at + 1)).toEqual(['query:WTSConnectState', 'query:WTSSessionInfoEx', 'query:WTSSessionInfo', 'logoff']);
+  });
+
   test('with no filter (or user / domain only), nothing more is asked before acting', async () => {
     const mock = createMockApi(farm());
     await createWts({ api: mock }).logoffAll({ server: 'WF12', user: 'alice', wait: false });

@@ -1,6 +1,6 @@
 /**
  * logoffAll over 1,000 sessions on one server with 10 ms injected on every call, at concurrency
- * 8 and 64 (interleaved, 3 repeats each), against the ideal: the calls per session, read from
+ * 8 and 64, and at 8 with an `idleLongerThan` filter (interleaved, 3 repeats each), against the ideal: the calls per session, read from
  * the double's counters (the closing polls included), × 10 ms × 1,000 / concurrency. The koffi
  * backend on the double with the library's defaults. Run in its own process by npm run bench
  * (`node .tmp/bench/concurrency.js`).
@@ -14,6 +14,12 @@ export const BULK = {
   sessions: 1000,
   latencyMs: 10,
   concurrencies: [8, 64],
+  /**
+   * Also at concurrency 8 with a filter that needs a query (`idleLongerThan`, every session idle
+   * for an hour): its query when the sessions are chosen, and again right before each request
+   * (with a `WTSConnectState` query) — the price of not acting on a user who came back.
+   */
+  filtered: { concurrency: 8, idleLongerThan: '1m' },
   repeats: 3,
   /**
    * Enumerations that still list a session after its WTSLogoffSession (the double's closing
@@ -29,7 +35,14 @@ function farm(): Farm {
     { id: 65536, name: 'RDP-Tcp', state: 'Listen' },
   ];
   for (let i = 0; i < BULK.sessions; i++) {
-    sessions.push({ id: 2 + i, name: i % 2 ? `RDP-Tcp#${i}` : '', state: i % 2 ? 'Active' : 'Disconnected', user: `user${i}`, domain: 'CORP' });
+    sessions.push({
+      id: 2 + i,
+      name: i % 2 ? `RDP-Tcp#${i}` : '',
+      state: i % 2 ? 'Active' : 'Disconnected',
+      user: `user${i}`,
+      domain: 'CORP',
+      lastInputTime: new Date(Date.now() - 3_600_000).toISOString(),
+    });
   }
   return {
     localServer: 'ADMIN',
@@ -49,10 +62,12 @@ async function main(): Promise<void> {
   const wts = createWts({ api });
   const runs: Array<Record<string, unknown>> = [];
   for (let r = 0; r < BULK.repeats; r++) {
-    for (const concurrency of BULK.concurrencies) {
+    const configs: Array<{ concurrency: number; idleLongerThan?: string }> = [...BULK.concurrencies.map((concurrency) => ({ concurrency })), BULK.filtered];
+    for (const config of configs) {
+      const { concurrency } = config;
       double.loadFarm(farm(), BULK.closingPolls);
       double.setLatency('BIG', '*', BULK.latencyMs);
-      const run = await timed(() => wts.logoffAll({ server: 'BIG', concurrency }));
+      const run = await timed(() => wts.logoffAll({ server: 'BIG', ...config }));
       const loggedOff = run.value.filter((o) => o.status === 'loggedOff').length;
       if (loggedOff !== BULK.sessions) throw new Error(`bench: ${loggedOff}/${BULK.sessions} logged off`);
       const calls = latentCalls(double);
@@ -67,6 +82,7 @@ async function main(): Promise<void> {
       const leaks = double.leaks();
       const entry = {
         concurrency,
+        filter: config.idleLongerThan === undefined ? null : `idleLongerThan: '${config.idleLongerThan}'`,
         totalMs: run.ms,
         idealMs,
         ratio: run.ms / idealMs,

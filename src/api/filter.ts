@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors';
 import type { ServerContext } from './context';
 import { fetchDetails, type DetailGroup, type SessionDetails } from './details';
 import { parseState, type Session, type SessionState, type SessionStateInput } from './types';
-import { checkKnownKeys, compileWildcard, readArray, readOptions } from './validate';
+import { checkKnownKeys, compileWildcard, describeValue, readArray, readOptions } from './validate';
 
 /**
  * The filters of listSessions and of every bulk call (logoffAll, disconnectAll, sendMessageAll),
@@ -171,13 +171,6 @@ function wildcard(o: Record<string, unknown>, key: string, where: string): ((tex
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new InvalidArgumentError(`${where}.${key}`, `Invalid ${where}.${key}: expected a wildcard pattern.`);
   return compileWildcard(value, `${where}.${key}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value.length > 20 ? `${value.slice(0, 20)}...` : value}'`;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 export function compileFilter(o: Record<string, unknown>): CompiledFilter {

@@ -14,7 +14,7 @@ import type { ServerContext } from './context';
 import { mapLimit } from './limit';
 import type { DistributiveOmit } from './types';
 import { Win32 } from '../wtsapi';
-import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, readArray, readOptions } from './validate';
+import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
 
 /**
  * Which processes to end: one by its ID, or every process of that name in one session (by default
@@ -138,8 +138,15 @@ export interface CheckedTerminate {
 }
 
 const TERMINATE_KEYS = ['dryRun', 'plan', 'allowServices', 'exitCode', 'concurrency', 'signal'] as const;
-const MAX_PID = 0xffffffff;
 const DEFAULT_EXIT_CODE = 1;
+
+/** A DWORD (a process ID, a session ID in a plan, an exit code): a whole number from 0 to 4294967295. */
+function checkDword(value: unknown, argument: string, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected ${what} from 0 to 4294967295, got ${describeValue(value)}.`);
+  }
+  return value;
+}
 
 /** Checks a process target: a PID, or a name with a session or `all`. No call is made. */
 export function checkProcessTarget(value: unknown, serverGiven: boolean): CheckedProcessTarget {
@@ -151,16 +158,12 @@ export function checkProcessTarget(value: unknown, serverGiven: boolean): Checke
   const session = has('session') ? checkSessionId(t['session'] as number, 'target.session') : undefined;
   if (has('pid')) {
     checkKnownKeys(t, ['pid', 'session'], 'target');
-    const pid = t['pid'];
-    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid > MAX_PID) {
-      throw new InvalidArgumentError('target.pid', `Invalid target.pid: expected a process ID from 0 to 4294967295, got ${show(pid)}.`);
-    }
-    return { kind: 'pid', pid, session };
+    return { kind: 'pid', pid: checkDword(t['pid'], 'target.pid', 'a process ID'), session };
   }
   checkKnownKeys(t, ['name', 'session', 'all'], 'target');
   const name = t['name'];
   if (typeof name !== 'string' || name.trim() === '' || /[\\/:\u0000-\u001f]/.test(name)) {
-    throw new InvalidArgumentError('target.name', `Invalid target.name: expected an executable's name such as 'notepad.exe' (wildcards * and ? allowed), got ${show(name)}.`);
+    throw new InvalidArgumentError('target.name', `Invalid target.name: expected an executable's name such as 'notepad.exe' (wildcards * and ? allowed), got ${describeValue(name)}.`);
   }
   const all = has('all') ? checkBoolean(t['all'], 'target.all') : false;
   if (all && session !== undefined) throw new InvalidArgumentError('target', 'Invalid target: give session or all, not both.');
@@ -178,10 +181,7 @@ export function checkProcessTarget(value: unknown, serverGiven: boolean): Checke
 /** Checks the options. No call is made. */
 export function checkTerminateOptions(o: Record<string, unknown>, extraKeys: readonly string[]): CheckedTerminate {
   checkKnownKeys(o, [...extraKeys, ...TERMINATE_KEYS]);
-  const exitCode = o['exitCode'] === undefined ? DEFAULT_EXIT_CODE : o['exitCode'];
-  if (typeof exitCode !== 'number' || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > MAX_PID) {
-    throw new InvalidArgumentError('options.exitCode', `Invalid options.exitCode: expected a whole number from 0 to 4294967295, got ${show(exitCode)}.`);
-  }
+  const exitCode = o['exitCode'] === undefined ? DEFAULT_EXIT_CODE : checkDword(o['exitCode'], 'options.exitCode', 'a whole number');
   const dryRun = o['dryRun'] === undefined ? false : checkBoolean(o['dryRun'], 'options.dryRun');
   const plan = o['plan'] === undefined ? undefined : checkProcessPlan(o['plan']);
   if (dryRun && plan) throw new InvalidArgumentError('options.plan', 'A dry run makes a plan; it does not take one.');
@@ -206,11 +206,7 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
     if (typeof o['status'] !== 'string') throw new InvalidArgumentError(where, `Invalid ${where}: not an outcome of terminateProcess.`);
     if (o['status'] !== 'wouldTerminate') return;
     const p = readOptions(o['process'], `${where}.process`, true);
-    const int = (key: string) => {
-      const v = p[key];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PID) throw new InvalidArgumentError(`${where}.process.${key}`, `Invalid ${where}.process.${key}: ${show(v)}.`);
-      return v;
-    };
+    const int = (key: string) => checkDword(p[key], `${where}.process.${key}`, 'a whole number');
     const server = p['server'];
     const name = p['processName'];
     const sid = p['userSid'];
@@ -221,10 +217,6 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
     out.push(Object.freeze({ server, sessionId: int('sessionId'), processId: int('processId'), processName: name, userSid: sid, cpuTime: cpu }));
   });
   return Object.freeze(out);
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 }
 
 /** Every process of the server (or of one session), as terminateProcess compares them. */

@@ -230,7 +230,7 @@ export function checkTimeout(value: unknown, argument: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2 ** 31 - 1) {
     throw new InvalidArgumentError(
       argument,
-      `Invalid ${argument}: expected milliseconds from 0 to 2147483647, got ${describe(value)}.`,
+      `Invalid ${argument}: expected milliseconds from 0 to 2147483647, got ${describeValue(value)}.`,
     );
   }
   return value;
@@ -238,14 +238,14 @@ export function checkTimeout(value: unknown, argument: string): number {
 
 export function checkPositiveInteger(value: unknown, argument: string, max = 1024): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected a whole number from 1 to ${max}, got ${describe(value)}.`);
+    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected a whole number from 1 to ${max}, got ${describeValue(value)}.`);
   }
   return value;
 }
 
 export function checkBoolean(value: unknown, argument: string): boolean {
   if (typeof value !== 'boolean') {
-    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected true or false, got ${describe(value)}.`);
+    throw new InvalidArgumentError(argument, `Invalid ${argument}: expected true or false, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -258,7 +258,7 @@ export function checkSignal(value: unknown, argument = 'options.signal'): AbortS
   } catch {
     usable = false;
   }
-  if (!usable) throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an AbortSignal, got ${describe(value)}.`);
+  if (!usable) throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an AbortSignal, got ${describeValue(value)}.`);
   return value as AbortSignal;
 }
 
@@ -283,7 +283,7 @@ export function readOptions(value: unknown, argument = 'options', required = fal
   let key = '';
   try {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an object, got ${describe(value)}.`);
+      throw new InvalidArgumentError(argument, `Invalid ${argument}: expected an object, got ${describeValue(value)}.`);
     }
     for (let proto = Object.getPrototypeOf(value) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
       for (const name of Object.getOwnPropertyNames(proto)) {
@@ -370,7 +370,8 @@ function describeType(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-function describe(value: unknown): string {
+/** A value as an error message shows it: a string quoted, a number, boolean, null or undefined as itself, else its kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   return describeType(value);

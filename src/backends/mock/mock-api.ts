@@ -612,16 +612,7 @@ export class MockApi implements WtsApi {
   async lookupAccountSid(serverName: string, sid: string): Promise<WtsAccount | null> {
     if (typeof serverName !== 'string') throw new InvalidArgumentError('serverName', `Invalid serverName: expected a string ('' for the local machine), got ${String(serverName)}.`);
     sidFromString(sid, 'sid');
-    const named = serverName === '' ? this.#servers.get(this.#localServer.toLowerCase()) : this.#named(serverName);
-    const name = named?.def.name ?? serverName;
-    this.#log({ api: 'lookup', server: name });
-    await this.#latency(named);
-    this.#refresh();
-    const state = named && this.#servers.get(named.def.name.toLowerCase());
-    if (!state || state.def.unreachable) {
-      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API.lookup, ...(serverName === '' ? {} : { server: name }) });
-    }
-    this.#fault(state, 'lookup', undefined);
+    await this.#enterNamed(serverName, 'lookup');
     return this.#farmAccounts().accountOf(sid) ?? null;
   }
 
@@ -695,17 +686,29 @@ export class MockApi implements WtsApi {
    * @returns the version.
    */
   async getServerVersion(serverName: string): Promise<WtsServerVersion | null> {
-    const state = serverName === '' ? this.#servers.get(this.#localServer.toLowerCase()) : this.#named(serverName);
-    const name = state?.def.name ?? serverName;
-    this.#log({ api: 'version', server: name });
-    await this.#latency(state);
+    const state = await this.#enterNamed(serverName, 'version');
+    return parseOsVersion(state.def.osVersion ?? DEFAULT_OS_VERSION, 'osVersion');
+  }
+
+  /**
+   * #enter for the calls that take a server's name, not a handle (LookupAccountSidW,
+   * NetServerGetInfo): `''` is the local server. Logs the call, applies latency and
+   * unreachability (1722; LookupAccountSidW's error names no server for the local one, whose
+   * lpSystemName is NULL), and the call's `'*'` fault.
+   */
+  async #enterNamed(serverName: string, api: 'lookup' | 'version'): Promise<ServerState> {
+    const named = serverName === '' ? this.#servers.get(this.#localServer.toLowerCase()) : this.#named(serverName);
+    const name = named?.def.name ?? serverName;
+    this.#log({ api, server: name });
+    await this.#latency(named);
     this.#refresh();
-    const now = state && this.#servers.get(state.def.name.toLowerCase());
-    if (!now || now.def.unreachable) {
-      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API.version, server: name });
+    const state = named && this.#servers.get(named.def.name.toLowerCase());
+    if (!state || state.def.unreachable) {
+      const server = api === 'lookup' && serverName === '' ? {} : { server: name };
+      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], ...server });
     }
-    this.#fault(now, 'version', undefined);
-    return parseOsVersion(now.def.osVersion ?? DEFAULT_OS_VERSION, 'osVersion');
+    this.#fault(state, api, undefined);
+    return state;
   }
 
   getActiveConsoleSessionId(): number {

@@ -5,7 +5,7 @@
  * a summary document last; docs/json.md).
  */
 import { anySignal, type FarmEvent, type FarmResult } from '../api/farm';
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, jsonFailure, type CliIo } from './common';
+import { askFirst, CANCELLED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, jsonFailure, type CliIo } from './common';
 import { formatOutcome, planLine, summarize, type AnyOutcome } from './format';
 import { cliErrorObject, jsonLine, outcomeDocument, serverFailedDocument, summaryDocument } from './json';
 import { failureLine, isStopped, Progress, type Target } from './shared';
@@ -45,7 +45,6 @@ export interface BulkRun<O extends AnyOutcome> {
   readonly call: (servers: readonly string[], options: BulkCall<O>) => Promise<FarmResult<O>>;
 }
 
-const CANCELLED = 'Cancelled; nothing was done.\n';
 
 export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>): Promise<number> {
   const servers = run.target.kind === 'many' ? run.target.servers : [run.target.server ?? 'localhost'];
@@ -151,19 +150,8 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   // Nothing to ask about: the plan is the report (nothing was done).
   if (count === 0) return report(plan, run.dryRun, false);
   for (const f of plan.failures) io.err(`${failureLine(f)}\n`);
-  const reply = await io.confirm(`${planLine(plan.results, run.verb, names)}\n${run.consequence}`);
-  const answer = reply === true ? 'yes' : reply === false ? 'no' : reply;
-  if (answer === 'interrupted' || answer === 'eof') {
-    io.err(CANCELLED);
-    const exit = answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
-    cancelled(exit, `Cancelled at the question (${answer === 'interrupted' ? 'Ctrl+C' : 'Ctrl+D or the end of the input'}); nothing was done.`);
-    return exit;
-  }
-  if (answer !== 'yes') {
-    io.err('Nothing was done.\n');
-    cancelled(EXIT_FAILED, 'The question was answered no; nothing was done.');
-    return EXIT_FAILED;
-  }
+  const refused = await askFirst(io, run.json, `${planLine(plan.results, run.verb, names)}\n${run.consequence}`);
+  if (refused !== undefined) return refused;
   if (closed?.aborted) {
     io.err(`${run.command}: the output was closed during the question; nothing was done.\n`);
     return EXIT_FAILED;

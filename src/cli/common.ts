@@ -344,6 +344,31 @@ function describeError(command: string, error: unknown, io: CliIo, options: Repo
   return { code: EXIT_UNEXPECTED, json: cliErrorObject('UnexpectedError', 'E_UNEXPECTED', line, { cause: causeJson }) };
 }
 
+/** What the commands say when a question was not answered yes (Ctrl+C, Ctrl+D) or before it. */
+export const CANCELLED = 'Cancelled; nothing was done.\n';
+
+/**
+ * Asks before acting. Undefined when the answer is yes; otherwise the exit code — 130 for Ctrl+C,
+ * 1 for no, Ctrl+D or the end of the input — once the command has said that nothing was done
+ * (on stderr, and with --json as an E_CANCELLED error document).
+ */
+export async function askFirst(io: CliIo, json: boolean, question: string): Promise<number | undefined> {
+  const reply = await io.confirm(question);
+  const answer = reply === true ? 'yes' : reply === false ? 'no' : reply;
+  if (answer === 'yes') return undefined;
+  const cancelled = (exit: number, message: string) => {
+    jsonFailure(io, json, exit, cliErrorObject('CancelledError', 'E_CANCELLED', message));
+    return exit;
+  };
+  if (answer === 'interrupted' || answer === 'eof') {
+    io.err(CANCELLED);
+    const how = answer === 'interrupted' ? 'Ctrl+C' : 'Ctrl+D or the end of the input';
+    return cancelled(answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED, `Cancelled at the question (${how}); nothing was done.`);
+  }
+  io.err('Nothing was done.\n');
+  return cancelled(EXIT_FAILED, 'The question was answered no; nothing was done.');
+}
+
 /** With --json, a failure that is no thrown error (a question answered no, a refusal): its error document. */
 export function jsonFailure(io: CliIo, json: boolean, exitCode: number, error: ErrorObject): void {
   if (json) io.out(jsonLine(errorDocument(error, exitCode)));

@@ -8,6 +8,7 @@ import type { TerminateOutcome } from '../api/terminate';
 import { isWtsError, serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import {
+  askFirst,
   DEBUG_HELP,
   EXIT_CODES_HELP,
   EXIT_FAILED,
@@ -24,19 +25,19 @@ import {
 import { errorText, oneLine } from './format';
 import { cliErrorObject, errorObject, jsonLine, JSON_SCHEMA } from './json';
 import { printable } from './text';
-import { helpOrVersion } from './shared';
+import { helpOrVersion, SERVER_SWITCHES } from './shared';
 import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-kill';
 
+/** Every command's server switches but those for many servers (tskill works on one) and progress. */
+const ONE_SERVER = new Set(['server', 'simulate', 'debug', 'version']);
+
 export const KILL_SWITCHES: readonly SwitchSpec[] = [
-  { name: 'server', aliases: ['server'], value: true },
+  ...SERVER_SWITCHES.filter((s) => ONE_SERVER.has(s.name)),
   { name: 'id', aliases: ['id'], value: true },
   { name: 'all', aliases: ['a', 'all'] },
   { name: 'allowServices', aliases: ['allow-services', 'allowservices'] },
-  { name: 'simulate', aliases: ['simulate'], value: true },
-  { name: 'debug', aliases: ['debug'] },
-  { name: 'version', aliases: ['version'], exact: ['-V'] },
   { name: 'help', aliases: ['?', 'h', 'help'] },
   { name: 'verbose', aliases: ['v', 'verbose'] },
   { name: 'dryRun', aliases: ['dry-run', 'dryrun'] },
@@ -183,14 +184,8 @@ export async function killMain(argv: readonly string[], io: CliIo, deps: CliDeps
         return EXIT_FAILED;
       }
       const list = chosen.map((o) => `${o.process.processId} ${printable(o.process.processName)} (session ${o.process.sessionId})`).join(', ');
-      const reply = await io.confirm(`End ${chosen.length} processes on ${where}: ${list}?\nUnsaved work in these programs is lost.`);
-      const answer = reply === true ? 'yes' : reply === false ? 'no' : reply;
-      if (answer !== 'yes') {
-        const exit = answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_FAILED;
-        io.err(answer === 'no' ? 'Nothing was done.\n' : 'Cancelled; nothing was done.\n');
-        jsonFailure(io, json, exit, cliErrorObject('CancelledError', 'E_CANCELLED', 'Nothing was ended.'));
-        return exit;
-      }
+      const refused = await askFirst(io, json, `End ${chosen.length} processes on ${where}: ${list}?\nUnsaved work in these programs is lost.`);
+      if (refused !== undefined) return refused;
     }
     // Exactly the plan: a process whose ID now holds another program is left alone.
     const interrupt = new AbortController();

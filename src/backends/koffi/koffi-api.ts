@@ -865,7 +865,8 @@ export class KoffiApi implements WtsApi {
     await this.#boolCall('WTSDisconnectSession', server, sessionId, [server, sessionId >>> 0, 0]);
   }
 
-  #boolCall(api: string, server: ServerHandle, sessionId: number, args: ReadonlyArray<bigint | number>): Promise<void> {
+  /** A call that answers BOOL and nothing else; a failure's error names the session, if it is about one. */
+  #boolCall(api: string, server: ServerHandle, sessionId: number | undefined, args: ReadonlyArray<bigint | number>): Promise<void> {
     return this.#call<void>(api, {
       bytes: 0,
       server: this.#names.get(server),
@@ -877,14 +878,7 @@ export class KoffiApi implements WtsApi {
   }
 
   async terminateProcess(server: ServerHandle, processId: number, exitCode: number): Promise<void> {
-    await this.#call<void>('WTSTerminateProcess', {
-      bytes: 0,
-      server: this.#names.get(server),
-      prepare: () => [server, processId >>> 0, exitCode >>> 0],
-      finish: (result, lastError) => {
-        if (!succeeded(result)) throw this.#error('WTSTerminateProcess', lastError, server);
-      },
-    });
+    await this.#boolCall('WTSTerminateProcess', server, undefined, [server, processId >>> 0, exitCode >>> 0]);
   }
 
   async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {

@@ -7,13 +7,12 @@
  * and CPU time not lower than when it was listed — since Windows reuses PIDs.
  */
 import { InvalidArgumentError, ProcessNotFoundError, UnsupportedPlatformError, type WtsError } from '../errors';
-import { WTS_ANY_SESSION, type WtsApi, type WtsProcessInfoEx } from '../wtsapi';
+import { Win32, WTS_ANY_SESSION, type WtsApi, type WtsProcessInfoEx } from '../wtsapi';
 import { processesOf } from './processes';
-import { asWin32, asWtsError, throwIfAborted } from './bulk';
+import { asWtsError, isWin32, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
 import { mapLimit } from './limit';
 import type { DistributiveOmit } from './types';
-import { Win32 } from '../wtsapi';
 import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
 
 /**
@@ -345,7 +344,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
       settle({ status: 'terminated', process: p, requests: ['WTSTerminateProcess'] });
     } catch (error) {
       // 87: the PID is no longer running (assumed, docs/windows-facts.md row terminate-gone).
-      if (asWin32(error)?.win32Code === Win32.ERROR_INVALID_PARAMETER) return skip(p, 'gone', 'it had already ended (WTSTerminateProcess: 87)', true);
+      if (isWin32(error, Win32.ERROR_INVALID_PARAMETER)) return skip(p, 'gone', 'it had already ended (WTSTerminateProcess: 87)', true);
       settle({ status: 'failed', process: p, error: asWtsError(error), requests: ['WTSTerminateProcess'] });
     }
   });

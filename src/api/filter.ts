@@ -111,11 +111,13 @@ const DURATION_FORMS =
  * - units combined from the largest down, each at most once, spaces allowed between them:
  *   `1d12h`, `1h30m`, `2m30s`, `1h 30m`.
  *
- * A string is rounded to whole milliseconds. The result is at most `Number.MAX_SAFE_INTEGER`.
+ * A number or a string alike is rounded to the nearest whole millisecond, half up (`1.5` and
+ * `'1.5'` are 2 ms, `'0.4ms'` is 0): the result is a whole number of milliseconds, at most
+ * `Number.MAX_SAFE_INTEGER`.
  *
  * @param value - a number of milliseconds or a duration string.
  * @param argument - the name the error message gives the value ('options.idleLongerThan').
- * @returns the duration in milliseconds.
+ * @returns the duration in whole milliseconds.
  * @throws InvalidArgumentError - for anything else: negative, NaN, an unknown or repeated unit,
  *   units out of order (`30m1h`), a number without digits (`.5h`), or a duration too long; the
  *   message names the accepted forms.
@@ -126,7 +128,8 @@ export function parseDuration(value: unknown, argument: string): number {
     if (Number.isNaN(value)) throw invalid('NaN is not a duration');
     if (value < 0) throw invalid(`${value} is negative`);
     if (!(value <= Number.MAX_SAFE_INTEGER)) throw invalid(`${value} ms is too long (at most ${Number.MAX_SAFE_INTEGER} ms)`);
-    return value;
+    // Rounded as a string is (`+ 0` makes -0 plain 0).
+    return Math.round(value) + 0;
   }
   if (typeof value !== 'string') throw invalid(`expected a number or a string, got ${value === null ? 'null' : typeof value}`);
   const shown = `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;

@@ -126,14 +126,15 @@ export type SessionStateLabel = 'Active' | 'Conn' | 'ConnQ' | 'Shadow' | 'Disc' 
 
 /**
  * A state as the `state` filter accepts it: its name (`'Disconnected'`), `query session`'s label
- * (`'Disc'`) or the WTS name (`'WTSDisconnected'`), as written or in lower case. (At run time any
- * case is accepted.)
+ * (`'Disc'`) or the WTS name (`'WTSDisconnected'`), as written, in lower case (`'disc'`) or in
+ * upper case (`'DISC'`, `'WTSDISCONNECTED'`). (At run time any case is accepted, mixed case too.)
  */
 export type SessionStateInput =
   | SessionState
   | SessionStateLabel
   | `WTS${SessionState}`
-  | Lowercase<SessionState | SessionStateLabel | `WTS${SessionState}`>;
+  | Lowercase<SessionState | SessionStateLabel | `WTS${SessionState}`>
+  | Uppercase<SessionState | SessionStateLabel | `WTS${SessionState}`>;
 
 /** Accepts 'Disconnected', 'disc', 'WTSDisconnected' (any case). */
 export function parseState(text: string, argument = 'state'): SessionState {

@@ -6,6 +6,9 @@
  *   nothing; for a class or an interface, every public member too (a member may inherit its comment
  *   from the interface it implements, as an editor shows it); the main functions an `@example`;
  * - every exported name is mentioned in the hand-written docs (README.md, docs/*.md);
+ * - every public method of `Wts` is named in docs/createWts.md (`wts.method`), and every public
+ *   method of `WtsServer` has a row in docs/openServer.md's table of methods (`method(...)`): the
+ *   methods read from the classes, so a new one cannot be left out of its page;
  * - every error code (WTS_ERROR_CODES) is in every error table the docs keep (a table with a `code`
  *   column holding `E_...` codes), with its class, and no table lists a code that does not exist.
  */
@@ -281,6 +284,54 @@ describe('the public API documents itself', () => {
         .map((name) => `${pkg}: ${name}`),
     );
     expect(missing).toEqual([]);
+  });
+});
+
+/**
+ * The public methods of an exported class (inherited ones included), as written in code:
+ * `listSessions`, `[Symbol.asyncDispose]`.
+ */
+function publicMethodsOf(entry: string, className: string): string[] {
+  const found = exportsOf(entry).find((e) => e.name === className);
+  if (!found || !(found.symbol.flags & ts.SymbolFlags.Class)) throw new Error(`${entry} exports no class ${className}`);
+  return checker
+    .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(found.symbol))
+    .filter((m) => (m.flags & ts.SymbolFlags.Method) !== 0 && !isInternal(m))
+    .filter((m) => {
+      const declarations = m.declarations ?? [];
+      return declarations.length > 0 && !declarations.some(isNonPublic) && !declarations.every((d) => d.getSourceFile().isDeclarationFile);
+    })
+    .map((m) => {
+      const name = m.declarations?.[0] && ts.getNameOfDeclaration(m.declarations[0]);
+      return name && ts.isComputedPropertyName(name) ? `[${name.expression.getText()}]` : m.name;
+    })
+    .sort();
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('the pages of Wts and WtsServer list every public method', () => {
+  const wtsMethods = publicMethodsOf(ENTRY_POINTS['wts-session'], 'Wts');
+  const serverMethods = publicMethodsOf(ENTRY_POINTS['wts-session'], 'WtsServer');
+
+  test('the methods are read from the classes', () => {
+    expect(wtsMethods).toEqual(expect.arrayContaining(['listSessions', 'logoff', 'openServer', 'watchSessions']));
+    expect(serverMethods).toEqual(expect.arrayContaining(['listSessions', 'logoff', 'close', '[Symbol.asyncDispose]']));
+    expect(serverMethods).not.toContain('openServer');
+  });
+
+  test('docs/createWts.md names every method of Wts (`wts.method`)', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'createWts.md'), 'utf8');
+    expect(wtsMethods.filter((m) => !new RegExp(`\`wts\\.${escapeRegExp(m)}\``).test(page))).toEqual([]);
+  });
+
+  test("docs/openServer.md's table has a row for every method of WtsServer", () => {
+    const page = readFileSync(join(ROOT, 'docs', 'openServer.md'), 'utf8');
+    const table = tables(page).find((t) => t[0]?.[0] === 'method');
+    expect(table).toBeDefined();
+    const rows = (table ?? []).slice(1).map((r) => /^`([^`(]+)\(/.exec(r[0] ?? '')?.[1]);
+    expect(serverMethods.filter((m) => !rows.includes(m))).toEqual([]);
+    expect(rows.filter((m) => m === undefined || !serverMethods.includes(m))).toEqual([]);
   });
 });
 

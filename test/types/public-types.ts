@@ -15,6 +15,7 @@ import {
   sendMessage,
   sendMessageAll,
   shortStateLabel,
+  type SessionStateInput,
   type SessionStateLabel,
   type Wts,
 } from '../../src/index';
@@ -53,8 +54,17 @@ export async function filterTypes(wts: Wts): Promise<void> {
   await wts.listSessions({ state: 'Disc' });
   await wts.listSessions({ state: ['Disconnected', 'Conn', 'ConnQ', 'WTSIdle', 'disc', 'wtsactive'] });
   await wts.logoffAll({ state: 'Disc', dryRun: true });
+  // Upper case too, as the command line takes it (--state DISC): names, labels and WTS names.
+  await wts.listSessions({ state: 'DISCONNECTED' });
+  await wts.listSessions({ state: ['DISC', 'CONNQ', 'WTSIDLE', 'ACTIVE'] });
+  await wts.disconnectAll({ state: 'CONN', dryRun: true });
+  void (['Disc', 'disc', 'DISC', 'WTSDisconnected', 'wtsdisconnected', 'WTSDISCONNECTED'] satisfies SessionStateInput[]);
   // @ts-expect-error not a state
   await wts.listSessions({ state: 'Disco' });
+  // @ts-expect-error nor in upper case
+  await wts.listSessions({ state: 'DISCO' });
+  // @ts-expect-error mixed case is taken at run time, but the type stays with the three spellings
+  void ('dISC' satisfies SessionStateInput);
   // @ts-expect-error an unknown option
   await wts.listSessions({ sever: 'WF12' });
   void (shortStateLabel('Disconnected') satisfies SessionStateLabel);

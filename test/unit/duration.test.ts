@@ -1,6 +1,7 @@
 /**
  * parseDuration's grammar: milliseconds, a number and a unit (decimals allowed), units combined
- * from the largest down; everything else a typed InvalidArgumentError naming the accepted forms.
+ * from the largest down, rounded to the nearest whole millisecond whether given as a number or as
+ * text; everything else a typed InvalidArgumentError naming the accepted forms.
  */
 import fc from 'fast-check';
 import { InvalidArgumentError, parseDuration } from '../../src/index';
@@ -54,6 +55,26 @@ describe('parseDuration', () => {
     expect((error as Error).message).toMatch(/^Invalid options\.idleLongerThan: /);
     // The message names the forms, with examples.
     expect((error as Error).message).toMatch(/milliseconds \('7200000'\).*'90m', '1\.5h', '1h30m', '1d12h', '500ms'/);
+  });
+
+  // One rule for both forms: a duration is rounded to the nearest whole millisecond (half up),
+  // whether it is given as a number or as text.
+  test.each([
+    [1.5, '1.5', '1.5ms', 2],
+    [0.5, '0.5', '0.5ms', 1],
+    [0.4, '0.4', '0.4ms', 0],
+    [2.5, '2.5', '2.5ms', 3],
+    [1499.999, '1499.999', '1499.999ms', 1500],
+    [7_200_000.2, '7200000.2', '7200000.2ms', 7_200_000],
+  ])('%p ms as a number, %j and %j as text, are all %d ms', (number, text, withUnit, ms) => {
+    expect(parseDuration(number, 'x')).toBe(ms);
+    expect(parseDuration(text, 'x')).toBe(ms);
+    expect(parseDuration(withUnit, 'x')).toBe(ms);
+  });
+
+  test('a negative number is refused even when it would round to 0', () => {
+    expect(() => parseDuration(-0.4, 'x')).toThrow(/-0\.4 is negative/);
+    expect(parseDuration(-0, 'x')).toBe(0);
   });
 
   test('the last day that fits is accepted; one more millisecond is not', () => {
@@ -133,11 +154,11 @@ describe('parseDuration: properties', () => {
     );
   });
 
-  test('any number: itself when finite, 0 or more and safe; else InvalidArgumentError', () => {
+  test('any number: itself rounded to the nearest whole millisecond when finite, 0 or more and safe; else InvalidArgumentError', () => {
     fc.assert(
       fc.property(fc.double(), (n) => {
         const ok = Number.isFinite(n) && n >= 0 && n <= Number.MAX_SAFE_INTEGER;
-        if (ok) expect(parseDuration(n, 'x')).toBe(n);
+        if (ok) expect(parseDuration(n, 'x')).toBe(Math.round(n) + 0);
         else expect(() => parseDuration(n, 'x')).toThrow(InvalidArgumentError);
       }),
       { numRuns: 1000 },

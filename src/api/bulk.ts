@@ -396,7 +396,8 @@ export interface SelectOptions {
 }
 
 /**
- * Enumerates once, then sorts every session: protected (`protect`), not in the plan, filtered out,
+ * Enumerates once (over many servers: again when the server had to wait for its turn, see
+ * ServerContext.ready), then sorts every session: protected (`protect`), not in the plan, filtered out,
  * or chosen. Filters that need details query only the sessions the cheap filters let through.
  * Each chosen session's identity is the plan's (with a plan) or read now (one WTSSessionInfo
  * query: the identity a dry run shows, a warning is sent under, or a re-check compares with).
@@ -408,7 +409,10 @@ export async function selectSessions<O extends BulkOutcome>(
   protect: (session: Session) => SkipInfo | undefined,
   ledger: Ledger<O>,
 ): Promise<Chosen[]> {
-  const sessions = await enumerate(ctx);
+  let sessions = await enumerate(ctx);
+  // Over many servers: wait for this server's turn when there is a session to work on, and list
+  // again when the turn came after a wait.
+  if (ctx.ready && sessions.some((s) => protect(s) === undefined) && (await ctx.ready())) sessions = await enumerate(ctx);
   const first = ledger.add(sessions);
   const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
   const planned = options.plan?.byServer.get(serverKey(ctx.server));

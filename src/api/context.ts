@@ -15,6 +15,14 @@ export interface ServerContext {
   readonly currentSessionId: number | undefined;
   /** The console's session per WTSGetActiveConsoleSessionId (local only). */
   readonly consoleSessionId: number | undefined;
+  /**
+   * In a call over many servers: the server has been listed and its work on sessions (queries,
+   * warnings, actions) is next. Waits for the server's turn (a `serverConcurrency` slot) and
+   * resolves to true when it had to wait, false when the turn was free: after a wait the work
+   * lists the server again, so that it never acts on a list older than its turn. Rejects when
+   * the server's work is cut short meanwhile. Undefined outside a call over many servers.
+   */
+  readonly ready?: () => Promise<boolean>;
 }
 
 /**
@@ -34,10 +42,16 @@ export class ServerConnection {
   readonly #name: string | undefined;
   #context: Promise<ServerContext> | undefined;
   #closed = false;
+  readonly #localNames: () => LocalServerNames;
 
-  constructor(api: WtsApi, name: string | undefined) {
+  /**
+   * @param localNames - the local machine's names, when the caller already has them (a call over
+   *   many servers asks the backend once, not once per server); else asked of `api` when opening.
+   */
+  constructor(api: WtsApi, name: string | undefined, localNames: () => LocalServerNames = () => localNamesOf(api)) {
     this.#api = api;
     this.#name = name;
+    this.#localNames = localNames;
   }
 
   get closed(): boolean {
@@ -54,7 +68,7 @@ export class ServerConnection {
     const api = this.#api;
     // Under any of its names the local machine is the local server: WTS_CURRENT_SERVER_HANDLE,
     // with the caller's session and the console known (and so protected).
-    const isLocal = this.#name === undefined || localNamesOf(api).has(this.#name);
+    const isLocal = this.#name === undefined || this.#localNames().has(this.#name);
     if (isLocal) {
       const console = api.getActiveConsoleSessionId();
       const current = api.getCurrentSessionId();
@@ -97,8 +111,13 @@ export class ServerConnection {
 }
 
 /** Runs `fn` with a connection opened for it alone, and always closes it. */
-export async function withServer<T>(api: WtsApi, name: string | undefined, fn: (ctx: ServerContext) => Promise<T>): Promise<T> {
-  const connection = new ServerConnection(api, name);
+export async function withServer<T>(
+  api: WtsApi,
+  name: string | undefined,
+  fn: (ctx: ServerContext) => Promise<T>,
+  localNames?: () => LocalServerNames,
+): Promise<T> {
+  const connection = new ServerConnection(api, name, localNames);
   try {
     return await fn(await connection.context());
   } finally {

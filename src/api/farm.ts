@@ -8,7 +8,7 @@ import { asWtsError, safeCall } from './bulk';
 export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
 import { localNamesOf, withServer, type ServerContext } from './context';
-import { mapLimit } from './limit';
+import { Slots } from './limit';
 import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey } from './validate';
 
 /**
@@ -23,13 +23,26 @@ export interface FarmOptions<T> {
    */
   servers: readonly string[];
   /**
-   * How many servers are worked on at once (1 to 1024).
+   * How many servers are worked on at once (1 to 1024): their sessions queried, warned or acted on.
+   * A server is first opened and listed, up to `listConcurrency` at a time, and then waits for one
+   * of these slots; when it had to wait, its sessions are listed again as its work starts, so that
+   * what it acts on is never older than its turn. A plain listing has no such work: it runs
+   * `listConcurrency` servers at once.
    * @defaultValue 8
    */
   serverConcurrency?: number;
   /**
+   * How many servers are opened and listed at once (1 to 1024), one request at a time on each. Listing
+   * runs ahead of the work, so a server that does not answer is found at the start and waits out
+   * its timeout beside the others, instead of in the queue: it holds one thread, not a
+   * `serverConcurrency` slot. A server listed ahead keeps its connection open until its work is done.
+   * @defaultValue 64
+   */
+  listConcurrency?: number;
+  /**
    * How long one server may take, in ms, before it is reported as failed ({@link ServerTimeoutError})
    * and no further request is started on it (plus the warning's grace period, with logoffAll's `warn`).
+   * The time a listed server waits for its `serverConcurrency` slot does not count.
    * @defaultValue 60000
    */
   serverTimeoutMs?: number;
@@ -41,7 +54,7 @@ export interface FarmOptions<T> {
   onEvent?: (event: FarmEvent<T>) => void;
 }
 
-export const FARM_KEYS = ['servers', 'serverConcurrency', 'serverTimeoutMs', 'onEvent'] as const;
+export const FARM_KEYS = ['servers', 'serverConcurrency', 'listConcurrency', 'serverTimeoutMs', 'onEvent'] as const;
 
 /** A server that failed in a call over many servers, and why. */
 export interface ServerFailure {
@@ -83,7 +96,10 @@ export interface CheckedFarm<T> {
   readonly servers: readonly string[];
   /** Every name as given, normalised, before merging (no backend call). */
   readonly given: readonly string[];
+  /** Servers worked on at once (serverConcurrency). */
   readonly concurrency: number;
+  /** Servers opened and listed at once (listConcurrency). */
+  readonly listConcurrency: number;
   readonly timeoutMs: number;
   readonly onEvent: ((event: FarmEvent<T>) => void) | undefined;
 }
@@ -113,6 +129,7 @@ export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedF
     },
     given: servers,
     concurrency: o['serverConcurrency'] === undefined ? 8 : checkPositiveInteger(o['serverConcurrency'], 'options.serverConcurrency'),
+    listConcurrency: o['listConcurrency'] === undefined ? 64 : checkPositiveInteger(o['listConcurrency'], 'options.listConcurrency'),
     timeoutMs: o['serverTimeoutMs'] === undefined ? 60_000 : checkTimeout(o['serverTimeoutMs'], 'options.serverTimeoutMs'),
     onEvent: onEvent as ((event: FarmEvent<T>) => void) | undefined,
   };
@@ -181,34 +198,82 @@ export class ListSink<T> implements Sink<T> {
 }
 
 /**
- * Runs one server's work until it finishes, `timeoutMs` runs out (ServerTimeoutError), or `signal`
- * aborts: then the work's signal fires (no new request is started), the sink is closed — every
- * request already sent is reported — and this returns at once, without waiting for calls in flight.
- * Rejects with the work's error, the timeout or the abort; the sink keeps what was settled.
+ * A server's time limit that can stop counting while the server waits for its turn (a
+ * `serverConcurrency` slot) and go on from where it was.
+ */
+export class Countdown {
+  readonly ms: number;
+  #left: number;
+  #since = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #fire: (() => void) | undefined;
+  #paused = false;
+  #stopped = false;
+  constructor(ms: number) {
+    this.ms = ms;
+    this.#left = ms;
+  }
+  /** Starts counting; `fire` runs once the time is used up. */
+  start(fire: () => void): void {
+    this.#fire = fire;
+    if (!this.#paused) this.#arm();
+  }
+  pause(): void {
+    if (this.#paused || this.#stopped) return;
+    this.#paused = true;
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#left -= performance.now() - this.#since;
+  }
+  resume(): void {
+    if (!this.#paused || this.#stopped) return;
+    this.#paused = false;
+    if (this.#fire) this.#arm();
+  }
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+  #arm(): void {
+    if (this.#stopped || !this.#fire) return;
+    this.#since = performance.now();
+    this.#timer = setTimeout(this.#fire, Math.max(0, this.#left));
+  }
+}
+
+/**
+ * Runs one server's work until it finishes, its time (`limit`) runs out (ServerTimeoutError), or
+ * `signal` aborts: then the work's signal fires (no new request is started), the sink is closed —
+ * every request already sent is reported — and this returns at once, without waiting for calls in
+ * flight. Rejects with the work's error, the timeout or the abort; the sink keeps what was settled.
  */
 export async function runCut(
   work: (signal: AbortSignal) => Promise<void>,
   sink: Sink<unknown>,
   server: string,
   signal: AbortSignal | undefined,
-  timeoutMs: number | undefined,
+  limit: number | Countdown | undefined,
 ): Promise<void> {
   const cut = new AbortController();
   const workSignal = anySignal([signal, cut.signal]);
-  let timer: NodeJS.Timeout | undefined;
+  const clock = typeof limit === 'number' ? new Countdown(limit) : limit;
   let onAbort: (() => void) | undefined;
   /** Why the work was cut short: the error this rejects with. */
   let cutBy: WtsErrorType | undefined;
   const stop = new Promise<void>((resolve) => {
     const cutShort = (error: WtsErrorType, reason: 'timeout' | 'aborted', why: string) => {
+      if (cutBy) return;
       cutBy = error;
       // The work sees the timeout, or the caller's own abort reason.
       cut.abort(reason === 'aborted' ? signal?.reason : error);
       sink.close(reason, why);
       resolve();
     };
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => cutShort(new ServerTimeoutError(server, timeoutMs), 'timeout', `the server did not finish within ${timeoutMs} ms`), timeoutMs);
+    if (clock) {
+      const ms = clock.ms;
+      clock.start(() => cutShort(new ServerTimeoutError(server, ms), 'timeout', `the server did not finish within ${ms} ms`));
     }
     if (signal) {
       onAbort = () => cutShort(aborted(server, signal.reason), 'aborted', 'the call was aborted');
@@ -224,7 +289,7 @@ export async function runCut(
       throw cutBy;
     }
   } finally {
-    clearTimeout(timer);
+    clock?.stop();
     if (signal && onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
@@ -234,10 +299,14 @@ function aborted(server: string, reason: unknown): WtsErrorType {
 }
 
 /**
- * Runs `work` on every server (at most `concurrency` at once). `work` gets a signal that fires
- * on the caller's abort or the server's timeout, and the sink it reports into. A server cut short
- * or failing is in `failures`, and whatever its sink holds (a bulk call: an outcome for every
- * session it listed, including every request sent) is still in `results`.
+ * Runs `work` on every server. Each server is opened and listed with at most
+ * `farm.listConcurrency` others; work that goes on to query or act on sessions first calls
+ * `ctx.ready()`, which gives the listing slot back and waits for one of `farm.concurrency` work
+ * slots (its timeout does not run meanwhile) and says whether it had to wait (then the work lists
+ * the server again). `work` gets a signal that fires on the caller's abort or the server's
+ * timeout, and the sink it reports into. A server cut short or failing is in `failures`, and
+ * whatever its sink holds (a bulk call: an outcome for every session it listed, including every
+ * request sent) is still in `results`.
  */
 export async function overServers<T>(
   api: WtsApi,
@@ -251,21 +320,65 @@ export async function overServers<T>(
   const failures: ServerFailure[] = [];
   const timeoutMs = farm.timeoutMs + extraTimeoutMs;
   const event = (e: FarmEvent<T>) => safeCall(farm.onEvent, e);
-  await mapLimit(farm.servers, farm.concurrency, async (server) => {
-    event({ type: 'serverStarted', server });
-    // Events stream in the order results arrive; the returned list keeps the server's order.
-    const sink = makeSink((result) => event({ type: 'result', server, result }));
-    try {
-      await runCut((serverSignal) => withServer(api, server, (ctx) => work(ctx, serverSignal, sink)), sink, server, signal, timeoutMs);
-      perServer.set(server, sink.outcomes());
-      event({ type: 'serverDone', server, count: sink.outcomes().length });
-    } catch (error) {
-      perServer.set(server, sink.outcomes());
-      const failure = { server, error: asWtsError(error) };
-      failures.push(failure);
-      event({ type: 'serverFailed', server, error: failure.error });
-    }
-  });
+  // The local machine's names, asked of the backend once for every server of the call.
+  let local: ReturnType<typeof localNamesOf> | undefined;
+  const localNames = () => (local ??= localNamesOf(api));
+  const listing = new Slots(farm.listConcurrency);
+  const working = new Slots(farm.concurrency);
+  await Promise.all(
+    farm.servers.map(async (server) => {
+      const releaseListing = await listing.acquire();
+      let releaseWorking: (() => void) | undefined;
+      let finished = false;
+      const clock = new Countdown(timeoutMs);
+      /** The server's turn to work on its sessions: true when it had to wait for it. */
+      const ready = async (workSignal: AbortSignal): Promise<boolean> => {
+        workSignal.throwIfAborted();
+        if (releaseWorking) return false;
+        releaseListing();
+        const now = working.tryAcquire();
+        if (now) {
+          releaseWorking = now;
+          return false;
+        }
+        clock.pause();
+        let release: () => void;
+        try {
+          release = await working.acquire(workSignal);
+        } finally {
+          clock.resume();
+        }
+        releaseWorking = release;
+        // Cut short while the slot was being handed over: the slot goes back at once.
+        if (finished) release();
+        workSignal.throwIfAborted();
+        return true;
+      };
+      event({ type: 'serverStarted', server });
+      // Events stream in the order results arrive; the returned list keeps the server's order.
+      const sink = makeSink((result) => event({ type: 'result', server, result }));
+      try {
+        await runCut(
+          (serverSignal) => withServer(api, server, (ctx) => work({ ...ctx, ready: () => ready(serverSignal) }, serverSignal, sink), localNames),
+          sink,
+          server,
+          signal,
+          clock,
+        );
+        perServer.set(server, sink.outcomes());
+        event({ type: 'serverDone', server, count: sink.outcomes().length });
+      } catch (error) {
+        perServer.set(server, sink.outcomes());
+        const failure = { server, error: asWtsError(error) };
+        failures.push(failure);
+        event({ type: 'serverFailed', server, error: failure.error });
+      } finally {
+        finished = true;
+        releaseListing();
+        releaseWorking?.();
+      }
+    }),
+  );
   const results = farm.servers.flatMap((s) => perServer.get(s) ?? []);
   const order = new Map(farm.servers.map((s, i) => [s, i] as const));
   failures.sort((a, b) => (order.get(a.server) ?? 0) - (order.get(b.server) ?? 0));

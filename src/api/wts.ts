@@ -323,11 +323,13 @@ abstract class Operations {
         };
       },
       async (ctx, c) => {
-        const listed = await enumerate(ctx);
+        let listed = await enumerate(ctx);
         // No detail asked for and no filter that needs one: no query, so no per-session async pass.
         if (c.details.size === 0 && c.filter.groups.size === 0) {
           return c.filter.passesAll ? listed : listed.filter((s) => c.filter.cheap(s) === undefined);
         }
+        // Over many servers, the queries wait for the server's turn: listed again after a wait.
+        if (listed.length > 0 && ctx.ready && (await ctx.ready())) listed = await enumerate(ctx);
         const rows = await mapLimit(listed, c.concurrency, async (s) => {
           let result: Awaited<ReturnType<typeof applyFilter>>;
           try {

@@ -31,7 +31,7 @@ describeWithDouble('lanes: the library runs blocking calls on threads it owns', 
   test('the backend runs on lanes, with the documented default limits', () => {
     const { api } = get();
     const t = lanesOf(api);
-    expect(t.limits).toEqual({ maxThreads: 64, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 });
+    expect(t.limits).toEqual({ maxThreads: 128, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 });
   });
 
   test('64 slow calls run at once (libuv would run 4), and the lanes idle afterwards', async () => {

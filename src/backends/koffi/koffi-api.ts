@@ -1287,7 +1287,7 @@ function compressIPv6(groups: string[]): string {
  * ```ts
  * import { createKoffiApi, createWts } from 'wts-session';
  *
- * const wts = createWts({ api: createKoffiApi({ maxThreads: 128 }) });
+ * const wts = createWts({ api: createKoffiApi({ maxThreads: 256 }) });
  * ```
  */
 export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {

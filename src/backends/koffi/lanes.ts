@@ -11,8 +11,8 @@
  * reserved 256 KiB stack, committed as used) that starts in microseconds.
  *
  * The policy lives here, in TypeScript:
- * - Calls run on at most `maxThreads` lanes (default 64: the default concurrency, 8 sessions at a
- *   time on each of 8 servers). A lane is started when a call finds none idle, and stopped after
+ * - Calls run on at most `maxThreads` lanes (default 128: the default work over many servers, 8
+ *   sessions at a time on each of 8 servers, and 64 servers opened and listed ahead of it). A lane is started when a call finds none idle, and stopped after
  *   `idleMs` without work.
  * - Long waits (WTSWaitSystemEvent, a message box waiting for its answer) run on lanes of their
  *   own, at most `maxWaitThreads`, so that they never hold back ordinary calls.
@@ -41,7 +41,7 @@ import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError 
 type Koffi = typeof KoffiModule;
 
 /** Defaults, documented in docs/threads.md. */
-export const LANE_DEFAULTS = { maxThreads: 64, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
+export const LANE_DEFAULTS = { maxThreads: 128, maxWaitThreads: 128, stuckAfterMs: 10_000, idleMs: 15_000 } as const;
 
 /**
  * The limits of the threads ("lanes") a koffi backend runs blocking calls on: options of
@@ -51,7 +51,7 @@ export interface LaneOptions {
   /**
    * Threads for ordinary calls. When every one is held by a stuck call, new calls are refused
    * with {@link ThreadsExhaustedError}.
-   * @defaultValue 64
+   * @defaultValue 128
    */
   readonly maxThreads?: number;
   /**

@@ -137,6 +137,14 @@ function fanFarm(names: readonly string[]): Farm {
   return { localServer: 'ADMIN', servers };
 }
 
+/** The fs.readFile loop alone for FAN.aloneMs: its reads and seconds. */
+async function readAlone(file: string): Promise<{ reads: number; seconds: number }> {
+  const loop = readLoop(file);
+  await new Promise((resolve) => setTimeout(resolve, FAN.aloneMs));
+  const { reads, perSecond } = await loop.stop();
+  return { reads, seconds: reads / perSecond };
+}
+
 /** A sequential fs.readFile loop until `stop()`; reads per second. */
 function readLoop(file: string): { stop: () => Promise<{ reads: number; perSecond: number }> } {
   let running = true;
@@ -187,18 +195,21 @@ async function fanoutBench(): Promise<void> {
   const results: Record<string, Array<Record<string, unknown>>> = { list: [], dryRun: [] };
   for (let r = 0; r < FAN.repeats; r++) {
     for (const op of ['list', 'dryRun'] as const) {
-      // fs alone, then fs during the fan-out: interleaved, so drift hits both sides alike.
-      const aloneLoop = readLoop(file);
-      await new Promise((resolve) => setTimeout(resolve, FAN.aloneMs));
-      const alone = await aloneLoop.stop();
+      // fs alone, then fs during the fan-out, then fs alone again: the run is bracketed, so drift
+      // on this shared machine hits both sides alike (alone = the two alone runs together).
+      const before = await readAlone(file);
 
       double.loadFarm(fanFarm(names));
       const histogram = monitorEventLoopDelay({ resolution: 5 });
       histogram.enable();
       const loadedLoop = readLoop(file);
+      const cpu0 = process.cpuUsage();
       const run = await timed(ops[op]);
+      const cpu = process.cpuUsage(cpu0);
       const loaded = await loadedLoop.stop();
       histogram.disable();
+      const after = await readAlone(file);
+      const alone = { perSecond: (before.reads + after.reads) / (before.seconds + after.seconds) };
 
       const calls = latentCalls(double);
       const deadCalls = deadAlone[op]!.calls;
@@ -218,6 +229,8 @@ async function fanoutBench(): Promise<void> {
         lagP99Ms: histogram.percentile(99) / 1e6,
         lagMaxMs: histogram.max / 1e6,
         fsAlonePerSecond: alone.perSecond,
+        fsAloneBeforeAfter: [before.reads / before.seconds, after.reads / after.seconds],
+        cpuMs: (cpu.user + cpu.system) / 1000,
         fsLoadedPerSecond: loaded.perSecond,
         fsRatio: loaded.perSecond / alone.perSecond,
         threads: api.threads.mode === 'lanes' ? api.threads.now.threads : undefined,

@@ -91,7 +91,7 @@ function fanoutRows(): Row[] {
     });
     const fsRatio = spread(runs.map((x) => x.fsRatio));
     rows.push({
-      benchmark: `fan-out: an \`fs.readFile\` loop in the same process during each \`${op === 'list' ? 'listSessions' : 'logoffAll'}\` run, against it alone for ${fan.aloneMs / 1000} s just before (interleaved, ${runs.length} pairs)`,
+      benchmark: `fan-out: an \`fs.readFile\` loop in the same process during each \`${op === 'list' ? 'listSessions' : 'logoffAll'}\` run, against it alone for ${fan.aloneMs / 1000} s just before and again just after (bracketed, ${runs.length} runs)`,
       measured: `${fmtSpread(spread(runs.map((x) => x.fsLoadedPerSecond)), perS)} during`,
       baseline: `${fmtSpread(spread(runs.map((x) => x.fsAlonePerSecond)), perS)} alone`,
       ratio: fmtSpread(fsRatio, pct),

@@ -145,6 +145,12 @@ export class Ledger<O extends BulkOutcome> {
     return first;
   }
 
+  /** Session `i` as listed again (the same logon, a newer look at it) while nothing was sent to it. */
+  refresh(i: number, session: Session): void {
+    if (this.#closed || this.#outcomes[i] !== undefined || i >= this.#sessions.length) return;
+    this.#sessions[i] = session;
+  }
+
   /** Call right before a request is sent to session `i`. */
   sending(i: number, request: RequestName): void {
     const list = this.#requests.get(i) ?? [];
@@ -409,24 +415,34 @@ export async function selectSessions<O extends BulkOutcome>(
   protect: (session: Session) => SkipInfo | undefined,
   ledger: Ledger<O>,
 ): Promise<Chosen[]> {
-  let sessions = await enumerate(ctx);
-  // Over many servers: wait for this server's turn when there is a session to work on, and list
-  // again when the turn came after a wait.
-  if (ctx.ready && sessions.some((s) => protect(s) === undefined) && (await ctx.ready())) sessions = await enumerate(ctx);
-  const first = ledger.add(sessions);
   const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
+  let sessions = await enumerate(ctx);
+  const first = ledger.add(sessions);
+  /** Every session ID this server listed: each has its one entry in the ledger. */
+  const listedIds = new Set(sessions.map((s) => s.id));
+  /** The ledger's index of sessions[k]. */
+  let indexOf = (k: number) => first + k;
+  // Over many servers: the server waits for its turn when it has a session to work on, its list
+  // accounted for meanwhile (cut short while waiting, every listed session gets its skip). A server
+  // that had to wait is listed again and works on that list.
+  if (ctx.ready && sessions.some((s) => protect(s) === undefined) && (await ctx.ready())) {
+    const fresh = await enumerate(ctx);
+    const indices = relisted(ledger, sessions, first, fresh, settle);
+    for (const s of fresh) listedIds.add(s.id);
+    sessions = fresh;
+    indexOf = (k) => indices[k] as number;
+  }
   const planned = options.plan?.byServer.get(serverKey(ctx.server));
   if (options.plan) {
-    const listed = new Set(sessions.map((s) => s.id));
     for (const entry of planned?.values() ?? []) {
-      if (listed.has(entry.session.id)) continue;
+      if (listedIds.has(entry.session.id)) continue;
       const i = ledger.add([entry.session]);
       settle(i, { status: 'skipped', session: entry.session, reason: 'gone', message: 'it has ended since the plan was made' });
     }
   }
   const candidates: Array<{ index: number; session: Session; planned: SessionIdentity | undefined }> = [];
   sessions.forEach((session, k) => {
-    const i = first + k;
+    const i = indexOf(k);
     const skip = protect(session);
     if (skip) return settle(i, { status: 'skipped', session, reason: skip.reason, message: skip.message });
     if (!options.plan) return void candidates.push({ index: i, session, planned: undefined });
@@ -454,6 +470,37 @@ export async function selectSessions<O extends BulkOutcome>(
     }
   });
   return chosen.filter((c): c is Chosen => c !== undefined);
+}
+
+/**
+ * A server listed again at its turn: one entry per session ID, as in a single listing. A session
+ * of the new list keeps the ledger entry of its ID in the first list, now as newly listed (if the
+ * ID holds another logon by now, that logon is what the call goes on with, and what its checks
+ * see); an ID new in this list gets an entry of its own; an ID of the first list that is no longer
+ * listed is settled as gone. Returns the ledger index of each session of `fresh`.
+ */
+function relisted<O extends BulkOutcome>(
+  ledger: Ledger<O>,
+  listed: readonly Session[],
+  first: number,
+  fresh: readonly Session[],
+  settle: (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => void,
+): number[] {
+  const byId = new Map(listed.map((s, k) => [s.id, k] as const));
+  const kept = new Set<number>();
+  const indices = fresh.map((session) => {
+    const k = byId.get(session.id);
+    if (k !== undefined && !kept.has(k)) {
+      kept.add(k);
+      ledger.refresh(first + k, session);
+      return first + k;
+    }
+    return ledger.add([session]);
+  });
+  listed.forEach((session, k) => {
+    if (!kept.has(k)) settle(first + k, { status: 'skipped', session, reason: 'gone', message: 'it ended while the server waited for its turn' });
+  });
+  return indices;
 }
 
 /** The skip of a session the call did not start on because the signal fired. */

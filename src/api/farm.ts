@@ -2,6 +2,7 @@
  * Many servers at once: bounded concurrency, a timeout per server, one server's failure reported
  * beside the others' results, and events as results arrive.
  */
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError, OperationAbortedError, ServerTimeoutError, type WtsError as WtsErrorType } from '../errors';
 import { asWtsError, safeCall } from './bulk';
 
@@ -151,18 +152,32 @@ function oneEntryPerServer(names: readonly string[], api: WtsApi | undefined): r
   return Object.freeze(result);
 }
 
-/** An AbortSignal that fires when any of these does. */
-export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal {
+/**
+ * An AbortSignal that fires when any of these does, and `dispose`, which takes its listeners off
+ * the given signals (a long-lived signal of the caller's, shared by many calls, keeps none).
+ */
+export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  const listening: Array<[AbortSignal, () => void]> = [];
+  const dispose = () => {
+    for (const [s, listener] of listening) s.removeEventListener('abort', listener);
+    listening.length = 0;
+  };
   for (const s of signals) {
     if (!s) continue;
     if (s.aborted) {
       controller.abort(s.reason);
       break;
     }
-    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+    const listener = () => {
+      dispose();
+      controller.abort(s.reason);
+    };
+    s.addEventListener('abort', listener, { once: true });
+    listening.push([s, listener]);
   }
-  return controller.signal;
+  if (controller.signal.aborted) dispose();
+  return { signal: controller.signal, dispose };
 }
 
 /**
@@ -196,6 +211,9 @@ export class ListSink<T> implements Sink<T> {
     this.#results = [];
   }
 }
+
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A server's time limit that can stop counting while the server waits for its turn (a
@@ -237,9 +255,16 @@ export class Countdown {
     this.#timer = undefined;
   }
   #arm(): void {
-    if (this.#stopped || !this.#fire) return;
+    const fire = this.#fire;
+    if (this.#stopped || !fire) return;
     this.#since = performance.now();
-    this.#timer = setTimeout(this.#fire, Math.max(0, this.#left));
+    // setTimeout fires at once (with a warning) past 2^31-1 ms: a longer time is waited in steps.
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#left -= performance.now() - this.#since;
+      if (this.#left >= 1) this.#arm();
+      else fire();
+    }, Math.max(0, Math.min(this.#left, MAX_TIMER_MS)));
   }
 }
 
@@ -257,7 +282,7 @@ export async function runCut(
   limit: number | Countdown | undefined,
 ): Promise<void> {
   const cut = new AbortController();
-  const workSignal = anySignal([signal, cut.signal]);
+  const { signal: workSignal, dispose } = anySignal([signal, cut.signal]);
   const clock = typeof limit === 'number' ? new Countdown(limit) : limit;
   let onAbort: (() => void) | undefined;
   /** Why the work was cut short: the error this rejects with. */
@@ -281,6 +306,13 @@ export async function runCut(
       else signal.addEventListener('abort', onAbort, { once: true });
     }
   });
+  if (cutBy) {
+    // Aborted before it started: no request at all (not even the server's open).
+    clock?.stop();
+    dispose();
+    if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+    throw cutBy;
+  }
   const running = work(workSignal);
   try {
     await Promise.race([running, stop]);
@@ -290,8 +322,28 @@ export async function runCut(
     }
   } finally {
     clock?.stop();
+    dispose();
     if (signal && onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * `api` as a server's work sees it: once `signal` fired (the server timed out, or the call was
+ * aborted), every call throws the signal's reason instead of being made, so that no request starts
+ * on a server after its work was cut short — whatever the work (a listing's detail queries and
+ * account look-ups have no signal of their own). Closing the server goes through the real backend.
+ */
+function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
+  return new Proxy(api, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        signal.throwIfAborted();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 function aborted(server: string, reason: unknown): WtsErrorType {
@@ -325,60 +377,69 @@ export async function overServers<T>(
   const localNames = () => (local ??= localNamesOf(api));
   const listing = new Slots(farm.listConcurrency);
   const working = new Slots(farm.concurrency);
-  await Promise.all(
-    farm.servers.map(async (server) => {
-      const releaseListing = await listing.acquire();
-      let releaseWorking: (() => void) | undefined;
-      let finished = false;
-      const clock = new Countdown(timeoutMs);
-      /** The server's turn to work on its sessions: true when it had to wait for it. */
-      const ready = async (workSignal: AbortSignal): Promise<boolean> => {
-        workSignal.throwIfAborted();
-        if (releaseWorking) return false;
-        releaseListing();
-        const now = working.tryAcquire();
-        if (now) {
-          releaseWorking = now;
-          return false;
-        }
-        clock.pause();
-        let release: () => void;
+  // One listener on the caller's signal for the whole call; the servers listen to this one (a
+  // call over many servers would otherwise put two listeners per server on the caller's signal).
+  const call = signal ? anySignal([signal]) : undefined;
+  if (call) setMaxListeners(2 * farm.servers.length + 16, call.signal);
+  try {
+    await Promise.all(
+      farm.servers.map(async (server) => {
+        const releaseListing = await listing.acquire();
+        let releaseWorking: (() => void) | undefined;
+        let finished = false;
+        const clock = new Countdown(timeoutMs);
+        /** The server's turn to work on its sessions: true when it had to wait for it. */
+        const ready = async (workSignal: AbortSignal): Promise<boolean> => {
+          workSignal.throwIfAborted();
+          if (releaseWorking) return false;
+          releaseListing();
+          const now = working.tryAcquire();
+          if (now) {
+            releaseWorking = now;
+            return false;
+          }
+          clock.pause();
+          let release: () => void;
+          try {
+            release = await working.acquire(workSignal);
+          } finally {
+            clock.resume();
+          }
+          releaseWorking = release;
+          // Cut short while the slot was being handed over: the slot goes back at once.
+          if (finished) release();
+          workSignal.throwIfAborted();
+          return true;
+        };
+        event({ type: 'serverStarted', server });
+        // Events stream in the order results arrive; the returned list keeps the server's order.
+        const sink = makeSink((result) => event({ type: 'result', server, result }));
         try {
-          release = await working.acquire(workSignal);
+          await runCut(
+            (serverSignal) =>
+              withServer(api, server, (ctx) => work({ ...ctx, api: stopping(ctx.api, serverSignal), ready: () => ready(serverSignal) }, serverSignal, sink), localNames),
+            sink,
+            server,
+            call?.signal,
+            clock,
+          );
+          perServer.set(server, sink.outcomes());
+          event({ type: 'serverDone', server, count: sink.outcomes().length });
+        } catch (error) {
+          perServer.set(server, sink.outcomes());
+          const failure = { server, error: asWtsError(error) };
+          failures.push(failure);
+          event({ type: 'serverFailed', server, error: failure.error });
         } finally {
-          clock.resume();
+          finished = true;
+          releaseListing();
+          releaseWorking?.();
         }
-        releaseWorking = release;
-        // Cut short while the slot was being handed over: the slot goes back at once.
-        if (finished) release();
-        workSignal.throwIfAborted();
-        return true;
-      };
-      event({ type: 'serverStarted', server });
-      // Events stream in the order results arrive; the returned list keeps the server's order.
-      const sink = makeSink((result) => event({ type: 'result', server, result }));
-      try {
-        await runCut(
-          (serverSignal) => withServer(api, server, (ctx) => work({ ...ctx, ready: () => ready(serverSignal) }, serverSignal, sink), localNames),
-          sink,
-          server,
-          signal,
-          clock,
-        );
-        perServer.set(server, sink.outcomes());
-        event({ type: 'serverDone', server, count: sink.outcomes().length });
-      } catch (error) {
-        perServer.set(server, sink.outcomes());
-        const failure = { server, error: asWtsError(error) };
-        failures.push(failure);
-        event({ type: 'serverFailed', server, error: failure.error });
-      } finally {
-        finished = true;
-        releaseListing();
-        releaseWorking?.();
-      }
-    }),
-  );
+      }),
+    );
+  } finally {
+    call?.dispose();
+  }
   const results = farm.servers.flatMap((s) => perServer.get(s) ?? []);
   const order = new Map(farm.servers.map((s, i) => [s, i] as const));
   failures.sort((a, b) => (order.get(a.server) ?? 0) - (order.get(b.server) ?? 0));

@@ -9,6 +9,7 @@ import { asWin32 } from './bulk';
 import type { ServerContext } from './context';
 import { mapLimit } from './limit';
 import { enumerate } from './sessions';
+import type { Session } from './types';
 
 /** A process and the session it runs in (`query process`; WTS_PROCESS_INFO_EXW or WTS_PROCESS_INFOW). Frozen. */
 export interface SessionProcess {
@@ -106,16 +107,29 @@ export async function ownersOf(ctx: ServerContext, sids: Iterable<string>): Prom
 
 /** `query process` on one server: every process, with its session, owner and (level 1) counters. */
 export async function listProcessesOn(ctx: ServerContext): Promise<SessionProcess[]> {
-  // Both calls settle before either failure is reported: none is left running (its buffer still
-  // to free) when the listing has already failed.
-  const [listed, enumerated] = await Promise.allSettled([processesOf(ctx), enumerate(ctx)]);
-  if (listed.status === 'rejected') throw listed.reason;
-  if (enumerated.status === 'rejected') throw enumerated.reason;
-  const processes = listed.value;
-  const sessions = enumerated.value;
+  let processes: Awaited<ReturnType<typeof processesOf>>;
+  let sessions: Session[];
+  if (ctx.ready) {
+    // Over many servers a listing makes one request at a time, so that listings stuck on servers
+    // that do not answer hold at most listConcurrency threads.
+    processes = await processesOf(ctx);
+    sessions = await enumerate(ctx);
+  } else {
+    // Both calls settle before either failure is reported: none is left running (its buffer still
+    // to free) when the listing has already failed.
+    const [listed, enumerated] = await Promise.allSettled([processesOf(ctx), enumerate(ctx)]);
+    if (listed.status === 'rejected') throw listed.reason;
+    if (enumerated.status === 'rejected') throw enumerated.reason;
+    processes = listed.value;
+    sessions = enumerated.value;
+  }
   const byId = new Map(sessions.map((s) => [s.id, s] as const));
   const sidOf = (p: WtsProcessInfo): string | null => p.userSid ?? null;
-  const owners = await ownersOf(ctx, processes.map(sidOf).filter((sid): sid is string => sid !== null));
+  const sids = processes.map(sidOf).filter((sid): sid is string => sid !== null);
+  // The account look-ups (up to 8 at a time) are the server's work: over many servers they wait
+  // for its turn (serverConcurrency). They act on nothing, so the list is not made again.
+  if (sids.length > 0 && ctx.ready) await ctx.ready();
+  const owners = await ownersOf(ctx, sids);
   return processes.map((p) => {
     const sid = sidOf(p);
     const session = byId.get(p.sessionId);

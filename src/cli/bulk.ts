@@ -84,9 +84,11 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       progress.done();
       io.err(`${run.command}: interrupted; no new action is started. What was done so far follows.\n`);
     });
+    const stop = anySignal([closed, interrupt.signal]);
     try {
-      return await run.call(servers, { dryRun, onEvent, signal: anySignal([closed, interrupt.signal]), plan });
+      return await run.call(servers, { dryRun, onEvent, signal: stop.signal, plan });
     } finally {
+      stop.dispose();
       stopOnInterrupt?.();
       progress.done();
     }

@@ -89,7 +89,7 @@ describe('a call over many servers: listing runs ahead of the work', () => {
     expect(events.filter((e) => e.type === 'serverStarted').map((e) => e.server)).toEqual([...healthy.map((s) => s.name), 'DEAD']);
   });
 
-  test('a server that waited for its turn is listed again: a logon made meanwhile is acted on, a logoff made meanwhile is not', async () => {
+  test('a server that waited for its turn is listed again: a logon made meanwhile is acted on, a session that ended meanwhile is reported gone', async () => {
     const mock = createMockApi(farmOf([
       { name: 'A', sessions: users(0, 2) },
       { name: 'B', sessions: users(1, 2) },
@@ -109,7 +109,8 @@ describe('a call over many servers: listing runs ahead of the work', () => {
     const result = (await createWts({ api }).logoffAll({ servers: ['A', 'B'], serverConcurrency: 1, wait: false })) as FarmResult<LogoffOutcome>;
     const onB = result.byServer.get('B') ?? [];
     expect(onB.filter((o) => o.status === 'loggedOff').map((o) => o.session.id).sort()).toEqual([3, 9]);
-    expect(onB.some((o) => o.session.id === 2)).toBe(false);
+    // Session 2 ended while B waited: it was listed first, so it has an outcome, and nothing was sent to it.
+    expect(onB.filter((o) => o.session.id === 2).map((o) => [o.status, (o as { reason?: string }).reason, o.requests])).toEqual([['skipped', 'gone', []]]);
     expect(mock.calls.filter((c) => c.api === 'logoff' && c.server === 'B').map((c) => c.sessionId).sort()).toEqual([3, 9]);
     // B was listed twice: ahead, then at its turn.
     expect(mock.calls.filter((c) => c.api === 'enumerate' && c.server === 'B')).toHaveLength(2);
@@ -140,6 +141,17 @@ describe('a call over many servers: listing runs ahead of the work', () => {
     const result = (await createWts({ api: mock }).logoffAll({ servers: ['SLOW', 'A'], serverTimeoutMs: 100, dryRun: true })) as FarmResult<LogoffOutcome>;
     expect(result.failures.map((f) => [f.server, f.error.code])).toEqual([['SLOW', 'E_SERVER_TIMEOUT']]);
     expect(result.byServer.get('A')?.filter((o) => o.status === 'wouldLogOff')).toHaveLength(1);
+  });
+
+  test('a listing cut short by its timeout starts no further request: detail queries stop at the cut', async () => {
+    const mock = createMockApi(farmOf([{ name: 'SLOW', latencyMs: 30, sessions: users(0, 10) }]));
+    const result = (await createWts({ api: mock }).listSessions({ servers: ['SLOW'], details: ['times'], concurrency: 1, serverTimeoutMs: 150 })) as FarmResult<unknown>;
+    expect(result.failures.map((f) => f.error.code)).toEqual(['E_SERVER_TIMEOUT']);
+    const atCut = mock.calls.filter((c) => c.api === 'query').length;
+    await new Promise((r) => setTimeout(r, 300));
+    // The query in flight at the cut may still be logged as it lands; none is started after.
+    expect(mock.calls.filter((c) => c.api === 'query').length).toBeLessThanOrEqual(atCut + 1);
+    expect(atCut).toBeLessThan(10);
   });
 
   test('an abort while servers wait for their turn: nothing is sent to them, and each is reported', async () => {

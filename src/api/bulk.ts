@@ -416,7 +416,7 @@ export async function selectSessions<O extends BulkOutcome>(
   ledger: Ledger<O>,
 ): Promise<Chosen[]> {
   const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
-  let sessions = await enumerate(ctx);
+  let sessions = oncePerId(await enumerate(ctx));
   const first = ledger.add(sessions);
   /** Every session ID this server listed: each has its one entry in the ledger. */
   const listedIds = new Set(sessions.map((s) => s.id));
@@ -426,7 +426,7 @@ export async function selectSessions<O extends BulkOutcome>(
   // accounted for meanwhile (cut short while waiting, every listed session gets its skip). A server
   // that had to wait is listed again and works on that list.
   if (ctx.ready && sessions.some((s) => protect(s) === undefined) && (await ctx.ready())) {
-    const fresh = await enumerate(ctx);
+    const fresh = oncePerId(await enumerate(ctx));
     const indices = relisted(ledger, sessions, first, fresh, settle);
     for (const s of fresh) listedIds.add(s.id);
     sessions = fresh;
@@ -470,6 +470,22 @@ export async function selectSessions<O extends BulkOutcome>(
     }
   });
   return chosen.filter((c): c is Chosen => c !== undefined);
+}
+
+/**
+ * A listing with each session ID once (the first time it is listed): a backend that lists an ID
+ * twice (Windows does not) must not get it acted on twice.
+ */
+function oncePerId(sessions: Session[]): Session[] {
+  const seen = new Set<number>();
+  let duplicate = false;
+  for (const s of sessions) {
+    if (seen.has(s.id)) duplicate = true;
+    seen.add(s.id);
+  }
+  if (!duplicate) return sessions;
+  seen.clear();
+  return sessions.filter((s) => !seen.has(s.id) && (seen.add(s.id), true));
 }
 
 /**

@@ -82,9 +82,10 @@ export interface FarmResult<T> {
 }
 
 /**
- * A progress event of a call over many servers (`onEvent`): a server started, one result (an
- * outcome as it is settled, or a listed item), a server done (with its count of results), or a
- * server failed (with the error).
+ * A progress event of a call over many servers (`onEvent`): a server started (its listing), one
+ * result (an outcome as it is settled, or a listed item), a server done (with its count of
+ * results), or a server failed (with the error). Each server gets one `serverDone` or
+ * `serverFailed`; a server the call never started (it was aborted first) has no `serverStarted`.
  */
 export type FarmEvent<T> =
   | { readonly type: 'serverStarted'; readonly server: string }
@@ -283,6 +284,8 @@ export async function runCut(
 ): Promise<void> {
   const cut = new AbortController();
   const { signal: workSignal, dispose } = anySignal([signal, cut.signal]);
+  // A backend may listen once per call in flight (up to `concurrency`, at most 1024) on it.
+  setMaxListeners(2048, workSignal);
   const clock = typeof limit === 'number' ? new Countdown(limit) : limit;
   let onAbort: (() => void) | undefined;
   /** Why the work was cut short: the error this rejects with. */
@@ -379,11 +382,13 @@ export async function overServers<T>(
   const working = new Slots(farm.concurrency);
   // One listener on the caller's signal for the whole call; the servers listen to this one (a
   // call over many servers would otherwise put two listeners per server on the caller's signal).
+  // Read first: it may ask the backend for the local names, and throw (nothing to undo then).
+  const servers = farm.servers;
   const call = signal ? anySignal([signal]) : undefined;
-  if (call) setMaxListeners(2 * farm.servers.length + 16, call.signal);
+  if (call) setMaxListeners(2 * servers.length + 16, call.signal);
   try {
     await Promise.all(
-      farm.servers.map(async (server) => {
+      servers.map(async (server) => {
         const releaseListing = await listing.acquire();
         let releaseWorking: (() => void) | undefined;
         let finished = false;
@@ -411,7 +416,8 @@ export async function overServers<T>(
           workSignal.throwIfAborted();
           return true;
         };
-        event({ type: 'serverStarted', server });
+        // A server the call never starts (aborted before its turn to be listed) has only its serverFailed.
+        if (!call?.signal.aborted) event({ type: 'serverStarted', server });
         // Events stream in the order results arrive; the returned list keeps the server's order.
         const sink = makeSink((result) => event({ type: 'result', server, result }));
         try {

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { ServerConnection, withServer, type ServerContext } from './context';
+import { localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -236,6 +236,12 @@ abstract class Operations {
           return work(ctx, { ...checked, signal }, sink as Ledger<O>);
         },
       );
+      // A server that failed before its work started (unreachable, timed out or aborted before
+      // its listing) is reported as failed: its planned sessions are not "a server this call did not work on".
+      if (checked.plan && result.failures.some((f) => !worked.has(serverKey(f.server)))) {
+        const local = localNamesOf(this.api);
+        for (const f of result.failures) worked.add(local.has(f.server) ? '' : serverKey(f.server));
+      }
       return withUnusedPlan(result, checked.plan, worked);
     }
     const checked = check(o, this.serverKeys);

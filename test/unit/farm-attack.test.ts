@@ -168,21 +168,14 @@ describe('adv: serverTimeoutMs at its documented maximum', () => {
       { name: 'A', latencyMs: 5, sessions: users(0, 1) },
       { name: 'B', latencyMs: 5, sessions: users(1, 1) },
     ]));
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.name);
-    process.on('warning', onWarning);
-    try {
-      const result = (await createWts({ api: mock }).logoffAll({
-        servers: ['A', 'B'],
-        serverTimeoutMs: 2_147_483_647,
-        warn: { text: 'bye', graceSeconds: 0.05 },
-        wait: false,
-      })) as FarmResult<LogoffOutcome>;
-      expect(result.failures.map((f) => [f.server, f.error.code])).toEqual([]);
-      expect(result.results.filter((o) => o.status === 'loggedOff')).toHaveLength(2);
-    } finally {
-      process.off('warning', onWarning);
-    }
+    const result = (await createWts({ api: mock }).logoffAll({
+      servers: ['A', 'B'],
+      serverTimeoutMs: 2_147_483_647,
+      warn: { text: 'bye', graceSeconds: 0.05 },
+      wait: false,
+    })) as FarmResult<LogoffOutcome>;
+    expect(result.failures.map((f) => [f.server, f.error.code])).toEqual([]);
+    expect(result.results.filter((o) => o.status === 'loggedOff')).toHaveLength(2);
   });
 });
 
@@ -233,7 +226,10 @@ describe('adv: property: aborts and timeouts at random moments', () => {
             const inByServer = result.byServer.has(n);
             expect({ n, reported: inFailures || inByServer }).toEqual({ n, reported: true });
             const evs = events.filter((e) => e.server === n).map((e) => e.type).filter((t) => t !== 'result');
-            expect({ n, evs }).toEqual({ n, evs: ['serverStarted', inFailures ? 'serverFailed' : 'serverDone'] });
+            // A server the call never started (aborted first) has only its serverFailed, E_ABORTED.
+            const neverStarted = !evs.includes('serverStarted');
+            if (neverStarted) expect({ n, code: result.failures.find((f) => f.server === n)?.error.code }).toEqual({ n, code: 'E_ABORTED' });
+            expect({ n, evs }).toEqual({ n, evs: [...(neverStarted ? [] : ['serverStarted']), inFailures ? 'serverFailed' : 'serverDone'] });
           }
           // 4: nothing sent after the abort (an action, a query, a listing).
           // (WTSOpenServerExW after the abort is its own test below.)
@@ -262,19 +258,13 @@ describe('adv: the caller\'s signal', () => {
     const mock = createMockApi(farmOf(servers));
     const wts = createWts({ api: mock });
     const app = new AbortController(); // e.g. an app-lifetime signal
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.name);
-    process.on('warning', onWarning);
-    try {
-      for (let k = 0; k < 3; k++) {
-        await wts.logoffAll({ servers: servers.map((s) => s.name), dryRun: true, signal: app.signal });
-      }
-      await tick(10);
-    } finally {
-      process.off('warning', onWarning);
+    for (let k = 0; k < 3; k++) {
+      await wts.logoffAll({ servers: servers.map((s) => s.name), dryRun: true, signal: app.signal });
     }
+    await tick(10);
+    // (Node's MaxListenersExceededWarning goes to the real process, which jest does not show the
+    // test: the listeners are counted instead.)
     expect(getEventListeners(app.signal, 'abort')).toHaveLength(0);
-    expect(warnings).toEqual([]);
   });
 });
 

@@ -5,41 +5,10 @@
  */
 import fc from 'fast-check';
 import { getEventListeners, getMaxListeners } from 'node:events';
-import { createMockApi, type Farm, type FarmServer, type MockApi, type MockCall } from '../../src/mock';
+import { createMockApi, type FarmServer, type MockApi, type MockCall } from '../../src/mock';
 import { createWts, type FarmEvent, type FarmResult, type LogoffOutcome, type MessageOutcome, type SessionProcess } from '../../src/index';
-import type { ServerHandle, WtsApi } from '../../src/wtsapi';
 import { overriding } from '../helpers';
-
-const ADMIN: FarmServer = { name: 'ADMIN', consoleSessionId: 1, currentSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }] };
-
-function users(server: number, count: number): NonNullable<FarmServer['sessions']> {
-  return [
-    { id: 0, name: 'Services', state: 'Disconnected' },
-    ...Array.from({ length: count }, (_, i) => ({ id: 2 + i, name: `RDP-Tcp#${i}`, state: 'Active' as const, user: `u${server}x${i}`, domain: 'CORP' })),
-    { id: 65536, name: 'RDP-Tcp', state: 'Listen' as const },
-  ];
-}
-
-function farmOf(servers: readonly FarmServer[], admin: FarmServer = ADMIN): Farm {
-  return { localServer: 'ADMIN', servers: [admin, ...servers] };
-}
-
-const tick = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The handle -> server name map the mock hands out, kept by wrapping openServer. */
-function named(mock: MockApi, overrides: (name: (h: ServerHandle) => string) => Parameters<typeof overriding>[1]): WtsApi {
-  const names = new Map<ServerHandle, string>();
-  const name = (h: ServerHandle) => names.get(h) ?? '?';
-  const o = overrides(name);
-  return overriding(mock, {
-    openServer: async (n) => {
-      const h = await mock.openServer(n);
-      names.set(h, n.toUpperCase());
-      return h;
-    },
-    ...o,
-  });
-}
+import { users, farmOf, tick, named } from './farm-fixtures';
 
 const KERNEL = new Set<MockCall['api']>(['close', 'computerName', 'localNames', 'consoleId', 'currentId']);
 

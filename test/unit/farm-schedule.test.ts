@@ -6,24 +6,11 @@
  * older than its turn.
  */
 import fc from 'fast-check';
-import { createMockApi, type Farm, type FarmServer, type MockApi } from '../../src/mock';
+import { createMockApi, type FarmServer, type MockApi } from '../../src/mock';
 import { createWts, type FarmEvent, type FarmResult, type LogoffOutcome } from '../../src/index';
 import type { ServerHandle, WtsApi } from '../../src/wtsapi';
 import { overriding } from '../helpers';
-
-const ADMIN: FarmServer = { name: 'ADMIN', consoleSessionId: 1, currentSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }] };
-
-function users(server: number, count: number): NonNullable<FarmServer['sessions']> {
-  return [
-    { id: 0, name: 'Services', state: 'Disconnected' },
-    ...Array.from({ length: count }, (_, i) => ({ id: 2 + i, name: `RDP-Tcp#${i}`, state: 'Active' as const, user: `u${server}x${i}`, domain: 'CORP' })),
-    { id: 65536, name: 'RDP-Tcp', state: 'Listen' as const },
-  ];
-}
-
-function farmOf(servers: readonly FarmServer[]): Farm {
-  return { localServer: 'ADMIN', servers: [ADMIN, ...servers] };
-}
+import { users, farmOf } from './farm-fixtures';
 
 type Kind = 'open' | 'enumerate' | 'work';
 

@@ -14,14 +14,13 @@ import {
   Win32Error,
   WtsError,
   type ProtectedKind,
-  type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
 import { Win32 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { captureIdentity, enumerate, identityOf, isConsoleNow, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser } from './sessions';
+import { captureIdentity, enumerate, identityOf, isConsoleNow, protectedKind, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser } from './sessions';
 import { SESSION_STATES, stateFromWin32, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
 import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
@@ -219,15 +218,15 @@ const PROTECTED_SKIPS: Readonly<Record<ProtectedKind, string>> = {
   console: 'the console session is never logged off',
 };
 
-/** A refusal of `refuse` / `refuseNoUser` as a bulk call's skip. */
-export function skipFor(refusal: ProtectedSessionError | undefined): SkipInfo | undefined {
-  return refusal && { reason: refusal.kind, message: PROTECTED_SKIPS[refusal.kind] };
+/** A protected kind (protectedKind / noUserKind: what `refuse` / `refuseNoUser` refuse) as a bulk call's skip. */
+export function skipFor(kind: ProtectedKind | undefined): SkipInfo | undefined {
+  return kind && { reason: kind, message: PROTECTED_SKIPS[kind] };
 }
 
 /** The sessions a bulk logoff or disconnect never touches: yours, and what `refuse` refuses. */
 export function protectedFromBulk(session: Session): SkipInfo | undefined {
   if (session.isCurrent) return { reason: 'current', message: 'your own session' };
-  return skipFor(refuse(session));
+  return skipFor(protectedKind(session));
 }
 
 /**

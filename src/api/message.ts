@@ -20,7 +20,7 @@ import type { SessionIdentity } from '../errors';
 import type { ServerContext } from './context';
 import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
-import { refuseNoUser } from './sessions';
+import { noUserKind } from './sessions';
 import type { Reported, Session } from './types';
 import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
 
@@ -238,7 +238,7 @@ export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m
 export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll, ledger: Ledger<MessageOutcome>): Promise<void> {
   throwIfAborted(m.signal, 'sendMessageAll', ctx);
   const protect = (s: Session) =>
-    skipFor(refuseNoUser(s.id, s.state, s.server)) ??
+    skipFor(noUserKind(s.id, s.state)) ??
     (s.userName === '' ? ({ reason: 'noUser', message: 'nobody is logged on to read it' } as const) : undefined);
   const chosen = await selectSessions(ctx, m, protect, ledger);
   await mapLimit(chosen, m.concurrency, async (c) => {

@@ -8,6 +8,7 @@ import {
   ServicesSessionError,
   SessionNotActiveError,
   SessionNotFoundError,
+  type ProtectedKind,
   type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
@@ -81,9 +82,22 @@ export function refuseBeforeLookup(target: ParsedTarget, ctx: ServerContext): Pr
  * 65536, or state Listen once listed). Returns the error, or undefined.
  */
 export function refuseNoUser(id: number, state: Session['state'] | undefined, server: string): ProtectedSessionError | undefined {
-  if (id === SERVICES_SESSION_ID) return new ServicesSessionError(id, server);
-  if (isListenerId(id) || state === 'Listen') return new ListenerSessionError(id, server);
+  const kind = noUserKind(id, state);
+  if (kind === 'services') return new ServicesSessionError(id, server);
+  if (kind === 'listener') return new ListenerSessionError(id, server);
   return undefined;
+}
+
+/** What refuseNoUser refuses, without making the error (a bulk call sorts every listed session). */
+export function noUserKind(id: number, state: Session['state'] | undefined): 'services' | 'listener' | undefined {
+  if (id === SERVICES_SESSION_ID) return 'services';
+  if (isListenerId(id) || state === 'Listen') return 'listener';
+  return undefined;
+}
+
+/** What refuse refuses, without making the error. */
+export function protectedKind(session: Session): ProtectedKind | undefined {
+  return noUserKind(session.id, session.state) ?? (!session.isCurrent && session.isConsole ? 'console' : undefined);
 }
 
 /**
@@ -91,11 +105,9 @@ export function refuseNoUser(id: number, state: Session['state'] | undefined, se
  * the caller's own), the console unless it is the caller's own. Returns the error, or undefined.
  */
 export function refuse(session: Session): ProtectedSessionError | undefined {
-  const noUser = refuseNoUser(session.id, session.state, session.server);
-  if (noUser) return noUser;
-  if (session.isCurrent) return undefined;
-  if (session.isConsole) return new ConsoleSessionError(session.id, session.server);
-  return undefined;
+  const kind = protectedKind(session);
+  if (kind === 'console') return new ConsoleSessionError(session.id, session.server);
+  return kind && refuseNoUser(session.id, session.state, session.server);
 }
 
 /**

@@ -1,6 +1,9 @@
 import { createWts, InvalidArgumentError, SessionNotFoundError, UnsupportedPlatformError } from '../../src/index';
 import { detectBackend } from '../../src/backends/detect';
 import { overriding, rejection, setup } from '../helpers';
+import fc from 'fast-check';
+import { noUserKind, protectedKind, refuse, refuseNoUser } from '../../src/api/sessions';
+import { SESSION_STATES, type Session } from '../../src/api/types';
 
 describe('listSessions', () => {
   test('one enumerate call; console, current and server marked', async () => {
@@ -188,5 +191,21 @@ describe('details: the outcome does not depend on which query fails first', () =
     expect(info.clientName).toBe('ABCDEFGHIJKLMNOPQRS');
     expect(wholeCharacters('ABCDEFGHIJKLMNOPQRS\ud83d')).toBe('ABCDEFGHIJKLMNOPQRS');
     expect(wholeCharacters('DESK-😀')).toBe('DESK-😀');
+  });
+});
+
+describe('protectedKind: what refuse refuses, without making the error', () => {
+  // Bulk calls sort every listed session with protectedKind (no Error built per session); the
+  // single-session paths throw refuse's errors. The two must never disagree.
+  test('property: protectedKind(s) is refuse(s)?.kind, and noUserKind is refuseNoUser(...)?.kind, for any session', () => {
+    const id = fc.oneof(fc.constantFrom(0, 1, 2, 65535, 65536, 65537, 0xfffffffe, 0xffffffff), fc.integer({ min: 0, max: 0xffffffff }));
+    fc.assert(
+      fc.property(id, fc.constantFrom(...SESSION_STATES), fc.boolean(), fc.boolean(), (sessionId, state, isCurrent, isConsole) => {
+        const s = { id: sessionId, state, isCurrent, isConsole, server: 'WF12', name: '', userName: '', domain: '' } as Session;
+        expect(protectedKind(s)).toBe(refuse(s)?.kind);
+        expect(noUserKind(sessionId, state)).toBe(refuseNoUser(sessionId, state, 'WF12')?.kind);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

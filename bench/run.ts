@@ -318,7 +318,12 @@ What each row measures:
   is 19% of the 469 ms ideal on its own, and the 3,000 calls themselves run within about 1.1x of
   the ideal at that width (the \`wait: false\` row, and the C floor of 1.045x measured for issue 12),
   so 1.2x cannot be met while a logoff is confirmed by looking; the library does not skip the
-  confirmation or shorten its pause to meet it. The soak's RSS growth is V8's young generation (the row below it
+  confirmation or shorten its pause to meet it. The \`fs.readFile\` loop during the farm-wide dry
+  run: the dry run's healthy work (about 2,700 calls: listings, a second listing for each server
+  that waited for its turn, and an identity query per session) now runs in a burst of about 0.45 s
+  at the start, 64 calls at a time, beside the dead servers' wait; in that burst the library's own
+  threads and JavaScript use 0.2-0.4 s of CPU (process CPU time of the run without the loop), half a
+  core to a core of this 2-CPU machine, which the loop then lacks; a farm-wide listing (200 calls) stays above 90%. The soak's RSS growth is V8's young generation (the row below it
   shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
   \`remote\` and \`WTSSessionInfoEx\` for \`lock\`, which no other class carries.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and

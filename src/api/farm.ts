@@ -309,15 +309,10 @@ export async function runCut(
       else signal.addEventListener('abort', onAbort, { once: true });
     }
   });
-  if (cutBy) {
-    // Aborted before it started: no request at all (not even the server's open).
-    clock?.stop();
-    dispose();
-    if (signal && onAbort) signal.removeEventListener('abort', onAbort);
-    throw cutBy;
-  }
-  const running = work(workSignal);
   try {
+    // Aborted before it started: no request at all (not even the server's open).
+    if (cutBy) throw cutBy;
+    const running = work(workSignal);
     await Promise.race([running, stop]);
     if (cutBy) {
       running.catch(() => undefined); // it finishes in the background; its settles are ignored
@@ -394,9 +389,8 @@ export async function overServers<T>(
         let finished = false;
         const clock = new Countdown(timeoutMs);
         /** The server's turn to work on its sessions: true when it had to wait for it. */
-        const ready = async (workSignal: AbortSignal): Promise<boolean> => {
+        const takeTurn = async (workSignal: AbortSignal): Promise<boolean> => {
           workSignal.throwIfAborted();
-          if (releaseWorking) return false;
           releaseListing();
           const now = working.tryAcquire();
           if (now) {
@@ -416,6 +410,9 @@ export async function overServers<T>(
           workSignal.throwIfAborted();
           return true;
         };
+        // Asked once per server's work: a second call gets the same turn, never a second slot.
+        let turn: Promise<boolean> | undefined;
+        const ready = (workSignal: AbortSignal) => (turn ??= takeTurn(workSignal));
         // A server the call never starts (aborted before its turn to be listed) has only its serverFailed.
         if (!call?.signal.aborted) event({ type: 'serverStarted', server });
         // Events stream in the order results arrive; the returned list keeps the server's order.

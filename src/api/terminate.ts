@@ -11,7 +11,6 @@ import { Win32, WTS_ANY_SESSION, type WtsApi, type WtsProcessInfoEx } from '../w
 import { processesOf } from './processes';
 import { asWtsError, isWin32, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
-import { mapLimit } from './limit';
 import type { DistributiveOmit } from './types';
 import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
 
@@ -64,7 +63,8 @@ export interface TerminateProcessOptions {
    */
   readonly exitCode?: number;
   /**
-   * How many processes are re-checked and ended at once (1 to 64).
+   * How many processes are re-checked and ended at once (1 to 64): they are ended in rounds of
+   * this many, each round re-checked on one listing of each of its sessions, made when it starts.
    * @defaultValue 4
    */
   readonly concurrency?: number;
@@ -324,30 +324,52 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     }
   }
 
-  await mapLimit(toEnd, opts.concurrency, async ({ process: p, identity }): Promise<void> => {
-    if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
-    // Re-checked right before: PIDs are reused as soon as a process ends.
-    let now: TargetProcess | undefined;
-    try {
-      now = (await listProcesses(ctx, p.sessionId)).find((q) => q.processId === p.processId);
-      // Not in its session any more: gone, or its PID now runs in another session (changed).
-      now ??= (await listProcesses(ctx, WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
-    } catch (error) {
-      return settle({ status: 'failed', process: p, error: asWtsError(error) });
+  // Ended in rounds of `concurrency`: each round's processes are re-checked on one listing of each
+  // of their sessions, made when the round starts (right before: PIDs are reused as soon as a
+  // process ends), then ended at once. One listing per round, not one per process: ending N
+  // processes of one session made N listings of N processes.
+  for (let start = 0; start < toEnd.length; start += opts.concurrency) {
+    const round = toEnd.slice(start, start + opts.concurrency);
+    if (opts.signal?.aborted) {
+      for (const { process: p } of round) skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+      continue;
     }
-    if (!now) return skip(p, 'gone', 'it had ended before its turn');
-    const changed = sameProcess(identity, now);
-    if (changed) return skip(p, 'changed', `${changed}; not ended`);
-    if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
-    try {
-      await ctx.api.terminateProcess!(ctx.handle, p.processId, opts.exitCode);
-      settle({ status: 'terminated', process: p, requests: ['WTSTerminateProcess'] });
-    } catch (error) {
-      // 87: the PID is no longer running (assumed, docs/windows-facts.md row terminate-gone).
-      if (isWin32(error, Win32.ERROR_INVALID_PARAMETER)) return skip(p, 'gone', 'it had already ended (WTSTerminateProcess: 87)', true);
-      settle({ status: 'failed', process: p, error: asWtsError(error), requests: ['WTSTerminateProcess'] });
-    }
-  });
+    const listings = new Map<number, Promise<readonly TargetProcess[]>>();
+    const listingOf = (sessionId: number) => {
+      let listing = listings.get(sessionId);
+      if (!listing) {
+        listing = listProcesses(ctx, sessionId);
+        listing.catch(() => undefined); // each process of the round reports it
+        listings.set(sessionId, listing);
+      }
+      return listing;
+    };
+    for (const { process: p } of round) listingOf(p.sessionId);
+    await Promise.all(
+      round.map(async ({ process: p, identity }): Promise<void> => {
+        let now: TargetProcess | undefined;
+        try {
+          now = (await listingOf(p.sessionId)).find((q) => q.processId === p.processId);
+          // Not in its session any more: gone, or its PID now runs in another session (changed).
+          now ??= (await listingOf(WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
+        } catch (error) {
+          return settle({ status: 'failed', process: p, error: asWtsError(error) });
+        }
+        if (!now) return skip(p, 'gone', 'it had ended before its turn');
+        const changed = sameProcess(identity, now);
+        if (changed) return skip(p, 'changed', `${changed}; not ended`);
+        if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+        try {
+          await ctx.api.terminateProcess!(ctx.handle, p.processId, opts.exitCode);
+          settle({ status: 'terminated', process: p, requests: ['WTSTerminateProcess'] });
+        } catch (error) {
+          // 87: the PID is no longer running (assumed, docs/windows-facts.md row terminate-gone).
+          if (isWin32(error, Win32.ERROR_INVALID_PARAMETER)) return skip(p, 'gone', 'it had already ended (WTSTerminateProcess: 87)', true);
+          settle({ status: 'failed', process: p, error: asWtsError(error), requests: ['WTSTerminateProcess'] });
+        }
+      }),
+    );
+  }
   // One outcome per process, in the server's order.
   const order = new Map(listed.map((p, i) => [p.processId, i] as const));
   return Object.freeze(outcomes.sort((a, b) => (order.get(a.process.processId) ?? Infinity) - (order.get(b.process.processId) ?? Infinity)));

@@ -451,3 +451,40 @@ describe('terminateProcess: property — nothing is ended that the call did not 
     expect(changedSeen).toBeGreaterThan(0);
   });
 });
+
+describe('terminateProcess in rounds: one re-check listing per round, made when the round starts', () => {
+  function bigSession(n: number): Farm {
+    return {
+      localServer: 'ADMIN',
+      servers: [
+        { name: 'ADMIN', currentSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }] },
+        { name: 'TS09', sessions: [{ id: 2, name: 'RDP-Tcp#1', state: 'Active', user: 'bob', domain: 'CORP', processes: Array.from({ length: n }, (_, i) => ({ pid: 1000 + 4 * i, name: 'worker.exe' })) }] },
+      ],
+    };
+  }
+  const listings = (mock: MockApi) => mock.calls.filter((c) => c.api === 'processes' || c.api === 'processesEx').length;
+
+  test('12 processes of one session at concurrency 4: the first listing, then one per round (3), not one per process', async () => {
+    const mock = createMockApi(bigSession(12));
+    const out = await createWts({ api: mock }).terminateProcess({ name: 'worker.exe', session: 2 }, { server: 'TS09', concurrency: 4 });
+    expect(out.filter((o) => o.status === 'terminated')).toHaveLength(12);
+    expect(listings(mock)).toBe(4);
+  });
+
+  test('a PID of a later round reused during an earlier round is caught by its round\'s listing', async () => {
+    let swapped = false;
+    const mock: MockApi = createMockApi(bigSession(8), {
+      onCall: (c) => {
+        if (swapped || c.api !== 'terminate') return;
+        swapped = true;
+        // While round 1 ends its first process, PID 1028 (round 2) ends and a new program takes it.
+        const s = mock.getSession('TS09', 2) as FarmSession;
+        mock.putSession('TS09', { ...s, processes: (s.processes ?? []).map((p) => (p.pid === 1028 ? { pid: 1028, name: 'payroll.exe' } : p)) } as FarmSession);
+      },
+    });
+    const out = await createWts({ api: mock }).terminateProcess({ name: 'worker.exe', session: 2 }, { server: 'TS09', concurrency: 4 });
+    expect(out.find((o) => o.process.processId === 1028)).toMatchObject({ status: 'skipped', reason: 'changed', requests: [] });
+    expect(terminated(mock)).not.toContain(1028);
+    expect(out.filter((o) => o.status === 'terminated')).toHaveLength(7);
+  });
+});

@@ -415,33 +415,24 @@ export async function selectSessions<O extends BulkOutcome>(
   ledger: Ledger<O>,
 ): Promise<Chosen[]> {
   const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
-  let sessions = oncePerId(await enumerate(ctx));
-  const first = ledger.add(sessions);
-  /** Every session ID this server listed: each has its one entry in the ledger. */
-  const listedIds = new Set(sessions.map((s) => s.id));
-  /** The ledger's index of sessions[k]. */
-  let indexOf = (k: number) => first + k;
-  // Over many servers: the server waits for its turn when it has a session to work on, its list
-  // accounted for meanwhile (cut short while waiting, every listed session gets its skip). A server
-  // that had to wait is listed again and works on that list.
-  if (ctx.ready && sessions.some((s) => protect(s) === undefined) && (await ctx.ready())) {
-    const fresh = oncePerId(await enumerate(ctx));
-    const indices = relisted(ledger, sessions, first, fresh, settle);
-    for (const s of fresh) listedIds.add(s.id);
-    sessions = fresh;
-    indexOf = (k) => indices[k] as number;
-  }
   const planned = options.plan?.byServer.get(serverKey(ctx.server));
-  if (options.plan) {
-    for (const entry of planned?.values() ?? []) {
-      if (listedIds.has(entry.session.id)) continue;
-      const i = ledger.add([entry.session]);
-      settle(i, { status: 'skipped', session: entry.session, reason: 'gone', message: 'it has ended since the plan was made' });
-    }
+  const listed = oncePerId(await enumerate(ctx));
+  // Every listed session, and every planned one that is not listed, has its entry in the ledger
+  // from now on: cut short at any point below, each gets its outcome.
+  let entries = entriesOf(ledger, listed);
+  const ids = new Set(listed.map((s) => s.id));
+  let unlisted = entriesOf(ledger, [...(planned?.values() ?? [])].filter((e) => !ids.has(e.session.id)).map((e) => e.session));
+  // Over many servers: the server waits for its turn when it has a session to work on. A server
+  // that had to wait is listed again and works on that list (one entry per session ID; see relisted).
+  if (ctx.ready && listed.some((s) => protect(s) === undefined) && (await ctx.ready())) {
+    const fresh = oncePerId(await enumerate(ctx));
+    ({ entries, unlisted } = relisted(ledger, entries, unlisted, fresh, settle));
+  }
+  for (const { index, session } of unlisted) {
+    settle(index, { status: 'skipped', session, reason: 'gone', message: 'it has ended since the plan was made' });
   }
   const candidates: Array<{ index: number; session: Session; planned: SessionIdentity | undefined }> = [];
-  sessions.forEach((session, k) => {
-    const i = indexOf(k);
+  entries.forEach(({ index: i, session }) => {
     const skip = protect(session);
     if (skip) return settle(i, { status: 'skipped', session, reason: skip.reason, message: skip.message });
     if (!options.plan) return void candidates.push({ index: i, session, planned: undefined });
@@ -487,35 +478,47 @@ function oncePerId(sessions: Session[]): Session[] {
   return sessions.filter((s) => !seen.has(s.id) && (seen.add(s.id), true));
 }
 
+interface Entry {
+  readonly index: number;
+  readonly session: Session;
+}
+
+/** Adds sessions to the ledger: each with its index. */
+function entriesOf<O extends BulkOutcome>(ledger: Ledger<O>, sessions: readonly Session[]): Entry[] {
+  const first = ledger.add(sessions);
+  return sessions.map((session, k) => ({ index: first + k, session }));
+}
+
 /**
  * A server listed again at its turn: one entry per session ID, as in a single listing. A session
- * of the new list keeps the ledger entry of its ID in the first list, now as newly listed (if the
- * ID holds another logon by now, that logon is what the call goes on with, and what its checks
- * see); an ID new in this list gets an entry of its own; an ID of the first list that is no longer
- * listed is settled as gone. Returns the ledger index of each session of `fresh`.
+ * of the new list keeps the ledger entry of its ID — from the first list, or a planned session
+ * that was not listed then — now as newly listed (if the ID holds another logon by now, that logon
+ * is what the call goes on with, and what its checks see); an ID new in this list gets an entry of
+ * its own; an ID of the first list that is no longer listed is settled as gone. Returns the new
+ * list's entries, and the planned entries still not listed.
  */
 function relisted<O extends BulkOutcome>(
   ledger: Ledger<O>,
-  listed: readonly Session[],
-  first: number,
+  entries: readonly Entry[],
+  unlisted: readonly Entry[],
   fresh: readonly Session[],
   settle: (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => void,
-): number[] {
-  const byId = new Map(listed.map((s, k) => [s.id, k] as const));
-  const kept = new Set<number>();
-  const indices = fresh.map((session) => {
-    const k = byId.get(session.id);
-    if (k !== undefined && !kept.has(k)) {
-      kept.add(k);
-      ledger.refresh(first + k, session);
-      return first + k;
+): { entries: Entry[]; unlisted: Entry[] } {
+  const byId = new Map([...entries, ...unlisted].map((e) => [e.session.id, e] as const));
+  const kept = new Set<Entry>();
+  const now = fresh.map((session): Entry => {
+    const before = byId.get(session.id);
+    if (before && !kept.has(before)) {
+      kept.add(before);
+      ledger.refresh(before.index, session);
+      return { index: before.index, session };
     }
-    return ledger.add([session]);
+    return entriesOf(ledger, [session])[0] as Entry;
   });
-  listed.forEach((session, k) => {
-    if (!kept.has(k)) settle(first + k, { status: 'skipped', session, reason: 'gone', message: 'it ended while the server waited for its turn' });
-  });
-  return indices;
+  for (const e of entries) {
+    if (!kept.has(e)) settle(e.index, { status: 'skipped', session: e.session, reason: 'gone', message: 'it ended while the server waited for its turn' });
+  }
+  return { entries: now, unlisted: unlisted.filter((e) => !kept.has(e)) };
 }
 
 /** The skip of a session the call did not start on because the signal fired. */

@@ -238,6 +238,10 @@ function sameProcess(planned: TargetProcess, now: TargetProcess): string | undef
   if (now.processName.toLowerCase() !== planned.processName.toLowerCase()) return `PID ${now.processId} is now ${now.processName}`;
   if (now.sessionId !== planned.sessionId) return `PID ${now.processId} is now in session ${now.sessionId}`;
   if (planned.userSid !== null && now.userSid !== null && now.userSid !== planned.userSid) return `PID ${now.processId} now belongs to ${now.userSid}`;
+  // What was known of it must be readable again, or a new process under its PID cannot be told
+  // from it (a listing that fell back to WTSEnumerateProcessesW has no CPU time).
+  if (planned.userSid !== null && now.userSid === null) return `PID ${now.processId}'s owner could not be read again, so it cannot be told from a new process`;
+  if (planned.cpuTime !== null && now.cpuTime === null) return `PID ${now.processId}'s CPU time could not be read again (the listing had no CPU times), so it cannot be told from a new process`;
   if (planned.cpuTime !== null && now.cpuTime !== null && now.cpuTime < planned.cpuTime) return `PID ${now.processId} has used less CPU time than when it was listed: a new process`;
   return undefined;
 }
@@ -353,8 +357,10 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
           // Not in its session any more: gone, or its PID now runs in another session (changed).
           now ??= (await listingOf(WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
         } catch (error) {
+          if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
           return settle({ status: 'failed', process: p, error: asWtsError(error) });
         }
+        if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
         if (!now) return skip(p, 'gone', 'it had ended before its turn');
         const changed = sameProcess(identity, now);
         if (changed) return skip(p, 'changed', `${changed}; not ended`);

@@ -152,8 +152,11 @@ function referenceIdentity(op: OpRecord, a: CallRecord): { identity: Identity } 
     const planned = op.plan.get(keyOf(a.server, id));
     return planned ? { identity: planned } : { problem: 'not in the plan' };
   }
-  const listing = op.calls.find((c) => c.method === 'enumerateSessions' && c.server === a.server && c.result !== undefined && c.seq < a.seq);
-  const listed = (listing?.result as readonly { sessionId: number; userName: string; domainName: string }[] | undefined)?.find((s) => s.sessionId === id);
+  // The last listing before the action that lists it (over many servers a server that waited for
+  // its turn is listed twice, and acts on the second list).
+  type Listed = readonly { sessionId: number; userName: string; domainName: string }[];
+  const listing = [...op.calls].reverse().find((c) => c.method === 'enumerateSessions' && c.server === a.server && c.result !== undefined && c.seq < a.seq && (c.result as Listed).some((s) => s.sessionId === id));
+  const listed = (listing?.result as Listed | undefined)?.find((s) => s.sessionId === id);
   if (!listing || !listed) return { problem: 'it acts on a session it never listed' };
   const capture = op.calls.find(
     (c) => c.method === 'querySessionInformation' && c.infoClass === 'WTSSessionInfo' && c.server === a.server && c.sessionId === id && c.result !== undefined && c.seq > (listing.doneSeq ?? listing.seq) && c.seq < a.seq,
@@ -264,10 +267,14 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
   }
   for (const server of op.servers) {
     const counts = byServer.get(server) ?? new Map<number, number>();
-    const listing = op.calls.find((c) => c.method === 'enumerateSessions' && c.server === server && c.result !== undefined);
+    // The server's listings made before its work began (its first query about a session, or an
+    // action): the first, and the second of a server that waited for its turn over many servers
+    // (docs/many-servers.md). Later enumerations are confirmation polls.
+    const firstWork = op.calls.find((c) => c.server === server && (c.method === 'querySessionInformation' || isAction(c.method)));
+    const listings = op.calls.filter((c) => c.method === 'enumerateSessions' && c.server === server && c.result !== undefined && (!firstWork || c.seq < firstWork.seq));
     const expected = new Set<number>();
-    if (listing) {
-      for (const s of listing.result as readonly { sessionId: number }[]) expected.add(s.sessionId);
+    for (const listing of listings) for (const s of listing.result as readonly { sessionId: number }[]) expected.add(s.sessionId);
+    if (listings.length > 0) {
       for (const key of op.plan?.keys() ?? []) if (key.startsWith(`${server}:`)) expected.add(Number(key.slice(server.length + 1)));
     }
     const failedWhole = (!op.settled.ok || failed.has(server)) && counts.size === 0;
@@ -277,7 +284,7 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
       if (n !== 1) out.push(v('oneOutcomePerSession', op, `session ${server}:${id} (listed${op.plan?.has(keyOf(server, id)) ? ' or planned' : ''}) has ${n} outcomes`));
     }
     for (const [id, n] of counts) {
-      if (!expected.has(id)) out.push(v('oneOutcomePerSession', op, `session ${server}:${id} has ${n} outcome(s) but was neither listed by the call's first enumeration nor planned`));
+      if (!expected.has(id)) out.push(v('oneOutcomePerSession', op, `session ${server}:${id} has ${n} outcome(s) but was neither listed by the call's listings before its work began nor planned`));
     }
   }
   return out;

@@ -293,6 +293,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
   };
   const skip = (process: TargetProcess, reason: ProcessSkipReason, message: string, sent = false): void =>
     settle({ status: 'skipped', process, reason, message, requests: sent ? ['WTSTerminateProcess'] : [] });
+  const skipAborted = (process: TargetProcess): void => skip(process, 'aborted', 'stopped before its turn (the signal fired); not ended');
 
   const toEnd: Pending[] = [];
   const handled = new Set<TargetProcess>();
@@ -335,7 +336,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
   for (let start = 0; start < toEnd.length; start += opts.concurrency) {
     const round = toEnd.slice(start, start + opts.concurrency);
     if (opts.signal?.aborted) {
-      for (const { process: p } of round) skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+      for (const { process: p } of round) skipAborted(p);
       continue;
     }
     const listings = new Map<number, Promise<readonly TargetProcess[]>>();
@@ -352,19 +353,20 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     await Promise.all(
       round.map(async ({ process: p, identity }): Promise<void> => {
         let now: TargetProcess | undefined;
+        let failure: { error: unknown } | undefined;
         try {
           now = (await listingOf(p.sessionId)).find((q) => q.processId === p.processId);
           // Not in its session any more: gone, or its PID now runs in another session (changed).
           now ??= (await listingOf(WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
         } catch (error) {
-          if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
-          return settle({ status: 'failed', process: p, error: asWtsError(error) });
+          failure = { error };
         }
-        if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
+        // The last check of the signal: nothing below waits before the call.
+        if (opts.signal?.aborted) return skipAborted(p);
+        if (failure) return settle({ status: 'failed', process: p, error: asWtsError(failure.error) });
         if (!now) return skip(p, 'gone', 'it had ended before its turn');
         const changed = sameProcess(identity, now);
         if (changed) return skip(p, 'changed', `${changed}; not ended`);
-        if (opts.signal?.aborted) return skip(p, 'aborted', 'stopped before its turn (the signal fired); not ended');
         try {
           await ctx.api.terminateProcess!(ctx.handle, p.processId, opts.exitCode);
           settle({ status: 'terminated', process: p, requests: ['WTSTerminateProcess'] });

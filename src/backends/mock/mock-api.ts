@@ -990,6 +990,21 @@ export function mockSessionFlags(locked: boolean | null | undefined, osVersion: 
   return (locked === true) !== swapped ? WtsSessionStateFlags.Lock : WtsSessionStateFlags.Unlock;
 }
 
+/** The mock keeps no traffic counters: WTSINFOW's and WTSINFOEX_LEVEL1_W's are zero. */
+const NO_TRAFFIC = {
+  incomingBytes: 0,
+  outgoingBytes: 0,
+  incomingFrames: 0,
+  outgoingFrames: 0,
+  incomingCompressedBytes: 0,
+  outgoingCompressedBytes: 0,
+} as const;
+
+/** A farm's ISO time as WTS times are given: a Date, or null when the farm has none. */
+function timeOf(iso: string | undefined): Date | null {
+  return iso ? new Date(iso) : null;
+}
+
 /** One information class of a session, as wtsapi32 would report it. */
 function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C, server: FarmServer): WtsInfoClassValues[C] | undefined {
   const value = (): WtsInfoClassValues[WtsInfoClass] | undefined => {
@@ -1020,30 +1035,23 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C, server: 
       case 'WTSIsRemoteSession':
         return (s.clientName ?? '') !== '';
       case 'WTSSessionInfo': {
-        const time = (iso: string | undefined) => (iso ? new Date(iso) : null);
         // WTSINFOW's names are fixed-size arrays: longer names are cut, as Windows cuts them.
         const cut = (text: string | undefined, size: number) => (text ?? '').slice(0, size - 1);
         return {
           state: stateToWin32(s.state),
           sessionId: s.id,
-          incomingBytes: 0,
-          outgoingBytes: 0,
-          incomingFrames: 0,
-          outgoingFrames: 0,
-          incomingCompressedBytes: 0,
-          outgoingCompressedBytes: 0,
+          ...NO_TRAFFIC,
           winStationName: cut(s.name, WTSINFO_LENGTHS.winStationName),
           domain: cut(s.domain, WTSINFO_LENGTHS.domain),
           userName: cut(s.user, WTSINFO_LENGTHS.userName),
-          connectTime: time(s.connectTime),
-          disconnectTime: time(s.disconnectTime),
-          lastInputTime: time(s.lastInputTime),
-          logonTime: time(s.logonTime),
+          connectTime: timeOf(s.connectTime),
+          disconnectTime: timeOf(s.disconnectTime),
+          lastInputTime: timeOf(s.lastInputTime),
+          logonTime: timeOf(s.logonTime),
           currentTime: new Date(),
         };
       }
       case 'WTSSessionInfoEx': {
-        const time = (iso: string | undefined) => (iso ? new Date(iso) : null);
         const cut = (text: string | undefined, size: number) => wholeCharacters((text ?? '').slice(0, size - 1));
         return {
           level: 1,
@@ -1054,17 +1062,12 @@ function mockInfo<C extends WtsInfoClass>(s: FarmSession, infoClass: C, server: 
             winStationName: cut(s.name, WTSINFOEX_LENGTHS.winStationName),
             userName: cut(s.user, WTSINFOEX_LENGTHS.userName),
             domainName: cut(s.domain, WTSINFOEX_LENGTHS.domainName),
-            logonTime: time(s.logonTime),
-            connectTime: time(s.connectTime),
-            disconnectTime: time(s.disconnectTime),
-            lastInputTime: time(s.lastInputTime),
+            logonTime: timeOf(s.logonTime),
+            connectTime: timeOf(s.connectTime),
+            disconnectTime: timeOf(s.disconnectTime),
+            lastInputTime: timeOf(s.lastInputTime),
             currentTime: new Date(),
-            incomingBytes: 0,
-            outgoingBytes: 0,
-            incomingFrames: 0,
-            outgoingFrames: 0,
-            incomingCompressedBytes: 0,
-            outgoingCompressedBytes: 0,
+            ...NO_TRAFFIC,
           },
         };
       }

@@ -8,7 +8,7 @@ import { getEventListeners } from 'node:events';
 import { createMockApi, type FarmServer } from '../../src/mock';
 import { createWts, type FarmEvent, type FarmResult, type LogoffOutcome } from '../../src/index';
 import { overriding } from '../helpers';
-import { users, farmOf, tick, named } from './farm-fixtures';
+import { farmOf, named, perServerInFlight, tick, users } from './farm-fixtures';
 
 describe('adv: an abort or a timeout while a listed server waits for its turn', () => {
   test('abort while waiting for the slot: every session the waiting servers listed still has an outcome (docs: "every server, when the signal aborts, still returns an outcome for every session it listed")', async () => {
@@ -82,17 +82,7 @@ describe('adv: listing is one request at a time on each server', () => {
       { name: 'P1', latencyMs: 5, sessions: users(1, 3) },
     ]);
     const mock = createMockApi(farm);
-    const inFlight = new Map<string, number>();
-    let peak = 0;
-    const track = async <T>(server: string, call: () => Promise<T>): Promise<T> => {
-      inFlight.set(server, (inFlight.get(server) ?? 0) + 1);
-      peak = Math.max(peak, inFlight.get(server) ?? 0);
-      try {
-        return await call();
-      } finally {
-        inFlight.set(server, (inFlight.get(server) ?? 1) - 1);
-      }
-    };
+    const { track, peak: peakOf } = perServerInFlight();
     const api = named(mock, (name) => ({
       enumerateSessionsWith: undefined,
       enumerateSessions: (h) => track(name(h), () => mock.enumerateSessions(h)),
@@ -102,7 +92,7 @@ describe('adv: listing is one request at a time on each server', () => {
     }));
     const result = await createWts({ api }).listProcesses({ servers: ['P0', 'P1'] });
     expect(result.failures).toEqual([]);
-    expect(peak).toBe(1);
+    expect(peakOf()).toBe(1);
   });
 });
 

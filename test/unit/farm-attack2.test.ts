@@ -8,7 +8,7 @@ import { getEventListeners, getMaxListeners } from 'node:events';
 import { createMockApi, type FarmServer, type MockApi, type MockCall } from '../../src/mock';
 import { createWts, type FarmEvent, type FarmResult, type LogoffOutcome, type MessageOutcome, type SessionProcess } from '../../src/index';
 import { overriding } from '../helpers';
-import { users, farmOf, tick, named } from './farm-fixtures';
+import { farmOf, named, perServerInFlight, tick, users } from './farm-fixtures';
 
 const KERNEL = new Set<MockCall['api']>(['close', 'computerName', 'localNames', 'consoleId', 'currentId']);
 
@@ -238,17 +238,7 @@ describe('adv2: listProcesses over many servers (promise 8)', () => {
       ],
     }));
     const mock = createMockApi(farmOf(servers));
-    const inFlight = new Map<string, number>();
-    let peak = 0;
-    const track = async <T>(server: string, call: () => Promise<T>): Promise<T> => {
-      inFlight.set(server, (inFlight.get(server) ?? 0) + 1);
-      peak = Math.max(peak, inFlight.get(server) ?? 0);
-      try {
-        return await call();
-      } finally {
-        inFlight.set(server, (inFlight.get(server) ?? 1) - 1);
-      }
-    };
+    const { track, peak: peakOf } = perServerInFlight();
     const api = named(mock, (name) => ({
       lookupAccountSid: undefined,
       enumerateSessions: (h) => track(name(h), () => mock.enumerateSessions(h)),
@@ -257,7 +247,7 @@ describe('adv2: listProcesses over many servers (promise 8)', () => {
     }));
     const result = (await createWts({ api }).listProcesses({ servers: servers.map((s) => s.name), serverConcurrency: 1, listConcurrency: 2, serverTimeoutMs: 2000 })) as FarmResult<SessionProcess>;
     expect(result.failures).toEqual([]);
-    expect(peak).toBe(1);
+    expect(peakOf()).toBe(1);
     for (const s of servers) {
       const rows = result.byServer.get(s.name) ?? [];
       expect({ s: s.name, pids: rows.map((r) => r.processId).sort((a, b) => a - b), owners: rows.every((r) => r.owner === r.ownerSid) }).toEqual({ s: s.name, pids: [0, 4, 100, 101], owners: true });

@@ -39,3 +39,19 @@ export function named(mock: MockApi, overrides: (name: (h: ServerHandle) => stri
     ...o,
   });
 }
+
+/** Counts calls in flight per server: `track(server, call)` wraps a call; `peak()` the most on one server at once. */
+export function perServerInFlight(): { track: <T>(server: string, call: () => Promise<T>) => Promise<T>; peak: () => number } {
+  const inFlight = new Map<string, number>();
+  let peak = 0;
+  const track = async <T>(server: string, call: () => Promise<T>): Promise<T> => {
+    inFlight.set(server, (inFlight.get(server) ?? 0) + 1);
+    peak = Math.max(peak, inFlight.get(server) ?? 0);
+    try {
+      return await call();
+    } finally {
+      inFlight.set(server, (inFlight.get(server) ?? 1) - 1);
+    }
+  };
+  return { track, peak: () => peak };
+}

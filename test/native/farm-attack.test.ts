@@ -47,12 +47,18 @@ describeWithDouble('adv: koffi backend, many servers, dead servers and the threa
     for (const n of names) for (const api of ['enumerate', 'enumerateEx', 'processes', 'processesEx'] as const) double.setLatency(n, api, HANG_MS);
   }
 
-  test('control: logoffAll over 64 dead servers (timed out) then a healthy one: the healthy one is worked on', async () => {
+  /** The double loaded with `dead` servers whose listing calls hang, then `ok` healthy ones; a koffi backend on it (a call counts as stuck after 100 ms). */
+  function deadFarm(dead: number, ok: number): { deadNames: string[]; okNames: string[]; api: ReturnType<typeof createKoffiApi> } {
     const { double } = get();
-    const { farm, deadNames, okNames } = farmWith(64, 2);
+    const { farm, deadNames, okNames } = farmWith(dead, ok);
     double.loadFarm(farm);
     hang(deadNames);
     const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path, advapi32: double.path, netapi32: double.path, stuckAfterMs: 100 });
+    return { deadNames, okNames, api };
+  }
+
+  test('control: logoffAll over 64 dead servers (timed out) then a healthy one: the healthy one is worked on', async () => {
+    const { deadNames, okNames, api } = deadFarm(64, 2);
     try {
       const result = (await createWts({ api }).logoffAll({ servers: [...deadNames, ...okNames], serverTimeoutMs: 400, dryRun: true })) as FarmResult<LogoffOutcome>;
       expect(result.failures.filter((f) => okNames.includes(f.server)).map((f) => [f.server, f.error.code])).toEqual([]);
@@ -62,11 +68,7 @@ describeWithDouble('adv: koffi backend, many servers, dead servers and the threa
   }, 30_000);
 
   test('listProcesses over 64 dead servers (timed out) then a healthy one: the healthy one is not refused with ThreadsExhaustedError', async () => {
-    const { double } = get();
-    const { farm, deadNames, okNames } = farmWith(64, 2);
-    double.loadFarm(farm);
-    hang(deadNames);
-    const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path, advapi32: double.path, netapi32: double.path, stuckAfterMs: 100 });
+    const { deadNames, okNames, api } = deadFarm(64, 2);
     try {
       const result = (await createWts({ api }).listProcesses({ servers: [...deadNames, ...okNames], serverTimeoutMs: 400 })) as FarmResult<SessionProcess>;
       // At most 64 servers were being listed at once (listConcurrency): a healthy server's listing must not be refused.
@@ -77,22 +79,14 @@ describeWithDouble('adv: koffi backend, many servers, dead servers and the threa
   }, 30_000);
 
   test('listSessions over 128 servers whose listings hang 2.5 s and return before serverTimeoutMs: two waves of 64, no thread refused, every server listed', async () => {
-    const { double } = get();
-    const { farm, deadNames, okNames } = farmWith(128, 2);
-    double.loadFarm(farm);
-    hang(deadNames);
-    const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path, advapi32: double.path, netapi32: double.path, stuckAfterMs: 100 });
+    const { deadNames, okNames, api } = deadFarm(128, 2);
     const result = (await createWts({ api }).listSessions({ servers: [...deadNames, ...okNames], serverTimeoutMs: 4 * HANG_MS })) as FarmResult<unknown>;
     expect(result.failures.map((f) => [f.server, f.error.code])).toEqual([]);
     expect(result.byServer.size).toBe(deadNames.length + okNames.length);
   }, 60_000);
 
   test('the documented limit: 128 dead servers cut short by a serverTimeoutMs shorter than their hang keep their threads, and a healthy server then fails at once with E_THREADS_EXHAUSTED (never hangs)', async () => {
-    const { double } = get();
-    const { farm, deadNames, okNames } = farmWith(128, 2);
-    double.loadFarm(farm);
-    hang(deadNames);
-    const api = createKoffiApi({ wtsapi32: double.path, kernel32: double.path, advapi32: double.path, netapi32: double.path, stuckAfterMs: 100 });
+    const { deadNames, okNames, api } = deadFarm(128, 2);
     try {
       const result = (await createWts({ api }).logoffAll({ servers: [...deadNames, ...okNames], serverTimeoutMs: 400, dryRun: true })) as FarmResult<LogoffOutcome>;
       // Every server is reported: the dead ones timed out; a healthy one worked or was refused with the typed error.

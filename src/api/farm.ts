@@ -10,7 +10,7 @@ export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
 import { localNamesOf, withServer, type ServerContext } from './context';
 import { Slots } from './limit';
-import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey } from './validate';
+import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey, type LocalServerNames } from './validate';
 
 /**
  * The options of a call over many servers (listSessions, listProcesses and the bulk calls):
@@ -104,6 +104,8 @@ export interface CheckedFarm<T> {
   readonly listConcurrency: number;
   readonly timeoutMs: number;
   readonly onEvent: ((event: FarmEvent<T>) => void) | undefined;
+  /** The local machine's names, asked of the backend once per call (on first use). */
+  readonly localNames: () => LocalServerNames;
 }
 
 /**
@@ -113,7 +115,7 @@ export interface CheckedFarm<T> {
  * asked of `api` when `servers` is first read, after every other option was checked (bad input
  * makes no call). Two DNS names of one remote server stay two entries: telling needs DNS.
  */
-export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedFarm<T> {
+export function checkFarm<T>(o: Record<string, unknown>, api: WtsApi): CheckedFarm<T> {
   const list = readArray(o['servers'], 'options.servers');
   if (!list || list.length === 0) {
     throw new InvalidArgumentError('options.servers', 'Invalid options.servers: a non-empty array of server names.');
@@ -124,9 +126,11 @@ export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedF
     throw new InvalidArgumentError('options.onEvent', 'Invalid options.onEvent: expected a function.');
   }
   let distinct: readonly string[] | undefined;
+  let local: LocalServerNames | undefined;
+  const localNames = () => (local ??= localNamesOf(api));
   return {
     get servers() {
-      distinct ??= oneEntryPerServer(servers, api);
+      distinct ??= oneEntryPerServer(servers, localNames);
       return distinct;
     },
     given: servers,
@@ -134,13 +138,14 @@ export function checkFarm<T>(o: Record<string, unknown>, api?: WtsApi): CheckedF
     listConcurrency: o['listConcurrency'] === undefined ? 64 : checkPositiveInteger(o['listConcurrency'], 'options.listConcurrency'),
     timeoutMs: o['serverTimeoutMs'] === undefined ? 60_000 : checkTimeout(o['serverTimeoutMs'], 'options.serverTimeoutMs'),
     onEvent: onEvent as ((event: FarmEvent<T>) => void) | undefined,
+    localNames,
   };
 }
 
 /** The first name of each server; the local machine's names count as one server. */
-function oneEntryPerServer(names: readonly string[], api: WtsApi | undefined): readonly string[] {
+function oneEntryPerServer(names: readonly string[], localNames: () => LocalServerNames): readonly string[] {
   // One name needs no comparing: no backend call for it.
-  const local = api && names.length > 1 ? localNamesOf(api) : undefined;
+  const local = names.length > 1 ? localNames() : undefined;
   const seen = new Set<string>();
   const LOCAL = '\u0000local';
   const result: string[] = [];
@@ -370,9 +375,6 @@ export async function overServers<T>(
   const failures: ServerFailure[] = [];
   const timeoutMs = farm.timeoutMs + extraTimeoutMs;
   const event = (e: FarmEvent<T>) => safeCall(farm.onEvent, e);
-  // The local machine's names, asked of the backend once for every server of the call.
-  let local: ReturnType<typeof localNamesOf> | undefined;
-  const localNames = () => (local ??= localNamesOf(api));
   const listing = new Slots(farm.listConcurrency);
   const working = new Slots(farm.concurrency);
   // One listener on the caller's signal for the whole call; the servers listen to this one (a
@@ -420,7 +422,7 @@ export async function overServers<T>(
         try {
           await runCut(
             (serverSignal) =>
-              withServer(api, server, (ctx) => work({ ...ctx, api: stopping(ctx.api, serverSignal), ready: () => ready(serverSignal) }, serverSignal, sink), localNames),
+              withServer(api, server, (ctx) => work({ ...ctx, api: stopping(ctx.api, serverSignal), ready: () => ready(serverSignal) }, serverSignal, sink), farm.localNames),
             sink,
             server,
             call?.signal,

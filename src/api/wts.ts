@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
+import { ServerConnection, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -239,7 +239,7 @@ abstract class Operations {
       // A server that failed before its work started (unreachable, timed out or aborted before
       // its listing) is reported as failed: its planned sessions are not "a server this call did not work on".
       if (checked.plan && result.failures.some((f) => !worked.has(serverKey(f.server)))) {
-        const local = localNamesOf(this.api);
+        const local = farm.localNames();
         for (const f of result.failures) worked.add(local.has(f.server) ? '' : serverKey(f.server));
       }
       return withUnusedPlan(result, checked.plan, worked);

@@ -315,10 +315,14 @@ What each row measures:
   90 ms that cannot overlap: the server's open and listing (20 ms), and the confirmation's tail
   after the last request — a look that still lists the sessions (the double, like Windows, lists a
   closing session a while longer), the 50 ms pause, and the look that finds them gone (70 ms). That
-  is 19% of the 469 ms ideal on its own, and the 3,000 calls themselves run within about 1.1x of
-  the ideal at that width (the \`wait: false\` row, and the C floor of 1.045x measured for issue 12),
+  is 29% of the 313 ms ideal on its own, and the 2,000 calls themselves run within about 1.15x of
+  the ideal at that width (the \`wait: false\` row; the C floor measured for issue 12 was 1.045x),
   so 1.2x cannot be met while a logoff is confirmed by looking; the library does not skip the
-  confirmation or shorten its pause to meet it. The \`fs.readFile\` loop during the farm-wide dry
+  confirmation or shorten its pause to meet it. The ratio grew when the call got faster: a plain
+  \`logoffAll\` used to read each session's identity twice (when it was chosen, and again right
+  before its request: 3 calls per session, an ideal of 469 ms, 592 / 603 / 605 ms measured, 1.29x);
+  it now reads it once, right before the request (docs/decisions.md), so the ideal, which counts the
+  library's own calls, fell by a third while the serial 90 ms stayed. The \`fs.readFile\` loop during the farm-wide dry
   run: the dry run's healthy work (about 2,700 calls: listings, a second listing for each server
   that waited for its turn, and an identity query per session) now runs in a burst of about 0.45 s
   at the start, 64 calls at a time, beside the dead servers' wait; in that burst the library's own
@@ -371,8 +375,10 @@ What each row measures:
   The double keeps listing a logged-off session for 1 more enumeration (its closing phase; the
   default of its \`loadFarm\`), as Windows lists a closing session for a moment, so the logoff is
   confirmed by a later poll. The calls per session are the double's count of calls that sleep in
-  the run ÷ 1,000: per session, a query capturing its identity, a query re-checking it right
-  before the request, and \`WTSLogoffSession\`; the server's open and its enumerations (the listing,
+  the run ÷ 1,000: per session, a query reading its identity right before the request, and
+  \`WTSLogoffSession\` (with the filter, also a query applying it and one capturing the identity
+  when the session is chosen, then \`WTSConnectState\` and the filter's query again before the
+  identity read); the server's open and its enumerations (the listing,
   then the polls until every session is gone) are counted in too, spread over the sessions. The
   ideal (calls per session × 10 ms × 1,000 ÷ concurrency) treats every call as if it could run in
   parallel; the open, the enumerations and the pause before the second poll cannot, and are given

@@ -387,11 +387,22 @@ export function checkPlanServers(plan: CheckedPlan | undefined, servers: readonl
 
 // ---- choosing the sessions ----------------------------------------------------------------
 
-/** A session chosen for the action, and the identity to act on it under. */
+/**
+ * A session chosen for the action, and the identity to act on it under: the plan's, or the one
+ * read when it was chosen. Undefined when nothing between the choice and the action needs it (no
+ * dry run, warning or plan, no filter read again at the action): clearToAct's read right before
+ * the request is then the session's one identity read (see selectSessions).
+ */
 export interface Chosen {
   readonly index: number;
   readonly session: Session;
-  readonly identity: SessionIdentity;
+  readonly identity: SessionIdentity | undefined;
+}
+
+/** The identity a dry run shows: selectSessions reads it whenever `needIdentity` is set. */
+export function shownIdentity(c: Chosen): SessionIdentity {
+  if (c.identity === undefined) throw new Error(`wts-session: internal error: session ${c.session.id} was chosen for a dry run without its identity`);
+  return c.identity;
 }
 
 export interface SelectOptions {
@@ -404,8 +415,11 @@ export interface SelectOptions {
  * Enumerates once (over many servers: again when the server had to wait for its turn, see
  * ServerContext.ready), then sorts every session: protected (`protect`), not in the plan, filtered out,
  * or chosen. Filters that need details query only the sessions the cheap filters let through.
- * Each chosen session's identity is the plan's (with a plan) or read now (one WTSSessionInfo
- * query: the identity a dry run shows, a warning is sent under, or a re-check compares with).
+ * Each chosen session's identity is the plan's (with a plan), or read now (one WTSSessionInfo
+ * query) when something needs it before the action: `needIdentity` (a dry run shows it, a warning
+ * is sent under it), or a filter that is applied again right before the action (the re-check then
+ * compares with the logon the filter chose). Otherwise it is left undefined and read once, right
+ * before the request (clearToAct): reading it here too would only cost a query per session.
  * Planned sessions that are no longer listed are added to the ledger as gone.
  */
 export async function selectSessions<O extends BulkOutcome>(
@@ -413,7 +427,9 @@ export async function selectSessions<O extends BulkOutcome>(
   options: SelectOptions,
   protect: (session: Session) => SkipInfo | undefined,
   ledger: Ledger<O>,
+  needIdentity: boolean,
 ): Promise<Chosen[]> {
+  const readNow = needIdentity || options.filter.changeable;
   const settle = (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => ledger.settle(i, outcome as unknown as DistributiveOmit<O, 'requests'>);
   const planned = options.plan?.byServer.get(serverKey(ctx.server));
   const listed = oncePerId(await enumerate(ctx));
@@ -453,7 +469,7 @@ export async function selectSessions<O extends BulkOutcome>(
         settle(index, { status: 'skipped', session, reason: 'filtered', message: reason });
         return undefined;
       }
-      return { index, session, identity: identity ?? (await captureIdentity(ctx, session)) };
+      return { index, session, identity: identity ?? (readNow ? await captureIdentity(ctx, session) : undefined) };
     } catch (error) {
       settle(index, recheckOutcome(session, error));
       return undefined;
@@ -530,8 +546,10 @@ export function abortedSkip(session: Session, what: string): DistributiveOmit<No
  * The checks right before a request to one chosen session, the same for every bulk action: the
  * call is not cut short; the session is still the logon it was chosen (planned, warned) as; for
  * logoff and disconnect (`protectConsole`), it has not become the console (a user reconnecting
- * there); and the call was not cut short during that re-check. When one fails, the session's
- * outcome is settled and false returned; `what` ends the aborted skip's message.
+ * there); and the call was not cut short during that re-check. Returns the identity to follow
+ * after the request (the chosen one, or, when none was read before, the one read now against the
+ * listing); when a check fails, the session's outcome is settled and undefined returned. `what`
+ * ends the aborted skip's message.
  */
 export async function clearToAct<O extends BulkOutcome>(
   ctx: ServerContext,
@@ -541,11 +559,14 @@ export async function clearToAct<O extends BulkOutcome>(
   what: string,
   protectConsole: boolean,
   filter?: CompiledFilter,
-): Promise<boolean> {
-  const refuse = (outcome: DistributiveOmit<NotActed, 'requests'>): false => {
+): Promise<SessionIdentity | undefined> {
+  const refuse = (outcome: DistributiveOmit<NotActed, 'requests'>): undefined => {
     ledger.settle(c.index, outcome as unknown as DistributiveOmit<O, 'requests'>);
-    return false;
+    return undefined;
   };
+  // The identity read right before the request: against the one chosen, or, when none was read
+  // since the listing, against the listing (the user it listed; this read is then the one).
+  const identityNow = (): Promise<SessionIdentity> => (c.identity ? recheck(ctx, c.session, c.identity) : captureIdentity(ctx, c.session));
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
   // The filters again, on the session as it is now (before the identity read, which must stay the
   // last read before the action): a user who came back (reconnected, unlocked,
@@ -561,7 +582,7 @@ export async function clearToAct<O extends BulkOutcome>(
     if (reason !== undefined) {
       // Another logon under the ID (or none) is said as such, rather than as filtered.
       try {
-        await recheck(ctx, c.session, c.identity);
+        await identityNow();
       } catch (error) {
         return refuse(recheckOutcome(c.session, error));
       }
@@ -570,7 +591,7 @@ export async function clearToAct<O extends BulkOutcome>(
   }
   let now: SessionIdentity;
   try {
-    now = await recheck(ctx, c.session, c.identity);
+    now = await identityNow();
   } catch (error) {
     return refuse(recheckOutcome(c.session, error));
   }
@@ -579,5 +600,5 @@ export async function clearToAct<O extends BulkOutcome>(
   }
   // The re-check took time: the call may have been cut short meanwhile.
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
-  return true;
+  return c.identity ?? now;
 }

@@ -9,6 +9,7 @@ import {
   protectedFromBulk,
   resolveForAction,
   selectSessions,
+  shownIdentity,
   throwIfAborted,
   type Ledger,
   type NotActed,
@@ -73,17 +74,18 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
   throwIfAborted(opts.signal, 'disconnectAll', ctx);
   const protect = (s: Session) =>
     protectedFromBulk(s) ?? (s.state === 'Disconnected' ? ({ reason: 'filtered', message: 'already disconnected' } as const) : undefined);
-  const chosen = await selectSessions(ctx, opts, protect, ledger);
+  const chosen = await selectSessions(ctx, opts, protect, ledger, opts.dryRun);
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: c.identity });
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true, opts.filter))) return;
+    if (opts.dryRun) return ledger.settle(i, { status: 'wouldDisconnect', session, identity: shownIdentity(c) });
+    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true, opts.filter);
+    if (!identity) return;
     ledger.sending(i, 'WTSDisconnectSession');
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);
       ledger.accepted(i);
       if (opts.wait) {
-        await pollSession(ctx, c.identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
+        await pollSession(ctx, identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
       }
       ledger.settle(i, { status: 'disconnected', session, confirmed: opts.wait });
     } catch (error) {

@@ -27,6 +27,7 @@ import {
   pause,
   protectedFromBulk,
   selectSessions,
+  shownIdentity,
   throwIfAborted,
   type Chosen,
   type CheckedPlan,
@@ -353,26 +354,27 @@ export async function logoffOne(
  */
 export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, ledger: Ledger<LogoffOutcome>): Promise<void> {
   throwIfAborted(opts.signal, 'logoffAll', ctx);
-  const chosen = await selectSessions(ctx, opts, protectedFromBulk, ledger);
+  const chosen = await selectSessions(ctx, opts, protectedFromBulk, ledger, opts.dryRun || opts.warn !== undefined);
 
   if (opts.dryRun) {
     const plan = opts.warn ? { warn: { text: opts.warn.text, graceSeconds: opts.warn.graceSeconds } } : {};
-    for (const c of chosen) ledger.settle(c.index, { status: 'wouldLogOff', session: c.session, identity: c.identity, ...plan });
+    for (const c of chosen) ledger.settle(c.index, { status: 'wouldLogOff', session: c.session, identity: shownIdentity(c), ...plan });
     return;
   }
 
   const toLogOff = opts.warn && chosen.length > 0 ? await warnFirst(ctx, chosen, opts, opts.warn, ledger) : chosen;
 
   // Request every logoff (bounded), re-checking each session's identity right before.
-  const requested = new Map<number, { chosen: Chosen; alreadyClosing: boolean }>();
+  const requested = new Map<number, Requested>();
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter))) return;
+    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter);
+    if (!identity) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
       const alreadyClosing = await requestLogoff(ctx, session);
       ledger.accepted(i);
-      if (opts.wait) requested.set(i, { chosen: c, alreadyClosing });
+      if (opts.wait) requested.set(i, { session, identity, alreadyClosing });
       else ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });
     } catch (error) {
       ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
@@ -380,6 +382,13 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   });
 
   if (requested.size > 0) await waitAllGone(ctx, requested, ledger, opts);
+}
+
+/** A logoff requested and accepted, waiting to be seen: the identity its poll follows. */
+interface Requested {
+  readonly session: Session;
+  readonly identity: SessionIdentity;
+  readonly alreadyClosing: boolean;
 }
 
 /**
@@ -431,7 +440,7 @@ async function warnFirst(
  */
 async function waitAllGone(
   ctx: ServerContext,
-  requested: Map<number, { chosen: Chosen; alreadyClosing: boolean }>,
+  requested: Map<number, Requested>,
   ledger: Ledger<LogoffOutcome>,
   opts: CheckedWait,
 ): Promise<void> {
@@ -449,10 +458,10 @@ async function waitAllGone(
       if (n >= 0) await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
       else throwIfAborted(opts.signal, 'Waiting for sessions to log off', ctx);
     } catch {
-      for (const [i, { chosen }] of requested) {
+      for (const [i, { session }] of requested) {
         ledger.settle(i, {
           status: 'requested',
-          session: chosen.session,
+          session,
           request: 'WTSLogoffSession',
           accepted: true,
           message: 'WTSLogoffSession was sent and accepted; aborted before the session was seen to close',
@@ -468,30 +477,30 @@ async function waitAllGone(
       continue;
     }
     const byId = new Map(now.map((s) => [s.id, s] as const));
-    for (const [i, { chosen, alreadyClosing }] of [...requested]) {
-      const current = byId.get(chosen.session.id);
-      if (!current || !sameUser(current, chosen.identity)) {
-        gone(i, alreadyClosing, chosen.session);
+    for (const [i, { session, identity, alreadyClosing }] of [...requested]) {
+      const current = byId.get(session.id);
+      if (!current || !sameUser(current, identity)) {
+        gone(i, alreadyClosing, session);
       }
     }
   }
   if (ledger.closed) return;
-  for (const [i, { chosen, alreadyClosing }] of [...requested]) {
+  for (const [i, { session, identity, alreadyClosing }] of [...requested]) {
     try {
-      const info = await readIdentity(ctx, chosen.session.id, chosen.identity);
-      if (!mayBeSameLogon(chosen.identity, info)) {
-        gone(i, alreadyClosing, chosen.session);
+      const info = await readIdentity(ctx, session.id, identity);
+      if (!mayBeSameLogon(identity, info)) {
+        gone(i, alreadyClosing, session);
         continue;
       }
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) {
-        gone(i, alreadyClosing, chosen.session);
+        gone(i, alreadyClosing, session);
         continue;
       }
       lastError ??= error;
     }
-    const error = new LogoffTimeoutError(chosen.session.id, ctx.server, opts.timeoutMs);
+    const error = new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
     if (lastError !== undefined) Object.defineProperty(error, 'cause', { value: lastError });
-    ledger.settle(i, { status: 'failed', session: chosen.session, error });
+    ledger.settle(i, { status: 'failed', session, error });
   }
 }

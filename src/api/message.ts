@@ -9,6 +9,7 @@ import {
   clearToAct,
   resolveForAction,
   selectSessions,
+  shownIdentity,
   skipFor,
   throwIfAborted,
   type CheckedPlan,
@@ -240,10 +241,10 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
   const protect = (s: Session) =>
     skipFor(noUserKind(s.id, s.state)) ??
     (s.userName === '' ? ({ reason: 'noUser', message: 'nobody is logged on to read it' } as const) : undefined);
-  const chosen = await selectSessions(ctx, m, protect, ledger);
+  const chosen = await selectSessions(ctx, m, protect, ledger, m.dryRun);
   await mapLimit(chosen, m.concurrency, async (c) => {
     const { index: i, session } = c;
-    if (m.dryRun) return ledger.settle(i, { status: 'wouldSend', session, identity: c.identity });
+    if (m.dryRun) return ledger.settle(i, { status: 'wouldSend', session, identity: shownIdentity(c) });
     if (!(await clearToAct(ctx, c, ledger, m.signal, 'it was sent', false, m.filter))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {

@@ -489,6 +489,7 @@ const NEEDS_A_CHANGE = new Map([
   ['wait-system-event-between-waits', 'needs session changes between two waits; the capture changes none'],
   ['wait-system-event-flush', 'not probed by the capture yet (a wait on a second thread, then a flush)'],
   ['wait-system-event-close-pending', 'not probed by the capture yet (a wait on a second thread, then closing its handle)'],
+  ['account-name-case', 'not probed by the capture yet (LookupAccountNameW of other spellings of an account name)'],
 ]);
 
 /**

@@ -18,9 +18,10 @@ import {
 } from '../errors';
 import { Win32 } from '../wtsapi';
 import type { ServerContext } from './context';
+import { timesOf, type SessionDetails } from './details';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { captureIdentity, enumerate, identityOf, isConsoleNow, protectedKind, readIdentity, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser } from './sessions';
+import { captureIdentity, enumerate, identityOf, isConsoleNow, protectedKind, readIdentityAndInfo, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser, type ReadInfo } from './sessions';
 import { SESSION_STATES, stateFromWin32, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
 import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
@@ -72,15 +73,20 @@ export async function pause(ms: number, signal: AbortSignal | undefined, what: s
  * another logon, SessionNotFoundError when it is gone.
  */
 export async function recheck(ctx: ServerContext, session: Session, baseline: SessionIdentity): Promise<SessionIdentity> {
-  let now: SessionIdentity;
+  return (await recheckRead(ctx, session, baseline)).identity;
+}
+
+/** recheck, and what its read said of the session besides (state, WTSINFOW's times). */
+async function recheckRead(ctx: ServerContext, session: Session, baseline: SessionIdentity): Promise<{ identity: SessionIdentity; info: ReadInfo }> {
+  let read: { identity: SessionIdentity; info: ReadInfo };
   try {
-    now = await readIdentity(ctx, session.id, baseline);
+    read = await readIdentityAndInfo(ctx, session.id, baseline);
   } catch (error) {
     if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw new SessionNotFoundError(session.id, ctx.server, error);
     throw error;
   }
-  if (!sameIdentity(baseline, now)) throw new SessionChangedError(session.id, ctx.server, baseline, now);
-  return now;
+  if (!sameIdentity(baseline, read.identity)) throw new SessionChangedError(session.id, ctx.server, baseline, read.identity);
+  return read;
 }
 
 /** A failed identity read as an outcome: changed or gone are skips, anything else a failure. */
@@ -464,12 +470,26 @@ export async function selectSessions<O extends BulkOutcome>(
   const chosen = await mapLimit(candidates, options.concurrency, async ({ index, session, planned: identity }): Promise<Chosen | undefined> => {
     if (ledger.closed) return undefined; // cut short: the ledger has accounted for it
     try {
-      const { reason } = await applyFilter(ctx, options.filter, session);
+      // The filters that need no query first; then the identity, before the filters' own queries,
+      // so that what they judge is that logon or a later one (then caught as changed: by the
+      // logon time the times query reads, or by the re-check before the action).
+      const cheap = options.filter.cheap(session);
+      if (cheap !== undefined) {
+        settle(index, { status: 'skipped', session, reason: 'filtered', message: cheap });
+        return undefined;
+      }
+      const chosenAs = identity ?? (readNow ? await captureIdentity(ctx, session) : undefined);
+      const { reason, details } = await applyFilter(ctx, options.filter, session);
       if (reason !== undefined) {
         settle(index, { status: 'skipped', session, reason: 'filtered', message: reason });
         return undefined;
       }
-      return { index, session, identity: identity ?? (readNow ? await captureIdentity(ctx, session) : undefined) };
+      if (chosenAs && details?.logonTime !== undefined && (details.logonTime?.getTime() ?? null) !== (chosenAs.logonTime?.getTime() ?? null)) {
+        const judged = { ...chosenAs, logonTime: details.logonTime };
+        settle(index, { status: 'skipped', session, reason: 'changed', message: new SessionChangedError(session.id, ctx.server, chosenAs, judged).message });
+        return undefined;
+      }
+      return { index, session, identity: chosenAs };
     } catch (error) {
       settle(index, recheckOutcome(session, error));
       return undefined;
@@ -565,7 +585,8 @@ export async function clearToAct<O extends BulkOutcome>(
     return undefined;
   };
   // The identity read right before the request: against the one chosen, or, when none was read
-  // since the listing, against the listing (the user it listed; this read is then the one).
+  // since the listing, against the listing (the user it listed; captureIdentity reads a session
+  // whose read takes several calls twice, so that it cannot mix two logons).
   const identityNow = (): Promise<SessionIdentity> => (c.identity ? recheck(ctx, c.session, c.identity) : captureIdentity(ctx, c.session));
   if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
   // The filters again, on the session as it is now (before the identity read, which must stay the
@@ -573,11 +594,28 @@ export async function clearToAct<O extends BulkOutcome>(
   // typed) since the session was chosen — during a warning's grace period, say — is left alone.
   if (filter?.changeable) {
     let reason: string | undefined;
+    let details: SessionDetails | undefined;
     try {
       const state = stateFromWin32(await ctx.api.querySessionInformation(ctx.handle, c.session.id, 'WTSConnectState'));
-      reason = (await applyFilter(ctx, filter, { ...c.session, state })).reason;
+      ({ reason, details } = await applyFilter(ctx, filter, { ...c.session, state }));
     } catch (error) {
       return refuse(recheckOutcome(c.session, error));
+    }
+    if (reason === undefined && c.identity) {
+      // The identity read comes last, and WTSINFOW tells the state and the times again: the
+      // filters are judged once more on what it says (a user who reconnected or typed between
+      // the filters' reads and it is left alone). Its other groups (lock, client) keep their reads.
+      let read: { identity: SessionIdentity; info: ReadInfo };
+      try {
+        read = await recheckRead(ctx, c.session, c.identity);
+      } catch (error) {
+        return refuse(recheckOutcome(c.session, error));
+      }
+      const session = { ...c.session, state: stateFromWin32(read.info.state) };
+      const times = 'currentTime' in read.info ? timesOf(read.info, session.state) : undefined;
+      const last = filter.cheap(session) ?? (filter.groups.size > 0 && details ? filter.detailed(session, { ...details, ...(filter.groups.has('times') ? times : undefined) }) : undefined);
+      if (last !== undefined) return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${last}` });
+      return clearAfter(read.identity);
     }
     if (reason !== undefined) {
       // Another logon under the ID (or none) is said as such, rather than as filtered.
@@ -595,10 +633,15 @@ export async function clearToAct<O extends BulkOutcome>(
   } catch (error) {
     return refuse(recheckOutcome(c.session, error));
   }
-  if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
-    return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
+  return clearAfter(now);
+
+  /** The checks after the identity read (`now`): the console, and the call not cut short meanwhile. */
+  function clearAfter(now: SessionIdentity): SessionIdentity | undefined {
+    if (protectConsole && isConsoleNow(ctx, c.session.id, now.name)) {
+      return refuse({ status: 'skipped', session: c.session, reason: 'console', message: 'it is the console session now' });
+    }
+    // The re-check took time: the call may have been cut short meanwhile.
+    if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
+    return c.identity ?? now;
   }
-  // The re-check took time: the call may have been cut short meanwhile.
-  if (signal?.aborted || ledger.closed) return refuse(abortedSkip(c.session, what));
-  return c.identity ?? now;
 }

@@ -92,6 +92,19 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
  * answer WTSClientInfo (50, 87 or 120: assumed of servers older than Windows Server 2008, Learn's
  * minimum for the class) is asked WTSClientName and WTSClientAddress instead.
  */
+/** The `times` group from a WTSINFOW, for a session in `state` (disconnectedMs is for Disconnected ones). */
+export function timesOf(info: WtsInfo, state: Session['state']): SessionDetails {
+  const now = info.currentTime?.getTime() ?? Date.now();
+  return {
+    logonTime: info.logonTime,
+    connectTime: info.connectTime,
+    disconnectTime: info.disconnectTime,
+    lastInputTime: info.lastInputTime,
+    idleMs: info.lastInputTime ? Math.max(0, now - info.lastInputTime.getTime()) : null,
+    disconnectedMs: state === 'Disconnected' && info.disconnectTime ? Math.max(0, now - info.disconnectTime.getTime()) : null,
+  };
+}
+
 export async function fetchDetails(ctx: ServerContext, session: Session, groups: ReadonlySet<DetailGroup>): Promise<SessionDetails> {
   const details: Record<string, unknown> = {};
   const query = <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);
@@ -99,14 +112,7 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
   if (groups.has('times')) {
     work.push(
       query('WTSSessionInfo').then((info: WtsInfo) => {
-        const now = info.currentTime?.getTime() ?? Date.now();
-        details['logonTime'] = info.logonTime;
-        details['connectTime'] = info.connectTime;
-        details['disconnectTime'] = info.disconnectTime;
-        details['lastInputTime'] = info.lastInputTime;
-        details['idleMs'] = info.lastInputTime ? Math.max(0, now - info.lastInputTime.getTime()) : null;
-        details['disconnectedMs'] =
-          session.state === 'Disconnected' && info.disconnectTime ? Math.max(0, now - info.disconnectTime.getTime()) : null;
+        Object.assign(details, timesOf(info, session.state));
       }),
     );
   }

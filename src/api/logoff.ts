@@ -38,7 +38,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameUser, sessionInfoOrNames } from './sessions';
+import { enumerate, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameIdentity, sameUser, sessionInfoOrNames } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -487,8 +487,9 @@ async function waitAllGone(
   if (ledger.closed) return;
   for (const [i, { session, identity, alreadyClosing }] of [...requested]) {
     try {
-      const info = await readIdentity(ctx, session.id, identity);
-      if (!mayBeSameLogon(identity, info)) {
+      // readIdentity reads a name that fills its WTSINFOW field in full: compared whole, not as cut.
+      const now = await readIdentity(ctx, session.id, identity);
+      if (!sameIdentity(identity, now)) {
         gone(i, alreadyClosing, session);
         continue;
       }

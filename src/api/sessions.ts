@@ -12,7 +12,7 @@ import {
   type ProtectedSessionError,
   type SessionIdentity,
 } from '../errors';
-import { FIRST_LISTENER_SESSION_ID, Win32, WTSINFO_LENGTHS, type WtsSessionInfo1 } from '../wtsapi';
+import { FIRST_LISTENER_SESSION_ID, Win32, WTSINFO_LENGTHS, type WtsInfo, type WtsSessionInfo1 } from '../wtsapi';
 import type { ServerContext } from './context';
 import { stateFromWin32, type Session } from './types';
 import type { ParsedTarget } from './validate';
@@ -150,7 +150,29 @@ export function identityOf(session: Session): SessionIdentity {
   return { sessionId: session.id, name: session.name, userName: session.userName, domain: session.domain, logonTime: null };
 }
 
-const sameText = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+/**
+ * Two names the same without case, as Windows compares names: each UTF-16 unit upper-cased on its
+ * own, to one unit (Learn, FsRtlAreNamesEqual: "converting both strings to uppercase", through a
+ * table "indexed by the Unicode character"). So the Kelvin sign (U+212A) is not `k`, though
+ * `toLowerCase()` makes them equal, and `ß` is not `SS`. That account names are compared this way
+ * too is assumed (docs/windows-facts.md, `account-name-case`).
+ */
+function sameText(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charAt(i);
+    const y = b.charAt(i);
+    if (x !== y && upcaseUnit(x) !== upcaseUnit(y)) return false;
+  }
+  return true;
+}
+
+/** One UTF-16 unit upper-cased to one unit; one whose upper case is longer (ß, ŉ) stays as it is. */
+function upcaseUnit(unit: string): string {
+  const upper = unit.toUpperCase();
+  return upper.length === 1 ? upper : unit;
+}
 
 /** Whether a name fills its fixed-size WTSINFOW field (so it may have been cut there). */
 function fills(text: string, size: number): boolean {
@@ -199,6 +221,19 @@ export async function readIdentity(
   like?: SessionIdentity,
   order: 'namesFirst' | 'infoFirst' = 'namesFirst',
 ): Promise<SessionIdentity> {
+  return (await readIdentityAndInfo(ctx, id, like, order)).identity;
+}
+
+/** The session as its identity read saw it: the state, and WTSINFOW's times when the server answers WTSSessionInfo. */
+export type ReadInfo = Awaited<ReturnType<typeof sessionInfoOrNames>>;
+
+/** readIdentity, and the WTSSessionInfo answer (or the names read one by one) it was made from. */
+export async function readIdentityAndInfo(
+  ctx: ServerContext,
+  id: number,
+  like?: SessionIdentity,
+  order: 'namesFirst' | 'infoFirst' = 'namesFirst',
+): Promise<{ identity: SessionIdentity; info: ReadInfo }> {
   const q = ctx.api;
   const longUser = like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
   const longDomain = like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
@@ -216,7 +251,7 @@ export async function readIdentity(
   // A full name read apart from WTSSessionInfo must be this logon's: its cut form must match.
   const userName = fullUser !== undefined && sameMaybeCut(fullUser, info.userName, WTSINFO_LENGTHS.userName) ? fullUser : info.userName;
   const domain = fullDomain !== undefined && sameMaybeCut(fullDomain, info.domain, WTSINFO_LENGTHS.domain) ? fullDomain : info.domain;
-  return { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime };
+  return { identity: { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime }, info };
 }
 
 /** Connections whose first WTSSessionInfo query said the class is missing, and those where it worked. */
@@ -235,7 +270,7 @@ const UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win
 export async function sessionInfoOrNames(
   ctx: ServerContext,
   id: number,
-): Promise<{ state: number; userName: string; domain: string; winStationName: string; logonTime: Date | null }> {
+): Promise<WtsInfo | { state: number; userName: string; domain: string; winStationName: string; logonTime: null }> {
   if (!NO_SESSION_INFO.has(ctx)) {
     try {
       const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
@@ -266,7 +301,23 @@ export async function captureIdentity(ctx: ServerContext, session: Session): Pro
   }
   // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut); the WinStation
   // name is the one read now (the console check right before acting looks at it).
-  return { ...now, userName: session.userName, domain: session.domain };
+  const captured = { ...now, userName: session.userName, domain: session.domain };
+  if (readInOneCall(ctx, session)) return captured;
+  // Made of several calls (a name read in full after WTSSessionInfo, or names read one by one),
+  // the read could mix two logons: read again, the logon time last, and it must be the same logon.
+  const again = await readIdentity(ctx, session.id, captured);
+  if (!sameIdentity(captured, again)) throw new SessionChangedError(session.id, ctx.server, captured, again);
+  return { ...again, userName: session.userName, domain: session.domain };
+}
+
+/**
+ * Whether captureIdentity read `session` in one call: the server answers WTSSessionInfo (one
+ * WTSINFOW holds the names and the logon time together) and neither listed name fills its
+ * WTSINFOW field (so neither was read apart, in full). A read made of several calls can mix two
+ * logons; it is then checked again before it is relied on.
+ */
+function readInOneCall(ctx: ServerContext, session: Session): boolean {
+  return HAS_SESSION_INFO.has(ctx) && !fills(session.userName, WTSINFO_LENGTHS.userName) && !fills(session.domain, WTSINFO_LENGTHS.domain);
 }
 
 /**

@@ -733,6 +733,24 @@ export const FACTS: readonly Fact[] = [
     capture: 'a live WTSTerminateProcess(h, 0, 1) as an administrator',
     backends: { mock: true, double: true, wine: 'not probed: the conformance suite never ends a process of the machine it runs on' },
   },
+  {
+    id: 'account-name-case',
+    call: 'none: how Windows compares two user or domain names without case (a session re-checked against the user it was listed or planned with)',
+    expected:
+      'Each UTF-16 unit upper-cased on its own through the system upcase table, one unit to one unit (so U+212A KELVIN SIGN is not "k", "ß" is not "SS"). Learn states this for file names; that account names compare the same way is assumed',
+    library:
+      'sameUser / sameIdentity (src/api/sessions.ts) compare names unit by unit, each upper-cased to one unit (a unit whose upper case is longer stays as it is), not with toLowerCase(), which makes the Kelvin sign equal to "k". Filters (user: "kate*") match with JavaScript\'s case-insensitive wildcard, which is broader; a filter only narrows, the identity check decides.',
+    sources: [
+      { kind: 'learn', ref: 'https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntifs/nf-ntifs-_fsrtl_advanced_fcb_header-fsrtlarenamesequal', lines: 'UpcaseTable; Remarks', quote: 'The table pointed to by UpcaseTable is an array of uppercase Unicode characters, indexed by the Unicode character to be converted to uppercase. … Case-insensitive matching is performed by converting both strings to uppercase before they are compared.' },
+    ],
+    status: 'assumed',
+    capture: 'a live LookupAccountNameW of an account name and its lower-case, Kelvin-sign and ß spellings (not in npm run capture:windows yet)',
+    backends: {
+      mock: 'library-side: no backend call; checked by test/unit/identity-attack.test.ts ("case rule")',
+      double: 'library-side: no backend call; checked by test/unit/identity-attack.test.ts ("case rule")',
+      wine: 'library-side: no backend call',
+    },
+  },
 ];
 
 /** Renders docs/windows-facts.md from FACTS. */

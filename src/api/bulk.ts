@@ -470,20 +470,24 @@ export async function selectSessions<O extends BulkOutcome>(
   const chosen = await mapLimit(candidates, options.concurrency, async ({ index, session, planned: identity }): Promise<Chosen | undefined> => {
     if (ledger.closed) return undefined; // cut short: the ledger has accounted for it
     try {
-      // The filters that need no query first; then the identity, before the filters' own queries,
-      // so that what they judge is that logon or a later one (then caught as changed: by the
-      // logon time the times query reads, or by the re-check before the action).
+      // The identity must be the logon the filters judged. A filter that reads only the times
+      // reads the logon time with them (WTSINFOW): the identity is read after it, for the sessions
+      // it keeps, and must show that logon time. Other detail filters (lock, client) read no
+      // logon time: the identity is read before their queries, so what they judge is that logon
+      // or a later one, which the re-check before the action then finds changed.
       const cheap = options.filter.cheap(session);
       if (cheap !== undefined) {
         settle(index, { status: 'skipped', session, reason: 'filtered', message: cheap });
         return undefined;
       }
-      const chosenAs = identity ?? (readNow ? await captureIdentity(ctx, session) : undefined);
+      const timesOnly = [...options.filter.groups].every((g) => g === 'times');
+      let chosenAs = identity ?? (readNow && !timesOnly ? await captureIdentity(ctx, session) : undefined);
       const { reason, details } = await applyFilter(ctx, options.filter, session);
       if (reason !== undefined) {
         settle(index, { status: 'skipped', session, reason: 'filtered', message: reason });
         return undefined;
       }
+      if (!chosenAs && readNow) chosenAs = await captureIdentity(ctx, session);
       if (chosenAs && details?.logonTime !== undefined && (details.logonTime?.getTime() ?? null) !== (chosenAs.logonTime?.getTime() ?? null)) {
         const judged = { ...chosenAs, logonTime: details.logonTime };
         settle(index, { status: 'skipped', session, reason: 'changed', message: new SessionChangedError(session.id, ctx.server, chosenAs, judged).message });

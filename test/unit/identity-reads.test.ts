@@ -57,6 +57,28 @@ describe('bulk actions read each identity once when nothing else needs it', () =
     expect(mock.calls.filter((c) => c.api === 'query')).toHaveLength(shown.length);
   });
 
+  test('a times filter reads the identity only of the sessions it keeps, after its own read', async () => {
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const users = [0, 1, 2, 3].map((k): FarmSession => ({
+      id: 3 + k,
+      name: `RDP-Tcp#${k}`,
+      state: 'Active',
+      user: `u${k}`,
+      domain: 'CORP',
+      logonTime: ago(10 * 3_600_000),
+      lastInputTime: ago(k === 2 ? 3 * 3_600_000 : 1000),
+    }));
+    const farm = exampleFarm();
+    farm.servers[0]!.sessions = [...farm.servers[0]!.sessions!.filter((x) => x.id < 3 || x.id >= 65536), ...users];
+    const { mock, wts } = setup(farm);
+    const out = await wts.logoffAll({ idleLongerThan: '2h', dryRun: true });
+    expect(out.filter((o) => o.status === 'wouldLogOff').map((o) => o.session.id)).toEqual([5]);
+    // One times read per session, then the identity of the one kept: 4 + 1, in that order for it.
+    expect(mock.calls.filter((c) => c.api === 'query').map((c) => `${c.sessionId}:${c.infoClass}`).sort()).toEqual(
+      ['3:WTSSessionInfo', '4:WTSSessionInfo', '5:WTSSessionInfo', '5:WTSSessionInfo', '6:WTSSessionInfo'].sort(),
+    );
+  });
+
   test('with a warning, a logon that ended and came back under the same user during the grace period is not logged off', async () => {
     const { mock } = setup();
     const s3 = mock.getSession('TS01', 3)!;

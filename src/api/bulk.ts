@@ -597,18 +597,31 @@ export async function clearToAct<O extends BulkOutcome>(
   // last read before the action): a user who came back (reconnected, unlocked,
   // typed) since the session was chosen — during a warning's grace period, say — is left alone.
   if (filter?.changeable) {
-    let reason: string | undefined;
+    // The identity read comes last, and its WTSINFOW tells the state and the times again: the
+    // filters are judged on what it says (a user who reconnected or typed since is left alone).
+    // Filters on the state and the times only need nothing more; others (lock, client) read their
+    // details right before it, with the state, and keep those reads.
+    const onTheRead = c.identity !== undefined && [...filter.groups].every((g) => g === 'times');
     let details: SessionDetails | undefined;
-    try {
-      const state = stateFromWin32(await ctx.api.querySessionInformation(ctx.handle, c.session.id, 'WTSConnectState'));
-      ({ reason, details } = await applyFilter(ctx, filter, { ...c.session, state }));
-    } catch (error) {
-      return refuse(recheckOutcome(c.session, error));
+    if (!onTheRead) {
+      let reason: string | undefined;
+      try {
+        const state = stateFromWin32(await ctx.api.querySessionInformation(ctx.handle, c.session.id, 'WTSConnectState'));
+        ({ reason, details } = await applyFilter(ctx, filter, { ...c.session, state }));
+      } catch (error) {
+        return refuse(recheckOutcome(c.session, error));
+      }
+      if (reason !== undefined) {
+        // Another logon under the ID (or none) is said as such, rather than as filtered.
+        try {
+          await identityNow();
+        } catch (error) {
+          return refuse(recheckOutcome(c.session, error));
+        }
+        return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${reason}` });
+      }
     }
-    if (reason === undefined && c.identity) {
-      // The identity read comes last, and WTSINFOW tells the state and the times again: the
-      // filters are judged once more on what it says (a user who reconnected or typed between
-      // the filters' reads and it is left alone). Its other groups (lock, client) keep their reads.
+    if (c.identity) {
       let read: { identity: SessionIdentity; info: ReadInfo };
       try {
         read = await recheckRead(ctx, c.session, c.identity);
@@ -616,19 +629,11 @@ export async function clearToAct<O extends BulkOutcome>(
         return refuse(recheckOutcome(c.session, error));
       }
       const session = { ...c.session, state: stateFromWin32(read.info.state) };
+      // (A server without WTSSessionInfo gives no times: a times filter then cannot match.)
       const times = 'currentTime' in read.info ? timesOf(read.info, session.state) : undefined;
-      const last = filter.cheap(session) ?? (filter.groups.size > 0 && details ? filter.detailed(session, { ...details, ...(filter.groups.has('times') ? times : undefined) }) : undefined);
+      const last = filter.cheap(session) ?? (filter.groups.size > 0 ? filter.detailed(session, { ...details, ...(filter.groups.has('times') ? times : undefined) }) : undefined);
       if (last !== undefined) return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${last}` });
       return clearAfter(read.identity);
-    }
-    if (reason !== undefined) {
-      // Another logon under the ID (or none) is said as such, rather than as filtered.
-      try {
-        await identityNow();
-      } catch (error) {
-        return refuse(recheckOutcome(c.session, error));
-      }
-      return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${reason}` });
     }
   }
   let now: SessionIdentity;

@@ -279,43 +279,58 @@ describe('found: the filter re-check right before the request uses reads older t
    * time. A user who reconnects / types between the two is seen by that last read, yet the request
    * is sent to a session that no longer matches the filter.
    */
-  test('state: Disconnected — reconnected between WTSConnectState and the identity read: logged off while Active (promise 1)', async () => {
-    const s = { id: 3, name: '', state: 'Disconnected' as const, user: 'bob', domain: 'CORP', logonTime: ago(5 * H), disconnectTime: ago(3 * H) };
-    const mock = createMockApi(farm([s]));
-    let done = false;
-    const states: string[] = [];
-    const { api, requests } = hooked(mock, (id, infoClass) => {
-      if (!done && id === 3 && infoClass === 'WTSConnectState') {
-        done = true;
-        mock.putSession('WF12', { ...s, name: 'RDP-Tcp#9', state: 'Active' }); // same logon, reconnected
+  /**
+   * The change lands right after the k-th read of session 3, for every k: the library may send the
+   * request only when that read was its last before the request (a change after the last read is
+   * a race no client can close); otherwise a later read saw the change and the session is filtered.
+   * (Written first for the old read order — WTSConnectState, the filter's query, then the identity
+   * — where the change between the first two reads and the identity read was ignored.)
+   */
+  async function everyMoment(
+    s: FarmSession,
+    change: (mock: MockApi) => void,
+    call: (wts: ReturnType<typeof createWts>) => Promise<readonly LogoffOutcome[]>,
+  ): Promise<void> {
+    for (let k = 1; k <= 12; k++) {
+      const mock = createMockApi(farm([s]));
+      let reads = 0;
+      let changedAt = -1;
+      const { api, requests } = hooked(mock, (id, infoClass) => {
+        if (id === 3 && infoClass !== undefined && ++reads === k) {
+          changedAt = mock.calls.length - 1;
+          change(mock);
+        }
+      });
+      const out = await call(createWts({ api }));
+      if (changedAt < 0) break; // fewer than k reads: every moment was tried
+      const logoffAt = mock.calls.findIndex((c) => c.api === 'logoff' && c.sessionId === 3);
+      if (logoffAt < 0) {
+        expect(outcomeOf(out, 3)).toMatchObject({ status: 'skipped', reason: 'filtered' });
+        continue;
       }
-    });
-    const wrapped = overriding(api, {
-      logoffSession: async (h, id) => (states.push(mock.getSession('WF12', id)?.state ?? '-'), api.logoffSession(h, id)),
-    });
-    const out = await createWts({ api: wrapped }).logoffAll({ server: 'WF12', state: 'Disconnected', pollIntervalMs: 1 });
-    // The last read before the request (WTSSessionInfo) said Active.
-    const last = mock.calls.filter((c) => c.sessionId === 3 && c.api !== 'logoff').at(-1);
-    expect(last).toMatchObject({ api: 'query', infoClass: 'WTSSessionInfo' });
-    expect(states).not.toContain('Active');
-    expect(requests.filter((r) => r.api === 'logoff')).toEqual([]);
-    expect(outcomeOf(out, 3)).toMatchObject({ status: 'skipped', reason: 'filtered' });
+      // Sent: the change must have come after the library's last read of the session.
+      const lastRead = mock.calls.slice(0, logoffAt).map((c, i) => ({ c, i })).filter(({ c }) => c.sessionId === 3 && c.api === 'query').at(-1)!.i;
+      expect({ k, changedAt, lastRead }).toEqual({ k, changedAt: lastRead, lastRead });
+      expect(requests.filter((r) => r.api === 'logoff')).toHaveLength(1);
+    }
+  }
+
+  test('state: Disconnected — a reconnect at any moment before the last read is seen: not logged off while Active (promise 1)', async () => {
+    const s: FarmSession = { id: 3, name: '', state: 'Disconnected', user: 'bob', domain: 'CORP', logonTime: ago(5 * H), disconnectTime: ago(3 * H) };
+    await everyMoment(
+      s,
+      (mock) => mock.putSession('WF12', { ...s, name: 'RDP-Tcp#9', state: 'Active' }), // same logon, reconnected
+      (wts) => wts.logoffAll({ server: 'WF12', state: 'Disconnected', pollIntervalMs: 1 }),
+    );
   });
 
-  test('idleLongerThan with warn — the user types between the filter\'s read and the identity read: logged off (promise 1)', async () => {
-    const s = { id: 3, name: 'RDP-Tcp#3', state: 'Active' as const, user: 'bob', domain: 'CORP', logonTime: ago(5 * H), lastInputTime: ago(3 * H) };
-    const mock = createMockApi(farm([s]));
-    // WTSSessionInfo reads of session 3: #1 the filter (choice), #2 the identity (choice), then
-    // for the warning #3 filter, #4 identity; after the grace period #5 filter, #6 identity.
-    let reads = 0;
-    const { api, requests } = hooked(mock, (id, infoClass) => {
-      if (id === 3 && infoClass === 'WTSSessionInfo' && ++reads === 5) {
-        mock.putSession('WF12', { ...s, lastInputTime: new Date().toISOString() }); // bob is back at the keyboard
-      }
-    });
-    const out = await createWts({ api }).logoffAll({ server: 'WF12', idleLongerThan: '2h', warn: { text: 'bye', graceSeconds: 0 }, pollIntervalMs: 1 });
-    expect(requests.filter((r) => r.api === 'logoff')).toEqual([]);
-    expect(outcomeOf(out, 3)).toMatchObject({ status: 'skipped', reason: 'filtered' });
+  test('idleLongerThan with warn — typing at any moment before the last read is seen: not logged off (promise 1)', async () => {
+    const s: FarmSession = { id: 3, name: 'RDP-Tcp#3', state: 'Active', user: 'bob', domain: 'CORP', logonTime: ago(5 * H), lastInputTime: ago(3 * H) };
+    await everyMoment(
+      s,
+      (mock) => mock.putSession('WF12', { ...s, lastInputTime: new Date().toISOString() }), // bob is back at the keyboard
+      (wts) => wts.logoffAll({ server: 'WF12', idleLongerThan: '2h', warn: { text: 'bye', graceSeconds: 0 }, pollIntervalMs: 1 }),
+    );
   });
 });
 

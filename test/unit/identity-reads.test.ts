@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { createWts, type WtsApi } from '../../src/index';
 import type { FarmSession, MockApi } from '../../src/mock';
-import { exampleFarm, setup } from '../helpers';
+import { exampleFarm, logoffCalls, setup } from '../helpers';
 
 type Action = 'logoff' | 'disconnect' | 'message';
 const REQUEST: Record<Action, string> = { logoff: 'logoff', disconnect: 'disconnect', message: 'message' };
@@ -77,6 +77,22 @@ describe('bulk actions read each identity once when nothing else needs it', () =
     expect(mock.calls.filter((c) => c.api === 'query').map((c) => `${c.sessionId}:${c.infoClass}`).sort()).toEqual(
       ['3:WTSSessionInfo', '4:WTSSessionInfo', '5:WTSSessionInfo', '5:WTSSessionInfo', '6:WTSSessionInfo'].sort(),
     );
+  });
+
+  test('a state or times filter is judged again on the identity read itself: no other read before the request', async () => {
+    for (const options of [{ state: 'Disconnected' }, { idleLongerThan: '1m' }, { state: 'Disconnected', idleLongerThan: '1m' }] as const) {
+      const { mock, wts } = setup();
+      await wts.logoffAll({ ...options, pollIntervalMs: 1 });
+      const sent = logoffCalls(mock);
+      expect(sent.length).toBeGreaterThan(0);
+      for (const id of sent) {
+        const i = mock.calls.findIndex((c) => c.api === 'logoff' && c.sessionId === id);
+        // Between the read that chose it and the request: one WTSSessionInfo read, nothing else.
+        const own = mock.calls.slice(0, i).filter((c) => c.sessionId === id && c.api === 'query');
+        const chosenBy = 'idleLongerThan' in options ? 2 : 1; // the filter's times read, then the identity
+        expect(own.slice(chosenBy).map((c) => c.infoClass)).toEqual(['WTSSessionInfo']);
+      }
+    }
   });
 
   test('with a warning, a logon that ended and came back under the same user during the grace period is not logged off', async () => {

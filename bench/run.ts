@@ -368,17 +368,17 @@ What each row measures:
 - **concurrency**: \`logoffAll\` (waiting for the sessions to go, as by default) over 1,000 sessions
   on one server with 10 ms on every call, at \`concurrency\` 8 and 64, and at 8 with
   \`idleLongerThan: '1m'\` (every session idle for an hour, so every one is logged off), interleaved
-  (8, 64, 8 filtered, 8, 64, ...). The filtered run pays the filter's query when the sessions are
-  chosen, and \`WTSConnectState\` plus that query again right before each request (the filters are
-  applied again to the session as it is then): its calls per session are higher, and its time is
-  also given against the unfiltered run at the same concurrency in the same repeat.
+  (8, 64, 8 filtered, 8, 64, ...). The filtered run pays the filter's query and an identity read
+  when the sessions are chosen (the identity must be the logon the filter judged), then the one
+  identity read before each request, on which the filter is judged again: its calls per session
+  are higher, and its time is also given against the unfiltered run at the same concurrency in the
+  same repeat.
   The double keeps listing a logged-off session for 1 more enumeration (its closing phase; the
   default of its \`loadFarm\`), as Windows lists a closing session for a moment, so the logoff is
   confirmed by a later poll. The calls per session are the double's count of calls that sleep in
   the run ÷ 1,000: per session, a query reading its identity right before the request, and
-  \`WTSLogoffSession\` (with the filter, also a query applying it and one capturing the identity
-  when the session is chosen, then \`WTSConnectState\` and the filter's query again before the
-  identity read); the server's open and its enumerations (the listing,
+  \`WTSLogoffSession\` (with the filter, also the filter's query and an identity read when the
+  session is chosen); the server's open and its enumerations (the listing,
   then the polls until every session is gone) are counted in too, spread over the sessions. The
   ideal (calls per session × 10 ms × 1,000 ÷ concurrency) treats every call as if it could run in
   parallel; the open, the enumerations and the pause before the second poll cannot, and are given

@@ -9,7 +9,7 @@ import { readArray } from './validate';
 import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
 import { readLocked } from './lock';
-import type { Session } from './types';
+import { stateFromWin32, type Session } from './types';
 
 /**
  * A group of session details, each read with its own query per session: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo),
@@ -112,7 +112,8 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
   if (groups.has('times')) {
     work.push(
       query('WTSSessionInfo').then((info: WtsInfo) => {
-        Object.assign(details, timesOf(info, session.state));
+        // disconnectedMs for a session Disconnected as this read says (the user may have come back since the listing).
+        Object.assign(details, timesOf(info, stateFromWin32(info.state)));
       }),
     );
   }

@@ -168,8 +168,13 @@ function sameText(a: string, b: string): boolean {
   return true;
 }
 
-/** One UTF-16 unit upper-cased to one unit; one whose upper case is longer (ß, ŉ) stays as it is. */
+/**
+ * One UTF-16 unit upper-cased to one unit; one whose upper case is longer (ß, ŉ) stays as it is,
+ * and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
+ * ordinal casing, built to match it, keeps them).
+ */
 function upcaseUnit(unit: string): string {
+  if (unit === '\u0131' || unit === '\u017f') return unit;
   const upper = unit.toUpperCase();
   return upper.length === 1 ? upper : unit;
 }
@@ -282,11 +287,17 @@ export async function sessionInfoOrNames(
       NO_SESSION_INFO.add(ctx);
     }
   }
-  const userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
+  // Field by field, nothing ties the reads to one logon: the user is read on both sides of the
+  // domain and the state (another user logging on between them shows in the second read, which is
+  // the one kept), and the WinStation name last, for the console check right before acting.
+  const firstUser = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
   const domain = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSDomainName');
-  const winStationName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSWinStationName');
   const state = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSConnectState');
-  return { state, userName, domain, winStationName, logonTime: null };
+  const userName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSUserName');
+  const winStationName = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSWinStationName');
+  // Two different users: another logon came between the reads; the domain may be either's. What
+  // is said is a user that matches no one (so every comparison finds the session changed).
+  return { state, userName: sameText(firstUser, userName) ? userName : `${firstUser} / ${userName}`, domain, winStationName, logonTime: null };
 }
 
 /**
@@ -295,14 +306,16 @@ export async function sessionInfoOrNames(
  */
 export async function captureIdentity(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
   const listed = identityOf(session);
-  const now = await readIdentity(ctx, session.id, listed, 'infoFirst');
-  if (!sameUser(now, listed)) {
+  const { identity: now, info } = await readIdentityAndInfo(ctx, session.id, listed, 'infoFirst');
+  // With no user, a session is told apart by its WinStation name (sameIdentity): it must be the
+  // one listed, or this is another connection under the ID.
+  if (!sameUser(now, listed) || (listed.userName === '' && !sameText(now.name, listed.name))) {
     throw new SessionChangedError(session.id, ctx.server, listed, now);
   }
   // The names as listed are whole (WTSEnumerateSessionsExW strings are not cut); the WinStation
   // name is the one read now (the console check right before acting looks at it).
   const captured = { ...now, userName: session.userName, domain: session.domain };
-  if (readInOneCall(ctx, session)) return captured;
+  if (readInOneCall(info, session)) return captured;
   // Made of several calls (a name read in full after WTSSessionInfo, or names read one by one),
   // the read could mix two logons: read again, the logon time last, and it must be the same logon.
   const again = await readIdentity(ctx, session.id, captured);
@@ -311,13 +324,27 @@ export async function captureIdentity(ctx: ServerContext, session: Session): Pro
 }
 
 /**
- * Whether captureIdentity read `session` in one call: the server answers WTSSessionInfo (one
+ * Whether captureIdentity read `session` in one call: this read was WTSSessionInfo (one
  * WTSINFOW holds the names and the logon time together) and neither listed name fills its
  * WTSINFOW field (so neither was read apart, in full). A read made of several calls can mix two
  * logons; it is then checked again before it is relied on.
  */
-function readInOneCall(ctx: ServerContext, session: Session): boolean {
-  return HAS_SESSION_INFO.has(ctx) && !fills(session.userName, WTSINFO_LENGTHS.userName) && !fills(session.domain, WTSINFO_LENGTHS.domain);
+function readInOneCall(info: ReadInfo, session: Session): boolean {
+  return isWtsInfo(info) && !fills(session.userName, WTSINFO_LENGTHS.userName) && !fills(session.domain, WTSINFO_LENGTHS.domain);
+}
+
+/** Whether a read is one WTSINFOW (names cut to its fields), not names read one by one (whole). */
+export function isWtsInfo(info: ReadInfo): info is WtsInfo {
+  return 'currentTime' in info;
+}
+
+/**
+ * Whether what a poll read (sessionInfoOrNames) can still be the logon `id`: names from WTSINFOW
+ * may be cut to their fields; names read one by one (a server without WTSSessionInfo) are whole.
+ */
+export function mayBeSameLogonAsRead(id: SessionIdentity, info: ReadInfo): boolean {
+  if (isWtsInfo(info)) return mayBeSameLogon(id, info);
+  return sameUser(id, info) && (id.logonTime?.getTime() ?? null) === null;
 }
 
 /**

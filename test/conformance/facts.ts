@@ -21,7 +21,7 @@ export const BACKEND_LABELS: Readonly<Record<Backend, string>> = {
 
 export interface Source {
   /** learn: a Learn page; wine-test: Wine's conformance test (run on Windows by Wine's test bot); others as named. */
-  readonly kind: 'learn' | 'wine-test' | 'wine-impl' | 'wine-probe' | 'cassia' | 'oshi' | 'veyon' | 'pywin32' | 'header' | 'issue';
+  readonly kind: 'learn' | 'wine-test' | 'wine-impl' | 'wine-probe' | 'cassia' | 'oshi' | 'veyon' | 'pywin32' | 'header' | 'issue' | 'dotnet';
   /** URL, or repository@commit:path. */
   readonly ref: string;
   readonly lines?: string;
@@ -465,7 +465,7 @@ export const FACTS: readonly Fact[] = [
     id: 'session-info-unsupported-old-server',
     call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfo (24), …) on a server older than Windows Server 2008',
     expected: 'FALSE; the code is assumed to be 50 (ERROR_NOT_SUPPORTED, as Learn gives for other unsupported classes) or 120; WTSINFOW needs Vista / Server 2008 (sourced)',
-    library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSWinStationName, WTSConnectState) and the identity has no logon time; after one success, a later 50 is an error.',
+    library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSConnectState, WTSUserName again — two different users say another logon came between the reads — and WTSWinStationName last, for the console check) and the identity has no logon time; after one success, a later 50 is an error. Read field by field, a change between two reads of the last round can still go unseen.',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Requirements', quote: 'Minimum supported client Windows Vista; minimum supported server Windows Server 2008' },
     ],
@@ -737,11 +737,12 @@ export const FACTS: readonly Fact[] = [
     id: 'account-name-case',
     call: 'none: how Windows compares two user or domain names without case (a session re-checked against the user it was listed or planned with)',
     expected:
-      'Each UTF-16 unit upper-cased on its own through the system upcase table, one unit to one unit (so U+212A KELVIN SIGN is not "k", "ß" is not "SS"). Learn states this for file names; that account names compare the same way is assumed',
+      'Each UTF-16 unit upper-cased on its own through the system upcase table, one unit to one unit (so U+212A KELVIN SIGN is not "k", "ß" is not "SS"), and the table leaves ı (U+0131) and ſ (U+017F) as they are (.NET\'s ordinal casing, which follows Windows, says so). Learn states the upper-casing for file names; that account names compare the same way is assumed',
     library:
       'sameUser / sameIdentity (src/api/sessions.ts) compare names unit by unit, each upper-cased to one unit (a unit whose upper case is longer stays as it is), not with toLowerCase(), which makes the Kelvin sign equal to "k". Filters (user: "kate*") match with JavaScript\'s case-insensitive wildcard, which is broader; a filter only narrows, the identity check decides.',
     sources: [
       { kind: 'learn', ref: 'https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntifs/nf-ntifs-_fsrtl_advanced_fcb_header-fsrtlarenamesequal', lines: 'UpcaseTable; Remarks', quote: 'The table pointed to by UpcaseTable is an array of uppercase Unicode characters, indexed by the Unicode character to be converted to uppercase. … Case-insensitive matching is performed by converting both strings to uppercase before they are compared.' },
+      { kind: 'dotnet', ref: 'dotnet/runtime@b124ad00077545adbba36ae37eae36516d91c684:src/native/libs/System.Globalization.Native/pal_casing.c', lines: 'GlobalizationNative_InitOrdinalCasingPage', quote: '// Disable Turkish I behavior on Ordinal operations pTarget[0x31] = (UChar)0x0131; // Turkish lowercase i pTarget[0x7F] = (UChar)0x017F; // // 017F;LATIN SMALL LETTER LONG S' },
     ],
     status: 'assumed',
     capture: 'a live LookupAccountNameW of an account name and its lower-case, Kelvin-sign and ß spellings (not in npm run capture:windows yet)',

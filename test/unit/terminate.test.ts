@@ -362,7 +362,10 @@ describe('terminateProcess: property — nothing is ended that the call did not 
   test('every WTSTerminateProcess is for a process in scope, not session 0 unless allowed, in the plan, and still the same process', async () => {
     let endedInAll = 0;
     let changedSeen = 0;
-    await fc.assert(
+    // A reused PID caught as changed comes up in about one run in 150: a batch of 500 runs saw
+    // none now and then (the coverage check below then failed). Batches go on, up to 4, until the
+    // search has reached it; every batch is checked in full.
+    for (let batch = 0; batch < 4 && (batch === 0 || changedSeen === 0 || endedInAll <= 20); batch++) await fc.assert(
       fc.asyncProperty(fc.array(session, { maxLength: 5 }), target, fc.boolean(), fc.constantFrom(true, true, true, false), change, async (sessions, rawTarget, allowServices, usePlan, changes) => {
         // Unique session IDs and PIDs (a PID runs once on a server).
         const seen = new Set<number>();

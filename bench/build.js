@@ -11,7 +11,7 @@ const root = join(__dirname, '..');
 const out = join(root, '.tmp', 'bench');
 mkdirSync(out, { recursive: true });
 buildSync({
-  entryPoints: ['run', 'farm', 'concurrency', 'watch', 'soak', 'io-probe', 'floor'].map((n) => join(__dirname, `${n}.ts`)),
+  entryPoints: ['run', 'farm', 'concurrency', 'terminate', 'watch', 'soak', 'io-probe', 'floor'].map((n) => join(__dirname, `${n}.ts`)),
   outdir: out,
   bundle: true,
   platform: 'node',

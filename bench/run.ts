@@ -1,7 +1,7 @@
 /**
  * npm run bench: every benchmark, a table of min / median / max and ratios, written to
  * docs/performance.md. Benchmarks never run inside npm test. `node .tmp/bench/run.js --only PART`
- * (ffi, cli, simulated, farm, fanout, sweep, concurrency, watch, soak) runs one part, without writing the page.
+ * (ffi, cli, simulated, farm, fanout, sweep, concurrency, terminate, watch, soak) runs one part, without writing the page.
  * No environment variable is set for the benchmarks: they run with the library's defaults.
  */
 import { execFileSync } from 'node:child_process';
@@ -155,6 +155,26 @@ function concurrencyRows(): Row[] {
   });
 }
 
+function terminateRows(): Row[] {
+  const r = child('terminate.js') as {
+    mode: string;
+    term: { sizes: number[]; latencyMs: number; concurrency: number; repeats: number };
+    runs: Array<{ processes: number; totalMs: number; baselineMs: number; ratio: number; calls: { listings: number; terminations: number }; baselineCalls: { listings: number; terminations: number }; clean: boolean }>;
+  };
+  return r.term.sizes.map((n) => {
+    const runs = r.runs.filter((x) => x.processes === n);
+    const listings = [...new Set(runs.map((x) => x.calls.listings))].join(' / ');
+    return {
+      benchmark: `terminateProcess (${r.mode}): ${n.toLocaleString('en-US')} processes of one session by name (\`{ name: 'worker.exe', session: 2 }\`), ${r.term.latencyMs} ms on every call, default concurrency (${r.term.concurrency}); ${listings} process listings (the first, then one per round of ${r.term.concurrency}); ${runs.length} repeats`,
+      measured: fmtSpread(spread(runs.map((x) => x.totalMs)), fmtMs),
+      baseline: `${fmtSpread(spread(runs.map((x) => x.baselineMs)), fmtMs)}: \`taskkill /F /IM\` done through the same backend — one listing, then one \`WTSTerminateProcess\` per process, ${r.term.concurrency} at a time, no re-check (interleaved)`,
+      ratio: fmtSpread(spread(runs.map((x) => x.ratio)), x2),
+      target: '—',
+      met: runs.every((x) => x.clean),
+    };
+  });
+}
+
 /** Repeats of the watch and soak parts, each a process of its own. */
 const PROCESS_REPEATS = 3;
 
@@ -270,8 +290,8 @@ the median. A target not met is marked **MISSED**, with its numbers. Benchmarks 
 ${table}
 
 Run one part alone (the page is then not written): \`npm run bench\` once, then
-\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`simulated\`, \`farm\`, \`sweep\`, \`concurrency\`, \`watch\`,
-\`soak\`); the farm, fan-out, concurrency, watch and soak parts each run in a process of their own
+\`node .tmp/bench/run.js --only fanout\` (or \`ffi\`, \`cli\`, \`simulated\`, \`farm\`, \`sweep\`, \`concurrency\`, \`terminate\`, \`watch\`,
+\`soak\`); the farm, fan-out, concurrency, terminate, watch and soak parts each run in a process of their own
 and print every repeat's figures as they go.
 
 What each row measures:
@@ -327,7 +347,7 @@ What each row measures:
   that waited for its turn, and an identity query per session) now runs in a burst of about 0.45 s
   at the start, 64 calls at a time, beside the dead servers' wait; in that burst the library's own
   threads and JavaScript use 0.2-0.4 s of CPU (process CPU time of the run without the loop), half a
-  core to a core of this 2-CPU machine, which the loop then lacks; a farm-wide listing (200 calls) stays above 90%. The soak's RSS growth is V8's young generation (the row below it
+  core to a core of this 2-CPU machine, which the loop then lacks; a farm-wide listing (200 calls) costs the loop less, but on a machine as noisy as this one (the loop alone varies by 10-20% between runs) either comparison can read under 90% in a given run. The soak's RSS growth is V8's young generation (the row below it
   shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
   \`remote\` and \`WTSSessionInfoEx\` for \`lock\`, which no other class carries.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and
@@ -385,6 +405,17 @@ What each row measures:
   beside it as the serial part. At concurrency 64 the same call also runs with \`wait: false\`
   (interleaved with the others): the same requests without the confirmation, so the library's own
   cost at that width shows apart from the confirmation's tail; that row has no target of its own.
+- **terminate**: \`terminateProcess({ name: 'worker.exe', session: 2 })\` over 100 and 1,000
+  processes of one session on one server, 5 ms on every call, at the default \`concurrency\` (4),
+  against \`taskkill /F /IM worker.exe\` done through the same backend, threads and width: one
+  listing (\`WTSEnumerateProcessesExW\`), then one \`WTSTerminateProcess\` per process, 4 at a
+  time, with no re-check. Interleaved (baseline, then the library, for each size), 3 repeats. No
+  target: the row shows what the re-check against PID reuse costs. The library ends the processes
+  in rounds of 4, each round re-checked on one listing of the session made when the round starts
+  (a PID can be reused in the meantime; the baseline would end whatever holds it), so it makes
+  about N ÷ 4 listings of up to N processes, so the cost grows with N²: at 1,000 processes, the
+  extra listings' latency (250 × 5 ms) and decoding them (about 2 s on this machine) come on top
+  of the baseline's time.
 - **watch**: three processes, each: one watched server; 200 times, a session is logged off through a second koffi backend
   on the same double and the time until the next event comes out of the \`watchSessions\` iterator
   is taken. Then 50 servers watched at once: the process's threads (\`/proc/self/status\` Threads)
@@ -398,7 +429,7 @@ What each row measures:
 `;
 }
 
-const PARTS = ['ffi', 'cli', 'simulated', 'farm', 'fanout', 'sweep', 'concurrency', 'watch', 'soak'] as const;
+const PARTS = ['ffi', 'cli', 'simulated', 'farm', 'fanout', 'sweep', 'concurrency', 'terminate', 'watch', 'soak'] as const;
 
 function chosenPart(argv: readonly string[]): string | undefined {
   const i = argv.indexOf('--only');
@@ -419,6 +450,7 @@ async function main(): Promise<void> {
   if (want('fanout')) rows.push(...fanoutRows());
   if (want('sweep')) rows.push(...sweepRows());
   if (want('concurrency')) rows.push(...concurrencyRows());
+  if (want('terminate')) rows.push(...terminateRows());
   if (want('watch')) rows.push(...watchRows());
   if (want('soak')) rows.push(...soakRows());
   const status = (r: Row) => (r.skipped ? 'skipped' : r.target === '—' ? '—' : r.met ? 'yes' : '**MISSED**');

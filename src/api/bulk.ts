@@ -21,7 +21,7 @@ import type { ServerContext } from './context';
 import { timesOf, type SessionDetails } from './details';
 import { applyFilter, type CompiledFilter } from './filter';
 import { mapLimit } from './limit';
-import { captureIdentity, enumerate, identityOf, isConsoleNow, protectedKind, readIdentityAndInfo, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameUser, type ReadInfo } from './sessions';
+import { captureIdentity, enumerate, identityOf, isConsoleNow, isWtsInfo, protectedKind, readIdentityAndInfo, refuse, refuseBeforeLookup, refuseNoUser, resolveTarget, sameIdentity, sameLogonTime, sameUser, type ReadInfo } from './sessions';
 import { SESSION_STATES, stateFromWin32, type DistributiveOmit, type NotActed, type RequestName, type Session, type SessionState, type SkipReason } from './types';
 import { checkSessionId, normalizeServerName, readArray, readOptions, serverNameKey, type ParsedTarget } from './validate';
 
@@ -480,15 +480,14 @@ export async function selectSessions<O extends BulkOutcome>(
         settle(index, { status: 'skipped', session, reason: 'filtered', message: cheap });
         return undefined;
       }
-      const timesOnly = [...options.filter.groups].every((g) => g === 'times');
-      let chosenAs = identity ?? (readNow && !timesOnly ? await captureIdentity(ctx, session) : undefined);
+      let chosenAs = identity ?? (readNow && !judgedOnSessionInfo(options.filter) ? await captureIdentity(ctx, session) : undefined);
       const { reason, details } = await applyFilter(ctx, options.filter, session);
       if (reason !== undefined) {
         settle(index, { status: 'skipped', session, reason: 'filtered', message: reason });
         return undefined;
       }
       if (!chosenAs && readNow) chosenAs = await captureIdentity(ctx, session);
-      if (chosenAs && details?.logonTime !== undefined && (details.logonTime?.getTime() ?? null) !== (chosenAs.logonTime?.getTime() ?? null)) {
+      if (chosenAs && details?.logonTime !== undefined && !sameLogonTime(details.logonTime, chosenAs.logonTime)) {
         const judged = { ...chosenAs, logonTime: details.logonTime };
         settle(index, { status: 'skipped', session, reason: 'changed', message: new SessionChangedError(session.id, ctx.server, chosenAs, judged).message });
         return undefined;
@@ -500,6 +499,14 @@ export async function selectSessions<O extends BulkOutcome>(
     }
   });
   return chosen.filter((c): c is Chosen => c !== undefined);
+}
+
+/**
+ * Whether the filters need nothing a WTSSessionInfo read does not give: no detail group but the
+ * times (WTSINFOW holds them with the state, the names and the logon time).
+ */
+function judgedOnSessionInfo(filter: CompiledFilter): boolean {
+  return [...filter.groups].every((g) => g === 'times');
 }
 
 /**
@@ -601,7 +608,7 @@ export async function clearToAct<O extends BulkOutcome>(
     // filters are judged on what it says (a user who reconnected or typed since is left alone).
     // Filters on the state and the times only need nothing more; others (lock, client) read their
     // details right before it, with the state, and keep those reads.
-    const onTheRead = c.identity !== undefined && [...filter.groups].every((g) => g === 'times');
+    const onTheRead = c.identity !== undefined && judgedOnSessionInfo(filter);
     let details: SessionDetails | undefined;
     if (!onTheRead) {
       let reason: string | undefined;
@@ -630,7 +637,7 @@ export async function clearToAct<O extends BulkOutcome>(
       }
       const session = { ...c.session, state: stateFromWin32(read.info.state) };
       // (A server without WTSSessionInfo gives no times: a times filter then cannot match.)
-      const times = 'currentTime' in read.info ? timesOf(read.info, session.state) : undefined;
+      const times = isWtsInfo(read.info) ? timesOf(read.info, session.state) : undefined;
       const last = filter.cheap(session) ?? (filter.groups.size > 0 ? filter.detailed(session, { ...details, ...(filter.groups.has('times') ? times : undefined) }) : undefined);
       if (last !== undefined) return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${last}` });
       return clearAfter(read.identity);

@@ -83,15 +83,6 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
   return new Set(list as DetailGroup[]);
 }
 
-/**
- * Queries the asked groups for one session, in parallel: `times` is one WTSSessionInfo query;
- * `lock` one WTSSessionInfoEx query (and, once per connection, the server's version);
- * `clientName` and `clientAddress` together are one WTSClientInfo query (WTSCLIENTW carries both),
- * plus a WTSClientAddress query for an address WTSCLIENTW does not give as text (IPv6: Learn gives
- * its "binary form" no layout); `remote` is one WTSClientProtocolType query. A server that does not
- * answer WTSClientInfo (50, 87 or 120: assumed of servers older than Windows Server 2008, Learn's
- * minimum for the class) is asked WTSClientName and WTSClientAddress instead.
- */
 /** The `times` group from a WTSINFOW, for a session in `state` (disconnectedMs is for Disconnected ones). */
 export function timesOf(info: WtsInfo, state: Session['state']): SessionDetails {
   const now = info.currentTime?.getTime() ?? Date.now();
@@ -105,6 +96,15 @@ export function timesOf(info: WtsInfo, state: Session['state']): SessionDetails 
   };
 }
 
+/**
+ * Queries the asked groups for one session, in parallel: `times` is one WTSSessionInfo query;
+ * `lock` one WTSSessionInfoEx query (and, once per connection, the server's version);
+ * `clientName` and `clientAddress` together are one WTSClientInfo query (WTSCLIENTW carries both),
+ * plus a WTSClientAddress query for an address WTSCLIENTW does not give as text (IPv6: Learn gives
+ * its "binary form" no layout); `remote` is one WTSClientProtocolType query. A server that does not
+ * answer WTSClientInfo (50, 87 or 120: assumed of servers older than Windows Server 2008, Learn's
+ * minimum for the class) is asked WTSClientName and WTSClientAddress instead.
+ */
 export async function fetchDetails(ctx: ServerContext, session: Session, groups: ReadonlySet<DetailGroup>): Promise<SessionDetails> {
   const details: Record<string, unknown> = {};
   const query = <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);

@@ -38,7 +38,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, isConsoleNow, mayBeSameLogonAsRead, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameIdentity, sameUser, sessionInfoOrNames } from './sessions';
+import { enumerate, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameIdentity, sameUser, sessionInfoOrNames } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -263,7 +263,7 @@ export async function pollSession(
   for (let n = 0; ; n++) {
     try {
       const info = await sessionInfoOrNames(ctx, identity.sessionId);
-      if (!mayBeSameLogonAsRead(identity, info) || done(info.state)) return;
+      if (!mayBeSameLogon(identity, info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
       throw error;

@@ -203,7 +203,7 @@ export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
   return (
     a.sessionId === b.sessionId &&
     sameUser(a, b) &&
-    (a.logonTime?.getTime() ?? null) === (b.logonTime?.getTime() ?? null) &&
+    sameLogonTime(a.logonTime, b.logonTime) &&
     (a.userName !== '' || sameText(a.name, b.name))
   );
 }
@@ -339,15 +339,6 @@ export function isWtsInfo(info: ReadInfo): info is WtsInfo {
 }
 
 /**
- * Whether what a poll read (sessionInfoOrNames) can still be the logon `id`: names from WTSINFOW
- * may be cut to their fields; names read one by one (a server without WTSSessionInfo) are whole.
- */
-export function mayBeSameLogonAsRead(id: SessionIdentity, info: ReadInfo): boolean {
-  if (isWtsInfo(info)) return mayBeSameLogon(id, info);
-  return sameUser(id, info) && (id.logonTime?.getTime() ?? null) === null;
-}
-
-/**
  * Whether the session is the console now: its WinStation name (as just read) is `Console`, or on
  * the local server WTSGetActiveConsoleSessionId() names it now. The console can move between the
  * enumeration and the action (a user reconnects at the console): checked right before acting.
@@ -359,13 +350,21 @@ export function isConsoleNow(ctx: ServerContext, sessionId: number, nameNow: str
 }
 
 /**
- * Whether a WTSINFOW read (names possibly cut to their fields, no full-name query) can still be
- * the same logon as `id`: the cheap check a poll uses. False means certainly another logon.
+ * Whether what a poll read (sessionInfoOrNames, no full-name query) can still be the same logon as
+ * `id`: the cheap check a poll uses. Names from WTSINFOW may be cut to their fields; names read
+ * one by one (a server without WTSSessionInfo) are whole and compared whole. False means
+ * certainly another logon.
  */
-export function mayBeSameLogon(id: SessionIdentity, info: { userName: string; domain: string; logonTime: Date | null }): boolean {
+export function mayBeSameLogon(id: SessionIdentity, info: ReadInfo): boolean {
+  const cut = isWtsInfo(info);
   return (
-    sameMaybeCut(id.userName, info.userName, WTSINFO_LENGTHS.userName) &&
-    sameMaybeCut(id.domain, info.domain, WTSINFO_LENGTHS.domain) &&
-    (id.logonTime?.getTime() ?? null) === (info.logonTime?.getTime() ?? null)
+    (cut ? sameMaybeCut(id.userName, info.userName, WTSINFO_LENGTHS.userName) : sameText(id.userName, info.userName)) &&
+    (cut ? sameMaybeCut(id.domain, info.domain, WTSINFO_LENGTHS.domain) : sameText(id.domain, info.domain)) &&
+    sameLogonTime(id.logonTime, info.logonTime)
   );
+}
+
+/** The same logon time (both null = none), to the 100-ns tick as a Date holds it. */
+export function sameLogonTime(a: Date | null | undefined, b: Date | null | undefined): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
 }

@@ -7,51 +7,12 @@
  */
 import fc from 'fast-check';
 import { createWts, Win32Error, type LogoffOutcome, type WtsApi } from '../../src/index';
-import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
+import { createMockApi, type FarmSession, type MockApi } from '../../src/mock';
 import { overriding } from '../helpers';
-
-const H = 3_600_000;
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+import { ago, farm, H, hooked, outcomeOf, type Query } from './identity-fixtures';
 
 const LONG = 'averyveryverylongusername01'; // 27 characters: cut to 20 in WTSINFOW
 const LONG_TWIN = 'averyveryverylongusername02'; // same first 20 characters
-
-/** A remote server WF12 (no console ID, no own session) plus the local TS01. */
-function farm(sessions: FarmSession[], extra: Partial<Farm['servers'][number]> = {}): Farm {
-  return {
-    localServer: 'TS01',
-    servers: [
-      { name: 'TS01', consoleSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }] },
-      { name: 'WF12', sessions: [{ id: 0, name: 'Services', state: 'Disconnected' }, ...sessions], ...extra },
-    ],
-  };
-}
-
-type Query = Parameters<WtsApi['querySessionInformation']>;
-
-/**
- * The mock, with hooks run after a query of a session returns (before the library sees the answer)
- * and a log of the requests with the session as it was at that moment.
- */
-function hooked(mock: MockApi, afterQuery: (id: number, infoClass: string, n: number) => void) {
-  const requests: Array<{ api: string; id: number; user: string | undefined; domain: string | undefined; logonTime: string | undefined; name: string | undefined }> = [];
-  let n = 0;
-  const record = (api: string, id: number) => {
-    const s = mock.getSession('WF12', id);
-    requests.push({ api, id, user: s?.user, domain: s?.domain, logonTime: s?.logonTime, name: s?.name });
-  };
-  const api = overriding(mock, {
-    querySessionInformation: (async (...args: Query) => {
-      const answer = await (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args);
-      afterQuery(args[1], args[2], n++);
-      return answer;
-    }) as WtsApi['querySessionInformation'],
-    logoffSession: async (h, id) => (record('logoff', id), mock.logoffSession(h, id)),
-    disconnectSession: async (h, id) => (record('disconnect', id), mock.disconnectSession(h, id)),
-    sendMessage: async (h, id, m, o) => (record('message', id), mock.sendMessage(h, id, m, o)),
-  });
-  return { api, requests };
-}
 
 /** A farm session with `logonTime` only when there is one (exactOptionalPropertyTypes). */
 const withLogon = (s: FarmSession, logonTime: string | undefined): FarmSession => {
@@ -59,7 +20,6 @@ const withLogon = (s: FarmSession, logonTime: string | undefined): FarmSession =
   return logonTime === undefined ? rest : { ...rest, logonTime };
 };
 
-const outcomeOf = <O extends { session: { id: number } }>(out: readonly O[], id: number) => out.find((o) => o.session.id === id)!;
 
 // ------------------------------------------------------------------------------------------------
 // Found by the review (each failed before its fix)

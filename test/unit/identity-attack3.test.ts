@@ -5,62 +5,15 @@
  */
 import fc from 'fast-check';
 import { createWts, Win32Error, type WtsApi } from '../../src/index';
-import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
+import { createMockApi, type FarmSession } from '../../src/mock';
 import { overriding } from '../helpers';
-
-const H = 3_600_000;
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+import { ago, farm, H, hooked, outcomeOf, type Query } from './identity-fixtures';
 
 const U20 = 'abcdefghijklmnopqrst'; // 20: fills WTSINFOW's UserName, fits whole
 const U21 = 'abcdefghijklmnopqrstu'; // 21: cut to 20
 const D16 = 'CORPORATEDOMAIN1'; // 16: fills WTSINFOW's Domain, fits whole
 const D17 = 'CORPORATEDOMAIN12'; // 17: cut to 16
 
-type Query = Parameters<WtsApi['querySessionInformation']>;
-
-/** A remote server WF12 (no console ID, no own session) plus the local TS01. */
-function farm(sessions: FarmSession[], extra: Partial<Farm['servers'][number]> = {}): Farm {
-  return {
-    localServer: 'TS01',
-    servers: [
-      { name: 'TS01', consoleSessionId: 1, sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }] },
-      { name: 'WF12', sessions: [{ id: 0, name: 'Services', state: 'Disconnected' }, ...sessions], ...extra },
-    ],
-  };
-}
-
-/**
- * The mock with: an optional server without WTSSessionInfo (50), a hook after each query of a
- * session (before the library sees the answer), requests that can be made to do nothing, and a
- * log of every request with the session as it was at that moment.
- */
-function hooked(
-  mock: MockApi,
-  afterQuery: (id: number, infoClass: string, n: number) => void,
-  o: { noSessionInfo?: boolean; inertDisconnect?: boolean; server?: string } = {},
-) {
-  const server = o.server ?? 'WF12';
-  const requests: Array<{ api: string; id: number; s: FarmSession | undefined }> = [];
-  let n = 0;
-  const record = (api: string, id: number) => requests.push({ api, id, s: mock.getSession(server, id) });
-  const api = overriding(mock, {
-    querySessionInformation: (async (...args: Query) => {
-      if (o.noSessionInfo && args[2] === 'WTSSessionInfo') {
-        await (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(args[0], args[1], 'WTSSessionId');
-        throw new Win32Error({ win32Code: 50, api: 'WTSQuerySessionInformationW' });
-      }
-      const answer = await (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args);
-      afterQuery(args[1], args[2], n++);
-      return answer;
-    }) as WtsApi['querySessionInformation'],
-    logoffSession: async (h, id) => (record('logoff', id), mock.logoffSession(h, id)),
-    disconnectSession: async (h, id) => (record('disconnect', id), o.inertDisconnect ? undefined : mock.disconnectSession(h, id)),
-    sendMessage: async (h, id, m, opt) => (record('message', id), mock.sendMessage(h, id, m, opt)),
-  });
-  return { api, requests };
-}
-
-const outcomeOf = <O extends { session: { id: number } }>(out: readonly O[], id: number) => out.find((x) => x.session.id === id)!;
 const codeOf = async (p: Promise<unknown>) => p.then((v) => `resolved ${(v as { status?: string }).status}`, (e: { code?: string }) => e.code);
 
 // ------------------------------------------------------------------------------------------------

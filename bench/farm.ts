@@ -10,7 +10,7 @@
  *   included, then 1722) spread through the list, the others 5 ms per call; a farm-wide listing
  *   and a logoffAll dry run at the default serverConcurrency, against the ideal computed from the
  *   double's call counters; the event loop's delay; and an fs.readFile loop in the same process,
- *   alone and during each run, interleaved.
+ *   alone and during each run, interleaved, with a control: the same loop during a pause.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,7 +121,8 @@ export const FAN = {
   deadMs: 2000,
   /** How long each fs.readFile loop runs alone. */
   aloneMs: 3000,
-  repeats: 3,
+  /** Five, not three: the fs ratio moves by about ±8% from run to run on this machine. */
+  repeats: 5,
 } as const;
 
 function fanNames(servers: number = FAN.servers, deadAt: readonly number[] = FAN.deadAt): string[] {
@@ -135,6 +136,11 @@ function fanFarm(names: readonly string[]): Farm {
     servers.push(name.startsWith('DEAD') ? { name, latencyMs: FAN.deadMs, unreachable: true } : { name, latencyMs: FAN.healthyMs, sessions: userSessions(i, FAN.sessionsPerServer) });
   });
   return { localServer: 'ADMIN', servers };
+}
+
+/** A full collection, where the process was started with --expose-gc (npm run bench does). */
+function collectHarnessGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** The fs.readFile loop alone for FAN.aloneMs: its reads and seconds. */
@@ -193,15 +199,38 @@ async function fanoutBench(): Promise<void> {
 
   const dead = FAN.deadAt.length;
   const results: Record<string, Array<Record<string, unknown>>> = { list: [], dryRun: [] };
+  const control: Array<Record<string, unknown>> = [];
+  // The fs loop alone, then during a run, then alone again: every run (the control's included) is
+  // bracketed by two alone windows, the window after one run being the window before the next, so
+  // drift on this shared machine hits both sides alike. The control runs the same loop during a
+  // pause as long as the last run, the library idle: how far the fs ratio moves without the
+  // library's work (the machine's noise and the harness's own), measured the same way, in turn.
+  let before = await readAlone(file);
+  let lastMs = FAN.deadMs * 2;
   for (let r = 0; r < FAN.repeats; r++) {
-    for (const op of ['list', 'dryRun'] as const) {
-      // fs alone, then fs during the fan-out, then fs alone again: the run is bracketed, so drift
-      // on this shared machine hits both sides alike (alone = the two alone runs together).
-      const before = await readAlone(file);
-
+    for (const op of ['control', 'list', 'dryRun'] as const) {
+      // The control does everything a run does (the farm loaded into the double just before, the
+      // event-loop histogram on) except the library call. Loading the farm is the harness's work,
+      // not the library's: its garbage is collected before the window opens (npm run bench gives
+      // this process --expose-gc), for the control and the runs alike.
       double.loadFarm(fanFarm(names));
+      collectHarnessGarbage();
       const histogram = monitorEventLoopDelay({ resolution: 5 });
       histogram.enable();
+      if (op === 'control') {
+        const loadedLoop = readLoop(file);
+        const pauseMs = lastMs;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        const loaded = await loadedLoop.stop();
+        histogram.disable();
+        const after = await readAlone(file);
+        const alone = (before.reads + after.reads) / (before.seconds + after.seconds);
+        const entry = { pauseMs, fsAlonePerSecond: alone, fsLoadedPerSecond: loaded.perSecond, fsRatio: loaded.perSecond / alone };
+        console.error(`bench fanout control ${r + 1}/${FAN.repeats}: ${JSON.stringify(entry)}`);
+        control.push(entry);
+        before = after;
+        continue;
+      }
       const loadedLoop = readLoop(file);
       const cpu0 = process.cpuUsage();
       const run = await timed(ops[op]);
@@ -210,6 +239,9 @@ async function fanoutBench(): Promise<void> {
       histogram.disable();
       const after = await readAlone(file);
       const alone = { perSecond: (before.reads + after.reads) / (before.seconds + after.seconds) };
+      const aloneBeforeAfter = [before.reads / before.seconds, after.reads / after.seconds];
+      before = after;
+      lastMs = run.ms;
 
       const calls = latentCalls(double);
       const deadCalls = deadAlone[op]!.calls;
@@ -229,7 +261,7 @@ async function fanoutBench(): Promise<void> {
         lagP99Ms: histogram.percentile(99) / 1e6,
         lagMaxMs: histogram.max / 1e6,
         fsAlonePerSecond: alone.perSecond,
-        fsAloneBeforeAfter: [before.reads / before.seconds, after.reads / after.seconds],
+        fsAloneBeforeAfter: aloneBeforeAfter,
         cpuMs: (cpu.user + cpu.system) / 1000,
         fsLoadedPerSecond: loaded.perSecond,
         fsRatio: loaded.perSecond / alone.perSecond,
@@ -243,7 +275,7 @@ async function fanoutBench(): Promise<void> {
       results[op]!.push(entry);
     }
   }
-  emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results });
+  emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results, control });
 }
 
 // ---- sweep: 50 and 200 servers, 5 dead first / spread / last ----------------------------------
@@ -255,6 +287,9 @@ export function deadPositions(servers: number, placement: 'first' | 'spread' | '
   if (placement === 'last') return Array.from({ length: dead }, (_, i) => servers - dead + i);
   return Array.from({ length: dead }, (_, i) => Math.floor(((i + 0.5) * servers) / dead));
 }
+
+/** Each sweep configuration's repeats (12 configurations of about 4 s each). */
+const SWEEP_REPEATS = 3;
 
 async function sweepBench(): Promise<void> {
   const { double, wts, mode } = setUp();
@@ -269,7 +304,7 @@ async function sweepBench(): Promise<void> {
     own[op] = latentCalls(double).total;
   }
   const results: Array<Record<string, unknown>> = [];
-  for (let r = 0; r < FAN.repeats; r++) {
+  for (let r = 0; r < SWEEP_REPEATS; r++) {
     for (const { servers, placement } of configs) {
       for (const op of ['list', 'dryRun'] as const) {
         const names = fanNames(servers, deadPositions(servers, placement));
@@ -282,7 +317,7 @@ async function sweepBench(): Promise<void> {
         const failures = failuresOf(run.value);
         if (failures.length !== 5 || !clean(double)) throw new Error(`bench: sweep ${servers}/${placement}/${op}: ${failures.join(', ')}`);
         const entry = { servers, placement, op, totalMs: run.ms, idealMs, ratio: run.ms / idealMs, deadOwnMs, healthyWorkMs };
-        console.error(`bench sweep ${r + 1}/${FAN.repeats}: ${JSON.stringify(entry)}`);
+        console.error(`bench sweep ${r + 1}/${SWEEP_REPEATS}: ${JSON.stringify(entry)}`);
         results.push(entry);
       }
     }

@@ -22,11 +22,13 @@ import { checkBoolean, checkKnownKeys, checkOptionsObject, checkSignal, checkTim
 /**
  * A change of one session, as the diff of two listings tells it: `logon` / `logoff` (a user's
  * logon appeared / ended), `create` / `delete` (a session without a user appeared / ended),
- * `connect` / `disconnect`, `rename` (same logon and state, another WinStation name),
- * `stateChange` (any other change of state). See docs/watchSessions.md for which change emits which.
+ * `connect` / `disconnect`, `stateChange` (any other change of state), `lock` / `unlock` (same
+ * logon and state; only with the `lock` detail group, when both listings know the lock state),
+ * `rename` (same logon and state, another WinStation name). See docs/watchSessions.md for which
+ * change emits which.
  */
-export type SessionChangeType = 'logon' | 'logoff' | 'connect' | 'disconnect' | 'create' | 'delete' | 'rename' | 'stateChange';
-export const SESSION_CHANGE_TYPES: readonly SessionChangeType[] = ['logon', 'logoff', 'connect', 'disconnect', 'create', 'delete', 'rename', 'stateChange'];
+export type SessionChangeType = 'logon' | 'logoff' | 'connect' | 'disconnect' | 'create' | 'delete' | 'rename' | 'stateChange' | 'lock' | 'unlock';
+export const SESSION_CHANGE_TYPES: readonly SessionChangeType[] = ['logon', 'logoff', 'connect', 'disconnect', 'create', 'delete', 'rename', 'stateChange', 'lock', 'unlock'];
 
 /** One session changed: what watchSessions yields for each change it sees. */
 export interface SessionChangeEvent<S extends Session = Session> {
@@ -292,6 +294,8 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
    * @returns `{ done: true }`, once every wait has returned and every handle is closed.
    */
   async return(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
+    // A watch ended before it started never starts: a later next() is done, with no call made.
+    this.#started = true;
     this.#queue.end();
     await this.#shutdown();
     return { done: true, value: undefined };
@@ -310,6 +314,8 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
       return;
     }
     const onAbort = () => {
+      // What was queued is not handed out after the abort; next() rejects once the watch has ended.
+      this.#queue.discard();
       void this.#shutdown().then(() => this.#queue.end(new OperationAbortedError('Watching sessions', signal?.reason)));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -347,13 +353,20 @@ class EventQueue<T> {
   readonly #items: T[] = [];
   readonly #readers: Array<{ resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void }> = [];
   #ended = false;
+  #discarding = false;
   #error: unknown;
 
   push(item: T): void {
-    if (this.#ended) return;
+    if (this.#ended || this.#discarding) return;
     const reader = this.#readers.shift();
     if (reader) reader.resolve({ done: false, value: item });
     else this.#items.push(item);
+  }
+
+  /** Drops what is queued and takes nothing more; readers wait for `end`. */
+  discard(): void {
+    this.#items.length = 0;
+    this.#discarding = true;
   }
 
   end(error?: unknown): void {
@@ -400,6 +413,8 @@ type WaitResult = { readonly kind: 'flags'; readonly flags: number } | { readonl
 class EventWait {
   readonly #ctx: ServerContext;
   #pending: Promise<WaitResult> | undefined;
+  /** What the pending wait returned, once it has. */
+  #settled: WaitResult | undefined;
   readonly #abandon = new AbortController();
 
   constructor(ctx: ServerContext) {
@@ -409,10 +424,23 @@ class EventWait {
   /** Starts a wait unless one is pending. */
   arm(): void {
     if (this.#pending || !this.#ctx.api.waitSystemEvent) return;
-    this.#pending = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: this.#abandon.signal }).then(
+    this.#settled = undefined;
+    const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: this.#abandon.signal }).then(
       (flags) => ({ kind: 'flags', flags }),
       (error: unknown) => ({ kind: 'error', error }),
     );
+    this.#pending = pending;
+    void pending.then((result) => {
+      if (this.#pending === pending) this.#settled = result;
+    });
+  }
+
+  /** The pending wait's failure, when it has already failed with an error other than 0, 50 or 120. */
+  failure(): { readonly error: unknown } | undefined {
+    const settled = this.#settled;
+    if (settled?.kind !== 'error') return undefined;
+    const code = asWin32(settled.error)?.win32Code;
+    return code !== undefined && WAIT_UNSUPPORTED.has(code) ? undefined : { error: settled.error };
   }
 
   /**
@@ -443,6 +471,7 @@ class EventWait {
     for (const c of cleanup) c();
     if (raced === 'reconcile' || raced === 'stop') return raced;
     this.#pending = undefined;
+    this.#settled = undefined;
     if (raced.kind === 'flags') return 'event';
     const code = asWin32(raced.error)?.win32Code;
     if (code !== undefined && WAIT_UNSUPPORTED.has(code)) return 'unsupported';
@@ -458,6 +487,7 @@ class EventWait {
   async release(): Promise<{ readonly late: Promise<unknown> } | undefined> {
     const pending = this.#pending;
     this.#pending = undefined;
+    this.#settled = undefined;
     if (!pending) return undefined;
     let flushed = false;
     if (this.#ctx.api.flushSystemEvents) {
@@ -487,14 +517,26 @@ function logonTimeOf(s: Session): number | null | undefined {
 
 /**
  * Same logon: same user and domain (without case), the same logon time where both are known, and
- * for a session with no user the same WinStation name (nothing else tells two of them apart).
+ * for a session with no user the same WinStation name (nothing else tells two of them apart) —
+ * except across a disconnect or a reconnect, which clears or gives the WinStation name: a session
+ * with no user that went to `Disconnected` with its name cleared (or came back from `Disconnected`
+ * and no name to one) is the same session.
  */
 function sameLogon(a: Session, b: Session): boolean {
   if (!sameUser(a, b)) return false;
   const ta = logonTimeOf(a);
   const tb = logonTimeOf(b);
   if (ta !== undefined && tb !== undefined && ta !== tb) return false;
-  return a.userName !== '' || a.name.toLowerCase() === b.name.toLowerCase();
+  if (a.userName !== '' || a.name.toLowerCase() === b.name.toLowerCase()) return true;
+  const nameless = (s: Session) => s.name === '' && s.state === 'Disconnected';
+  return a.state !== b.state && (nameless(a) || nameless(b));
+}
+
+/** The lock state a listing with the `lock` detail group gives: true, false, or undefined when unknown. */
+function lockedOf(s: Session): boolean | undefined {
+  const d = (s as Partial<DetailedSession>).details;
+  if (!d || d.gone || !('locked' in d)) return undefined;
+  return typeof d.locked === 'boolean' ? d.locked : undefined;
 }
 
 const CONNECTED: ReadonlySet<SessionState> = new Set(['Active', 'Connected', 'ConnectQuery', 'Shadow']);
@@ -534,6 +576,8 @@ export function diffSessions<S extends Session>(before: ReadonlyMap<number, S>, 
         if (now.state === 'Disconnected') event('disconnect', now, old);
         else if (CONNECTED.has(now.state) && !CONNECTED.has(old.state)) event('connect', now, old);
         else event('stateChange', now, old);
+      } else if (lockedOf(old) !== undefined && lockedOf(now) !== undefined && lockedOf(old) !== lockedOf(now)) {
+        event(lockedOf(now) ? 'lock' : 'unlock', now, old);
       } else if (old.name !== now.name) {
         event('rename', now, old);
       }
@@ -580,7 +624,9 @@ class ServerWatch<S extends Session> {
         if (this.#stop.aborted) break;
         wait = new EventWait(ctx);
         if (!this.#polling) wait.arm();
-        await this.#refresh(ctx, attempt > 0);
+        // A server that failed is back only when it can be waited on again too: a wait that
+        // failed while it was being listed is another failure (no serverBack, the backoff goes on).
+        await this.#refresh(ctx, attempt > 0, attempt > 0 ? wait : undefined);
         attempt = 0;
         await this.#loop(ctx, wait);
       } catch (error) {
@@ -618,11 +664,16 @@ class ServerWatch<S extends Session> {
     }
   }
 
-  /** Lists the server and yields what changed since the last listing. */
-  async #refresh(ctx: ServerContext, back: boolean): Promise<void> {
+  /**
+   * Lists the server and yields what changed since the last listing. With `wait` (a server coming
+   * back), a wait that has already failed (not as unsupported) throws its error instead.
+   */
+  async #refresh(ctx: ServerContext, back: boolean, wait?: EventWait): Promise<void> {
     this.#lastRefresh = Date.now();
     const sessions = await this.#list(ctx);
     if (this.#stop.aborted) return;
+    const failed = wait?.failure();
+    if (failed) throw failed.error;
     const at = new Date();
     const now = new Map(sessions.map((s) => [s.id, s] as const));
     if (back) this.#push({ type: 'serverBack', server: this.#label, at });

@@ -675,7 +675,9 @@ export const FACTS: readonly Fact[] = [
     call: 'WTSWaitSystemEvent(h, WTS_EVENT_FLUSH (0x80000000), &flags) while waits are pending on h and on another handle h2 to the same server',
     expected:
       'Every wait pending on h returns, TRUE with flags = WTS_EVENT_NONE (0); waits on h2 go on waiting. The flush itself returning TRUE with WTS_EVENT_NONE is assumed',
-    library: 'Stopping a watcher flushes its own handle (one handle per watched server), so its waiting thread comes back; other handles are left alone.',
+    library:
+      'Stopping a watcher flushes its own handle (one handle per watched remote server), so its waiting thread comes back; other handles are left alone. ' +
+      "The local server is watched on WTS_CURRENT_SERVER_HANDLE, which the process shares: ending a local watch returns every wait on it in the process (another local watch enumerates and waits again, losing nothing; an application's own wait returns WTS_EVENT_NONE).",
     sources: [
       { kind: 'learn', ref: WAIT, lines: 'EventMask', quote: 'This mask can be WTS_EVENT_FLUSH to cause all pending WTSWaitSystemEvent calls on the specified RD Session Host server handle to return.' },
       { kind: 'learn', ref: WAIT, lines: 'pEventFlags', quote: '… or WTS_EVENT_NONE if the wait terminated because of a WTSWaitSystemEvent call with WTS_EVENT_FLUSH.' },

@@ -343,7 +343,10 @@ describe('bad input', () => {
 });
 
 describe('property: the events replayed onto the first listing give the last', () => {
-  type Change = { op: 'remove'; id: number } | { op: 'put'; id: number; user: string; state: Session['state']; name: string };
+  type Change =
+    | { op: 'remove'; id: number }
+    | { op: 'put'; id: number; user: string; state: Session['state']; name: string; locked: boolean }
+    | { op: 'lock'; id: number; locked: boolean };
   const change: fc.Arbitrary<Change> = fc.oneof(
     fc.record({ op: fc.constant('remove' as const), id: fc.integer({ min: 2, max: 8 }) }),
     fc.record({
@@ -352,7 +355,10 @@ describe('property: the events replayed onto the first listing give the last', (
       user: fc.constantFrom('', 'ann', 'ben'),
       state: fc.constantFrom<Session['state']>('Active', 'Disconnected', 'Connected', 'Idle'),
       name: fc.constantFrom('', 'RDP-Tcp#1', 'RDP-Tcp#2'),
+      locked: fc.boolean(),
     }),
+    // The session as it is, locked or unlocked: nothing else changes.
+    fc.record({ op: fc.constant('lock' as const), id: fc.integer({ min: 2, max: 8 }), locked: fc.boolean() }),
   );
 
   function replay(start: Map<number, Session>, events: readonly SessionEvent[]): Map<number, Session> {
@@ -365,11 +371,13 @@ describe('property: the events replayed onto the first listing give the last', (
     return now;
   }
 
-  test('for any sequence of changes in bursts', async () => {
+  // With the lock detail group the sessions carry `locked`, and a lock change is an event too.
+  test.each([[[] as const], [['lock'] as const]])('for any sequence of changes in bursts (details: %p)', async (groups) => {
+    const details = groups.length > 0 ? { details: [...groups] } : {};
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(change, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }), async (bursts) => {
         const { mock, wts } = setup();
-        const it = wts.watchSessions({ initial: true })[Symbol.asyncIterator]();
+        const it = wts.watchSessions({ initial: true, ...details })[Symbol.asyncIterator]();
         const first = await next(it);
         if (first.type !== 'snapshot') throw new Error('no snapshot');
         const start = new Map(first.sessions.map((s) => [s.id, s] as const));
@@ -380,21 +388,33 @@ describe('property: the events replayed onto the first listing give the last', (
             // A burst lands between two enumerations; the sentinel's event says the watch caught up.
             for (const c of burst) {
               if (c.op === 'remove') mock.removeSession('TS01', c.id);
-              else mock.putSession('TS01', { id: c.id, user: c.user, domain: c.user ? 'CORP' : '', state: c.state, name: c.name });
+              else if (c.op === 'lock') {
+                const was = mock.getSession('TS01', c.id);
+                if (was) mock.putSession('TS01', { ...was, locked: c.locked });
+              } else mock.putSession('TS01', { id: c.id, user: c.user, domain: c.user ? 'CORP' : '', state: c.state, name: c.name, locked: c.locked });
             }
             sentinel = !sentinel;
             if (sentinel) mock.putSession('TS01', { id: 999, name: 'S', state: 'Connected' });
             else mock.removeSession('TS01', 999);
+            const burstEvents: SessionEvent[] = [];
             for (;;) {
               const e = await next(it);
-              events.push(e);
+              burstEvents.push(e);
               if (e.type !== 'serverError' && e.type !== 'serverBack' && e.type !== 'snapshot' && e.session.id === 999) break;
+            }
+            events.push(...burstEvents);
+            // One event per change per session: two only for a reused ID, the first ending the old one.
+            const byId = new Map<number, SessionEvent[]>();
+            for (const e of burstEvents) if ('session' in e) byId.set(e.session.id, [...(byId.get(e.session.id) ?? []), e]);
+            for (const list of byId.values()) {
+              expect(list.length).toBeLessThanOrEqual(2);
+              if (list.length === 2) expect(list[0]).toMatchObject({ gone: true });
             }
           }
         } finally {
           await it.return?.();
         }
-        const final = await wts.listSessions();
+        const final = await wts.listSessions(details);
         expect([...replay(start, events).values()].sort((a, b) => a.id - b.id)).toEqual([...final].sort((a, b) => a.id - b.id));
         expect(mock.openHandleCount).toBe(0);
         expect(mock.pendingWaitCount).toBe(0);

@@ -59,8 +59,10 @@ export interface CliIo {
   readonly progress: boolean;
   /** Whether stdout is a terminal (a live display may be redrawn there). Default false. */
   readonly outputIsTerminal?: boolean;
-  /** The terminal's width when stdout is one (a live display cuts its lines to it). */
+  /** The terminal's width when stdout is one, as it is now (a live display cuts its lines to it). */
   readonly columns?: number | undefined;
+  /** The terminal's height when stdout is one, as it is now (a live display fits its lines in it). */
+  readonly rows?: number | undefined;
   /** Whether colours may be used on stdout: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
   readonly color?: boolean;
   /**
@@ -207,7 +209,13 @@ export function processIo(
     progress: Boolean(stderr.isTTY) && progressFromEnv(env),
     // A dumb terminal cannot have a table redrawn in place: --watch prints JSON lines there.
     outputIsTerminal: Boolean(stdout.isTTY) && !dumbTerminal(env),
-    columns: stdout.isTTY ? stdout.columns : undefined,
+    // Read when asked: a terminal's size changes when its window is resized (Node updates both).
+    get columns() {
+      return stdout.isTTY ? stdout.columns : undefined;
+    },
+    get rows() {
+      return stdout.isTTY ? (stdout as Out & { rows?: number }).rows : undefined;
+    },
     color: Boolean(stdout.isTTY) && (env['NO_COLOR'] ?? '') === '',
     confirm: (question) => ask(stdin(), stderr, question),
     outputClosed: closed.signal,

@@ -7,7 +7,7 @@
 import type { ServerFailure } from '../api/farm';
 import type { SessionEvent } from '../api/watch';
 import { isWtsError, type WtsError } from '../errors';
-import type { AnyOutcome } from './format';
+import { causeOf, type AnyOutcome } from './format';
 
 /** The version of the documents' shapes: raised when a field is removed or changes meaning (adding one does not). */
 export const JSON_SCHEMA = 1;
@@ -35,8 +35,17 @@ export function jsonLine(document: object): string {
   return `${text}\n`;
 }
 
-/** An error the library threw, as its own toJSON() gives it (a copy from another build too). */
+/**
+ * An error the library threw, as its own toJSON() gives it (a copy from another build too); one
+ * that only wraps a simulated farm's failure to save (the library sees no Win32 code in it) is
+ * that failure: `E_SIMULATED_FARM`, with its `path` and `errno`, as the command's own end says it.
+ */
 export function errorObject(error: WtsError): ErrorObject {
+  const cause = causeOf(error);
+  if (cause !== error && cause instanceof Error && cause.name === 'SimulatedFarmError') {
+    const farm = cause as Error & { path?: string; code?: string };
+    return cliErrorObject('SimulatedFarmError', 'E_SIMULATED_FARM', farm.message, { path: farm.path, errno: farm.code });
+  }
   return error.toJSON() as unknown as ErrorObject;
 }
 

@@ -96,6 +96,8 @@ export function eventLine(event: SessionEvent): string {
 }
 
 const ESC = '\x1b[';
+/** What follows the row of the last change under NO_COLOR. */
+const MARK = '  *';
 
 /**
  * The live display: the table of each server as the watch last saw it, the sessions of the last
@@ -111,6 +113,8 @@ class LiveTable {
   /** Per server, the IDs changed by the last change. */
   #highlight = new Set<string>();
   #drawnLines = 0;
+  /** The terminal's width at the last drawing: after a resize the old drawing has reflowed. */
+  #drawnWidth: number | undefined;
 
   constructor(run: WatchRun, io: CliIo) {
     this.#run = run;
@@ -165,19 +169,38 @@ class LiveTable {
       lines.push(table[0] as string);
       rows.forEach((s, i) => lines.push(this.#mark(table[i + 1] as string, this.#highlight.has(`${key}\u0000${s.id}`))));
     }
-    lines.push('', 'Last changes (Ctrl+C to stop):', ...(this.#recent.length > 0 ? this.#recent.map((l) => `  ${l}`) : ['  none yet']));
-    const up = this.#drawnLines > 0 ? `${ESC}${this.#drawnLines}A\r` : '';
+    const tail = ['', 'Last changes (Ctrl+C to stop):', ...(this.#recent.length > 0 ? this.#recent.map((l) => `  ${l}`) : ['  none yet'])];
+    // The drawing fits the terminal: the cursor cannot go back up past its top row, so a taller
+    // drawing would scroll a copy away at every redraw. The tables give way first.
+    const height = this.#io.rows;
+    if (height && height > 1 && lines.length + tail.length > height - 1) {
+      const room = Math.max(0, height - 1 - tail.length - 1);
+      const hidden = lines.length - room;
+      lines.splice(room, hidden, `  ... ${hidden} more line${hidden === 1 ? '' : 's'} (a taller terminal shows them)`);
+    }
+    lines.push(...tail);
     // A line wider than the terminal would wrap, and the cursor would not go back up far enough.
     const width = this.#io.columns;
-    const fitted = width && width > 1 ? lines.map((l) => cut(l, width - 1)) : lines;
+    const fitted = width && width > 1 ? lines.map((l) => this.#fit(l, width - 1)) : lines;
+    // After a resize the last drawing has reflowed: its height is unknown, so the screen is
+    // cleared and the drawing starts at its top. Otherwise the cursor goes back up over it.
+    const resized = this.#drawnLines > 0 && width !== this.#drawnWidth;
+    const up = resized ? `${ESC}H${ESC}2J` : this.#drawnLines > 0 ? `${ESC}${this.#drawnLines}A\r` : '';
     this.#io.out(`${up}${ESC}J${fitted.join('\n')}\n`);
-    this.#drawnLines = lines.length;
+    this.#drawnLines = fitted.length;
+    this.#drawnWidth = width;
   }
 
-  /** The row of the last change: inverse video, or under NO_COLOR a `*` after it. */
+  /** The row of the last change: inverse video, or under NO_COLOR a `*` after it (MARK). */
   #mark(line: string, on: boolean): string {
     if (!on) return line;
-    return this.#io.color ? `${ESC}7m${line}${ESC}0m` : `${line}  *`;
+    return this.#io.color ? `${ESC}7m${line}${ESC}0m` : `${line}${MARK}`;
+  }
+
+  /** A line cut to `width` columns; a marked row keeps its mark (the row gives way). */
+  #fit(line: string, width: number): string {
+    if (!this.#io.color && line.endsWith(MARK) && displayWidth(line) > width) return `${cut(line.slice(0, -MARK.length), Math.max(0, width - MARK.length))}${MARK}`;
+    return cut(line, width);
   }
 
   end(): void {

@@ -168,6 +168,8 @@ export class MockApi implements WtsApi {
   readonly name = 'mock';
   readonly #localServer: string;
   readonly #servers = new Map<string, ServerState>();
+  /** Pending: closing sessions on waited-on servers complete (see #completeClosingSoon). */
+  #closingTimer: NodeJS.Timeout | undefined;
   /** serverNameKey(alias) -> the lower-cased name of the server it names. */
   readonly #aliases = new Map<string, string>();
   readonly #handles = new Map<bigint, string>();
@@ -240,8 +242,53 @@ export class MockApi implements WtsApi {
     }
     if (next.localServer.toLowerCase() !== this.#localServer.toLowerCase()) return;
     this.#load(next);
-    if (this.#waiters.size > 0) this.#notify();
-    else this.#seenStale = true;
+    if (this.#waiters.size > 0) {
+      this.#notify();
+      this.#failUnreachableWaits();
+      this.#completeClosingSoon();
+    } else this.#seenStale = true;
+  }
+
+  /**
+   * A wait pending on a server that is now unreachable (or no longer in the farm) fails with 1722,
+   * as an RPC call in flight to a server that went away does (assumed: no source says which code a
+   * pending WTSWaitSystemEvent returns then).
+   */
+  #failUnreachableWaits(): void {
+    for (const w of [...this.#waiters]) {
+      const state = this.#servers.get(w.server);
+      if (!state || state.def.unreachable) {
+        w.fail(new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API['wait'], server: state?.def.name ?? w.server }));
+      }
+    }
+  }
+
+  /**
+   * A logoff under way completes on its own on Windows, and its end wakes the waits
+   * (WTS_EVENT_LOGOFF, WTS_EVENT_DELETE). The mock counts a closing session down by polls instead,
+   * as the double does (the contract's `logoff` case). In simulated mode the farm file is shared
+   * by processes, and a watcher's wait may be the only thing looking (`wts-logoff 4 --no-wait` in
+   * another terminal): there, a closing session on a server with a wait pending completes a moment
+   * later (a timer that keeps nothing alive), and the watcher sees it end.
+   */
+  #completeClosingSoon(): void {
+    if (!this.#source || this.#closingTimer || this.#waiters.size === 0) return;
+    const waited = new Set([...this.#waiters].map((w) => w.server));
+    const closing = [...this.#servers].some(([key, state]) => waited.has(key) && [...state.sessions.values()].some((x) => x.closing !== undefined));
+    if (!closing) return;
+    this.#closingTimer = setTimeout(() => {
+      this.#closingTimer = undefined;
+      const now = new Set([...this.#waiters].map((w) => w.server));
+      for (const [key, state] of this.#servers) {
+        if (!now.has(key)) continue;
+        for (const x of [...state.sessions.values()]) {
+          if (x.closing === undefined) continue;
+          state.sessions.delete(x.id);
+          this.#changed(state, x.id);
+        }
+      }
+    }, CLOSING_COMPLETES_MS);
+    this.#closingTimer.unref();
   }
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -465,6 +512,7 @@ export class MockApi implements WtsApi {
       this.#waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#watchWhileWaiting();
+      this.#completeClosingSoon();
     });
   }
 
@@ -641,6 +689,7 @@ export class MockApi implements WtsApi {
     if (s.state === 'Listen') throw this.#error('logoff', Win32.ERROR_INVALID_PARAMETER, state, id);
     s.closing = this.#closingPolls;
     this.#changed(state, id);
+    this.#completeClosingSoon();
   }
 
   async disconnectSession(server: ServerHandle, sessionId: number): Promise<void> {
@@ -924,6 +973,9 @@ export class MockApi implements WtsApi {
     }
   }
 }
+
+/** How soon a closing session on a waited-on server completes (see #completeClosingSoon). */
+const CLOSING_COMPLETES_MS = 20;
 
 function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbortedError {
   return new OperationAbortedError(api, reason);

@@ -226,7 +226,9 @@ describe('one JSON contract for the four commands (docs/json.md)', () => {
     const bulk = sim.run('wts-logoff', ['/all', '--yes', '--json'], { env: { WTS_SESSION_CALL_LOG: '/dev/full' } });
     const docs = documents(bulk);
     expect(docs.map((d) => d.type)).toEqual(['serverFailed', 'summary']);
-    expect(docs[0]!.error).toMatchObject({ name: 'WtsError', code: 'E_WIN32' }); // a named class, in the commands' build too
+    // The server's failure is the farm's save, said as the command's own end says it (it was a bare
+    // E_WIN32 "Unexpected failure" with no code before the watch review).
+    expect(docs[0]!.error).toMatchObject({ name: 'SimulatedFarmError', code: 'E_SIMULATED_FARM', path: '/dev/full', errno: 'ENOSPC' });
     expect(last(docs)).toMatchObject({ serversFailed: 1, exitCode: 1 });
   });
 

@@ -348,8 +348,8 @@ What each row measures:
   90 ms that cannot overlap: the server's open and listing (20 ms), and the confirmation's tail
   after the last request — a look that still lists the sessions (the double, like Windows, lists a
   closing session a while longer), the 50 ms pause, and the look that finds them gone (70 ms). That
-  is 29% of the 313 ms ideal on its own, and the 2,000 calls themselves run within about 1.15x of
-  the ideal at that width (the \`wait: false\` row; the C floor measured for issue 12 was 1.045x),
+  is 29% of the 313 ms ideal on its own, and the 2,000 calls themselves run within about 1.15-1.20x
+  of the ideal at that width (the \`wait: false\` row; the C floor measured for issue 12 was 1.045x),
   so 1.2x cannot be met while a logoff is confirmed by looking; the library does not skip the
   confirmation or shorten its pause to meet it. The ratio grew when the call got faster: a plain
   \`logoffAll\` used to read each session's identity twice (when it was chosen, and again right
@@ -359,18 +359,18 @@ What each row measures:
   double still needs two looks after the last request (it lists a closing session for one more
   enumeration): the \`pollIntervalMs: 1\` row measures that, still over 1.2x, so a shorter pause
   would not meet the target either. The
-  \`fs.readFile\` loop during the farm-wide dry run: the control row (the same loop during a pause,
-  everything else the same) reads about 99%, so the dry run's cost is the library's, not the
-  machine's noise. The dry run makes about 2,700 calls (listings, a second listing of each server
-  that waited for its turn, an identity query per session), most in a burst at the start; its
-  JavaScript takes about 5% of the main thread (160-210 ms of the 4 s run, measured without the loop)
-  and its threads 70-150 ms of CPU. What costs the loop more is the hand-offs: each call wakes a
-  lane thread, which wakes the relay thread, which wakes the event loop through koffi's callback and
-  waits for it — about 3 voluntary context switches per call (about 7,500 per dry run against
-  1,400 per listing, counted with \`process.resourceUsage()\`) and 1,400-2,300 involuntary ones, on a
-  2-CPU virtual machine where waking a thread on the other CPU is costly; the loop is a chain of
-  such hand-offs itself (4 per read). Fewer hand-offs per call (a lane waking the event loop itself,
-  without the relay thread's round trip) would be the next step; it has not been done. The soak's RSS growth is V8's young generation (the row below it
+  \`fs.readFile\` loop during the farm-wide dry run: the control row shows how far the comparison
+  moves with the library idle, in the same run (over the four runs of this comparison made the
+  day of this page, the control read 90-99% at the median and the dry run 82-90%). The dry run's
+  cost is its burst at the start: about 2,700 calls (listings, a second listing of each server
+  that waited for its turn, an identity query per session — the plan pins each logon's time), 64
+  at a time, in about 0.6 s. The loop counted in 100 ms bins (measured once, outside this table)
+  runs at 20-50% of its speed during the burst and at its own speed for the rest of the run. In
+  the burst the library's JavaScript takes 160-210 ms of the main thread and its threads 70-150 ms
+  of CPU (measured without the loop), with about 7,500 voluntary context switches against 1,400 for
+  a listing (\`process.resourceUsage()\`). Lanes calling koffi's callback themselves, without the
+  relay thread's round trip, were tried and measured no better (83% against 82%), so that was not
+  kept: what would help is less work per call. The soak's RSS growth is V8's young generation (the row below it
   shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
   \`remote\` and \`WTSSessionInfoEx\` for \`lock\`, which no other class carries.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and

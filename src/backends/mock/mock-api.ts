@@ -278,6 +278,8 @@ export class MockApi implements WtsApi {
     if (!closing) return;
     this.#closingTimer = setTimeout(() => {
       this.#closingTimer = undefined;
+      // The farm as it is now (another process may have changed it since), as every call reads it.
+      this.#refresh();
       const now = new Set([...this.#waiters].map((w) => w.server));
       for (const [key, state] of this.#servers) {
         if (!now.has(key)) continue;

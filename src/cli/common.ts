@@ -421,8 +421,12 @@ export async function runCommand(
   try {
     saveSimulatedFarms();
   } catch (error) {
-    const failed = reportError(command, error, io, options());
+    // Said once, and the error document carries the code the process exits with: the failure's
+    // own (1) after a success, else the command's (130 after Ctrl+C, 1 after a failure).
+    const opts = options();
+    const { code: failed, json } = describeError(command, error, io, opts);
     if (code === EXIT_OK) code = failed;
+    if (opts.json) io.out(jsonLine(errorDocument(json, code)));
   }
   return code;
 }

@@ -358,11 +358,16 @@ let exitHooked = false;
 /**
  * Saves now every simulated farm of this process that has unsaved changes; throws the first
  * {@link SimulatedFarmError} after trying them all. The commands call it before they exit, so
- * what they print and the file agree, and a failure is reported by the command.
+ * what they print and the file agree, and a failure is reported by the command. A farm whose save
+ * fails here is not tried again at the process's exit: the failure has been reported once (a
+ * second try would wait for the same lock again, and say it twice).
  */
 export function saveSimulatedFarms(): void {
   let first: unknown;
-  flushEach((error) => (first ??= error));
+  flushEach((error, farm) => {
+    first ??= error;
+    unsavedFarms.delete(farm);
+  });
   if (first !== undefined) throw first;
 }
 
@@ -375,12 +380,12 @@ function saveAtExit(): void {
 }
 
 /** Saves every farm with unsaved changes, each failure handed to `failed` (one never stops the others). */
-function flushEach(failed: (error: unknown) => void): void {
+function flushEach(failed: (error: unknown, farm: FarmFile) => void): void {
   for (const farm of [...unsavedFarms]) {
     try {
       farm.flush();
     } catch (error) {
-      failed(error);
+      failed(error, farm);
     }
   }
 }

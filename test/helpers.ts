@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createWts, type Wts, type WtsApi } from '../src/index';
+import { createWts, type SessionEvent, type Wts, type WtsApi } from '../src/index';
 import { createMockApi, type Farm, type MockApi, type MockApiOptions } from '../src/mock';
 
 /** The repository (the benchmarks, bundled elsewhere, say where it is). */
@@ -49,4 +49,15 @@ export function overriding<A extends WtsApi>(api: A, overrides: { readonly [K in
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** The next event of a watch, or fails the test after `ms` (a safety net, not a wait). */
+export async function nextEvent(it: AsyncIterator<SessionEvent>, ms = 5000): Promise<SessionEvent> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    it.next(),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+  if (r.done) throw new Error('the watch ended');
+  return r.value;
 }

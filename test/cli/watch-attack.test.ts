@@ -11,82 +11,16 @@
  * No fixed sleep decides an outcome except where the promise is about time ("as soon as"): there
  * the bound (10 s) is far above what the watch needs for an ordinary change (well under 1 s).
  */
-import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Farm } from '../../src/mock';
 import { exampleFarm } from '../helpers';
 import { binPath, simulate, type Sim } from './run';
+import { killWatchers, waiting, watch, type Watcher } from './watcher';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
-
-// ---------------------------------------------------------------------------------------------
-// A watcher as a child process (JSON lines: its stdout is a pipe).
-
-interface Watcher {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves when stdout matches; rejects after `ms`. */
-  until(re: RegExp, ms?: number): Promise<void>;
-  exit: Promise<number | null>;
-}
-
-const children = new Set<ChildProcessWithoutNullStreams>();
-
-function watch(sim: Sim, args: string[]): Watcher {
-  const child = spawn(process.execPath, [binPath('wts-query'), ...args], {
-    env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log },
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    until: (re, ms = 15_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`the watcher never printed ${re} within ${ms} ms; it printed:\n${out}\n${err}`));
-        }, ms);
-        function check() {
-          if (!re.test(out)) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        }
-        listeners.add(check);
-        check();
-      }),
-    exit,
-  };
-}
-
-/** Resolves once the watcher's call log shows a wait in place after its first enumeration. */
-async function waiting(sim: Sim, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const apis = existsSync(sim.log) ? readFileSync(sim.log, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { api: string }).api) : [];
-    if (apis.includes('enumerate') && apis.includes('wait')) return;
-    if (Date.now() > deadline) throw new Error(`the watcher never waited; its calls: ${apis.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Another process's direct edit of the farm file (in place, or a new file renamed over it). */
 function edit(sim: Sim, change: (farm: Farm) => void, how: 'inPlace' | 'rename' = 'inPlace'): void {
@@ -206,8 +140,7 @@ function closingFarm(): Farm {
 }
 
 afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-  children.clear();
+  killWatchers();
   for (const h of holders) h.kill('SIGKILL');
   holders.clear();
   for (const t of [...terms]) t.kill();

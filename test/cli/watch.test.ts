@@ -4,66 +4,13 @@
  * ends it (0); never a stack. Every wait is for something the watcher did (its call log, its
  * output), never a fixed sleep.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { binPath, simulate, type Sim } from './run';
+import { binPath, simulate } from './run';
+import { waiting, watch } from './watcher';
 import { NO_PTY_REASON, ptyKinds, runInPty } from './pty';
 import { spawnSync } from 'node:child_process';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
-interface Watcher {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves when the output matches. */
-  until(re: RegExp, ms?: number): Promise<void>;
-  exit: Promise<number | null>;
-}
-
-function watch(sim: Sim, args: string[]): Watcher {
-  const child = spawn(process.execPath, [binPath('wts-query'), ...args], {
-    env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log },
-  });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    until: (re, ms = 15_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the watcher never printed ${re}; it printed:\n${out}\n${err}`)), ms);
-        const check = () => {
-          if (!re.test(out)) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        };
-        listeners.add(check);
-        check();
-      }),
-    exit,
-  };
-}
-
-/** Resolves once the watcher's call log shows a wait in place after its first enumeration. */
-async function waiting(sim: Sim, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const apis = existsSync(sim.log) ? readFileSync(sim.log, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { api: string }).api) : [];
-    if (apis.includes('enumerate') && apis.includes('wait')) return;
-    if (Date.now() > deadline) throw new Error(`the watcher never waited; its calls: ${apis.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('wts-query session --watch (JSON lines)', () => {
   test('prints the logoff another process makes; Ctrl+C ends it with 130 and no stack', async () => {

@@ -5,20 +5,13 @@
  * checks. setup's afterEach checks the double's leak counters.
  */
 import { createWts, type SessionEvent } from '../../src/index';
-import { exampleFarm } from '../helpers';
+import { exampleFarm, nextEvent } from '../helpers';
 import { describeWithDouble } from './setup';
 
 type Iter = AsyncIterator<SessionEvent>;
 
-async function next(it: Iter, ms = 3000): Promise<SessionEvent> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    it.next(),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-  if (r.done) throw new Error('the watch ended');
-  return r.value;
-}
+const next = (it: Iter, ms = 3000) => nextEvent(it, ms);
+
 
 describeWithDouble('watchSessions attacks on koffi + the native double', (get) => {
   // docs/watchSessions.md:111-113: "A server that cannot be opened, enumerated or waited on (1722,

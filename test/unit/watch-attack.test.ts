@@ -6,20 +6,12 @@
 import { getEventListeners } from 'node:events';
 import type { SessionEvent } from '../../src/index';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent } from '../../src/wtsapi';
-import { setup } from '../helpers';
+import { nextEvent, setup } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 
-/** The next event, or fails the test after `ms` (a safety net, not a wait). */
-async function next(it: Iter, ms = 3000): Promise<SessionEvent> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    it.next(),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-  if (r.done) throw new Error('the watch ended');
-  return r.value;
-}
+const next = (it: Iter, ms = 3000) => nextEvent(it, ms);
+
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

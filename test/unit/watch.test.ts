@@ -7,20 +7,12 @@ import fc from 'fast-check';
 import { createWts, InvalidArgumentError, type Session, type SessionEvent, type WtsApi } from '../../src/index';
 import { createMockApi, type Farm, type MockApi } from '../../src/mock';
 import { WtsEvent } from '../../src/wtsapi';
-import { exampleFarm, rejection, setup } from '../helpers';
+import { exampleFarm, nextEvent, rejection, setup } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 
-/** The next event, or fails the test after `ms` (a safety net, not a wait). */
-async function next(it: Iter, ms = 5000): Promise<SessionEvent> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    it.next(),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-  if (r.done) throw new Error('the watch ended');
-  return r.value;
-}
+const next = (it: Iter, ms?: number) => nextEvent(it, ms);
+
 
 /** Starts a watch and waits for its first listing (the snapshot), so changes after it are events. */
 async function started(wts: ReturnType<typeof createWts>, options: Record<string, unknown> = {}): Promise<Iter> {

@@ -3,6 +3,7 @@
  * terminal, a live table redrawn in place with the last changes highlighted; otherwise (or with
  * --json) one JSON line per event. Ctrl+C ends it (exit 130); a closed output ends it (exit 0).
  */
+import { localNamesOf } from '../api/context';
 import type { DetailedSession } from '../api/details';
 import type { Session } from '../api/types';
 import type { SessionEvent, WatchOptions } from '../api/watch';
@@ -47,7 +48,8 @@ export async function watchMain(wts: Wts, run: WatchRun, io: CliIo): Promise<num
     ...(run.kind === 'user' ? { details: ['times'] as const } : {}),
     initial: live,
   };
-  const display = live ? new LiveTable(run, io) : undefined;
+  // Asked at the first drawing, once the watch has checked its options (bad input calls nothing).
+  const display = live ? new LiveTable(run, io, () => localLabel(wts, run.target)) : undefined;
   try {
     for await (const event of wts.watchSessions(options)) {
       if (display) display.onEvent(event);
@@ -61,6 +63,20 @@ export async function watchMain(wts: Wts, run: WatchRun, io: CliIo): Promise<num
     display?.end();
   }
   return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+}
+
+/**
+ * How the live table names the local machine: events call it '' (watchSessions), and the table
+ * of several servers is headed by the name given for it, as without --watch; else `localhost`.
+ */
+function localLabel(wts: Wts, target: Target): string {
+  if (target.kind !== 'many') return 'localhost';
+  try {
+    const local = localNamesOf(wts.api);
+    return target.servers.find((name) => local.has(name)) ?? 'localhost';
+  } catch {
+    return 'localhost'; // the backend cannot say: the watch itself will report it
+  }
 }
 
 /** Whether a change concerns the sessions this query shows (its filter; for `user`, sessions with a user). */
@@ -116,9 +132,13 @@ class LiveTable {
   /** The terminal's width at the last drawing: after a resize the old drawing has reflowed. */
   #drawnWidth: number | undefined;
 
-  constructor(run: WatchRun, io: CliIo) {
+  readonly #localLabelOf: () => string;
+  #localLabel: string | undefined;
+
+  constructor(run: WatchRun, io: CliIo, localLabel: () => string) {
     this.#run = run;
     this.#io = io;
+    this.#localLabelOf = localLabel;
   }
 
   onEvent(event: SessionEvent): void {
@@ -159,7 +179,7 @@ class LiveTable {
     // Servers in the order they were first heard of; events name the local server ''.
     const keys = [...new Set([...this.#servers.keys(), ...this.#failed.keys()])];
     for (const key of keys) {
-      const name = printable(key || 'localhost');
+      const name = printable(key || (this.#localLabel ??= this.#localLabelOf()));
       if (many) lines.push(`${name}:`);
       const failed = this.#failed.get(key);
       if (failed !== undefined) lines.push(`  (${many ? '' : `${name} `}not answering: ${failed})`);

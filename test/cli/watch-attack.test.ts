@@ -3,9 +3,7 @@
  * simulated farm file.
  *
  * From an adversarial review given only the promises. The tests under "FIXED" failed on the code
- * before the fixes: each quotes the promise it checks. One broken promise is not fixed yet: its
- * test is `test.failing` ("KNOWN BUG, open"), which passes while the bug is there and fails the
- * run once it is gone (then make it a plain test). The tests under "REGRESSION GUARDS" cover
+ * before the fixes: each quotes the promise it checks. The tests under "REGRESSION GUARDS" cover
  * attacks that held.
  *
  * No fixed sleep decides an outcome except where the promise is about time ("as soon as"): there
@@ -147,7 +145,7 @@ afterEach(() => {
 });
 
 // =============================================================================================
-// FIXED (these failed before the fixes) and KNOWN BUGS (test.failing: still open)
+// FIXED (these failed before the fixes)
 // =============================================================================================
 
 describe('FIXED: simulated mode shows the changes another process makes', () => {
@@ -288,13 +286,13 @@ describe(hasTmux ? 'FIXED: the live table on a terminal' : 'FIXED: the live tabl
   });
 });
 
-describe(hasTmux ? 'the live table names the servers' : 'the live table names the servers (skipped: no tmux)', () => {
+describe(hasTmux ? 'FIXED: the live table names the servers' : 'FIXED: the live table names the servers (skipped: no tmux)', () => {
   // docs/wts-query.md:100-101 (## Several servers): "`/servers:A,B,C` ... A table per server under its
   //   name"; without --watch, `wts-query session /servers:TS01,WF12` prints `TS01:` and `WF12:`.
   // Observed with --watch: the table of TS01 (the farm's local server, named on the command line)
   // is under `localhost:` (src/cli/watch.ts:158 prints `key || 'localhost'`, the event's server
   // being '' for the local machine). Lower severity: a label, but the two modes disagree.
-  (hasTmux ? test.failing : test.skip)('KNOWN BUG, open: session --watch /servers:TS01,WF12: a table under TS01:, as without --watch', async () => {
+  inTmux('session --watch /servers:TS01,WF12: a table under TS01:, as without --watch', async () => {
     const sim = simulate();
     const plain = sim.run('wts-query', ['session', '/servers:TS01,WF12']);
     expect(plain.stdout).toMatch(/^TS01:$/m);

@@ -159,6 +159,9 @@ const WATCH_KEYS = ['server', 'servers', 'signal', 'reconcileMs', 'pollMs', 'det
 const WAIT_UNSUPPORTED: ReadonlySet<number> = new Set([0, Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 /** The shortest time between two enumerations of a server: a burst of events is one enumeration. */
 export const MIN_REFRESH_MS = 25;
+/** How long a wait not yet back after a flush waits before the flush is made again. */
+const FLUSH_AGAIN_MS = 50;
+
 /** How long closing waits for a flushed wait to return before abandoning it (then the handle is closed when it does). */
 const RELEASE_MS = 5000;
 
@@ -489,19 +492,28 @@ class EventWait {
     this.#pending = undefined;
     this.#settled = undefined;
     if (!pending) return undefined;
-    let flushed = false;
-    if (this.#ctx.api.flushSystemEvents) {
-      try {
-        await this.#ctx.api.flushSystemEvents(this.#ctx.handle);
-        flushed = true;
-      } catch {
-        flushed = false;
+    const deadline = Date.now() + RELEASE_MS;
+    let returned = false;
+    void pending.then(() => (returned = true));
+    // A wait started just before (armed after an event, still on its way into WTSWaitSystemEvent)
+    // is not pending yet when a flush comes: the flush is made again until the wait returns.
+    while (!returned && Date.now() < deadline) {
+      let flushed = false;
+      if (this.#ctx.api.flushSystemEvents) {
+        try {
+          await this.#ctx.api.flushSystemEvents(this.#ctx.handle);
+          flushed = true;
+        } catch {
+          flushed = false;
+        }
       }
+      if (!flushed) this.#abandon.abort(new Error('The watch ended.'));
+      let timer: NodeJS.Timeout | undefined;
+      const wait = Math.max(0, Math.min(FLUSH_AGAIN_MS, deadline - Date.now()));
+      await Promise.race([pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]);
+      clearTimeout(timer);
+      if (!flushed) break;
     }
-    if (!flushed) this.#abandon.abort(new Error('The watch ended.'));
-    let timer: NodeJS.Timeout | undefined;
-    const returned = await Promise.race([pending.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), RELEASE_MS)))]);
-    clearTimeout(timer);
     if (returned) return undefined;
     this.#abandon.abort(new Error('The watch ended.'));
     return { late: pending };
@@ -529,7 +541,8 @@ function sameLogon(a: Session, b: Session): boolean {
   if (ta !== undefined && tb !== undefined && ta !== tb) return false;
   if (a.userName !== '' || a.name.toLowerCase() === b.name.toLowerCase()) return true;
   const nameless = (s: Session) => s.name === '' && s.state === 'Disconnected';
-  return a.state !== b.state && (nameless(a) || nameless(b));
+  // Disconnected, the name cleared; or back from that to a connected state, with a name.
+  return (nameless(b) && a.state !== 'Disconnected') || (nameless(a) && CONNECTED.has(b.state));
 }
 
 /** The lock state a listing with the `lock` detail group gives: true, false, or undefined when unknown. */

@@ -129,8 +129,9 @@ class LiveTable {
   /** Per server, the IDs changed by the last change. */
   #highlight = new Set<string>();
   #drawnLines = 0;
-  /** The terminal's width at the last drawing: after a resize the old drawing has reflowed. */
+  /** The terminal's size at the last drawing: after a resize the old drawing has reflowed. */
   #drawnWidth: number | undefined;
+  #drawnHeight: number | undefined;
 
   readonly #localLabelOf: () => string;
   #localLabel: string | undefined;
@@ -189,14 +190,18 @@ class LiveTable {
       lines.push(table[0] as string);
       rows.forEach((s, i) => lines.push(this.#mark(table[i + 1] as string, this.#highlight.has(`${key}\u0000${s.id}`))));
     }
-    const tail = ['', 'Last changes (Ctrl+C to stop):', ...(this.#recent.length > 0 ? this.#recent.map((l) => `  ${l}`) : ['  none yet'])];
+    let tail = ['', 'Last changes (Ctrl+C to stop):', ...(this.#recent.length > 0 ? this.#recent.map((l) => `  ${l}`) : ['  none yet'])];
     // The drawing fits the terminal: the cursor cannot go back up past its top row, so a taller
-    // drawing would scroll a copy away at every redraw. The tables give way first.
+    // drawing would scroll a copy away at every redraw. The tables give way first (to one line
+    // that says so), then the oldest of the last changes.
     const height = this.#io.rows;
-    if (height && height > 1 && lines.length + tail.length > height - 1) {
-      const room = Math.max(0, height - 1 - tail.length - 1);
+    const allowed = height && height > 1 ? height - 1 : Infinity;
+    if (lines.length + tail.length > allowed) {
+      const maxTail = Math.max(0, allowed - 1);
+      if (tail.length > maxTail) tail = [...tail.slice(0, 2), ...tail.slice(2).slice(-Math.max(0, maxTail - 2) || tail.length)].slice(0, maxTail);
+      const room = Math.max(0, allowed - tail.length - 1);
       const hidden = lines.length - room;
-      lines.splice(room, hidden, `  ... ${hidden} more line${hidden === 1 ? '' : 's'} (a taller terminal shows them)`);
+      if (hidden > 0) lines.splice(room, hidden, `  ... ${hidden} more line${hidden === 1 ? '' : 's'} (a taller terminal shows them)`);
     }
     lines.push(...tail);
     // A line wider than the terminal would wrap, and the cursor would not go back up far enough.
@@ -204,11 +209,12 @@ class LiveTable {
     const fitted = width && width > 1 ? lines.map((l) => this.#fit(l, width - 1)) : lines;
     // After a resize the last drawing has reflowed: its height is unknown, so the screen is
     // cleared and the drawing starts at its top. Otherwise the cursor goes back up over it.
-    const resized = this.#drawnLines > 0 && width !== this.#drawnWidth;
+    const resized = this.#drawnLines > 0 && (width !== this.#drawnWidth || height !== this.#drawnHeight);
     const up = resized ? `${ESC}H${ESC}2J` : this.#drawnLines > 0 ? `${ESC}${this.#drawnLines}A\r` : '';
     this.#io.out(`${up}${ESC}J${fitted.join('\n')}\n`);
     this.#drawnLines = fitted.length;
     this.#drawnWidth = width;
+    this.#drawnHeight = height;
   }
 
   /** The row of the last change: inverse video, or under NO_COLOR a `*` after it (MARK). */

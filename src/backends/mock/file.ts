@@ -224,20 +224,24 @@ export function lockFarm(real: string, waitMs = LOCK_WAIT_MS): () => void {
     }
     const held = readLock(lockPath);
     if (held === undefined) continue; // released meanwhile
-    if (staleLock(held)) {
+    // A lock that cannot be read (a folder, another user's file) is never broken: it is waited for
+    // like any other, and the wait ends at the deadline.
+    if (held.unreadable === undefined && staleLock(held)) {
       breakLock(lockPath, held.text);
       continue;
     }
     if (Date.now() >= deadline) {
       const who = held.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
-      throw Object.assign(new Error(`it is locked by ${who} (${lockPath}); if no wts-session command is running, delete that file`), { code: 'ELOCKED' });
+      const what = held.unreadable === undefined ? `it is locked by ${who} (${lockPath})` : `its lock ${lockPath} cannot be read (${held.unreadable})`;
+      throw Object.assign(new Error(`${what}; if no wts-session command is running, delete that file`), { code: 'ELOCKED' });
     }
     sleepSync(delay);
     delay = Math.min(delay * 2, 20);
   }
 }
 
-function readLock(lockPath: string): { text: string; owner: LockOwner | undefined; mtimeMs: number } | undefined {
+/** The lock as it is: undefined once it is gone; `unreadable` (an error code) when it is there but cannot be read. */
+function readLock(lockPath: string): { text: string; owner: LockOwner | undefined; mtimeMs: number; unreadable?: string } | undefined {
   try {
     const mtimeMs = statSync(lockPath).mtimeMs;
     const text = readFileSync(lockPath, 'utf8');
@@ -249,8 +253,9 @@ function readLock(lockPath: string): { text: string; owner: LockOwner | undefine
       owner = undefined; // being written, or not ours
     }
     return { text, owner, mtimeMs };
-  } catch {
-    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'ENOENT' ? undefined : { text: '', owner: undefined, mtimeMs: 0, unreadable: code };
   }
 }
 

@@ -157,6 +157,12 @@ const WATCH_KEYS = ['server', 'servers', 'signal', 'reconcileMs', 'pollMs', 'det
  * the watch (never waited on again: a wait that fails at once would spin).
  */
 const WAIT_UNSUPPORTED: ReadonlySet<number> = new Set([0, Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
+
+/** Whether a wait's failure says the server cannot wait at all (0, 50, 120): it is polled instead. */
+function cannotWait(error: unknown): boolean {
+  const code = asWin32(error)?.win32Code;
+  return code !== undefined && WAIT_UNSUPPORTED.has(code);
+}
 /** The shortest time between two enumerations of a server: a burst of events is one enumeration. */
 export const MIN_REFRESH_MS = 25;
 /** How long a wait not yet back after a flush waits before the flush is made again. */
@@ -441,9 +447,7 @@ class EventWait {
   /** The pending wait's failure, when it has already failed with an error other than 0, 50 or 120. */
   failure(): { readonly error: unknown } | undefined {
     const settled = this.#settled;
-    if (settled?.kind !== 'error') return undefined;
-    const code = asWin32(settled.error)?.win32Code;
-    return code !== undefined && WAIT_UNSUPPORTED.has(code) ? undefined : { error: settled.error };
+    return settled?.kind === 'error' && !cannotWait(settled.error) ? { error: settled.error } : undefined;
   }
 
   /**
@@ -476,8 +480,7 @@ class EventWait {
     this.#pending = undefined;
     this.#settled = undefined;
     if (raced.kind === 'flags') return 'event';
-    const code = asWin32(raced.error)?.win32Code;
-    if (code !== undefined && WAIT_UNSUPPORTED.has(code)) return 'unsupported';
+    if (cannotWait(raced.error)) return 'unsupported';
     throw raced.error;
   }
 
@@ -552,6 +555,13 @@ function lockedOf(s: Session): boolean | undefined {
   return typeof d.locked === 'boolean' ? d.locked : undefined;
 }
 
+/** `lock` or `unlock` when both listings know the lock state and it changed; else undefined. */
+function lockChange(old: Session, now: Session): 'lock' | 'unlock' | undefined {
+  const was = lockedOf(old);
+  const is = lockedOf(now);
+  return was === undefined || is === undefined || was === is ? undefined : is ? 'lock' : 'unlock';
+}
+
 const CONNECTED: ReadonlySet<SessionState> = new Set(['Active', 'Connected', 'ConnectQuery', 'Shadow']);
 
 /**
@@ -571,6 +581,7 @@ export function diffSessions<S extends Session>(before: ReadonlyMap<number, S>, 
     } else if (!old && now) {
       event(now.userName ? 'logon' : 'create', now, undefined);
     } else if (old && now) {
+      const lock = lockChange(old, now);
       if (!sameLogon(old, now)) {
         if (old.userName && now.userName) {
           // Another logon on the ID: the old one ended, the new one began.
@@ -589,8 +600,8 @@ export function diffSessions<S extends Session>(before: ReadonlyMap<number, S>, 
         if (now.state === 'Disconnected') event('disconnect', now, old);
         else if (CONNECTED.has(now.state) && !CONNECTED.has(old.state)) event('connect', now, old);
         else event('stateChange', now, old);
-      } else if (lockedOf(old) !== undefined && lockedOf(now) !== undefined && lockedOf(old) !== lockedOf(now)) {
-        event(lockedOf(now) ? 'lock' : 'unlock', now, old);
+      } else if (lock) {
+        event(lock, now, old);
       } else if (old.name !== now.name) {
         event('rename', now, old);
       }
@@ -639,7 +650,7 @@ class ServerWatch<S extends Session> {
         if (!this.#polling) wait.arm();
         // A server that failed is back only when it can be waited on again too: a wait that
         // failed while it was being listed is another failure (no serverBack, the backoff goes on).
-        await this.#refresh(ctx, attempt > 0, attempt > 0 ? wait : undefined);
+        await this.#refresh(ctx, attempt > 0 ? wait : undefined);
         attempt = 0;
         await this.#loop(ctx, wait);
       } catch (error) {
@@ -673,19 +684,20 @@ class ServerWatch<S extends Session> {
       // A burst of events (a farm-wide logoff) is one enumeration, not one per event.
       const gap = MIN_REFRESH_MS - (Date.now() - this.#lastRefresh);
       if (gap > 0 && !(await pause(gap, this.#stop))) return;
-      await this.#refresh(ctx, false);
+      await this.#refresh(ctx);
     }
   }
 
   /**
-   * Lists the server and yields what changed since the last listing. With `wait` (a server coming
-   * back), a wait that has already failed (not as unsupported) throws its error instead.
+   * Lists the server and yields what changed since the last listing. With `back` (a server coming
+   * back: its wait, started before the listing), a wait that has already failed (not as
+   * unsupported) throws its error instead, and otherwise `serverBack` comes first.
    */
-  async #refresh(ctx: ServerContext, back: boolean, wait?: EventWait): Promise<void> {
+  async #refresh(ctx: ServerContext, back?: EventWait): Promise<void> {
     this.#lastRefresh = Date.now();
     const sessions = await this.#list(ctx);
     if (this.#stop.aborted) return;
-    const failed = wait?.failure();
+    const failed = back?.failure();
     if (failed) throw failed.error;
     const at = new Date();
     const now = new Map(sessions.map((s) => [s.id, s] as const));

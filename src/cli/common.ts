@@ -7,11 +7,11 @@ import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
-import { openSimulatedFarm, saveSimulatedFarms, SimulatedFarmError } from '../backends/mock/file';
+import { openSimulatedFarm, saveSimulatedFarms } from '../backends/mock/file';
 import { InvalidArgumentError, isWtsError, Win32Error } from '../errors';
 import { UsageError } from './argv';
 import { causeOf, oneLine } from './format';
-import { anyErrorObject, cliErrorObject, errorDocument, errorObject, jsonLine, type ErrorObject } from './json';
+import { anyErrorObject, cliErrorObject, errorDocument, errorObject, farmErrorObject, jsonLine, simulatedFarmCause, type ErrorObject } from './json';
 import { printableLines } from './text';
 
 /** Success: everything asked was done (or, with --dry-run, shown). */
@@ -157,7 +157,7 @@ export function readStdinSync(fd = 0): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean; isTTY?: boolean; columns?: number };
+type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean; isTTY?: boolean; columns?: number; rows?: number };
 
 /**
  * The process's I/O. Errors on stdout (EPIPE when a reader closes the pipe, EIO, ENOSPC) and on
@@ -214,7 +214,7 @@ export function processIo(
       return stdout.isTTY ? stdout.columns : undefined;
     },
     get rows() {
-      return stdout.isTTY ? (stdout as Out & { rows?: number }).rows : undefined;
+      return stdout.isTTY ? stdout.rows : undefined;
     },
     color: Boolean(stdout.isTTY) && (env['NO_COLOR'] ?? '') === '',
     confirm: (question) => ask(stdin(), stderr, question),
@@ -279,6 +279,8 @@ export interface ReportOptions {
   readonly debug?: boolean;
   /** Also print the error as a JSON error document on stdout (--json). */
   readonly json?: boolean;
+  /** The code the process exits with when it is not the error's own (the document carries it). */
+  readonly exitCode?: number;
 }
 
 /** A failed system call (it has an errno code and a syscall), as opposed to a bug. */
@@ -306,8 +308,9 @@ const HOW_TO_DEBUG = "run the command again with --debug (or WTS_SESSION_DEBUG=1
  * the library reports, 3 anything unexpected. Every name in the text is printable.
  */
 export function reportError(command: string, error: unknown, io: CliIo, options: ReportOptions = {}): number {
-  const { code, json } = describeError(command, error, io, options);
-  if (options.json) io.out(jsonLine(errorDocument(json, code)));
+  const described = describeError(command, error, io, options);
+  const code = options.exitCode ?? described.code;
+  if (options.json) io.out(jsonLine(errorDocument(described.json, code)));
   return code;
 }
 
@@ -322,11 +325,11 @@ function describeError(command: string, error: unknown, io: CliIo, options: Repo
     return { code: EXIT_USAGE, json: anyErrorObject(error, 'E_USAGE') };
   }
   const cause = causeOf(error);
-  if (cause instanceof SimulatedFarmError || (cause instanceof Error && cause.name === 'SimulatedFarmError')) {
-    io.err(`${command}: ${oneLine(cause.message)}\n`);
+  const farm = simulatedFarmCause(error);
+  if (farm) {
+    io.err(`${command}: ${oneLine(farm.message)}\n`);
     stack();
-    const farm = cause as SimulatedFarmError;
-    return { code: EXIT_FAILED, json: cliErrorObject('SimulatedFarmError', 'E_SIMULATED_FARM', farm.message, { path: farm.path, errno: farm.code }) };
+    return { code: EXIT_FAILED, json: farmErrorObject(farm) };
   }
   if (error instanceof Win32Error) {
     io.err(`${printableLines(error.message)}\n`);
@@ -423,10 +426,7 @@ export async function runCommand(
   } catch (error) {
     // Said once, and the error document carries the code the process exits with: the failure's
     // own (1) after a success, else the command's (130 after Ctrl+C, 1 after a failure).
-    const opts = options();
-    const { code: failed, json } = describeError(command, error, io, opts);
-    if (code === EXIT_OK) code = failed;
-    if (opts.json) io.out(jsonLine(errorDocument(json, code)));
+    code = reportError(command, error, io, { ...options(), ...(code === EXIT_OK ? {} : { exitCode: code }) });
   }
   return code;
 }

@@ -41,12 +41,19 @@ export function jsonLine(document: object): string {
  * that failure: `E_SIMULATED_FARM`, with its `path` and `errno`, as the command's own end says it.
  */
 export function errorObject(error: WtsError): ErrorObject {
+  const farm = simulatedFarmCause(error);
+  return farm ? farmErrorObject(farm) : (error.toJSON() as unknown as ErrorObject);
+}
+
+/** The simulated farm's failure to save that `error` is or wraps (causeOf), if it is one. */
+export function simulatedFarmCause(error: unknown): (Error & { path?: string; code?: string }) | undefined {
   const cause = causeOf(error);
-  if (cause !== error && cause instanceof Error && cause.name === 'SimulatedFarmError') {
-    const farm = cause as Error & { path?: string; code?: string };
-    return cliErrorObject('SimulatedFarmError', 'E_SIMULATED_FARM', farm.message, { path: farm.path, errno: farm.code });
-  }
-  return error.toJSON() as unknown as ErrorObject;
+  return cause instanceof Error && cause.name === 'SimulatedFarmError' ? cause : undefined;
+}
+
+/** A simulated farm that could not be saved: `E_SIMULATED_FARM`, with its `path` and `errno`. */
+export function farmErrorObject(farm: Error & { path?: string; code?: string }): ErrorObject {
+  return cliErrorObject('SimulatedFarmError', 'E_SIMULATED_FARM', farm.message, { path: farm.path, errno: farm.code });
 }
 
 /** A failure of the command itself (bad usage, a question answered no, a bug), in the same shape. */

@@ -258,7 +258,7 @@ export class MockApi implements WtsApi {
     for (const w of [...this.#waiters]) {
       const state = this.#servers.get(w.server);
       if (!state || state.def.unreachable) {
-        w.fail(new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API['wait'], server: state?.def.name ?? w.server }));
+        w.fail(serverUnavailable('wait', state?.def.name ?? w.server));
       }
     }
   }
@@ -755,8 +755,7 @@ export class MockApi implements WtsApi {
     this.#refresh();
     const state = named && this.#servers.get(named.def.name.toLowerCase());
     if (!state || state.def.unreachable) {
-      const server = api === 'lookup' && serverName === '' ? {} : { server: name };
-      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], ...server });
+      throw serverUnavailable(api, api === 'lookup' && serverName === '' ? undefined : name);
     }
     this.#fault(state, api, undefined);
     return state;
@@ -838,7 +837,7 @@ export class MockApi implements WtsApi {
     this.#refresh();
     const state = this.#servers.get(name.toLowerCase());
     if (!state || state.def.unreachable) {
-      throw new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], server: name });
+      throw serverUnavailable(api, name);
     }
     return state;
   }
@@ -978,6 +977,11 @@ export class MockApi implements WtsApi {
 
 /** How soon a closing session on a waited-on server completes (see #completeClosingSoon). */
 const CLOSING_COMPLETES_MS = 20;
+
+/** 1722 (RPC_S_SERVER_UNAVAILABLE): an unknown or unreachable server, as its call reports it. */
+function serverUnavailable(api: keyof typeof WIN32_API, server: string | undefined): Win32Error {
+  return new Win32Error({ win32Code: Win32.RPC_S_SERVER_UNAVAILABLE, api: WIN32_API[api], ...(server === undefined ? {} : { server }) });
+}
 
 function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbortedError {
   return new OperationAbortedError(api, reason);

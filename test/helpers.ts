@@ -61,3 +61,12 @@ export async function nextEvent(it: AsyncIterator<SessionEvent>, ms = 5000): Pro
   if (r.done) throw new Error('the watch ended');
   return r.value;
 }
+
+/** Resolves when `cond` holds, checked after each turn of the event loop; fails the test after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -6,20 +6,12 @@
 import { getEventListeners } from 'node:events';
 import type { SessionEvent } from '../../src/index';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent } from '../../src/wtsapi';
-import { nextEvent, setup } from '../helpers';
+import { nextEvent, setup, waitFor as waitForMs } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 
 const next = (it: Iter, ms = 3000) => nextEvent(it, ms);
-
-
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 3000) => waitForMs(cond, ms);
 
 describe('failing servers: a server whose wait keeps failing', () => {
   // docs/watchSessions.md:111-113 (Failing servers): "A server that cannot be opened, enumerated or

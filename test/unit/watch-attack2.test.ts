@@ -6,18 +6,11 @@
 import fc from 'fast-check';
 import type { Session, SessionEvent } from '../../src/index';
 import { diffSessions } from '../../src/api/watch';
-import { nextEvent, setup } from '../helpers';
+import { nextEvent, setup, waitFor as waitForMs } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 const next = (it: Iter, ms = 3000) => nextEvent(it, ms);
-
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 3000) => waitForMs(cond, ms);
 
 /** The events up to a sentinel session 999's own event (which forces a listing). */
 async function eventsUntilSentinel(it: Iter): Promise<string[]> {

@@ -7,12 +7,11 @@ import fc from 'fast-check';
 import { createWts, InvalidArgumentError, type Session, type SessionEvent, type WtsApi } from '../../src/index';
 import { createMockApi, type Farm, type MockApi } from '../../src/mock';
 import { WtsEvent } from '../../src/wtsapi';
-import { exampleFarm, nextEvent, rejection, setup } from '../helpers';
+import { exampleFarm, nextEvent, rejection, setup, waitFor } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 
 const next = (it: Iter, ms?: number) => nextEvent(it, ms);
-
 
 /** Starts a watch and waits for its first listing (the snapshot), so changes after it are events. */
 async function started(wts: ReturnType<typeof createWts>, options: Record<string, unknown> = {}): Promise<Iter> {
@@ -120,15 +119,6 @@ describe('events', () => {
     await it.return?.();
   });
 });
-
-/** Resolves when `cond` holds, checked after each turn of the event loop (an event, not a sleep). */
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** A backend: the mock, with `waitSystemEvent` replaced or removed. */
 function withWait(mock: MockApi, wait: WtsApi['waitSystemEvent'] | undefined, flush = true): WtsApi {

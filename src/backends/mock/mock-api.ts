@@ -484,6 +484,10 @@ export class MockApi implements WtsApi {
       await this.flushSystemEvents(server);
       return WtsEvent.None;
     }
+    // The wait looks from the moment it is called: with no wait pending, what the farm shows now
+    // is its starting point, so a change that lands while the call is on its way in (another
+    // process's, read by the call's own refresh) wakes it instead of becoming its starting point.
+    const from = this.#waiters.size === 0 && this.#seenStale ? this.#seenNow() : undefined;
     const state = await this.#enter(server, 'wait', undefined);
     this.#fault(state, 'wait', undefined);
     if (signal?.aborted) throw waitAborted(signal.reason);
@@ -507,13 +511,15 @@ export class MockApi implements WtsApi {
           reject(error);
         },
       };
-      if (this.#waiters.size === 0 && this.#seenStale) {
-        this.#seen = this.#seenNow();
+      const caughtUp = this.#waiters.size === 0 && this.#seenStale;
+      if (caughtUp) {
+        this.#seen = from ?? this.#seenNow();
         this.#seenStale = false;
       }
       this.#waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#watchWhileWaiting();
+      if (caughtUp && from) this.#notify();
       this.#completeClosingSoon();
     });
   }

@@ -240,8 +240,10 @@ export async function readIdentityAndInfo(
   order: 'namesFirst' | 'infoFirst' = 'namesFirst',
 ): Promise<{ identity: SessionIdentity; info: ReadInfo }> {
   const q = ctx.api;
-  const longUser = like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
-  const longDomain = like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
+  // A connection known to lack WTSSessionInfo reads the names one by one, whole: no full-name query.
+  const whole = NO_SESSION_INFO.has(ctx);
+  const longUser = !whole && like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
+  const longDomain = !whole && like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
   let fullUser: string | undefined;
   let fullDomain: string | undefined;
   if (order === 'namesFirst') {
@@ -249,14 +251,29 @@ export async function readIdentityAndInfo(
     if (longDomain) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
   }
   const info = await sessionInfoOrNames(ctx, id);
-  if (order === 'infoFirst' || like === undefined) {
+  const cut = isWtsInfo(info);
+  if (cut && (order === 'infoFirst' || like === undefined)) {
     if (longUser || fills(info.userName, WTSINFO_LENGTHS.userName)) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
     if (longDomain || fills(info.domain, WTSINFO_LENGTHS.domain)) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
   }
-  // A full name read apart from WTSSessionInfo must be this logon's: its cut form must match.
-  const userName = fullUser !== undefined && sameMaybeCut(fullUser, info.userName, WTSINFO_LENGTHS.userName) ? fullUser : info.userName;
-  const domain = fullDomain !== undefined && sameMaybeCut(fullDomain, info.domain, WTSINFO_LENGTHS.domain) ? fullDomain : info.domain;
+  // A full name read apart from WTSSessionInfo must be this logon's: its cut form must match. Names
+  // read one by one (no WTSSessionInfo) are whole: a full name read before them must equal them,
+  // else another logon came between (a 21-character user cut to 20 is not the 20-character one).
+  const userName = pickName(fullUser, info.userName, cut, WTSINFO_LENGTHS.userName);
+  const domain = pickName(fullDomain, info.domain, cut, WTSINFO_LENGTHS.domain);
   return { identity: { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime }, info };
+}
+
+/**
+ * The name an identity read keeps: the full name read apart when it is this logon's (its cut form
+ * matches WTSINFOW's name; or, with names read whole, it is the same name), else the name read
+ * with the rest. Whole names that differ say both, `first / second`, so that every comparison
+ * finds the session changed (as sessionInfoOrNames does for its two user reads).
+ */
+function pickName(full: string | undefined, read: string, cut: boolean, size: number): string {
+  if (full === undefined) return read;
+  if (cut) return sameMaybeCut(full, read, size) ? full : read;
+  return sameText(full, read) ? read : `${full} / ${read}`;
 }
 
 /** Connections whose first WTSSessionInfo query said the class is missing, and those where it worked. */

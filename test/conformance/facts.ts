@@ -465,7 +465,7 @@ export const FACTS: readonly Fact[] = [
     id: 'session-info-unsupported-old-server',
     call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfo (24), …) on a server older than Windows Server 2008',
     expected: 'FALSE; the code is assumed to be 50 (ERROR_NOT_SUPPORTED, as Learn gives for other unsupported classes) or 120; WTSINFOW needs Vista / Server 2008 (sourced)',
-    library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSConnectState, WTSUserName again — two different users say another logon came between the reads — and WTSWinStationName last, for the console check) and the identity has no logon time; after one success, a later 50 is an error. Read field by field, a change between two reads of the last round can still go unseen.',
+    library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSConnectState, WTSUserName again — two different users say another logon came between the reads — and WTSWinStationName last, for the console check) and the identity has no logon time; those names are whole, so they are compared whole (a 20-character user is not taken for a 21-character one cut to the WTSINFOW field) and no separate full-name query is made; after one success, a later 50 is an error. Read field by field, a change between two reads of the last round can still go unseen.',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Requirements', quote: 'Minimum supported client Windows Vista; minimum supported server Windows Server 2008' },
     ],

@@ -176,6 +176,51 @@ describe('found: a session with no user — the identity read after a times filt
   });
 });
 
+describe('found (CI, seed -657392651): a server without WTSSessionInfo — a full name read before the whole names was kept', () => {
+  /**
+   * readIdentityAndInfo read WTSUserName in full, then the names one by one (whole), and kept the
+   * full name when the whole one was its first 20 characters, as if the whole one were WTSINFOW's
+   * cut field. A 21-character user replaced between the reads by the user whose name is those 20
+   * characters passed the check before acting and got the request (found by the HOLDS property
+   * below in a clean-clone CI run, with a lock filter). The new logon comes after every k-th
+   * WTSUserName read of the session, for every k the operation makes.
+   */
+  for (const op of ['logoffAll', 'disconnectAll', 'sendMessageAll', 'logoff(id)', 'disconnect(id)'] as const) {
+    for (const filter of [{}, { locked: true }]) {
+      test(`${op}${'locked' in filter ? ' (locked: true)' : ''}: ${U21} replaced by ${U20} after any WTSUserName read gets no request (promise 1)`, async () => {
+        const s: FarmSession = { id: 3, name: 'RDP-Tcp#3', state: 'Active', user: U21, domain: D16, locked: true, logonTime: '2026-01-01T00:01:00.000Z' };
+        const run = async (k: number) => {
+          const mock = createMockApi(farm([s]));
+          let userReads = 0;
+          const { api, requests } = hooked(mock, (id, infoClass) => {
+            if (id === 3 && infoClass === 'WTSUserName' && ++userReads === k) mock.putSession('WF12', { ...s, user: U20, logonTime: '2026-01-01T00:02:00.000Z' });
+          }, { noSessionInfo: true });
+          // Whether a WTSUserName read came after the new logon when each request was made.
+          const seen: boolean[] = [];
+          const wts = createWts({ api: overriding(api, {
+            logoffSession: async (h, id) => (seen.push(userReads > k), api.logoffSession(h, id)),
+            disconnectSession: async (h, id) => (seen.push(userReads > k), api.disconnectSession(h, id)),
+            sendMessage: async (h, id, m, o) => (seen.push(userReads > k), api.sendMessage(h, id, m, o)),
+          }) });
+          if (op === 'logoff(id)') await codeOf(wts.logoff(3, { server: 'WF12', wait: false }));
+          else if (op === 'disconnect(id)') await codeOf(wts.disconnect(3, { server: 'WF12', wait: false }));
+          else if (op === 'sendMessageAll') await wts.sendMessageAll({ server: 'WF12', text: 'hi', ...filter });
+          else await wts[op]({ server: 'WF12', wait: false, ...filter });
+          return { userReads, requests, seen };
+        };
+        const { userReads: reads, requests: unchanged } = await run(0);
+        expect(reads).toBeGreaterThan(0);
+        expect(unchanged.length).toBeGreaterThan(0);
+        for (let k = 1; k <= reads; k++) {
+          const { requests, seen } = await run(k);
+          // A request made with no read after the change is a race no client can close.
+          requests.forEach((r, i) => { if (seen[i]) expect(`k=${k} ${r.api} to ${r.user}`).toBe(`k=${k} ${r.api} to ${U21}`); });
+        }
+      });
+    }
+  }
+});
+
 describe('found: per-unit upper case by JavaScript is not Windows\' table for ı and ſ', () => {
   /**
    * sameText upper-cases each unit with String.prototype.toUpperCase: U+0131 (dotless ı) becomes
@@ -422,7 +467,14 @@ describe('HOLDS: filters, long names at the field lengths, single targets, farm 
           }
         },
       ),
-      { numRuns: 1500 },
+      {
+        numRuns: 1500,
+        // Found by a clean-clone CI run (seed -657392651, no WTSSessionInfo): always tried first.
+        examples: [[
+          [{ user: 'bob', domain: 'CORP', state: 'Disconnected', idle: false, locked: false, client: 'PC1' }, { user: 'bob', domain: 'CORP', state: 'Active', idle: false, locked: false, client: 'PC1' }, { user: U21, domain: D16, state: 'Active', idle: false, locked: true, client: 'PC1' }],
+          'disconnectAll', 'locked', [{ at: 28, target: 2, kind: 'other', user: U20, domain: D16 }],
+        ]],
+      },
     );
   }, 240_000);
 });

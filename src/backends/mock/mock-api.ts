@@ -484,10 +484,13 @@ export class MockApi implements WtsApi {
       await this.flushSystemEvents(server);
       return WtsEvent.None;
     }
-    // The wait looks from the moment it is called: with no wait pending, what the farm shows now
-    // is its starting point, so a change that lands while the call is on its way in (another
-    // process's, read by the call's own refresh) wakes it instead of becoming its starting point.
-    const from = this.#waiters.size === 0 && this.#seenStale ? this.#seenNow() : undefined;
+    // The wait looks from the moment it is called: the server's sessions as they are now are its
+    // starting point (a copy: #seen changes in place), so a change that lands while the call is
+    // on its way in (another process's, read by the call's own refresh; or one made here before
+    // it registers) wakes it instead of becoming its starting point.
+    const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
+    const key = name?.toLowerCase();
+    const from = key === undefined ? undefined : this.#waiters.size === 0 && this.#seenStale ? this.#seenOf(key) : new Map(this.#seen.get(key));
     const state = await this.#enter(server, 'wait', undefined);
     this.#fault(state, 'wait', undefined);
     if (signal?.aborted) throw waitAborted(signal.reason);
@@ -511,16 +514,18 @@ export class MockApi implements WtsApi {
           reject(error);
         },
       };
-      const caughtUp = this.#waiters.size === 0 && this.#seenStale;
-      if (caughtUp) {
-        this.#seen = from ?? this.#seenNow();
+      if (this.#waiters.size === 0 && this.#seenStale) {
+        this.#seen = this.#seenNow();
         this.#seenStale = false;
       }
       this.#waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#watchWhileWaiting();
-      if (caughtUp && from) this.#notify();
-      this.#completeClosingSoon();
+      // What changed on this server between the call and now (#seen is now up to date, and the
+      // other waits have had their events for it).
+      const since = from && eventFlags(from, this.#seenOf(waiter.server)) & eventMask;
+      if (since) waiter.wake(since);
+      else this.#completeClosingSoon();
     });
   }
 
@@ -963,6 +968,12 @@ export class MockApi implements WtsApi {
       }
     }
     this.#seen = next;
+  }
+
+  /** One server's sessions as a wait sees them (empty for a server not in the farm). */
+  #seenOf(key: string): Map<number, Seen> {
+    const state = this.#servers.get(key);
+    return new Map(state ? [...state.sessions.values()].map((s) => [s.id, seenOf(s)] as const) : []);
   }
 
   #seenNow(): Map<string, Map<number, Seen>> {

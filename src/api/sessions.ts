@@ -184,9 +184,12 @@ function fills(text: string, size: number): boolean {
   return text.length >= size - 1;
 }
 
-/** Compares two names where `cut` may have been cut to a WTSINFOW field of `size`. */
+/**
+ * Compares two names where `cut` may have been cut to a WTSINFOW field of `size`: one that fills
+ * the field (with its NUL, or without one: a name as long as the field) is compared as a prefix.
+ */
 function sameMaybeCut(full: string, cut: string, size: number): boolean {
-  return fills(cut, size) ? sameText(full.slice(0, size - 1), cut) : sameText(full, cut);
+  return fills(cut, size) ? full.length >= cut.length && sameText(full.slice(0, cut.length), cut) : sameText(full, cut);
 }
 
 /** Same user and domain, without case (what a session list can tell of a logon). */
@@ -212,7 +215,8 @@ export function sameIdentity(a: SessionIdentity, b: SessionIdentity): boolean {
  * Reads a session's identity now: one WTSSessionInfo query (WTSINFOW: user, domain, logon time).
  * WTSINFOW holds names in fixed-size fields (user 20, domain 16, WinStation 31 characters); when
  * a name fills its field — or the name it is compared with (`like`) is that long — the full name is
- * read with a WTSUserName / WTSDomainName query, so two long names that share a prefix differ.
+ * read with a WTSUserName / WTSDomainName query (WTSWinStationName for a session with no user,
+ * whose WinStation name is its identity), so two long names that share a prefix differ.
  *
  * The order matters for a logon that starts on the ID between the reads (docs/decisions.md):
  * - `'namesFirst'` (a re-check against an identity with a logon time): the full names, then
@@ -244,24 +248,32 @@ export async function readIdentityAndInfo(
   const whole = NO_SESSION_INFO.has(ctx);
   const longUser = !whole && like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
   const longDomain = !whole && like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
+  // With no user the WinStation name is the identity (sameIdentity): read whole too when it fills.
+  const longName = !whole && like !== undefined && like.userName === '' && fills(like.name, WTSINFO_LENGTHS.winStationName);
   let fullUser: string | undefined;
   let fullDomain: string | undefined;
+  let fullName: string | undefined;
   if (order === 'namesFirst') {
     if (longUser) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
     if (longDomain) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
+    if (longName) fullName = await q.querySessionInformation(ctx.handle, id, 'WTSWinStationName');
   }
   const info = await sessionInfoOrNames(ctx, id);
   const cut = isWtsInfo(info);
   if (cut && (order === 'infoFirst' || like === undefined)) {
     if (longUser || fills(info.userName, WTSINFO_LENGTHS.userName)) fullUser = await q.querySessionInformation(ctx.handle, id, 'WTSUserName');
     if (longDomain || fills(info.domain, WTSINFO_LENGTHS.domain)) fullDomain = await q.querySessionInformation(ctx.handle, id, 'WTSDomainName');
+    if (longName || (info.userName === '' && fills(info.winStationName, WTSINFO_LENGTHS.winStationName))) {
+      fullName = await q.querySessionInformation(ctx.handle, id, 'WTSWinStationName');
+    }
   }
   // A full name read apart from WTSSessionInfo must be this logon's: its cut form must match. Names
   // read one by one (no WTSSessionInfo) are whole: a full name read before them must equal them,
   // else another logon came between (a 21-character user cut to 20 is not the 20-character one).
   const userName = pickName(fullUser, info.userName, cut, WTSINFO_LENGTHS.userName);
   const domain = pickName(fullDomain, info.domain, cut, WTSINFO_LENGTHS.domain);
-  return { identity: { sessionId: id, name: info.winStationName, userName, domain, logonTime: info.logonTime }, info };
+  const name = pickName(fullName, info.winStationName, cut, WTSINFO_LENGTHS.winStationName);
+  return { identity: { sessionId: id, name, userName, domain, logonTime: info.logonTime }, info };
 }
 
 /**

@@ -99,6 +99,16 @@ export function recheckOutcome(session: Session, error: unknown): DistributiveOm
   return { status: 'failed', session, error: asWtsError(error) };
 }
 
+/**
+ * A request that failed, as an outcome: 7022 (ERROR_CTX_WINSTATION_NOT_FOUND: the session ended
+ * between its re-check and the request; that a request to an ended session fails so is assumed,
+ * as for every call) is a skip, `gone`, not a failure; anything else a failure.
+ */
+export function requestOutcome(session: Session, error: unknown, before: string): DistributiveOmit<NotActed, 'requests'> {
+  if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return { status: 'skipped', session, reason: 'gone', message: `it ended before ${before}` };
+  return { status: 'failed', session, error: asWtsError(error) };
+}
+
 function callbackWarning(error: unknown): void {
   process.emitWarning(`wts-session: an onEvent callback threw (ignored): ${describeThrown(error)}`, 'WtsCallbackWarning');
 }

@@ -7,6 +7,7 @@ import {
   asWtsError,
   clearToAct,
   protectedFromBulk,
+  requestOutcome,
   resolveForAction,
   selectSessions,
   shownIdentity,
@@ -81,8 +82,10 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
     const identity = await clearToAct(ctx, c, ledger, opts.signal, 'it was disconnected', true, opts.filter);
     if (!identity) return;
     ledger.sending(i, 'WTSDisconnectSession');
+    let accepted = false;
     try {
       await ctx.api.disconnectSession(ctx.handle, session.id);
+      accepted = true;
       ledger.accepted(i);
       if (opts.wait) {
         await pollSession(ctx, identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs));
@@ -98,6 +101,7 @@ export async function disconnectAllOn(ctx: ServerContext, opts: CheckedBulk, led
           message: 'WTSDisconnectSession was sent and accepted; aborted before the session was seen disconnected',
         });
       }
+      if (!accepted) return ledger.settle(i, requestOutcome(session, error, 'its disconnect request reached it'));
       ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
     }
   });

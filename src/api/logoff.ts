@@ -26,6 +26,7 @@ import {
   isWin32,
   pause,
   protectedFromBulk,
+  requestOutcome,
   selectSessions,
   shownIdentity,
   throwIfAborted,
@@ -377,7 +378,7 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
       if (opts.wait) requested.set(i, { session, identity, alreadyClosing });
       else ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });
     } catch (error) {
-      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, requestOutcome(session, error, 'its logoff request reached it'));
     }
   });
 
@@ -420,7 +421,7 @@ async function warnFirst(
       ledger.delivered(i);
       warned.push(c);
     } catch (error) {
-      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, requestOutcome(session, error, 'the warning reached it; nothing to log off'));
     }
   });
   if (warned.length === 0) return warned;

@@ -4,9 +4,9 @@
  */
 import { InvalidArgumentError, OperationAbortedError, WtsError } from '../errors';
 import {
-  asWtsError,
   checkPlan,
   clearToAct,
+  requestOutcome,
   resolveForAction,
   selectSessions,
   shownIdentity,
@@ -253,7 +253,7 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
       // Abandoned while waiting for the answer: the box is on the screen. Left pending, the abort
       // that cut the call short reports it as 'requested'.
       if (m.signal?.aborted && error instanceof WtsError && error.code === 'E_ABORTED') return;
-      ledger.settle(i, { status: 'failed', session, error: asWtsError(error) });
+      ledger.settle(i, requestOutcome(session, error, 'the message reached it'));
     }
   });
 }

@@ -32,7 +32,7 @@ describe('a session that ended right before its request', () => {
     ['sendMessageAll', 'message', ['WTSSendMessageW'], 'the message'],
   ] as const)('%s: skipped, gone, its request reported; the other session acted on', async (op, request, requests, what) => {
     const { wts } = endingAt(request);
-    const out =
+    const out: ReadonlyArray<{ session: { id: number }; status: string }> =
       op === 'logoffAll' ? await wts.logoffAll({ server: 'WF12', timeoutMs: 2000 })
       : op === 'logoffAll with a warning' ? await wts.logoffAll({ server: 'WF12', timeoutMs: 2000, warn: { text: 'bye', graceSeconds: 0 } })
       : op === 'disconnectAll' ? await wts.disconnectAll({ server: 'WF12', timeoutMs: 2000 })

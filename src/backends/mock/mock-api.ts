@@ -484,48 +484,65 @@ export class MockApi implements WtsApi {
       await this.flushSystemEvents(server);
       return WtsEvent.None;
     }
-    // The wait looks from the moment it is called: the server's sessions as they are now are its
-    // starting point (a copy: #seen changes in place), so a change that lands while the call is
-    // on its way in (another process's, read by the call's own refresh; or one made here before
-    // it registers) wakes it instead of becoming its starting point.
+    // The wait looks from the moment it is called: the farm file is read first (another process's
+    // change made before the call is not this wait's), then the wait is counted at once, so every
+    // change made while the call is on its way in raises its own flags (never their net
+    // difference), and a close or an abort reaches it; it can wake only once it is registered.
+    this.#refresh();
     const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
-    const key = name?.toLowerCase();
-    const from = key === undefined ? undefined : this.#waiters.size === 0 && this.#seenStale ? this.#seenOf(key) : new Map(this.#seen.get(key));
-    const state = await this.#enter(server, 'wait', undefined);
-    this.#fault(state, 'wait', undefined);
-    if (signal?.aborted) throw waitAborted(signal.reason);
+    if (this.#waiters.size === 0 && this.#seenStale) {
+      this.#seen = this.#seenNow();
+      this.#seenStale = false;
+    }
     return new Promise<number>((resolve, reject) => {
+      let registered = false;
+      let early: number = WtsEvent.None;
+      let settled = false;
       const onAbort = () => waiter.fail(waitAborted(signal?.reason));
       const done = () => {
+        settled = true;
         this.#waiters.delete(waiter);
         signal?.removeEventListener('abort', onAbort);
         this.#watchWhileWaiting();
       };
       const waiter: Waiter = {
         handle: BigInt(server),
-        server: state.def.name.toLowerCase(),
+        server: name?.toLowerCase() ?? '',
         mask: eventMask,
         wake: (flags) => {
+          if (settled) return;
+          // On its way in: a flush does not release it (it is not pending yet); a change is kept.
+          if (!registered) {
+            early |= flags;
+            return;
+          }
           done();
           resolve(flags);
         },
         fail: (error) => {
+          if (settled) return;
           done();
           reject(error);
         },
       };
-      if (this.#waiters.size === 0 && this.#seenStale) {
-        this.#seen = this.#seenNow();
-        this.#seenStale = false;
-      }
-      this.#waiters.add(waiter);
+      if (name !== undefined) this.#waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#watchWhileWaiting();
-      // What changed on this server between the call and now (#seen is now up to date, and the
-      // other waits have had their events for it).
-      const since = from && eventFlags(from, this.#seenOf(waiter.server)) & eventMask;
-      if (since) waiter.wake(since);
-      else this.#completeClosingSoon();
+      this.#enter(server, 'wait', undefined).then(
+        (state) => {
+          if (settled) return;
+          try {
+            this.#fault(state, 'wait', undefined);
+          } catch (error) {
+            waiter.fail(error as Error);
+            return;
+          }
+          registered = true;
+          if ((early & eventMask) !== 0) waiter.wake(early & eventMask);
+          else this.#completeClosingSoon();
+        },
+        (error: Error) => waiter.fail(error),
+      );
     });
   }
 
@@ -970,12 +987,6 @@ export class MockApi implements WtsApi {
     this.#seen = next;
   }
 
-  /** One server's sessions as a wait sees them (empty for a server not in the farm). */
-  #seenOf(key: string): Map<number, Seen> {
-    const state = this.#servers.get(key);
-    return new Map(state ? [...state.sessions.values()].map((s) => [s.id, seenOf(s)] as const) : []);
-  }
-
   #seenNow(): Map<string, Map<number, Seen>> {
     return new Map([...this.#servers].map(([key, state]) => [key, new Map([...state.sessions.values()].map((s) => [s.id, seenOf(s)] as const))] as const));
   }
@@ -1004,8 +1015,15 @@ function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbor
   return new OperationAbortedError(api, reason);
 }
 
+/** A logon time as the instant it names (one time written two ways is the same logon), or the text. */
+function instantOf(text: string | undefined): string {
+  if (text === undefined) return '';
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : String(ms);
+}
+
 function seenOf(s: FarmSession): Seen {
-  return { state: s.state, name: s.name ?? '', user: s.user ?? '', domain: s.domain ?? '', logonTime: s.logonTime ?? '' };
+  return { state: s.state, name: s.name ?? '', user: s.user ?? '', domain: s.domain ?? '', logonTime: instantOf(s.logonTime) };
 }
 
 /** A state a client is attached in (WTS_EVENT_CONNECT when a session enters one from another). */

@@ -314,8 +314,6 @@ describe('GUARD: the JSON line stream under hostile farm file changes', () => {
     const sim = simulate();
     const w = watch(sim, ['session', '--watch', '--json']);
     await waiting(sim);
-    // Made the moment the call log shows the first wait: it may land before the wait registers,
-    // which the mock must still report (test/unit/mock-wait-first.test.ts; twice missed in CI).
     edit(sim, (f) => Object.assign(session(f, 4), { state: 'Disconnected', name: '' }));
     await w.until(/"type":"disconnect"[^\n]*"id":4/);
     edit(sim, (f) => (f.servers[0]!.sessions = f.servers[0]!.sessions!.filter((s) => s.id !== 6)), 'rename');

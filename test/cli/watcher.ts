@@ -61,18 +61,27 @@ export function watch(sim: Sim, args: string[]): Watcher {
   };
 }
 
+/** How long a listing logged by the mock takes at most to read the farm (zero latency; a loaded CI machine). */
+const LISTING_READ_MS = 1000;
+
 /** Kills every watcher still running. */
 export function killWatchers(): void {
   for (const c of running) c.kill('SIGKILL');
   running.clear();
 }
 
-/** Resolves once the watcher's call log shows a wait in place after its first enumeration. */
+/**
+ * Resolves once the watcher's call log shows its wait and its first enumeration, and that listing
+ * has had time to read the farm. The watcher arms its wait, then lists; the mock logs a call when
+ * it is made, before it reads the farm file, so a change made the moment the log shows the
+ * enumeration can still be in the first listing: then it is the watcher's starting point, and
+ * rightly no event (a change test once missed in CI for this reason, about 1 run in 5 locally).
+ */
 export async function waiting(sim: Sim, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const apis = existsSync(sim.log) ? readFileSync(sim.log, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { api: string }).api) : [];
-    if (apis.includes('enumerate') && apis.includes('wait')) return;
+    if (apis.includes('enumerate') && apis.includes('wait')) return new Promise((r) => setTimeout(r, LISTING_READ_MS));
     if (Date.now() > deadline) throw new Error(`the watcher never waited; its calls: ${apis.join(', ')}`);
     await new Promise((r) => setTimeout(r, 20));
   }

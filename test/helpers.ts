@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWts, type SessionEvent, type Wts, type WtsApi } from '../src/index';
 import { createMockApi, type Farm, type MockApi, type MockApiOptions } from '../src/mock';
@@ -70,3 +71,15 @@ export async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
   }
 }
+
+/** A farm written to farm.json in a fresh temp folder (`space` as JSON.stringify takes it); its path. */
+export function farmFile(farm: Farm = exampleFarm(), space?: number): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'wts-farm-')), 'farm.json');
+  writeFileSync(path, JSON.stringify(farm, null, space));
+  return path;
+}
+
+/** What `p` resolves to, or 'timeout' when it has not within `ms`. */
+export const within = <T,>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -3,20 +3,11 @@
  * events"): two MockApi objects on one farm file stand for two processes. GUARDS: these attacks
  * held (they pass today); kept so that they keep holding. Every wait is bounded and abandoned.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { openSimulatedFarm, writeFarmFile, type Farm } from '../../src/mock';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent, type ServerHandle } from '../../src/wtsapi';
-import { exampleFarm } from '../helpers';
+import { farmFile, sleep, within } from '../helpers';
 
-function farmFile(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-mock-wait-')), 'farm.json');
-  writeFileSync(path, JSON.stringify(exampleFarm()));
-  return path;
-}
-const within = <T,>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('GUARD (passes today): simulated mode, another process changes the farm under a pending wait', () => {
   // docs/mock.md: "a closing session on a server with a wait pending completes about 20 ms later,

@@ -3,16 +3,15 @@
  * `found:` tests fail on the code they were written against; `HOLDS:` tests are attacks that held.
  * Every wait is bounded (raced with a timeout) and abandoned (aborted) at the end.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { createMockApi, openSimulatedFarm, writeFarmFile, type Farm, type FarmSession, type MockApi } from '../../src/mock';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent, type ServerHandle } from '../../src/wtsapi';
-import { exampleFarm } from '../helpers';
+import { exampleFarm, farmFile as farmFileOf, sleep } from '../helpers';
+
+const farmFile = (farm: Farm = exampleFarm()) => farmFileOf(farm, 2);
 
 const LOCAL = WTS_CURRENT_SERVER_HANDLE as ServerHandle;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
 
 type Outcome = { flags: number } | { error: string } | 'pending';
@@ -43,11 +42,6 @@ class Waits {
   }
 }
 
-function farmFile(farm: Farm = exampleFarm()): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-mock-wait3-')), 'farm.json');
-  writeFileSync(path, JSON.stringify(farm, null, 2));
-  return path;
-}
 /** Another process's edit, written as writeFarmFile writes (atomically). */
 function editFile(path: string, edit: (farm: Farm) => void): void {
   const farm = JSON.parse(readFileSync(path, 'utf8')) as Farm;

@@ -4,20 +4,12 @@
  * wakes it. Found by the CLI watch guard (test/cli/watch-attack.test.ts), which twice missed an
  * in-place edit made the moment the call log showed the first wait, under a full CI run.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { openSimulatedFarm, type Farm } from '../../src/mock';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent } from '../../src/wtsapi';
-import { exampleFarm } from '../helpers';
+import { farmFile, within } from '../helpers';
 
-const within = <T,>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
-function farmFile(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-mock-first-')), 'farm.json');
-  writeFileSync(path, JSON.stringify(exampleFarm(), null, 2));
-  return path;
-}
 
 /** Another process's in-place edit: session `id` of the first server disconnected. */
 function disconnectInFile(path: string, id: number): void {
@@ -29,7 +21,7 @@ function disconnectInFile(path: string, id: number): void {
 describe('found: a change that lands while the first wait is on its way in', () => {
   for (const before of ['nothing', 'an enumeration', 'a wait that returned'] as const) {
     test(`after ${before}, an edit right after the call wakes the wait with DISCONNECT`, async () => {
-      const path = farmFile();
+      const path = farmFile(undefined, 2);
       const a = openSimulatedFarm(path);
       const stop = new AbortController();
       const local = WTS_CURRENT_SERVER_HANDLE;
@@ -54,7 +46,7 @@ describe('found: a change that lands while the first wait is on its way in', () 
 
 describe('HOLDS: the same edit once the wait is registered', () => {
   test('an edit 100 ms after the call wakes the wait with DISCONNECT', async () => {
-    const path = farmFile();
+    const path = farmFile(undefined, 2);
     const a = openSimulatedFarm(path);
     const stop = new AbortController();
     await a.enumerateSessions(WTS_CURRENT_SERVER_HANDLE);

@@ -1,17 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSession, InvalidArgumentError, listSessions, logoff, logoffAll } from '../../src/index';
 import { openSimulatedFarm, writeFarmFile, type Farm } from '../../src/mock';
-import { exampleFarm, rejection, ROOT } from '../helpers';
+import { exampleFarm, farmFile, rejection, ROOT } from '../helpers';
 
-function farmFile(farm: Farm = exampleFarm()): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wts-sim-'));
-  const path = join(dir, 'farm.json');
-  writeFileSync(path, JSON.stringify(farm));
-  return path;
-}
 
 describe('simulated mode (WTS_SESSION_SIMULATE)', () => {
   const saved = process.env['WTS_SESSION_SIMULATE'];

@@ -198,7 +198,9 @@ class LiveTable {
     const allowed = height && height > 1 ? height - 1 : Infinity;
     if (lines.length + tail.length > allowed) {
       const maxTail = Math.max(0, allowed - 1);
-      if (tail.length > maxTail) tail = [...tail.slice(0, 2), ...tail.slice(2).slice(-Math.max(0, maxTail - 2) || tail.length)].slice(0, maxTail);
+      // The heading lines stay; of the changes, the newest that fit.
+      const keep = Math.max(0, maxTail - 2);
+      if (tail.length > maxTail) tail = [...tail.slice(0, 2), ...(keep > 0 ? tail.slice(-keep) : [])].slice(0, maxTail);
       const room = Math.max(0, allowed - tail.length - 1);
       const hidden = lines.length - room;
       if (hidden > 0) lines.splice(room, hidden, `  ... ${hidden} more line${hidden === 1 ? '' : 's'} (a taller terminal shows them)`);

@@ -739,6 +739,10 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
     mock: async (t) => queryAfterLogoff(t),
     double: async (t) => queryAfterLogoff(t),
   },
+  'request-to-ended-session': {
+    mock: async (t) => requestToEnded(t),
+    double: async (t) => requestToEnded(t),
+  },
   'disconnect-disconnected': {
     mock: async (t) => disconnectDisconnected(t),
     double: async (t) => disconnectDisconnected(t),
@@ -819,6 +823,14 @@ async function queryAfterLogoff(t: Target): Promise<void> {
     }
   }
   expect(code).toBe(7022);
+}
+
+/** Each request to a session ID no longer there (77: never in FARM) fails with 7022. */
+async function requestToEnded(t: Target): Promise<void> {
+  const api = t.load();
+  const message = { title: 't', text: 'x', style: 0, timeoutSeconds: 0, wait: false };
+  const codes = [await win32Code(api.logoffSession(CSH, 77)), await win32Code(api.disconnectSession(CSH, 77)), await win32Code(api.sendMessage(CSH, 77, message))];
+  expect(codes).toEqual([7022, 7022, 7022]);
 }
 
 async function disconnectDisconnected(t: Target): Promise<void> {

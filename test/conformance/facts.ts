@@ -643,6 +643,16 @@ export const FACTS: readonly Fact[] = [
     backends: { mock: true, double: true, wine: "Wine's WTSLogoffSession fails with 120 for any session" },
   },
   {
+    id: 'request-to-ended-session',
+    call: 'WTSLogoffSession / WTSDisconnectSession / WTSSendMessageW(h, a session that has ended, …)',
+    expected: 'FALSE, GetLastError() 7022 (ERROR_CTX_WINSTATION_NOT_FOUND) — assumed, as for a query of a logged-off session: Learn lists no error codes for these calls',
+    library: 'In logoffAll (its warning too), disconnectAll and sendMessageAll, after a successful re-check: the session is skipped, reason `gone` (its request listed), not failed',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: a request to a session that just ended (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSLogoffSession fails with 120 for any session, its WTSDisconnectSession succeeds even for one that does not exist, and its WTSSendMessageW is a stub (FALSE, last error untouched)" },
+  },
+  {
     id: 'disconnect-disconnected',
     call: 'WTSDisconnectSession(h, an already disconnected session, FALSE)',
     expected: 'TRUE, nothing changes (assumed)',

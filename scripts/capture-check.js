@@ -477,7 +477,7 @@ const CHECKS = {
 };
 
 const NOT_READ_ONLY = new Set([
-  'send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'disconnect-disconnected',
+  'send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'request-to-ended-session', 'disconnect-disconnected',
   'terminate-process', 'terminate-gone', 'terminate-idle-process',
 ]);
 /**

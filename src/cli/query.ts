@@ -30,7 +30,7 @@ export const QUERY_HELP = `Shows Remote Desktop sessions, their users, and their
 wts-query session [SessionName | UserName | SessionID] [/server:ServerName] [--json]
 wts-query user    [UserName | SessionName | SessionID] [/server:ServerName] [--long] [--json]
 wts-query process [UserName | SessionName | SessionID | Program] [/server:ServerName] [--long] [--json]
-wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--json]
+wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--long] [--json]
 
   session            query session: SESSIONNAME USERNAME ID STATE TYPE DEVICE.
   user               quser: USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME.
@@ -38,6 +38,9 @@ wts-query session|user [filter] --watch [/server:ServerName | /servers:A,B] [--j
                      lock state cannot be read for certain; JSON: details.locked true,
                      false or null). One more query per session, and the server's
                      Windows version once (Windows 7 / 2008 R2 report it swapped).
+                     With --watch: lock and unlock events too; Windows raises no
+                     event for locking, so a lock shows at the server's next
+                     listing (after any session change there, at least every 30 s).
   process            query process: USERNAME (the process's owner) SESSIONNAME ID PID
                      IMAGE.
   --long             With process: also THREADS, HANDLES, WORKING SET and CPU TIME
@@ -107,11 +110,10 @@ export async function queryMain(argv: readonly string[], io: CliIo, deps: CliDep
     const target = serversOf(args, io.readStdin ? { readStdin: io.readStdin } : {});
     const long = flag(args, 'long');
     if (long && kind === 'session') throw new UsageError("--long goes with 'user' (the LOCKED column) or 'process' (threads, handles, memory, CPU time).");
-    if (long && flag(args, 'watch')) throw new UsageError('--long does not go with --watch: locking a session raises no session event, so the LOCKED column would go stale.');
     if (flag(args, 'watch')) {
       if (kind === 'process') throw new UsageError("--watch goes with 'session' or 'user': processes are not watched.");
       const matches = filter === undefined || filter === '*' ? undefined : (s: Session) => matchesQuery(s, filter);
-      return watchMain(lazyWts(value(args, 'simulate'), deps)(), { kind, target, matches, json: flag(args, 'json') }, io);
+      return watchMain(lazyWts(value(args, 'simulate'), deps)(), { kind, target, matches, json: flag(args, 'json'), long }, io);
     }
     const wts = lazyWts(value(args, 'simulate'), deps)();
     const result = await fetch(wts, kind, target, long);

@@ -23,6 +23,8 @@ export interface WatchRun {
   /** query session's filter (ID, session name or user name), or undefined for every session. */
   readonly matches: ((session: Session) => boolean) | undefined;
   readonly json: boolean;
+  /** user --long: the LOCKED column, and lock / unlock events (seen at the next listing). */
+  readonly long?: boolean;
 }
 
 /** How many changes the live display lists under the table. */
@@ -44,8 +46,10 @@ export async function watchMain(wts: Wts, run: WatchRun, io: CliIo): Promise<num
     ...(run.target.kind === 'one' ? (run.target.server === undefined ? {} : { server: run.target.server }) : { servers: run.target.servers }),
     signal: stop.signal,
     // quser's columns: idle and logon time (one WTSSessionInfo query per session and listing);
-    // the logon time also tells a new logon of the same user on the same ID.
-    ...(run.kind === 'user' ? { details: ['times'] as const } : {}),
+    // the logon time also tells a new logon of the same user on the same ID. --long: and the lock
+    // state (one WTSSessionInfoEx query more), which no WTSWaitSystemEvent kind reports: a lock is
+    // seen at the next listing, after any change on the server or at the reconcile.
+    ...(run.kind === 'user' ? { details: run.long === true ? (['times', 'lock'] as const) : (['times'] as const) } : {}),
     initial: live,
   };
   // Asked at the first drawing, once the watch has checked its options (bad input calls nothing).
@@ -186,7 +190,7 @@ class LiveTable {
       if (failed !== undefined) lines.push(`  (${many ? '' : `${name} `}not answering: ${failed})`);
       if (!this.#servers.has(key)) continue;
       const rows = [...(this.#servers.get(key)?.values() ?? [])].filter((s) => relevant(this.#run, s)).sort((a, b) => a.id - b.id);
-      const table = (this.#run.kind === 'user' ? formatUserTable(rows as DetailedSession[]) : formatSessionTable(rows)).trimEnd().split('\n');
+      const table = (this.#run.kind === 'user' ? formatUserTable(rows as DetailedSession[], { long: this.#run.long === true }) : formatSessionTable(rows)).trimEnd().split('\n');
       lines.push(table[0] as string);
       rows.forEach((s, i) => lines.push(this.#mark(table[i + 1] as string, this.#highlight.has(`${key}\u0000${s.id}`))));
     }

@@ -2,9 +2,11 @@
  * The lock state on the command line: --locked / --unlocked on every bulk command (a session whose
  * lock state is unknown matches neither), and `wts-query user --long`'s LOCKED column.
  */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Farm } from '../../src/mock';
 import { exampleFarm } from '../helpers';
-import { simulate } from './run';
+import { simulate, type Sim } from './run';
+import { killWatchers, waiting, watch } from './watcher';
 
 /** The example farm with lock states: bob and carol locked, temp01 unknown; WF12 a 6.1 server. */
 function lockFarm(): Farm {
@@ -81,7 +83,7 @@ describe('--locked / --unlocked', () => {
       ['wts-disconnect', ['4', '--unlocked']],
       ['wts-msg', ['bob', '--locked', 'hello']],
       ['wts-query', ['session', '--long']],
-      ['wts-query', ['user', '--long', '--watch']],
+      ['wts-query', ['session', '--long', '--watch']],
     ] as const) {
       const r = sim.run(bin, [...args]);
       expect([bin, ...args, r.code]).toEqual([bin, ...args, 2]);
@@ -116,5 +118,68 @@ describe('wts-query user --long', () => {
     const r = simulate(lockFarm()).run('wts-query', ['user', '--long', '--json']);
     const doc = JSON.parse(r.stdout) as { results: Array<{ id: number; details: { locked: boolean | null } }> };
     expect(doc.results.map((s) => [s.id, s.details.locked])).toEqual([[1, false], [2, false], [3, true], [4, true], [5, false], [6, null], [7, false]]);
+  });
+});
+
+/** Another process's edit of the farm file: a new file renamed over it. */
+function edit(sim: Sim, change: (farm: Farm) => void): void {
+  const farm = JSON.parse(readFileSync(sim.path, 'utf8')) as Farm;
+  change(farm);
+  writeFileSync(`${sim.path}.new`, JSON.stringify(farm, null, 2));
+  renameSync(`${sim.path}.new`, sim.path);
+}
+
+describe('wts-query user --watch --long', () => {
+  afterEach(killWatchers);
+
+  test('--json: details.locked in every event; a lock is reported at the next listing, as a lock event', async () => {
+    const sim = simulate(lockFarm());
+    const w = watch(sim, ['user', '--watch', '--json', '--long']);
+    try {
+      await waiting(sim);
+      // Windows raises no session event for a lock (docs/watchSessions.md): the lock alone wakes
+      // nothing; the next listing (here, after erin's logoff) reports it.
+      edit(sim, (farm) => {
+        farm.servers[0]!.sessions!.find((s) => s.id === 5)!.locked = true; // dave, was unlocked
+      });
+      expect(sim.run('wts-logoff', ['7']).code).toBe(0); // erin
+      await w.until(/"type":"lock"/);
+      await w.until(/"type":"logoff"/);
+      const events = w
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; session: { id: number; details: { locked?: boolean | null } }; before?: { details: { locked?: boolean | null } } });
+      expect(events.map((e) => [e.type, e.session.id]).sort()).toEqual([
+        ['lock', 5],
+        ['logoff', 7],
+      ]);
+      const lock = events.find((e) => e.type === 'lock')!;
+      expect([lock.before?.details.locked, lock.session.details.locked]).toEqual([false, true]);
+      // One WTSSessionInfoEx query per session with a user, per listing: the lock detail is read.
+      expect(readFileSync(sim.log, 'utf8')).toMatch(/WTSSessionInfoEx/);
+    } finally {
+      w.child.kill('SIGINT');
+    }
+    expect(await w.exit).toBe(130);
+    expect(w.stderr()).toBe('');
+  });
+
+  test('without --long: no lock query and no lock event', async () => {
+    const sim = simulate(lockFarm());
+    const w = watch(sim, ['user', '--watch', '--json']);
+    try {
+      await waiting(sim);
+      edit(sim, (farm) => {
+        farm.servers[0]!.sessions!.find((s) => s.id === 5)!.locked = true;
+      });
+      expect(sim.run('wts-logoff', ['7']).code).toBe(0);
+      await w.until(/"type":"logoff"/);
+      expect(w.stdout()).not.toMatch(/"type":"lock"|"locked"/);
+    } finally {
+      w.child.kill('SIGINT');
+    }
+    expect(await w.exit).toBe(130);
+    expect(readFileSync(sim.log, 'utf8')).not.toMatch(/WTSSessionInfoEx/);
   });
 });

@@ -245,6 +245,23 @@ describe(hasTmux ? 'FIXED: the live table on a terminal' : 'FIXED: the live tabl
     expect(row).toMatch(/\*\s*$/);
   });
 
+  // user --watch --long: quser's table with the LOCKED column, redrawn like the others.
+  inTmux('user --watch --long, 120 columns: the LOCKED column, kept at each redraw', async () => {
+    const sim = simulate();
+    edit(sim, (farm) => {
+      session(farm, 4).locked = true; // carol
+    });
+    const t = liveWatch(sim, 120, 40, ['user', '--watch', '--long'], { NO_COLOR: '1' });
+    await t.until(/none yet/);
+    other(sim, 'wts-disconnect', ['5']);
+    await t.until(/disconnect\s+session 5/);
+    const screen = t.capture();
+    const last = screen.slice(screen.lastIndexOf('USERNAME'));
+    expect(last).toMatch(/^USERNAME +SESSIONNAME +ID +STATE +IDLE TIME +LOGON TIME +LOCKED$/m);
+    expect(last).toMatch(/^ carol .* Locked$/m);
+    expect(last).toMatch(/^ dave .* Unlocked {2}\*$/m);
+  });
+
   // docs/wts-query.md:114-115: "the table, redrawn in place (the cursor moves back up; nothing scrolls)".
   // src/cli/common.ts:210 reads the width once (`columns: stdout.columns`) and nothing listens to
   // SIGWINCH: after the window is made narrower, the lines are cut to the old width, wrap, and the
@@ -376,7 +393,7 @@ describe('GUARD: bad usage with --watch', () => {
   // (bad usage)"; README exit codes: "2 Bad usage, and nothing was called".
   test.each([
     [['session', '--watch', '--json', '--bogus']],
-    [['user', '--watch', '--json', '--long']],
+    [['session', '--watch', '--json', '--long']],
     [['process', '--watch', '--json']],
     [['session', '--watch', '--json', '/servers:,,']],
     [['session', '--watch', '--json', '/server:bad..name']],

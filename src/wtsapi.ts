@@ -414,6 +414,12 @@ export interface CallOptions {
    * cannot be interrupted; its thread is freed when it returns, and its result is ignored.
    */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Called once when the call is over: it returned (abandoned or not), or it was never made (its
+   * signal had fired, or the backend refused it). After an abandonment the promise has already
+   * rejected; this says when the call has really left the system. What it throws is ignored.
+   */
+  readonly onReturn?: (() => void) | undefined;
 }
 
 /** Arguments of WTSSendMessageW, already validated by the api layer. */
@@ -450,6 +456,11 @@ export interface WtsApi {
   openServer(serverName: string): Promise<ServerHandle>;
   /**
    * WTSCloseServer. Closing WTS_CURRENT_SERVER_HANDLE or an already-closed handle is a no-op.
+   * From this call on the handle takes no new call (each fails with 6, ERROR_INVALID_HANDLE, and
+   * makes none) but a flush (flushSystemEvents), which releases its waits. A call made on it that
+   * is still running — one its caller abandoned, a pending wait — is never closed under: the
+   * handle is then closed when the last such call returns, and this resolves at once. A close the backend cannot run now (its threads all held by stuck calls) is retried
+   * in the background; it never rejects for that.
    *
    * @param server - the handle.
    */

@@ -127,7 +127,8 @@ typedef struct Server {
   size_t account_count;
 } Server;
 
-typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; } Handle;
+/* busy: calls on the handle still inside the double (their latency, their work, a pending wait). */
+typedef struct Handle { uintptr_t value; int server; /* -1: unknown name */ WCHAR16 *name; int open; long busy; } Handle;
 
 /* A buffer handed out by the double; `kind` says which free function it needs. */
 enum AllocKind {
@@ -151,6 +152,9 @@ static uintptr_t g_next_handle = 0x1000;
 static Alloc *g_allocs;
 static size_t g_alloc_count, g_alloc_cap;
 static long g_bad_frees;
+/* WTSCloseServer calls made while another call on the same handle was still inside the double: a
+   misuse the library must never commit (Win32 leaves it undefined); counted like a leak. */
+static long g_closed_under_call;
 static long g_calls[DBL_API_COUNT];
 
 /*
@@ -306,16 +310,42 @@ static DWORD fault_for(Server *server, int api, DWORD session) {
   return any;
 }
 
-/* Counts the call and sleeps the server's latency (outside the lock). */
-static void enter(HANDLE h, int api) {
+/*
+ * Counts the call, marks its handle busy until the call returns (see ENTER), and sleeps the
+ * server's latency (outside the lock). Returns the handle's value when it was marked, else 0.
+ */
+static uintptr_t enter(HANDLE h, int api) {
   DWORD delay = 0;
+  uintptr_t marked = 0;
   LOCK();
   g_calls[api]++;
   int s = server_of(h);
   if (s >= 0) delay = g_servers[s].latency_ms[api];
+  if (h != WTS_CURRENT_SERVER_HANDLE) {
+    for (size_t i = 0; i < g_handle_count; i++) {
+      if (g_handles[i].value == (uintptr_t)h && g_handles[i].open) {
+        g_handles[i].busy++;
+        marked = g_handles[i].value;
+      }
+    }
+  }
   UNLOCK();
   if (delay) sleep_ms(delay);
+  return marked;
 }
+
+/* The end of a call that ENTER marked: its handle is no longer busy with it. */
+static void leave(uintptr_t *marked) {
+  if (!*marked) return;
+  LOCK();
+  for (size_t i = 0; i < g_handle_count; i++) {
+    if (g_handles[i].value == *marked && g_handles[i].busy > 0) g_handles[i].busy--;
+  }
+  UNLOCK();
+}
+
+/* enter() for the rest of the enclosing function: the handle is busy until it returns. */
+#define ENTER(h, api) uintptr_t busy_handle__ __attribute__((cleanup(leave))) = enter((h), (api))
 
 /*
  * Under the lock: the server for a call, or NULL with the error to report (invalid handle,
@@ -375,6 +405,7 @@ static HANDLE open_server(const WCHAR16 *name) {
       h->server = s;
       h->name = copy;
       h->open = 1;
+      h->busy = 0;
       result = (HANDLE)h->value;
     }
   }
@@ -391,6 +422,7 @@ DOUBLE_EXPORT void DOUBLE_CALL WTSCloseServer(HANDLE hServer) {
   g_calls[DBL_API_CLOSE]++;
   for (size_t i = 0; i < g_handle_count; i++) {
     if (g_handles[i].value == (uintptr_t)hServer && g_handles[i].open) {
+      if (g_handles[i].busy > 0) g_closed_under_call++;
       g_handles[i].open = 0;
       free(g_handles[i].name);
       g_handles[i].name = NULL;
@@ -492,7 +524,7 @@ static BOOL enumerate(HANDLE hServer, int extra_fault_api, int kind, size_t elem
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pLevel, DWORD Filter,
                                                        PWTS_SESSION_INFO_1W *ppSessionInfo, DWORD *pCount) {
-  enter(hServer, DBL_API_ENUMERATE);
+  ENTER(hServer, DBL_API_ENUMERATE);
   if (!pLevel || *pLevel != 1 || Filter != 0 || !ppSessionInfo || !pCount) {
     set_last_error(DBL_ERROR_INVALID_PARAMETER);
     return FALSE;
@@ -503,7 +535,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsExW(HANDLE hServer, DWORD *pL
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version,
                                                      PWTS_SESSION_INFOW *ppSessionInfo, DWORD *pCount) {
-  enter(hServer, DBL_API_ENUMERATE);
+  ENTER(hServer, DBL_API_ENUMERATE);
   if (Reserved != 0 || Version != 1 || !ppSessionInfo || !pCount) {
     set_last_error(DBL_ERROR_INVALID_PARAMETER);
     return FALSE;
@@ -622,7 +654,7 @@ static BOOL build_processes(Server *server, DWORD session, int kind, void **out,
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Reserved, DWORD Version,
                                                       PWTS_PROCESS_INFOW *ppProcessInfo, DWORD *pCount) {
-  enter(hServer, DBL_API_PROCESSES);
+  ENTER(hServer, DBL_API_PROCESSES);
   if (Reserved != 0 || Version != 1 || !ppProcessInfo || !pCount) {
     set_last_error(DBL_ERROR_INVALID_PARAMETER);
     return FALSE;
@@ -654,7 +686,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesW(HANDLE hServer, DWORD Rese
  */
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSEnumerateProcessesExW(HANDLE hServer, DWORD *pLevel, DWORD SessionId,
                                                         LPWSTR *ppProcessInfo, DWORD *pCount) {
-  enter(hServer, DBL_API_PROCESSES_EX);
+  ENTER(hServer, DBL_API_PROCESSES_EX);
   if (!pLevel || !ppProcessInfo || !pCount) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
   if (*pLevel > 1) { *pLevel = 1; set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; }
   int level = (int)*pLevel;
@@ -744,7 +776,7 @@ static long long filetime_now(void) {
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD SessionId, WTS_INFO_CLASS WTSInfoClass,
                                                            LPWSTR *ppBuffer, DWORD *pBytesReturned) {
-  enter(hServer, DBL_API_QUERY);
+  ENTER(hServer, DBL_API_QUERY);
   /* Wine's conformance test (dlls/wtsapi32/tests/wtsapi.c 229-246, run on Windows): a NULL
      ppBuffer or pBytesReturned fails with ERROR_INVALID_USER_BUFFER, the count left as it was. */
   if (!ppBuffer || !pBytesReturned) { set_last_error(DBL_ERROR_INVALID_USER_BUFFER); return FALSE; }
@@ -886,7 +918,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
 }
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSLogoffSession(HANDLE hServer, DWORD SessionId, BOOL bWait) {
-  enter(hServer, DBL_API_LOGOFF);
+  ENTER(hServer, DBL_API_LOGOFF);
   DWORD error = 0;
   LOCK();
   int si = server_of(hServer);
@@ -908,7 +940,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSLogoffSession(HANDLE hServer, DWORD SessionId,
 
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSDisconnectSession(HANDLE hServer, DWORD SessionId, BOOL bWait) {
   (void)bWait;
-  enter(hServer, DBL_API_DISCONNECT);
+  ENTER(hServer, DBL_API_DISCONNECT);
   DWORD error = 0;
   LOCK();
   int si = server_of(hServer);
@@ -938,7 +970,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSDisconnectSession(HANDLE hServer, DWORD Sessio
  * reuse, as Windows does. */
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSTerminateProcess(HANDLE hServer, DWORD ProcessId, DWORD ExitCode) {
   (void)ExitCode;
-  enter(hServer, DBL_API_TERMINATE);
+  ENTER(hServer, DBL_API_TERMINATE);
   DWORD error = 0;
   LOCK();
   Server *server = server_for_call(hServer, DBL_API_TERMINATE, ProcessId, &error);
@@ -967,7 +999,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, 
                                                LPWSTR pMessage, DWORD MessageLength, DWORD Style, DWORD Timeout,
                                                DWORD *pResponse, BOOL bWait) {
   (void)Style; (void)Timeout;
-  enter(hServer, DBL_API_MESSAGE);
+  ENTER(hServer, DBL_API_MESSAGE);
   /* Lengths are in bytes, and must match the strings (a common binding bug: passing characters). */
   if (!pResponse || (TitleLength & 1) || (MessageLength & 1) ||
       TitleLength != len16(pTitle) * sizeof(WCHAR16) || MessageLength != len16(pMessage) * sizeof(WCHAR16)) {
@@ -1001,7 +1033,7 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSSendMessageW(HANDLE hServer, DWORD SessionId, 
  * are cleared with 6.
  */
 DOUBLE_EXPORT BOOL DOUBLE_CALL WTSWaitSystemEvent(HANDLE hServer, DWORD EventMask, DWORD *pEventFlags) {
-  enter(hServer, DBL_API_WAIT);
+  ENTER(hServer, DBL_API_WAIT);
   if (!pEventFlags) { set_last_error(DBL_ERROR_INVALID_PARAMETER); return FALSE; } /* assumed */
   DWORD error = 0, flags = DBL_WTS_EVENT_NONE;
   LOCK();
@@ -1327,6 +1359,7 @@ DOUBLE_EXPORT void WtsDouble_ClearLeaks(void) {
   g_handle_count = g_handle_cap = 0;
   while (g_alloc_count) release(g_alloc_count - 1);
   g_bad_frees = 0;
+  g_closed_under_call = 0;
   UNLOCK();
 }
 
@@ -1684,6 +1717,13 @@ DOUBLE_EXPORT long WtsDouble_OpenHandles(void) {
 DOUBLE_EXPORT long WtsDouble_BadFrees(void) {
   LOCK();
   long n = g_bad_frees;
+  UNLOCK();
+  return n;
+}
+
+DOUBLE_EXPORT long WtsDouble_ClosedUnderCall(void) {
+  LOCK();
+  long n = g_closed_under_call;
   UNLOCK();
   return n;
 }

@@ -710,11 +710,16 @@ export const FACTS: readonly Fact[] = [
     id: 'wait-system-event-close-pending',
     call: 'WTSCloseServer(h) while a WTSWaitSystemEvent(h, …) is pending',
     expected: 'The pending wait returns FALSE with 6 (ERROR_INVALID_HANDLE) (assumed: Learn does not say what closing does to a pending wait); a later wait on h fails with 6',
-    library: 'Never closes a handle under a pending wait: a watcher flushes its handle and waits for the wait to return before closing it.',
+    library:
+      'Never closes a handle while a call on it runs: closeServer (koffi and mock backends) makes WTSCloseServer only once the last call on the handle has returned, an abandoned one included; a watcher flushes its handle and waits for the wait to return first.',
     sources: [],
     status: 'assumed',
     capture: `${CAPTURE}: WTSCloseServer from another thread during a wait`,
-    backends: { mock: true, double: true, wine: WINE_WAIT_STUB },
+    backends: {
+      mock: 'not modelled: the mock is reached only through closeServer, which never closes a handle while a call on it runs (as the koffi backend)',
+      double: true,
+      wine: WINE_WAIT_STUB,
+    },
   },
   {
     id: 'terminate-process',

@@ -107,6 +107,20 @@ export function describeSystemEventsContract(name: string, factory: BackendFacto
       throw new Error('expected the wait to fail with a Win32 error, but it resolved');
     }
 
+    /** Until the handle is closed (a close held back by a call is made once it returns): a flush then fails with 6. */
+    async function closedSoon(h: ServerHandle): Promise<void> {
+      const deadline = Date.now() + 2000;
+      let code: number | undefined;
+      while (code === undefined && Date.now() < deadline) {
+        code = await flush(h).then(
+          () => undefined,
+          (error: unknown) => (error instanceof Win32Error ? error.win32Code : -1),
+        );
+        if (code === undefined) await sleep(5);
+      }
+      expect(code).toBe(6);
+    }
+
     /** Runs a case only when the backend has the methods (else prints why it did not). */
     const it = (title: string, body: () => Promise<void>) =>
       test(title, async () => {
@@ -204,12 +218,42 @@ export function describeSystemEventsContract(name: string, factory: BackendFacto
       expect(await failure(wait(await open('WF12'), WtsEvent.All))).toEqual({ code: 1726, api: 'WTSWaitSystemEvent' });
     });
 
-    it('closing a handle under a pending wait fails the wait with 6 (assumed)', async () => {
+    // WtsApi.closeServer: never under a call still running on the handle (Win32 leaves closing
+    // under a pending wait undefined): the wait goes on, the handle takes no new call but a flush,
+    // and it is closed once the wait has returned.
+    it('closeServer under a pending wait: the wait goes on, new calls fail with 6, a flush releases it, then the handle is closed', async () => {
       const h = await api.openServer('WF12');
       const w = wait(h, WtsEvent.All);
       await pending(1);
       await api.closeServer(h);
-      expect(await failure(w)).toEqual({ code: 6, api: 'WTSWaitSystemEvent' });
+      await stillBlocked(w, 1);
+      expect(await failure(api.enumerateSessions(h))).toMatchObject({ code: 6 });
+      expect(await failure(wait(h, WtsEvent.All))).toEqual({ code: 6, api: 'WTSWaitSystemEvent' });
+      await flush(h);
+      expect(await w).toBe(WtsEvent.None);
+      await closedSoon(h);
+    });
+
+    it('closeServer under an abandoned wait: the abandonment rejects at once, the wait still runs, and the handle is closed once it returns', async () => {
+      const h = await api.openServer('WF12');
+      const stop = new AbortController();
+      let returned = false;
+      const w = (api.waitSystemEvent as NonNullable<WtsApi['waitSystemEvent']>).call(api, h, WtsEvent.All, { signal: stop.signal, onReturn: () => (returned = true) });
+      w.catch(() => undefined);
+      await pending(1);
+      stop.abort();
+      await expect(w).rejects.toMatchObject({ code: 'E_ABORTED' });
+      await api.closeServer(h);
+      await sleep(50);
+      // The mock's wait ends with its abort; a native one is still in WTSWaitSystemEvent.
+      if (backend.pendingWaits?.() === 1) {
+        expect(returned).toBe(false);
+        await flush(h);
+      }
+      const deadline = Date.now() + 2000;
+      while (!returned && Date.now() < deadline) await sleep(5);
+      expect(returned).toBe(true);
+      await closedSoon(h);
     });
   });
 }

@@ -85,6 +85,7 @@ export class NativeDouble {
       ['WtsDouble_OutstandingAllocations', 'long', []],
       ['WtsDouble_OpenHandles', 'long', []],
       ['WtsDouble_BadFrees', 'long', []],
+      ['WtsDouble_ClosedUnderCall', 'long', []],
       ['WtsDouble_CallCount', 'long', ['int']],
       ['WtsDouble_Layout', 'int', ['int', 'int']],
       ['WtsDouble_RaiseEvent', 'int', [str, 'uint32_t']],
@@ -302,6 +303,11 @@ export class NativeDouble {
     return Number(this.#call('WtsDouble_BadFrees'));
   }
 
+  /** WTSCloseServer calls made while another call on the same handle was still inside the double. */
+  get closedUnderCall(): number {
+    return Number(this.#call('WtsDouble_ClosedUnderCall'));
+  }
+
   calls(api: keyof typeof DOUBLE_API): number {
     return Number(this.#call('WtsDouble_CallCount', DOUBLE_API[api]));
   }
@@ -336,13 +342,21 @@ export class NativeDouble {
 
   /**
    * What leaked since the last clear, then clears for the next test. `pendingWaits` (threads still
-   * blocked in WTSWaitSystemEvent) appears only when non-zero, so that a check against
-   * { allocations: 0, handles: 0, badFrees: 0 } fails on a wait left pending; the clear fails those
-   * waits (6), so no thread stays blocked.
+   * blocked in WTSWaitSystemEvent) and `closedUnderCall` (handles closed while a call on them was
+   * still inside the double) appear only when non-zero, so that a check against
+   * { allocations: 0, handles: 0, badFrees: 0 } fails on either; the clear fails those waits (6),
+   * so no thread stays blocked.
    */
-  leaks(): { allocations: number; handles: number; badFrees: number; pendingWaits?: number } {
+  leaks(): { allocations: number; handles: number; badFrees: number; pendingWaits?: number; closedUnderCall?: number } {
     const waits = this.pendingWaits();
-    const result = { allocations: this.outstandingAllocations, handles: this.openHandles, badFrees: this.badFrees, ...(waits ? { pendingWaits: waits } : {}) };
+    const under = this.closedUnderCall;
+    const result = {
+      allocations: this.outstandingAllocations,
+      handles: this.openHandles,
+      badFrees: this.badFrees,
+      ...(waits ? { pendingWaits: waits } : {}),
+      ...(under ? { closedUnderCall: under } : {}),
+    };
     this.#call('WtsDouble_ClearLeaks');
     return result;
   }

@@ -78,21 +78,25 @@ describe('found: an abort while the call is on its way in is not "at once"', () 
 });
 
 describe('found: closing the handle while a wait is on its way in leaves the wait pending for ever', () => {
-  // docs/mock.md: "closing a handle under a pending wait fails that wait with 6". A wait called
-  // just before closeServer (the same turn: it has not registered yet) registers afterwards on the
-  // closed handle, and nothing can release it any more: flush on that handle fails with 6, no
-  // close comes again. Only an abort ends it. (The watcher never does this; a user's code can.)
-  test.each([0, 50])('latencyMs %p: wait, then closeServer at once: the wait fails with 6', async (latency) => {
+  // A wait called just before closeServer (the same turn: it has not registered yet) once
+  // registered on a closed handle that nothing could release (flush failed with 6). Fixed twice:
+  // first by failing it with 6; now closeServer never closes a handle while a call on it runs
+  // (WtsApi.closeServer, as the koffi backend): the wait goes on, a flush (still taken by the
+  // closing handle) releases it once it is registered, and the handle is closed then.
+  test.each([0, 50])('latencyMs %p: wait, then closeServer at once: the wait goes on; a flush releases it, then the handle is closed', async (latency) => {
     const mock = createMockApi(exampleFarm());
     mock.setLatency('WF12', latency);
     const waits = new Waits();
     const h = await mock.openServer('WF12');
     const wait = waits.start(mock, h);
     await mock.closeServer(h);
-    const got = await outcome(wait, 300 + latency);
-    const pendingAfter = mock.pendingWaitCount;
+    const before = await outcome(wait, 100 + latency);
+    const openBefore = mock.openHandleCount;
+    await mock.flushSystemEvents(h);
+    const got = await outcome(wait, 100);
+    const after = { pending: mock.pendingWaitCount, open: mock.openHandleCount };
     await waits.end();
-    expect({ got, pendingAfter }).toEqual({ got: { error: '6' }, pendingAfter: 0 });
+    expect({ before, openBefore, got, after }).toEqual({ before: 'pending', openBefore: 1, got: { flags: WtsEvent.None }, after: { pending: 0, open: 0 } });
   });
 });
 
@@ -279,7 +283,7 @@ describe('HOLDS: in-process calls, changes, registration and flush', () => {
     await waits.end();
   });
 
-  test('flush releases only its handle\'s waits; closing another handle fails only its own; abort one of three', async () => {
+  test('flush releases only its handle\'s waits; closing a handle under its wait closes nothing until a flush returns it; abort one of three', async () => {
     const mock = createMockApi(exampleFarm());
     const waits = new Waits();
     const h1 = await mock.openServer('TS01');
@@ -298,9 +302,14 @@ describe('HOLDS: in-process calls, changes, registration and flush', () => {
     expect(await outcome(b, 50)).toBe('pending');
     await mock.closeServer(h1);
     expect(await outcome(b, 50)).toBe('pending');
+    // closeServer never closes under a pending wait (WtsApi.closeServer): b goes on; a flush on
+    // h2 still releases it, and h2 is closed then.
     await mock.closeServer(h2);
-    expect(await outcome(b, 50)).toEqual({ error: '6' });
-    expect(mock.pendingWaitCount).toBe(0);
+    expect(await outcome(b, 50)).toBe('pending');
+    expect(mock.openHandleCount).toBe(1);
+    await mock.flushSystemEvents(h2);
+    expect(await outcome(b, 50)).toEqual({ flags: WtsEvent.None });
+    expect({ pending: mock.pendingWaitCount, open: mock.openHandleCount }).toEqual({ pending: 0, open: 0 });
     await waits.end();
   });
 

@@ -46,6 +46,25 @@ import { abandonable } from '../abandon';
 import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
+/** A call's spec: what a lane runs, and the handle it is made on (tracked for closeServer). */
+type CallSpec<T> = Omit<LaneCall<T>, 'fn'> & {
+  readonly handle?: ServerHandle | undefined;
+  /** Made even on a handle closeServer was called for (WTS_EVENT_FLUSH: it releases what holds the close back). */
+  readonly evenClosing?: boolean;
+};
+
+/** How often a WTSCloseServer the lanes refused is made again, in the background (ms). */
+const CLOSE_RETRY_MS = 1000;
+
+/** Runs a call's onReturn; what it throws is ignored. */
+function callReturn(onReturn: (() => void) | undefined): void {
+  try {
+    onReturn?.();
+  } catch {
+    // ignored: see CallOptions.onReturn
+  }
+}
+
 /** The options of {@link createKoffiApi}: the libraries, and the limits of its threads ({@link LaneOptions}). */
 export interface KoffiApiOptions extends LaneOptions {
   /**
@@ -188,6 +207,10 @@ export class KoffiApi implements WtsApi {
   readonly #messages = new Map<number, string>();
   /** Server names by open handle, for error messages. */
   readonly #names = new Map<bigint, string>();
+  /** Calls still in the system on each open handle (abandoned ones included): closeServer waits for them. */
+  readonly #inFlight = new Map<ServerHandle, number>();
+  /** Handles closeServer was called for: they take no new call; removed once WTSCloseServer ran. */
+  readonly #closing = new Set<ServerHandle>();
 
   /** The lanes running blocking calls, or undefined when they run on koffi's `.async`. */
   readonly #lanes: Lanes | undefined;
@@ -229,15 +252,81 @@ export class KoffiApi implements WtsApi {
    * decodes the outputs and frees what the call allocated — it runs even when the caller has
    * abandoned the call (its signal fired), so no WTS buffer is ever left behind.
    */
-  #call<T>(name: string, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
+  #call<T>(name: string, spec: CallSpec<T>): Promise<T> {
+    const handle = spec.handle;
+    if (handle === undefined || handle === WTS_CURRENT_SERVER_HANDLE) return this.#run(name, spec);
+    if (this.#closing.has(handle) && spec.evenClosing !== true) {
+      // closeServer was called: the handle takes no new call (it is closed, or about to be).
+      callReturn(spec.onReturn);
+      return Promise.reject(this.#error(name, Win32.ERROR_INVALID_HANDLE, handle));
+    }
+    // Counted until the call returns (an abandoned one too): closeServer never closes under it.
+    this.#inFlight.set(handle, (this.#inFlight.get(handle) ?? 0) + 1);
+    let over = false;
+    return this.#run(name, {
+      ...spec,
+      onReturn: () => {
+        if (over) return;
+        over = true;
+        callReturn(spec.onReturn);
+        const left = (this.#inFlight.get(handle) ?? 1) - 1;
+        if (left > 0) {
+          this.#inFlight.set(handle, left);
+          return;
+        }
+        this.#inFlight.delete(handle);
+        if (this.#closing.has(handle)) void this.#closeNow(handle);
+      },
+    });
+  }
+
+  #run<T>(name: string, spec: CallSpec<T>): Promise<T> {
     const raw = this.#raw.get(name);
     if (raw?.address !== undefined && this.#lanes) return this.#lanes.run({ ...spec, fn: raw.address });
     if (raw?.fn) return this.#viaLibuv(raw.fn, spec);
+    callReturn(spec.onReturn);
     return Promise.reject(new Error(`${name} is not declared`));
   }
 
-  async #viaLibuv<T>(fn: NativeFunction, spec: Omit<LaneCall<T>, 'fn'>): Promise<T> {
-    if (spec.signal?.aborted) throw new OperationAbortedError('The call', spec.signal.reason);
+  /**
+   * WTSCloseServer now. A close the lanes refuse (every thread held by a stuck call) or cannot
+   * start is made again every CLOSE_RETRY_MS, in the background, until it runs: a handle is never
+   * left open because the library's own threads were busy.
+   */
+  async #closeNow(handle: ServerHandle): Promise<void> {
+    try {
+      await this.#run<void>('WTSCloseServer', { bytes: 0, prepare: () => [handle], finish: () => undefined });
+    } catch {
+      const timer = setTimeout(() => void this.#closeNow(handle), CLOSE_RETRY_MS);
+      timer.unref(); // a process with nothing else to do exits: its handles go with it
+      return;
+    }
+    this.#closing.delete(handle);
+  }
+
+  /**
+   * Runs `body`, one call with this onReturn (`hand()` gives it to the call's spec); if the body
+   * ends without having made its call (a check failed first), onReturn runs then.
+   */
+  async #returning<T>(options: CallOptions, body: (hand: () => (() => void) | undefined) => Promise<T>): Promise<T> {
+    const own = options.onReturn;
+    if (!own) return body(() => undefined);
+    let made = false;
+    try {
+      return await body(() => {
+        made = true;
+        return own;
+      });
+    } finally {
+      if (!made) callReturn(own);
+    }
+  }
+
+  async #viaLibuv<T>(fn: NativeFunction, spec: CallSpec<T>): Promise<T> {
+    if (spec.signal?.aborted) {
+      callReturn(spec.onReturn);
+      throw new OperationAbortedError('The call', spec.signal.reason);
+    }
     const k = this.#types.koffi;
     const block = new NativeBlock(k, spec.bytes);
     let args: ReadonlyArray<bigint | number>;
@@ -245,6 +334,7 @@ export class KoffiApi implements WtsApi {
       args = spec.prepare(block);
     } catch (error) {
       block.free();
+      callReturn(spec.onReturn);
       throw error;
     }
     await this.#slots.acquire();
@@ -257,6 +347,7 @@ export class KoffiApi implements WtsApi {
         if (err) {
           block.free();
           reject(err);
+          callReturn(spec.onReturn);
           return;
         }
         try {
@@ -265,6 +356,7 @@ export class KoffiApi implements WtsApi {
           reject(error);
         } finally {
           block.free();
+          callReturn(spec.onReturn);
         }
       });
     });
@@ -343,12 +435,18 @@ export class KoffiApi implements WtsApi {
   }
 
   async closeServer(server: ServerHandle): Promise<void> {
-    if (server === WTS_CURRENT_SERVER_HANDLE) return;
+    // Not a handle this backend opened and has not closed (closed already, or closing): nothing to
+    // do — WTSCloseServer twice on one handle would free it twice.
+    if (server === WTS_CURRENT_SERVER_HANDLE || this.#closing.has(server) || !this.#names.has(server)) return;
+    this.#closing.add(server);
     this.#names.delete(server);
     this.#levelZeroServers.delete(server);
     this.#levelZeroProcessServers.delete(server);
     // (An enumeration still in flight on it cannot mark it again: #names no longer has it.)
-    await this.#call<void>('WTSCloseServer', { bytes: 0, prepare: () => [server], finish: () => undefined });
+    // A call still running on it (abandoned by its caller) is never closed under: the handle is
+    // closed when the last one returns (the call's onReturn).
+    if (this.#inFlight.has(server)) return;
+    await this.#closeNow(server);
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
@@ -369,7 +467,8 @@ export class KoffiApi implements WtsApi {
       let slots = { level: 0n, out: 0n, count: 0n };
       const answer = await this.#call<{ sessions: T[] } | { lastError: number }>('WTSEnumerateSessionsExW', {
         bytes: 24,
-        server: this.#names.get(server),
+        handle: server,
+      server: this.#names.get(server),
         prepare: (b) => {
           const level = b.take(8);
           b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1 on input
@@ -459,6 +558,7 @@ export class KoffiApi implements WtsApi {
     let slots = { out: 0n, count: 0n };
     return this.#call<R[]>(api, {
       bytes: 16,
+      handle: server,
       server: this.#names.get(server),
       prepare: (b) => {
         slots = this.#outs(b);
@@ -521,6 +621,10 @@ export class KoffiApi implements WtsApi {
    * @throws InvalidArgumentError for a session ID that is not a DWORD (no call is made).
    */
   async enumerateProcessesEx(server: ServerHandle, sessionId: number, options: CallOptions = {}): Promise<readonly WtsProcessInfoEx[]> {
+    return this.#returning(options, (hand) => this.#enumerateProcessesEx(server, sessionId, options.signal, hand));
+  }
+
+  async #enumerateProcessesEx(server: ServerHandle, sessionId: number, signal: AbortSignal | undefined, hand: () => (() => void) | undefined): Promise<readonly WtsProcessInfoEx[]> {
     if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId < 0 || sessionId > 0xffffffff) {
       throw new InvalidArgumentError('sessionId', `Invalid sessionId: expected a session ID (0 to 4294967295) or WTS_ANY_SESSION, got ${String(sessionId)}.`);
     }
@@ -533,8 +637,10 @@ export class KoffiApi implements WtsApi {
     let slots = { level: 0n, out: 0n, count: 0n };
     const answer = await this.#call<{ processes: WtsProcessInfoEx[] } | { lastError: number }>(api, {
       bytes: 24,
+      handle: server,
       server: this.#names.get(server),
-      signal: options.signal,
+      signal,
+      onReturn: hand(),
       prepare: (b) => {
         const level = b.take(8);
         b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1: WTS_PROCESS_INFO_EXW
@@ -688,6 +794,7 @@ export class KoffiApi implements WtsApi {
     let slots = { out: 0n, count: 0n };
     return this.#call<WtsInfoClassValues[C]>('WTSQuerySessionInformationW', {
       bytes: 16,
+      handle: server,
       server: this.#names.get(server),
       prepare: (b) => {
         slots = this.#outs(b);
@@ -869,6 +976,7 @@ export class KoffiApi implements WtsApi {
   #boolCall(api: string, server: ServerHandle, sessionId: number | undefined, args: ReadonlyArray<bigint | number>): Promise<void> {
     return this.#call<void>(api, {
       bytes: 0,
+      handle: server,
       server: this.#names.get(server),
       prepare: () => args,
       finish: (result, lastError) => {
@@ -882,14 +990,20 @@ export class KoffiApi implements WtsApi {
   }
 
   async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {
+    return this.#returning(options, (hand) => this.#sendMessage(server, sessionId, message, options.signal, hand));
+  }
+
+  #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, signal: AbortSignal | undefined, hand: () => (() => void) | undefined): Promise<number> {
     let response = 0n;
     // TitleLength and MessageLength are in bytes: a JS string's length counts UTF-16 units.
     return this.#call<number>('WTSSendMessageW', {
       bytes: NativeBlock.bytesFor(message.title, message.text) + 8,
+      handle: server,
       server: this.#names.get(server),
       // Waiting for the user's answer can take as long as the user does: a wait lane.
       long: message.wait,
-      signal: options.signal,
+      signal,
+      onReturn: hand(),
       prepare: (b) => {
         response = b.take(8);
         return [
@@ -913,21 +1027,24 @@ export class KoffiApi implements WtsApi {
   }
 
   async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
-    return this.#waitCall(server, eventMask >>> 0, true, options.signal);
+    return this.#returning(options, (hand) => this.#waitCall(server, eventMask >>> 0, true, options.signal, hand()));
   }
 
   async flushSystemEvents(server: ServerHandle): Promise<void> {
-    await this.#waitCall(server, WtsEvent.Flush >>> 0, false, undefined);
+    await this.#waitCall(server, WtsEvent.Flush >>> 0, false, undefined, undefined, true);
   }
 
   /** WTSWaitSystemEvent(server, mask, &flags): a wait lane for a real wait, an ordinary one for a flush. */
-  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined): Promise<number> {
+  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined, onReturn: (() => void) | undefined, evenClosing = false): Promise<number> {
     let flags = 0n;
     return this.#call<number>('WTSWaitSystemEvent', {
       bytes: 8,
+      handle: server,
+      evenClosing,
       server: this.#names.get(server),
       long,
       signal,
+      onReturn,
       prepare: (b) => {
         flags = b.take(8);
         return [server, mask, flags];

@@ -168,6 +168,21 @@ export interface LaneCall<T> {
   readonly signal?: AbortSignal | undefined;
   /** The server the call is about, for ThreadsExhaustedError. */
   readonly server?: string | undefined;
+  /**
+   * Runs once when the call is over: it returned (after `finish`, abandoned or not), or it was
+   * never made (refused, abandoned while queued, its arguments did not convert). What it throws is
+   * ignored. After an abandonment, that is when what the call uses (a handle) may be released.
+   */
+  readonly onReturn?: (() => void) | undefined;
+}
+
+/** Runs a call's onReturn; what it throws is ignored (the call's own outcome stands). */
+function returned(call: LaneCall<unknown>): void {
+  try {
+    call.onReturn?.();
+  } catch {
+    // ignored: see LaneCall.onReturn
+  }
 }
 
 interface Pending {
@@ -310,6 +325,7 @@ export class Lanes {
       const signal = call.signal;
       if (signal?.aborted) {
         reject(new OperationAbortedError('The call', signal.reason, call.server === undefined ? {} : { server: call.server }));
+        returned(call as LaneCall<unknown>);
         return;
       }
       const pending: Pending = {
@@ -380,6 +396,7 @@ export class Lanes {
       }
       if (this.#count(long) === 0) {
         this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'wts-session could not start a thread for a blocking call.'));
+        returned(pending.call);
         return;
       }
     }
@@ -442,6 +459,7 @@ export class Lanes {
       if (pending.ownsBlock) block?.free();
       pending.block = undefined;
       this.#settle(pending, undefined, error);
+      returned(call);
       // This lane is free: the next queued call of its kind, else idle.
       const next = this.#takeQueued(lane.long);
       if (next) this.#runOn(lane, next);
@@ -458,6 +476,7 @@ export class Lanes {
       if (pending.ownsBlock) block.free();
       pending.block = undefined;
       this.#settle(pending, undefined, new UnsupportedPlatformError(process.platform, 'A wts-session thread refused work.'));
+      returned(call);
       this.#retire(lane);
       return;
     }
@@ -501,6 +520,7 @@ export class Lanes {
       pending.block = undefined;
     }
     this.#settle(pending, value, failed ? error : undefined, failed);
+    returned(pending.call);
     // Next queued call for this kind of lane, else idle.
     const next = this.#takeQueued(lane.long);
     if (next) this.#runOn(lane, next);
@@ -549,6 +569,7 @@ export class Lanes {
       this.#queue.splice(queued, 1);
       pending.settled = true;
       pending.detach?.();
+      returned(pending.call);
     } else {
       pending.abandoned = true; // its lane stays held until the call returns; finish still runs
     }
@@ -581,6 +602,7 @@ export class Lanes {
       for (const p of this.#queue.filter((q) => q.call.long !== true)) {
         this.#queue.splice(this.#queue.indexOf(p), 1);
         this.#settle(p, undefined, new ThreadsExhaustedError(this.#options.maxThreads, abandoned, this.#options.stuckAfterMs, p.call.server));
+        returned(p.call);
       }
       this.#updateKeepAlive();
       return;

@@ -173,6 +173,10 @@ export class MockApi implements WtsApi {
   /** serverNameKey(alias) -> the lower-cased name of the server it names. */
   readonly #aliases = new Map<string, string>();
   readonly #handles = new Map<bigint, string>();
+  /** Calls still running on each handle (a wait, a message box abandoned by its caller): closeServer waits for them. */
+  readonly #inFlight = new Map<bigint, number>();
+  /** Handles closeServer was called for while calls ran on them: no new call; closed when the last returns. */
+  readonly #closing = new Set<bigint>();
   readonly #closingPolls: number;
   readonly #onChange: ((farm: Farm) => void) | undefined;
   readonly #onCall: ((call: MockCall) => void) | undefined;
@@ -453,15 +457,36 @@ export class MockApi implements WtsApi {
   }
 
   async closeServer(server: ServerHandle): Promise<void> {
+    if (server === WTS_CURRENT_SERVER_HANDLE || this.#closing.has(server)) return;
     this.#log({ api: 'close', server: this.#handles.get(server) ?? '' });
-    this.#handles.delete(server);
-    // A wait still pending on a closed handle: Win32 leaves it undefined (assumed: it fails);
-    // the library never closes a handle under a pending wait, and tests check that it does not.
-    for (const w of this.#waiters) {
-      if (w.handle === BigInt(server) && server !== WTS_CURRENT_SERVER_HANDLE) {
-        w.fail(new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API.wait }));
-      }
+    // As the koffi backend: never under a call still running on the handle (a pending wait, a
+    // message box whose caller gave up): it takes no new call, and is closed when the last returns.
+    if (this.#inFlight.has(server)) this.#closing.add(server);
+    else this.#handles.delete(server);
+  }
+
+  /** A call that may outlive its caller starts on `handle` (see closeServer). */
+  #begin(handle: ServerHandle): void {
+    if (handle === WTS_CURRENT_SERVER_HANDLE) return;
+    this.#inFlight.set(handle, (this.#inFlight.get(handle) ?? 0) + 1);
+  }
+
+  /** That call has returned: a close waiting for it is made now. */
+  #end(handle: ServerHandle): void {
+    if (handle === WTS_CURRENT_SERVER_HANDLE) return;
+    const left = (this.#inFlight.get(handle) ?? 1) - 1;
+    if (left > 0) {
+      this.#inFlight.set(handle, left);
+      return;
     }
+    this.#inFlight.delete(handle);
+    if (this.#closing.delete(handle)) this.#handles.delete(handle);
+  }
+
+  /** The handle's server name; undefined for a closed handle, or one closeServer was called for. */
+  #nameOf(handle: ServerHandle): string | undefined {
+    if (handle === WTS_CURRENT_SERVER_HANDLE) return this.#localServer;
+    return this.#closing.has(handle) ? undefined : this.#handles.get(handle);
   }
 
   /**
@@ -479,9 +504,16 @@ export class MockApi implements WtsApi {
    */
   async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
     const { signal } = options;
-    if (signal?.aborted) throw waitAborted(signal.reason);
+    if (signal?.aborted) {
+      returnOf(options);
+      throw waitAborted(signal.reason);
+    }
     if ((eventMask & WtsEvent.Flush) !== 0) {
-      await this.flushSystemEvents(server);
+      try {
+        await this.flushSystemEvents(server);
+      } finally {
+        returnOf(options);
+      }
       return WtsEvent.None;
     }
     // The wait looks from the moment it is called: the farm file is read first (another process's
@@ -489,7 +521,7 @@ export class MockApi implements WtsApi {
     // change made while the call is on its way in raises its own flags (never their net
     // difference), and a close or an abort reaches it; it can wake only once it is registered.
     this.#refresh();
-    const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
+    const name = this.#nameOf(server);
     if (this.#waiters.size === 0 && this.#seenStale) {
       this.#seen = this.#seenNow();
       this.#seenStale = false;
@@ -499,11 +531,15 @@ export class MockApi implements WtsApi {
       let early: number = WtsEvent.None;
       let settled = false;
       const onAbort = () => waiter.fail(waitAborted(signal?.reason));
+      // The mock's wait ends with its promise (an abort included): it has returned then.
+      this.#begin(server);
       const done = () => {
         settled = true;
         this.#waiters.delete(waiter);
         signal?.removeEventListener('abort', onAbort);
         this.#watchWhileWaiting();
+        this.#end(server);
+        returnOf(options);
       };
       const waiter: Waiter = {
         handle: BigInt(server),
@@ -552,6 +588,7 @@ export class MockApi implements WtsApi {
    * @param server - the handle.
    */
   async flushSystemEvents(server: ServerHandle): Promise<void> {
+    // Even on a handle closeServer was called for: it releases the waits that hold the close back.
     const name = server === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(server);
     this.#log({ api: 'flush', server: name ?? '' });
     if (name === undefined) throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API.wait });
@@ -615,7 +652,18 @@ export class MockApi implements WtsApi {
     if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId < 0 || sessionId > 0xffffffff) {
       throw new InvalidArgumentError('sessionId', `Invalid sessionId: expected a session ID (0 to 4294967295) or WTS_ANY_SESSION, got ${String(sessionId)}.`);
     }
-    if (options.signal?.aborted) throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
+    if (options.signal?.aborted) {
+      returnOf(options);
+      throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
+    }
+    try {
+      return await this.#enumerateProcessesEx(server, sessionId);
+    } finally {
+      returnOf(options);
+    }
+  }
+
+  async #enumerateProcessesEx(server: ServerHandle, sessionId: number): Promise<readonly WtsProcessInfoEx[]> {
     const about = sessionId === WTS_ANY_SESSION ? undefined : sessionId;
     const state = await this.#enter(server, 'processesEx', about);
     this.#fault(state, 'processes', about);
@@ -741,8 +789,17 @@ export class MockApi implements WtsApi {
     const { signal } = options;
     // As the koffi backend: an aborted signal makes no call; one that fires while the call runs
     // (waiting for the answer) rejects at once, the message having been sent.
-    if (signal?.aborted) throw waitAborted(signal.reason, 'WTSSendMessageW');
-    return abandonable(this.#sendMessage(server, sessionId, message), signal, (reason) => waitAborted(reason, 'WTSSendMessageW'));
+    if (signal?.aborted) {
+      returnOf(options);
+      throw waitAborted(signal.reason, 'WTSSendMessageW');
+    }
+    // The box stays up after its caller gives up: the call runs on until the user answers.
+    this.#begin(server);
+    const call = this.#sendMessage(server, sessionId, message).finally(() => {
+      this.#end(server);
+      returnOf(options);
+    });
+    return abandonable(call, signal, (reason) => waitAborted(reason, 'WTSSendMessageW'));
   }
 
   async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
@@ -848,7 +905,7 @@ export class MockApi implements WtsApi {
     infoClass?: WtsInfoClass,
     process?: { processId: number; exitCode: number },
   ): Promise<ServerState> {
-    const name = handle === WTS_CURRENT_SERVER_HANDLE ? this.#localServer : this.#handles.get(handle);
+    const name = this.#nameOf(handle);
     this.#log({
       api,
       server: name ?? '',
@@ -1016,6 +1073,15 @@ function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbor
 }
 
 /** A logon time as the instant it names (one time written two ways is the same logon), or the text. */
+/** Runs a call's onReturn (CallOptions); what it throws is ignored. */
+function returnOf(options: CallOptions): void {
+  try {
+    options.onReturn?.();
+  } catch {
+    // ignored: see CallOptions.onReturn
+  }
+}
+
 function instantOf(text: string | undefined): string {
   if (text === undefined) return '';
   const ms = Date.parse(text);

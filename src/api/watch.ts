@@ -168,8 +168,14 @@ export const MIN_REFRESH_MS = 25;
 /** How long a wait not yet back after a flush waits before the flush is made again. */
 const FLUSH_AGAIN_MS = 50;
 
-/** How long closing waits for a flushed wait to return before abandoning it (then the handle is closed when it does). */
+/**
+ * How long ending a watch waits for a flushed wait to return before abandoning it: the watch then
+ * ends, and the wait is flushed again every REFLUSH_MS in the background until it returns, when
+ * its handle is closed.
+ */
 const RELEASE_MS = 5000;
+/** How often an abandoned wait is flushed again, in the background, until it returns. */
+const REFLUSH_MS = 1000;
 
 interface CheckedWatch {
   /** undefined: the local server. */
@@ -257,6 +263,8 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
   readonly #stop = new AbortController();
   #running: Promise<void> | undefined;
   #started = false;
+  /** The signal fired: the iteration ends with its rejection, even if return() comes before the watch has ended. */
+  #aborted = false;
   #closing: Promise<void> | undefined;
 
   /**
@@ -305,7 +313,8 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
   async return(): Promise<IteratorResult<SessionEvent<S>, undefined>> {
     // A watch ended before it started never starts: a later next() is done, with no call made.
     this.#started = true;
-    this.#queue.end();
+    // After the signal, the abort's rejection stands: a next() waiting for it still gets it.
+    if (!this.#aborted) this.#queue.end();
     await this.#shutdown();
     return { done: true, value: undefined };
   }
@@ -324,6 +333,7 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
     }
     const onAbort = () => {
       // What was queued is not handed out after the abort; next() rejects once the watch has ended.
+      this.#aborted = true;
       this.#queue.discard();
       void this.#shutdown().then(() => this.#queue.end(new OperationAbortedError('Watching sessions', signal?.reason)));
     };
@@ -422,6 +432,8 @@ type WaitResult = { readonly kind: 'flags'; readonly flags: number } | { readonl
 class EventWait {
   readonly #ctx: ServerContext;
   #pending: Promise<WaitResult> | undefined;
+  /** Resolves when the pending wait has left WTSWaitSystemEvent (abandoned or not). */
+  #returned: Promise<void> | undefined;
   /** What the pending wait returned, once it has. */
   #settled: WaitResult | undefined;
   readonly #abandon = new AbortController();
@@ -434,13 +446,20 @@ class EventWait {
   arm(): void {
     if (this.#pending || !this.#ctx.api.waitSystemEvent) return;
     this.#settled = undefined;
-    const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: this.#abandon.signal }).then(
+    let back!: () => void;
+    const returned = new Promise<void>((resolve) => (back = resolve));
+    const abandon = this.#abandon.signal;
+    const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: abandon, onReturn: back }).then(
       (flags) => ({ kind: 'flags', flags }),
       (error: unknown) => ({ kind: 'error', error }),
     );
     this.#pending = pending;
+    this.#returned = returned;
     void pending.then((result) => {
       if (this.#pending === pending) this.#settled = result;
+      // A wait that ended by itself has returned, whether or not the backend calls onReturn; one
+      // rejected because the watch abandoned it may still be in the call (onReturn says when not).
+      if (!(result.kind === 'error' && abandon.aborted)) back();
     });
   }
 
@@ -485,42 +504,83 @@ class EventWait {
   }
 
   /**
-   * Ends the pending wait before its handle is closed: WTS_EVENT_FLUSH, then its return is
-   * awaited. A backend without flush (or whose flush fails) has the wait abandoned through its
-   * signal. Resolves to undefined once the wait has returned (the handle may be closed now); a
-   * wait that has not returned within RELEASE_MS is abandoned, and `late` is its return.
+   * Ends the pending wait before its handle is closed: WTS_EVENT_FLUSH until it has returned,
+   * made again every FLUSH_AGAIN_MS (a wait on its way into WTSWaitSystemEvent is not released by
+   * a flush made before it got there; a flush that fails, or that the backend's threads refuse,
+   * is made again too). Resolves to undefined once the wait has returned: the handle may be
+   * closed. A wait not back within RELEASE_MS is abandoned (the watch need not wait for it any
+   * longer) and returned as `late`: its handle must stay open until `returned`, and `flush`
+   * releases it. A backend without flush: the wait is abandoned at once, and its closeServer
+   * never closes under a call still running (the WtsApi contract).
    */
-  async release(): Promise<{ readonly late: Promise<unknown> } | undefined> {
+  async release(): Promise<LateWait | undefined> {
     const pending = this.#pending;
+    const returned = this.#returned as Promise<void>;
     this.#pending = undefined;
+    this.#returned = undefined;
     this.#settled = undefined;
     if (!pending) return undefined;
-    const deadline = Date.now() + RELEASE_MS;
-    let returned = false;
-    void pending.then(() => (returned = true));
-    // A wait started just before (armed after an event, still on its way into WTSWaitSystemEvent)
-    // is not pending yet when a flush comes: the flush is made again until the wait returns.
-    while (!returned && Date.now() < deadline) {
-      let flushed = false;
-      if (this.#ctx.api.flushSystemEvents) {
-        try {
-          await this.#ctx.api.flushSystemEvents(this.#ctx.handle);
-          flushed = true;
-        } catch {
-          flushed = false;
-        }
-      }
-      if (!flushed) this.#abandon.abort(new Error('The watch ended.'));
-      let timer: NodeJS.Timeout | undefined;
-      const wait = Math.max(0, Math.min(FLUSH_AGAIN_MS, deadline - Date.now()));
-      await Promise.race([pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]);
-      clearTimeout(timer);
-      if (!flushed) break;
+    const api = this.#ctx.api;
+    const handle = this.#ctx.handle;
+    const flush = api.flushSystemEvents?.bind(api);
+    if (!flush) {
+      this.#abandon.abort(new Error('The watch ended.'));
+      return undefined;
     }
-    if (returned) return undefined;
+    let back = false;
+    void returned.then(() => (back = true));
+    const deadline = Date.now() + RELEASE_MS;
+    while (!back && Date.now() < deadline) {
+      try {
+        await flush(handle);
+      } catch {
+        // Refused (every thread busy) or failed: made again below, until the deadline.
+      }
+      await within(returned, Math.max(0, Math.min(FLUSH_AGAIN_MS, deadline - Date.now())));
+    }
+    if (back) return undefined;
     this.#abandon.abort(new Error('The watch ended.'));
-    return { late: pending };
+    // A wait still queued for a thread is dropped, never made: it is over at once.
+    await within(returned, 0);
+    if (back) return undefined;
+    return { returned, flush: () => flush(handle) };
   }
+}
+
+/** A wait abandoned when its watch ended: it is still in WTSWaitSystemEvent. */
+interface LateWait {
+  /** Resolves when it has returned: its handle may be closed then, not before. */
+  readonly returned: Promise<void>;
+  /** WTS_EVENT_FLUSH on its handle. */
+  readonly flush: () => Promise<void>;
+}
+
+/** Resolves when `promise` does, or after `ms` (the next turn of the event loop for 0), whichever is first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * After the watch has ended: flushes a late wait every REFLUSH_MS until it returns, then closes its
+ * handle. Its timers do not keep the process alive (a process with nothing else to do exits, and
+ * its handles and threads go with it).
+ */
+function closeAfter(late: LateWait, close: () => Promise<unknown>): void {
+  let back = false;
+  void late.returned.then(() => {
+    back = true;
+    void close();
+  });
+  const again = () => {
+    if (back) return;
+    void late.flush().then(undefined, () => undefined).then(() => {
+      if (back) return;
+      setTimeout(again, REFLUSH_MS).unref();
+    });
+  };
+  setTimeout(again, REFLUSH_MS).unref();
 }
 
 /** The identity a listing (and, with `times`, its logon time) tells of a session. */
@@ -657,9 +717,10 @@ class ServerWatch<S extends Session> {
         failure = error;
       } finally {
         const close = () => connection.close().catch(() => undefined);
-        const released = await wait?.release();
-        // Never under a pending wait: one that outlived RELEASE_MS has its handle closed when it returns.
-        if (released) void released.late.then(close, close);
+        const late = await wait?.release();
+        // Never under a pending wait: one that outlived RELEASE_MS is flushed again in the
+        // background, and its handle closed once it has returned.
+        if (late) closeAfter(late, close);
         else await close();
       }
       if (this.#stop.aborted || failure === undefined) break;

@@ -22,6 +22,16 @@ async function started(wts: ReturnType<typeof createWts>, options: Record<string
 }
 
 /** Records, at each WTSCloseServer, how many waits were still pending (must be 0). */
+/**
+ * Until the watch has a wait pending on each of `servers` and has listed each (its baseline): a
+ * change made earlier can land in the first listing, and is then rightly no event. The watcher
+ * arms its wait, then lists; the mock logs a call when it is made and reads the farm a turn later.
+ */
+async function listening(mock: MockApi, servers: readonly string[]): Promise<void> {
+  await waitFor(() => mock.pendingWaitCount === servers.length && servers.every((s) => mock.calls.some((c) => c.api === 'enumerate' && c.server.toLowerCase() === s.toLowerCase())));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 function closeAudit(): { options: { onCall: (c: { api: string; server: string }) => void }; pendingAtClose: number[]; attach(m: MockApi): void } {
   let mock: MockApi | undefined;
   const pendingAtClose: number[] = [];
@@ -219,7 +229,7 @@ describe('failing servers', () => {
     mock.setLatency('WF13', 1500); // unreachable, and every call takes 1.5 s
     const it = wts.watchSessions({ servers: ['TS01', 'WF12', 'WF13'], retryMinMs: 5000 })[Symbol.asyncIterator]();
     const first = it.next();
-    await waitFor(() => mock.pendingWaitCount === 2); // TS01 and WF12 are waiting
+    await listening(mock, ['TS01', 'WF12']); // TS01 and WF12 are waiting
     const t0 = Date.now();
     mock.removeSession('WF12', 3);
     expect((await first).value).toMatchObject({ type: 'logoff', server: 'WF12', session: { id: 3, server: 'WF12' } });
@@ -254,7 +264,7 @@ describe('ending the watch', () => {
         if (how === 'asyncDispose') await watch[Symbol.asyncDispose]();
       }
     })();
-    await waitFor(() => mock.pendingWaitCount === 2);
+    await listening(mock, ['TS01', 'WF12']);
     mock.removeSession('WF12', 3);
     if (how === 'signal') {
       const error = await rejection(run);

@@ -457,9 +457,12 @@ export interface WtsApi {
   /**
    * WTSCloseServer. Closing WTS_CURRENT_SERVER_HANDLE or an already-closed handle is a no-op.
    * From this call on the handle takes no new call (each fails with 6, ERROR_INVALID_HANDLE, and
-   * makes none) but a flush (flushSystemEvents), which releases its waits. A call made on it that
-   * is still running — one its caller abandoned, a pending wait — is never closed under: the
-   * handle is then closed when the last such call returns, and this resolves at once. A close the backend cannot run now (its threads all held by stuck calls) is retried
+   * makes none) but a flush (flushSystemEvents), which releases its waits — until WTSCloseServer
+   * is being made, when a flush fails with 6 too. A call made on it that is still running — one
+   * its caller abandoned, a pending wait — is never closed under: the handle is then closed when
+   * the last such call returns, and this resolves at once. After the close, a call on the handle
+   * still fails with 6 and makes none (the koffi backend remembers the last 4,096 handles it closed;
+   * a value the system gives again is a new handle). A close the backend cannot run now (its threads all held by stuck calls) is retried
    * in the background; it never rejects for that.
    *
    * @param server - the handle.

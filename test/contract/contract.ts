@@ -18,6 +18,8 @@ export interface ContractBackend {
   callCount(api: 'enumerate' | 'query' | 'logoff' | 'disconnect' | 'message' | 'processes' | 'processesEx' | 'lookup' | 'open' | 'version'): number;
   /** Calls blocked in WTSWaitSystemEvent right now, where the backend can tell. */
   pendingWaits?(): number;
+  /** Handles open in the backend right now (the system's count), where it can tell. */
+  openHandles?(): number;
   /** Called after every test: asserts no leaked buffers/handles (nor pending waits) where the backend can tell. */
   checkClean(): void | Promise<void>;
   dispose(): void | Promise<void>;

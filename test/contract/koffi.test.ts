@@ -26,6 +26,7 @@ if ('missing' in found) {
       setLatency: (server, ms) => double.setLatency(server, '*', ms),
       callCount: (name) => double.calls(name) - base[name],
       pendingWaits: () => double.pendingWaits(),
+      openHandles: () => double.openHandles,
       // A wait left pending shows as `pendingWaits: n` (and is released).
       checkClean: () => expect(double.leaks()).toEqual({ allocations: 0, handles: 0, badFrees: 0 }),
       dispose: () => undefined,

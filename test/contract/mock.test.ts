@@ -14,6 +14,7 @@ const factory: BackendFactory = (farm, options) => {
     setLatency: (server, ms) => api.setLatency(server, ms),
     callCount: (name) => api.calls.filter((c) => c.api === name).length,
     pendingWaits: () => api.pendingWaitCount,
+    openHandles: () => api.openHandleCount,
     checkClean: () => expect({ handles: api.openHandleCount, pendingWaits: api.pendingWaitCount }).toEqual({ handles: 0, pendingWaits: 0 }),
     dispose: () => undefined,
   };

@@ -55,6 +55,8 @@ type CallSpec<T> = Omit<LaneCall<T>, 'fn'> & {
 
 /** How often a WTSCloseServer the lanes refused is made again, in the background (ms). */
 const CLOSE_RETRY_MS = 1000;
+/** How many closed handles the koffi backend remembers, to refuse calls on them. */
+const CLOSED_REMEMBERED = 4096;
 
 /** Runs a call's onReturn; what it throws is ignored. */
 function callReturn(onReturn: (() => void) | undefined): void {
@@ -209,8 +211,17 @@ export class KoffiApi implements WtsApi {
   readonly #names = new Map<bigint, string>();
   /** Calls still in the system on each open handle (abandoned ones included): closeServer waits for them. */
   readonly #inFlight = new Map<ServerHandle, number>();
-  /** Handles closeServer was called for: they take no new call; removed once WTSCloseServer ran. */
-  readonly #closing = new Set<ServerHandle>();
+  /**
+   * Handles closeServer was called for and not yet closed: they take no new call but a flush
+   * (`making`: WTSCloseServer is being made now, so not even a flush). Removed once it was made.
+   */
+  readonly #closing = new Map<ServerHandle, { making: boolean }>();
+  /**
+   * Handles closed lately (the last CLOSED_REMEMBERED, oldest first): a call on one is refused with 6
+   * and makes no call — Win32 leaves a call on a closed handle undefined. Forgotten when openServer
+   * gives the same value again.
+   */
+  readonly #closed = new Set<ServerHandle>();
 
   /** The lanes running blocking calls, or undefined when they run on koffi's `.async`. */
   readonly #lanes: Lanes | undefined;
@@ -255,7 +266,8 @@ export class KoffiApi implements WtsApi {
   #call<T>(name: string, spec: CallSpec<T>): Promise<T> {
     const handle = spec.handle;
     if (handle === undefined || handle === WTS_CURRENT_SERVER_HANDLE) return this.#run(name, spec);
-    if (this.#closing.has(handle) && spec.evenClosing !== true) {
+    const closing = this.#closing.get(handle);
+    if (this.#closed.has(handle) || (closing && (closing.making || spec.evenClosing !== true))) {
       // closeServer was called: the handle takes no new call (it is closed, or about to be).
       callReturn(spec.onReturn);
       return Promise.reject(this.#error(name, Win32.ERROR_INVALID_HANDLE, handle));
@@ -275,7 +287,7 @@ export class KoffiApi implements WtsApi {
           return;
         }
         this.#inFlight.delete(handle);
-        if (this.#closing.has(handle)) void this.#closeNow(handle);
+        this.#closeWhenFree(handle);
       },
     });
   }
@@ -289,19 +301,26 @@ export class KoffiApi implements WtsApi {
   }
 
   /**
-   * WTSCloseServer now. A close the lanes refuse (every thread held by a stuck call) or cannot
-   * start is made again every CLOSE_RETRY_MS, in the background, until it runs: a handle is never
-   * left open because the library's own threads were busy.
+   * Makes WTSCloseServer for a handle closeServer was called for, once no call runs on it and no
+   * close is being made already. A close the lanes refuse (every thread held by a stuck call) or
+   * cannot start is made again after CLOSE_RETRY_MS, in the background, until it runs: a handle is
+   * never left open because the library's own threads were busy. Resolves when this attempt ends.
    */
-  async #closeNow(handle: ServerHandle): Promise<void> {
+  async #closeWhenFree(handle: ServerHandle): Promise<void> {
+    const state = this.#closing.get(handle);
+    if (!state || state.making || this.#inFlight.has(handle)) return;
+    state.making = true;
     try {
       await this.#run<void>('WTSCloseServer', { bytes: 0, prepare: () => [handle], finish: () => undefined });
     } catch {
-      const timer = setTimeout(() => void this.#closeNow(handle), CLOSE_RETRY_MS);
+      state.making = false;
+      const timer = setTimeout(() => void this.#closeWhenFree(handle), CLOSE_RETRY_MS);
       timer.unref(); // a process with nothing else to do exits: its handles go with it
       return;
     }
     this.#closing.delete(handle);
+    this.#closed.add(handle);
+    if (this.#closed.size > CLOSED_REMEMBERED) this.#closed.delete(this.#closed.values().next().value as ServerHandle);
   }
 
   /**
@@ -329,9 +348,11 @@ export class KoffiApi implements WtsApi {
     }
     const k = this.#types.koffi;
     const block = new NativeBlock(k, spec.bytes);
-    let args: ReadonlyArray<bigint | number>;
+    let args: bigint[];
     try {
-      args = spec.prepare(block);
+      // Converted before a slot is taken: a value that does not convert (a malformed handle)
+      // throws here, with no call made and no slot held.
+      args = spec.prepare(block).map((a) => BigInt(a));
     } catch (error) {
       block.free();
       callReturn(spec.onReturn);
@@ -339,7 +360,7 @@ export class KoffiApi implements WtsApi {
     }
     await this.#slots.acquire();
     const done = new Promise<T>((resolve, reject) => {
-      fn.async(...args.map((a) => BigInt(a)), (err: unknown, value: bigint | number) => {
+      const callback = (err: unknown, value: bigint | number) => {
         this.#slots.release();
         // Nothing may run between the call and this read: koffi set the thread's last error
         // to the worker's just before invoking this callback.
@@ -358,7 +379,16 @@ export class KoffiApi implements WtsApi {
           block.free();
           callReturn(spec.onReturn);
         }
-      });
+      };
+      try {
+        fn.async(...args, callback);
+      } catch (error) {
+        // koffi refused the arguments: no call made; the slot and the memory are given back.
+        this.#slots.release();
+        block.free();
+        reject(error);
+        callReturn(spec.onReturn);
+      }
     });
     return abandonable(done, spec.signal, (reason) => new OperationAbortedError('The call', reason));
   }
@@ -431,6 +461,7 @@ export class KoffiApi implements WtsApi {
       },
     });
     this.#names.set(handle, serverName);
+    this.#closed.delete(handle); // the system gave the value again: a new handle
     return handle;
   }
 
@@ -438,15 +469,14 @@ export class KoffiApi implements WtsApi {
     // Not a handle this backend opened and has not closed (closed already, or closing): nothing to
     // do — WTSCloseServer twice on one handle would free it twice.
     if (server === WTS_CURRENT_SERVER_HANDLE || this.#closing.has(server) || !this.#names.has(server)) return;
-    this.#closing.add(server);
+    this.#closing.set(server, { making: false });
     this.#names.delete(server);
     this.#levelZeroServers.delete(server);
     this.#levelZeroProcessServers.delete(server);
     // (An enumeration still in flight on it cannot mark it again: #names no longer has it.)
     // A call still running on it (abandoned by its caller) is never closed under: the handle is
     // closed when the last one returns (the call's onReturn).
-    if (this.#inFlight.has(server)) return;
-    await this.#closeNow(server);
+    await this.#closeWhenFree(server);
   }
 
   async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {

@@ -176,13 +176,25 @@ export interface LaneCall<T> {
   readonly onReturn?: (() => void) | undefined;
 }
 
-/** Runs a call's onReturn; what it throws is ignored (the call's own outcome stands). */
+/** Calls whose onReturn has been scheduled: it runs once, whatever path reports the call over. */
+const over = new WeakSet<LaneCall<unknown>>();
+
+/**
+ * Runs a call's onReturn once, in a microtask: never inside the lanes' own bookkeeping, which an
+ * onReturn that makes or refuses calls (a deferred WTSCloseServer) would re-enter. What it throws
+ * is ignored (the call's own outcome stands).
+ */
 function returned(call: LaneCall<unknown>): void {
-  try {
-    call.onReturn?.();
-  } catch {
-    // ignored: see LaneCall.onReturn
-  }
+  const onReturn = call.onReturn;
+  if (!onReturn || over.has(call)) return;
+  over.add(call);
+  queueMicrotask(() => {
+    try {
+      onReturn();
+    } catch {
+      // ignored: see LaneCall.onReturn
+    }
+  });
 }
 
 interface Pending {
@@ -600,7 +612,9 @@ export class Lanes {
     }
     if (nextStuck === Infinity) {
       for (const p of this.#queue.filter((q) => q.call.long !== true)) {
-        this.#queue.splice(this.#queue.indexOf(p), 1);
+        const at = this.#queue.indexOf(p);
+        if (at < 0) continue; // settled meanwhile
+        this.#queue.splice(at, 1);
         this.#settle(p, undefined, new ThreadsExhaustedError(this.#options.maxThreads, abandoned, this.#options.stuckAfterMs, p.call.server));
         returned(p.call);
       }

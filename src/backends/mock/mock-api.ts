@@ -457,7 +457,8 @@ export class MockApi implements WtsApi {
   }
 
   async closeServer(server: ServerHandle): Promise<void> {
-    if (server === WTS_CURRENT_SERVER_HANDLE || this.#closing.has(server)) return;
+    // Not an open handle of this mock (closed already, closing, never opened): no call.
+    if (server === WTS_CURRENT_SERVER_HANDLE || this.#closing.has(server) || !this.#handles.has(server)) return;
     this.#log({ api: 'close', server: this.#handles.get(server) ?? '' });
     // As the koffi backend: never under a call still running on the handle (a pending wait, a
     // message box whose caller gave up): it takes no new call, and is closed when the last returns.
@@ -650,17 +651,21 @@ export class MockApi implements WtsApi {
    */
   async enumerateProcessesEx(server: ServerHandle, sessionId: number, options: CallOptions = {}): Promise<readonly WtsProcessInfoEx[]> {
     if (typeof sessionId !== 'number' || !Number.isInteger(sessionId) || sessionId < 0 || sessionId > 0xffffffff) {
+      returnOf(options); // never made
       throw new InvalidArgumentError('sessionId', `Invalid sessionId: expected a session ID (0 to 4294967295) or WTS_ANY_SESSION, got ${String(sessionId)}.`);
     }
     if (options.signal?.aborted) {
       returnOf(options);
       throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
     }
-    try {
-      return await this.#enumerateProcessesEx(server, sessionId);
-    } finally {
+    // As the koffi backend: a signal that fires while the call runs rejects at once; the call runs
+    // on (its handle is not closed under it) and onReturn comes when it ends.
+    this.#begin(server);
+    const call = this.#enumerateProcessesEx(server, sessionId).finally(() => {
+      this.#end(server);
       returnOf(options);
-    }
+    });
+    return abandonable(call, options.signal, (reason) => new OperationAbortedError('WTSEnumerateProcessesExW', reason));
   }
 
   async #enumerateProcessesEx(server: ServerHandle, sessionId: number): Promise<readonly WtsProcessInfoEx[]> {
@@ -906,6 +911,8 @@ export class MockApi implements WtsApi {
     process?: { processId: number; exitCode: number },
   ): Promise<ServerState> {
     const name = this.#nameOf(handle);
+    // A closed handle (or one closeServer was called for) is refused before any call: nothing logged.
+    if (name === undefined) throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
     this.#log({
       api,
       server: name ?? '',

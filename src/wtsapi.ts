@@ -462,8 +462,8 @@ export interface WtsApi {
    * its caller abandoned, a pending wait — is never closed under: the handle is then closed when
    * the last such call returns, and this resolves at once. After the close, a call on the handle
    * still fails with 6 and makes none (the koffi backend remembers the last 4,096 handles it closed;
-   * a value the system gives again is a new handle). A close the backend cannot run now (its threads all held by stuck calls) is retried
-   * in the background; it never rejects for that.
+   * a value the system gives again is a new handle). A close the backend cannot run now (its
+   * threads all held by stuck calls) is retried in the background; it never rejects for that.
    *
    * @param server - the handle.
    */

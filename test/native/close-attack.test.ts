@@ -856,9 +856,10 @@ describeWithDouble('closeServer and onReturn, attacked (koffi + the native doubl
     expect(r.ms).toBeLessThan(2000); // not the abandoned call's 4 s
   });
 
-  test('HOLDS: lanes mode, an abandoned message box (3 s) does not keep the process alive', () => {
-    const r = runChild(`
-      const api = createKoffiApi({ wtsapi32: ${JSON.stringify(get().double.path)}, kernel32: ${JSON.stringify(get().double.path)} });
+  /** A child process that abandons a 3 s message box after 50 ms and closes its handle; `options` go to createKoffiApi. */
+  const abandonedBox = (options: string) =>
+    runChild(`
+      const api = createKoffiApi({ wtsapi32: ${JSON.stringify(get().double.path)}, kernel32: ${JSON.stringify(get().double.path)}${options} });
       const a = await api.openServer('A');
       latency('A', 5, 3000);
       const stop = new AbortController();
@@ -866,6 +867,9 @@ describeWithDouble('closeServer and onReturn, attacked (koffi + the native doubl
       setTimeout(() => stop.abort(), 50);
       await api.closeServer(a);
     `);
+
+  test('HOLDS: lanes mode, an abandoned message box (3 s) does not keep the process alive', () => {
+    const r = abandonedBox('');
     expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
     expect(r.ms).toBeLessThan(1500);
   });
@@ -874,15 +878,7 @@ describeWithDouble('closeServer and onReturn, attacked (koffi + the native doubl
   // until the call returns; abandoning it only settles the promise. The process lives until the
   // abandoned box returns (~3 s). docs/threads.md ("Where there are no lanes") now says so.
   test('DOCUMENTED LIMIT: libuv mode, an abandoned message box (3 s) keeps the process alive until it returns', () => {
-    const r = runChild(`
-      const api = createKoffiApi({ wtsapi32: ${JSON.stringify(get().double.path)}, kernel32: ${JSON.stringify(get().double.path)}, lanes: false });
-      const a = await api.openServer('A');
-      latency('A', 5, 3000);
-      const stop = new AbortController();
-      api.sendMessage(a, 1, MSG, { signal: stop.signal }).catch(() => {});
-      setTimeout(() => stop.abort(), 50);
-      await api.closeServer(a);
-    `);
+    const r = abandonedBox(', lanes: false');
     expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
     expect(r.ms).toBeGreaterThanOrEqual(2500);
   });

@@ -42,7 +42,7 @@ import {
 } from '../../wtsapi';
 import { sidFromString, sidLength, sidToString, SID_MAX_SUB_AUTHORITIES, SID_REVISION } from '../../sid';
 import { asyncSlots, bindLibraries, bindNetapi32, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
-import { abandonable } from '../abandon';
+import { abandonable, callOnReturn } from '../abandon';
 import { ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
@@ -57,15 +57,6 @@ type CallSpec<T> = Omit<LaneCall<T>, 'fn'> & {
 const CLOSE_RETRY_MS = 1000;
 /** How many closed handles the koffi backend remembers, to refuse calls on them. */
 const CLOSED_REMEMBERED = 4096;
-
-/** Runs a call's onReturn; what it throws is ignored. */
-function callReturn(onReturn: (() => void) | undefined): void {
-  try {
-    onReturn?.();
-  } catch {
-    // ignored: see CallOptions.onReturn
-  }
-}
 
 /** The options of {@link createKoffiApi}: the libraries, and the limits of its threads ({@link LaneOptions}). */
 export interface KoffiApiOptions extends LaneOptions {
@@ -269,7 +260,7 @@ export class KoffiApi implements WtsApi {
     const closing = this.#closing.get(handle);
     if (this.#closed.has(handle) || (closing && (closing.making || spec.evenClosing !== true))) {
       // closeServer was called: the handle takes no new call (it is closed, or about to be).
-      callReturn(spec.onReturn);
+      callOnReturn(spec.onReturn);
       return Promise.reject(this.#error(name, Win32.ERROR_INVALID_HANDLE, handle));
     }
     // Counted until the call returns (an abandoned one too): closeServer never closes under it.
@@ -280,7 +271,7 @@ export class KoffiApi implements WtsApi {
       onReturn: () => {
         if (over) return;
         over = true;
-        callReturn(spec.onReturn);
+        callOnReturn(spec.onReturn);
         const left = (this.#inFlight.get(handle) ?? 1) - 1;
         if (left > 0) {
           this.#inFlight.set(handle, left);
@@ -296,7 +287,7 @@ export class KoffiApi implements WtsApi {
     const raw = this.#raw.get(name);
     if (raw?.address !== undefined && this.#lanes) return this.#lanes.run({ ...spec, fn: raw.address });
     if (raw?.fn) return this.#viaLibuv(raw.fn, spec);
-    callReturn(spec.onReturn);
+    callOnReturn(spec.onReturn);
     return Promise.reject(new Error(`${name} is not declared`));
   }
 
@@ -337,13 +328,13 @@ export class KoffiApi implements WtsApi {
         return own;
       });
     } finally {
-      if (!made) callReturn(own);
+      if (!made) callOnReturn(own);
     }
   }
 
   async #viaLibuv<T>(fn: NativeFunction, spec: CallSpec<T>): Promise<T> {
     if (spec.signal?.aborted) {
-      callReturn(spec.onReturn);
+      callOnReturn(spec.onReturn);
       throw new OperationAbortedError('The call', spec.signal.reason);
     }
     const k = this.#types.koffi;
@@ -355,7 +346,7 @@ export class KoffiApi implements WtsApi {
       args = spec.prepare(block).map((a) => BigInt(a));
     } catch (error) {
       block.free();
-      callReturn(spec.onReturn);
+      callOnReturn(spec.onReturn);
       throw error;
     }
     await this.#slots.acquire();
@@ -368,7 +359,7 @@ export class KoffiApi implements WtsApi {
         if (err) {
           block.free();
           reject(err);
-          callReturn(spec.onReturn);
+          callOnReturn(spec.onReturn);
           return;
         }
         try {
@@ -377,7 +368,7 @@ export class KoffiApi implements WtsApi {
           reject(error);
         } finally {
           block.free();
-          callReturn(spec.onReturn);
+          callOnReturn(spec.onReturn);
         }
       };
       try {
@@ -387,7 +378,7 @@ export class KoffiApi implements WtsApi {
         this.#slots.release();
         block.free();
         reject(error);
-        callReturn(spec.onReturn);
+        callOnReturn(spec.onReturn);
       }
     });
     return abandonable(done, spec.signal, (reason) => new OperationAbortedError('The call', reason));
@@ -498,7 +489,7 @@ export class KoffiApi implements WtsApi {
       const answer = await this.#call<{ sessions: T[] } | { lastError: number }>('WTSEnumerateSessionsExW', {
         bytes: 24,
         handle: server,
-      server: this.#names.get(server),
+        server: this.#names.get(server),
         prepare: (b) => {
           const level = b.take(8);
           b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1 on input

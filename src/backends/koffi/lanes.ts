@@ -37,6 +37,7 @@
  */
 import type * as KoffiModule from 'koffi';
 import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
+import { callOnReturn } from '../abandon';
 
 type Koffi = typeof KoffiModule;
 
@@ -188,13 +189,7 @@ function returned(call: LaneCall<unknown>): void {
   const onReturn = call.onReturn;
   if (!onReturn || over.has(call)) return;
   over.add(call);
-  queueMicrotask(() => {
-    try {
-      onReturn();
-    } catch {
-      // ignored: see LaneCall.onReturn
-    }
-  });
+  queueMicrotask(() => callOnReturn(onReturn));
 }
 
 interface Pending {

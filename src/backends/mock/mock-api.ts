@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, Win32Error } from '../../errors';
-import { abandonable } from '../abandon';
+import { abandonable, callOnReturn } from '../abandon';
 import { stateToWin32 } from '../../api/types';
 import { ipKind, isAlwaysLocalName, serverNameKey } from '../../api/validate';
 import {
@@ -520,7 +520,8 @@ export class MockApi implements WtsApi {
     // The wait looks from the moment it is called: the farm file is read first (another process's
     // change made before the call is not this wait's), then the wait is counted at once, so every
     // change made while the call is on its way in raises its own flags (never their net
-    // difference), and a close or an abort reaches it; it can wake only once it is registered.
+    // difference), and an abort reaches it; it can wake only once it is registered. (A close does
+    // not: closeServer waits for it.)
     this.#refresh();
     const name = this.#nameOf(server);
     if (this.#waiters.size === 0 && this.#seenStale) {
@@ -658,14 +659,21 @@ export class MockApi implements WtsApi {
       returnOf(options);
       throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
     }
-    // As the koffi backend: a signal that fires while the call runs rejects at once; the call runs
-    // on (its handle is not closed under it) and onReturn comes when it ends.
+    return this.#outliving(server, options, this.#enumerateProcessesEx(server, sessionId), (reason) => new OperationAbortedError('WTSEnumerateProcessesExW', reason));
+  }
+
+  /**
+   * A call its caller may abandon (CallOptions.signal), as the koffi backend runs one: a signal that
+   * fires while it runs rejects at once; the call runs on — its handle is not closed under it — and
+   * onReturn comes when it ends.
+   */
+  #outliving<T>(server: ServerHandle, options: CallOptions, run: Promise<T>, abort: (reason: unknown) => Error): Promise<T> {
     this.#begin(server);
-    const call = this.#enumerateProcessesEx(server, sessionId).finally(() => {
+    const call = run.finally(() => {
       this.#end(server);
       returnOf(options);
     });
-    return abandonable(call, options.signal, (reason) => new OperationAbortedError('WTSEnumerateProcessesExW', reason));
+    return abandonable(call, options.signal, abort);
   }
 
   async #enumerateProcessesEx(server: ServerHandle, sessionId: number): Promise<readonly WtsProcessInfoEx[]> {
@@ -799,12 +807,7 @@ export class MockApi implements WtsApi {
       throw waitAborted(signal.reason, 'WTSSendMessageW');
     }
     // The box stays up after its caller gives up: the call runs on until the user answers.
-    this.#begin(server);
-    const call = this.#sendMessage(server, sessionId, message).finally(() => {
-      this.#end(server);
-      returnOf(options);
-    });
-    return abandonable(call, signal, (reason) => waitAborted(reason, 'WTSSendMessageW'));
+    return this.#outliving(server, options, this.#sendMessage(server, sessionId, message), (reason) => waitAborted(reason, 'WTSSendMessageW'));
   }
 
   async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
@@ -1082,11 +1085,7 @@ function waitAborted(reason: unknown, api = 'WTSWaitSystemEvent'): OperationAbor
 /** A logon time as the instant it names (one time written two ways is the same logon), or the text. */
 /** Runs a call's onReturn (CallOptions); what it throws is ignored. */
 function returnOf(options: CallOptions): void {
-  try {
-    options.onReturn?.();
-  } catch {
-    // ignored: see CallOptions.onReturn
-  }
+  callOnReturn(options.onReturn);
 }
 
 function instantOf(text: string | undefined): string {

@@ -420,6 +420,13 @@ export interface CallOptions {
    * rejected; this says when the call has really left the system. What it throws is ignored.
    */
   readonly onReturn?: (() => void) | undefined;
+  /**
+   * Called (at most once, in a microtask) when the call cannot be made at once and waits for a
+   * free thread: the koffi backend's `waitSystemEvent` behind `maxWaitThreads`. A call in that
+   * queue is dropped unmade when abandoned (its onReturn then comes at once). A backend with no
+   * such queue, or that cannot see it (the libuv mode), never calls it. What it throws is ignored.
+   */
+  readonly onQueued?: (() => void) | undefined;
 }
 
 /** Arguments of WTSSendMessageW, already validated by the api layer. */

@@ -436,6 +436,8 @@ class EventWait {
   #returned: Promise<void> | undefined;
   /** What the pending wait returned, once it has. */
   #settled: WaitResult | undefined;
+  /** The backend said the pending wait was queued for a thread (it may have started since). */
+  #queued = false;
   readonly #abandon = new AbortController();
 
   constructor(ctx: ServerContext) {
@@ -446,10 +448,14 @@ class EventWait {
   arm(): void {
     if (this.#pending || !this.#ctx.api.waitSystemEvent) return;
     this.#settled = undefined;
+    this.#queued = false;
     let back!: () => void;
     const returned = new Promise<void>((resolve) => (back = resolve));
     const abandon = this.#abandon.signal;
-    const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: abandon, onReturn: back }).then(
+    const onQueued = () => {
+      if (this.#pending === pending) this.#queued = true;
+    };
+    const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: abandon, onReturn: back, onQueued }).then(
       (flags) => ({ kind: 'flags', flags }),
       (error: unknown) => ({ kind: 'error', error }),
     );
@@ -511,14 +517,18 @@ class EventWait {
    * closed. A wait not back within RELEASE_MS is abandoned (the watch need not wait for it any
    * longer) and returned as `late`: its handle must stay open until `returned`, and `flush`
    * releases it. A backend without flush: the wait is abandoned at once, and its closeServer
-   * never closes under a call still running (the WtsApi contract).
+   * never closes under a call still running (the WtsApi contract). A wait the backend said was
+   * queued for a thread (CallOptions.onQueued) is abandoned at once: still queued, it is dropped
+   * unmade; started meanwhile, it is flushed as any other.
    */
   async release(): Promise<LateWait | undefined> {
     const pending = this.#pending;
     const returned = this.#returned as Promise<void>;
+    const queued = this.#queued;
     this.#pending = undefined;
     this.#returned = undefined;
     this.#settled = undefined;
+    this.#queued = false;
     if (!pending) return undefined;
     const api = this.#ctx.api;
     const handle = this.#ctx.handle;
@@ -529,6 +539,11 @@ class EventWait {
     }
     let back = false;
     void returned.then(() => (back = true));
+    if (queued) {
+      this.#abandon.abort(new Error('The watch ended.'));
+      await within(returned, 0);
+      if (back) return undefined;
+    }
     const deadline = Date.now() + RELEASE_MS;
     while (!back && Date.now() < deadline) {
       try {

@@ -1048,7 +1048,7 @@ export class KoffiApi implements WtsApi {
   }
 
   async waitSystemEvent(server: ServerHandle, eventMask: number, options: CallOptions = {}): Promise<number> {
-    return this.#returning(options, (hand) => this.#waitCall(server, eventMask >>> 0, true, options.signal, hand()));
+    return this.#returning(options, (hand) => this.#waitCall(server, eventMask >>> 0, true, options.signal, hand(), false, options.onQueued));
   }
 
   async flushSystemEvents(server: ServerHandle): Promise<void> {
@@ -1056,7 +1056,7 @@ export class KoffiApi implements WtsApi {
   }
 
   /** WTSWaitSystemEvent(server, mask, &flags): a wait lane for a real wait, an ordinary one for a flush. */
-  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined, onReturn: (() => void) | undefined, evenClosing = false): Promise<number> {
+  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined, onReturn: (() => void) | undefined, evenClosing = false, onQueued?: () => void): Promise<number> {
     let flags = 0n;
     return this.#call<number>('WTSWaitSystemEvent', {
       bytes: 8,
@@ -1066,6 +1066,7 @@ export class KoffiApi implements WtsApi {
       long,
       signal,
       onReturn,
+      onQueued,
       prepare: (b) => {
         flags = b.take(8);
         return [server, mask, flags];

@@ -175,6 +175,8 @@ export interface LaneCall<T> {
    * ignored. After an abandonment, that is when what the call uses (a handle) may be released.
    */
   readonly onReturn?: (() => void) | undefined;
+  /** Runs once, in a microtask, when the call is queued for want of a free lane (CallOptions.onQueued). */
+  readonly onQueued?: (() => void) | undefined;
 }
 
 /** Calls whose onReturn has been scheduled: it runs once, whatever path reports the call over. */
@@ -408,6 +410,8 @@ export class Lanes {
       }
     }
     this.#queue.push(pending);
+    const onQueued = pending.call.onQueued;
+    if (onQueued) queueMicrotask(() => callOnReturn(onQueued));
     this.#checkExhausted();
   }
 

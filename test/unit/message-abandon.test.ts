@@ -3,8 +3,9 @@
  * sent (the box is on the screen), so the error and the bulk outcome say so; an already-aborted
  * signal sends nothing.
  */
+import { spawnSync } from 'node:child_process';
 import type { MockApi } from '../../src/mock';
-import { rejection, setup } from '../helpers';
+import { rejection, ROOT, setup } from '../helpers';
 
 /** A farm whose `n`th message call is slow (the user has not answered) and aborts `controller` while it runs. */
 function slowNthMessage(n: number, controller: AbortController) {
@@ -50,5 +51,32 @@ describe('abandoning a message that waits for its answer', () => {
     const byId = new Map(outcomes.map((o) => [o.session.id, o]));
     expect(byId.get(2)).toMatchObject({ status: 'sent', requests: ['WTSSendMessageW'] });
     expect(byId.get(3)).toMatchObject({ status: 'requested', requests: ['WTSSendMessageW'] });
+  });
+
+  // The koffi backend's abandoned call keeps nothing alive (its thread runs on); the mock's did:
+  // its latency timer held the process until the 5 s answer came.
+  test('an abandoned message keeps nothing alive: the process exits without waiting for the answer', () => {
+    const script = `
+      const { createWts } = require(${JSON.stringify(ROOT)} + '/dist/index.js');
+      const { createMockApi } = require(${JSON.stringify(ROOT)} + '/dist/mock.js');
+      const farm = JSON.parse(require('node:fs').readFileSync(${JSON.stringify(ROOT)} + '/examples/farm.json', 'utf8'));
+      const t0 = Date.now();
+      const controller = new AbortController();
+      const mock = createMockApi(farm, {
+        onCall: (c) => {
+          if (c.api !== 'message') return;
+          mock.setLatency('WF12', 5000);
+          setTimeout(() => controller.abort(), 20);
+        },
+      });
+      let code;
+      process.on('exit', () => console.log(JSON.stringify({ code, exitAt: Date.now() - t0 })));
+      createWts({ api: mock }).sendMessage(3, { server: 'WF12', text: 'hi', wait: true, signal: controller.signal }).catch((e) => (code = e.code));
+    `;
+    const r = spawnSync(process.execPath, ['--no-warnings', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim()) as { code: string; exitAt: number };
+    expect(out.code).toBe('E_ABORTED');
+    expect(out.exitAt).toBeLessThan(2000);
   });
 });

@@ -2,7 +2,6 @@
  * The mock FFI layer: an in-memory WtsApi that behaves like wtsapi32, error codes included.
  * Published as `wts-session/mock` so users can test their own code against a farm.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, Win32Error } from '../../errors';
 import { abandonable, callOnReturn } from '../abandon';
 import { stateToWin32 } from '../../api/types';
@@ -659,7 +658,7 @@ export class MockApi implements WtsApi {
       returnOf(options);
       throw new OperationAbortedError('WTSEnumerateProcessesExW', options.signal.reason);
     }
-    return this.#outliving(server, options, this.#enumerateProcessesEx(server, sessionId), (reason) => new OperationAbortedError('WTSEnumerateProcessesExW', reason));
+    return this.#outliving(server, options, this.#enumerateProcessesEx(server, sessionId, options.signal), (reason) => new OperationAbortedError('WTSEnumerateProcessesExW', reason));
   }
 
   /**
@@ -676,9 +675,9 @@ export class MockApi implements WtsApi {
     return abandonable(call, options.signal, abort);
   }
 
-  async #enumerateProcessesEx(server: ServerHandle, sessionId: number): Promise<readonly WtsProcessInfoEx[]> {
+  async #enumerateProcessesEx(server: ServerHandle, sessionId: number, signal: AbortSignal | undefined): Promise<readonly WtsProcessInfoEx[]> {
     const about = sessionId === WTS_ANY_SESSION ? undefined : sessionId;
-    const state = await this.#enter(server, 'processesEx', about);
+    const state = await this.#enter(server, 'processesEx', about, undefined, undefined, signal);
     this.#fault(state, 'processes', about);
     this.#fault(state, 'processesEx', about);
     const accounts = this.#farmAccounts();
@@ -807,11 +806,11 @@ export class MockApi implements WtsApi {
       throw waitAborted(signal.reason, 'WTSSendMessageW');
     }
     // The box stays up after its caller gives up: the call runs on until the user answers.
-    return this.#outliving(server, options, this.#sendMessage(server, sessionId, message), (reason) => waitAborted(reason, 'WTSSendMessageW'));
+    return this.#outliving(server, options, this.#sendMessage(server, sessionId, message, options.signal), (reason) => waitAborted(reason, 'WTSSendMessageW'));
   }
 
-  async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage): Promise<number> {
-    const state = await this.#enter(server, 'message', sessionId);
+  async #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, signal: AbortSignal | undefined): Promise<number> {
+    const state = await this.#enter(server, 'message', sessionId, undefined, undefined, signal);
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'message', id);
     const s = this.#live(state, id, 'message');
@@ -912,6 +911,7 @@ export class MockApi implements WtsApi {
     sessionId: number | undefined,
     infoClass?: WtsInfoClass,
     process?: { processId: number; exitCode: number },
+    signal?: AbortSignal,
   ): Promise<ServerState> {
     const name = this.#nameOf(handle);
     // A closed handle (or one closeServer was called for) is refused before any call: nothing logged.
@@ -926,7 +926,7 @@ export class MockApi implements WtsApi {
     if (name === undefined) {
       throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
     }
-    await this.#latency(this.#servers.get(name.toLowerCase()));
+    await this.#latency(this.#servers.get(name.toLowerCase()), signal);
     // Read after the wait: the caller acts on what it gets without awaiting again, so a change
     // it makes lands on the farm as it is now.
     this.#refresh();
@@ -940,11 +940,21 @@ export class MockApi implements WtsApi {
   /**
    * Every call waits at least one turn of the event loop (setImmediate), as a real call answered
    * on another thread does: timers (a server's timeout, a user's abort) can fire during a long run.
+   * Once `signal` fires (the caller abandoned the call), the latency keeps nothing alive, as an
+   * abandoned call of the koffi backend does not: a process with nothing else to do exits.
    */
-  async #latency(state: ServerState | undefined): Promise<void> {
+  async #latency(state: ServerState | undefined, signal?: AbortSignal): Promise<void> {
     const ms = state?.def.latencyMs ?? 0;
-    if (ms > 0) await sleep(ms);
-    else await new Promise<void>((resolve) => setImmediate(resolve));
+    if (ms <= 0) return new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', unref);
+        resolve();
+      }, ms);
+      const unref = () => timer.unref();
+      if (signal?.aborted) unref();
+      else signal?.addEventListener('abort', unref, { once: true });
+    });
   }
 
   #resolveId(state: ServerState, sessionId: number): number {

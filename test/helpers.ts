@@ -80,6 +80,13 @@ export function farmFile(farm: Farm = exampleFarm(), space?: number): string {
 }
 
 /** What `p` resolves to, or 'timeout' when it has not within `ms`. */
-export const within = <T,>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
+export const within = async <T,>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer); // a long `ms` would otherwise keep jest from exiting after the run
+  }
+};
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

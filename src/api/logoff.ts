@@ -18,6 +18,7 @@ import {
 } from '../errors';
 import { Win32, WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, type WtsApi } from '../wtsapi';
 import {
+  aborted,
   asWin32,
   asWtsError,
   captureOrGone,
@@ -39,7 +40,7 @@ import type { ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
-import { enumerate, isConsoleNow, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameIdentity, sameUser, sessionInfoOrNames } from './sessions';
+import { enumerate, identityOf, isConsoleNow, mayBeSameAccount, mayBeSameLogon, readIdentity, refuse, refuseBeforeLookup, resolveTarget, sameIdentity, sameUser, sessionInfoOrNames, type ReadInfo } from './sessions';
 import type { LogoffOutcome, RequestName, Session } from './types';
 import {
   checkBoolean,
@@ -251,7 +252,11 @@ export function pollDelay(n: number, max: number): number {
 
 /**
  * Polls the session (WTSSessionInfo: state and logon) until it is gone — 7022, or its ID now holds
- * another logon — or `done(state)` says so; throws `timeout()` when `timeoutMs` runs out.
+ * another logon — or `done(state)` says so; throws `timeout()` when `timeoutMs` runs out, also in
+ * the middle of a query that does not come back (which is left to return unseen: its handle is
+ * closed only once it has, WtsApi.closeServer), and an abort at once. A query answered 7007
+ * (ERROR_CTX_CLOSE_PENDING: the session is closing) is polled again. `same` says whether what a
+ * poll read is still the logon followed (by default user, domain and logon time).
  */
 export async function pollSession(
   ctx: ServerContext,
@@ -259,20 +264,59 @@ export async function pollSession(
   opts: CheckedWait,
   done: (state: number) => boolean,
   timeout: () => WtsError,
+  same: (info: ReadInfo) => boolean = (info) => mayBeSameLogon(identity, info),
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
+  const what = `Waiting for session ${identity.sessionId}`;
   for (let n = 0; ; n++) {
     try {
-      const info = await sessionInfoOrNames(ctx, identity.sessionId);
-      if (!mayBeSameLogon(identity, info) || done(info.state)) return;
+      const info = await bounded(sessionInfoOrNames(ctx, identity.sessionId), deadline, timeout, opts.signal, () => aborted(what, opts.signal?.reason, ctx, identity.sessionId));
+      if (!same(info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
-      throw error;
+      if (!isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) throw error;
     }
     const left = deadline - Date.now();
     if (left <= 0) throw timeout();
-    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, `Waiting for session ${identity.sessionId}`, ctx, identity.sessionId);
+    await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, what, ctx, identity.sessionId);
   }
+}
+
+/** Why waitAllGone gave up on a call: its deadline, or an abort. */
+class PollCut extends Error {
+  constructor(readonly why: 'timeout' | 'abort') {
+    super(why);
+  }
+}
+
+/** Every session still awaited, after an abort: its logoff was sent and accepted, not seen done. */
+function settleAborted(requested: Map<number, Requested>, ledger: Ledger<LogoffOutcome>): void {
+  for (const [i, { session }] of requested) {
+    ledger.settle(i, {
+      status: 'requested',
+      session,
+      request: 'WTSLogoffSession',
+      accepted: true,
+      message: 'WTSLogoffSession was sent and accepted; aborted before the session was seen to close',
+    });
+  }
+}
+
+/**
+ * A call's promise, given up on at `deadline` (rejects with `timeout()`) or when `signal` fires
+ * (rejects with `abort()`), whichever comes first; the call itself runs on unseen.
+ */
+function bounded<T>(call: Promise<T>, deadline: number, timeout: () => Error, signal: AbortSignal | undefined, abort: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abort());
+    const timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
+    call.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
@@ -335,7 +379,13 @@ export async function logoffOne(
   const refusal = refuse(session);
   if (refusal) throw refusal;
   // The identity right before acting, checked against the list: the one the poll then follows.
-  const identity = await captureOrGone(ctx, session);
+  let identity: SessionIdentity;
+  try {
+    identity = await captureOrGone(ctx, session);
+  } catch (error) {
+    if (!isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) throw error;
+    return closingAlready(ctx, session, opts);
+  }
   if (!session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) throw new ConsoleSessionError(session.id, ctx.server);
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
   const alreadyClosing = await requestLogoff(ctx, session);
@@ -345,6 +395,22 @@ export async function logoffOne(
     );
   }
   return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing, requests: Object.freeze(['WTSLogoffSession'] as const) });
+}
+
+/**
+ * logoff() of a session whose identity read answered 7007 (ERROR_CTX_CLOSE_PENDING): its close is
+ * already pending, and that counts as the logoff (`alreadyClosing`). No WTSLogoffSession is made:
+ * without an identity read there is nothing to make it safely on (by the time it came, the ID could
+ * hold a new logon). With `wait`, the session is polled as after a request, followed by the user
+ * and domain it was listed with (no logon time was read): until 7022, or another account under
+ * the ID.
+ */
+async function closingAlready(ctx: ServerContext, session: Session, opts: CheckedWait): Promise<Extract<LogoffOutcome, { status: 'loggedOff' }>> {
+  if (opts.wait) {
+    const listed = identityOf(session);
+    await pollSession(ctx, listed, opts, () => false, () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs), (info) => mayBeSameAccount(listed, info));
+  }
+  return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing: true, requests: Object.freeze([] as const) });
 }
 
 /**
@@ -459,21 +525,19 @@ async function waitAllGone(
       if (n >= 0) await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, 'Waiting for sessions to log off', ctx);
       else throwIfAborted(opts.signal, 'Waiting for sessions to log off', ctx);
     } catch {
-      for (const [i, { session }] of requested) {
-        ledger.settle(i, {
-          status: 'requested',
-          session,
-          request: 'WTSLogoffSession',
-          accepted: true,
-          message: 'WTSLogoffSession was sent and accepted; aborted before the session was seen to close',
-        });
-      }
+      settleAborted(requested, ledger);
       return;
     }
     let now: Session[];
     try {
-      now = await enumerate(ctx);
+      // A listing that does not come back is given up on at the deadline, or at an abort.
+      now = await bounded(enumerate(ctx), deadline, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
     } catch (error) {
+      if (error instanceof PollCut && error.why === 'timeout') break;
+      if (error instanceof PollCut) {
+        settleAborted(requested, ledger);
+        return;
+      }
       lastError = error;
       continue;
     }
@@ -486,10 +550,13 @@ async function waitAllGone(
     }
   }
   if (ledger.closed) return;
+  // The last look at each session left: a read that does not come back within pollIntervalMs is
+  // given up on (the session is reported timed out), as is every read after an abort.
+  const lastLook = Date.now() + opts.pollIntervalMs;
   for (const [i, { session, identity, alreadyClosing }] of [...requested]) {
     try {
       // readIdentity reads a name that fills its WTSINFOW field in full: compared whole, not as cut.
-      const now = await readIdentity(ctx, session.id, identity);
+      const now = await bounded(readIdentity(ctx, session.id, identity), lastLook, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
       if (!sameIdentity(identity, now)) {
         gone(i, alreadyClosing, session);
         continue;
@@ -499,10 +566,15 @@ async function waitAllGone(
         gone(i, alreadyClosing, session);
         continue;
       }
-      lastError ??= error;
+      if (error instanceof PollCut && error.why === 'abort') {
+        settleAborted(requested, ledger);
+        return;
+      }
+      if (!(error instanceof PollCut)) lastError ??= error;
     }
     const error = new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
     if (lastError !== undefined) Object.defineProperty(error, 'cause', { value: lastError });
     ledger.settle(i, { status: 'failed', session, error });
+    requested.delete(i);
   }
 }

@@ -2,6 +2,7 @@
  * sendMessage and sendMessageAll: msg.exe over WTSSendMessageW, with MessageBox buttons and the
  * user's answer as a name.
  */
+import { wasNeverMade } from '../backends/abandon';
 import { InvalidArgumentError, OperationAbortedError, WtsError } from '../errors';
 import {
   checkPlan,
@@ -67,10 +68,10 @@ export function responseName(code: number, timeoutSeconds = 1): MessageResponse 
 
 /** The options of sendMessage (without `server`): see {@link ServerMessageOptions}. */
 export interface MessageOptions {
-  /** The message: 1 to 8000 characters, not only blanks. */
+  /** The message: 1 to 8000 UTF-16 code units (its `length`), not only blanks. */
   text: string;
   /**
-   * The box's title (1 to 8000 characters).
+   * The box's title (1 to 8000 UTF-16 code units).
    * @defaultValue 'Message from your administrator'
    */
   title?: string;
@@ -135,7 +136,7 @@ export function checkMessageText(value: unknown, argument: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InvalidArgumentError(argument, `Invalid ${argument}: a non-empty string.`);
   }
-  if (value.length > 8000) throw new InvalidArgumentError(argument, `Invalid ${argument}: at most 8000 characters.`);
+  if (value.length > 8000) throw new InvalidArgumentError(argument, `Invalid ${argument}: at most 8000 UTF-16 code units (its length), got ${value.length}.`);
   return value;
 }
 
@@ -226,9 +227,11 @@ export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m
   try {
     answer = await send(ctx, session, m);
   } catch (error) {
-    // Abandoned while waiting for the answer (wait: true): the message was sent and is on the screen.
+    // Abandoned while waiting for the answer (wait: true): the message was sent and is on the
+    // screen — unless the backend dropped it unmade, still queued for a thread.
     if (m.signal?.aborted && error instanceof WtsError && error.code === 'E_ABORTED') {
-      throw new OperationAbortedError('sendMessage', m.signal.reason, { server: ctx.server, sessionId: session.id, requests: ['WTSSendMessageW'] });
+      const requests = wasNeverMade(error) ? [] : ['WTSSendMessageW' as const];
+      throw new OperationAbortedError('sendMessage', m.signal.reason, { server: ctx.server, sessionId: session.id, requests });
     }
     throw error;
   }

@@ -385,11 +385,15 @@ export function isConsoleNow(ctx: ServerContext, sessionId: number, nameNow: str
  * certainly another logon.
  */
 export function mayBeSameLogon(id: SessionIdentity, info: ReadInfo): boolean {
+  return mayBeSameAccount(id, info) && sameLogonTime(id.logonTime, info.logonTime);
+}
+
+/** mayBeSameLogon without the logon time: the same user and domain, as the poll read them. */
+export function mayBeSameAccount(id: SessionIdentity, info: ReadInfo): boolean {
   const cut = isWtsInfo(info);
   return (
     (cut ? sameMaybeCut(id.userName, info.userName, WTSINFO_LENGTHS.userName) : sameText(id.userName, info.userName)) &&
-    (cut ? sameMaybeCut(id.domain, info.domain, WTSINFO_LENGTHS.domain) : sameText(id.domain, info.domain)) &&
-    sameLogonTime(id.logonTime, info.logonTime)
+    (cut ? sameMaybeCut(id.domain, info.domain, WTSINFO_LENGTHS.domain) : sameText(id.domain, info.domain))
   );
 }
 

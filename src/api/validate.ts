@@ -36,7 +36,7 @@ export function checkSessionId(id: number, argument = 'target'): number {
     throw new InvalidArgumentError(
       argument,
       `Invalid session ID ${id}: it is reserved (WTS_${id === WTS_CURRENT_SESSION ? 'CURRENT' : 'ANY'}_SESSION). ` +
-        'To log off your own session, give no target.',
+        'For your own session, give no target.',
     );
   }
   return id;

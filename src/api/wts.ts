@@ -34,7 +34,7 @@ import {
   type MessageSent,
   type SendMessageAllOptions,
 } from './message';
-import { enumerate, resolveTarget } from './sessions';
+import { enumerate, refuseNoUser, resolveTarget } from './sessions';
 import { checkProcessTarget, checkTerminateCall, checkTerminateOptions, terminateOn, type ProcessTarget, type TerminateOutcome, type TerminateProcessOptions } from './terminate';
 import { listProcessesOn, type SessionProcess } from './processes';
 import type { LogoffOutcome, Session } from './types';
@@ -485,7 +485,7 @@ abstract class Operations {
     const o = checkOptionsObject(options);
     const checked = checkLogoffOptions(o, this.serverKeys);
     const server = this.serverOf(o);
-    this.checkCurrentIsLocal(parsed, server);
+    this.checkActionTarget(parsed, server);
     return this.run(server, (ctx) => logoffOne(ctx, parsed, checked));
   }
 
@@ -549,7 +549,7 @@ abstract class Operations {
     const o = checkOptionsObject(options);
     const checked = checkDisconnectOptions(o, this.serverKeys);
     const server = this.serverOf(o);
-    this.checkCurrentIsLocal(parsed, server);
+    this.checkActionTarget(parsed, server);
     return this.run(server, (ctx) => disconnectOne(ctx, parsed, checked));
   }
 
@@ -601,7 +601,7 @@ abstract class Operations {
     const o = checkOptionsObject(options);
     const checked = checkMessageOptions(o, this.serverKeys);
     const server = this.serverOf(o);
-    this.checkCurrentIsLocal(parsed, server);
+    this.checkActionTarget(parsed, server);
     return this.run(server, (ctx) => sendMessageOne(ctx, parsed, checked));
   }
 
@@ -628,6 +628,17 @@ abstract class Operations {
   sendMessageAll(options: ServerSendMessageAllOptions): Promise<readonly MessageOutcome[]>;
   sendMessageAll(options: unknown): Promise<readonly MessageOutcome[] | FarmResult<MessageOutcome>> {
     return this.bulk<MessageOutcome, CheckedMessageAll>(options, (o, keys) => checkMessageAllOptions(o, keys), (ctx, c, ledger) => sendMessageAllOn(ctx, c, ledger));
+  }
+
+  /**
+   * The checks of an action's target that need nothing from the server: no target with a server,
+   * and Services (session 0) and listener IDs, refused on any server before anything is opened.
+   * @internal
+   */
+  protected checkActionTarget(target: ParsedTarget, server: string | undefined): void {
+    this.checkCurrentIsLocal(target, server);
+    const refused = target.kind === 'id' ? refuseNoUser(target.id, undefined, server ?? '') : undefined;
+    if (refused) throw refused;
   }
 
   /**

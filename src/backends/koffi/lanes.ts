@@ -37,7 +37,7 @@
  */
 import type * as KoffiModule from 'koffi';
 import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
-import { callOnReturn } from '../abandon';
+import { callOnReturn, markNeverMade } from '../abandon';
 
 type Koffi = typeof KoffiModule;
 
@@ -574,7 +574,8 @@ export class Lanes {
     const queued = this.#queue.indexOf(pending);
     const reason = pending.call.signal?.reason;
     const server = pending.call.server;
-    pending.reject(new OperationAbortedError('The call', reason, server === undefined ? {} : { server }));
+    const error = new OperationAbortedError('The call', reason, server === undefined ? {} : { server });
+    pending.reject(queued >= 0 ? markNeverMade(error) : error);
     if (queued >= 0) {
       // Never started: no call made, nothing to free.
       this.#queue.splice(queued, 1);

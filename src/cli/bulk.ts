@@ -36,6 +36,11 @@ export interface BulkRun<O extends AnyOutcome> {
   readonly consequence: string;
   /** Leave sessions the filters left out of the text report, unless verbose (msg.exe is quiet). */
   readonly quietFiltered?: boolean;
+  /**
+   * Said on stderr, with exit 1, when no session was chosen at all (every outcome a skip for being
+   * filtered out or having no user: Services, listeners) and no server failed: `wts-msg NAME` where NAME is no session and no user.
+   */
+  readonly nothingMatched?: string;
   /** --no-progress: no progress line, even on a terminal. */
   readonly noProgress?: boolean;
   /**
@@ -98,10 +103,11 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     const stopped = result.failures.filter(isStopped).length;
     const summary = summarize(result.results, result.failures.length - stopped, stopped, action);
     const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
-    const code = interrupt.signal.aborted ? EXIT_INTERRUPTED : closed?.aborted || !ok ? EXIT_FAILED : EXIT_OK;
+    const unmatched = run.nothingMatched !== undefined && result.failures.length === 0 && result.results.every(notChosen);
+    const code = interrupt.signal.aborted ? EXIT_INTERRUPTED : closed?.aborted || !ok || unmatched ? EXIT_FAILED : EXIT_OK;
     if (!run.json) {
       for (const o of result.results) {
-        if (run.quietFiltered && !run.verbose && o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser')) continue;
+        if (run.quietFiltered && !run.verbose && isQuietSkip(o)) continue;
         io.out(`${formatOutcome(o)}\n`);
       }
       io.out(`${summary}\n`);
@@ -127,6 +133,7 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       );
     }
     for (const f of result.failures) io.err(`${failureLine(f)}\n`);
+    if (unmatched && !interrupt.signal.aborted && !closed?.aborted) io.err(`${run.command}: ${run.nothingMatched}\n`);
     if (interrupt.signal.aborted) {
       io.err(`${run.command}: interrupted (Ctrl+C): no new action was started after that. ${summary}\n`);
     } else if (closed?.aborted) {
@@ -161,4 +168,14 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   // Exactly what was shown: sessions that appeared since are reported as not in the plan, and a
   // planned session whose ID now belongs to another logon is left alone.
   return report(await execute(false, plan), false, true);
+}
+
+/** A skip the commands with `quietFiltered` leave out of the report: not chosen (filtered), or no user. */
+function isQuietSkip(o: { readonly status: string; readonly reason?: string }): boolean {
+  return o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser');
+}
+
+/** A session the call did not choose at all: filtered out, or one with no user (Services, a listener). */
+function notChosen(o: { readonly status: string; readonly reason?: string }): boolean {
+  return o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser' || o.reason === 'services' || o.reason === 'listener');
 }

@@ -10,7 +10,7 @@ import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP
 import { formatOutcome } from './format';
 import { jsonLine, outcomeDocument } from './json';
 import { printable } from './text';
-import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
+import { checkOwnIsLocal, FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll } from './shared';
 import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-disconnect';
@@ -89,6 +89,7 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
       });
     }
     const server = where.kind === 'one' ? where.server : undefined;
+    checkOwnIsLocal(target, server);
     if (verbose && !json) io.err(`Disconnecting ${target === undefined ? 'your own session' : `session ${printable(target)}`} on ${printable(serverLabel(server ?? ''))}...\n`);
     const result = await interruptible(COMMAND, io, (signal) => wts().disconnect(target, { wait, signal, ...(server === undefined ? {} : { server }) }), json);
     if (typeof result === 'number') return result;

@@ -9,7 +9,7 @@ import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP
 import { formatOutcome } from './format';
 import { jsonLine, outcomeDocument } from './json';
 import { printable } from './text';
-import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
+import { checkOwnIsLocal, FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf, sessionOrAll, type Target } from './shared';
 import { VERSION_HELP } from './version';
 
 const COMMAND = 'wts-logoff';
@@ -153,6 +153,7 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
     }
     const wts = lazyWts(value(args, 'simulate'), deps)();
     const target = cmd.target === undefined ? undefined : cmd.target;
+    checkOwnIsLocal(target, server);
     const outcome = await interruptible(COMMAND, io, (signal) => {
       // Said once Ctrl+C is handled: from here on, an interrupt is reported, never silent.
       if (cmd.verbose && !cmd.json) {

@@ -7,6 +7,7 @@ import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
 import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { who } from './format';
+import { printable } from './text';
 import { jsonLine, outcomeDocument } from './json';
 import { FILTER_SWITCHES, filtersOf, helpOrVersion, SERVER_SWITCHES, serversOf } from './shared';
 import { VERSION_HELP } from './version';
@@ -128,6 +129,7 @@ export async function msgMain(
       yes: true,
       confirm: false,
       quietFiltered: true,
+      ...(everyone ? {} : { nothingMatched: `no session or user named '${printable(who_)}'${where.kind === 'one' ? '' : ' on any of the servers'}: nobody got the message.` }),
       noProgress: flag(args, 'noProgress'),
       verb: 'Send a message to',
       consequence: '',

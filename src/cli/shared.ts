@@ -292,3 +292,13 @@ export function sessionOrAll(args: ParsedArgs, verb: string, allOnly: readonly s
   if (target !== undefined) parseTarget(target);
   return { target, all };
 }
+
+/**
+ * No target (your own session) with a server is bad usage: checked once the server is, before a
+ * `/v` line says what would be done.
+ */
+export function checkOwnIsLocal(target: string | undefined, server: string | undefined): void {
+  if (target === undefined && server !== undefined) {
+    throw new UsageError('No session given together with a server: name the session to act on. (No target means your own session, which is only defined on the local server.)');
+  }
+}

@@ -94,6 +94,8 @@ export function recheckOutcome(session: Session, error: unknown): DistributiveOm
   if (error instanceof SessionChangedError || (isWtsError(error) && error.code === 'E_SESSION_CHANGED')) {
     return { status: 'skipped', session, reason: 'changed', message: (error as Error).message };
   }
+  // 7007 (ERROR_CTX_CLOSE_PENDING): it is logging off (someone else's logoff, or an earlier run's).
+  if (isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) return { status: 'skipped', session, reason: 'gone', message: 'it was already logging off (7007: a close was pending)' };
   if (isWtsError(error) && error.code === 'E_NOT_FOUND') return { status: 'skipped', session, reason: 'gone', message: 'it had already ended' };
   if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return { status: 'skipped', session, reason: 'gone', message: 'it had already ended' };
   return { status: 'failed', session, error: asWtsError(error) };
@@ -140,6 +142,7 @@ export class Ledger<O extends BulkOutcome> {
   readonly #sessions: Session[] = [];
   readonly #outcomes: (O | undefined)[] = [];
   readonly #requests = new Map<number, RequestName[]>();
+  readonly #onCut = new Map<number, unknown>();
   /** Requests sent whose call has not settled the session: index -> accepted (undefined = in flight). */
   readonly #pending = new Map<number, { request: RequestName; accepted: boolean | undefined }>();
   readonly #onOutcome: ((outcome: O) => void) | undefined;
@@ -164,6 +167,11 @@ export class Ledger<O extends BulkOutcome> {
   refresh(i: number, session: Session): void {
     if (this.#closed || this.#outcomes[i] !== undefined || i >= this.#sessions.length) return;
     this.#sessions[i] = session;
+  }
+
+  /** What session `i` is reported as if the call is cut short before it has an outcome. */
+  onCut(i: number, outcome: DistributiveOmit<O, 'requests'>): void {
+    this.#onCut.set(i, outcome);
   }
 
   /** Call right before a request is sent to session `i`. */
@@ -203,7 +211,10 @@ export class Ledger<O extends BulkOutcome> {
     this.#sessions.forEach((session, i) => {
       if (this.#outcomes[i] !== undefined) return;
       const pending = this.#pending.get(i);
-      if (pending) {
+      const onCut = this.#onCut.get(i);
+      if (onCut !== undefined) {
+        this.settle(i, onCut as DistributiveOmit<O, 'requests'>);
+      } else if (pending) {
         this.settle(i, {
           status: 'requested',
           session,
@@ -600,10 +611,20 @@ export async function clearToAct<O extends BulkOutcome>(
   what: string,
   protectConsole: boolean,
   filter?: CompiledFilter,
+  closing?: () => void,
 ): Promise<SessionIdentity | undefined> {
   const refuse = (outcome: DistributiveOmit<NotActed, 'requests'>): undefined => {
     ledger.settle(c.index, outcome as unknown as DistributiveOmit<O, 'requests'>);
     return undefined;
+  };
+  // A read that failed: with `closing`, one answered 7007 (its close already pending) is handed to
+  // the caller, who takes it as already logging off; any other is an outcome (recheckOutcome).
+  const failedRead = (error: unknown): undefined => {
+    if (closing && isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING) && !signal?.aborted && !ledger.closed) {
+      closing();
+      return undefined;
+    }
+    return refuse(recheckOutcome(c.session, error));
   };
   // The identity read right before the request: against the one chosen, or, when none was read
   // since the listing, against the listing (the user it listed; captureIdentity reads a session
@@ -626,7 +647,7 @@ export async function clearToAct<O extends BulkOutcome>(
         const state = stateFromWin32(await ctx.api.querySessionInformation(ctx.handle, c.session.id, 'WTSConnectState'));
         ({ reason, details } = await applyFilter(ctx, filter, { ...c.session, state }));
       } catch (error) {
-        return refuse(recheckOutcome(c.session, error));
+        return failedRead(error);
       }
       if (reason !== undefined) {
         // Another logon under the ID (or none) is said as such, rather than as filtered.
@@ -643,7 +664,7 @@ export async function clearToAct<O extends BulkOutcome>(
       try {
         read = await recheckRead(ctx, c.session, c.identity);
       } catch (error) {
-        return refuse(recheckOutcome(c.session, error));
+        return failedRead(error);
       }
       const session = { ...c.session, state: stateFromWin32(read.info.state) };
       // (A server without WTSSessionInfo gives no times: a times filter then cannot match.)
@@ -657,7 +678,7 @@ export async function clearToAct<O extends BulkOutcome>(
   try {
     now = await identityNow();
   } catch (error) {
-    return refuse(recheckOutcome(c.session, error));
+    return failedRead(error);
   }
   return clearAfter(now);
 

@@ -289,9 +289,16 @@ class PollCut extends Error {
   }
 }
 
-/** Every session still awaited, after an abort: its logoff was sent and accepted, not seen done. */
+/**
+ * Every session still awaited, after an abort: its logoff was sent and accepted, not seen done (one
+ * already logging off, with no request of its own: logged off, not confirmed).
+ */
 function settleAborted(requested: Map<number, Requested>, ledger: Ledger<LogoffOutcome>): void {
-  for (const [i, { session }] of requested) {
+  for (const [i, { session, unrequested }] of requested) {
+    if (unrequested) {
+      ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing: true });
+      continue;
+    }
     ledger.settle(i, {
       status: 'requested',
       session,
@@ -435,7 +442,15 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   const requested = new Map<number, Requested>();
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter);
+    // A session whose identity read answers 7007 is already logging off: that counts as its logoff,
+    // with no request of its own (as in logoff()), and with `wait` it is followed until it is gone.
+    const closing = () => {
+      const unconfirmed = { status: 'loggedOff', session, confirmed: false, alreadyClosing: true } as const;
+      if (!opts.wait) return ledger.settle(i, unconfirmed);
+      ledger.onCut(i, unconfirmed); // an abort or a server's timeout while it is followed
+      requested.set(i, { session, identity: c.identity ?? identityOf(session), alreadyClosing: true, unrequested: true });
+    };
+    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter, closing);
     if (!identity) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
@@ -454,8 +469,11 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
 /** A logoff requested and accepted, waiting to be seen: the identity its poll follows. */
 interface Requested {
   readonly session: Session;
+  /** The logon followed: as re-checked, or (unrequested, no plan) as listed, with no logon time. */
   readonly identity: SessionIdentity;
   readonly alreadyClosing: boolean;
+  /** No request was made: its identity read answered 7007 (already logging off). */
+  readonly unrequested?: boolean;
 }
 
 /**
@@ -553,11 +571,13 @@ async function waitAllGone(
   // The last look at each session left: a read that does not come back within pollIntervalMs is
   // given up on (the session is reported timed out), as is every read after an abort.
   const lastLook = Date.now() + opts.pollIntervalMs;
-  for (const [i, { session, identity, alreadyClosing }] of [...requested]) {
+  for (const [i, { session, identity, alreadyClosing, unrequested }] of [...requested]) {
     try {
       // readIdentity reads a name that fills its WTSINFOW field in full: compared whole, not as cut.
       const now = await bounded(readIdentity(ctx, session.id, identity), lastLook, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
-      if (!sameIdentity(identity, now)) {
+      // One followed as listed has no logon time to compare: the account alone says.
+      const same = unrequested && identity.logonTime === null ? sameUser(identity, now) : sameIdentity(identity, now);
+      if (!same) {
         gone(i, alreadyClosing, session);
         continue;
       }

@@ -49,6 +49,10 @@ function outcomeLine(outcome: AnyOutcome): string {
   const head = `session ${s.id} (${who(s)}, ${s.state})${where(s)}`;
   switch (outcome.status) {
     case 'loggedOff':
+      // Already closing with no request of its own (its identity read answered 7007): nothing was requested.
+      if (outcome.alreadyClosing && !outcome.requests.includes('WTSLogoffSession')) {
+        return `Logged off ${head} (it was already closing${outcome.confirmed ? '' : '; not waited for'}).`;
+      }
       return `Logged off ${head}${outcome.confirmed ? '' : ' (requested; not waited for)'}${outcome.alreadyClosing ? ' (it was already closing)' : ''}.`;
     case 'wouldLogOff':
       return outcome.warn

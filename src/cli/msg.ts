@@ -5,7 +5,7 @@ import type { MessageButtons, MessageOutcome } from '../api/message';
 import { parseTarget } from '../api/validate';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
 import { who } from './format';
 import { printable } from './text';
 import { jsonLine, outcomeDocument } from './json';
@@ -109,7 +109,9 @@ export async function msgMain(
     if (where.kind === 'one' && !everyone) {
       const server = where.server === undefined ? {} : { server: where.server };
       try {
-        const sent = await wts().sendMessage(who_, { ...message, ...server });
+        // Ctrl+C while /w waits for the answer: said (the box was sent, or not), exit 130.
+        const sent = await interruptible(COMMAND, io, (signal) => wts().sendMessage(who_, { ...message, ...server, signal }), json);
+        if (typeof sent === 'number') return sent;
         if (json) io.out(jsonLine(outcomeDocument(sent)));
         else if (message.wait || verbose) io.out(`Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}\n`);
         return EXIT_OK;

@@ -158,4 +158,25 @@ describe('suspicions of the review, checked', () => {
     expect(r.stderr).toMatch(/No session given together with a server/);
     expect(r.calls).toEqual([]);
   });
+
+  // The review's suspicion: wts-msg ID text /w never handled Ctrl+C, so the process died without
+  // saying the box had been sent. Now it says so and exits 130, as wts-logoff does.
+  test('wts-msg 4 /w text, Ctrl+C while it waits for the answer: says the box was sent, exit 130', async () => {
+    const mock = createMockApi(exampleFarm());
+    let interrupt: (() => void) | undefined;
+    const api = overriding(mock, {
+      sendMessage: (async (h, id, m, o) => {
+        setTimeout(() => interrupt?.(), 20);
+        mock.setLatency('TS01', 5000);
+        return mock.sendMessage(h, id, m, o);
+      }) as WtsApi['sendMessage'],
+    });
+    const c = io();
+    const withInterrupt: CliIo = { ...c.io, onInterrupt: (handler) => ((interrupt = handler), () => (interrupt = undefined)) };
+    const at = Date.now();
+    const code = await msgMain(['4', '/w', 'Save your work'], withInterrupt, async () => '', { wts: () => new Wts(api) });
+    expect(code).toBe(130);
+    expect(Date.now() - at).toBeLessThan(2000);
+    expect(c.err.join('')).toMatch(/interrupted \(Ctrl\+C\)\. sendMessage was aborted\. WTSSendMessageW had already been sent/);
+  });
 });

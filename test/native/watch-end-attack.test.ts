@@ -457,24 +457,42 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
     expect(lanesNow(api)).toMatchObject({ running: 0, abandoned: 0, queued: 0 });
   });
 
+  /**
+   * A watch of WF12 whose wait is queued behind a message box that holds the only wait lane
+   * (maxWaitThreads 1) for `boxMs`. `done()` awaits the box and closes its handle.
+   */
+  const queuedBehindBox = async (boxMs: number) => {
+    const { double } = get();
+    double.loadFarm(exampleFarm());
+    const api = fresh({ maxWaitThreads: 1 });
+    const a = audited(api, double);
+    const h = await api.openServer('TS01');
+    double.setLatency('TS01', 'message', boxMs);
+    const box = api.sendMessage(h, 3, { title: 't', text: 'x', style: 0, timeoutSeconds: 0, wait: true }).catch((e: Error) => e);
+    const done = async () => {
+      await box;
+      await api.closeServer(h);
+    };
+    try {
+      await waitFor(() => double.calls('message') === 1);
+      const it = createWts({ api: a.wrapped }).watchSessions({ server: 'WF12', initial: true, reconcileMs: 0 })[Symbol.asyncIterator]();
+      expect(await nextEvent(it)).toMatchObject({ type: 'snapshot' });
+      expect(lanesNow(api)).toMatchObject({ waitThreads: 1, queued: 1 });
+      return { double, api, a, it, box, done };
+    } catch (error) {
+      await done();
+      throw error;
+    }
+  };
+
   // A wait QUEUED behind maxWaitThreads (the only wait lane held by another caller's message box)
   // is out of the flush's reach. First found: return() settled with the close still in flight;
   // fixed, it then took the full 5 s before the queued wait was dropped. Now the lanes say the wait
   // is queued (onQueued), and the watch drops it at once: no flush, no wait made, and return()
   // settles once the handle is closed.
   test('FIXED: a wait queued behind maxWaitThreads when the watch ends: dropped unmade at once, and return() settles after the handle is closed', async () => {
-    const { double } = get();
-    double.loadFarm(exampleFarm());
-    const api = fresh({ maxWaitThreads: 1 });
-    const a = audited(api, double);
-    const h = await api.openServer('TS01');
-    double.setLatency('TS01', 'message', 7000);
-    const box = api.sendMessage(h, 3, { title: 't', text: 'x', style: 0, timeoutSeconds: 0, wait: true }).catch((e: Error) => e);
+    const { double, api, a, it, done } = await queuedBehindBox(7000);
     try {
-      await waitFor(() => double.calls('message') === 1);
-      const it = createWts({ api: a.wrapped }).watchSessions({ server: 'WF12', initial: true, reconcileMs: 0 })[Symbol.asyncIterator]();
-      expect(await nextEvent(it)).toMatchObject({ type: 'snapshot' });
-      expect(lanesNow(api)).toMatchObject({ waitThreads: 1, queued: 1 });
       const waitCalls = double.calls('wait');
       a.end();
       await it.return?.();
@@ -488,8 +506,7 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
       expect(lanesNow(api)).toMatchObject({ queued: 0 });
       expect(atSettle).toEqual({ closeInFlight: 0, closeSettled: 1 });
     } finally {
-      await box;
-      await api.closeServer(h);
+      await done();
     }
   });
 
@@ -498,18 +515,8 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
   // when the watch ends: abandoned at once, it is running, so the flush must still return it before
   // its handle is closed (the double's closedUnderCall, checked after every test, would count it).
   test('HOLDS: a wait queued, then started, when the watch ends: flushed as any running wait, closed after it returned', async () => {
-    const { double } = get();
-    double.loadFarm(exampleFarm());
-    const api = fresh({ maxWaitThreads: 1 });
-    const a = audited(api, double);
-    const h = await api.openServer('TS01');
-    double.setLatency('TS01', 'message', 400);
-    const box = api.sendMessage(h, 3, { title: 't', text: 'x', style: 0, timeoutSeconds: 0, wait: true }).catch((e: Error) => e);
+    const { double, api, a, it, box, done } = await queuedBehindBox(400);
     try {
-      await waitFor(() => double.calls('message') === 1);
-      const it = createWts({ api: a.wrapped }).watchSessions({ server: 'WF12', initial: true, reconcileMs: 0 })[Symbol.asyncIterator]();
-      expect(await nextEvent(it)).toMatchObject({ type: 'snapshot' });
-      expect(lanesNow(api)).toMatchObject({ waitThreads: 1, queued: 1 });
       await box;
       await double.waitsPending(1);
       expect(lanesNow(api)).toMatchObject({ queued: 0, running: 1 });
@@ -521,8 +528,7 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
       expect(a.closing).toMatchObject({ inFlight: 0, settled: 1 });
       expect(lanesNow(api)).toMatchObject({ running: 0, abandoned: 0, queued: 0 });
     } finally {
-      await box;
-      await api.closeServer(h);
+      await done();
     }
   });
 

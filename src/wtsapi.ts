@@ -422,11 +422,13 @@ export interface CallOptions {
   readonly onReturn?: (() => void) | undefined;
   /**
    * Called (at most once, in a microtask) when the call cannot be made at once and waits for a
-   * free thread: the koffi backend's `waitSystemEvent` behind `maxWaitThreads`. A call in that
-   * queue is dropped unmade when abandoned (its onReturn then comes at once). A backend with no
-   * such queue, or that cannot see it (the libuv mode), never calls it. What it throws is ignored.
+   * free thread: the koffi backend's `waitSystemEvent` and `sendMessage` with `wait`, behind
+   * `maxWaitThreads`. `notMade()`, asked at any later moment, says whether the call has still not
+   * been made: it is still waiting (abandoning it now drops it unmade, and its onReturn comes at
+   * once), or it was dropped unmade already. A backend with no such queue, or that cannot see it
+   * (the libuv mode), never calls it. What it throws is ignored.
    */
-  readonly onQueued?: (() => void) | undefined;
+  readonly onQueued?: ((notMade: () => boolean) => void) | undefined;
 }
 
 /** Arguments of WTSSendMessageW, already validated by the api layer. */

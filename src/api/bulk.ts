@@ -144,7 +144,7 @@ export class Ledger<O extends BulkOutcome> {
   readonly #requests = new Map<number, RequestName[]>();
   readonly #onCut = new Map<number, unknown>();
   /** Requests sent whose call has not settled the session: index -> accepted (undefined = in flight). */
-  readonly #pending = new Map<number, { request: RequestName; accepted: boolean | undefined }>();
+  readonly #pending = new Map<number, { request: RequestName; accepted: boolean | undefined; unmade?: () => boolean }>();
   readonly #onOutcome: ((outcome: O) => void) | undefined;
   #closed = false;
 
@@ -182,6 +182,16 @@ export class Ledger<O extends BulkOutcome> {
     this.#pending.set(i, { request, accepted: undefined });
   }
 
+  /**
+   * The request being sent to session `i` waited for a thread (CallOptions.onQueued) and is
+   * abandoned through `signal`: if the call is cut short with `signal` fired before the request
+   * was made, the backend drops it (or has dropped it) unmade, so it is not reported as sent.
+   */
+  queuedOn(i: number, notMade: () => boolean, signal: AbortSignal | undefined): void {
+    const p = this.#pending.get(i);
+    if (p && signal) p.unmade = () => signal.aborted && notMade();
+  }
+
   /** The request sent to session `i` returned success; its outcome is not settled yet. */
   accepted(i: number): void {
     const p = this.#pending.get(i);
@@ -214,6 +224,10 @@ export class Ledger<O extends BulkOutcome> {
       const onCut = this.#onCut.get(i);
       if (onCut !== undefined) {
         this.settle(i, onCut as DistributiveOmit<O, 'requests'>);
+      } else if (pending?.unmade?.()) {
+        // Still waiting for a thread, and its signal fired: the backend drops it, never made.
+        this.#requests.get(i)?.pop();
+        this.settle(i, { status: 'skipped', session, reason, message: `${why}; not acted on (its ${pending.request} was still waiting for a thread, never made)` } as unknown as DistributiveOmit<O, 'requests'>);
       } else if (pending) {
         this.settle(i, {
           status: 'requested',

@@ -2,7 +2,6 @@
  * sendMessage and sendMessageAll: msg.exe over WTSSendMessageW, with MessageBox buttons and the
  * user's answer as a name.
  */
-import { wasNeverMade } from '../backends/abandon';
 import { InvalidArgumentError, OperationAbortedError, WtsError } from '../errors';
 import {
   checkPlan,
@@ -208,14 +207,19 @@ export type MessageOutcome =
   | ({ readonly status: 'wouldSend'; readonly session: Session; readonly identity: SessionIdentity } & Reported)
   | NotActed;
 
-async function send(ctx: ServerContext, session: Session, m: CheckedMessage): Promise<{ response: MessageResponse; responseCode: number }> {
+async function send(
+  ctx: ServerContext,
+  session: Session,
+  m: CheckedMessage,
+  onQueued?: (notMade: () => boolean) => void,
+): Promise<{ response: MessageResponse; responseCode: number }> {
   const code = await ctx.api.sendMessage(ctx.handle, session.id, {
     title: m.title,
     text: m.text,
     style: m.style,
     timeoutSeconds: m.timeoutSeconds,
     wait: m.wait,
-  }, m.wait ? { signal: m.signal } : {});
+  }, m.wait ? { signal: m.signal, ...(onQueued ? { onQueued } : {}) } : {});
   return { response: responseName(code, m.timeoutSeconds), responseCode: code };
 }
 
@@ -224,13 +228,14 @@ export async function sendMessageOne(ctx: ServerContext, target: ParsedTarget, m
   const { session } = await resolveForAction(ctx, target, false, m.signal, 'sendMessage', false);
   throwIfAborted(m.signal, 'sendMessage', ctx, session.id);
   let answer: Awaited<ReturnType<typeof send>>;
+  let notMade: (() => boolean) | undefined;
   try {
-    answer = await send(ctx, session, m);
+    answer = await send(ctx, session, m, (f) => (notMade = f));
   } catch (error) {
     // Abandoned while waiting for the answer (wait: true): the message was sent and is on the
-    // screen — unless the backend dropped it unmade, still queued for a thread.
+    // screen — unless the backend dropped it unmade, still queued for a thread (CallOptions.onQueued).
     if (m.signal?.aborted && error instanceof WtsError && error.code === 'E_ABORTED') {
-      const requests = wasNeverMade(error) ? [] : ['WTSSendMessageW' as const];
+      const requests = notMade?.() === true ? [] : ['WTSSendMessageW' as const];
       throw new OperationAbortedError('sendMessage', m.signal.reason, { server: ctx.server, sessionId: session.id, requests });
     }
     throw error;
@@ -251,7 +256,7 @@ export async function sendMessageAllOn(ctx: ServerContext, m: CheckedMessageAll,
     if (!(await clearToAct(ctx, c, ledger, m.signal, 'it was sent', false, m.filter))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
-      ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m)) });
+      ledger.settle(i, { status: 'sent', session, ...(await send(ctx, session, m, (notMade) => ledger.queuedOn(i, notMade, m.signal))) });
     } catch (error) {
       // Abandoned while waiting for the answer: the box is on the screen. Left pending, the abort
       // that cut the call short reports it as 'requested'.

@@ -436,8 +436,8 @@ class EventWait {
   #returned: Promise<void> | undefined;
   /** What the pending wait returned, once it has. */
   #settled: WaitResult | undefined;
-  /** The backend said the pending wait was queued for a thread (it may have started since). */
-  #queued = false;
+  /** Whether the pending wait has still not been made, when the backend said it was queued. */
+  #notMade: (() => boolean) | undefined;
   readonly #abandon = new AbortController();
 
   constructor(ctx: ServerContext) {
@@ -448,12 +448,12 @@ class EventWait {
   arm(): void {
     if (this.#pending || !this.#ctx.api.waitSystemEvent) return;
     this.#settled = undefined;
-    this.#queued = false;
+    this.#notMade = undefined;
     let back!: () => void;
     const returned = new Promise<void>((resolve) => (back = resolve));
     const abandon = this.#abandon.signal;
-    const onQueued = () => {
-      if (this.#pending === pending) this.#queued = true;
+    const onQueued = (notMade: () => boolean) => {
+      if (this.#pending === pending) this.#notMade = notMade;
     };
     const pending: Promise<WaitResult> = this.#ctx.api.waitSystemEvent(this.#ctx.handle, WtsEvent.All, { signal: abandon, onReturn: back, onQueued }).then(
       (flags) => ({ kind: 'flags', flags }),
@@ -517,18 +517,17 @@ class EventWait {
    * closed. A wait not back within RELEASE_MS is abandoned (the watch need not wait for it any
    * longer) and returned as `late`: its handle must stay open until `returned`, and `flush`
    * releases it. A backend without flush: the wait is abandoned at once, and its closeServer
-   * never closes under a call still running (the WtsApi contract). A wait the backend said was
-   * queued for a thread (CallOptions.onQueued) is abandoned at once: still queued, it is dropped
-   * unmade; started meanwhile, it is flushed as any other.
+   * never closes under a call still running (the WtsApi contract). A wait still queued for a
+   * thread (CallOptions.onQueued) is abandoned at once: it is dropped unmade.
    */
   async release(): Promise<LateWait | undefined> {
     const pending = this.#pending;
     const returned = this.#returned as Promise<void>;
-    const queued = this.#queued;
+    const queued = this.#notMade?.() === true;
     this.#pending = undefined;
     this.#returned = undefined;
     this.#settled = undefined;
-    this.#queued = false;
+    this.#notMade = undefined;
     if (!pending) return undefined;
     const api = this.#ctx.api;
     const handle = this.#ctx.handle;

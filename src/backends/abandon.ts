@@ -10,24 +10,6 @@ export function callOnReturn(onReturn: (() => void) | undefined): void {
   }
 }
 
-/** Abandonment errors of calls known never to have been made (dropped while queued for a thread). */
-const neverMade = new WeakSet<object>();
-
-/** Marks an abandonment error: its call was dropped before it was made. Returns the error. */
-export function markNeverMade<E extends object>(error: E): E {
-  neverMade.add(error);
-  return error;
-}
-
-/**
- * Whether an abandoned call is known never to have been made (the koffi backend's lanes dropped it
- * while it waited for a thread). False when it was made, or when the backend cannot tell (the
- * libuv mode, a custom backend): a caller then says the request may have been sent.
- */
-export function wasNeverMade(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && neverMade.has(error);
-}
-
 /**
  * A blocking call its caller may give up on: the native call (or the mock's) cannot be interrupted,
  * so abandoning it only settles the caller's promise, with `abort(signal.reason)`, as soon as the

@@ -64,4 +64,33 @@ describeWithDouble('sendMessage(target) aborted, attacked (koffi + the native do
     await new Promise((r) => setTimeout(r, 500)); // the box returns; its lane comes back
     double.setLatency('TS01', 'message', 0);
   });
+
+  // Found while fixing the one above: sendMessageAll({ wait: true }) aborted with boxes still
+  // queued behind maxWaitThreads reported each 'requested' ("WTSSendMessageW was sent"), though
+  // the lanes drop them unmade. Now each is skipped (aborted, never made, no request listed); a
+  // box already up when the abort came is still 'requested'.
+  test('FIXED: sendMessageAll(wait: true) aborted with boxes queued behind maxWaitThreads: those never made are skipped, with no request; the one up is requested', async () => {
+    const { double } = get();
+    double.loadFarm(exampleFarm());
+    double.setLatency('TS01', 'message', 300);
+    const api = fresh({ maxWaitThreads: 1 });
+    const stop = new AbortController();
+    const messages = double.calls('message');
+    const run = createWts({ api }).sendMessageAll({ text: 'Save your work', wait: true, signal: stop.signal });
+    await waitFor(() => double.calls('message') - messages === 1 && queued(api) > 0);
+    stop.abort(new Error('Ctrl+C'));
+    const outcomes = await run;
+    await new Promise((r) => setTimeout(r, 400)); // the box up returns; its lane comes back
+    double.setLatency('TS01', 'message', 0);
+    const made = double.calls('message') - messages;
+    expect(made).toBe(1);
+    const requested = outcomes.filter((o) => o.status === 'requested');
+    const unmade = outcomes.filter((o) => o.status === 'skipped' && o.reason === 'aborted' && /never made/.test(o.message));
+    expect(requested).toHaveLength(1);
+    expect(requested[0]!.requests).toEqual(['WTSSendMessageW']);
+    expect(unmade.length).toBeGreaterThan(0);
+    for (const o of unmade) expect(o.requests).toEqual([]);
+    // Every outcome that lists WTSSendMessageW is a box the double saw.
+    expect(outcomes.filter((o) => o.requests.includes('WTSSendMessageW'))).toHaveLength(made);
+  });
 });

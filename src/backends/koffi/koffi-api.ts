@@ -1011,10 +1011,10 @@ export class KoffiApi implements WtsApi {
   }
 
   async sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions = {}): Promise<number> {
-    return this.#returning(options, (hand) => this.#sendMessage(server, sessionId, message, options.signal, hand));
+    return this.#returning(options, (hand) => this.#sendMessage(server, sessionId, message, options, hand));
   }
 
-  #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, signal: AbortSignal | undefined, hand: () => (() => void) | undefined): Promise<number> {
+  #sendMessage(server: ServerHandle, sessionId: number, message: WtsMessage, options: CallOptions, hand: () => (() => void) | undefined): Promise<number> {
     let response = 0n;
     // TitleLength and MessageLength are in bytes: a JS string's length counts UTF-16 units.
     return this.#call<number>('WTSSendMessageW', {
@@ -1023,8 +1023,9 @@ export class KoffiApi implements WtsApi {
       server: this.#names.get(server),
       // Waiting for the user's answer can take as long as the user does: a wait lane.
       long: message.wait,
-      signal,
+      signal: options.signal,
       onReturn: hand(),
+      onQueued: options.onQueued,
       prepare: (b) => {
         response = b.take(8);
         return [
@@ -1056,7 +1057,7 @@ export class KoffiApi implements WtsApi {
   }
 
   /** WTSWaitSystemEvent(server, mask, &flags): a wait lane for a real wait, an ordinary one for a flush. */
-  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined, onReturn: (() => void) | undefined, evenClosing = false, onQueued?: () => void): Promise<number> {
+  #waitCall(server: ServerHandle, mask: number, long: boolean, signal: AbortSignal | undefined, onReturn: (() => void) | undefined, evenClosing = false, onQueued?: CallOptions['onQueued']): Promise<number> {
     let flags = 0n;
     return this.#call<number>('WTSWaitSystemEvent', {
       bytes: 8,

@@ -37,7 +37,7 @@
  */
 import type * as KoffiModule from 'koffi';
 import { OperationAbortedError, ThreadsExhaustedError, UnsupportedPlatformError } from '../../errors';
-import { callOnReturn, markNeverMade } from '../abandon';
+import { callOnReturn } from '../abandon';
 
 type Koffi = typeof KoffiModule;
 
@@ -176,7 +176,7 @@ export interface LaneCall<T> {
    */
   readonly onReturn?: (() => void) | undefined;
   /** Runs once, in a microtask, when the call is queued for want of a free lane (CallOptions.onQueued). */
-  readonly onQueued?: (() => void) | undefined;
+  readonly onQueued?: ((notMade: () => boolean) => void) | undefined;
 }
 
 /** Calls whose onReturn has been scheduled: it runs once, whatever path reports the call over. */
@@ -411,7 +411,8 @@ export class Lanes {
     }
     this.#queue.push(pending);
     const onQueued = pending.call.onQueued;
-    if (onQueued) queueMicrotask(() => callOnReturn(onQueued));
+    // Not made while it has never been posted to a lane (startedAt is set right before the post).
+    if (onQueued) queueMicrotask(() => callOnReturn(() => onQueued(() => pending.startedAt === 0)));
     this.#checkExhausted();
   }
 
@@ -574,8 +575,7 @@ export class Lanes {
     const queued = this.#queue.indexOf(pending);
     const reason = pending.call.signal?.reason;
     const server = pending.call.server;
-    const error = new OperationAbortedError('The call', reason, server === undefined ? {} : { server });
-    pending.reject(queued >= 0 ? markNeverMade(error) : error);
+    pending.reject(new OperationAbortedError('The call', reason, server === undefined ? {} : { server }));
     if (queued >= 0) {
       // Never started: no call made, nothing to free.
       this.#queue.splice(queued, 1);

@@ -203,13 +203,30 @@ export class Ledger<O extends BulkOutcome> {
     this.#pending.delete(i);
   }
 
-  /** Records session `i`'s outcome (frozen, with the requests sent to it) and reports it. */
+  /**
+   * Records session `i`'s outcome (frozen, with the requests sent to it) and reports it. A failure
+   * says what it knows: a request the backend refused without making it (ThreadsExhaustedError) is
+   * not listed as sent, and the error's own `requests` are those sent and accepted before it came
+   * (a warning, and a logoff whose wait then failed), when it has none of its own.
+   */
   settle(i: number, outcome: DistributiveOmit<O, 'requests'>): void {
     if (this.#closed || this.#outcomes[i] !== undefined) return;
+    if (outcome.status === 'failed') this.#failed(i, (outcome as { error?: unknown }).error);
     const frozen = Object.freeze({ ...outcome, requests: Object.freeze([...(this.#requests.get(i) ?? [])]) }) as unknown as O;
     this.#outcomes[i] = frozen;
     this.#pending.delete(i);
     safeCall(this.#onOutcome, frozen);
+  }
+
+  #failed(i: number, error: unknown): void {
+    const pending = this.#pending.get(i);
+    const sent = this.#requests.get(i) ?? [];
+    const unaccepted = pending !== undefined && pending.accepted !== true;
+    // Refused unmade: not sent at all.
+    if (unaccepted && isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED') sent.pop();
+    const accepted = unaccepted && !(isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED') ? sent.slice(0, -1) : [...sent];
+    if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0 || Object.isFrozen(error)) return;
+    Object.defineProperty(error, 'requests', { value: Object.freeze(accepted), enumerable: true, configurable: true });
   }
 
   /**
@@ -325,6 +342,14 @@ export interface PlanEntry {
 export interface CheckedPlan {
   readonly status: string;
   readonly byServer: ReadonlyMap<string, ReadonlyMap<number, PlanEntry>>;
+  /** The warning its `wouldLogOff` sessions were planned with (logoffAll's `warn`), if any. */
+  readonly warn?: PlannedWarn | undefined;
+}
+
+/** A warning as a logoffAll dry run plans it. */
+export interface PlannedWarn {
+  readonly text: string;
+  readonly graceSeconds: number;
 }
 
 /**
@@ -369,6 +394,9 @@ export function checkPlan(value: unknown, wouldStatus: string): CheckedPlan {
   }
   if (!list) planFail('', 'is neither a dry run\'s result nor a list of its outcomes');
   const byServer = new Map<string, Map<number, PlanEntry>>();
+  // Every planned session carries the same warning, or none does: one call planned them all.
+  let warn: PlannedWarn | undefined;
+  let planned = 0;
   list.forEach((raw, k) => {
     const path = `[${k}]`;
     const o = readOptions(raw, `options.plan${path}`, true);
@@ -400,13 +428,26 @@ export function checkPlan(value: unknown, wouldStatus: string): CheckedPlan {
       domain: planString(i['domain'], `${path}.identity.domain`),
       logonTime: planTime(i['logonTime'], `${path}.identity.logonTime`),
     });
+    const w = plannedWarn(o['warn'], `${path}.warn`);
+    if (planned > 0 && (w?.text !== warn?.text || w?.graceSeconds !== warn?.graceSeconds)) planFail(`${path}.warn`, 'is not the warning the plan\'s other sessions carry (a plan is one dry run\'s)');
+    warn = w;
+    planned++;
     const key = serverKey(server);
     const forServer = byServer.get(key) ?? new Map<number, PlanEntry>();
     if (forServer.has(id)) planFail(path, `plans session ${id}${server ? ` on ${server}` : ''} twice`);
     forServer.set(id, Object.freeze({ session, identity }));
     byServer.set(key, forServer);
   });
-  return Object.freeze({ status: wouldStatus, byServer });
+  return Object.freeze({ status: wouldStatus, byServer, ...(warn ? { warn } : {}) });
+}
+
+/** A planned session's `warn` (logoffAll's dry run with `warn`): undefined when it has none. */
+function plannedWarn(value: unknown, path: string): PlannedWarn | undefined {
+  if (value === undefined) return undefined;
+  const w = readOptions(value, `options.plan${path}`, true);
+  const graceSeconds = w['graceSeconds'];
+  if (typeof graceSeconds !== 'number' || !Number.isFinite(graceSeconds) || graceSeconds < 0) planFail(`${path}.graceSeconds`, 'is not a number of seconds');
+  return Object.freeze({ text: planString(w['text'], `${path}.text`), graceSeconds: graceSeconds as number });
 }
 
 /** The checked options every bulk call has. */

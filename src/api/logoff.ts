@@ -202,8 +202,25 @@ export function checkLogoffOptions(options: unknown, extraKeys: readonly string[
 export function checkLogoffAllOptions(options: unknown, extraKeys: readonly string[] = []): CheckedLogoffAll {
   const o = checkOptionsObject(options);
   checkKnownKeys(o, [...extraKeys, ...BULK_KEYS, 'warn']);
-  return { ...checkBulk(o, 'wouldLogOff'), warn: o['warn'] === undefined ? undefined : checkWarn(o['warn']) };
+  const bulk = checkBulk(o, 'wouldLogOff');
+  const warn = o['warn'] === undefined ? undefined : checkWarn(o['warn']);
+  // A plan reviewed with a warning is applied with that warning: the plan's when none is given;
+  // another one is refused. (A plan reviewed without one may be applied with one: it only delays
+  // the logoffs, and tells the users first.)
+  const planned = bulk.plan?.warn;
+  if (planned && !warn) return { ...bulk, warn: { text: planned.text, title: DEFAULT_WARN_TITLE, graceSeconds: planned.graceSeconds } };
+  if (planned && warn && (warn.text !== planned.text || warn.graceSeconds !== planned.graceSeconds)) {
+    throw new InvalidArgumentError(
+      'options.warn',
+      `Invalid options.warn: the plan was reviewed with another warning (${JSON.stringify(planned.text)}, ${planned.graceSeconds} s grace). ` +
+        'Give no warn to apply the plan with its own, or the same one.',
+    );
+  }
+  return { ...bulk, warn };
 }
+
+/** The warning box's title when `warn.title` is not given. */
+const DEFAULT_WARN_TITLE = 'Logoff warning';
 
 function checkWarn(value: unknown): CheckedWarn {
   const w = checkOptionsObject(value, 'options.warn');
@@ -214,7 +231,7 @@ function checkWarn(value: unknown): CheckedWarn {
   }
   return {
     text: checkMessageText(w['text'], 'options.warn.text'),
-    title: w['title'] === undefined ? 'Logoff warning' : checkMessageText(w['title'], 'options.warn.title'),
+    title: w['title'] === undefined ? DEFAULT_WARN_TITLE : checkMessageText(w['title'], 'options.warn.title'),
     graceSeconds: grace,
   };
 }

@@ -712,6 +712,8 @@ class ServerWatch<S extends Session> {
   /** Runs until the watch stops; never rejects. */
   async run(): Promise<void> {
     let attempt = 0;
+    /** When the server was last listed after a failure (serverBack), or undefined. */
+    let backAt: number | undefined;
     while (!this.#stop.aborted) {
       const connection = new ServerConnection(this.#api, this.#name);
       let wait: EventWait | undefined;
@@ -725,8 +727,14 @@ class ServerWatch<S extends Session> {
         // A server that failed is back only when it can be waited on again too: a wait that
         // failed while it was being listed is another failure (no serverBack, the backoff goes on).
         await this.#refresh(ctx, attempt > 0 ? wait : undefined);
-        attempt = 0;
-        await this.#loop(ctx, wait);
+        if (attempt > 0) backAt = Date.now();
+        // The failures are counted until the server proves steady — its wait returned an event or
+        // lasted a reconcile period, or a poll listed it — not at serverBack: a new wait may fail
+        // only after the listing ended (a loaded machine), and then the backoff goes on.
+        await this.#loop(ctx, wait, () => {
+          attempt = 0;
+          backAt = undefined;
+        });
       } catch (error) {
         failure = error;
       } finally {
@@ -738,6 +746,9 @@ class ServerWatch<S extends Session> {
         else await close();
       }
       if (this.#stop.aborted || failure === undefined) break;
+      // Back for longer than the longest retry delay: a new failure, counted from 1.
+      if (backAt !== undefined && Date.now() - backAt > this.#options.retryMaxMs) attempt = 0;
+      backAt = undefined;
       attempt++;
       const retryInMs = Math.min(this.#options.retryMinMs * 2 ** Math.min(attempt - 1, 30), this.#options.retryMaxMs);
       this.#push({ type: 'serverError', server: this.#label, error: asWtsError(failure), attempt, retryInMs, at: new Date() });
@@ -745,7 +756,7 @@ class ServerWatch<S extends Session> {
     }
   }
 
-  async #loop(ctx: ServerContext, wait: EventWait): Promise<void> {
+  async #loop(ctx: ServerContext, wait: EventWait, steady: () => void): Promise<void> {
     while (!this.#stop.aborted) {
       if (this.#polling) {
         if (!(await pause(this.#options.pollMs, this.#stop))) return;
@@ -755,11 +766,13 @@ class ServerWatch<S extends Session> {
         if (why === 'unsupported') this.#polling = true;
         // Waiting again before enumerating: a change made during the enumeration wakes that wait.
         else if (why === 'event') wait.arm();
+        if (why === 'event' || why === 'reconcile') steady();
       }
       // A burst of events (a farm-wide logoff) is one enumeration, not one per event.
       const gap = MIN_REFRESH_MS - (Date.now() - this.#lastRefresh);
       if (gap > 0 && !(await pause(gap, this.#stop))) return;
       await this.#refresh(ctx);
+      if (this.#polling) steady();
     }
   }
 

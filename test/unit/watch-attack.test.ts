@@ -4,9 +4,9 @@
  * guard): each one quotes the promise it checks. Every wait is bounded.
  */
 import { getEventListeners } from 'node:events';
-import type { SessionEvent } from '../../src/index';
+import { createWts, Win32Error, type SessionEvent } from '../../src/index';
 import { WTS_CURRENT_SERVER_HANDLE, WtsEvent } from '../../src/wtsapi';
-import { nextEvent, setup, waitFor as waitForMs } from '../helpers';
+import { nextEvent, overriding, setup, waitFor as waitForMs } from '../helpers';
 
 type Iter = AsyncIterator<SessionEvent>;
 
@@ -36,6 +36,34 @@ describe('failing servers: a server whose wait keeps failing', () => {
       await it.return?.();
     }
     expect(seen.filter((s) => s.startsWith('serverError')).slice(0, 3)).toEqual(['serverError#1/10', 'serverError#2/20', 'serverError#3/40']);
+    expect(mock.openHandleCount).toBe(0);
+  });
+
+  // Found by the clean-clone CI on a loaded machine (test/native/watch-attack.test.ts): a wait that
+  // fails only after the listing ended came after a serverBack, and the count started again at 1 —
+  // no backoff. The count now goes on until the server proves steady.
+  test('a wait that fails only after the listing: serverBack between, but attempt counts up and the retry doubles', async () => {
+    const { mock } = setup();
+    const api = overriding(mock, {
+      // Every wait fails 40 ms after it is made (the listing takes less); a flush is the mock's.
+      waitSystemEvent: async (h, mask, o) => {
+        if ((mask & WtsEvent.Flush) !== 0) return mock.waitSystemEvent(h, mask, o);
+        await new Promise((r) => setTimeout(r, 40));
+        throw new Win32Error({ win32Code: 1722, api: 'WTSWaitSystemEvent' });
+      },
+    });
+    const it = createWts({ api }).watchSessions({ server: 'WF12', retryMinMs: 10, retryMaxMs: 1000 })[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    try {
+      while (seen.filter((x) => x.startsWith('serverError')).length < 3) {
+        const e = await next(it);
+        seen.push(e.type === 'serverError' ? `serverError#${e.attempt}/${e.retryInMs}` : e.type);
+      }
+    } finally {
+      await it.return?.();
+    }
+    expect(seen.filter((x) => x.startsWith('serverError'))).toEqual(['serverError#1/10', 'serverError#2/20', 'serverError#3/40']);
+    expect(seen).toContain('serverBack');
     expect(mock.openHandleCount).toBe(0);
   });
 });

@@ -107,6 +107,7 @@ export {
   WtsSessionStateFlags,
 } from './wtsapi';
 export type {
+  AbandonOptions,
   CallOptions,
   ServerHandle,
   SessionMaker,

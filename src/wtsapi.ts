@@ -431,6 +431,17 @@ export interface CallOptions {
   readonly onQueued?: ((notMade: () => boolean) => void) | undefined;
 }
 
+/**
+ * A read the caller may give up on (the api layer's polls cut by `timeoutMs` or a signal): the
+ * promise rejects with an AbortError at once; the native call runs on unseen, its result ignored,
+ * and — as for {@link CallOptions.signal} — it no longer keeps the process alive. A backend may
+ * ignore it (the read is then simply not awaited any more).
+ */
+export interface AbandonOptions {
+  /** Abandons the read when it fires: the promise rejects at once; the call runs on unseen. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Arguments of WTSSendMessageW, already validated by the api layer. */
 export interface WtsMessage {
   /** pTitle: the box's title. */
@@ -481,9 +492,10 @@ export interface WtsApi {
    * WTSEnumerateSessionsExW level 1 (the array freed by the backend before it resolves).
    *
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
+   * @param options - a signal to abandon the listing with ({@link AbandonOptions}).
    * @returns every session, in the server's order.
    */
-  enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]>;
+  enumerateSessions(server: ServerHandle, options?: AbandonOptions): Promise<readonly WtsSessionInfo1[]>;
   /**
    * Optional: enumerateSessions, each session handed to `make` as it is read, so that a caller
    * building its own objects makes no intermediate WtsSessionInfo1 (10,000 fewer objects for
@@ -491,9 +503,10 @@ export interface WtsApi {
    *
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
    * @param make - builds the caller's object from one session's fields.
+   * @param options - a signal to abandon the listing with ({@link AbandonOptions}).
    * @returns what `make` built, in the server's order.
    */
-  enumerateSessionsWith?<T>(server: ServerHandle, make: SessionMaker<T>): Promise<T[]>;
+  enumerateSessionsWith?<T>(server: ServerHandle, make: SessionMaker<T>, options?: AbandonOptions): Promise<T[]>;
   /**
    * WTSEnumerateProcessesW: every process on the server, with its session.
    *
@@ -541,12 +554,14 @@ export interface WtsApi {
    * @param server - the handle, or WTS_CURRENT_SERVER_HANDLE.
    * @param sessionId - the session, or WTS_CURRENT_SESSION.
    * @param infoClass - what to ask.
+   * @param options - a signal to abandon the query with ({@link AbandonOptions}).
    * @returns the answer, decoded ({@link WtsInfoClassValues}).
    */
   querySessionInformation<C extends WtsInfoClass>(
     server: ServerHandle,
     sessionId: number,
     infoClass: C,
+    options?: AbandonOptions,
   ): Promise<WtsInfoClassValues[C]>;
   /**
    * WTSLogoffSession with bWait = FALSE, always. 7007 when a close is already pending.

@@ -211,22 +211,33 @@ export class Ledger<O extends BulkOutcome> {
    */
   settle(i: number, outcome: DistributiveOmit<O, 'requests'>): void {
     if (this.#closed || this.#outcomes[i] !== undefined) return;
-    if (outcome.status === 'failed') this.#failed(i, (outcome as { error?: unknown }).error);
+    if (outcome.status === 'failed') {
+      const error = this.#failed(i, (outcome as { error?: unknown }).error);
+      outcome = { ...outcome, error } as DistributiveOmit<O, 'requests'>;
+    }
     const frozen = Object.freeze({ ...outcome, requests: Object.freeze([...(this.#requests.get(i) ?? [])]) }) as unknown as O;
     this.#outcomes[i] = frozen;
     this.#pending.delete(i);
     safeCall(this.#onOutcome, frozen);
   }
 
-  #failed(i: number, error: unknown): void {
+  /**
+   * A failure's error as the outcome gives it: with `requests` the ones sent and accepted before
+   * it, when it has none of its own — on a copy (same class, same fields), never on the backend's
+   * own object, which may be shared by several sessions or frozen.
+   */
+  #failed(i: number, error: unknown): unknown {
     const pending = this.#pending.get(i);
     const sent = this.#requests.get(i) ?? [];
     const unaccepted = pending !== undefined && pending.accepted !== true;
+    const unmade = isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED';
     // Refused unmade: not sent at all.
-    if (unaccepted && isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED') sent.pop();
-    const accepted = unaccepted && !(isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED') ? sent.slice(0, -1) : [...sent];
-    if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0 || Object.isFrozen(error)) return;
-    Object.defineProperty(error, 'requests', { value: Object.freeze(accepted), enumerable: true, configurable: true });
+    if (unaccepted && unmade) sent.pop();
+    const accepted = unaccepted && !unmade ? sent.slice(0, -1) : [...sent];
+    if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0) return error;
+    const fields = Object.getOwnPropertyDescriptors(error) as PropertyDescriptorMap;
+    fields['requests'] = { value: Object.freeze(accepted), enumerable: true, writable: false, configurable: true };
+    return Object.create(Object.getPrototypeOf(error) as object, fields) as unknown;
   }
 
   /**

@@ -124,3 +124,21 @@ export async function withServer<T>(
     await connection.close();
   }
 }
+
+/** Contexts made by withApi, and the connection each stands for. */
+const ORIGIN = new WeakMap<object, ServerContext>();
+
+/**
+ * `ctx` with another api (the same calls, made another way: abandonable reads): the same
+ * connection, so what is remembered per connection (connectionOf) is shared with it.
+ */
+export function withApi(ctx: ServerContext, api: WtsApi): ServerContext {
+  const derived: ServerContext = { ...ctx, api };
+  ORIGIN.set(derived, connectionOf(ctx));
+  return derived;
+}
+
+/** The connection a context stands for: the key of what is remembered per connection. */
+export function connectionOf(ctx: ServerContext): ServerContext {
+  return ORIGIN.get(ctx) ?? ctx;
+}

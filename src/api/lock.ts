@@ -9,7 +9,7 @@
  * filter never matches null, so a misread can never select a session somebody is using.
  */
 import { Win32, WtsSessionStateFlags, type WtsInfoEx, type WtsServerVersion } from '../wtsapi';
-import type { ServerContext } from './context';
+import { connectionOf, type ServerContext } from './context';
 
 /** Windows 7 and Windows Server 2008 R2: version 6.1 (Learn, "Operating System Version"). */
 const SWAPPED_VERSION: WtsServerVersion = { major: 6, minor: 1 };
@@ -53,10 +53,10 @@ const VERSIONS = new WeakMap<ServerContext, Promise<WtsServerVersion | null>>();
  * 101): null when the backend cannot ask or the call fails — the lock state is then unknown.
  */
 export function serverVersion(ctx: ServerContext): Promise<WtsServerVersion | null> {
-  let version = VERSIONS.get(ctx);
+  let version = VERSIONS.get(connectionOf(ctx));
   if (!version) {
     version = askVersion(ctx);
-    VERSIONS.set(ctx, version);
+    VERSIONS.set(connectionOf(ctx), version);
   }
   return version;
 }

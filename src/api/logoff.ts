@@ -33,10 +33,11 @@ import {
   throwIfAborted,
   type Chosen,
   type CheckedPlan,
+  type PlannedWarn,
   type Ledger,
   type PlanInput,
 } from './bulk';
-import type { ServerContext } from './context';
+import { withApi, type ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
@@ -208,7 +209,7 @@ export function checkLogoffAllOptions(options: unknown, extraKeys: readonly stri
   // another one is refused. (A plan reviewed without one may be applied with one: it only delays
   // the logoffs, and tells the users first.)
   const planned = bulk.plan?.warn;
-  if (planned && !warn) return { ...bulk, warn: { text: planned.text, title: DEFAULT_WARN_TITLE, graceSeconds: planned.graceSeconds } };
+  if (planned && !warn) return { ...bulk, warn: checkPlannedWarn(planned) };
   if (planned && warn && (warn.text !== planned.text || warn.graceSeconds !== planned.graceSeconds)) {
     throw new InvalidArgumentError(
       'options.warn',
@@ -217,6 +218,15 @@ export function checkLogoffAllOptions(options: unknown, extraKeys: readonly stri
     );
   }
   return { ...bulk, warn };
+}
+
+/** A plan's warning, checked as `warn` is (a plan edited by hand is refused, before any call). */
+function checkPlannedWarn(planned: PlannedWarn): CheckedWarn {
+  try {
+    return checkWarn({ text: planned.text, graceSeconds: planned.graceSeconds });
+  } catch (error) {
+    throw new InvalidArgumentError('options.plan', `Invalid options.plan: its warning is not one a dry run makes (${(error as Error).message}) Pass the result of a dry run of the same call, unchanged.`);
+  }
 }
 
 /** The warning box's title when `warn.title` is not given. */
@@ -287,7 +297,7 @@ export async function pollSession(
   const what = `Waiting for session ${identity.sessionId}`;
   for (let n = 0; ; n++) {
     try {
-      const info = await bounded(sessionInfoOrNames(ctx, identity.sessionId), deadline, timeout, opts.signal, () => aborted(what, opts.signal?.reason, ctx, identity.sessionId));
+      const info = await bounded((cut) => sessionInfoOrNames(readsCutBy(ctx, cut), identity.sessionId), deadline, timeout, opts.signal, () => aborted(what, opts.signal?.reason, ctx, identity.sessionId));
       if (!same(info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
@@ -297,6 +307,29 @@ export async function pollSession(
     if (left <= 0) throw timeout();
     await pause(Math.min(pollDelay(n, opts.pollIntervalMs), left), opts.signal, what, ctx, identity.sessionId);
   }
+}
+
+/**
+ * `ctx` whose session reads (WTSQuerySessionInformationW, the session listings) are made with
+ * `cut` (AbandonOptions): abandoned in the backend when it fires.
+ */
+function readsCutBy(ctx: ServerContext, cut: AbortSignal): ServerContext {
+  const api = ctx.api;
+  const options = { signal: cut };
+  const withReads = api.enumerateSessionsWith?.bind(api);
+  const reads: Record<string, unknown> = {
+    querySessionInformation: ((h, id, infoClass) => api.querySessionInformation(h, id, infoClass, options)) as WtsApi['querySessionInformation'],
+    enumerateSessions: ((h) => api.enumerateSessions(h, options)) as WtsApi['enumerateSessions'],
+  };
+  if (withReads) reads['enumerateSessionsWith'] = ((h, make) => withReads(h, make, options)) as NonNullable<WtsApi['enumerateSessionsWith']>;
+  const cutApi = new Proxy(api, {
+    get: (target, key) => {
+      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(reads, key)) return reads[key];
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return withApi(ctx, cutApi);
 }
 
 /** Why waitAllGone gave up on a call: its deadline, or an abort. */
@@ -327,17 +360,39 @@ function settleAborted(requested: Map<number, Requested>, ledger: Ledger<LogoffO
 }
 
 /**
- * A call's promise, given up on at `deadline` (rejects with `timeout()`) or when `signal` fires
- * (rejects with `abort()`), whichever comes first; the call itself runs on unseen.
+ * The reads `make(cut)` starts, given up on at `deadline` (rejects with `timeout()`) or when
+ * `signal` fires (rejects with `abort()`), whichever comes first. `cut` then fires: the backend
+ * abandons the reads made with it (AbandonOptions), which run on unseen and keep nothing alive.
  */
-function bounded<T>(call: Promise<T>, deadline: number, timeout: () => Error, signal: AbortSignal | undefined, abort: () => Error): Promise<T> {
+function bounded<T>(make: (cut: AbortSignal) => Promise<T>, deadline: number, timeout: () => Error, signal: AbortSignal | undefined, abort: () => Error): Promise<T> {
+  const cut = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abort());
-    const timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
-    call.then(resolve, reject).finally(() => {
+    // Whichever comes first ends the others' hold: no timer or listener outlives the race.
+    const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-    });
+    };
+    const onAbort = () => {
+      done();
+      reject(abort());
+      cut.abort();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(timeout());
+      cut.abort();
+    }, Math.max(0, deadline - Date.now()));
+    const call = make(cut.signal);
+    call.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -453,21 +508,23 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
     return;
   }
 
-  const toLogOff = opts.warn && chosen.length > 0 ? await warnFirst(ctx, chosen, opts, opts.warn, ledger) : chosen;
+  const requested = new Map<number, Requested>();
+  // A chosen session whose identity read (before its warning or its request) answers 7007 is
+  // already logging off: that counts as its logoff, with no request of its own (as in logoff()),
+  // and with `wait` it is followed until it is gone.
+  const closing = (c: Chosen) => () => {
+    const { index: i, session } = c;
+    const unconfirmed = { status: 'loggedOff', session, confirmed: false, alreadyClosing: true } as const;
+    if (!opts.wait) return ledger.settle(i, unconfirmed);
+    ledger.onCut(i, unconfirmed); // an abort or a server's timeout while it is followed
+    requested.set(i, { session, identity: c.identity ?? identityOf(session), alreadyClosing: true, unrequested: true });
+  };
+  const toLogOff = opts.warn && chosen.length > 0 ? await warnFirst(ctx, chosen, opts, opts.warn, ledger, closing) : chosen;
 
   // Request every logoff (bounded), re-checking each session's identity right before.
-  const requested = new Map<number, Requested>();
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
-    // A session whose identity read answers 7007 is already logging off: that counts as its logoff,
-    // with no request of its own (as in logoff()), and with `wait` it is followed until it is gone.
-    const closing = () => {
-      const unconfirmed = { status: 'loggedOff', session, confirmed: false, alreadyClosing: true } as const;
-      if (!opts.wait) return ledger.settle(i, unconfirmed);
-      ledger.onCut(i, unconfirmed); // an abort or a server's timeout while it is followed
-      requested.set(i, { session, identity: c.identity ?? identityOf(session), alreadyClosing: true, unrequested: true });
-    };
-    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter, closing);
+    const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter, closing(c));
     if (!identity) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
@@ -504,12 +561,14 @@ async function warnFirst(
   opts: CheckedLogoffAll,
   warn: CheckedWarn,
   ledger: Ledger<LogoffOutcome>,
+  closing: (c: Chosen) => () => void,
 ): Promise<Chosen[]> {
   const warned: Chosen[] = [];
   await mapLimit(chosen, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     // A warning is a message, not the action: the console is checked again before the logoff.
-    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was warned', false, opts.filter))) return;
+    // One already logging off needs no warning: it is taken as logged off (closing).
+    if (!(await clearToAct(ctx, c, ledger, opts.signal, 'it was warned', false, opts.filter, closing(c)))) return;
     ledger.sending(i, 'WTSSendMessageW');
     try {
       await ctx.api.sendMessage(ctx.handle, session.id, {
@@ -566,7 +625,7 @@ async function waitAllGone(
     let now: Session[];
     try {
       // A listing that does not come back is given up on at the deadline, or at an abort.
-      now = await bounded(enumerate(ctx), deadline, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
+      now = await bounded((cut) => enumerate(readsCutBy(ctx, cut)), deadline, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
     } catch (error) {
       if (error instanceof PollCut && error.why === 'timeout') break;
       if (error instanceof PollCut) {
@@ -587,31 +646,33 @@ async function waitAllGone(
   if (ledger.closed) return;
   // The last look at each session left: a read that does not come back within pollIntervalMs is
   // given up on (the session is reported timed out), as is every read after an abort.
-  const lastLook = Date.now() + opts.pollIntervalMs;
-  for (const [i, { session, identity, alreadyClosing, unrequested }] of [...requested]) {
+  // Each session's read has its own pollIntervalMs (a few at a time): one that does not come back
+  // costs no other session its look.
+  let abortedNow = false;
+  await mapLimit([...requested], LAST_LOOKS_AT_ONCE, async ([i, { session, identity, alreadyClosing, unrequested }]) => {
+    if (abortedNow) return;
+    let cause: unknown = lastError;
     try {
       // readIdentity reads a name that fills its WTSINFOW field in full: compared whole, not as cut.
-      const now = await bounded(readIdentity(ctx, session.id, identity), lastLook, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
+      const now = await bounded((cut) => readIdentity(readsCutBy(ctx, cut), session.id, identity), Date.now() + opts.pollIntervalMs, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
       // One followed as listed has no logon time to compare: the account alone says.
       const same = unrequested && identity.logonTime === null ? sameUser(identity, now) : sameIdentity(identity, now);
-      if (!same) {
-        gone(i, alreadyClosing, session);
-        continue;
-      }
+      if (!same) return gone(i, alreadyClosing, session);
     } catch (error) {
-      if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) {
-        gone(i, alreadyClosing, session);
-        continue;
-      }
+      if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return gone(i, alreadyClosing, session);
       if (error instanceof PollCut && error.why === 'abort') {
-        settleAborted(requested, ledger);
-        return;
+        abortedNow = true;
+        return settleAborted(requested, ledger);
       }
-      if (!(error instanceof PollCut)) lastError ??= error;
+      if (!(error instanceof PollCut)) cause ??= error;
     }
+    if (abortedNow) return;
     const error = new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs);
-    if (lastError !== undefined) Object.defineProperty(error, 'cause', { value: lastError });
+    if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause });
     ledger.settle(i, { status: 'failed', session, error });
     requested.delete(i);
-  }
+  });
 }
+
+/** How many last looks waitAllGone makes at once. */
+const LAST_LOOKS_AT_ONCE = 8;

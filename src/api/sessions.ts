@@ -13,7 +13,7 @@ import {
   type SessionIdentity,
 } from '../errors';
 import { FIRST_LISTENER_SESSION_ID, Win32, WTSINFO_LENGTHS, type WtsInfo, type WtsSessionInfo1 } from '../wtsapi';
-import type { ServerContext } from './context';
+import { connectionOf, type ServerContext } from './context';
 import { stateFromWin32, type Session } from './types';
 import type { ParsedTarget } from './validate';
 
@@ -245,7 +245,7 @@ export async function readIdentityAndInfo(
 ): Promise<{ identity: SessionIdentity; info: ReadInfo }> {
   const q = ctx.api;
   // A connection known to lack WTSSessionInfo reads the names one by one, whole: no full-name query.
-  const whole = NO_SESSION_INFO.has(ctx);
+  const whole = NO_SESSION_INFO.has(connectionOf(ctx));
   const longUser = !whole && like !== undefined && fills(like.userName, WTSINFO_LENGTHS.userName);
   const longDomain = !whole && like !== undefined && fills(like.domain, WTSINFO_LENGTHS.domain);
   // With no user the WinStation name is the identity (sameIdentity): read whole too when it fills.
@@ -305,15 +305,16 @@ export async function sessionInfoOrNames(
   ctx: ServerContext,
   id: number,
 ): Promise<WtsInfo | { state: number; userName: string; domain: string; winStationName: string; logonTime: null }> {
-  if (!NO_SESSION_INFO.has(ctx)) {
+  const connection = connectionOf(ctx);
+  if (!NO_SESSION_INFO.has(connection)) {
     try {
       const info = await ctx.api.querySessionInformation(ctx.handle, id, 'WTSSessionInfo');
-      HAS_SESSION_INFO.add(ctx);
+      HAS_SESSION_INFO.add(connection);
       return info;
     } catch (error) {
       const code = (error as { win32Code?: unknown }).win32Code;
-      if (HAS_SESSION_INFO.has(ctx) || !(typeof code === 'number' && UNSUPPORTED.has(code))) throw error;
-      NO_SESSION_INFO.add(ctx);
+      if (HAS_SESSION_INFO.has(connection) || !(typeof code === 'number' && UNSUPPORTED.has(code))) throw error;
+      NO_SESSION_INFO.add(connection);
     }
   }
   // Field by field, nothing ties the reads to one logon: the user is read on both sides of the

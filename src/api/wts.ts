@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { ServerConnection, withServer, type ServerContext } from './context';
+import { localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -637,7 +637,10 @@ abstract class Operations {
    */
   protected checkActionTarget(target: ParsedTarget, server: string | undefined): void {
     this.checkCurrentIsLocal(target, server);
-    const refused = target.kind === 'id' ? refuseNoUser(target.id, undefined, server ?? '') : undefined;
+    if (target.kind !== 'id') return;
+    // The error names the server as every error does: '' for the local machine, under any of its
+    // names (a look-up of its names, not a WTS call).
+    const refused = refuseNoUser(target.id, undefined, server === undefined || localNamesOf(this.api).has(server) ? '' : server);
     if (refused) throw refused;
   }
 

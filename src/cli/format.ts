@@ -51,7 +51,7 @@ function outcomeLine(outcome: AnyOutcome): string {
     case 'loggedOff':
       // Already closing with no request of its own (its identity read answered 7007): nothing was requested.
       if (outcome.alreadyClosing && !outcome.requests.includes('WTSLogoffSession')) {
-        return `Logged off ${head} (it was already closing${outcome.confirmed ? '' : '; not waited for'}).`;
+        return `Logged off ${head} (it was already closing${outcome.confirmed ? '' : '; not seen to close'}).`;
       }
       return `Logged off ${head}${outcome.confirmed ? '' : ' (requested; not waited for)'}${outcome.alreadyClosing ? ' (it was already closing)' : ''}.`;
     case 'wouldLogOff':

@@ -88,7 +88,11 @@ export async function msgMain(
     if (!everyone && Object.keys(filters).length > 0) throw new UsageError('Filters go with * (everyone).');
     if (!everyone && flag(args, 'dryRun')) throw new UsageError('--dry-run goes with * (everyone).');
     const isSession = !everyone && /^\d+$/.test(who_);
-    if (isSession || !everyone) parseTarget(who_); // a bad target is a usage error, before anything else
+    // A bad session ID (12abc, a sign, too large) is a usage error, before anything else.
+    if (!everyone && /^[\d+-]/.test(who_)) parseTarget(who_);
+    // A name that cannot be a session's (o'brien, j.doe@corp, svc$) can still be a user's: msg.exe
+    // takes any user name.
+    const maybeSessionName = !everyone && !isSession && isTarget(who_);
     let text = words.join(' ');
     if (text === '' && serversFromStdin) {
       throw new UsageError('No message: standard input gave the server list (/servers:-), so the message must follow the target on the command line.');
@@ -106,7 +110,7 @@ export async function msgMain(
     const json = flag(args, 'json');
 
     // One session, by ID or by name, on one server.
-    if (where.kind === 'one' && !everyone) {
+    if (where.kind === 'one' && (isSession || maybeSessionName)) {
       const server = where.server === undefined ? {} : { server: where.server };
       try {
         // Ctrl+C while /w waits for the answer: said (the box was sent, or not), exit 130.
@@ -131,7 +135,14 @@ export async function msgMain(
       yes: true,
       confirm: false,
       quietFiltered: true,
-      ...(everyone ? {} : { nothingMatched: `no session or user named '${printable(who_)}'${where.kind === 'one' ? '' : ' on any of the servers'}: nobody got the message.` }),
+      ...(everyone
+        ? {}
+        : {
+            nothingMatched:
+              where.kind === 'one'
+                ? `no ${maybeSessionName ? 'session or ' : ''}user named '${printable(who_)}': nobody got the message.`
+                : `no user named '${printable(who_)}' on any of the servers: nobody got the message. (A session's name or ID names one server's session: give it with /server.)`,
+          }),
       noProgress: flag(args, 'noProgress'),
       verb: 'Send a message to',
       consequence: '',
@@ -142,4 +153,12 @@ export async function msgMain(
   });
 }
 
-
+/** Whether `text` can name a session (an ID or a WinStation name), as the library parses targets. */
+function isTarget(text: string): boolean {
+  try {
+    parseTarget(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -30,6 +30,7 @@ import type { LaneStats } from '../../src/backends/koffi/lanes';
 import { createWts, type SessionEvent } from '../../src/index';
 import { exampleFarm, nextEvent, overriding, ROOT, sleep, waitFor } from '../helpers';
 import type { NativeDouble } from './double';
+import { childPrelude } from './child';
 import { describeWithDouble } from './setup';
 
 jest.setTimeout(60_000);
@@ -607,14 +608,7 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
   // the call for 8 s; local: blocked for ever once in). It exits by itself right after return()
   // settled (~5 s), exit code 0, with the late wait's lane still busy.
   const childScript = (doublePath: string) => `
-    const DOUBLE = ${JSON.stringify(doublePath)};
-    const { createKoffiApi, createWts } = require(${JSON.stringify(ROOT)} + '/dist/index.js');
-    const koffi = require('koffi');
-    const lib = koffi.load(DOUBLE);
-    const add = lib.func('int WtsDouble_AddServer(const char16_t *, uint32_t, uint32_t, uint32_t, int)');
-    const put = lib.func('int WtsDouble_PutSession(const char16_t *, uint32_t, int, const char16_t *, const char16_t *, const char16_t *, const char16_t *, uint32_t, const uint8_t *, uint32_t)');
-    const setLocal = lib.func('int WtsDouble_SetLocalServer(const char16_t *)');
-    const setLatency = lib.func('int WtsDouble_SetLatency(const char16_t *, int, uint32_t)');
+    ${childPrelude(doublePath)}
     const remove = lib.func('int WtsDouble_RemoveSession(const char16_t *, uint32_t)');
     const calls = lib.func('long WtsDouble_CallCount(int)');
     const pending = lib.func('long WtsDouble_PendingWaits()');

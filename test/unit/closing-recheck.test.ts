@@ -5,31 +5,10 @@
  * logoffAll counts it as logged off with no request of its own; disconnectAll and sendMessageAll
  * skip it as gone. Before, each reported it failed (a Win32Error 7007), and the command exited 1.
  */
-import { createWts, Win32Error, type WtsApi } from '../../src/index';
-import { createMockApi, type MockApi } from '../../src/mock';
+import { createWts } from '../../src/index';
 import { formatOutcome } from '../../src/cli/format';
-import { exampleFarm, logoffCalls, overriding } from '../helpers';
-
-type Query = Parameters<WtsApi['querySessionInformation']>;
-
-/** WF12's session `id` (3: grace) is being logged off by someone else: its queries answer 7007 while it closes. */
-async function closingOnWf12(closingPolls: number, id = 3): Promise<{ mock: MockApi; api: WtsApi }> {
-  const mock = createMockApi(exampleFarm(), { closingPolls });
-  const other = await mock.openServer('WF12');
-  await mock.logoffSession(other, id);
-  await mock.closeServer(other);
-  const api = overriding(mock, {
-    // The mock's own query first (it counts the closing phase in polls), then 7007 while closing.
-    querySessionInformation: (async (...args: Query) => {
-      const answer = await (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args);
-      if (args[1] === id && mock.getSession('WF12', id)?.closing !== undefined) {
-        throw new Win32Error({ win32Code: 7007, api: 'WTSQuerySessionInformationW', sessionId: id });
-      }
-      return answer;
-    }) as WtsApi['querySessionInformation'],
-  });
-  return { mock, api };
-}
+import { logoffCalls } from '../helpers';
+import { closingOnWf12 } from './closing-fixtures';
 
 const outcomeOf = <T extends { session: { id: number } }>(outcomes: readonly T[], id: number): T | undefined => outcomes.find((o) => o.session.id === id);
 
@@ -80,6 +59,6 @@ describe("the commands' report line", () => {
   test('says it was already closing, and not that anything was requested', async () => {
     const { api } = await closingOnWf12(50);
     const [waited] = (await createWts({ api }).logoffAll({ server: 'WF12', wait: false })).filter((o) => o.session.id === 3);
-    expect(formatOutcome(waited!)).toBe('Logged off session 3 (CORP\\grace, Disconnected) on WF12 (it was already closing; not waited for).');
+    expect(formatOutcome(waited!)).toBe('Logged off session 3 (CORP\\grace, Disconnected) on WF12 (it was already closing; not seen to close).');
   });
 });

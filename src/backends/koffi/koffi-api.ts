@@ -24,6 +24,7 @@ import {
   WTS_CURRENT_SERVER_HANDLE,
   WtsEvent,
   WtsInfoClassId,
+  type AbandonOptions,
   type CallOptions,
   type ServerHandle,
   type SessionMaker,
@@ -470,18 +471,18 @@ export class KoffiApi implements WtsApi {
     await this.#closeWhenFree(server);
   }
 
-  async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
-    return this.#enumerate(server, undefined);
+  async enumerateSessions(server: ServerHandle, options: AbandonOptions = {}): Promise<readonly WtsSessionInfo1[]> {
+    return this.#enumerate(server, undefined, options.signal);
   }
 
-  async enumerateSessionsWith<T>(server: ServerHandle, make: SessionMaker<T>): Promise<T[]> {
-    return this.#enumerate(server, make);
+  async enumerateSessionsWith<T>(server: ServerHandle, make: SessionMaker<T>, options: AbandonOptions = {}): Promise<T[]> {
+    return this.#enumerate(server, make, options.signal);
   }
 
   /** WTSEnumerateSessionsExW (or level 0), each session as WtsSessionInfo1, or as `make` builds it. */
-  async #enumerate<T>(server: ServerHandle, make: SessionMaker<T> | undefined): Promise<T[]> {
+  async #enumerate<T>(server: ServerHandle, make: SessionMaker<T> | undefined, signal: AbortSignal | undefined): Promise<T[]> {
     const fromLevelZero = async (): Promise<T[]> => {
-      const infos = await this.#enumerateLevelZero(server);
+      const infos = await this.#enumerateLevelZero(server, signal);
       return make ? infos.map((i) => make(i.sessionId, i.state, i.sessionName, i.userName, i.domainName)) : (infos as unknown as T[]);
     };
     if (this.#levelOneEnumeration && !this.#levelZeroServers.has(server)) {
@@ -490,6 +491,7 @@ export class KoffiApi implements WtsApi {
         bytes: 24,
         handle: server,
         server: this.#names.get(server),
+        signal,
         prepare: (b) => {
           const level = b.take(8);
           b.view.setUint32(b.offset(level), 1, true); // *pLevel = 1 on input
@@ -575,12 +577,14 @@ export class KoffiApi implements WtsApi {
     api: 'WTSEnumerateSessionsW' | 'WTSEnumerateProcessesW',
     server: ServerHandle,
     type: Win32Types['WTS_SESSION_INFOW'] | ((array: bigint, count: number) => R[]),
+    signal?: AbortSignal,
   ): Promise<R[]> {
     let slots = { out: 0n, count: 0n };
     return this.#call<R[]>(api, {
       bytes: 16,
       handle: server,
       server: this.#names.get(server),
+      signal,
       prepare: (b) => {
         slots = this.#outs(b);
         return [server, 0, 1, slots.out, slots.count];
@@ -600,12 +604,12 @@ export class KoffiApi implements WtsApi {
   }
 
   /** WTSEnumerateSessionsW (ID, WinStation, state), then the user and domain per session. */
-  async #enumerateLevelZero(server: ServerHandle): Promise<WtsSessionInfo1[]> {
+  async #enumerateLevelZero(server: ServerHandle, signal?: AbortSignal): Promise<WtsSessionInfo1[]> {
     type Basic = { SessionId: number; pWinStationName: string | null; State: number };
-    const basics = await this.#enumerateArray<Basic>('WTSEnumerateSessionsW', server, this.#types.WTS_SESSION_INFOW);
+    const basics = await this.#enumerateArray<Basic>('WTSEnumerateSessionsW', server, this.#types.WTS_SESSION_INFOW, signal);
     const optionalText = async (id: number, cls: 'WTSUserName' | 'WTSDomainName') => {
       try {
-        return await this.querySessionInformation(server, id, cls);
+        return await this.querySessionInformation(server, id, cls, { signal });
       } catch (error) {
         if ((error as Win32Error).win32Code === Win32.ERROR_CTX_WINSTATION_NOT_FOUND) return ''; // ended meanwhile
         throw error;
@@ -811,12 +815,14 @@ export class KoffiApi implements WtsApi {
     server: ServerHandle,
     sessionId: number,
     infoClass: C,
+    options: AbandonOptions = {},
   ): Promise<WtsInfoClassValues[C]> {
     let slots = { out: 0n, count: 0n };
     return this.#call<WtsInfoClassValues[C]>('WTSQuerySessionInformationW', {
       bytes: 16,
       handle: server,
       server: this.#names.get(server),
+      signal: options.signal,
       prepare: (b) => {
         slots = this.#outs(b);
         return [server, sessionId >>> 0, WtsInfoClassId[infoClass], slots.out, slots.count];

@@ -15,6 +15,7 @@ import {
   WTSINFO_LENGTHS,
   WtsEvent,
   wholeCharacters,
+  type AbandonOptions,
   type CallOptions,
   type ServerHandle,
   type WtsAccount,
@@ -597,8 +598,8 @@ export class MockApi implements WtsApi {
     for (const w of [...this.#waiters]) if (w.handle === BigInt(server)) w.wake(WtsEvent.None);
   }
 
-  async enumerateSessions(server: ServerHandle): Promise<readonly WtsSessionInfo1[]> {
-    const state = await this.#enter(server, 'enumerate', undefined);
+  async enumerateSessions(server: ServerHandle, options: AbandonOptions = {}): Promise<readonly WtsSessionInfo1[]> {
+    const state = await this.#enter(server, 'enumerate', undefined, undefined, undefined, options.signal);
     this.#fault(state, 'enumerate', undefined);
     const result: WtsSessionInfo1[] = [];
     const changed: number[] = [];
@@ -758,8 +759,9 @@ export class MockApi implements WtsApi {
     server: ServerHandle,
     sessionId: number,
     infoClass: C,
+    options: AbandonOptions = {},
   ): Promise<WtsInfoClassValues[C]> {
-    const state = await this.#enter(server, 'query', sessionId, infoClass);
+    const state = await this.#enter(server, 'query', sessionId, infoClass, undefined, options.signal);
     const id = this.#resolveId(state, sessionId);
     this.#fault(state, 'query', id);
     const s = this.#live(state, id, 'query');
@@ -926,7 +928,14 @@ export class MockApi implements WtsApi {
     if (name === undefined) {
       throw new Win32Error({ win32Code: Win32.ERROR_INVALID_HANDLE, api: WIN32_API[api] });
     }
-    await this.#latency(this.#servers.get(name.toLowerCase()), signal);
+    // Running until its latency ends (what follows is synchronous): a close waits for it, as the
+    // koffi backend's closeServer never closes under a call still running, abandoned or not.
+    this.#begin(handle);
+    try {
+      await this.#latency(this.#servers.get(name.toLowerCase()), signal);
+    } finally {
+      this.#end(handle);
+    }
     // Read after the wait: the caller acts on what it gets without awaiting again, so a change
     // it makes lands on the farm as it is now.
     this.#refresh();

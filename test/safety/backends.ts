@@ -58,9 +58,10 @@ export function doubleBackend(): SafetyBackend | { missing: string } {
         },
         leaks: () => {
           const l = double.leaks();
-          return l.allocations === 0 && l.handles === 0 && l.badFrees === 0
+          const under = l.closedUnderCall ?? 0;
+          return l.allocations === 0 && l.handles === 0 && l.badFrees === 0 && under === 0
             ? []
-            : [`the double reports ${l.allocations} WTS buffer(s) not freed, ${l.handles} handle(s) open, ${l.badFrees} wrong free(s)`];
+            : [`the double reports ${l.allocations} WTS buffer(s) not freed, ${l.handles} handle(s) open, ${l.badFrees} wrong free(s), ${under} WTSCloseServer(s) under a running call`];
         },
       };
     },

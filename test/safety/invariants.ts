@@ -383,14 +383,15 @@ export function everyRequestReported(op: OpRecord, ctx: CheckContext): string[] 
 
 // ---- resources ----------------------------------------------------------------------------------
 
-/** No call uses a server handle after WTSCloseServer closed it, nor is one in flight when it is closed. */
+/**
+ * No call uses a server handle after closeServer was called for it. closeServer itself may come
+ * while calls the api layer gave up on (a poll cut by timeoutMs or an abort) still run: the
+ * WtsApi.closeServer contract has the backend make WTSCloseServer only once the last returns. That
+ * the real close never comes under a call is checked by resourcesReleased (the double's
+ * closedUnderCall) and, for the mock, by the contract suite.
+ */
 export function noCallOnClosedHandle(op: OpRecord): string[] {
-  return [
-    ...op.calls.filter((c) => c.onClosedHandle).map((c) => v('noCallOnClosedHandle', op, `${describeCall(c)} uses a handle already closed by WTSCloseServer`)),
-    ...op.calls
-      .filter((c) => c.inFlightOnHandle > 0)
-      .map((c) => v('noCallOnClosedHandle', op, `${describeCall(c)} closes the handle while ${c.inFlightOnHandle} call(s) on it are still in flight`)),
-  ];
+  return op.calls.filter((c) => c.onClosedHandle).map((c) => v('noCallOnClosedHandle', op, `${describeCall(c)} uses a handle already closed by WTSCloseServer`));
 }
 
 export const OPERATION_INVARIANTS: ReadonlyArray<(op: OpRecord, ctx: CheckContext) => string[]> = [

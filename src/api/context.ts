@@ -142,3 +142,22 @@ export function withApi(ctx: ServerContext, api: WtsApi): ServerContext {
 export function connectionOf(ctx: ServerContext): ServerContext {
   return ORIGIN.get(ctx) ?? ctx;
 }
+
+/**
+ * `api` as a server's work sees it: once `signal` fired (the server timed out, or the call was
+ * aborted), every call throws the signal's reason instead of being made, so that no request starts
+ * on a server after its work was cut short — whatever the work (a listing's detail queries and
+ * account look-ups have no signal of their own). Closing the server goes through the real backend.
+ */
+export function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
+  return new Proxy(api, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        signal.throwIfAborted();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

@@ -8,7 +8,7 @@ import { asWtsError, safeCall } from './bulk';
 
 export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
-import { localNamesOf, withServer, type ServerContext } from './context';
+import { localNamesOf, stopping, withServer, type ServerContext } from './context';
 import { Slots } from './limit';
 import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey, type LocalServerNames } from './validate';
 
@@ -328,25 +328,6 @@ export async function runCut(
     dispose();
     if (signal && onAbort) signal.removeEventListener('abort', onAbort);
   }
-}
-
-/**
- * `api` as a server's work sees it: once `signal` fired (the server timed out, or the call was
- * aborted), every call throws the signal's reason instead of being made, so that no request starts
- * on a server after its work was cut short — whatever the work (a listing's detail queries and
- * account look-ups have no signal of their own). Closing the server goes through the real backend.
- */
-function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
-  return new Proxy(api, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        signal.throwIfAborted();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
 }
 
 function aborted(server: string, reason: unknown): WtsErrorType {

@@ -37,7 +37,7 @@ import {
   type Ledger,
   type PlanInput,
 } from './bulk';
-import { withApi, type ServerContext } from './context';
+import { stopping, withApi, type ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
@@ -311,28 +311,27 @@ export async function pollSession(
 
 /**
  * `ctx` whose session reads (WTSQuerySessionInformationW, the session listings) are made with
- * `cut` (AbandonOptions): abandoned in the backend when it fires. Once it has fired, no read is made
- * through it: a read of several calls given up on makes no further one (its handle may be closed
- * by then).
+ * `cut` (AbandonOptions): abandoned in the backend when it fires. Once it has fired, no call is made
+ * through it (`stopping`, as a server's cut work): a read of several calls given up on makes no
+ * further one (its handle may be closed by then).
  */
 function readsCutBy(ctx: ServerContext, cut: AbortSignal): ServerContext {
   const api = ctx.api;
   const options = { signal: cut };
-  const refused = () => Promise.reject(new OperationAbortedError('A read given up on', cut.reason));
   const withReads = api.enumerateSessionsWith?.bind(api);
   const reads: Record<string, unknown> = {
-    querySessionInformation: ((h, id, infoClass) => (cut.aborted ? refused() : api.querySessionInformation(h, id, infoClass, options))) as WtsApi['querySessionInformation'],
-    enumerateSessions: ((h) => (cut.aborted ? refused() : api.enumerateSessions(h, options))) as WtsApi['enumerateSessions'],
+    querySessionInformation: ((h, id, infoClass) => api.querySessionInformation(h, id, infoClass, options)) as WtsApi['querySessionInformation'],
+    enumerateSessions: ((h) => api.enumerateSessions(h, options)) as WtsApi['enumerateSessions'],
   };
-  if (withReads) reads['enumerateSessionsWith'] = ((h, make) => (cut.aborted ? refused() : withReads(h, make, options))) as NonNullable<WtsApi['enumerateSessionsWith']>;
-  const cutApi = new Proxy(api, {
+  if (withReads) reads['enumerateSessionsWith'] = ((h, make) => withReads(h, make, options)) as NonNullable<WtsApi['enumerateSessionsWith']>;
+  const withOptions = new Proxy(api, {
     get: (target, key) => {
       if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(reads, key)) return reads[key];
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return withApi(ctx, cutApi);
+  return withApi(ctx, stopping(withOptions, cut));
 }
 
 /** Why waitAllGone gave up on a call: its deadline, or an abort. */

@@ -177,5 +177,5 @@ function isQuietSkip(o: { readonly status: string; readonly reason?: string }): 
 
 /** A session the call did not choose at all: filtered out, or one with no user (Services, a listener). */
 function notChosen(o: { readonly status: string; readonly reason?: string }): boolean {
-  return o.status === 'skipped' && (o.reason === 'filtered' || o.reason === 'noUser' || o.reason === 'services' || o.reason === 'listener');
+  return isQuietSkip(o) || (o.status === 'skipped' && (o.reason === 'services' || o.reason === 'listener'));
 }

@@ -187,6 +187,24 @@ export function isWtsError(value: unknown): value is WtsError {
   }
 }
 
+/**
+ * A copy of a library error (same class, same fields) with some fields replaced: for adding what
+ * the caller knows (`requests`, a longer `message`) without writing on the error it was given,
+ * which a backend may share among several calls or have frozen. Not exported from the package.
+ */
+export function copyWtsError<E extends WtsError>(error: E, fields: { readonly [K in 'message' | 'requests' | 'server' | 'sessionId']?: E[K] }): E {
+  const descriptors = Object.getOwnPropertyDescriptors(error) as PropertyDescriptorMap;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const enumerable = key !== 'message';
+    descriptors[key] = { value: key === 'requests' ? Object.freeze([...(value as readonly string[])]) : value, enumerable, writable: false, configurable: true };
+  }
+  // A real Error (Object.create would lack its internal slot, and isWtsError would say no).
+  const copy = new Error();
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(error) as object);
+  return Object.defineProperties(copy, descriptors) as E;
+}
+
 /** `E_INVALID_ARGUMENT`: a bad argument or option, found before any system call was made. */
 export class InvalidArgumentError extends WtsError {
   /** The argument's name as the caller wrote it: 'target', 'server', 'options.timeoutMs'. */

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConsoleSessionError,
+  copyWtsError,
   describeThrown,
   InvalidArgumentError,
   isWtsError,
@@ -235,9 +236,7 @@ export class Ledger<O extends BulkOutcome> {
     if (unaccepted && unmade) sent.pop();
     const accepted = unaccepted && !unmade ? sent.slice(0, -1) : [...sent];
     if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0) return error;
-    const fields = Object.getOwnPropertyDescriptors(error) as PropertyDescriptorMap;
-    fields['requests'] = { value: Object.freeze(accepted), enumerable: true, writable: false, configurable: true };
-    return Object.create(Object.getPrototypeOf(error) as object, fields) as unknown;
+    return copyWtsError(error, { requests: accepted });
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import {
   ConsoleSessionError,
+  copyWtsError,
   describeThrown,
   InvalidArgumentError,
   isWtsError,
@@ -429,7 +430,16 @@ export async function sentThenPoll(request: RequestName, ctx: ServerContext, ses
         ...context,
       });
     }
-    throw new WtsError(isWtsError(error) ? error.code : 'E_WIN32', `${sent}: ${describeThrown(error)}`, { ...context, cause: error });
+    // Another of the library's errors (ThreadsExhaustedError, say) keeps its class and fields.
+    if (isWtsError(error)) {
+      throw copyWtsError(error, {
+        message: `${sent}: ${error.message}`,
+        requests: [request],
+        server: error.server ?? ctx.server,
+        sessionId: error.sessionId ?? session.id,
+      });
+    }
+    throw new WtsError('E_WIN32', `${sent}: ${describeThrown(error)}`, { ...context, cause: error });
   }
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Items earlier reviews noticed and left alone, fixed: each test failed before its fix.
+ */
+import { createWts, isWtsError, ThreadsExhaustedError, Win32Error, type WtsApi } from '../../src/index';
+import { createMockApi } from '../../src/mock';
+import { exampleFarm, overriding, rejection } from '../helpers';
+
+type Query = Parameters<WtsApi['querySessionInformation']>;
+type Enumerate = Parameters<WtsApi['enumerateSessions']>;
+
+describe('a poll refused by the threads after the request keeps its class', () => {
+  // docs/errors.md: a ThreadsExhaustedError says no call was made; after an accepted request the
+  // wait's failure lists that request. The poll's refusal used to come back as a plain WtsError.
+  const cases: Array<[string, 'logoffSession' | 'disconnectSession', (w: ReturnType<typeof createWts>) => Promise<unknown>, string]> = [
+    ['logoff', 'logoffSession', (w) => w.logoff(3, { pollIntervalMs: 1, timeoutMs: 2000 }), 'WTSLogoffSession'],
+    ['disconnect', 'disconnectSession', (w) => w.disconnect(3, { wait: true, pollIntervalMs: 1, timeoutMs: 2000 }), 'WTSDisconnectSession'],
+  ];
+  test.each(cases)('%s: a ThreadsExhaustedError from the poll stays one, with the request listed and the backend error untouched', async (_name, method, call, request) => {
+    const mock = createMockApi(exampleFarm(), { closingPolls: 2 });
+    const refusal = Object.freeze(new ThreadsExhaustedError(128, 128, 10_000, ''));
+    let requested = false;
+    const api = overriding(mock, {
+      [method]: async (h: bigint, id: number) => {
+        await (mock[method] as (h: bigint, id: number) => Promise<void>)(h, id);
+        requested = true;
+      },
+      querySessionInformation: (async (...args: Query) => {
+        if (requested) throw refusal;
+        return (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args);
+      }) as WtsApi['querySessionInformation'],
+      enumerateSessions: (async (...args: Enumerate) => {
+        if (requested) throw refusal;
+        return (mock.enumerateSessions as (...a: Enumerate) => Promise<unknown>)(...args);
+      }) as WtsApi['enumerateSessions'],
+    });
+    const error = await rejection(call(createWts({ api })));
+    expect(error).toBeInstanceOf(ThreadsExhaustedError);
+    expect(isWtsError(error) && error.code).toBe('E_THREADS_EXHAUSTED');
+    expect(error['requests']).toEqual([request]);
+    expect(error['sessionId']).toBe(3);
+    expect(error['maxThreads']).toBe(128);
+    expect(error.message).toContain(`${request} was sent and accepted for session ID 3`);
+    expect(error.message).toContain('All 128 of');
+    expect(error).not.toBe(refusal);
+    expect(refusal.requests).toEqual([]);
+  });
+});
+
+describe("a failed outcome's error, copied to carry the requests sent before it, is still a library error", () => {
+  // docs/errors.md: isWtsError(value) tells the library's errors; a failed outcome's error lists the
+  // requests sent and accepted before it (on a copy). The copy was made with Object.create: not a
+  // real Error, so isWtsError said no, and `instanceof Error` held only through the prototype.
+  test('a warned session whose logoff is refused (5): isWtsError, a Win32Error, an Error with a stack, JSON with the requests', async () => {
+    const mock = createMockApi(exampleFarm());
+    mock.setFault('TS01', 'logoff', 3, 5);
+    const out = await createWts({ api: mock }).logoffAll({ wait: false, warn: { text: 'bye', graceSeconds: 0 } });
+    const o = out.find((x) => x.session.id === 3);
+    expect(o?.status).toBe('failed');
+    const error = (o as { error: unknown }).error;
+    expect(isWtsError(error)).toBe(true);
+    expect(Object.prototype.toString.call(error)).toBe('[object Error]');
+    expect(error).toBeInstanceOf(Win32Error);
+    expect((error as Win32Error).win32Code).toBe(5);
+    expect((error as Win32Error).requests).toEqual(['WTSSendMessageW']);
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: 'Win32Error', code: 'E_WIN32', win32Code: 5, requests: ['WTSSendMessageW'] });
+  });
+});

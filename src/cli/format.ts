@@ -40,8 +40,21 @@ export type AnyOutcome = LogoffOutcome | DisconnectOutcome | MessageOutcome;
 export function formatOutcome(outcome: AnyOutcome): string {
   const line = outcomeLine(outcome);
   // A warning that went out must show in the text report too, whatever happened next.
-  const warned = outcome.status !== 'sent' && outcome.status !== 'requested' && outcome.requests?.includes('WTSSendMessageW');
+  const warned = outcome.status !== 'sent' && outcome.status !== 'requested' && wasWarned(outcome);
   return warned ? `${line} (The warning had been sent.)` : line;
+}
+
+/**
+ * Whether the session was sent the warning (`wts-logoff --warn`), not counting a warning whose
+ * refusal is the outcome's failure: a request after it means it was accepted, and a failed
+ * outcome's error lists what was accepted before it (docs/logoffAll.md).
+ */
+export function wasWarned(outcome: AnyOutcome): boolean {
+  const requests = outcome.requests ?? [];
+  if (!requests.includes('WTSSendMessageW')) return false;
+  if (outcome.status !== 'failed' || requests[requests.length - 1] !== 'WTSSendMessageW') return true;
+  const accepted = (outcome.error as { requests?: unknown }).requests;
+  return Array.isArray(accepted) && accepted.includes('WTSSendMessageW');
 }
 
 function outcomeLine(outcome: AnyOutcome): string {
@@ -103,7 +116,7 @@ export function summarize(outcomes: readonly AnyOutcome[], serverFailures = 0, s
   if (dry) parts.push(`${count(dry)} ${DONE_WORDS[dry]}`);
   else parts.push(`${count(done)} ${DONE_WORDS[done]}`);
   // Warnings sent (logoff --warn): each user who got one is counted, whatever happened next.
-  const warned = done === 'loggedOff' ? outcomes.filter((o) => o.requests?.includes('WTSSendMessageW')).length : 0;
+  const warned = done === 'loggedOff' ? outcomes.filter(wasWarned).length : 0;
   if (warned > 0) parts.push(`${warned} warned`);
   // Sent but not confirmed (a server timed out or the run was stopped): never left out of the count.
   if (count('requested') > 0) parts.push(`${count('requested')} requested but not confirmed`);

@@ -7,7 +7,7 @@
 import type { ServerFailure } from '../api/farm';
 import type { SessionEvent } from '../api/watch';
 import { isWtsError, type WtsError } from '../errors';
-import { causeOf, type AnyOutcome } from './format';
+import { causeOf, wasWarned, type AnyOutcome } from './format';
 
 /** The version of the documents' shapes: raised when a field is removed or changes meaning (adding one does not). */
 export const JSON_SCHEMA = 1;
@@ -123,7 +123,7 @@ export function summaryDocument(facts: SummaryFacts): Record<string, unknown> {
   const counts: Record<string, number> = {};
   for (const status of SUMMARY_STATUSES[facts.action] ?? []) counts[status] = 0;
   for (const o of facts.outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  const warned = facts.action === 'loggedOff' ? facts.outcomes.filter((o) => o.status !== 'wouldLogOff' && o.requests?.includes('WTSSendMessageW')).length : undefined;
+  const warned = facts.action === 'loggedOff' ? facts.outcomes.filter((o) => o.status !== 'wouldLogOff' && wasWarned(o)).length : undefined;
   return {
     schema: JSON_SCHEMA,
     type: 'summary',

@@ -3,6 +3,8 @@
  */
 import { createWts, isWtsError, ThreadsExhaustedError, Win32Error, type WtsApi } from '../../src/index';
 import { createMockApi } from '../../src/mock';
+import { formatOutcome, summarize, wasWarned } from '../../src/cli/format';
+import { summaryDocument } from '../../src/cli/json';
 import { exampleFarm, overriding, rejection } from '../helpers';
 
 type Query = Parameters<WtsApi['querySessionInformation']>;
@@ -63,5 +65,29 @@ describe("a failed outcome's error, copied to carry the requests sent before it,
     expect((error as Win32Error).win32Code).toBe(5);
     expect((error as Win32Error).requests).toEqual(['WTSSendMessageW']);
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: 'Win32Error', code: 'E_WIN32', win32Code: 5, requests: ['WTSSendMessageW'] });
+  });
+});
+
+describe('wts-logoff --warn counts as warned only the sessions whose warning was not refused', () => {
+  // docs/json.md (summary): `warned` — sessions sent the --warn message, not counting a session
+  // whose warning was refused (its outcome is `failed` with that error). The text line of such a
+  // failure said "(The warning had been sent.)" after "WTSSendMessageW failed".
+  test('a warning refused with 5 is not warned; a logoff refused with 5 after an accepted warning is', async () => {
+    const mock = createMockApi(exampleFarm());
+    mock.setFault('TS01', 'message', 3, 5);
+    const out = await createWts({ api: mock }).logoffAll({ wait: false, warn: { text: 'bye', graceSeconds: 0 } });
+    const byId = (id: number) => out.find((o) => o.session.id === id)!;
+    expect(byId(3).status).toBe('failed');
+    expect(byId(3).requests).toEqual(['WTSSendMessageW']); // made: it stays listed
+    expect(wasWarned(byId(3))).toBe(false);
+    expect(formatOutcome(byId(3))).not.toContain('The warning had been sent');
+    const warnedIds = out.filter(wasWarned).map((o) => o.session.id);
+    expect(warnedIds).not.toContain(3);
+    expect(warnedIds.length).toBeGreaterThan(0);
+    // Every session with a request after its warning was warned.
+    for (const o of out) if (o.requests.includes('WTSLogoffSession') && o.requests[0] === 'WTSSendMessageW') expect(wasWarned(o)).toBe(true);
+    expect(summarize(out)).toContain(`${warnedIds.length} warned`);
+    const doc = summaryDocument({ action: 'loggedOff', dryRun: false, outcomes: out, serversFailed: 0, serversStopped: 0, interrupted: false, exitCode: 1 });
+    expect(doc['warned']).toBe(warnedIds.length);
   });
 });

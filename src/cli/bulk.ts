@@ -41,6 +41,12 @@ export interface BulkRun<O extends AnyOutcome> {
    * filtered out or having no user: Services, listeners) and no server failed: `wts-msg NAME` where NAME is no session and no user.
    */
   readonly nothingMatched?: string;
+  /**
+   * Said on stderr, with exit 1, when sessions were chosen but every one was skipped (it ended, is
+   * logging off, or its ID now holds another logon) and no server failed: `wts-msg USER` where
+   * nobody got the message although the user had sessions when they were listed.
+   */
+  readonly nobodyReached?: string;
   /** --no-progress: no progress line, even on a terminal. */
   readonly noProgress?: boolean;
   /**
@@ -104,7 +110,8 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     const summary = summarize(result.results, result.failures.length - stopped, stopped, action);
     const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
     const unmatched = run.nothingMatched !== undefined && result.failures.length === 0 && result.results.every(notChosen);
-    const code = interrupt.signal.aborted ? EXIT_INTERRUPTED : closed?.aborted || !ok || unmatched ? EXIT_FAILED : EXIT_OK;
+    const unreached = run.nobodyReached !== undefined && !unmatched && result.failures.length === 0 && result.results.every((o) => o.status === 'skipped');
+    const code = interrupt.signal.aborted ? EXIT_INTERRUPTED : closed?.aborted || !ok || unmatched || unreached ? EXIT_FAILED : EXIT_OK;
     if (!run.json) {
       for (const o of result.results) {
         if (run.quietFiltered && !run.verbose && isQuietSkip(o)) continue;
@@ -134,6 +141,7 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     }
     for (const f of result.failures) io.err(`${failureLine(f)}\n`);
     if (unmatched && !interrupt.signal.aborted && !closed?.aborted) io.err(`${run.command}: ${run.nothingMatched}\n`);
+    if (unreached && !interrupt.signal.aborted && !closed?.aborted) io.err(`${run.command}: ${run.nobodyReached}\n`);
     if (interrupt.signal.aborted) {
       io.err(`${run.command}: interrupted (Ctrl+C): no new action was started after that. ${summary}\n`);
     } else if (closed?.aborted) {

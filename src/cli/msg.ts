@@ -142,6 +142,7 @@ export async function msgMain(
               where.kind === 'one'
                 ? `no ${maybeSessionName ? 'session or ' : ''}user named '${printable(who_)}': nobody got the message.`
                 : `no user named '${printable(who_)}' on any of the servers: nobody got the message. (A session's name or ID names one server's session: give it with /server.)`,
+            nobodyReached: `every session of '${printable(who_)}' was skipped (ended, logging off, or another logon by now): nobody got the message.`,
           }),
       noProgress: flag(args, 'noProgress'),
       verb: 'Send a message to',

@@ -324,10 +324,11 @@ What each row measures:
 - **details**: \`listSessions({ details: true })\` over 1,000 sessions on the double (no latency),
   three times: the queries per session from the double's own count, and its time against a
   bound: the plain listing plus 2 × 1,000 × one \`WTSSessionInfo\` query's own time (awaited one
-  after another). The target asks for at most 2 queries per session; the library makes 4
-  (\`WTSSessionInfo\`, \`WTSClientInfo\`, \`WTSClientProtocolType\` for \`remote\`, which no other class
-  carries, and \`WTSSessionInfoEx\` for \`lock\`, plus one \`NetServerGetInfo\` per server), 5 for a
-  client with an IPv6 address.
+  after another). The target asks for at most 2 queries per session; the library makes 3
+  (\`WTSSessionInfoEx\` for \`lock\` and the times, \`WTSClientInfo\` for the client's name and
+  address, and \`WTSClientProtocolType\` for \`remote\`, which no other class carries; plus one
+  \`NetServerGetInfo\` per server), 4 for a client with an IPv6 address. It used to make 4: the
+  times had a \`WTSSessionInfo\` query of their own.
 - **log off 200 sessions**: in turns, one \`wts-logoff /all --yes\` on a simulated farm file (it
   lists, re-checks each session right before its request, skips the console, services, listeners
   and the caller, waits until each session is gone, and reports each), and KB 259436's batch played

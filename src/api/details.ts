@@ -2,17 +2,17 @@
  * Session details: who is connected from where, since when, idle for how long, locked or not.
  * Queried per session only when asked for: `times` one WTSQuerySessionInformationW call,
  * `clientName` and `clientAddress` one together (two for an IPv6 client), `remote` one, `lock` one
- * (plus the server's version, once per connection).
+ * (plus the server's version, once per connection); `times` and `lock` together one.
  */
 import { InvalidArgumentError } from '../errors';
 import { readArray } from './validate';
 import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
-import { readLocked } from './lock';
+import { readInfoEx, readLocked } from './lock';
 import { stateFromWin32, type Session } from './types';
 
 /**
- * A group of session details, each read with its own query per session: `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo),
+ * A group of session details, each read with its own query per session (but `times` with `lock`, which share one): `times` (WTSSessionInfo), `clientName` and `clientAddress` (WTSClientInfo),
  * `remote` (WTSClientProtocolType: 0 console, 1 ICA, 2 RDP), and `lock` (WTSSessionInfoEx's
  * SessionFlags, read with the server's Windows version: one NetServerGetInfo per connection, since
  * Windows 7 / Server 2008 R2 report the flag swapped). Not WTSIsRemoteSession: Learn allows
@@ -83,8 +83,11 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
   return new Set(list as DetailGroup[]);
 }
 
-/** The `times` group from a WTSINFOW, for a session in `state` (disconnectedMs is for Disconnected ones). */
-export function timesOf(info: WtsInfo, state: Session['state']): SessionDetails {
+/** The times a WTSINFOW or a WTSINFOEX_LEVEL1_W carries (the same five fields in both). */
+type SessionTimes = Pick<WtsInfo, 'logonTime' | 'connectTime' | 'disconnectTime' | 'lastInputTime' | 'currentTime'>;
+
+/** The `times` group from a WTSINFOW (or a WTSINFOEX_LEVEL1_W), for a session in `state` (disconnectedMs is for Disconnected ones). */
+export function timesOf(info: SessionTimes, state: Session['state']): SessionDetails {
   const now = info.currentTime?.getTime() ?? Date.now();
   return {
     logonTime: info.logonTime,
@@ -98,7 +101,8 @@ export function timesOf(info: WtsInfo, state: Session['state']): SessionDetails 
 
 /**
  * Queries the asked groups for one session, in parallel: `times` is one WTSSessionInfo query;
- * `lock` one WTSSessionInfoEx query (and, once per connection, the server's version);
+ * `lock` one WTSSessionInfoEx query (and, once per connection, the server's version), which also
+ * gives the times when both are asked (WTSSessionInfo then only where WTSSessionInfoEx is not answered);
  * `clientName` and `clientAddress` together are one WTSClientInfo query (WTSCLIENTW carries both),
  * plus a WTSClientAddress query for an address WTSCLIENTW does not give as text (IPv6: Learn gives
  * its "binary form" no layout); `remote` is one WTSClientProtocolType query. A server that does not
@@ -109,15 +113,25 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
   const details: Record<string, unknown> = {};
   const query = <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);
   const work: Promise<void>[] = [];
-  if (groups.has('times')) {
+  // disconnectedMs for a session Disconnected as the read says (the user may have come back since the listing).
+  const readTimes = () =>
+    query('WTSSessionInfo').then((info: WtsInfo) => {
+      Object.assign(details, timesOf(info, stateFromWin32(info.state)));
+    });
+  if (groups.has('times') && groups.has('lock')) {
+    // One WTSSessionInfoEx query for both: its level-1 data carries the times too. A server that
+    // does not answer it (older than Server 2008 R2) is asked WTSSessionInfo for the times.
     work.push(
-      query('WTSSessionInfo').then((info: WtsInfo) => {
-        // disconnectedMs for a session Disconnected as this read says (the user may have come back since the listing).
-        Object.assign(details, timesOf(info, stateFromWin32(info.state)));
+      readInfoEx(ctx, session.id).then(async ({ locked, level1 }) => {
+        details['locked'] = locked;
+        if (level1) Object.assign(details, timesOf(level1, stateFromWin32(level1.sessionState)));
+        else await readTimes();
       }),
     );
+  } else if (groups.has('times')) {
+    work.push(readTimes());
   }
-  if (groups.has('lock')) {
+  if (groups.has('lock') && !groups.has('times')) {
     work.push(
       readLocked(ctx, session.id).then((locked) => {
         details['locked'] = locked;

@@ -8,7 +8,7 @@
  * (NetServerGetInfo failed, or the backend cannot ask), a server without the class. The `locked`
  * filter never matches null, so a misread can never select a session somebody is using.
  */
-import { Win32, WtsSessionStateFlags, type WtsInfoEx, type WtsServerVersion } from '../wtsapi';
+import { Win32, WtsSessionStateFlags, type WtsInfoEx, type WtsInfoExLevel1, type WtsServerVersion } from '../wtsapi';
 import { connectionOf, type ServerContext } from './context';
 
 /** Windows 7 and Windows Server 2008 R2: version 6.1 (Learn, "Operating System Version"). */
@@ -91,14 +91,25 @@ const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTE
  * other failure (7022: the session ended) is thrown.
  */
 export async function readLocked(ctx: ServerContext, sessionId: number): Promise<boolean | null> {
+  return (await readInfoEx(ctx, sessionId)).locked;
+}
+
+/**
+ * One session's WTSSessionInfoEx: its lock state (as {@link readLocked}) and its level-1 data,
+ * which also carries the state and the times WTSINFOW does (Learn gives both structures the same
+ * LogonTime, ConnectTime, DisconnectTime, LastInputTime and CurrentTime): null when the server does
+ * not answer the class (50, 87, 120), or the answer is not level 1.
+ */
+export async function readInfoEx(ctx: ServerContext, sessionId: number): Promise<{ readonly locked: boolean | null; readonly level1: WtsInfoExLevel1 | null }> {
   const version = serverVersion(ctx);
   let info: WtsInfoEx;
   try {
     info = await ctx.api.querySessionInformation(ctx.handle, sessionId, 'WTSSessionInfoEx');
   } catch (error) {
     const code = (error as { win32Code?: unknown } | null)?.win32Code;
-    if (typeof code === 'number' && CLASS_UNSUPPORTED.has(code)) return null;
+    if (typeof code === 'number' && CLASS_UNSUPPORTED.has(code)) return { locked: null, level1: null };
     throw error;
   }
-  return lockedFromInfoEx(info, await version);
+  const level1 = info.level === 1 && info.level1 !== null && typeof info.level1 === 'object' ? info.level1 : null;
+  return { locked: lockedFromInfoEx(info, await version), level1 };
 }

@@ -85,15 +85,15 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       await backend.dispose();
     });
 
-    test('listing stays one enumerate call; details cost 4 queries per session (5 for an IPv6 client) and one version call', async () => {
+    test('listing stays one enumerate call; details cost 3 queries per session (4 for an IPv6 client) and one version call', async () => {
       await wts.listSessions();
       expect([backend.callCount('enumerate'), backend.callCount('query'), backend.callCount('version')]).toEqual([1, 0, 0]);
       const detailed = await wts.listSessions({ details: true });
-      // WTSSessionInfo, WTSClientInfo (name and IPv4 address together), WTSClientProtocolType,
-      // WTSSessionInfoEx; an IPv6 client's address from WTSClientAddress as well. The server's
-      // version (for the lock state) once for the whole listing.
+      // WTSSessionInfoEx (the lock state and the times), WTSClientInfo (name and IPv4 address
+      // together), WTSClientProtocolType; an IPv6 client's address from WTSClientAddress as well.
+      // The server's version (for the lock state) once for the whole listing.
       const ipv6 = detailed.filter((s) => s.details.clientAddress?.includes(':')).length;
-      expect(backend.callCount('query')).toBe(detailed.length * 4 + ipv6);
+      expect(backend.callCount('query')).toBe(detailed.length * 3 + ipv6);
       expect(backend.callCount('version')).toBe(1);
       const bob = detailed.find((s) => s.id === 3)!;
       expect(bob.details).toMatchObject({ clientName: 'DESK-3', isRemote: true, clientAddress: '' });
@@ -107,6 +107,19 @@ export function describeFeatures(name: string, factory: BackendFactory): void {
       const some = await wts.listSessions({ details: ['clientName'] });
       expect(backend.callCount('query') - before).toBe(some.length);
       expect(some[0]!.details).toEqual({ clientName: '' });
+    });
+
+    test('times and lock together: one WTSSessionInfoEx query per session, the same times WTSSessionInfo gives', async () => {
+      const alone = await wts.listSessions({ details: ['times'] });
+      const before = backend.callCount('query');
+      const both = await wts.listSessions({ details: ['times', 'lock'] });
+      expect(backend.callCount('query') - before).toBe(both.length);
+      const times = (d: (typeof both)[number]) => {
+        const { logonTime, connectTime, disconnectTime, lastInputTime, disconnectedMs } = d.details;
+        return { logonTime, connectTime, disconnectTime, lastInputTime, disconnected: disconnectedMs === null ? null : 'some' };
+      };
+      expect(both.map((s) => [s.id, times(s)])).toEqual(alone.map((s) => [s.id, times(s)]));
+      expect(both.every((s) => 'locked' in s.details)).toBe(true);
     });
 
     test('filters: idle longer than, disconnected longer than, domain, client name, user', async () => {

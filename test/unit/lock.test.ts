@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { lockedFromFlags, lockedFromInfoEx, swapsLockFlags } from '../../src/api/lock';
-import { createWts, InvalidArgumentError } from '../../src/index';
+import { createWts, InvalidArgumentError, Win32Error, type WtsApi } from '../../src/index';
 import { createMockApi, parseFarm } from '../../src/mock';
 import { WTS_CURRENT_SERVER_HANDLE, WtsSessionStateFlags } from '../../src/wtsapi';
-import { overriding, rejection } from '../helpers';
+import { exampleFarm, overriding, rejection } from '../helpers';
 import { checkLockCase, lockCaseArb, lockWorldArb } from '../lock-property';
 
 const RUNS = Number(process.env['WTS_FUZZ_RUNS'] ?? '0') || 150;
@@ -140,5 +140,40 @@ describe('lock state on the mock', () => {
       }),
       { numRuns: RUNS, seed: 20261215 },
     );
+  });
+});
+
+describe('times and lock together: one WTSSessionInfoEx query, WTSSessionInfo only where it is not answered', () => {
+  type Query = Parameters<WtsApi['querySessionInformation']>;
+  const classes = (mock: ReturnType<typeof createMockApi>) => mock.calls.filter((c) => c.api === 'query').map((c) => (c as { infoClass?: string }).infoClass);
+  test('a server that answers WTSSessionInfoEx: no WTSSessionInfo query, times and lock from it', async () => {
+    const mock = createMockApi(exampleFarm());
+    const listed = await createWts({ api: mock }).listSessions({ details: ['times', 'lock'] });
+    expect(classes(mock).every((c) => c === 'WTSSessionInfoEx')).toBe(true);
+    expect(listed.find((s) => s.id === 3)!.details).toMatchObject({ logonTime: expect.any(Date), locked: expect.any(Boolean) });
+  });
+
+  test.each([
+    ['refused with 87 (a server older than Server 2008 R2)', 'error'],
+    ['answered at another level', 'level'],
+  ])('WTSSessionInfoEx %s: the times come from WTSSessionInfo, the lock state is null', async (_what, how) => {
+    const mock = createMockApi(exampleFarm());
+    const api = overriding(mock, {
+      querySessionInformation: (async (...args: Query) => {
+        if (args[2] === 'WTSSessionInfoEx') {
+          if (how === 'error') throw new Win32Error({ win32Code: 87, api: 'WTSQuerySessionInformationW', sessionId: args[1] });
+          return { level: 2, level1: null };
+        }
+        return (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args);
+      }) as WtsApi['querySessionInformation'],
+    });
+    const both = await createWts({ api }).listSessions({ details: ['times', 'lock'] });
+    const alone = await createWts({ api: mock }).listSessions({ details: ['times'] });
+    for (const s of both) {
+      const a = alone.find((x) => x.id === s.id)!;
+      expect(s.details.locked).toBeNull();
+      expect(s.details.logonTime).toEqual(a.details.logonTime);
+      expect(s.details.lastInputTime).toEqual(a.details.lastInputTime);
+    }
   });
 });

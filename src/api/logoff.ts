@@ -298,7 +298,7 @@ export async function pollSession(
   const what = `Waiting for session ${identity.sessionId}`;
   for (let n = 0; ; n++) {
     try {
-      const info = await bounded((cut) => sessionInfoOrNames(readsCutBy(ctx, cut), identity.sessionId), deadline, timeout, opts.signal, () => aborted(what, opts.signal?.reason, ctx, identity.sessionId));
+      const info = await boundedReads(ctx, (reads) => sessionInfoOrNames(reads, identity.sessionId), deadline, timeout, opts.signal, () => aborted(what, opts.signal?.reason, ctx, identity.sessionId));
       if (!same(info) || done(info.state)) return;
     } catch (error) {
       if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) return;
@@ -363,11 +363,19 @@ function settleAborted(requested: Map<number, Requested>, ledger: Ledger<LogoffO
 }
 
 /**
- * The reads `make(cut)` starts, given up on at `deadline` (rejects with `timeout()`) or when
- * `signal` fires (rejects with `abort()`), whichever comes first. `cut` then fires: the backend
- * abandons the reads made with it (AbandonOptions), which run on unseen and keep nothing alive.
+ * The reads `read` makes through `ctx`, given up on at `deadline` (rejects with `timeout()`) or
+ * when `signal` fires (rejects with `abort()`), whichever comes first. They are made through
+ * readsCutBy: the cut then fires, the backend abandons them (AbandonOptions), they run on unseen
+ * and keep nothing alive, and no further call is made through that context.
  */
-function bounded<T>(make: (cut: AbortSignal) => Promise<T>, deadline: number, timeout: () => Error, signal: AbortSignal | undefined, abort: () => Error): Promise<T> {
+function boundedReads<T>(
+  ctx: ServerContext,
+  read: (reads: ServerContext) => Promise<T>,
+  deadline: number,
+  timeout: () => Error,
+  signal: AbortSignal | undefined,
+  abort: () => Error,
+): Promise<T> {
   const cut = new AbortController();
   return new Promise<T>((resolve, reject) => {
     // Whichever comes first ends the others' hold: no timer or listener outlives the race.
@@ -385,7 +393,7 @@ function bounded<T>(make: (cut: AbortSignal) => Promise<T>, deadline: number, ti
       reject(timeout());
       cut.abort();
     }, Math.max(0, deadline - Date.now()));
-    const call = make(cut.signal);
+    const call = read(readsCutBy(ctx, cut.signal));
     call.then(
       (value) => {
         done();
@@ -637,7 +645,7 @@ async function waitAllGone(
     let now: Session[];
     try {
       // A listing that does not come back is given up on at the deadline, or at an abort.
-      now = await bounded((cut) => enumerate(readsCutBy(ctx, cut)), deadline, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
+      now = await boundedReads(ctx, enumerate, deadline, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
     } catch (error) {
       if (error instanceof PollCut && error.why === 'timeout') break;
       if (error instanceof PollCut) {
@@ -666,7 +674,7 @@ async function waitAllGone(
     let cause: unknown = lastError;
     try {
       // readIdentity reads a name that fills its WTSINFOW field in full: compared whole, not as cut.
-      const now = await bounded((cut) => readIdentity(readsCutBy(ctx, cut), session.id, identity), Date.now() + opts.pollIntervalMs, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
+      const now = await boundedReads(ctx, (reads) => readIdentity(reads, session.id, identity), Date.now() + opts.pollIntervalMs, () => new PollCut('timeout'), opts.signal, () => new PollCut('abort'));
       // One followed as listed has no logon time to compare: the account alone says.
       const same = unrequested && identity.logonTime === null ? sameUser(identity, now) : sameIdentity(identity, now);
       if (!same) return gone(i, alreadyClosing, session);

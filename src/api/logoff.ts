@@ -335,6 +335,11 @@ function readsCutBy(ctx: ServerContext, cut: AbortSignal): ServerContext {
   return withApi(ctx, stopping(withOptions, cut));
 }
 
+/** A session found already logging off (7007), not seen gone: logged off, unconfirmed, no request of its own. */
+function closingUnconfirmed(session: Session) {
+  return { status: 'loggedOff', session, confirmed: false, alreadyClosing: true } as const;
+}
+
 /** Why waitAllGone gave up on a call: its deadline, or an abort. */
 class PollCut extends Error {
   constructor(readonly why: 'timeout' | 'abort') {
@@ -349,7 +354,7 @@ class PollCut extends Error {
 function settleAborted(requested: Map<number, Requested>, ledger: Ledger<LogoffOutcome>): void {
   for (const [i, { session, unrequested }] of requested) {
     if (unrequested) {
-      ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing: true });
+      ledger.settle(i, closingUnconfirmed(session));
       continue;
     }
     ledger.settle(i, {
@@ -534,7 +539,7 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   // and with `wait` it is followed until it is gone.
   const closing = (c: Chosen) => () => {
     const { index: i, session } = c;
-    const unconfirmed = { status: 'loggedOff', session, confirmed: false, alreadyClosing: true } as const;
+    const unconfirmed = closingUnconfirmed(session);
     if (!opts.wait) return ledger.settle(i, unconfirmed);
     ledger.onCut(i, unconfirmed); // an abort or a server's timeout while it is followed
     requested.set(i, { session, identity: c.identity ?? identityOf(session), alreadyClosing: true, unrequested: true });

@@ -233,7 +233,7 @@ export class Ledger<O extends BulkOutcome> {
     const unaccepted = pending !== undefined && pending.accepted !== true;
     const unmade = isWtsError(error) && error.code === 'E_THREADS_EXHAUSTED';
     // Refused unmade: not sent at all.
-    if (unaccepted && unmade) sent.pop();
+    if (unaccepted && unmade) this.#neverMade(i);
     const accepted = unaccepted && !unmade ? sent.slice(0, -1) : [...sent];
     if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0) return error;
     return copyWtsError(error, { requests: accepted });
@@ -253,7 +253,7 @@ export class Ledger<O extends BulkOutcome> {
         this.settle(i, onCut as DistributiveOmit<O, 'requests'>);
       } else if (pending?.unmade?.()) {
         // Still waiting for a thread, and its signal fired: the backend drops it, never made.
-        this.#requests.get(i)?.pop();
+        this.#neverMade(i);
         this.settle(i, { status: 'skipped', session, reason, message: `${why}; not acted on (its ${pending.request} was still waiting for a thread, never made)` } as unknown as DistributiveOmit<O, 'requests'>);
       } else if (pending) {
         this.settle(i, {
@@ -271,6 +271,11 @@ export class Ledger<O extends BulkOutcome> {
       }
     });
     this.#closed = true;
+  }
+
+  /** Session `i`'s last request was never made (refused by the threads, or dropped while queued): it is not listed as sent. */
+  #neverMade(i: number): void {
+    this.#requests.get(i)?.pop();
   }
 
   /** The outcomes so far, in session order (every session's, once the call finished or closed). */

@@ -311,6 +311,10 @@ export function readOptions(value: unknown, argument = 'options', required = fal
 }
 
 /** The longest array an argument may be (plans, server lists, states): far above any real farm. */
+/** Why no target (your own session) cannot go with a server: said by the API and the commands alike. */
+export const NO_TARGET_WITH_SERVER =
+  'No session given together with a server: name the session to act on. (No target means your own session, which is only defined on the local server.)';
+
 export const MAX_ARRAY_LENGTH = 1_000_000;
 
 /**

@@ -42,6 +42,7 @@ import {
   checkKnownKeys,
   checkOptionsObject,
   checkPositiveInteger,
+  NO_TARGET_WITH_SERVER,
   normalizeServerName,
   parseTarget,
   type ParsedTarget,
@@ -650,11 +651,7 @@ abstract class Operations {
    */
   protected checkCurrentIsLocal(target: ParsedTarget, server: string | undefined): void {
     if (target.kind === 'current' && server !== undefined) {
-      throw new InvalidArgumentError(
-        'target',
-        'No session given together with a server: name the session to act on. (No target means your own ' +
-          'session, which is only defined on the local server.)',
-      );
+      throw new InvalidArgumentError('target', NO_TARGET_WITH_SERVER);
     }
   }
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../api/filter';
 import type { FarmEvent, ServerFailure } from '../api/farm';
-import { normalizeServerName } from '../api/validate';
+import { NO_TARGET_WITH_SERVER, normalizeServerName } from '../api/validate';
 import { flag, UsageError, value, values, type ParsedArgs, type SwitchSpec } from './argv';
 import { EXIT_OK, readStdinSync, type CliIo } from './common';
 import { versionLine } from './version';
@@ -299,6 +299,6 @@ export function sessionOrAll(args: ParsedArgs, verb: string, allOnly: readonly s
  */
 export function checkOwnIsLocal(target: string | undefined, server: string | undefined): void {
   if (target === undefined && server !== undefined) {
-    throw new UsageError('No session given together with a server: name the session to act on. (No target means your own session, which is only defined on the local server.)');
+    throw new UsageError(NO_TARGET_WITH_SERVER);
   }
 }

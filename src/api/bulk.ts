@@ -208,7 +208,7 @@ export class Ledger<O extends BulkOutcome> {
    * Records session `i`'s outcome (frozen, with the requests sent to it) and reports it. A failure
    * says what it knows: a request the backend refused without making it (ThreadsExhaustedError) is
    * not listed as sent, and the error's own `requests` are those sent and accepted before it came
-   * (a warning, and a logoff whose wait then failed), when it has none of its own.
+   * (a warning, and a logoff whose wait then failed).
    */
   settle(i: number, outcome: DistributiveOmit<O, 'requests'>): void {
     if (this.#closed || this.#outcomes[i] !== undefined) return;
@@ -224,8 +224,8 @@ export class Ledger<O extends BulkOutcome> {
 
   /**
    * A failure's error as the outcome gives it: with `requests` the ones sent and accepted before
-   * it, when it has none of its own — on a copy (same class, same fields), never on the backend's
-   * own object, which may be shared by several sessions or frozen.
+   * it (whatever `requests` it came with) — on a copy (same class, same fields), never on the
+   * backend's own object, which may be shared by several sessions or frozen.
    */
   #failed(i: number, error: unknown): unknown {
     const pending = this.#pending.get(i);
@@ -235,7 +235,9 @@ export class Ledger<O extends BulkOutcome> {
     // Refused unmade: not sent at all.
     if (unaccepted && unmade) this.#neverMade(i);
     const accepted = unaccepted && !unmade ? sent.slice(0, -1) : [...sent];
-    if (accepted.length === 0 || !isWtsError(error) || error.requests.length > 0) return error;
+    // What this call sent and had accepted is the Ledger's to say: an error that came with other
+    // `requests` (a backend's, say, revived from another process) gets these instead.
+    if (!isWtsError(error) || sameList(error.requests, accepted)) return error;
     return copyWtsError(error, { requests: accepted });
   }
 
@@ -282,6 +284,10 @@ export class Ledger<O extends BulkOutcome> {
   outcomes(): O[] {
     return this.#outcomes.filter((o): o is O => o !== undefined);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** How a bulk call reports a protected session it leaves alone. */
@@ -502,6 +508,8 @@ export function shownIdentity(c: Chosen): SessionIdentity {
   return c.identity;
 }
 
+const NOT_IN_PLAN = 'not in the confirmed plan';
+
 export interface SelectOptions {
   readonly filter: CompiledFilter;
   readonly concurrency: number;
@@ -539,7 +547,16 @@ export async function selectSessions<O extends BulkOutcome>(
   // that had to wait is listed again and works on that list (one entry per session ID; see relisted).
   if (ctx.ready && listed.some((s) => protect(s) === undefined) && (await ctx.ready())) {
     const fresh = oncePerId(await enumerate(ctx));
-    ({ entries, unlisted } = relisted(ledger, entries, unlisted, fresh, settle));
+    // A session of the first list that has ended since is reported as the call would have left
+    // it alone (protected, not in the plan, filtered out by what it was listed as), else gone.
+    const leftOut = (session: Session): DistributiveOmit<NotActed, 'requests'> | undefined => {
+      const skip = protect(session);
+      if (skip) return { status: 'skipped', session, reason: skip.reason, message: skip.message };
+      if (options.plan && !planned?.has(session.id)) return { status: 'skipped', session, reason: 'notInPlan', message: NOT_IN_PLAN };
+      const cheap = options.filter.cheap(session);
+      return cheap === undefined ? undefined : { status: 'skipped', session, reason: 'filtered', message: cheap };
+    };
+    ({ entries, unlisted } = relisted(ledger, entries, unlisted, fresh, settle, leftOut));
   }
   for (const { index, session } of unlisted) {
     settle(index, { status: 'skipped', session, reason: 'gone', message: 'it has ended since the plan was made' });
@@ -550,7 +567,7 @@ export async function selectSessions<O extends BulkOutcome>(
     if (skip) return settle(i, { status: 'skipped', session, reason: skip.reason, message: skip.message });
     if (!options.plan) return void candidates.push({ index: i, session, planned: undefined });
     const entry = planned?.get(session.id);
-    if (!entry) return settle(i, { status: 'skipped', session, reason: 'notInPlan', message: 'not in the confirmed plan' });
+    if (!entry) return settle(i, { status: 'skipped', session, reason: 'notInPlan', message: NOT_IN_PLAN });
     const listed = identityOf(session);
     if (!sameUser(listed, entry.identity)) {
       const error = new SessionChangedError(session.id, ctx.server, entry.identity, listed);
@@ -632,7 +649,8 @@ function entriesOf<O extends BulkOutcome>(ledger: Ledger<O>, sessions: readonly 
  * of the new list keeps the ledger entry of its ID — from the first list, or a planned session
  * that was not listed then — now as newly listed (if the ID holds another logon by now, that logon
  * is what the call goes on with, and what its checks see); an ID new in this list gets an entry of
- * its own; an ID of the first list that is no longer listed is settled as gone. Returns the new
+ * its own; an ID of the first list that is no longer listed is settled as gone (or as `leftOut`
+ * says the call would have left it alone anyway). Returns the new
  * list's entries, and the planned entries still not listed.
  */
 function relisted<O extends BulkOutcome>(
@@ -641,6 +659,7 @@ function relisted<O extends BulkOutcome>(
   unlisted: readonly Entry[],
   fresh: readonly Session[],
   settle: (i: number, outcome: DistributiveOmit<NotActed, 'requests'>) => void,
+  leftOut: (session: Session) => DistributiveOmit<NotActed, 'requests'> | undefined,
 ): { entries: Entry[]; unlisted: Entry[] } {
   const byId = new Map([...entries, ...unlisted].map((e) => [e.session.id, e] as const));
   const kept = new Set<Entry>();
@@ -654,7 +673,7 @@ function relisted<O extends BulkOutcome>(
     return entriesOf(ledger, [session])[0] as Entry;
   });
   for (const e of entries) {
-    if (!kept.has(e)) settle(e.index, { status: 'skipped', session: e.session, reason: 'gone', message: 'it ended while the server waited for its turn' });
+    if (!kept.has(e)) settle(e.index, leftOut(e.session) ?? { status: 'skipped', session: e.session, reason: 'gone', message: 'it ended while the server waited for its turn' });
   }
   return { entries: now, unlisted: unlisted.filter((e) => !kept.has(e)) };
 }

@@ -63,8 +63,12 @@ export async function disconnectOne(ctx: ServerContext, target: ParsedTarget, op
   throwIfAborted(opts.signal, 'disconnect', ctx, session.id);
   await ctx.api.disconnectSession(ctx.handle, session.id);
   if (opts.wait) {
-    await sentThenPoll('WTSDisconnectSession', ctx, session, () =>
-      pollSession(ctx, identity, opts, (state) => state === DISCONNECTED, () => timeoutError(ctx, session, opts.timeoutMs)),
+    await sentThenPoll(
+      'WTSDisconnectSession',
+      ctx,
+      session,
+      (timeout) => pollSession(ctx, identity, opts, (state) => state === DISCONNECTED, timeout),
+      () => timeoutError(ctx, session, opts.timeoutMs),
     );
   }
   return Object.freeze({ status: 'disconnected', session, confirmed: opts.wait, requests: Object.freeze(['WTSDisconnectSession'] as const) });

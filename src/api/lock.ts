@@ -41,7 +41,7 @@ export function lockedFromFlags(flags: number, version: WtsServerVersion | null)
 
 /** The lock state of a WTSINFOEXW answer: null unless its Level is 1. */
 export function lockedFromInfoEx(info: WtsInfoEx, version: WtsServerVersion | null): boolean | null {
-  if (info.level !== 1 || info.level1 === null) return null;
+  if (info.level !== 1 || info.level1 === null || typeof info.level1 !== 'object') return null;
   return lockedFromFlags(info.level1.sessionFlags, version);
 }
 

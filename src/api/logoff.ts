@@ -415,22 +415,34 @@ function boundedReads<T>(
 }
 
 /**
- * Runs the poll after a request was accepted. Whatever ends the wait early — an abort, the
- * timeout, a failed query (5, 1722) — the error says that the request had been sent and accepted
+ * Runs the poll after a request was accepted; `poll` gets the factory of the wait's own timeout
+ * error (`timeout`). Whatever ends the wait early — an abort, the timeout, a failed query (5,
+ * 1722), any error a backend gave — the error says that the request had been sent and accepted
  * (`error.requests`), so a caller is never told a plain failure when the action may have happened.
+ * The wait's own timeout keeps its message; any other error is said to come after the request.
+ * Errors the poll got are never written on (a backend's may be frozen or shared): copies are.
  */
-export async function sentThenPoll(request: RequestName, ctx: ServerContext, session: Session, poll: () => Promise<void>): Promise<void> {
+export async function sentThenPoll(
+  request: RequestName,
+  ctx: ServerContext,
+  session: Session,
+  poll: (timeout: () => WtsError) => Promise<void>,
+  timeout: () => WtsError,
+): Promise<void> {
+  const own = new WeakSet<object>();
+  const ownTimeout = () => {
+    const error = timeout();
+    own.add(error);
+    return error;
+  };
   try {
-    await poll();
+    await poll(ownTimeout);
   } catch (error) {
     const context = { server: ctx.server, sessionId: session.id, requests: [request] };
     if (isWtsError(error) && error.code === 'E_ABORTED') {
       throw new OperationAbortedError(`Waiting for session ${session.id}`, (error as Error).cause, context);
     }
-    if (isWtsError(error) && error.code === 'E_TIMEOUT') {
-      Object.defineProperty(error, 'requests', { value: Object.freeze([request]) });
-      throw error;
-    }
+    if (isWtsError(error) && own.has(error)) throw copyWtsError(error, { requests: [request] });
     const sent = `${request} was sent and accepted for session ID ${session.id}, but waiting for it to take effect failed`;
     const win32 = asWin32(error);
     if (win32) {
@@ -494,8 +506,12 @@ export async function logoffOne(
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
   const alreadyClosing = await requestLogoff(ctx, session);
   if (opts.wait) {
-    await sentThenPoll('WTSLogoffSession', ctx, session, () =>
-      pollSession(ctx, identity, opts, () => false, () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs)),
+    await sentThenPoll(
+      'WTSLogoffSession',
+      ctx,
+      session,
+      (timeout) => pollSession(ctx, identity, opts, () => false, timeout),
+      () => new LogoffTimeoutError(session.id, ctx.server, opts.timeoutMs),
     );
   }
   return Object.freeze({ status: 'loggedOff', session, confirmed: opts.wait, alreadyClosing, requests: Object.freeze(['WTSLogoffSession'] as const) });

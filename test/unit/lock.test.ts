@@ -177,3 +177,21 @@ describe('times and lock together: one WTSSessionInfoEx query, WTSSessionInfo on
     }
   });
 });
+
+describe('a WTSSessionInfoEx answer at level 1 without its data', () => {
+  // Review 28: `{ level: 1 }` with `level1` undefined threw a TypeError in lockedFromInfoEx (it
+  // checked for null only); the lock state is then unknown, as for any answer it cannot read.
+  test('lockedFromInfoEx gives null; listSessions({ details: ["lock", "times"] }) gives locked null and the times from WTSSessionInfo', async () => {
+    expect(lockedFromInfoEx({ level: 1 } as never, { major: 10, minor: 0 })).toBeNull();
+    const mock = createMockApi(exampleFarm());
+    type Query = Parameters<WtsApi['querySessionInformation']>;
+    const api = overriding(mock, {
+      querySessionInformation: (async (...args: Query) =>
+        args[2] === 'WTSSessionInfoEx' ? { level: 1 } : (mock.querySessionInformation as (...a: Query) => Promise<unknown>)(...args)) as WtsApi['querySessionInformation'],
+    });
+    const listed = await createWts({ api }).listSessions({ details: ['lock', 'times'] });
+    expect(listed.find((s) => s.id === 3)!.details).toMatchObject({ locked: null, logonTime: expect.any(Date) });
+    const lockOnly = await createWts({ api }).listSessions({ details: ['lock'] });
+    expect(lockOnly.every((s) => s.details.locked === null)).toBe(true);
+  });
+});

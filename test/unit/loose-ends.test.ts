@@ -1,7 +1,7 @@
 /**
  * Items earlier reviews noticed and left alone, fixed: each test failed before its fix.
  */
-import { createWts, isWtsError, ThreadsExhaustedError, Win32Error, type WtsApi } from '../../src/index';
+import { createWts, isWtsError, LogoffTimeoutError, reviveWtsError, ThreadsExhaustedError, Win32Error, WtsError, type WtsApi } from '../../src/index';
 import { createMockApi } from '../../src/mock';
 import { formatOutcome, summarize, wasWarned } from '../../src/cli/format';
 import { summaryDocument } from '../../src/cli/json';
@@ -89,5 +89,23 @@ describe('wts-logoff --warn counts as warned only the sessions whose warning was
     expect(summarize(out)).toContain(`${warnedIds.length} warned`);
     const doc = summaryDocument({ action: 'loggedOff', dryRun: false, outcomes: out, serversFailed: 0, serversStopped: 0, interrupted: false, exitCode: 1 });
     expect(doc['warned']).toBe(warnedIds.length);
+  });
+});
+
+describe('reviveWtsError keeps a plain WtsError plain', () => {
+  // Review 28: a disconnect's timeout is a WtsError with code E_TIMEOUT (no class of its own);
+  // revived from JSON it became a LogoffTimeoutError (the class of the code), a class it never was.
+  test('a disconnect timeout survives JSON as a WtsError; a logoff timeout as a LogoffTimeoutError', async () => {
+    const mock = createMockApi(exampleFarm());
+    const api = overriding(mock, { disconnectSession: async () => undefined }); // accepted, never takes effect
+    const error = await rejection(createWts({ api }).disconnect(4, { wait: true, pollIntervalMs: 1, timeoutMs: 30 }));
+    expect((error as WtsError).code).toBe('E_TIMEOUT');
+    const revived = reviveWtsError(JSON.parse(JSON.stringify(error)));
+    expect(revived.constructor).toBe(WtsError);
+    expect(revived).not.toBeInstanceOf(LogoffTimeoutError);
+    expect(revived.requests).toEqual(['WTSDisconnectSession']);
+    const logoffTimeout = reviveWtsError(JSON.parse(JSON.stringify(new LogoffTimeoutError(3, '', 30))));
+    expect(logoffTimeout).toBeInstanceOf(LogoffTimeoutError);
+    expect((logoffTimeout as LogoffTimeoutError).timeoutMs).toBe(30);
   });
 });

@@ -190,14 +190,22 @@ export function isWtsError(value: unknown): value is WtsError {
 /**
  * A copy of a library error (same class, same fields) with some fields replaced: for adding what
  * the caller knows (`requests`, a longer `message`) without writing on the error it was given,
- * which a backend may share among several calls or have frozen. Not exported from the package.
+ * which a backend may share among several calls or have frozen. The copy has the error's own
+ * properties (a backend's error class that keeps a field in a `#private` slot loses it: docs/createWts.md)
+ * and its stack, whose first line then carries the new message. Not exported from the package.
  */
 export function copyWtsError<E extends WtsError>(error: E, fields: { readonly [K in 'message' | 'requests' | 'server' | 'sessionId']?: E[K] }): E {
   const descriptors = Object.getOwnPropertyDescriptors(error) as PropertyDescriptorMap;
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     const enumerable = key !== 'message';
-    descriptors[key] = { value: key === 'requests' ? Object.freeze([...(value as readonly string[])]) : value, enumerable, writable: false, configurable: true };
+    descriptors[key] = { value: key === 'requests' ? Object.freeze([...(value as readonly string[])]) : value, enumerable, writable: true, configurable: true };
+  }
+  // The stack's first line is "Name: message": it says the new message (as console.error shows it).
+  const stack = descriptors['stack']?.value as unknown;
+  if (fields.message !== undefined && typeof stack === 'string') {
+    const head = `${String(error.name)}: ${String(error.message)}`;
+    if (stack.startsWith(head)) descriptors['stack'] = { ...descriptors['stack'], value: `${String(error.name)}: ${fields.message}${stack.slice(head.length)}` };
   }
   // A real Error (Object.create would lack its internal slot, and isWtsError would say no).
   const copy = new Error();

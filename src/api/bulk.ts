@@ -237,7 +237,7 @@ export class Ledger<O extends BulkOutcome> {
     const accepted = unaccepted && !unmade ? sent.slice(0, -1) : [...sent];
     // What this call sent and had accepted is the Ledger's to say: an error that came with other
     // `requests` (a backend's, say, revived from another process) gets these instead.
-    if (!isWtsError(error) || sameList(error.requests, accepted)) return error;
+    if (!isWtsError(error) || (Array.isArray(error.requests) && sameList(error.requests, accepted))) return error;
     return copyWtsError(error, { requests: accepted });
   }
 

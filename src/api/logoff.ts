@@ -444,6 +444,16 @@ export async function sentThenPoll(
     }
     if (isWtsError(error) && own.has(error)) throw copyWtsError(error, { requests: [request] });
     const sent = `${request} was sent and accepted for session ID ${session.id}, but waiting for it to take effect failed`;
+    // One of the library's errors (a Win32Error, a ThreadsExhaustedError, a backend's subclass)
+    // keeps its class and fields.
+    if (isWtsError(error)) {
+      throw copyWtsError(error, {
+        message: `${sent}: ${error.message}`,
+        requests: [request],
+        server: error.server ?? ctx.server,
+        sessionId: error.sessionId ?? session.id,
+      });
+    }
     const win32 = asWin32(error);
     if (win32) {
       throw new Win32Error({
@@ -453,15 +463,6 @@ export async function sentThenPoll(
         message: `${sent}: ${win32.message}`,
         cause: error,
         ...context,
-      });
-    }
-    // Another of the library's errors (ThreadsExhaustedError, say) keeps its class and fields.
-    if (isWtsError(error)) {
-      throw copyWtsError(error, {
-        message: `${sent}: ${error.message}`,
-        requests: [request],
-        server: error.server ?? ctx.server,
-        sessionId: error.sessionId ?? session.id,
       });
     }
     throw new WtsError('E_WIN32', `${sent}: ${describeThrown(error)}`, { ...context, cause: error });

@@ -99,7 +99,7 @@ describe('reviveWtsError keeps a plain WtsError plain', () => {
     const mock = createMockApi(exampleFarm());
     const api = overriding(mock, { disconnectSession: async () => undefined }); // accepted, never takes effect
     const error = await rejection(createWts({ api }).disconnect(4, { wait: true, pollIntervalMs: 1, timeoutMs: 30 }));
-    expect((error as WtsError).code).toBe('E_TIMEOUT');
+    expect((error as unknown as WtsError).code).toBe('E_TIMEOUT');
     const revived = reviveWtsError(JSON.parse(JSON.stringify(error)));
     expect(revived.constructor).toBe(WtsError);
     expect(revived).not.toBeInstanceOf(LogoffTimeoutError);

@@ -762,9 +762,10 @@ function revive(value: unknown, depth: number): WtsError {
   const code = v['code'];
   if (typeof code !== 'string' || !/^E_[A-Z0-9_]{1,60}$/.test(code)) refuse('its code is not a string E_...');
   if (!isText(v['message'])) refuse('its message is not a string');
-  // The class of its code, unless the plain form says it was the base class itself (a code some
-  // errors share: E_TIMEOUT is a LogoffTimeoutError for a logoff, a plain WtsError for a disconnect).
-  const known = v['name'] === 'WtsError' ? undefined : (CLASS_OF_CODE as Record<string, ErrorClass | undefined>)[code as string];
+  // The class of its code — but E_TIMEOUT is a LogoffTimeoutError for a logoff and a plain
+  // WtsError for a disconnect: there the plain form's name decides.
+  const shared = code === 'E_TIMEOUT' && v['name'] === 'WtsError';
+  const known = shared ? undefined : (CLASS_OF_CODE as Record<string, ErrorClass | undefined>)[code as string];
   const Class = known ?? WtsError;
   const name = v['name'] === undefined ? Class.name : isText(v['name']) && (v['name'] as string).length <= 200 ? v['name'] : refuse('its name is not a string');
   const server = v['server'] === undefined || isText(v['server']) ? v['server'] : refuse('its server is not a string');

@@ -46,13 +46,17 @@ export function formatOutcome(outcome: AnyOutcome): string {
 
 /**
  * Whether the session was sent the warning (`wts-logoff --warn`), not counting a warning whose
- * refusal is the outcome's failure: a request after it means it was accepted, and a failed
- * outcome's error lists what was accepted before it (docs/logoffAll.md).
+ * refusal is the outcome's failure, nor one still unanswered when the run was cut short: a request
+ * after it means it was accepted, and a failed outcome's error lists what was accepted before it
+ * (docs/logoffAll.md).
  */
 export function wasWarned(outcome: AnyOutcome): boolean {
   const requests = outcome.requests ?? [];
   if (!requests.includes('WTSSendMessageW')) return false;
-  if (outcome.status !== 'failed' || requests[requests.length - 1] !== 'WTSSendMessageW') return true;
+  if (requests[requests.length - 1] !== 'WTSSendMessageW') return true;
+  // Cut short while the warning was on its way: counted once it had returned success.
+  if (outcome.status === 'requested') return (outcome as { accepted?: boolean }).accepted === true;
+  if (outcome.status !== 'failed') return true;
   const accepted = (outcome.error as { requests?: unknown }).requests;
   return Array.isArray(accepted) && accepted.includes('WTSSendMessageW');
 }

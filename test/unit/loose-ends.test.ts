@@ -109,3 +109,17 @@ describe('reviveWtsError keeps a plain WtsError plain', () => {
     expect((logoffTimeout as LogoffTimeoutError).timeoutMs).toBe(30);
   });
 });
+
+describe('a warning still unanswered when the run was cut short is not counted as warned', () => {
+  // docs/json.md (summary `warned`): a session whose warning was still unanswered when the run was
+  // cut short (`requested`, `accepted` not true) is not counted; one whose warning had returned is.
+  test('requested with the warning last: counted only when accepted', () => {
+    const session = { id: 3, name: 'RDP-Tcp#1', state: 'Active', userName: 'bob', domain: 'CORP', server: '', isConsole: false, isCurrent: false } as const;
+    const cut = (accepted: true | undefined) =>
+      ({ status: 'requested', session, request: 'WTSSendMessageW', accepted, message: 'cut', requests: ['WTSSendMessageW'] }) as unknown as Parameters<typeof wasWarned>[0];
+    expect(wasWarned(cut(undefined))).toBe(false);
+    expect(wasWarned(cut(true))).toBe(true);
+    const afterLogoff = { status: 'requested', session, request: 'WTSLogoffSession', accepted: undefined, message: 'cut', requests: ['WTSSendMessageW', 'WTSLogoffSession'] } as unknown as Parameters<typeof wasWarned>[0];
+    expect(wasWarned(afterLogoff)).toBe(true);
+  });
+});

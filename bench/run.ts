@@ -371,9 +371,14 @@ What each row measures:
   of CPU (measured without the loop), with about 7,500 voluntary context switches against 1,400 for
   a listing (\`process.resourceUsage()\`). Lanes calling koffi's callback themselves, without the
   relay thread's round trip, were tried and measured no better (83% against 82%), so that was not
-  kept: what would help is less work per call. The soak's RSS growth is V8's young generation (the row below it
-  shows no growth outside V8's heap); \`details: true\` needs \`WTSClientProtocolType\` for
-  \`remote\` and \`WTSSessionInfoEx\` for \`lock\`, which no other class carries.
+  kept: what would help is less work per call. The same loop during the plain listing's fan-out
+  is close to its target too, and on both sides of it from run to run (94% on 2026-12-06, 88% on
+  2026-12-07, with the control at 91% and 97%). \`details: true\` makes 3 queries per
+  session, not 2: \`WTSSessionInfoEx\` (the lock state and the times), \`WTSClientInfo\` (the
+  client's name and address) and \`WTSClientProtocolType\` for \`remote\`, which no other class
+  carries. The soak: when its RSS grows, the row below it shows that the growth is V8's own heap
+  (its young generation), not memory outside it; the runs of 2026-12-06 grew 15 MB (V8's heapTotal
+  24.6 MB after the warm-up), those of 2026-12-07 3 MB (9.5 MB): what changed was not found.
 - **simulated mode**: \`wts-logoff /all --yes\` on a simulated farm file of 1,000, 10,000 and
   50,000 sessions on one server (a third of them disconnected), each run paired with the floor
   (bench/floor.ts: a process that reads and parses the file, drops the sessions and writes it back

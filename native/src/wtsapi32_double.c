@@ -1475,11 +1475,11 @@ static DWORD put_events(const Session *old, const Session *fresh) {
   return events;
 }
 
-DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name,
-                                       const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
-                                       DWORD addressFamily, const BYTE *address, DWORD messageResponse) {
+/* Adds or replaces a session (the lock held by the caller). */
+static int put_session(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name, const WCHAR16 *user,
+                       const WCHAR16 *domain, const WCHAR16 *clientName, DWORD addressFamily, const BYTE *address,
+                       DWORD messageResponse) {
   int ok = 0;
-  LOCK();
   int index = find_server(server);
   if (index >= 0 && state >= 0 && state <= 9) {
     Server *srv = &g_servers[index];
@@ -1512,6 +1512,35 @@ DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int stat
     }
     if (!ok) free_session(&fresh);
     else if (events) raise_events(index, events);
+  }
+  return ok;
+}
+
+DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name,
+                                       const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
+                                       DWORD addressFamily, const BYTE *address, DWORD messageResponse) {
+  LOCK();
+  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse);
+  UNLOCK();
+  return ok;
+}
+
+/* PutSession with the session's times (FILETIMEs, 0 = none) and its SessionFlags, all under one
+   lock: a query running on another thread never sees the session between the two (a test that put
+   the session, then its times, let a concurrent WTSSessionInfo read a logon time of 0). */
+DOUBLE_EXPORT int WtsDouble_PutSessionFull(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name,
+                                           const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
+                                           DWORD addressFamily, const BYTE *address, DWORD messageResponse,
+                                           long long logon, long long connect, long long disconnect,
+                                           long long lastInput, LONG lockFlags) {
+  LOCK();
+  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse);
+  if (ok) {
+    Session *s = find_session(&g_servers[find_server(server)], id);
+    if (s) {
+      s->logon_time = logon; s->connect_time = connect; s->disconnect_time = disconnect; s->last_input_time = lastInput;
+      s->lock_flags = lockFlags;
+    }
   }
   UNLOCK();
   return ok;

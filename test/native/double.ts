@@ -70,6 +70,7 @@ export class NativeDouble {
       ['WtsDouble_SetDnsNames', 'int', [str, str]],
       ['WtsDouble_SetClosingPolls', 'void', ['int']],
       ['WtsDouble_PutSession', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t']],
+      ['WtsDouble_PutSessionFull', 'int', [str, 'uint32_t', 'int', str, str, str, str, 'uint32_t', 'const uint8_t *', 'uint32_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int32_t']],
       ['WtsDouble_PutProcess', 'int', [str, 'uint32_t', 'uint32_t', str]],
       [
         'WtsDouble_SetProcessInfo',
@@ -238,8 +239,12 @@ export class NativeDouble {
 
   putSession(server: string, s: FarmSession): void {
     const { family, bytes } = addressBytes(s.clientAddress ?? '');
+    // The session, its times and its lock state in one call (one lock in the double): a query on
+    // another thread never sees it half put. The lock state is as a current Windows reports
+    // SessionFlags (0 locked, 1 unlocked, 0xFFFFFFFF unknown): the double swaps it on a 6.1 server.
+    const t = (iso: string | undefined) => dateToFileTime(iso ? new Date(iso) : null);
     this.#ok(
-      'WtsDouble_PutSession',
+      'WtsDouble_PutSessionFull',
       server,
       s.id,
       SESSION_STATES.indexOf(s.state),
@@ -250,6 +255,11 @@ export class NativeDouble {
       family,
       bytes,
       s.messageResponse ?? 1,
+      t(s.logonTime),
+      t(s.connectTime),
+      t(s.disconnectTime),
+      t(s.lastInputTime),
+      s.locked === undefined || s.locked === false ? 1 : s.locked === null ? -1 : 0,
     );
     // Owners and counters as the mock reports them: the SIDs the farm's accounts give its users.
     const accounts = new FarmAccounts({ localServer: server, servers: [{ name: server, sessions: [s] }], ...(this.#farm?.accounts ? { accounts: this.#farm.accounts } : {}) });
@@ -258,12 +268,6 @@ export class NativeDouble {
       this.setProcessInfo(server, p.pid, accounts.ownerSid(s, p), p);
     }
     if (this.#farm && !this.#loading) this.#putAccounts(accounts);
-    // The truth, as a current Windows reports SessionFlags: the double swaps it on a 6.1 server.
-    if (s.locked !== undefined) this.setSessionFlags(server, s.id, s.locked === null ? 0xffffffff : s.locked ? 0 : 1);
-    if (s.logonTime || s.connectTime || s.disconnectTime || s.lastInputTime) {
-      const t = (iso: string | undefined) => dateToFileTime(iso ? new Date(iso) : null);
-      this.setSessionTimes(server, s.id, { logon: t(s.logonTime), connect: t(s.connectTime), disconnect: t(s.disconnectTime), lastInput: t(s.lastInputTime) });
-    }
   }
 
   /**

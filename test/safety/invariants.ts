@@ -350,7 +350,14 @@ export function everyRequestReported(op: OpRecord, ctx: CheckContext): string[] 
     reportedBy.set(key, [...(reportedBy.get(key) ?? []), ...o.requests]);
     const main = MAIN_REQUEST[op.kind];
     const done = DONE_STATUS_REQUEST[o.status];
-    if (done && !o.requests.includes(done)) out.push(v(name, op, `${key} is '${o.status}' but its requests are ${JSON.stringify(o.requests)}`));
+    // A session already logging off (its identity read answered 7007) is logged off with no request
+    // of its own (docs/logoffAll.md): allowed only when such a read of it answered 7007 in this call.
+    const closingAlready =
+      o.status === 'loggedOff' &&
+      (o as { alreadyClosing?: unknown }).alreadyClosing === true &&
+      o.requests.length === 0 &&
+      op.calls.some((c) => c.method === 'querySessionInformation' && keyOf(c.server, c.sessionId as number) === key && c.error?.win32Code === 7007);
+    if (done && !o.requests.includes(done) && !closingAlready) out.push(v(name, op, `${key} is '${o.status}' but its requests are ${JSON.stringify(o.requests)}`));
     if (o.status === 'requested' && (o.request === undefined || !o.requests.includes(o.request))) {
       out.push(v(name, op, `${key} is 'requested' (${String(o.request)}) but its requests are ${JSON.stringify(o.requests)}`));
     }

@@ -510,6 +510,12 @@ export function shownIdentity(c: Chosen): SessionIdentity {
 
 const NOT_IN_PLAN = 'not in the confirmed plan';
 
+/** Details without the `times` group's fields (the lock state, the client kept). */
+function withoutTimes(details: SessionDetails | undefined): SessionDetails {
+  const { logonTime: _l, connectTime: _c, disconnectTime: _d, lastInputTime: _i, idleMs: _m, disconnectedMs: _s, ...rest } = details ?? {};
+  return rest;
+}
+
 export interface SelectOptions {
   readonly filter: CompiledFilter;
   readonly concurrency: number;
@@ -756,9 +762,12 @@ export async function clearToAct<O extends BulkOutcome>(
         return failedRead(error);
       }
       const session = { ...c.session, state: stateFromWin32(read.info.state) };
-      // (A server without WTSSessionInfo gives no times: a times filter then cannot match.)
+      // The times are judged on this read, the last before the action. A server without
+      // WTSSessionInfo gives none here: a times filter then cannot match — never on times an
+      // earlier read gave (WTSSessionInfoEx with the lock state), which a user may have changed since.
       const times = isWtsInfo(read.info) ? timesOf(read.info, session.state) : undefined;
-      const last = filter.cheap(session) ?? (filter.groups.size > 0 ? filter.detailed(session, { ...details, ...(filter.groups.has('times') ? times : undefined) }) : undefined);
+      const seen = filter.groups.has('times') ? { ...withoutTimes(details), ...times } : details;
+      const last = filter.cheap(session) ?? (filter.groups.size > 0 ? filter.detailed(session, seen ?? {}) : undefined);
       if (last !== undefined) return refuse({ status: 'skipped', session: c.session, reason: 'filtered', message: `no longer selected when its turn came: ${last}` });
       return clearAfter(read.identity);
     }

@@ -469,11 +469,19 @@ describe('HOLDS: filters, long names at the field lengths, single targets, farm 
       ),
       {
         numRuns: 1500,
-        // Found by a clean-clone CI run (seed -657392651, no WTSSessionInfo): always tried first.
-        examples: [[
+        // Found by clean-clone CI runs (seeds -657392651 and -1941413323, no WTSSessionInfo): always
+        // tried first. The second: idle judged on the WTSSessionInfoEx read (times with the lock
+        // state) before the names were read again, while the user typed in between.
+        examples: [
+          [
+            [{ user: '', domain: 'CORP', state: 'Disconnected', idle: true, locked: false, client: 'PC1' }, { user: 'bob', domain: 'CORP', state: 'Active', idle: false, locked: false, client: 'PC1' }],
+            'logoffAll', 'anyIdle', [{ at: 23, target: 0, kind: 'type', user: 'bob', domain: 'CORP' }],
+          ],
+          [
           [{ user: 'bob', domain: 'CORP', state: 'Disconnected', idle: false, locked: false, client: 'PC1' }, { user: 'bob', domain: 'CORP', state: 'Active', idle: false, locked: false, client: 'PC1' }, { user: U21, domain: D16, state: 'Active', idle: false, locked: true, client: 'PC1' }],
           'disconnectAll', 'locked', [{ at: 28, target: 2, kind: 'other', user: U20, domain: D16 }],
-        ]],
+          ],
+        ],
       },
     );
   }, 240_000);

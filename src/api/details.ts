@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { readArray } from './validate';
 import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
-import { readInfoEx, readLocked } from './lock';
+import { CLASS_UNSUPPORTED, readInfoEx, readLocked } from './lock';
 import { stateFromWin32, type Session } from './types';
 
 /**
@@ -176,9 +176,6 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
 function win32CodeOf(error: unknown): unknown {
   return (error as { win32Code?: unknown } | null)?.win32Code;
 }
-
-/** Codes that say a server does not answer an information class (not implemented, not supported). */
-const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 
 export function withDetails(session: Session, details: SessionDetails): DetailedSession {
   return Object.freeze({ ...session, details });

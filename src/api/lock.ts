@@ -39,10 +39,15 @@ export function lockedFromFlags(flags: number, version: WtsServerVersion | null)
   return swapsLockFlags(version) ? !lock : lock;
 }
 
+/** A WTSINFOEXW answer's level-1 data: null unless its Level is 1 and the data is there. */
+function level1Of(info: WtsInfoEx): WtsInfoExLevel1 | null {
+  return info.level === 1 && info.level1 !== null && typeof info.level1 === 'object' ? info.level1 : null;
+}
+
 /** The lock state of a WTSINFOEXW answer: null unless its Level is 1. */
 export function lockedFromInfoEx(info: WtsInfoEx, version: WtsServerVersion | null): boolean | null {
-  if (info.level !== 1 || info.level1 === null || typeof info.level1 !== 'object') return null;
-  return lockedFromFlags(info.level1.sessionFlags, version);
+  const level1 = level1Of(info);
+  return level1 === null ? null : lockedFromFlags(level1.sessionFlags, version);
 }
 
 /** Each open connection's server version, asked once (a promise, so concurrent queries share it). */
@@ -80,10 +85,11 @@ function isVersion(value: unknown): value is WtsServerVersion {
 }
 
 /**
- * Codes that say a server does not answer WTSSessionInfoEx (Learn's minimum is Windows 7 / Server
- * 2008 R2): assumed to be the ones other classes give (50, 87, 120), as for WTSClientInfo.
+ * Codes that say a server does not answer an information class (not supported, a bad parameter,
+ * not implemented): assumed of servers older than a class's minimum — WTSSessionInfoEx's is
+ * Windows 7 / Server 2008 R2, WTSClientInfo's Windows Server 2008 (details.ts).
  */
-const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
+export const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 
 /**
  * One session's lock state: one WTSSessionInfoEx query, and the server's version (asked once per
@@ -110,6 +116,5 @@ export async function readInfoEx(ctx: ServerContext, sessionId: number): Promise
     if (typeof code === 'number' && CLASS_UNSUPPORTED.has(code)) return { locked: null, level1: null };
     throw error;
   }
-  const level1 = info.level === 1 && info.level1 !== null && typeof info.level1 === 'object' ? info.level1 : null;
-  return { locked: lockedFromInfoEx(info, await version), level1 };
+  return { locked: lockedFromInfoEx(info, await version), level1: level1Of(info) };
 }

@@ -429,20 +429,15 @@ export async function sentThenPoll(
   poll: (timeout: () => WtsError) => Promise<void>,
   timeout: () => WtsError,
 ): Promise<void> {
-  const own = new WeakSet<object>();
-  const ownTimeout = () => {
-    const error = timeout();
-    own.add(error);
-    return error;
-  };
+  let ownTimeout: WtsError | undefined;
   try {
-    await poll(ownTimeout);
+    await poll(() => (ownTimeout = timeout()));
   } catch (error) {
     const context = { server: ctx.server, sessionId: session.id, requests: [request] };
     if (isWtsError(error) && error.code === 'E_ABORTED') {
       throw new OperationAbortedError(`Waiting for session ${session.id}`, (error as Error).cause, context);
     }
-    if (isWtsError(error) && own.has(error)) throw copyWtsError(error, { requests: [request] });
+    if (ownTimeout !== undefined && error === ownTimeout) throw copyWtsError(ownTimeout, { requests: [request] });
     const sent = `${request} was sent and accepted for session ID ${session.id}, but waiting for it to take effect failed`;
     // One of the library's errors (a Win32Error, a ThreadsExhaustedError, a backend's subclass)
     // keeps its class and fields.

@@ -169,9 +169,19 @@ describe('HOLDS: wts-logoff /all --warn', () => {
   test('HOLDS: Ctrl+C during the grace period: nobody is logged off, exit 130, each warned session says its warning was sent, the JSON summary counts them', async () => {
     for (const json of [false, true]) {
       const mock = createMockApi(exampleFarm());
+      // Ctrl+C once every warning has returned (the grace period has begun): a warning made but not
+      // yet answered would be cut short as `requested` instead (a race the CI hit under load).
+      let answered = 0;
+      const api = overriding(mock, {
+        sendMessage: async (...a: Parameters<MockApi['sendMessage']>) => {
+          const r = await mock.sendMessage(...a);
+          answered++;
+          return r;
+        },
+      });
       const c = console_();
-      const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', ...(json ? ['--json'] : [])], c.io, { wts: () => new Wts(mock) });
-      while (calls(mock, 'message').length < 5) await sleep(2);
+      const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', ...(json ? ['--json'] : [])], c.io, { wts: () => new Wts(api) });
+      while (answered < 5) await sleep(2);
       c.interrupt();
       const code = await run;
       await sleep(450);

@@ -24,3 +24,4 @@ buildSync({
 });
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', join(out, 'enumerate'), join(__dirname, 'enumerate.c'), '-ldl'], { stdio: 'inherit' });
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', join(out, 'one-call'), join(__dirname, 'one-call.c'), '-ldl'], { stdio: 'inherit' });
+execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-pthread', '-o', join(out, 'pool.so'), join(__dirname, 'pool.c'), '-ldl'], { stdio: 'inherit' });

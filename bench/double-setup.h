@@ -23,7 +23,7 @@ static void to16(WCHAR16 *out, const char *in) {
 }
 
 /* A function of the double, or exit 2 naming it. */
-static void *need(void *lib, const char *name) {
+static __attribute__((unused)) void *need(void *lib, const char *name) {
   void *fn = dlsym(lib, name);
   if (!fn) {
     fprintf(stderr, "missing %s\n", name);

@@ -11,10 +11,16 @@
  *   and a logoffAll dry run at the default serverConcurrency, against the ideal computed from the
  *   double's call counters; the event loop's delay; and an fs.readFile loop in the same process,
  *   alone and during each run, interleaved, with a control: the same loop during a pause.
+ * - `node .tmp/bench/farm.js burst`: where the fs loop's loss comes from. 200 healthy servers
+ *   (5 ms per call); the loop runs throughout, and its speed in a 1.5 s window holding one
+ *   farm-wide dry run (its burst of calls, about 0.5 s) is compared with a window holding nothing,
+ *   alternated; the same for a farm-wide listing, for the backend's own calls alone (the dry run's calls, 64 at a time,
+ *   straight through the koffi backend) and for plain C threads making them (bench/pool.c).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createKoffiApi, createWts, type FarmResult, type KoffiApi, type Wts } from '../src/index';
 import type { Farm, FarmServer, FarmSession } from '../src/mock';
@@ -278,6 +284,121 @@ async function fanoutBench(): Promise<void> {
   emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results, control });
 }
 
+// ---- burst: the fs loop beside the dry run's calls, made three ways -------------------------
+
+export const BURST = {
+  servers: 200,
+  /** Each window: long enough to hold the dry run's burst (about 0.5 s) with room to spare. */
+  windowMs: 1500,
+  /** Settling before each window, after a forced collection of the harness's garbage. */
+  settleMs: 200,
+  repeats: 10,
+  /** The width of the backend's and the C threads' calls: the dry run's (8 servers × 8 calls). */
+  width: 64,
+} as const;
+
+/** The dry run's calls made by C threads in this process (bench/pool.c, built beside this file). */
+function cPool(double: NativeDouble): (names: readonly string[]) => Promise<number> {
+  const run = koffi.load(join(__dirname, 'pool.so')).func('long pool_run(const char *, const char *, int, int, int)');
+  return (names) =>
+    new Promise((resolve, reject) => {
+      // On one of libuv's threads, which only waits for the pool's own; the fs loop needs one.
+      run.async(double.path, `${names.join('\0')}\0`, names.length, BURST.width, 2, (error: unknown, calls: number) => {
+        if (error) reject(error);
+        else if (calls < 0) reject(new Error('bench: pool_run could not run'));
+        else resolve(calls);
+      });
+    });
+}
+
+/** The dry run's calls straight through the backend, BURST.width at a time: one server per worker. */
+async function backendCalls(api: KoffiApi, names: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const server = await api.openServer(names[next++] as string);
+      try {
+        await api.enumerateSessions(server);
+        for (const s of await api.enumerateSessions(server)) if (s.userName) await api.querySessionInformation(server, s.sessionId, 'WTSSessionInfo');
+      } finally {
+        await api.closeServer(server);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: BURST.width }, worker));
+}
+
+async function burstBench(): Promise<void> {
+  const { double, wts, api, mode } = setUp();
+  const pool = cPool(double);
+  const names = fanNames(BURST.servers, []);
+  const file = join(tmpdir(), `wts-bench-${process.pid}.bin`);
+  await writeFile(file, Buffer.alloc(64 * 1024, 7));
+  // None of the three changes the farm: it is loaded once.
+  double.loadFarm(fanFarm(names));
+  const calls: Record<string, Record<string, number>> = {};
+  const ops = {
+    list: async () => {
+      await wts.listSessions({ servers: names });
+    },
+    dryRun: async () => {
+      await wts.logoffAll({ servers: names, dryRun: true });
+    },
+    backend: () => backendCalls(api, names),
+    floor: async () => {
+      await pool(names);
+    },
+  } as const;
+  let reads = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await readFile(file);
+      reads++;
+    }
+  })();
+  const window = async (work?: () => Promise<void>): Promise<{ perSecond: number; workMs: number }> => {
+    collectHarnessGarbage();
+    await new Promise((resolve) => setTimeout(resolve, BURST.settleMs));
+    const r0 = reads;
+    const t0 = performance.now();
+    if (work) await work();
+    const workMs = performance.now() - t0;
+    const left = BURST.windowMs - workMs;
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    return { perSecond: ((reads - r0) * 1000) / (performance.now() - t0), workMs };
+  };
+  const runs: Array<Record<string, number>> = [];
+  for (let r = 0; r < BURST.repeats; r++) {
+    const entry: Record<string, number> = {};
+    const speed: Record<string, number> = {};
+    // The five windows in turn, the order rotated each repeat: drift hits every side alike.
+    const order = ['pause', 'list', 'dryRun', 'backend', 'floor'] as const;
+    for (let i = 0; i < order.length; i++) {
+      const op = order[(i + r) % order.length] as (typeof order)[number];
+      if (op === 'pause') {
+        speed[op] = (await window()).perSecond;
+        continue;
+      }
+      const before = latentCalls(double).byApi;
+      const w = await window(ops[op]);
+      const after = latentCalls(double).byApi;
+      calls[op] = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] as number) - (before[k] as number)]));
+      if (w.workMs > BURST.windowMs) throw new Error(`bench: burst ${op} took ${w.workMs} ms, longer than its window`);
+      entry[`${op}Ms`] = w.workMs;
+      speed[op] = w.perSecond;
+    }
+    entry['pausePerSecond'] = speed['pause'] as number;
+    for (const op of ['list', 'dryRun', 'backend', 'floor']) entry[`${op}Ratio`] = (speed[op] as number) / (speed['pause'] as number);
+    if (!clean(double)) throw new Error('bench: leaks after a burst window');
+    console.error(`bench burst ${r + 1}/${BURST.repeats}: ${JSON.stringify(entry)}`);
+    runs.push(entry);
+  }
+  running = false;
+  await loop;
+  emit({ mode, burst: BURST, calls, runs });
+}
+
 // ---- sweep: 50 and 200 servers, 5 dead first / spread / last ----------------------------------
 
 /** Where the 5 dead servers sit in a list of `servers`. */
@@ -326,7 +447,7 @@ async function sweepBench(): Promise<void> {
 }
 
 const part = process.argv[2] ?? 'farm';
-const parts: Record<string, () => Promise<void>> = { fanout: fanoutBench, farm: farmBench, sweep: sweepBench };
+const parts: Record<string, () => Promise<void>> = { fanout: fanoutBench, farm: farmBench, sweep: sweepBench, burst: burstBench };
 (parts[part]?.() ?? Promise.reject(new Error(`bench: unknown part ${part}`))).catch((error) => {
   console.error(error);
   process.exit(1);

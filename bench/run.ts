@@ -112,6 +112,31 @@ function fanoutRows(): Row[] {
   return rows;
 }
 
+/** Where the fs loop's loss in the fan-out comes from: the dry run's calls made three ways (farm.js burst). */
+function burstRows(): Row[] {
+  const r = child('farm.js', ['burst'], ['--expose-gc']) as {
+    burst: { servers: number; windowMs: number; repeats: number; width: number };
+    calls: Record<'list' | 'dryRun' | 'backend' | 'floor', Record<string, number>>;
+    runs: Array<Record<string, number>>;
+  };
+  const { burst } = r;
+  const callsOf = (c: Record<string, number>) => `${c['open']} opens, ${c['enumerate']} listings, ${c['query']} queries`;
+  const how = {
+    list: `\`listSessions({ servers })\` (${callsOf(r.calls.list)})`,
+    dryRun: `\`logoffAll({ servers, dryRun: true })\` (${callsOf(r.calls.dryRun)})`,
+    backend: `the koffi backend's own calls, ${burst.width} at a time, no other JavaScript of the library (${callsOf(r.calls.backend)})`,
+    floor: `C threads in the same process, ${burst.width} at a time (bench/pool.c: ${callsOf(r.calls.floor)}): the calls themselves, without koffi, the lanes' hand-back or JavaScript`,
+  } as const;
+  return (['list', 'dryRun', 'backend', 'floor'] as const).map((op) => ({
+    benchmark: `fan-out's burst, ${burst.servers} healthy servers (5 ms per call): an \`fs.readFile\` loop in ${burst.windowMs / 1000} s windows, each holding ${how[op]}, against a window holding nothing; ${burst.repeats} repeats, the windows' order rotated`,
+    measured: `the calls took ${fmtSpread(spread(r.runs.map((x) => x[`${op}Ms`] as number)), fmtMs)}`,
+    baseline: `${fmtSpread(spread(r.runs.map((x) => x['pausePerSecond'] as number)), (v) => `${v.toFixed(0)}/s`)} in the empty window`,
+    ratio: fmtSpread(spread(r.runs.map((x) => x[`${op}Ratio`] as number)), pct),
+    target: '—',
+    met: true,
+  }));
+}
+
 function sweepRows(): Row[] {
   const r = child('farm.js', ['sweep']) as {
     results: Array<{ servers: number; placement: string; op: string; totalMs: number; idealMs: number; ratio: number }>;
@@ -360,20 +385,25 @@ What each row measures:
   double still needs two looks after the last request (it lists a closing session for one more
   enumeration): the \`pollIntervalMs: 1\` row measures that, still over 1.2x, so a shorter pause
   would not meet the target either. The
-  \`fs.readFile\` loop during the farm-wide dry run: the control row shows how far the comparison
-  moves with the library idle, in the same run (over the four runs of this comparison made the
-  day of this page, the control read 90-99% at the median and the dry run 82-90%). The dry run's
-  cost is its burst at the start: about 2,700 calls (listings, a second listing of each server
-  that waited for its turn, an identity query per session — the plan pins each logon's time), 64
-  at a time, in about 0.6 s. The loop counted in 100 ms bins (measured once, outside this table)
-  runs at 20-50% of its speed during the burst and at its own speed for the rest of the run. In
-  the burst the library's JavaScript takes 160-210 ms of the main thread and its threads 70-150 ms
-  of CPU (measured without the loop), with about 7,500 voluntary context switches against 1,400 for
-  a listing (\`process.resourceUsage()\`). Lanes calling koffi's callback themselves, without the
-  relay thread's round trip, were tried and measured no better (83% against 82%), so that was not
-  kept: what would help is less work per call. The same loop during the plain listing's fan-out
-  is close to its target too, and on both sides of it from run to run (94% on 2026-12-06, 88% on
-  2026-12-07, with the control at 91% and 97%). \`details: true\` makes 3 queries per
+  \`fs.readFile\` loop during the fan-out (the listing and the dry run): the control row shows how
+  far the bracketed comparison moves with the library idle. Its spread is as wide as the gap to
+  the target (the day of this page, the control's five runs read 82% to 107%), so the "burst"
+  rows measure the loss more finely: short windows, ten alternations, the farm's 200 servers all
+  healthy. The loop loses its speed in the burst of calls at the start, not while the dead
+  servers are waited for: the dry run's burst is about 2,600 calls (a listing of each server, a
+  second listing of each that waited for its turn, an identity query per session: the plan pins
+  each logon's time), 64 at a time, in about 0.5 s; the listing's is 400 calls. Of the three ways
+  of making the dry run's calls, the dry run costs the loop most, the koffi backend's own calls
+  less, and plain C threads least (medians the day of this page: 73%, 82%, 91%; two runs earlier
+  the same day read 77%, 94%, 96% and 73%, 85%, 93%; every run is noisy, but the order held). So most of the loss is the library's work around
+  each call, not the calls themselves. In a burst the main thread is busy about 150 ms (a CPU
+  profile: about 40 ms handing jobs to the lanes, whose wake-ups are made there, 35 ms taking their
+  results back, the rest the library's own work), and the process makes 7,500 to 11,000 voluntary
+  context switches. Tried, and not kept because the loop kept no more of its speed in those
+  windows: lanes calling koffi's callback themselves, without the relay thread's round trip (83%
+  against 82% in the fan-out row, an earlier day); a thread of its own that wakes the lanes, which
+  took those 40 ms off the main thread; holding each hand-back 0.2 or 0.5 ms to gather more
+  finished calls into it. What would help is less work per call. \`details: true\` makes 3 queries per
   session, not 2: \`WTSSessionInfoEx\` (the lock state and the times), \`WTSClientInfo\` (the
   client's name and address) and \`WTSClientProtocolType\` for \`remote\`, which no other class
   carries. The soak: when its RSS grows, the row below it shows that the growth is V8's own heap
@@ -415,6 +445,16 @@ What each row measures:
   when the library does nothing. Loading the farm is the harness's work: its garbage is collected
   (\`--expose-gc\`) before each window opens, the control's included. Five repeats of control,
   listing, dry run (the loop moves by about ±8% from run to run here).
+- **fan-out's burst** (where the fs loop's loss comes from; no target): the fan-out's 200 servers,
+  all healthy, loaded once (none of what runs changes them). The same \`fs.readFile\` loop runs
+  throughout; its reads per second in a 1.5 s window holding one burst of calls are compared with
+  a window holding nothing, 10 repeats, the five windows' order rotated each repeat, the harness's
+  garbage collected and 200 ms let pass before each. The bursts: a farm-wide \`listSessions\` and
+  a farm-wide \`logoffAll\` dry run, both at the defaults; the dry run's kinds and numbers of calls made straight through the koffi backend, 64
+  at a time (each of 64 workers opens a server, lists it twice, queries each user session's
+  \`WTSSessionInfo\`, closes it); and the same calls made by 64 plain C threads in the process
+  (bench/pool.c, called through koffi on one of libuv's threads, which only waits for its own).
+  The double's call counts for each are in the rows.
 - **farm sweep**: the fan-out's servers (13 sessions each, 5 ms per call; dead ones 2 s on every
   call, then 1722) at 50 and 200 servers with 5 dead ones at the start, spread through, or at the
   end of the list; a farm-wide \`listSessions\` and a \`logoffAll\` dry run with every option at its
@@ -484,7 +524,7 @@ async function main(): Promise<void> {
   if (want('cli')) rows.push(...cliBenchmarks(Number(process.env['BENCH_ROUNDS'] ?? 3), __dirname, theDouble().path));
   if (want('simulated')) rows.push(...simulatedBenchmarks(Number(process.env['BENCH_ROUNDS'] ?? 3), __dirname));
   if (want('farm')) rows.push(...farmRows());
-  if (want('fanout')) rows.push(...fanoutRows());
+  if (want('fanout')) rows.push(...fanoutRows(), ...burstRows());
   if (want('sweep')) rows.push(...sweepRows());
   if (want('concurrency')) rows.push(...concurrencyRows());
   if (want('terminate')) rows.push(...terminateRows());

@@ -17,6 +17,16 @@ typedef int (*SetLocalFn)(const WCHAR16 *);
 typedef int (*PutSessionFn)(const WCHAR16 *, uint32_t, int, const WCHAR16 *, const WCHAR16 *, const WCHAR16 *,
                             const WCHAR16 *, uint32_t, const uint8_t *, uint32_t);
 
+/* WTSEnumerateSessionsExW's level 1, and freeing it with WTSFreeMemoryExW. */
+typedef struct {
+  uint32_t ExecEnvId;
+  int State;
+  uint32_t SessionId;
+  WCHAR16 *pSessionName, *pHostName, *pUserName, *pDomainName, *pFarmName;
+} WTS_SESSION_INFO_1W;
+typedef int (*EnumExFn)(void *, uint32_t *, uint32_t, WTS_SESSION_INFO_1W **, uint32_t *);
+typedef int (*FreeExFn)(int, void *, uint32_t);
+
 /* ASCII to UTF-16 (the test data is ASCII). */
 static void to16(WCHAR16 *out, const char *in) {
   while ((*out++ = (unsigned char)*in++)) {}

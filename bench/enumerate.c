@@ -11,15 +11,6 @@
 
 #include "double-setup.h"
 
-typedef struct {
-  uint32_t ExecEnvId;
-  int State;
-  uint32_t SessionId;
-  WCHAR16 *pSessionName, *pHostName, *pUserName, *pDomainName, *pFarmName;
-} WTS_SESSION_INFO_1W;
-
-typedef int (*EnumFn)(void *, uint32_t *, uint32_t, WTS_SESSION_INFO_1W **, uint32_t *);
-typedef int (*FreeExFn)(int, void *, uint32_t);
 
 /* A UTF-16 string as UTF-8 in a buffer of its own ("" for NULL), as a binding hands it to its caller. */
 static char *utf8(const WCHAR16 *s) {
@@ -62,7 +53,7 @@ int main(int argc, char **argv) {
   }
   int sessions = atoi(argv[2]);
   int iterations = atoi(argv[3]);
-  EnumFn enumerate = (EnumFn)need(lib, "WTSEnumerateSessionsExW");
+  EnumExFn enumerate = (EnumExFn)need(lib, "WTSEnumerateSessionsExW");
   FreeExFn freeEx = (FreeExFn)need(lib, "WTSFreeMemoryExW");
   ((ResetFn)need(lib, "WtsDouble_Reset"))();
   WCHAR16 server[16], name[32], user[32], domain[16], client[32], empty[1] = {0};

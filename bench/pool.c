@@ -20,17 +20,8 @@
 
 #include "double-setup.h"
 
-typedef struct {
-  uint32_t ExecEnvId;
-  int State;
-  uint32_t SessionId;
-  WCHAR16 *pSessionName, *pHostName, *pUserName, *pDomainName, *pFarmName;
-} WTS_SESSION_INFO_1W;
-
 typedef void *(*OpenFn)(const WCHAR16 *);
 typedef void (*CloseFn)(void *);
-typedef int (*EnumExFn)(void *, uint32_t *, uint32_t, WTS_SESSION_INFO_1W **, uint32_t *);
-typedef int (*FreeExFn)(int, void *, uint32_t);
 typedef int (*QueryFn)(void *, uint32_t, int, void **, uint32_t *);
 typedef void (*FreeFn)(void *);
 

@@ -450,9 +450,10 @@ What each row measures:
   throughout; its reads per second in a 1.5 s window holding one burst of calls are compared with
   a window holding nothing, 10 repeats, the five windows' order rotated each repeat, the harness's
   garbage collected and 200 ms let pass before each. The bursts: a farm-wide \`listSessions\` and
-  a farm-wide \`logoffAll\` dry run, both at the defaults; the dry run's kinds and numbers of calls made straight through the koffi backend, 64
-  at a time (each of 64 workers opens a server, lists it twice, queries each user session's
-  \`WTSSessionInfo\`, closes it); and the same calls made by 64 plain C threads in the process
+  a farm-wide \`logoffAll\` dry run, both at the defaults; the dry run's kinds and numbers of
+  calls made straight through the koffi backend, 64 at a time (each of 64 workers opens a server,
+  lists it twice, queries each user session's \`WTSSessionInfo\`, closes it); and the same
+  calls made by 64 plain C threads in the process
   (bench/pool.c, called through koffi on one of libuv's threads, which only waits for its own).
   The double's call counts for each are in the rows.
 - **farm sweep**: the fan-out's servers (13 sessions each, 5 ms per call; dead ones 2 s on every

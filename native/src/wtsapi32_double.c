@@ -1475,10 +1475,12 @@ static DWORD put_events(const Session *old, const Session *fresh) {
   return events;
 }
 
-/* Adds or replaces a session (the lock held by the caller). */
+/* Adds or replaces a session with its times (FILETIME ticks, 0 = none) and SessionFlags, the lock
+   held by the caller. */
 static int put_session(const WCHAR16 *server, DWORD id, int state, const WCHAR16 *name, const WCHAR16 *user,
                        const WCHAR16 *domain, const WCHAR16 *clientName, DWORD addressFamily, const BYTE *address,
-                       DWORD messageResponse) {
+                       DWORD messageResponse, long long logon, long long connect, long long disconnect,
+                       long long lastInput, LONG lockFlags) {
   int ok = 0;
   int index = find_server(server);
   if (index >= 0 && state >= 0 && state <= 9) {
@@ -1495,7 +1497,8 @@ static int put_session(const WCHAR16 *server, DWORD id, int state, const WCHAR16
     if (address) memcpy(fresh.address, address, 20);
     fresh.message_response = messageResponse;
     fresh.closing = -1;
-    fresh.lock_flags = DBL_WTS_SESSIONSTATE_UNLOCK;
+    fresh.logon_time = logon; fresh.connect_time = connect; fresh.disconnect_time = disconnect; fresh.last_input_time = lastInput;
+    fresh.lock_flags = lockFlags;
     DWORD events = 0;
     if (fresh.name && fresh.user && fresh.domain && fresh.client_name) {
       Session *existing = find_session(srv, id);
@@ -1520,7 +1523,8 @@ DOUBLE_EXPORT int WtsDouble_PutSession(const WCHAR16 *server, DWORD id, int stat
                                        const WCHAR16 *user, const WCHAR16 *domain, const WCHAR16 *clientName,
                                        DWORD addressFamily, const BYTE *address, DWORD messageResponse) {
   LOCK();
-  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse);
+  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse, 0, 0,
+                       0, 0, DBL_WTS_SESSIONSTATE_UNLOCK);
   UNLOCK();
   return ok;
 }
@@ -1534,14 +1538,8 @@ DOUBLE_EXPORT int WtsDouble_PutSessionFull(const WCHAR16 *server, DWORD id, int 
                                            long long logon, long long connect, long long disconnect,
                                            long long lastInput, LONG lockFlags) {
   LOCK();
-  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse);
-  if (ok) {
-    Session *s = find_session(&g_servers[find_server(server)], id);
-    if (s) {
-      s->logon_time = logon; s->connect_time = connect; s->disconnect_time = disconnect; s->last_input_time = lastInput;
-      s->lock_flags = lockFlags;
-    }
-  }
+  int ok = put_session(server, id, state, name, user, domain, clientName, addressFamily, address, messageResponse, logon,
+                       connect, disconnect, lastInput, lockFlags);
   UNLOCK();
   return ok;
 }

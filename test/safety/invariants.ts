@@ -76,6 +76,11 @@ export function keyOf(server: ServerKey, id: number): string {
   return `${server}:${id}`;
 }
 
+/** A query of the session `key` (server:id) answered 7007 (ERROR_CTX_CLOSE_PENDING) in this call. */
+function readAnswered7007(op: OpRecord, key: string): boolean {
+  return op.calls.some((c) => c.method === 'querySessionInformation' && keyOf(c.server, c.sessionId as number) === key && c.error?.win32Code === 7007);
+}
+
 function describeCall(c: CallRecord): string {
   return `call #${c.index} ${c.method}(${c.server}, session ${c.sessionId ?? '-'})${c.afterResult ? ' made after the result was returned' : ''}`;
 }
@@ -334,7 +339,7 @@ export function everyRequestReported(op: OpRecord, ctx: CheckContext): string[] 
         value.alreadyClosing === true &&
         value.requests.length === 0 &&
         sent.length === 0 &&
-        op.calls.some((c) => c.method === 'querySessionInformation' && c.server === server && c.sessionId === value.session.id && c.error?.win32Code === 7007);
+        readAnswered7007(op, keyOf(server, value.session.id));
       if (closingAlready) return out;
       if (JSON.stringify(value.requests) !== JSON.stringify([request])) out.push(v(name, op, `the result's requests are ${JSON.stringify(value.requests)}, not ["${request}"]`));
       if (!sent.some((a) => a.server === server && a.sessionId === value.session.id && ACTION_REQUEST[a.method as ActionMethod] === request)) {
@@ -365,7 +370,7 @@ export function everyRequestReported(op: OpRecord, ctx: CheckContext): string[] 
       o.status === 'loggedOff' &&
       (o as { alreadyClosing?: unknown }).alreadyClosing === true &&
       o.requests.length === 0 &&
-      op.calls.some((c) => c.method === 'querySessionInformation' && keyOf(c.server, c.sessionId as number) === key && c.error?.win32Code === 7007);
+      readAnswered7007(op, key);
     if (done && !o.requests.includes(done) && !closingAlready) out.push(v(name, op, `${key} is '${o.status}' but its requests are ${JSON.stringify(o.requests)}`));
     if (o.status === 'requested' && (o.request === undefined || !o.requests.includes(o.request))) {
       out.push(v(name, op, `${key} is 'requested' (${String(o.request)}) but its requests are ${JSON.stringify(o.requests)}`));

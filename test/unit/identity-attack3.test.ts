@@ -478,8 +478,8 @@ describe('HOLDS: filters, long names at the field lengths, single targets, farm 
             'logoffAll', 'anyIdle', [{ at: 23, target: 0, kind: 'type', user: 'bob', domain: 'CORP' }],
           ],
           [
-          [{ user: 'bob', domain: 'CORP', state: 'Disconnected', idle: false, locked: false, client: 'PC1' }, { user: 'bob', domain: 'CORP', state: 'Active', idle: false, locked: false, client: 'PC1' }, { user: U21, domain: D16, state: 'Active', idle: false, locked: true, client: 'PC1' }],
-          'disconnectAll', 'locked', [{ at: 28, target: 2, kind: 'other', user: U20, domain: D16 }],
+            [{ user: 'bob', domain: 'CORP', state: 'Disconnected', idle: false, locked: false, client: 'PC1' }, { user: 'bob', domain: 'CORP', state: 'Active', idle: false, locked: false, client: 'PC1' }, { user: U21, domain: D16, state: 'Active', idle: false, locked: true, client: 'PC1' }],
+            'disconnectAll', 'locked', [{ at: 28, target: 2, kind: 'other', user: U20, domain: D16 }],
           ],
         ],
       },

@@ -157,8 +157,8 @@ async function readAlone(file: string): Promise<{ reads: number; seconds: number
   return { reads, seconds: reads / perSecond };
 }
 
-/** A sequential fs.readFile loop until `stop()`; reads per second. */
-function readLoop(file: string): { stop: () => Promise<{ reads: number; perSecond: number }> } {
+/** A sequential fs.readFile loop until `stop()`: its reads so far, and at the end reads per second. */
+function readLoop(file: string): { reads: () => number; stop: () => Promise<{ reads: number; perSecond: number }> } {
   let running = true;
   let reads = 0;
   const t0 = process.hrtime.bigint();
@@ -169,6 +169,7 @@ function readLoop(file: string): { stop: () => Promise<{ reads: number; perSecon
     }
   })();
   return {
+    reads: () => reads,
     stop: async () => {
       running = false;
       await loop;
@@ -349,24 +350,17 @@ async function burstBench(): Promise<void> {
       await pool(names);
     },
   } as const;
-  let reads = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await readFile(file);
-      reads++;
-    }
-  })();
+  const loop = readLoop(file);
   const window = async (work?: () => Promise<void>): Promise<{ perSecond: number; workMs: number }> => {
     collectHarnessGarbage();
     await new Promise((resolve) => setTimeout(resolve, BURST.settleMs));
-    const r0 = reads;
+    const r0 = loop.reads();
     const t0 = performance.now();
     if (work) await work();
     const workMs = performance.now() - t0;
     const left = BURST.windowMs - workMs;
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-    return { perSecond: ((reads - r0) * 1000) / (performance.now() - t0), workMs };
+    return { perSecond: ((loop.reads() - r0) * 1000) / (performance.now() - t0), workMs };
   };
   const runs: Array<Record<string, number>> = [];
   for (let r = 0; r < BURST.repeats; r++) {
@@ -394,8 +388,7 @@ async function burstBench(): Promise<void> {
     console.error(`bench burst ${r + 1}/${BURST.repeats}: ${JSON.stringify(entry)}`);
     runs.push(entry);
   }
-  running = false;
-  await loop;
+  await loop.stop();
   emit({ mode, burst: BURST, calls, runs });
 }
 

@@ -247,20 +247,22 @@ function checkWarn(value: unknown): CheckedWarn {
   };
 }
 
-/** The name logoff.exe's message uses: the caller's own WinStation. */
-async function callerSessionName(api: WtsApi): Promise<string> {
-  try {
-    return await api.querySessionInformation(WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, 'WTSWinStationName');
-  } catch {
-    return '';
-  }
+/**
+ * The name logoff.exe's message uses: the caller's own WinStation, read at most once per call (a
+ * logoffAll refused for every session asks once, not once per session). The read is abandoned
+ * when `signal` fires, and any failure reads as `''`: the error being reported is the logoff's.
+ */
+function callerSessionName(ctx: ServerContext, signal: AbortSignal | undefined): () => Promise<string> {
+  let name: Promise<string> | undefined;
+  const read = async () => ctx.api.querySessionInformation(WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, 'WTSWinStationName', { signal });
+  return () => (name ??= read().catch(() => ''));
 }
 
 /** Rewrites a failed WTSLogoffSession into logoff.exe's words. */
-async function logoffFailure(ctx: ServerContext, session: Session, error: unknown): Promise<WtsError> {
+async function logoffFailure(ctx: ServerContext, session: Session, error: unknown, callerName: () => Promise<string>): Promise<WtsError> {
   const win32 = asWin32(error);
   if (!win32) return asWtsError(error);
-  const caller = await callerSessionName(ctx.api);
+  const caller = await callerName();
   const code = win32.win32Code;
   return new Win32Error({
     win32Code: code,
@@ -465,13 +467,13 @@ export async function sentThenPoll(
 }
 
 /** Issues WTSLogoffSession; a close already pending (7007) counts. Returns alreadyClosing. */
-async function requestLogoff(ctx: ServerContext, session: Session): Promise<boolean> {
+async function requestLogoff(ctx: ServerContext, session: Session, callerName: () => Promise<string>): Promise<boolean> {
   try {
     await ctx.api.logoffSession(ctx.handle, session.id);
     return false;
   } catch (error) {
     if (isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) return true;
-    throw await logoffFailure(ctx, session, error);
+    throw await logoffFailure(ctx, session, error, callerName);
   }
 }
 
@@ -500,7 +502,7 @@ export async function logoffOne(
   }
   if (!session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) throw new ConsoleSessionError(session.id, ctx.server);
   throwIfAborted(opts.signal, 'logoff', ctx, session.id);
-  const alreadyClosing = await requestLogoff(ctx, session);
+  const alreadyClosing = await requestLogoff(ctx, session, callerSessionName(ctx, opts.signal));
   if (opts.wait) {
     await sentThenPoll(
       'WTSLogoffSession',
@@ -559,13 +561,14 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
   const toLogOff = opts.warn && chosen.length > 0 ? await warnFirst(ctx, chosen, opts, opts.warn, ledger, closing) : chosen;
 
   // Request every logoff (bounded), re-checking each session's identity right before.
+  const callerName = callerSessionName(ctx, opts.signal);
   await mapLimit(toLogOff, opts.concurrency, async (c) => {
     const { index: i, session } = c;
     const identity = await clearToAct(ctx, c, ledger, opts.signal, 'its logoff was requested', true, opts.filter, closing(c));
     if (!identity) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
-      const alreadyClosing = await requestLogoff(ctx, session);
+      const alreadyClosing = await requestLogoff(ctx, session, callerName);
       ledger.accepted(i);
       if (opts.wait) requested.set(i, { session, identity, alreadyClosing });
       else ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });

@@ -10,9 +10,12 @@ import {
   Win32Error,
   createWts,
   type WtsApi,
+  WTS_CURRENT_SERVER_HANDLE,
+  WTS_CURRENT_SESSION,
 } from '../../src/index';
+import { createMockApi } from '../../src/mock';
 import type { Farm } from '../../src/mock';
-import { exampleFarm, logoffCalls, rejection, setup, wtsCalls } from '../helpers';
+import { exampleFarm, logoffCalls, overriding, rejection, setup, waitFor, wtsCalls } from '../helpers';
 
 describe('logoff: bad input makes no call at all', () => {
   const bad: Array<[string, unknown, unknown?]> = [
@@ -248,6 +251,54 @@ describe('logoff: Win32 failures read like logoff.exe', () => {
     expect(error).toMatchObject({ code: 'E_WIN32', win32Code: 5, api: 'WTSLogoffSession', server: '', sessionId: 5 });
     expect(error.message).toBe('Could not logoff session ID 5 from session RDP-Tcp#0, Error code 5\nError [5]: Access is denied.');
     expect((error as unknown as Win32Error).hint).toMatch(/Full Control/);
+  });
+
+  /** Every session's logoff on TS01 denied with 5 (no Full Control), the caller in session 2. */
+  function deniedEverywhere(): Farm {
+    const farm = exampleFarm();
+    const ts01 = farm.servers.find((s) => s.name === 'TS01')!;
+    ts01.faults = { logoff: Object.fromEntries((ts01.sessions ?? []).map((s) => [String(s.id), 5])) };
+    return farm;
+  }
+  const callerNameReads = (mock: ReturnType<typeof setup>['mock']) =>
+    mock.calls.filter((c) => c.api === 'query' && c.infoClass === 'WTSWinStationName' && c.sessionId === WTS_CURRENT_SESSION).length;
+
+  test('logoffAll refused for every session reads the caller\'s WinStation name once, and every message names it', async () => {
+    const { mock, wts } = setup(deniedEverywhere());
+    const outcomes = await wts.logoffAll({});
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    expect(failed.length).toBeGreaterThan(1);
+    expect(failed.length).toBe(logoffCalls(mock).length);
+    for (const o of failed) {
+      expect(o.status === 'failed' && o.error.message).toBe(`Could not logoff session ID ${o.session.id} from session RDP-Tcp#0, Error code 5\nError [5]: Access is denied.`);
+    }
+    expect(callerNameReads(mock)).toBe(1);
+  });
+
+  test('a refused logoff whose caller-name read hangs is still reported when the signal fires (the read is abandoned)', async () => {
+    const mock = createMockApi(deniedEverywhere());
+    let abandoned: AbortSignal | undefined;
+    const api = overriding(mock, {
+      querySessionInformation: ((server, id, infoClass, options) => {
+        if (server === WTS_CURRENT_SERVER_HANDLE && id === WTS_CURRENT_SESSION && infoClass === 'WTSWinStationName') {
+          // A local call that does not come back; it honours AbandonOptions as the backends do.
+          return new Promise((_, reject) => {
+            abandoned = options?.signal;
+            options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+          });
+        }
+        return mock.querySessionInformation(server, id, infoClass, options);
+      }) as WtsApi['querySessionInformation'],
+    });
+    const controller = new AbortController();
+    const pending = rejection(createWts({ api }).logoff(5, { signal: controller.signal }));
+    await waitFor(() => abandoned !== undefined);
+    controller.abort();
+    const error = await pending;
+    expect(error).toBeInstanceOf(Win32Error);
+    expect(error).toMatchObject({ win32Code: 5, sessionId: 5 });
+    expect(error.message).toBe('Could not logoff session ID 5 from session , Error code 5\nError [5]: Access is denied.');
+    expect(abandoned).toBe(controller.signal);
   });
 
   test('an unreachable server (1722) is a typed error and the handle is closed', async () => {

@@ -825,11 +825,12 @@ DOUBLE_EXPORT BOOL DOUBLE_CALL WTSQuerySessionInformationW(HANDLE hServer, DWORD
       buffer = value;
       bytes = sizeof(unsigned short);
     } else if ((int)WTSInfoClass == DBL_WTSIsRemoteSession) {
-      /* A BOOL, 4 bytes (assumed: Veyon reads it as BOOL; no Learn size). */
-      BOOL *value = (BOOL *)malloc(sizeof(BOOL));
-      if (value) *value = (s->client_name && s->client_name[0]) ? TRUE : FALSE;
+      /* One byte, a BOOLEAN (assumed; no Learn size: gowin32 accepts only a count of 1, Veyon
+         reads it through a BOOL *, which a 1 would also satisfy on a padded heap block). */
+      unsigned char *value = (unsigned char *)malloc(1);
+      if (value) *value = (s->client_name && s->client_name[0]) ? 1 : 0;
       buffer = value;
-      bytes = sizeof(BOOL);
+      bytes = 1;
     } else if (WTSInfoClass == WTSClientInfo) {
       /* WTSCLIENTW (Learn, ns-wtsapi32-wtsclientw). Its Remarks: "For the ClientAddressFamily
          member, AF_INET (IPv4) will return in string format, for example "127.0.0.1". AF_INET6

@@ -488,7 +488,7 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
       const api = t.load();
       expect(await api.querySessionInformation(CSH, CS, 'WTSIsRemoteSession')).toBe(true);
       const r = need(t.raw).query(CS, WTSIsRemoteSession);
-      expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt32LE(0) }).toEqual({ ret: 1, count: 4, value: 1 });
+      expect({ ret: r.ret, count: r.count, value: r.bytes?.readUInt8(0) }).toEqual({ ret: 1, count: 1, value: 1 });
     },
   },
   'enum-processes-last-error': { double: rawProcessesLastError, wine: rawProcessesLastError },
@@ -772,6 +772,20 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
     mock: async (t) => disconnectDisconnected(t),
     double: async (t) => disconnectDisconnected(t),
   },
+  'disconnect-listener-or-session-zero': {
+    mock: async (t) => {
+      const api = t.load();
+      expect([await win32Code(api.disconnectSession(CSH, 65536)), await win32Code(api.disconnectSession(CSH, 0))]).toEqual([87, 87]);
+    },
+    double: async (t) => {
+      const api = t.load();
+      expect([await win32Code(api.disconnectSession(CSH, 65536)), await win32Code(api.disconnectSession(CSH, 0))]).toEqual([87, 87]);
+    },
+  },
+  'disconnect-clears-winstation-name': {
+    mock: async (t) => disconnectClearsName(t),
+    double: async (t) => disconnectClearsName(t),
+  },
   'wait-system-event-blocks': { mock: async (t) => waitBlocks(t), double: async (t) => waitBlocks(t) },
   'wait-system-event-flush': { mock: async (t) => waitFlush(t), double: async (t) => waitFlush(t) },
   'wait-system-event-between-waits': { mock: async (t) => waitBetweenWaits(t), double: async (t) => waitBetweenWaits(t) },
@@ -820,6 +834,17 @@ async function rpcFirstUse(t: Target): Promise<void> {
   } finally {
     await api.closeServer(handle);
   }
+  // The other path: the open itself fails (NULL, GetLastError 1722). The backend reports it from
+  // the open, and the library reports the server unreachable with no handle left behind.
+  const refusing: Farm = { ...FARM, servers: [...FARM.servers, { name: 'GONE', sessions: [], faults: { open: { '*': 1722 } } }] };
+  const api2 = t.load(refusing);
+  expect(await win32Code(api2.openServer('GONE'))).toBe(1722);
+  const error = await createWts({ api: api2 }).listSessions({ server: 'GONE' }).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(Win32Error);
+  expect(error).toMatchObject({ win32Code: 1722, server: 'GONE' });
+  const farm = await createWts({ api: api2 }).listSessions({ servers: ['GONE', 'NEW22'] });
+  expect(farm.failures.map((f) => [f.server, (f.error as Win32Error).win32Code])).toEqual([['GONE', 1722]]);
+  expect(farm.results.map((s) => s.server)).toEqual(['NEW22', 'NEW22']);
 }
 
 async function timeoutZero(t: Target): Promise<void> {
@@ -862,6 +887,13 @@ async function disconnectDisconnected(t: Target): Promise<void> {
   const api = t.load();
   await api.disconnectSession(CSH, 4);
   expect(await api.querySessionInformation(CSH, 4, 'WTSConnectState')).toBe(4);
+}
+
+async function disconnectClearsName(t: Target): Promise<void> {
+  const api = t.load();
+  await api.disconnectSession(CSH, 3);
+  const three = (await api.enumerateSessions(CSH)).find((s) => s.sessionId === 3);
+  expect(three).toMatchObject({ state: 4, sessionName: '' });
 }
 
 // ---- the lock state: WTSSessionInfoEx and NetServerGetInfo ------------------------------------

@@ -21,7 +21,7 @@ export const BACKEND_LABELS: Readonly<Record<Backend, string>> = {
 
 export interface Source {
   /** learn: a Learn page; wine-test: Wine's conformance test (run on Windows by Wine's test bot); others as named. */
-  readonly kind: 'learn' | 'wine-test' | 'wine-impl' | 'wine-probe' | 'cassia' | 'oshi' | 'veyon' | 'pywin32' | 'header' | 'issue' | 'dotnet';
+  readonly kind: 'learn' | 'wine-test' | 'wine-impl' | 'wine-probe' | 'cassia' | 'oshi' | 'veyon' | 'pywin32' | 'header' | 'issue' | 'dotnet' | 'library';
   /** URL, or repository@commit:path. */
   readonly ref: string;
   readonly lines?: string;
@@ -189,9 +189,12 @@ export const FACTS: readonly Fact[] = [
   {
     id: 'is-remote-session-size',
     call: 'WTSQuerySessionInformationW(CSH, CS, WTSIsRemoteSession, &buffer, &count)',
-    expected: 'TRUE; a BOOL (count 4 assumed), TRUE for a remote session',
+    expected: 'TRUE; one byte, a BOOLEAN (count 1 assumed), non-zero for a remote session',
     library: 'The koffi backend reads the first byte (right for a BOOL or a BOOLEAN); no api path asks it.',
-    sources: [{ kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'BOOL *isRDP' }],
+    sources: [
+      { kind: 'library', ref: 'winlabs/gowin32@4c49a4497655c650c162b10f244c2aa357092bf8:wts.go', lines: 'querySessionInformationAsBool', quote: 'if bytesReturned != 1 { return false, buferSizeError(1, bytesReturned) } return *(*byte)(unsafe.Pointer(buffer)) != 0, nil' },
+      { kind: 'veyon', ref: 'veyon/veyon:plugins/platform/windows/WtsSessionManager.cpp', quote: 'BOOL *isRDP (read through a BOOL *: a 1-byte answer would satisfy it too)' },
+    ],
     status: 'assumed',
     capture: `${CAPTURE}: the count of WTSIsRemoteSession`,
     backends: { mock: true, double: true, wine: 'Wine has no WTSIsRemoteSession branch (FALSE, last error untouched)' },
@@ -327,13 +330,15 @@ export const FACTS: readonly Fact[] = [
     id: 'lookup-account-sid',
     call: 'LookupAccountSidW(lpSystemName, sid, Name, &cchName, ReferencedDomainName, &cchReferencedDomainName, &peUse)',
     expected:
-      'TRUE with the account and its domain (peUse a SID_NAME_USE: SidTypeUser = 1, …, SidTypeWellKnownGroup 5). A buffer too small: FALSE, 122 (ERROR_INSUFFICIENT_BUFFER), and the size needed including the NUL. A SID with no account (a deleted one, a logon SID, a network timeout): FALSE, 1332 (ERROR_NONE_MAPPED). A computer that is not there: 1722 (1707 on Vista). NULL size or peUse pointers crash Windows',
+      'TRUE with the account and its domain (peUse a SID_NAME_USE: SidTypeUser = 1, …, SidTypeWellKnownGroup 5). A buffer too small: FALSE, 122 (ERROR_INSUFFICIENT_BUFFER), and the size needed including the NUL. A SID with no account (a deleted one, a logon SID, a network timeout): FALSE, 1332 (ERROR_NONE_MAPPED). A computer that is not there: 1722 (1707 on Vista). A NULL name or domain buffer crashes Windows',
     library:
       'lookupAccountSid passes buffers of 257 characters, retries with the sizes asked on 122 (three tries), returns null on 1332 and rejects with any other code; it never passes a NULL pointer. listProcesses looks each SID up once per call and server, and shows the SID when the lookup gives null or fails.',
     sources: [
       { kind: 'learn', ref: LOOKUP, lines: 'cchName', quote: 'If the function fails because the buffer is too small or if cchName is zero, cchName receives the required buffer size, including the terminating null character.' },
       { kind: 'learn', ref: LOOKUP, lines: 'Remarks', quote: 'LookupAccountSid fails and GetLastError returns ERROR_NONE_MAPPED if it cannot find an account name for the SID. This can occur if a network timeout prevents the function from finding the name. It also occurs for SIDs that have no corresponding account name, such as a logon SID …' },
-      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: '/* try a small account buffer */ … ok(!ret, …); ok(GetLastError() == ERROR_INSUFFICIENT_BUFFER, …) … ok(acc_sizeW == real_acc_sizeW + 1, …)' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: '/* try a small account buffer */ … ok(!ret, …); ok(GetLastError() == ERROR_INSUFFICIENT_BUFFER, …)' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid (0-sized buffers)', quote: '/* this can fail or succeed depending on OS version but the size will always be returned */ … ok(acc_sizeW == real_acc_sizeW + 1, …)' },
+      { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: '/* native windows crashes if domainW or accountW is NULL */' },
       { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_LookupAccountSid', quote: 'LookupAccountSidA("deepthought", …) … ok(GetLastError() == RPC_S_SERVER_UNAVAILABLE || GetLastError() == RPC_S_INVALID_NET_ADDR /* Vista */, …)' },
       { kind: 'wine-test', ref: WT_ADVAPI, lines: 'test_sid_str', quote: 'ok(ret || GetLastError() == ERROR_NONE_MAPPED, …)' },
       { kind: 'learn', ref: `${LEARN}/api/winnt/ne-winnt-sid_name_use`, quote: 'SidTypeUser = 1, SidTypeGroup, SidTypeDomain, SidTypeAlias, SidTypeWellKnownGroup, …' },
@@ -396,7 +401,7 @@ export const FACTS: readonly Fact[] = [
     library: 'Frees level-1 arrays with WTSFreeMemoryExW(2, …), everything else with WTSFreeMemory.',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsenumeratesessionsexw`, lines: 'Remarks', quote: 'To free the returned buffer, call the WTSFreeMemoryEx function and set the WTSClassType parameter to WTSTypeSessionInfoLevel1.' },
-      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_type_class`, quote: 'WTSTypeProcessInfoLevel0, WTSTypeProcessInfoLevel1, WTSTypeSessionInfoLevel1 (0, 1, 2)' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ne-wtsapi32-wts_type_class`, quote: 'WTSTypeProcessInfoLevel0, WTSTypeProcessInfoLevel1, WTSTypeSessionInfoLevel1 (the page lists the names in order, without values: 0, 1, 2 by C\'s enum numbering)' },
     ],
     status: 'sourced',
     backends: { mock: noPointersInSeam, double: true, wine: 'WTSEnumerateSessionsExW is a stub in Wine: there is no array to free' },
@@ -416,11 +421,19 @@ export const FACTS: readonly Fact[] = [
   {
     id: 'rpc-error-first-use',
     call: 'WTSOpenServerW / WTSOpenServerExW(an unreachable server), then a call on the handle',
-    expected: 'The open returns a handle that is not valid (usually no failure); the first call fails, e.g. 1722 (RPC_S_SERVER_UNAVAILABLE)',
-    library: 'Reports 1722 on the first call as an unreachable server.',
+    expected:
+      'Either of two: the open fails (NULL) with GetLastError 1722 (RPC_S_SERVER_UNAVAILABLE); or it returns a handle that is not valid and the first call on it fails, e.g. with 1722. Which one is not documented',
+    library: 'Reports 1722 as an unreachable server from whichever call failed, the open or the first call on its handle (a NULL handle is never used or closed).',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/nf-wtsapi32-wtsopenserverw`, lines: 'Return value', quote: 'If the function fails, it returns a handle that is not valid. You can test the validity of the handle by using it in another function call.' },
-      { kind: 'issue', ref: 'danports/cassia#66', quote: '"The RPC server is unavailable"' },
+      { kind: 'issue', ref: 'danports/cassia#66', quote: 'ServerName: ! SYST934 / Exception calling "Open" with "0" argument(s): "The RPC server is unavailable" (a server that was down)' },
+      {
+        kind: 'cassia',
+        ref: 'danports/cassia@27ed559aedec0aef2c69c970656ae8837794d3d3:Source/Cassia/Impl/RemoteServerHandle.cs',
+        lines: 'Open()',
+        quote: '_serverPtr = NativeMethods.WTSOpenServer(_serverName); if (_serverPtr == IntPtr.Zero) { ... throw new Win32Exception(); } — so #66\'s error came from a NULL open and its GetLastError',
+      },
+      { kind: 'issue', ref: 'danports/cassia#74', quote: '1. Open a connection to server. 2. The error is when the code runs server.GetSessions() ... I get "RPC Server is unavailable" error.' },
     ],
     status: 'sourced',
     backends: { mock: true, double: true, wine: "Wine's WTSOpenServerW/ExW return NULL with 120 (W8 probe)" },
@@ -450,7 +463,7 @@ export const FACTS: readonly Fact[] = [
     id: 'computer-name-ex-more-data',
     call: 'GetComputerNameExW(ComputerNameDnsHostname (1) / ComputerNameDnsFullyQualified (3), buffer, &size) with a short buffer',
     expected: 'FALSE; GetLastError 234 (ERROR_MORE_DATA); size = the size needed, including the NUL',
-    library: 'The koffi backend starts with 64 characters and retries once at the size asked for; any other failure fails the operation (the local names are what protects your own session under a DNS name).',
+    library: 'The koffi backend starts with 64 characters and retries once at the size asked for (read as characters: the same page\'s Return value table says "the number of bytes required"; read as bytes it is only a larger buffer); any other failure fails the operation (the local names are what protects your own session under a DNS name).',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/sysinfoapi/nf-sysinfoapi-getcomputernameexw`, lines: 'lpnSize', quote: 'If the buffer is too small, the function fails and GetLastError returns ERROR_MORE_DATA. This parameter receives the size of the buffer required, including the terminating null character.' },
     ],
@@ -464,10 +477,10 @@ export const FACTS: readonly Fact[] = [
   {
     id: 'session-info-unsupported-old-server',
     call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfo (24), …) on a server older than Windows Server 2008',
-    expected: 'FALSE; the code is assumed to be 50 (ERROR_NOT_SUPPORTED, as Learn gives for other unsupported classes) or 120; WTSINFOW needs Vista / Server 2008 (sourced)',
+    expected: 'FALSE; the code is assumed to be 50 (ERROR_NOT_SUPPORTED, as Learn gives for other unsupported classes) or 120; WTSINFOW needs Vista SP1 / Server 2008 (sourced)',
     library: 'Decided once per connection, on its first WTSSessionInfo query: 50 or 120 then means the names are read one by one (WTSUserName, WTSDomainName, WTSConnectState, WTSUserName again — two different users say another logon came between the reads — and WTSWinStationName last, for the console check) and the identity has no logon time; those names are whole, so they are compared whole (a 20-character user is not taken for a 21-character one cut to the WTSINFOW field) and no separate full-name query is made; after one success, a later 50 is an error. Read field by field, a change between two reads of the last round can still go unseen.',
     sources: [
-      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Requirements', quote: 'Minimum supported client Windows Vista; minimum supported server Windows Server 2008' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Requirements', quote: 'Minimum supported client Windows Vista with SP1; minimum supported server Windows Server 2008' },
     ],
     status: 'assumed',
     capture: `${CAPTURE} against a Windows Server 2003 server: the last error of WTSSessionInfo`,
@@ -518,12 +531,13 @@ export const FACTS: readonly Fact[] = [
   {
     id: 'client-address-ipv6',
     call: 'WTSQuerySessionInformationW(h, id, WTSClientAddress, …) for an IPv6 client',
-    expected: "AddressFamily 23 (AF_INET6); the address at Address[0..15] (Learn's example) — Cassia, oshi and Veyon read [2..17]. Decision: follow Learn's explicit example (oshi's comment shows it generalised the IPv4 sentence; none of them records an IPv6 capture), except when bytes 16-17 are non-zero, which only the [2..17] layout can produce",
+    expected: "AddressFamily 23 (AF_INET6); the address at Address[0..15] (Learn's example) — Cassia, oshi, Veyon and gowin32 read [2..17]. Decision: follow Learn's explicit example (oshi's comment shows it generalised the IPv4 sentence; none of them records an IPv6 capture), except when bytes 16-17 are non-zero, which only the [2..17] layout can produce",
     library: 'Reads Address[0..15] when bytes 0-1 are set or bytes 0-3 and 16-17 are all zero, else [2..17] (docs/decisions.md).',
     sources: [
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wts_client_address`, quote: '"FFFF::1" would be represented as … "0xFF 0xFF 0x00 … 0x00 0x01"' },
       { kind: 'cassia', ref: CASSIA_HELPER, lines: '255-257', quote: 'Array.Copy(rawAddress, 2, v6Addr, 0, 16);' },
       { kind: 'oshi', ref: 'oshi/oshi@1a58679f0bb2da8ffdc6ad504f4724b6ecf01c8f:oshi-core/src/main/java/oshi/driver/windows/registry/SessionWtsData.java', lines: '137-138, 148', quote: 'Per WTS_INFO_CLASS docs, the IP address is offset by two bytes …' },
+  { kind: 'library', ref: 'winlabs/gowin32@4c49a4497655c650c162b10f244c2aa357092bf8:wts.go', lines: 'QuerySessionClientAddress', quote: '// MS doc: The IP address is offset by two bytes … return clientAddressToIP(a.AddressFamily, a.Address[2:])' },
     ],
     status: 'assumed',
     capture: `${CAPTURE}: the 20 raw bytes with the client's real IPv6 address`,
@@ -553,7 +567,8 @@ export const FACTS: readonly Fact[] = [
     library:
       'The `lock` detail and the `locked` filter read SessionFlags from it (one query per session); with the `times` detail too, the times come from the same answer (LogonTime, ConnectTime, DisconnectTime, LastInputTime and CurrentTime: Learn describes them in the same words as WTSINFOW\'s; that Windows fills both from the same clock is assumed), and from WTSSessionInfo where the class is not answered or not at level 1. The koffi backend decodes it at the offsets koffi computes (the layout test compares them with the C compiler\'s, under Wine with mingw-w64), reads level-1 data only for Level 1 and a count of at least sizeof(WTSINFOEXW) (else the lock state is unknown), and frees it with WTSFreeMemory. A server that answers 50, 87 or 120 (assumed: one older than Server 2008 R2) gives an unknown lock state, not an error.',
     sources: [
-      { kind: 'learn', ref: 'http://msdn.microsoft.com/en-us/library/aa383861.aspx', lines: 'WTS_INFO_CLASS syntax', quote: 'WTSSessionInfo = 24, WTSSessionInfoEx = 25, WTSConfigInfo = 26' },
+      { kind: 'learn', ref: 'http://msdn.microsoft.com/en-us/library/aa383861.aspx', lines: 'WTS_INFO_CLASS syntax', quote: 'WTSSessionInfo, WTSSessionInfoEx, WTSConfigInfo (the page lists the names in order, without values: by C\'s enum numbering, which the header confirms for WTSSessionInfo = 24, WTSSessionInfoEx is 25)' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '87, 111', quote: 'WTSInitialProgram = 0, … WTSSessionInfo = 24 (the header\'s enum ends there)' },
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoexw`, quote: 'This structure is returned by the WTSQuerySessionInformation function when you specify "WTSSessionInfoEx" for the WTSInfoClass parameter. … Level … 1 The Data member is a WTSINFOEX_LEVEL1 structure.' },
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level_w`, quote: 'typedef union _WTSINFOEX_LEVEL_W { WTSINFOEX_LEVEL1_W WTSInfoExLevel1; }' },
       { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w`, quote: 'ULONG SessionId; WTS_CONNECTSTATE_CLASS SessionState; LONG SessionFlags; WCHAR WinStationName[WINSTATIONNAME_LENGTH + 1]; WCHAR UserName[USERNAME_LENGTH + 1]; WCHAR DomainName[DOMAIN_LENGTH + 1]; LARGE_INTEGER LogonTime; … DWORD OutgoingCompressedBytes;' },
@@ -583,7 +598,7 @@ export const FACTS: readonly Fact[] = [
     id: 'server-version-netservergetinfo',
     call: 'NetServerGetInfo(NULL for the local server, or L"\\\\NAME", 101, &buffer); NetApiBufferFree(buffer)',
     expected:
-      'NERR_Success (0) as the return value (a failure returns its code: 5, 8, 87, 124 ERROR_INVALID_LEVEL, 2114 NERR_ServerNotStarted; not the last error); a SERVER_INFO_101 { DWORD sv101_platform_id (500 PLATFORM_ID_NT); LMSTR sv101_name; DWORD sv101_version_major; DWORD sv101_version_minor; DWORD sv101_type; LMSTR sv101_comment }: the major version in the low 4 bits of sv101_version_major (MAJOR_VERSION_MASK 0x0F), the server type above; 6 and 1 for Windows Server 2008 R2. No special group membership for level 101. The buffer is freed with NetApiBufferFree',
+      'NERR_Success (0) as the return value (a failure returns its code — Learn lists 5, 8, 87 and 124 ERROR_INVALID_LEVEL; other NERR_ codes such as 2114 NERR_ServerNotStarted are assumed possible — not the last error); a SERVER_INFO_101 { DWORD sv101_platform_id (500 PLATFORM_ID_NT); LMSTR sv101_name; DWORD sv101_version_major; DWORD sv101_version_minor; DWORD sv101_type; LMSTR sv101_comment }: the major version in the low 4 bits of sv101_version_major (MAJOR_VERSION_MASK 0x0F), the server type above; 6 and 1 for Windows Server 2008 R2. No special group membership for level 101. The buffer is freed with NetApiBufferFree',
     library:
       "WtsApi.getServerVersion: asked once per open connection, only for the lock state; the koffi backend runs it on the library's threads, masks the major with 0x0F, frees with NetApiBufferFree. Any failure (or no netapi32: off Windows) leaves the version unknown, so every lock state read on that connection is null. ASSUMED: a remote server is named \\\\NAME (Learn's sample passes argv[1], shown as [\\\\ServerName]); that a 6.1 answer means Windows 7 / Server 2008 R2 whatever the caller's manifest (Learn's version-lie footnote only maps 6.3 and 10.0 down to 6.2, so no newer server can read as 6.1).",
     sources: [
@@ -661,6 +676,26 @@ export const FACTS: readonly Fact[] = [
     status: 'assumed',
     capture: `${CAPTURE}: WTSDisconnectSession on a disconnected session (not read-only: a manual step)`,
     backends: { mock: true, double: true, wine: "Wine's WTSDisconnectSession succeeds for any session, even one that does not exist" },
+  },
+  {
+    id: 'disconnect-listener-or-session-zero',
+    call: 'WTSDisconnectSession(h, a listener session (65536+, WTSListen) or 0 (Services), FALSE)',
+    expected: 'FALSE; 87 (assumed, as for WTSLogoffSession on a listener)',
+    library: 'Refuses listener IDs and session 0 before the call (ListenerSessionError, ServicesSessionError); bulk disconnect skips them.',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: WTSDisconnectSession on the RDP-Tcp listener and on session 0 (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSDisconnectSession succeeds for any session, even one that does not exist" },
+  },
+  {
+    id: 'disconnect-clears-winstation-name',
+    call: 'WTSDisconnectSession(h, an active session, FALSE), then WTSEnumerateSessionsExW',
+    expected: "TRUE; the session is listed WTSDisconnected with an empty WinStation name (assumed: `query session` shows disconnected sessions with a blank SESSIONNAME, which is what breaks parsers that split its columns)",
+    library: 'Names are never relied on for a disconnected session: a named logoff must find an Active session, and identity is ID + user + domain + logon time.',
+    sources: [],
+    status: 'assumed',
+    capture: `${CAPTURE}: the enumeration after WTSDisconnectSession (not read-only: a manual step)`,
+    backends: { mock: true, double: true, wine: "Wine's WTSDisconnectSession changes nothing" },
   },
   {
     id: 'wait-system-event-blocks',

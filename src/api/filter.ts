@@ -24,7 +24,8 @@ export interface SessionFilter {
    */
   state?: SessionStateInput | readonly SessionStateInput[];
   /**
-   * Only users matching this wildcard (`*`, `?`; without case); `CORP\\*` matches the domain too.
+   * Only users matching this wildcard (`*`, `?`; without case), matched against the user name (`temp*`),
+   * or, when the pattern has a backslash, against `DOMAIN\\user` (`CORP\\*`, `*\\temp*`).
    * A session without a user never matches.
    * @defaultValue every session
    */
@@ -225,6 +226,9 @@ function compileOne(o: Record<string, unknown>, where: string): CompiledFilter {
     );
   }
   const user = wildcard(o, 'user', where);
+  // A pattern with a backslash is matched against DOMAIN\user, any other against the user name
+  // alone: `c*` must not select every user of the domain CORP.
+  const userQualified = typeof o['user'] === 'string' && o['user'].includes('\\');
   const domain = wildcard(o, 'domain', where);
   const clientName = wildcard(o, 'clientName', where);
   const idle = o['idleLongerThan'] === undefined ? undefined : parseDuration(o['idleLongerThan'], `${where}.idleLongerThan`);
@@ -247,7 +251,7 @@ function compileOne(o: Record<string, unknown>, where: string): CompiledFilter {
     cheap(s) {
       if (states && !states.has(s.state)) return `state ${s.state} not selected`;
       if (disconnected !== undefined && s.state !== 'Disconnected') return 'not disconnected';
-      if (user && !(s.userName !== '' && (user(s.userName) || user(`${s.domain}\\${s.userName}`)))) {
+      if (user && !(s.userName !== '' && user(userQualified ? `${s.domain}\\${s.userName}` : s.userName))) {
         return s.userName ? `user ${s.userName} not selected` : 'no user';
       }
       if (domain && !domain(s.domain)) return `domain ${s.domain || '(none)'} not selected`;

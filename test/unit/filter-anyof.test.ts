@@ -65,8 +65,9 @@ describe('anyOf: property — what is listed or acted on is exactly what the fil
           const idleMs = s.lastInputTime ? Date.now() - Date.parse(s.lastInputTime) : null;
           if (f['state'] !== undefined && !([] as unknown[]).concat(f['state']).includes(s.state)) return false;
           const pattern = new RegExp(`^${String(f['user']).replace(/\*/g, '.*')}$`, 'i');
-          // As the library matches a user: the name alone, or DOMAIN\name.
-          if (f['user'] !== undefined && !(s.user && (pattern.test(s.user) || pattern.test(`${s.domain ?? ''}\\${s.user}`)))) return false;
+          // As the library matches a user: the name alone, or DOMAIN\name when the pattern has a backslash.
+          const qualified = String(f['user']).includes('\\');
+          if (f['user'] !== undefined && !(s.user && pattern.test(qualified ? `${s.domain ?? ''}\\${s.user}` : s.user))) return false;
           if (f['idleLongerThan'] !== undefined && !(idleMs !== null && idleMs > 61 * MIN - 30_000)) return false;
           if (f['locked'] !== undefined && expectedLocked(world, server, id) !== f['locked']) return false;
           return true;

@@ -1,0 +1,68 @@
+/**
+ * The `user` filter: a pattern without a backslash matches the user name alone; one with a
+ * backslash matches `DOMAIN\user`. Before, every pattern was also tried against `DOMAIN\user`, so
+ * `c*` selected every user of the domain CORP (`wts-logoff /all --user c* --yes` logged them all
+ * off). The property hunts for a session a pattern selects that an independent matcher would not,
+ * in listSessions and in logoffAll's dry run alike.
+ */
+import fc from 'fast-check';
+import { createWts } from '../../src/index';
+import { createMockApi, type Farm, type FarmSession } from '../../src/mock';
+
+/** Glob matching written independently of the library's (no regular expression): `*`, `?`, ASCII case folded. */
+function globMatch(pattern: string, text: string): boolean {
+  const p = [...pattern.toLowerCase()];
+  const t = [...text.toLowerCase()];
+  let row = Array<boolean>(t.length + 1).fill(false);
+  row[0] = true;
+  for (const ch of p) {
+    const next = Array<boolean>(t.length + 1).fill(false);
+    if (ch === '*') next[0] = row[0] as boolean;
+    for (let j = 1; j <= t.length; j++) {
+      if (ch === '*') next[j] = (row[j] as boolean) || (next[j - 1] as boolean);
+      else next[j] = (row[j - 1] as boolean) && (ch === '?' || ch === t[j - 1]);
+    }
+    row = next;
+  }
+  return row[t.length] as boolean;
+}
+
+function expected(pattern: string, s: { user: string; domain: string }): boolean {
+  if (s.user === '') return false;
+  return pattern.includes('\\') ? globMatch(pattern, `${s.domain}\\${s.user}`) : globMatch(pattern, s.user);
+}
+
+const name = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'C', 'o', 'r', 'p', 'P', '1', '.', '-'), minLength: 1, maxLength: 6 });
+const patternUnit = fc.constantFrom('a', 'b', 'c', 'C', 'o', 'r', 'p', '1', '.', '*', '?', '\\');
+const pattern = fc.string({ unit: patternUnit, minLength: 1, maxLength: 7 }).filter((p) => p.trim() !== '');
+
+function farmOf(users: ReadonlyArray<{ user: string; domain: string }>): Farm {
+  const sessions: FarmSession[] = [{ id: 0, name: 'Services', state: 'Disconnected' }];
+  users.forEach((u, i) => sessions.push({ id: 2 + i, name: `RDP-Tcp#${i}`, state: 'Active', user: u.user, domain: u.domain }));
+  return { localServer: 'TS01', servers: [{ name: 'TS01', consoleSessionId: 1, sessions }] };
+}
+
+describe('the user filter', () => {
+  test("'c*' selects users whose names start with c, not every user of the domain CORP", async () => {
+    const wts = createWts({ api: createMockApi(farmOf([{ user: 'carol', domain: 'CORP' }, { user: 'bob', domain: 'CORP' }, { user: 'Chris', domain: 'LAB' }])) });
+    expect((await wts.listSessions({ user: 'c*' })).map((s) => s.userName)).toEqual(['carol', 'Chris']);
+    expect((await wts.listSessions({ user: 'CORP\\*' })).map((s) => s.userName)).toEqual(['carol', 'bob']);
+    expect((await wts.listSessions({ user: '*\\c*' })).map((s) => s.userName)).toEqual(['carol', 'Chris']);
+    const plan = await wts.logoffAll({ user: 'c*', dryRun: true });
+    expect(plan.filter((o) => o.status === 'wouldLogOff').map((o) => o.session.userName)).toEqual(['carol', 'Chris']);
+  });
+
+  test('property: a pattern selects exactly the sessions an independent matcher selects (listing and dry run)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ user: name, domain: name }), { minLength: 1, maxLength: 6 }), pattern, async (users, p) => {
+        const wts = createWts({ api: createMockApi(farmOf(users)) });
+        const want = users.flatMap((u, i) => (expected(p, u) ? [2 + i] : []));
+        const listed = (await wts.listSessions({ user: p })).map((s) => s.id);
+        expect(listed).toEqual(want);
+        const planned = (await wts.logoffAll({ user: p, dryRun: true })).filter((o) => o.status === 'wouldLogOff').map((o) => o.session.id);
+        expect(planned).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

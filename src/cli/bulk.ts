@@ -148,7 +148,9 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       // Nobody reads stdout any more: what was done still has to be said somewhere.
       io.err(`${run.command}: the output was closed, so no new action was started after that. ${summary}\n`);
     }
-    return code;
+    // The report itself may be what found the output closed (text mode writes it when the run is
+    // over): the run then did not end well either — its report was lost.
+    return code === EXIT_OK && closed?.aborted ? EXIT_FAILED : code;
   };
 
   if (!asks) return report(await execute(run.dryRun), run.dryRun, true);

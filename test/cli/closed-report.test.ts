@@ -1,0 +1,66 @@
+/**
+ * A bulk command in text mode writes its report when the run is over. When that report is what
+ * finds the output closed (`| head -1` left after the first line), the summary goes to stderr and
+ * the exit code is 1: the report was lost. The exit code used to be decided before the report was
+ * written, so such a run exited 0.
+ */
+import { logoffMain } from '../../src/cli/logoff';
+import { msgMain } from '../../src/cli/msg';
+import type { CliIo } from '../../src/cli/common';
+import { Wts } from '../../src/api/wts';
+import { createMockApi } from '../../src/mock';
+import { exampleFarm } from '../helpers';
+
+/** Standard output that accepts `lines` writes, then is closed (EPIPE), as processIo reports it. */
+function closingAfter(lines: number): { io: CliIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const closed = new AbortController();
+  return {
+    out,
+    err,
+    io: {
+      out: (t) => {
+        if (closed.signal.aborted) return;
+        if (out.length >= lines) closed.abort(new Error('EPIPE'));
+        else out.push(t);
+      },
+      err: (t) => err.push(t),
+      interactive: false,
+      progress: false,
+      confirm: async () => 'no',
+      outputClosed: closed.signal,
+    },
+  };
+}
+
+/** The example farm without its injected faults: every run would end well (exit 0) if its report were read. */
+function cleanFarm() {
+  const farm = exampleFarm();
+  for (const s of farm.servers) delete s.faults;
+  return farm;
+}
+
+describe('the text report finds the output closed', () => {
+  test.each([0, 1, 3])('wts-logoff /all --yes, output closed after %i lines: summary on stderr, exit 1', async (lines) => {
+    const mock = createMockApi(cleanFarm());
+    const c = closingAfter(lines);
+    const code = await logoffMain(['/all', '--yes', '--no-wait'], c.io, { wts: () => new Wts(mock) });
+    expect(code).toBe(1);
+    expect(c.out).toHaveLength(lines);
+    expect(c.err.join('')).toMatch(/the output was closed, so no new action was started after that\. \d+ logged off/);
+  });
+
+  test('the whole report written: exit as before (0)', async () => {
+    const c = closingAfter(1000);
+    const code = await logoffMain(['/all', '--yes', '--no-wait'], c.io, { wts: () => new Wts(createMockApi(cleanFarm())) });
+    expect([code, c.err.join('')]).toEqual([0, '']);
+  });
+
+  test("wts-msg '*' hello, output closed after 1 line: exit 1, summary on stderr", async () => {
+    const c = closingAfter(1);
+    const code = await msgMain(['*', 'hello'], c.io, undefined, { wts: () => new Wts(createMockApi(cleanFarm())) });
+    expect(code).toBe(1);
+    expect(c.err.join('')).toMatch(/the output was closed/);
+  });
+});

@@ -112,7 +112,8 @@ export function refuse(session: Session): ProtectedSessionError | undefined {
 
 /**
  * Finds the target in a session list. A name matches without case; if several sessions share it,
- * the Active one wins. With `requireActive`, a named session that is not Active is an error.
+ * the Active one wins. With `requireActive`, a named session that is not Active is an error, except
+ * Services and listeners, which the caller then refuses as such.
  */
 export function resolveTarget(
   sessions: readonly Session[],
@@ -125,7 +126,9 @@ export function resolveTarget(
     const matches = sessions.filter((s) => s.name.toLowerCase() === wanted);
     const found = matches.find((s) => s.state === 'Active') ?? matches[0];
     if (!found) throw new SessionNotFoundError(target.name, ctx.server);
-    if (requireActive && found.state !== 'Active') {
+    // Services and a listener are refused for what they are (the caller's refusal check), not
+    // for not being Active: `logoff Services` is ServicesSessionError, as by its ID.
+    if (requireActive && found.state !== 'Active' && noUserKind(found.id, found.state) === undefined) {
       throw new SessionNotActiveError(found.name, found.id, found.state, ctx.server);
     }
     return found;

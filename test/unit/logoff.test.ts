@@ -171,6 +171,20 @@ describe('logoff: protected sessions are refused before any logoff call', () => 
     expect(wtsCalls(mock)).toEqual([]);
   });
 
+  test.each([
+    ['Services', ServicesSessionError, 'E_SERVICES'],
+    ['services', ServicesSessionError, 'E_SERVICES'],
+    ['RDP-Tcp', ListenerSessionError, 'E_LISTENER'],
+  ] as const)('%s by name is refused as what it is, not as "not active"; no logoff, disconnect or message is sent', async (name, type, code) => {
+    const { mock, wts } = setup();
+    for (const call of [() => wts.logoff(name), () => wts.disconnect(name), () => wts.sendMessage(name, { text: 'hi' })]) {
+      const error = await rejection(call());
+      expect(error).toBeInstanceOf(type);
+      expect(error.code).toBe(code);
+    }
+    expect(mock.calls.filter((c) => ['logoff', 'disconnect', 'message'].includes(c.api))).toEqual([]);
+  });
+
   test('a listener by ID (>= 65536): no WTS call', async () => {
     const { mock, wts } = setup();
     const error = await rejection(wts.logoff(65536));

@@ -55,8 +55,8 @@ export function buttonsStyle(buttons: MessageButtons): number {
 }
 
 /**
- * The user's answer by name. 0 is 'Timeout': Learn documents IDTIMEOUT (32000), but a box that
- * timed out has been seen to answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout);
+ * The user's answer by name. 0 is 'Timeout' when the box had a timeout (else 'Unknown': it could
+ * not time out): Learn documents IDTIMEOUT (32000), but a box that timed out has been seen to answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout);
  * an unknown code is 'Unknown', never taken for a button the user did not press.
  */
 export function responseName(code: number, timeoutSeconds = 1): MessageResponse {

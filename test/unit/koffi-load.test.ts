@@ -4,7 +4,7 @@
  * are in test/package/bundle.test.ts.
  */
 import { koffiLoadError } from '../../src/backends/koffi/bindings';
-import { outsideAsar } from '../../src/backends/koffi/koffi-api';
+import { createKoffiApi, outsideAsar } from '../../src/backends/koffi/koffi-api';
 import { isWtsError, UnsupportedPlatformError } from '../../src';
 
 function notFound(module: string, from: string): Error {
@@ -90,5 +90,24 @@ describe('outsideAsar', () => {
     expect((error as Error).message).toMatch(/^C:\\Admin\\resources\\app\.asar\\.*wts_lanes\.dll is inside an asar archive, where Windows cannot load it\./);
     expect((error as Error).message).toContain('asarUnpack');
     expect((error as Error).message).toContain('createKoffiApi({ lanes: false })');
+  });
+});
+
+describe('createKoffiApi: its options are checked before anything is loaded', () => {
+  test.each([
+    [{ maxThread: 4 }, 'options.maxThread', /Unknown option 'maxThread'/],
+    [{ wtsapi32: 5 }, 'options.wtsapi32', /expected the path or name of the library, got 5/],
+    [{ kernel32: '' }, 'options.kernel32', /expected the path or name/],
+    [{ lanes: true }, 'options.lanes', /or false, got true/],
+    [{ maxThreads: 0 }, 'options.maxThreads', /integer from 1/],
+  ])('%j: InvalidArgumentError naming %s', (options, argument, message) => {
+    let error: unknown;
+    try {
+      createKoffiApi(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'E_INVALID_ARGUMENT', argument });
+    expect((error as Error).message).toMatch(message);
   });
 });

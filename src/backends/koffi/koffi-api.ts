@@ -44,7 +44,7 @@ import {
 import { sidFromString, sidLength, sidToString, SID_MAX_SUB_AUTHORITIES, SID_REVISION } from '../../sid';
 import { asyncSlots, bindLibraries, bindNetapi32, loadKoffi, win32Types, type LibraryName, type LibraryPaths, type NativeFunction, type Win32Types, type WtsFunctions } from './bindings';
 import { abandonable, callOnReturn } from '../abandon';
-import { ipKind } from '../../api/validate';
+import { checkKnownKeys, checkOptionsObject, describeValue, ipKind } from '../../api/validate';
 import { Lanes, LANE_DEFAULTS, NativeBlock, type LaneCall, type LaneOptions, type LaneStats } from './lanes';
 
 /** A call's spec: what a lane runs, and the handle it is made on (tracked for closeServer). */
@@ -1437,6 +1437,18 @@ function compressIPv6(groups: string[]): string {
  * ```
  */
 export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
+  // Checked before anything is loaded: a misspelt limit (`maxThread`) must not silently leave the default.
+  checkKnownKeys(checkOptionsObject(options), KOFFI_API_KEYS);
+  for (const name of ['wtsapi32', 'kernel32', 'advapi32', 'netapi32'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw new InvalidArgumentError(`options.${name}`, `Invalid options.${name}: expected the path or name of the library, got ${describeValue(value)}.`);
+    }
+  }
+  const lanesOption: unknown = options.lanes;
+  if (lanesOption !== undefined && lanesOption !== false && (typeof lanesOption !== 'string' || lanesOption === '')) {
+    throw new InvalidArgumentError('options.lanes', `Invalid options.lanes: expected the path of the wts_lanes library, or false, got ${describeValue(lanesOption)}.`);
+  }
   const lanes = options.lanes === false ? undefined : (options.lanes ?? defaultLanesPath());
   const limits: LaneOptions = {
     ...(options.maxThreads === undefined ? {} : { maxThreads: positive(options.maxThreads, 'maxThreads') }),
@@ -1454,6 +1466,9 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
     lanes === undefined ? undefined : { path: lanes, options: limits },
   );
 }
+
+/** Every option createKoffiApi knows. */
+const KOFFI_API_KEYS = ['wtsapi32', 'kernel32', 'advapi32', 'netapi32', 'lanes', 'maxThreads', 'maxWaitThreads', 'stuckAfterMs', 'idleMs'] as const;
 
 function positive(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2_147_483_647) {

@@ -9,7 +9,7 @@
 import { InvalidArgumentError, ProcessNotFoundError, UnsupportedPlatformError, type WtsError } from '../errors';
 import { Win32, WTS_ANY_SESSION, type WtsApi, type WtsProcessInfoEx } from '../wtsapi';
 import { processesOf } from './processes';
-import { asWtsError, isWin32, throwIfAborted } from './bulk';
+import { asWtsError, isWin32, serverKey, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
 import type { DistributiveOmit } from './types';
 import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
@@ -203,7 +203,13 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
     const where = `options.plan[${i}]`;
     const o = readOptions(item, where, true);
     if (typeof o['status'] !== 'string') throw new InvalidArgumentError(where, `Invalid ${where}: not an outcome of terminateProcess.`);
-    if (o['status'] !== 'wouldTerminate') return;
+    if (o['status'] !== 'wouldTerminate') {
+      // Another call's dry run (wouldLogOff, wouldDisconnect, wouldSend) is not a plan of processes.
+      if (o['status'].startsWith('would')) {
+        throw new InvalidArgumentError('options.plan', `Invalid ${where}.status: it is '${o['status']}', a plan of another operation (terminateProcess plans 'wouldTerminate'). Pass the result of a dry run of the same call, unchanged.`);
+      }
+      return;
+    }
     const p = readOptions(o['process'], `${where}.process`, true);
     const int = (key: string) => checkDword(p[key], `${where}.process.${key}`, 'a whole number');
     const server = p['server'];
@@ -213,7 +219,11 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
     if (typeof server !== 'string' || typeof name !== 'string' || (sid !== null && typeof sid !== 'string') || (cpu !== null && (typeof cpu !== 'number' || !(cpu >= 0)))) {
       throw new InvalidArgumentError(`${where}.process`, `Invalid ${where}.process: not a process terminateProcess listed.`);
     }
-    out.push(Object.freeze({ server, sessionId: int('sessionId'), processId: int('processId'), processName: name, userSid: sid, cpuTime: cpu }));
+    const processId = int('processId');
+    if (out.some((q) => q.processId === processId && serverKey(q.server) === serverKey(server))) {
+      throw new InvalidArgumentError('options.plan', `Invalid ${where}: it plans process ${processId}${server ? ` on ${server}` : ''} twice. Pass the result of a dry run of the same call, unchanged.`);
+    }
+    out.push(Object.freeze({ server, sessionId: int('sessionId'), processId, processName: name, userSid: sid, cpuTime: cpu }));
   });
   return Object.freeze(out);
 }
@@ -256,13 +266,30 @@ type Pending = { readonly process: TargetProcess; readonly identity: TargetProce
  * What can be refused from the target, the options and the backend alone: checked before the
  * server is opened, so that a refusal makes no call at all.
  */
-export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, opts: CheckedTerminate): void {
+export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, opts: CheckedTerminate, server: string | undefined = undefined): void {
+  checkPlanFits(opts.plan, server);
   if (target.session === 0 && !opts.allowServices) {
     throw new InvalidArgumentError('target.session', 'Session 0 is the Services session: its processes are ended only with allowServices: true.');
   }
   if (!opts.dryRun && typeof api.terminateProcess !== 'function') {
     throw new UnsupportedPlatformError(process.platform, `The ${api.name} backend cannot end processes (it has no WTSTerminateProcess).`);
   }
+}
+
+/**
+ * A plan's processes are on the call's server ('' = the local one, which can also be named):
+ * a plan of another server is refused before any call, as logoffAll refuses one. The target may
+ * name fewer processes than the plan holds (one PID out of a listing's plan): only those it names
+ * are acted on, each only while it is the process planned.
+ */
+function checkPlanFits(plan: readonly TargetProcess[] | undefined, server: string | undefined): void {
+  if (!plan) return;
+  const allowed = new Set(['', serverKey(server ?? '')]);
+  plan.forEach((q, i) => {
+    if (!allowed.has(serverKey(q.server))) {
+      throw new InvalidArgumentError('options.plan', `Invalid options.plan[${i}]: it plans a process on ${q.server}, which this call does not work on. Pass the result of a dry run of the same call, unchanged.`);
+    }
+  });
 }
 
 export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarget, opts: CheckedTerminate): Promise<readonly TerminateOutcome[]> {
@@ -321,7 +348,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
   // Planned processes that no longer match anything: gone (or their PID holds another program).
   const targets = (p: TargetProcess) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName));
   for (const q of planned ?? []) {
-    // A planned process this target does not name (a plan made for another target) is left out.
+    // A planned process this target does not name (a plan of a wider listing) is left out.
     if (targets(q) && !handled.has(q) && !outcomes.some((o) => o.process.processId === q.processId)) {
       const now = listed.find((p) => p.processId === q.processId);
       if (!now) skip(q, 'gone', 'it had ended before its turn');

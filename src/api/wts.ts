@@ -449,7 +449,7 @@ abstract class Operations {
     const server = this.serverOf(o);
     const checked = checkProcessTarget(target, server !== undefined);
     const opts = checkTerminateOptions(o, this.serverKeys);
-    checkTerminateCall(this.api, checked, opts);
+    checkTerminateCall(this.api, checked, opts, server);
     return this.run(server, (ctx) => terminateOn(ctx, checked, opts));
   }
 

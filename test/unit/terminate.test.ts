@@ -119,6 +119,28 @@ describe('terminateProcess: refusals that need no call (from the adversarial rev
     expect(anyCall(mock)).toEqual([]);
   });
 
+  test('a plan of another operation, of another server, or naming a process twice is refused before any call (as logoffAll refuses such plans)', async () => {
+    const { mock, wts } = setup(farm());
+    const plan = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });
+    const logoffPlan = await wts.logoffAll({ dryRun: true });
+    const elsewhere = plan.map((o) => ({ ...o, process: { ...o.process, server: 'WF12' } }));
+    const twice = [...plan, plan[0]!];
+    const before = anyCall(mock).length;
+    const cases: Array<[unknown, RegExp]> = [
+      [logoffPlan, /a plan of another operation/],
+      [elsewhere, /plans a process on WF12, which this call does not work on/],
+      [twice, /plans process \d+ twice/],
+    ];
+    for (const [bad, message] of cases) {
+      const error = await rejection(wts.terminateProcess({ name: 'explorer', all: true }, { plan: bad as TerminateOutcome[] }));
+      expect(error).toMatchObject({ code: 'E_INVALID_ARGUMENT', argument: 'options.plan' });
+      expect(error.message).toMatch(message);
+    }
+    expect(anyCall(mock).length).toBe(before);
+    // The same plan, unchanged, still applies.
+    expect(summary(await wts.terminateProcess({ name: 'explorer', all: true }, { plan })).every((l) => l.endsWith(':terminated'))).toBe(true);
+  });
+
   test('a plan made for another target adds no outcomes for the processes it does not name', async () => {
     const { wts } = setup(farm());
     const plan = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });

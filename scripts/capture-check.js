@@ -264,7 +264,7 @@ const CHECKS = {
     const o = p['query.current.WTSIsRemoteSession'];
     if (failed(o)) return notCaptured('probe failed', o);
     const observed = `ret ${o.ret}, count ${o.count}, value ${o.value}${o.ret ? '' : `, GetLastError ${o.lastError}`}`;
-    return o.ret && o.count === 4 ? confirmed(observed) : contradicted(observed);
+    return o.ret && o.count === 1 ? confirmed(observed) : contradicted(observed);
   },
   'enum-processes-last-error': (p) => {
     const o = p['processes.success'];
@@ -478,6 +478,7 @@ const CHECKS = {
 
 const NOT_READ_ONLY = new Set([
   'send-message-lengths', 'send-message-timeout-zero', 'logoff-listener', 'logoff-session-zero', 'logoff-closing', 'query-after-logoff', 'request-to-ended-session', 'disconnect-disconnected',
+  'disconnect-listener-or-session-zero', 'disconnect-clears-winstation-name',
   'terminate-process', 'terminate-gone', 'terminate-idle-process',
 ]);
 /**

@@ -197,7 +197,7 @@ describe('logoff: protected sessions are refused before any logoff call', () => 
     const farm = exampleFarm();
     farm.servers[0]!.sessions!.push({ id: 8, name: 'ICA-tcp', state: 'Listen' });
     const { mock, wts } = setup(farm);
-    expect(await rejection(wts.logoff('ICA-tcp'))).toBeInstanceOf(SessionNotActiveError);
+    expect(await rejection(wts.logoff('ICA-tcp'))).toBeInstanceOf(ListenerSessionError);
     expect(await rejection(wts.logoff(8))).toBeInstanceOf(ListenerSessionError);
     expect(logoffCalls(mock)).toEqual([]);
   });

@@ -248,21 +248,28 @@ function checkWarn(value: unknown): CheckedWarn {
 }
 
 /**
- * The name logoff.exe's message uses: the caller's own WinStation, read at most once per call (a
- * logoffAll refused for every session asks once, not once per session). The read is abandoned
- * when `signal` fires, and any failure reads as `''`: the error being reported is the logoff's.
+ * The name logoff.exe's message uses: the caller's own WinStation, read at most once per server's
+ * work (a logoffAll refused for every session asks once, not once per session). When `signal`
+ * fires, the read is abandoned and the name is `''` at once — also with a backend that ignores
+ * AbandonOptions — and any failure reads as `''`: the error being reported is the logoff's.
  */
 function callerSessionName(ctx: ServerContext, signal: AbortSignal | undefined): () => Promise<string> {
   let name: Promise<string> | undefined;
-  const read = async () => ctx.api.querySessionInformation(WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, 'WTSWinStationName', { signal });
+  const read = async (): Promise<string> => {
+    if (signal?.aborted) return '';
+    const query = ctx.api.querySessionInformation(WTS_CURRENT_SERVER_HANDLE, WTS_CURRENT_SESSION, 'WTSWinStationName', { signal });
+    if (!signal) return query;
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => resolve('');
+      signal.addEventListener('abort', onAbort, { once: true });
+      query.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  };
   return () => (name ??= read().catch(() => ''));
 }
 
-/** Rewrites a failed WTSLogoffSession into logoff.exe's words. */
-async function logoffFailure(ctx: ServerContext, session: Session, error: unknown, callerName: () => Promise<string>): Promise<WtsError> {
-  const win32 = asWin32(error);
-  if (!win32) return asWtsError(error);
-  const caller = await callerName();
+/** A failed WTSLogoffSession in logoff.exe's words, naming the caller's session as `caller`. */
+function logoffFailureNamed(ctx: ServerContext, session: Session, win32: Win32Error, error: unknown, caller: string): Win32Error {
   const code = win32.win32Code;
   return new Win32Error({
     win32Code: code,
@@ -273,6 +280,24 @@ async function logoffFailure(ctx: ServerContext, session: Session, error: unknow
     message: `Could not logoff session ID ${session.id} from session ${caller}, Error code ${code}\nError [${code}]: ${win32.systemMessage}`,
     cause: error,
   });
+}
+
+/**
+ * Rewrites a failed WTSLogoffSession into logoff.exe's words. `refused` hears of the failure at
+ * once, before the caller's name is read (worded without it): a bulk call cut short meanwhile
+ * reports the session as failed, not as a request that may have been acted on.
+ */
+async function logoffFailure(
+  ctx: ServerContext,
+  session: Session,
+  error: unknown,
+  callerName: () => Promise<string>,
+  refused?: (error: WtsError) => void,
+): Promise<WtsError> {
+  const win32 = asWin32(error);
+  if (!win32) return asWtsError(error);
+  refused?.(logoffFailureNamed(ctx, session, win32, error, ''));
+  return logoffFailureNamed(ctx, session, win32, error, await callerName());
 }
 
 /** The delay before poll number `n` (0-based): 50, 100, 200, ... capped at `max`. */
@@ -467,13 +492,18 @@ export async function sentThenPoll(
 }
 
 /** Issues WTSLogoffSession; a close already pending (7007) counts. Returns alreadyClosing. */
-async function requestLogoff(ctx: ServerContext, session: Session, callerName: () => Promise<string>): Promise<boolean> {
+async function requestLogoff(
+  ctx: ServerContext,
+  session: Session,
+  callerName: () => Promise<string>,
+  refused?: (error: WtsError) => void,
+): Promise<boolean> {
   try {
     await ctx.api.logoffSession(ctx.handle, session.id);
     return false;
   } catch (error) {
     if (isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) return true;
-    throw await logoffFailure(ctx, session, error, callerName);
+    throw await logoffFailure(ctx, session, error, callerName, refused);
   }
 }
 
@@ -568,7 +598,7 @@ export async function logoffAllOn(ctx: ServerContext, opts: CheckedLogoffAll, le
     if (!identity) return;
     ledger.sending(i, 'WTSLogoffSession');
     try {
-      const alreadyClosing = await requestLogoff(ctx, session, callerName);
+      const alreadyClosing = await requestLogoff(ctx, session, callerName, (refusal) => ledger.onCut(i, requestOutcome(session, refusal, 'its logoff request reached it')));
       ledger.accepted(i);
       if (opts.wait) requested.set(i, { session, identity, alreadyClosing });
       else ledger.settle(i, { status: 'loggedOff', session, confirmed: false, alreadyClosing });

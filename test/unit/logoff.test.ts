@@ -315,6 +315,43 @@ describe('logoff: Win32 failures read like logoff.exe', () => {
     expect(abandoned).toBe(controller.signal);
   });
 
+  /** WF12 refuses every logoff (5); the local server, where the caller's name is read, answers after a minute. */
+  function slowLocalName(): Farm {
+    const user = (id: number) => ({ id, name: `RDP-Tcp#${id}`, state: 'Active' as const, user: `u${id}`, domain: 'CORP' });
+    return {
+      localServer: 'TS01',
+      servers: [
+        { name: 'TS01', consoleSessionId: 1, currentSessionId: 2, latencyMs: 60_000, sessions: [user(2)] },
+        { name: 'WF12', consoleSessionId: 1, sessions: [user(3), user(4)], faults: { logoff: { '*': 5 } } },
+      ],
+    };
+  }
+
+  test('the mock ignores the abandon signal on a slow read of the caller\'s name: the refusal is still reported as soon as the signal fires', async () => {
+    const wts = createWts({ api: createMockApi(slowLocalName()) });
+    const controller = new AbortController();
+    const pending = rejection(wts.logoff(3, { server: 'WF12', wait: false, signal: controller.signal }));
+    setTimeout(() => controller.abort(new Error('stop')), 30);
+    const error = await pending;
+    expect(error).toBeInstanceOf(Win32Error);
+    expect(error).toMatchObject({ win32Code: 5, sessionId: 3, server: 'WF12' });
+    expect(error.message).toBe('Could not logoff session ID 3 from session , Error code 5\nError [5]: Access is denied.');
+  });
+
+  test('logoffAll cut short while the caller\'s name is read reports the refused logoffs as failed, not as requested', async () => {
+    const mock = createMockApi(slowLocalName());
+    const controller = new AbortController();
+    const run = createWts({ api: mock }).logoffAll({ server: 'WF12', signal: controller.signal });
+    await waitFor(() => logoffCalls(mock).length === 2);
+    setTimeout(() => controller.abort(new Error('stop')), 20);
+    const outcomes = await run;
+    const users = outcomes.filter((o) => o.session.id === 3 || o.session.id === 4);
+    expect(users.map((o) => [o.session.id, o.status, o.status === 'failed' ? o.error.win32Code : undefined, o.requests])).toEqual([
+      [3, 'failed', 5, ['WTSLogoffSession']],
+      [4, 'failed', 5, ['WTSLogoffSession']],
+    ]);
+  });
+
   test('an unreachable server (1722) is a typed error and the handle is closed', async () => {
     const { mock, wts } = setup();
     const error = await rejection(wts.logoff('TERM04', { server: 'WF13' }));

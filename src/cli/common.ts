@@ -445,7 +445,21 @@ export function startCommand(command: string, main: (argv: readonly string[], io
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
-  main(argv, io).then((code) => {
-    process.exitCode = code;
-  }, fatal);
+  let settled = false;
+  // Nothing left to wait for while the command has not finished: it never will (a promise nothing
+  // settles — a bug, or a backend's call that was dropped). Exiting 0 with nothing said would read
+  // as success; it is exit 3, one line.
+  process.once('beforeExit', () => {
+    if (!settled) fatal(new Error('the command stopped before it finished: nothing was left running to finish it (a bug; what it had sent may have been done, so check before running it again)'));
+  });
+  main(argv, io).then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      settled = true;
+      fatal(error);
+    },
+  );
 }

@@ -346,7 +346,7 @@ describe('logoff: Win32 failures read like logoff.exe', () => {
     setTimeout(() => controller.abort(new Error('stop')), 20);
     const outcomes = await run;
     const users = outcomes.filter((o) => o.session.id === 3 || o.session.id === 4);
-    expect(users.map((o) => [o.session.id, o.status, o.status === 'failed' ? o.error.win32Code : undefined, o.requests])).toEqual([
+    expect(users.map((o) => [o.session.id, o.status, o.status === 'failed' ? (o.error as Win32Error).win32Code : undefined, o.requests])).toEqual([
       [3, 'failed', 5, ['WTSLogoffSession']],
       [4, 'failed', 5, ['WTSLogoffSession']],
     ]);

@@ -87,6 +87,11 @@ export async function msgMain(
     const everyone = who_ === '*';
     if (!everyone && Object.keys(filters).length > 0) throw new UsageError('Filters go with * (everyone).');
     if (!everyone && flag(args, 'dryRun')) throw new UsageError('--dry-run goes with * (everyone).');
+    // msg.exe takes one user name; Windows user names cannot hold * or ? (they would be taken as a
+    // wildcard here, reaching every matching user with no question asked).
+    if (!everyone && /[*?]/.test(who_)) {
+      throw new UsageError(`'${printable(who_)}' is not a session or a user name (a user name has no * or ?). For every user matching a pattern: ${COMMAND} * --user PATTERN TEXT (--dry-run shows who).`);
+    }
     const isSession = !everyone && /^\d+$/.test(who_);
     // A bad session ID (12abc, a sign, too large) is a usage error, before anything else.
     if (!everyone && /^[\d+-]/.test(who_)) parseTarget(who_);

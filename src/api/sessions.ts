@@ -15,7 +15,7 @@ import {
 import { FIRST_LISTENER_SESSION_ID, Win32, WTSINFO_LENGTHS, type WtsInfo, type WtsSessionInfo1 } from '../wtsapi';
 import { connectionOf, type ServerContext } from './context';
 import { stateFromWin32, type Session } from './types';
-import type { ParsedTarget } from './validate';
+import { upcaseUnit, type ParsedTarget } from './validate';
 
 const SERVICES_SESSION_ID = 0;
 
@@ -169,17 +169,6 @@ function sameText(a: string, b: string): boolean {
     if (x !== y && upcaseUnit(x) !== upcaseUnit(y)) return false;
   }
   return true;
-}
-
-/**
- * One UTF-16 unit upper-cased to one unit; one whose upper case is longer (ß, ŉ) stays as it is,
- * and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
- * ordinal casing, built to match it, keeps them).
- */
-function upcaseUnit(unit: string): string {
-  if (unit === '\u0131' || unit === '\u017f') return unit;
-  const upper = unit.toUpperCase();
-  return upper.length === 1 ? upper : unit;
 }
 
 /** Whether a name fills its fixed-size WTSINFOW field (so it may have been cut there). */

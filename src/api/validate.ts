@@ -361,13 +361,34 @@ export function compileWildcard(pattern: string, argument: string): (text: strin
   if (typeof pattern !== 'string' || pattern.trim() === '') {
     throw new InvalidArgumentError(argument, `Invalid ${argument}: expected a non-empty pattern such as 'temp*'.`);
   }
-  const source = pattern
-    .trim()
+  // Without case as Windows compares names (each UTF-16 unit upper-cased on its own: upcaseUnit),
+  // not as a JavaScript `i` regular expression, which also folds the Kelvin sign into k and ſ into
+  // s and so would select accounts Windows holds to be others.
+  const source = upcaseText(pattern.trim())
     .split('')
     .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
     .join('');
-  const re = new RegExp(`^${source}$`, 'ius');
-  return (text) => re.test(text);
+  const re = new RegExp(`^${source}$`, 'us');
+  return (text) => re.test(upcaseText(text));
+}
+
+/**
+ * One UTF-16 unit upper-cased to one unit, as Windows' case-insensitive name comparison does
+ * (docs/windows-facts.md, `account-name-case`); one whose upper case is longer (ß, ŉ) stays as it
+ * is, and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
+ * ordinal casing, built to match it, keeps them).
+ */
+export function upcaseUnit(unit: string): string {
+  if (unit === '\u0131' || unit === '\u017f') return unit;
+  const upper = unit.toUpperCase();
+  return upper.length === 1 ? upper : unit;
+}
+
+/** A text with each UTF-16 unit upper-cased on its own ({@link upcaseUnit}). */
+export function upcaseText(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) out += upcaseUnit(text.charAt(i));
+  return out;
 }
 
 function describeType(value: unknown): string {

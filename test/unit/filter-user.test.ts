@@ -8,11 +8,12 @@
 import fc from 'fast-check';
 import { createWts } from '../../src/index';
 import { createMockApi, type Farm, type FarmSession } from '../../src/mock';
+import { compileWildcard } from '../../src/api/validate';
 
 /** Glob matching written independently of the library's (no regular expression): `*`, `?`, ASCII case folded. */
-function globMatch(pattern: string, text: string): boolean {
-  const p = [...pattern.toLowerCase()];
-  const t = [...text.toLowerCase()];
+function globMatch(pattern: string, text: string, exact = false): boolean {
+  const p = [...(exact ? pattern : pattern.toLowerCase())];
+  const t = [...(exact ? text : text.toLowerCase())];
   let row = Array<boolean>(t.length + 1).fill(false);
   row[0] = true;
   for (const ch of p) {
@@ -63,6 +64,40 @@ describe('the user filter', () => {
         expect(planned).toEqual(want);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('without case as Windows compares names: the Kelvin sign is not k, ſ is not s, ẞ is not ß', async () => {
+    const users = [
+      { user: '\u212Aim', domain: 'CORP' }, // KELVIN SIGN + im: another account than kim
+      { user: 'Kim', domain: 'CORP' },
+      { user: '\u017Fam', domain: 'CORP' }, // LATIN SMALL LETTER LONG S + am
+      { user: 'Sam', domain: 'CORP' },
+      { user: 'stra\u1E9Ee', domain: 'CORP' }, // capital sharp s
+      { user: 'straße', domain: 'CORP' },
+    ];
+    const wts = createWts({ api: createMockApi(farmOf(users)) });
+    const names = async (user: string) => (await wts.listSessions({ user })).map((s) => s.userName);
+    expect(await names('kim')).toEqual(['Kim']);
+    expect(await names('sam')).toEqual(['Sam']);
+    expect(await names('straße')).toEqual(['straße']);
+    expect(await names('STRASSE')).toEqual([]);
+  });
+
+  test('property: the wildcard matches exactly what a unit-by-unit upper-case comparison matches', () => {
+    // Any BMP text, the pattern made from pieces of it (so matches happen), a wildcard or two.
+    const unit = fc.constantFrom('k', 'K', '\u212A', 's', 'S', '\u017F', 'ß', '\u1E9E', 'i', 'I', '\u0131', '\u0130', 'é', 'É', 'a', '.', '\\');
+    const text = fc.string({ unit, minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(text, fc.array(fc.constantFrom('', '*', '?'), { minLength: 6, maxLength: 6 }), (t, wild) => {
+        const pattern = [...t].map((ch, i) => (wild[i] === '' ? ch : wild[i])).join('');
+        if (pattern.trim() === '' || pattern.trim() !== pattern) return;
+        const upper = (x: string) => [...x].map((u) => (u === '\u0131' || u === '\u017F' ? u : u.toUpperCase().length === 1 ? u.toUpperCase() : u)).join('');
+        for (const candidate of [t, t.toUpperCase(), t.toLowerCase()]) {
+          expect(compileWildcard(pattern, 'p')(candidate)).toBe(globMatch(upper(pattern), upper(candidate), true));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

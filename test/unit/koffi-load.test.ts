@@ -99,6 +99,8 @@ describe('createKoffiApi: its options are checked before anything is loaded', ()
     [{ wtsapi32: 5 }, 'options.wtsapi32', /expected the path or name of the library, got 5/],
     [{ kernel32: '' }, 'options.kernel32', /expected the path or name/],
     [{ lanes: true }, 'options.lanes', /or false, got true/],
+    [{ wtsapi32: '   ' }, 'options.wtsapi32', /expected the path or name/],
+    [{ netapi32: 'a\0b' }, 'options.netapi32', /expected the path or name/],
     [{ maxThreads: 0 }, 'options.maxThreads', /integer from 1/],
   ])('%j: InvalidArgumentError naming %s', (options, argument, message) => {
     let error: unknown;
@@ -110,4 +112,23 @@ describe('createKoffiApi: its options are checked before anything is loaded', ()
     expect(error).toMatchObject({ code: 'E_INVALID_ARGUMENT', argument });
     expect((error as Error).message).toMatch(message);
   });
+});
+
+test('createKoffiApi reads each option once: a getter cannot pass the check and then hand the loader something else', () => {
+  let reads = 0;
+  const options = {
+    get wtsapi32() {
+      reads++;
+      return reads <= 1 ? '/nonexistent/wtsapi32.so' : 42;
+    },
+    lanes: false as const,
+  };
+  let error: unknown;
+  try {
+    createKoffiApi(options as never);
+  } catch (e) {
+    error = e;
+  }
+  expect(reads).toBe(1);
+  expect(String((error as Error).message)).not.toMatch(/42|Number value/);
 });

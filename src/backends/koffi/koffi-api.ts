@@ -1437,34 +1437,28 @@ function compressIPv6(groups: string[]): string {
  * ```
  */
 export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
-  // Checked before anything is loaded: a misspelt limit (`maxThread`) must not silently leave the default.
-  checkKnownKeys(checkOptionsObject(options), KOFFI_API_KEYS);
-  for (const name of ['wtsapi32', 'kernel32', 'advapi32', 'netapi32'] as const) {
-    const value: unknown = options[name];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw new InvalidArgumentError(`options.${name}`, `Invalid options.${name}: expected the path or name of the library, got ${describeValue(value)}.`);
+  // Checked before anything is loaded, on one copy of the options (a getter is read once): a
+  // misspelt limit (`maxThread`) must not silently leave the default.
+  const o = checkOptionsObject(options);
+  checkKnownKeys(o, KOFFI_API_KEYS);
+  const path = (name: string, what: string): string | undefined => {
+    const value = o[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) {
+      throw new InvalidArgumentError(`options.${name}`, `Invalid options.${name}: expected ${what}, got ${describeValue(value)}.`);
     }
-  }
-  const lanesOption: unknown = options.lanes;
-  if (lanesOption !== undefined && lanesOption !== false && (typeof lanesOption !== 'string' || lanesOption === '')) {
-    throw new InvalidArgumentError('options.lanes', `Invalid options.lanes: expected the path of the wts_lanes library, or false, got ${describeValue(lanesOption)}.`);
-  }
-  const lanes = options.lanes === false ? undefined : (options.lanes ?? defaultLanesPath());
-  const limits: LaneOptions = {
-    ...(options.maxThreads === undefined ? {} : { maxThreads: positive(options.maxThreads, 'maxThreads') }),
-    ...(options.maxWaitThreads === undefined ? {} : { maxWaitThreads: positive(options.maxWaitThreads, 'maxWaitThreads') }),
-    ...(options.stuckAfterMs === undefined ? {} : { stuckAfterMs: positive(options.stuckAfterMs, 'stuckAfterMs') }),
-    ...(options.idleMs === undefined ? {} : { idleMs: positive(options.idleMs, 'idleMs') }),
+    return value;
   };
-  return KoffiApi.create(
-    {
-      wtsapi32: options.wtsapi32 ?? DEFAULT_LIBRARIES.wtsapi32,
-      kernel32: options.kernel32 ?? DEFAULT_LIBRARIES.kernel32,
-      advapi32: options.advapi32 ?? DEFAULT_LIBRARIES.advapi32,
-      netapi32: options.netapi32 ?? DEFAULT_LIBRARIES.netapi32,
-    },
-    lanes === undefined ? undefined : { path: lanes, options: limits },
-  );
+  const libraries = {
+    wtsapi32: path('wtsapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.wtsapi32,
+    kernel32: path('kernel32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.kernel32,
+    advapi32: path('advapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.advapi32,
+    netapi32: path('netapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.netapi32,
+  };
+  const lanes = o['lanes'] === false ? undefined : (path('lanes', 'the path of the wts_lanes library, or false') ?? defaultLanesPath());
+  const limit = (name: 'maxThreads' | 'maxWaitThreads' | 'stuckAfterMs' | 'idleMs') => (o[name] === undefined ? {} : { [name]: positive(o[name], name) });
+  const limits: LaneOptions = { ...limit('maxThreads'), ...limit('maxWaitThreads'), ...limit('stuckAfterMs'), ...limit('idleMs') };
+  return KoffiApi.create(libraries, lanes === undefined ? undefined : { path: lanes, options: limits });
 }
 
 /** Every option createKoffiApi knows. */

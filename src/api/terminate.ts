@@ -205,8 +205,8 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
     if (typeof o['status'] !== 'string') throw new InvalidArgumentError(where, `Invalid ${where}: not an outcome of terminateProcess.`);
     if (o['status'] !== 'wouldTerminate') {
       // Another call's dry run (wouldLogOff, wouldDisconnect, wouldSend) is not a plan of processes.
-      if (o['status'].startsWith('would')) {
-        throw new InvalidArgumentError('options.plan', `Invalid ${where}.status: it is '${o['status']}', a plan of another operation (terminateProcess plans 'wouldTerminate'). Pass the result of a dry run of the same call, unchanged.`);
+      if (/^would/i.test(o['status'])) {
+        throw new InvalidArgumentError('options.plan', `Invalid ${where}.status: it is '${o['status']}', not what terminateProcess plans ('wouldTerminate'): a plan of another operation. Pass the result of a dry run of the same call, unchanged.`);
       }
       return;
     }
@@ -308,9 +308,16 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     }
   } else if (target.session !== undefined) scope = target.session;
 
+  // A plan of another server than this one turned out to be (the local machine named, say) is
+  // refused before anything is listed, as logoffAll refuses it.
+  const here = serverKey(ctx.server);
+  const elsewhere = opts.plan?.find((p) => serverKey(p.server) !== here);
+  if (elsewhere) {
+    throw new InvalidArgumentError('options.plan', `Invalid options.plan: it plans a process on ${elsewhere.server === '' ? 'the local server' : elsewhere.server}, which this call does not work on. Pass the result of a dry run of the same call, unchanged.`);
+  }
+  const planned = opts.plan;
   const listed = await listProcesses(ctx, WTS_ANY_SESSION);
   const matches = listed.filter((p) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName)));
-  const planned = opts.plan?.filter((p) => p.server.toLowerCase() === ctx.server.toLowerCase());
   if (matches.length === 0 && !planned?.length) throw new ProcessNotFoundError(target.kind === 'pid' ? target.pid : target.name, ctx.server);
 
   const outcomes: TerminateOutcome[] = [];

@@ -141,6 +141,33 @@ describe('terminateProcess: refusals that need no call (from the adversarial rev
     expect(summary(await wts.terminateProcess({ name: 'explorer', all: true }, { plan })).every((l) => l.endsWith(':terminated'))).toBe(true);
   });
 
+  test('a plan of the local server applied on WF12 (or of WF12 locally) is refused before any listing', async () => {
+    const f = farm();
+    f.servers[1]!.sessions!.push({ id: 9, name: 'RDP-Tcp#9', state: 'Active', user: 'zed', domain: 'CORP', processes: [{ pid: 9100, name: 'explorer.exe' }] });
+    const { mock, wts } = setup(f);
+    const local = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });
+    const remote = await wts.terminateProcess({ name: 'explorer', all: true }, { server: 'WF12', dryRun: true });
+    const listings = () => mock.calls.filter((c) => c.api === 'processes' || c.api === 'processesEx').length;
+    const before = listings();
+    for (const [plan, server] of [[local, 'WF12'], [remote, undefined]] as const) {
+      const error = await rejection(wts.terminateProcess({ name: 'explorer', all: true }, { plan, ...(server ? { server } : {}) }));
+      expect(error).toMatchObject({ code: 'E_INVALID_ARGUMENT', argument: 'options.plan' });
+      expect(error.message).toMatch(/which this call does not work on/);
+    }
+    expect(listings()).toBe(before);
+    expect(mock.calls.filter((c) => c.api === 'terminate')).toEqual([]);
+  });
+
+  test('a plan made on a server named one way applies when it is named another way (IPv6 forms)', async () => {
+    const f = farm();
+    f.servers[1]!.aliases = [...(f.servers[1]!.aliases ?? []), 'fe80::1'];
+    f.servers[1]!.sessions!.push({ id: 9, name: 'RDP-Tcp#9', state: 'Active', user: 'zed', domain: 'CORP', processes: [{ pid: 9100, name: 'explorer.exe' }] });
+    const { wts } = setup(f);
+    const plan = await wts.terminateProcess({ pid: 9100 }, { server: 'fe80::1', dryRun: true });
+    expect(plan.map((o) => o.status)).toEqual(['wouldTerminate']);
+    expect(summary(await wts.terminateProcess({ pid: 9100 }, { server: 'FE80:0:0::1', plan }))).toEqual(['9100:terminated']);
+  });
+
   test('a plan made for another target adds no outcomes for the processes it does not name', async () => {
     const { wts } = setup(farm());
     const plan = await wts.terminateProcess({ name: 'explorer', all: true }, { dryRun: true });
@@ -317,11 +344,11 @@ describe('terminateProcess: the identity re-check and the plan', () => {
     expect(terminated(mock).sort()).toEqual([3120, 5004]);
   });
 
-  test('a plan for another server ends nothing there', async () => {
+  test('a plan for another server ends nothing there: refused as a plan of another server', async () => {
     const { mock, wts } = setup(farm());
     const plan = await wts.terminateProcess({ pid: 6100 }, { dryRun: true });
     const e = await rejection(wts.terminateProcess({ pid: 6100 }, { server: 'WF12', plan }));
-    expect(e.code).toBe('E_PROCESS_NOT_FOUND');
+    expect(e.code).toBe('E_INVALID_ARGUMENT');
     expect(terminated(mock)).toEqual([]);
   });
 });

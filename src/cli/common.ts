@@ -432,6 +432,17 @@ export async function runCommand(
 }
 
 /**
+ * An action's report was written to a closed output (its reader went away: `| head -0`, a closed
+ * pipe): what was done is said on stderr instead, and the run ends with exit 1 rather than 0 — a
+ * script must not read success from a report it never got. Returns the exit code to end with.
+ */
+export function reportedOrLost(io: CliIo, command: string, code: number, said: () => string): number {
+  if (!io.outputClosed?.aborted) return code;
+  io.err(`${command}: the output was closed, so this was not reported there: ${said()}\n`);
+  return code === EXIT_OK ? EXIT_FAILED : code;
+}
+
+/**
  * A command's process: its I/O, its exit code, and a last line of defence — an error that escapes
  * everything else is still one line and exit 3, not a stack.
  */

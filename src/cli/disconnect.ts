@@ -6,7 +6,7 @@ import type { DisconnectOutcome } from '../api/disconnect';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, reportedOrLost, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome } from './format';
 import { jsonLine, outcomeDocument } from './json';
 import { printable } from './text';
@@ -95,6 +95,6 @@ export async function disconnectMain(argv: readonly string[], io: CliIo, deps: C
     if (typeof result === 'number') return result;
     if (json) io.out(jsonLine(outcomeDocument(result)));
     else if (verbose) io.err(`${formatOutcome(result)}\n`);
-    return EXIT_OK;
+    return reportedOrLost(io, COMMAND, EXIT_OK, () => formatOutcome(result));
   });
 }

@@ -18,6 +18,7 @@ import {
   JSON_CONTRACT_HELP,
   jsonFailure,
   lazyWts,
+  reportedOrLost,
   runCommand,
   type CliDeps,
   type CliIo,
@@ -170,7 +171,7 @@ export async function killMain(argv: readonly string[], io: CliIo, deps: CliDeps
         io.out(`${summarizeProcesses(outcomes, asPlan).replace(/\.$/, `${note}.`)}\n`);
       }
       if (interrupted) io.err(`${COMMAND}: interrupted (Ctrl+C): no process was ended after that. ${summarizeProcesses(outcomes, false)}\n`);
-      return code;
+      return interrupted ? code : reportedOrLost(io, COMMAND, code, () => summarizeProcesses(outcomes, asPlan));
     };
 
     if (dryRun) return report(plan, true, false);

@@ -5,7 +5,7 @@ import type { LogoffOutcome } from '../api/types';
 import { serverLabel } from '../errors';
 import { flag, parseArgs, UsageError, value, type ParsedArgs, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, reportedOrLost, runCommand, type CliDeps, type CliIo } from './common';
 import { formatOutcome } from './format';
 import { jsonLine, outcomeDocument } from './json';
 import { printable } from './text';
@@ -164,7 +164,7 @@ export async function logoffMain(argv: readonly string[], io: CliIo, deps: CliDe
     if (typeof outcome === 'number') return outcome;
     if (cmd.json) io.out(jsonLine(outcomeDocument(outcome)));
     else if (cmd.verbose) io.err(`${formatOutcome(outcome)}\n`);
-    return EXIT_OK;
+    return reportedOrLost(io, COMMAND, EXIT_OK, () => formatOutcome(outcome));
   });
 }
 

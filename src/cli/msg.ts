@@ -5,7 +5,7 @@ import type { MessageButtons, MessageOutcome } from '../api/message';
 import { parseTarget } from '../api/validate';
 import { flag, parseArgs, UsageError, value, type SwitchSpec } from './argv';
 import { runBulk } from './bulk';
-import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, runCommand, type CliDeps, type CliIo } from './common';
+import { DEBUG_HELP, EXIT_CODES_HELP, EXIT_OK, interruptible, JSON_CONTRACT_HELP, lazyWts, reportedOrLost, runCommand, type CliDeps, type CliIo } from './common';
 import { who } from './format';
 import { printable } from './text';
 import { jsonLine, outcomeDocument } from './json';
@@ -121,9 +121,10 @@ export async function msgMain(
         // Ctrl+C while /w waits for the answer: said (the box was sent, or not), exit 130.
         const sent = await interruptible(COMMAND, io, (signal) => wts().sendMessage(who_, { ...message, ...server, signal }), json);
         if (typeof sent === 'number') return sent;
+        const line = `Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}`;
         if (json) io.out(jsonLine(outcomeDocument(sent)));
-        else if (message.wait || verbose) io.out(`Response from session ${sent.session.id} (${who(sent.session)}): ${sent.response}\n`);
-        return EXIT_OK;
+        else if (message.wait || verbose) io.out(`${line}\n`);
+        return reportedOrLost(io, COMMAND, EXIT_OK, () => line);
       } catch (error) {
         // msg.exe: a name that is no session's is a user name: every session of that user.
         if (isSession || (error as { code?: string }).code !== 'E_NOT_FOUND') throw error;

@@ -6,6 +6,8 @@
  */
 import { logoffMain } from '../../src/cli/logoff';
 import { msgMain } from '../../src/cli/msg';
+import { disconnectMain } from '../../src/cli/disconnect';
+import { killMain } from '../../src/cli/kill';
 import type { CliIo } from '../../src/cli/common';
 import { Wts } from '../../src/api/wts';
 import { createMockApi } from '../../src/mock';
@@ -62,5 +64,22 @@ describe('the text report finds the output closed', () => {
     const code = await msgMain(['*', 'hello'], c.io, undefined, { wts: () => new Wts(createMockApi(cleanFarm())) });
     expect(code).toBe(1);
     expect(c.err.join('')).toMatch(/the output was closed/);
+  });
+
+  test.each([
+    ['wts-logoff 4 --json', (io: CliIo, wts: () => Wts) => logoffMain(['4', '--json', '--no-wait'], io, { wts })],
+    ['wts-disconnect 3 --json', (io: CliIo, wts: () => Wts) => disconnectMain(['3', '--json'], io, { wts })],
+    ['wts-msg 3 hi --json', (io: CliIo, wts: () => Wts) => msgMain(['3', 'hi', '--json'], io, undefined, { wts })],
+    ['wts-kill 6100 (text)', (io: CliIo, wts: () => Wts) => killMain(['6100'], io, { wts })],
+    ['wts-kill 6100 --json', (io: CliIo, wts: () => Wts) => killMain(['6100', '--json'], io, { wts })],
+  ] as const)('%s with its output closed: done, said on stderr, exit 1 (not 0)', async (_what, run) => {
+    const farm = cleanFarm();
+    farm.servers[0]!.sessions!.find((s) => s.id === 3)!.processes = [{ pid: 6100, name: 'excel.exe' }];
+    const mock = createMockApi(farm);
+    const c = closingAfter(0);
+    const code = await run(c.io, () => new Wts(mock));
+    expect(code).toBe(1);
+    expect(c.err.join('')).toMatch(/the output was closed, so this was not reported there: \S/);
+    expect(mock.calls.filter((x) => ['logoff', 'disconnect', 'message', 'terminate'].includes(x.api)).length).toBe(1);
   });
 });

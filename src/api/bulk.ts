@@ -331,7 +331,10 @@ export async function resolveForAction(
         : undefined;
   if (early) throw early;
   throwIfAborted(signal, what, ctx);
-  const session = resolveTarget(await enumerate(ctx), target, ctx, requireActive);
+  const sessions = await enumerate(ctx);
+  // Aborted while listing: that, not what the list happens to say (not found, not active).
+  throwIfAborted(signal, what, ctx);
+  const session = resolveTarget(sessions, target, ctx, requireActive);
   const refusal = protectConsole ? refuse(session) : refuseNoUser(session.id, session.state, ctx.server);
   if (refusal) throw refusal;
   const identity = await captureOrGone(ctx, session);

@@ -519,7 +519,10 @@ export async function logoffOne(
   const early = refuseBeforeLookup(target, ctx);
   if (early) throw early;
   throwIfAborted(opts.signal, 'logoff', ctx);
-  const session = resolveTarget(await enumerate(ctx), target, ctx, target.kind === 'name');
+  const sessions = await enumerate(ctx);
+  // Aborted while listing: that, not what the list happens to say (not found, not active).
+  throwIfAborted(opts.signal, 'logoff', ctx);
+  const session = resolveTarget(sessions, target, ctx, target.kind === 'name');
   const refusal = refuse(session);
   if (refusal) throw refusal;
   // The identity right before acting, checked against the list: the one the poll then follows.

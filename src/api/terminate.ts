@@ -317,6 +317,8 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
   }
   const planned = opts.plan;
   const listed = await listProcesses(ctx, WTS_ANY_SESSION);
+  // Aborted while listing: a dry run is no plan then (a command would act on it), and nothing is ended.
+  throwIfAborted(opts.signal, 'terminateProcess', ctx);
   const matches = listed.filter((p) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName)));
   if (matches.length === 0 && !planned?.length) throw new ProcessNotFoundError(target.kind === 'pid' ? target.pid : target.name, ctx.server);
 

@@ -374,14 +374,32 @@ export function compileWildcard(pattern: string, argument: string): (text: strin
 
 /**
  * One UTF-16 unit upper-cased to one unit, as Windows' case-insensitive name comparison does
- * (docs/windows-facts.md, `account-name-case`); one whose upper case is longer (ß, ŉ) stays as it
- * is, and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
+ * (docs/windows-facts.md, `account-name-case`), by the simple upper case: one with no one-unit upper
+ * case (ß, ŉ) stays as it is, and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
  * ordinal casing, built to match it, keeps them).
  */
 export function upcaseUnit(unit: string): string {
   if (unit === '\u0131' || unit === '\u017f') return unit;
   const upper = unit.toUpperCase();
-  return upper.length === 1 ? upper : unit;
+  if (upper.length === 1) return upper;
+  // JavaScript gives the full upper case (ᾳ -> ΑΙ); the simple one, which Windows' table and .NET's
+  // ordinal casing follow, maps ᾳ to ᾼ: the one unit whose lower case is this one (never ß: it has
+  // no simple upper case; ẞ lower-cases to it all the same).
+  return (SIMPLE_UPPER ??= simpleUpperOfLong()).get(unit) ?? unit;
+}
+
+let SIMPLE_UPPER: Map<string, string> | undefined;
+
+/** Units whose full upper case is longer but that have a one-unit upper case: from the lower-case mapping. */
+function simpleUpperOfLong(): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let c = 0; c < 0x10000; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue;
+    const upper = String.fromCharCode(c);
+    const lower = upper.toLowerCase();
+    if (lower.length === 1 && lower !== upper && lower !== '\u00df' && lower.toUpperCase().length > 1) map.set(lower, upper);
+  }
+  return map;
 }
 
 /** A text with each UTF-16 unit upper-cased on its own ({@link upcaseUnit}). */

@@ -192,7 +192,7 @@ export function processIo(
     // A write on a pipe whose reader is gone fails at once (EPIPE) and marks the stream errored
     // (`errored`: a net.Socket has no `writableErrored`); the 'error' event only follows on the
     // next tick, too late to stop the next action.
-    return stream.errored ?? stream.writableErrored ?? (stream.destroyed ? new Error('The stream was closed.') : undefined);
+    return stream.errored ?? stream.writableErrored ?? (stream.destroyed ? Object.assign(new Error('The stream was closed.'), { code: 'ERR_STREAM_DESTROYED' }) : undefined);
   };
   const interactive = Boolean((streams.stdin ? streams.stdin.isTTY : isatty(0)) && stderr.isTTY);
   return {
@@ -428,7 +428,21 @@ export async function runCommand(
     // own (1) after a success, else the command's (130 after Ctrl+C, 1 after a failure).
     code = reportError(command, error, io, { ...options(), ...(code === EXIT_OK ? {} : { exitCode: code }) });
   }
+  // Standard output that failed for another reason than its reader going away (a full disk, an I/O
+  // error): the output is not what it should be, whatever the command did. `> report.json` must not
+  // read as success. (A reader that left, `| head -1`, is a choice: a query ends quietly then.)
+  const failed: unknown = io.outputClosed?.aborted ? io.outputClosed.reason : undefined;
+  if (failed !== undefined && !readerGone(failed)) {
+    io.err(`${command}: could not write its output (${oneLine(failed instanceof Error ? failed.message : String(failed))}).\n`);
+    if (code === EXIT_OK) code = EXIT_FAILED;
+  }
   return code;
+}
+
+/** A write error that means the reader went away (a closed pipe), not that writing failed. */
+function readerGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED' || code === 'EOF';
 }
 
 /**

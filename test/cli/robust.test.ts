@@ -291,3 +291,16 @@ function readableByOthers(path: string): boolean {
   const mode = spawnSync('stat', ['-c', '%a', path], { encoding: 'utf8' }).stdout.trim();
   return Boolean(parseInt(mode, 8) & 0o004);
 }
+
+describe('standard output that fails (a full disk), not a reader that left', () => {
+  const full = existsSync('/dev/full');
+  if (!full) console.log('skipped: no /dev/full on this system to make writes fail with ENOSPC');
+  (full ? test : test.skip)('wts-query session > /dev/full: one line on stderr, exit 1 (it was a silent exit 0)', () => {
+    const sim = simulate();
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${binPath('wts-query')}" session --json > /dev/full; echo "exit=$?" >&2`], {
+      env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: sim.path },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toMatch(/^wts-query: could not write its output \(ENOSPC[^\n]*\)\.\nexit=1\n$/);
+  });
+});

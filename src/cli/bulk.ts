@@ -106,6 +106,9 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   };
 
   const report = (result: FarmResult<O>, dryRun: boolean, printed: boolean): number => {
+    // Closed while the run went on (a JSON line failed): no new action was started after that. Closed
+    // only now, as the report is written (text mode writes it at the end): the run was not stopped.
+    const closedDuringRun = closed?.aborted === true;
     const stopped = result.failures.filter(isStopped).length;
     const summary = summarize(result.results, result.failures.length - stopped, stopped, action);
     const ok = result.failures.length === 0 && result.results.every((o) => o.status !== 'failed' && o.status !== 'requested');
@@ -146,7 +149,11 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       io.err(`${run.command}: interrupted (Ctrl+C): no new action was started after that. ${summary}\n`);
     } else if (closed?.aborted) {
       // Nobody reads stdout any more: what was done still has to be said somewhere.
-      io.err(`${run.command}: the output was closed, so no new action was started after that. ${summary}\n`);
+      io.err(
+        closedDuringRun
+          ? `${run.command}: the output was closed, so no new action was started after that. ${summary}\n`
+          : `${run.command}: the output was closed, so the report was not written there. ${summary}\n`,
+      );
     }
     // The report itself may be what found the output closed (text mode writes it when the run is
     // over): the run then did not end well either — its report was lost.

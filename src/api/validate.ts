@@ -383,24 +383,25 @@ export function upcaseUnit(unit: string): string {
   const upper = unit.toUpperCase();
   if (upper.length === 1) return upper;
   // JavaScript gives the full upper case (ᾳ -> ΑΙ); the simple one, which Windows' table and .NET's
-  // ordinal casing follow, maps ᾳ to ᾼ: the one unit whose lower case is this one (never ß: it has
-  // no simple upper case; ẞ lower-cases to it all the same).
-  return (SIMPLE_UPPER ??= simpleUpperOfLong()).get(unit) ?? unit;
+  // ordinal casing follow, maps ᾳ to ᾼ. The 27 units with a longer full upper case but a one-unit
+  // simple one are the Greek letters with iota subscript (UnicodeData.txt; a test derives them
+  // from the lower-case mapping and compares).
+  return SIMPLE_UPPER_OF_LONG.get(unit) ?? unit;
 }
 
-let SIMPLE_UPPER: Map<string, string> | undefined;
-
-/** Units whose full upper case is longer but that have a one-unit upper case: from the lower-case mapping. */
-function simpleUpperOfLong(): Map<string, string> {
-  const map = new Map<string, string>();
-  for (let c = 0; c < 0x10000; c++) {
-    if (c >= 0xd800 && c <= 0xdfff) continue;
-    const upper = String.fromCharCode(c);
-    const lower = upper.toLowerCase();
-    if (lower.length === 1 && lower !== upper && lower !== '\u00df' && lower.toUpperCase().length > 1) map.set(lower, upper);
-  }
-  return map;
-}
+/** Unit -> its simple upper case, for the units whose full upper case is longer. */
+const SIMPLE_UPPER_OF_LONG: ReadonlyMap<string, string> = new Map(
+  [
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [
+      [0x1f80 + i, 0x1f88 + i],
+      [0x1f90 + i, 0x1f98 + i],
+      [0x1fa0 + i, 0x1fa8 + i],
+    ]),
+    [0x1fb3, 0x1fbc],
+    [0x1fc3, 0x1fcc],
+    [0x1ff3, 0x1ffc],
+  ].map(([from, to]) => [String.fromCharCode(from as number), String.fromCharCode(to as number)] as const),
+);
 
 /** A text with each UTF-16 unit upper-cased on its own ({@link upcaseUnit}). */
 export function upcaseText(text: string): string {

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { createWts } from '../../src/index';
 import { createMockApi, type Farm, type FarmSession } from '../../src/mock';
-import { compileWildcard } from '../../src/api/validate';
+import { compileWildcard, upcaseUnit } from '../../src/api/validate';
 
 /** Glob matching written independently of the library's (no regular expression): `*`, `?`, ASCII case folded. */
 function globMatch(pattern: string, text: string, exact = false): boolean {
@@ -104,5 +104,19 @@ describe('the user filter', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  test("upcaseUnit's table of simple upper cases is what this Node's Unicode data derives: every unit with a longer full upper case maps to the one unit that lower-cases to it (ß excepted: it has none)", () => {
+    const derived: string[] = [];
+    const table: string[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const unit = String.fromCharCode(c);
+      const lower = unit.toLowerCase();
+      if (lower.length === 1 && lower !== unit && lower !== '\u00df' && lower.toUpperCase().length > 1) derived.push(`${lower}>${unit}`);
+      if (unit.toUpperCase().length > 1 && upcaseUnit(unit) !== unit) table.push(`${unit}>${upcaseUnit(unit)}`);
+    }
+    expect(table.sort()).toEqual(derived.sort());
+    expect(table).toHaveLength(27);
   });
 });

@@ -337,7 +337,14 @@ export async function resolveForAction(
   const session = resolveTarget(sessions, target, ctx, requireActive);
   const refusal = protectConsole ? refuse(session) : refuseNoUser(session.id, session.state, ctx.server);
   if (refusal) throw refusal;
-  const identity = await captureOrGone(ctx, session);
+  let identity: SessionIdentity;
+  try {
+    identity = await captureOrGone(ctx, session);
+  } catch (error) {
+    // Aborted meanwhile: that, not what the read happened to find (the session gone, say).
+    throwIfAborted(signal, what, ctx, session.id);
+    throw error;
+  }
   if (protectConsole && !session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) {
     throw new ConsoleSessionError(session.id, ctx.server);
   }

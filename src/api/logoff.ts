@@ -530,6 +530,8 @@ export async function logoffOne(
   try {
     identity = await captureOrGone(ctx, session);
   } catch (error) {
+    // Aborted meanwhile: that, not what the read happened to find (the session gone, say).
+    throwIfAborted(opts.signal, 'logoff', ctx, session.id);
     if (!isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) throw error;
     return closingAlready(ctx, session, opts);
   }

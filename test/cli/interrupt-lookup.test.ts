@@ -97,4 +97,46 @@ describe('Ctrl+C during the lookup: nothing is done, exit 130', () => {
       expect((await rejection(call(controller.signal))).code).toBe('E_ABORTED');
     }
   });
+
+  test.each([
+    ['wts-msg kiosk hello (a session name that is also a user name)', (io: CliIo, wts: () => Wts) => msgMain(['kiosk', 'hello'], io, undefined, { wts })],
+    ['wts-logoff kiosk', (io: CliIo, wts: () => Wts) => logoffMain(['kiosk'], io, { wts })],
+    ['wts-logoff 8', (io: CliIo, wts: () => Wts) => logoffMain(['8'], io, { wts })],
+    ['wts-msg 8 hi', (io: CliIo, wts: () => Wts) => msgMain(['8', 'hi'], io, undefined, { wts })],
+  ] as const)('Ctrl+C while the session\'s identity is read, the session ending then: %s is interrupted (130), not "not found", and nothing is sent', async (_what, run) => {
+    const farm = slowFarm();
+    const ts01 = farm.servers[0]!;
+    ts01.latencyMs = 100;
+    // A session named like an account (a kiosk), and that account's own session.
+    ts01.sessions!.push({ id: 8, name: 'kiosk', state: 'Active', user: 'dave', domain: 'CORP' }, { id: 9, name: 'RDP-Tcp#9', state: 'Active', user: 'kiosk', domain: 'CORP' });
+    const handlers = new Set<() => void>();
+    let fired = false;
+    const late: string[] = [];
+    const mock = createMockApi(farm, {
+      onCall: (call) => {
+        if (acts.includes(call.api) && fired) late.push(`${call.api}:${call.sessionId}`);
+        if (call.api === 'query' && call.sessionId === 8 && !fired) {
+          // Session 8 ends while its identity is read, and Ctrl+C comes then.
+          mock.removeSession('TS01', 8);
+          setTimeout(() => {
+            fired = true;
+            for (const h of [...handlers]) h();
+          }, 50);
+        }
+      },
+    });
+    const io: CliIo = {
+      out: () => undefined,
+      err: () => undefined,
+      interactive: false,
+      progress: false,
+      confirm: async () => 'no',
+      onInterrupt: (h) => {
+        handlers.add(h);
+        return () => handlers.delete(h);
+      },
+    };
+    const code = await run(io, () => new Wts(mock));
+    expect([fired, late, code]).toEqual([true, [], 130]);
+  });
 });

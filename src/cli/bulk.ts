@@ -5,7 +5,7 @@
  * a summary document last; docs/json.md).
  */
 import { anySignal, type FarmEvent, type FarmResult } from '../api/farm';
-import { askFirst, CANCELLED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, jsonFailure, type CliIo } from './common';
+import { askFirst, CANCELLED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, jsonFailure, outputLoss, type CliIo } from './common';
 import { formatOutcome, planLine, summarize, type AnyOutcome } from './format';
 import { cliErrorObject, jsonLine, outcomeDocument, serverFailedDocument, summaryDocument } from './json';
 import { failureLine, isStopped, Progress, type Target } from './shared';
@@ -151,8 +151,8 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
       // Nobody reads stdout any more: what was done still has to be said somewhere.
       io.err(
         closedDuringRun
-          ? `${run.command}: the output was closed, so no new action was started after that. ${summary}\n`
-          : `${run.command}: the output was closed, so the report was not written there. ${summary}\n`,
+          ? `${run.command}: ${outputLoss(io)}, so no new action was started after that. ${summary}\n`
+          : `${run.command}: ${outputLoss(io)}, so the report was not written there. ${summary}\n`,
       );
     }
     // The report itself may be what found the output closed (text mode writes it when the run is
@@ -169,7 +169,7 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
     return EXIT_INTERRUPTED;
   }
   if (closed?.aborted) {
-    io.err(`${run.command}: the output was closed before the question; nothing was done.\n`);
+    io.err(`${run.command}: ${outputLoss(io)} before the question; nothing was done.\n`);
     return EXIT_FAILED;
   }
   const count = plan.results.filter((o) => o.status.startsWith('would')).length;
@@ -179,7 +179,7 @@ export async function runBulk<O extends AnyOutcome>(io: CliIo, run: BulkRun<O>):
   const refused = await askFirst(io, run.json, `${planLine(plan.results, run.verb, names)}\n${run.consequence}`);
   if (refused !== undefined) return refused;
   if (closed?.aborted) {
-    io.err(`${run.command}: the output was closed during the question; nothing was done.\n`);
+    io.err(`${run.command}: ${outputLoss(io)} during the question; nothing was done.\n`);
     return EXIT_FAILED;
   }
   // Exactly what was shown: sessions that appeared since are reported as not in the plan, and a

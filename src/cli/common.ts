@@ -388,12 +388,24 @@ export function jsonFailure(io: CliIo, json: boolean, exitCode: number, error: E
 /**
  * Runs one action with Ctrl+C turned into its abort signal: the wait stops, and the command says
  * what had been sent (OperationAbortedError.requests) and exits 130 instead of dying silently.
+ * A Ctrl+C the call finished despite (its request was already made) is not swallowed: `lookup`
+ * (a read before anything is done, such as a dry run) then ends the command with 130 and nothing
+ * done; an action says it came too late, and its result stands.
  */
-export async function interruptible<T>(command: string, io: CliIo, act: (signal: AbortSignal) => Promise<T>, json = false): Promise<T | number> {
+export async function interruptible<T>(command: string, io: CliIo, act: (signal: AbortSignal) => Promise<T>, json = false, lookup = false): Promise<T | number> {
   const interrupt = new AbortController();
   const stop = io.onInterrupt?.(() => interrupt.abort(new Error('interrupted')));
   try {
-    return await act(interrupt.signal);
+    const result = await act(interrupt.signal);
+    if (interrupt.signal.aborted) {
+      if (lookup) {
+        io.err(CANCELLED);
+        jsonFailure(io, json, EXIT_INTERRUPTED, cliErrorObject('CancelledError', 'E_CANCELLED', 'Interrupted (Ctrl+C) while looking; nothing was done.'));
+        return EXIT_INTERRUPTED;
+      }
+      io.err(`${command}: Ctrl+C came too late to stop it: its request had been made, and it was done.\n`);
+    }
+    return result;
   } catch (error) {
     if (!interrupt.signal.aborted || !isWtsError(error) || error.code !== 'E_ABORTED') throw error;
     io.err(`${command}: interrupted (Ctrl+C). ${oneLine(error.message)}\n`);
@@ -433,16 +445,20 @@ export async function runCommand(
   // read as success. (A reader that left, `| head -1`, is a choice: a query ends quietly then.)
   const failed: unknown = io.outputClosed?.aborted ? io.outputClosed.reason : undefined;
   if (failed !== undefined && !readerGone(failed)) {
-    io.err(`${command}: could not write its output (${oneLine(failed instanceof Error ? failed.message : String(failed))}).\n`);
+    if (!LOSS_SAID.has(io)) io.err(`${command}: could not write its output (${oneLine(failed instanceof Error ? failed.message : String(failed))}).\n`);
     if (code === EXIT_OK) code = EXIT_FAILED;
   }
   return code;
 }
 
-/** A write error that means the reader went away (a closed pipe), not that writing failed. */
+/**
+ * Whether the output ended because its reader went away (a closed pipe), not because writing
+ * failed (ENOSPC, EIO: a system error with another code). An end with no system code counts as
+ * the reader's.
+ */
 function readerGone(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED' || code === 'EOF';
+  return typeof code !== 'string' || code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED' || code === 'EOF';
 }
 
 /**
@@ -452,8 +468,22 @@ function readerGone(error: unknown): boolean {
  */
 export function reportedOrLost(io: CliIo, command: string, code: number, said: () => string): number {
   if (!io.outputClosed?.aborted) return code;
-  io.err(`${command}: the output was closed, so this was not reported there: ${said()}\n`);
+  io.err(`${command}: ${outputLoss(io)}, so this was not reported there: ${said()}\n`);
   return code === EXIT_OK ? EXIT_FAILED : code;
+}
+
+/** Whose output has been said lost (outputLoss): runCommand does not say it a second time. */
+const LOSS_SAID = new WeakSet<CliIo>();
+
+/**
+ * Why standard output is gone, as a command says it — "the output was closed" when its reader
+ * left (`| head -1`), else "the output could not be written (ENOSPC: ...)" — and marks it said.
+ */
+export function outputLoss(io: CliIo): string {
+  LOSS_SAID.add(io);
+  const reason: unknown = io.outputClosed?.reason;
+  if (reason === undefined || readerGone(reason)) return 'the output was closed';
+  return `the output could not be written (${oneLine(reason instanceof Error ? reason.message : String(reason))})`;
 }
 
 /**

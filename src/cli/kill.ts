@@ -150,7 +150,7 @@ export async function killMain(argv: readonly string[], io: CliIo, deps: CliDeps
     const where = printable(serverLabel(server ?? ''));
 
     if (verbose && !json) io.err(`Looking for ${'pid' in t ? `process ${t.pid}` : `'${printable(t.name)}'`} on ${where}...\n`);
-    const plan = await interruptible(COMMAND, io, (signal) => wts().terminateProcess(t, { ...base, dryRun: true, signal }), json);
+    const plan = await interruptible(COMMAND, io, (signal) => wts().terminateProcess(t, { ...base, dryRun: true, signal }), json, true);
     if (typeof plan === 'number') return plan;
     const chosen = plan.filter((o) => o.status === 'wouldTerminate');
 
@@ -203,6 +203,8 @@ export async function killMain(argv: readonly string[], io: CliIo, deps: CliDeps
       } catch (error) {
         // Stopped before the processes were listed again: nothing was ended.
         if (!interrupt.signal.aborted || !isWtsError(error) || error.code !== 'E_ABORTED') throw error;
+        // "What was done so far follows": nothing.
+        if (!json) io.err(`${COMMAND}: stopped before any process was ended; nothing was done.\n`);
         jsonFailure(io, json, EXIT_INTERRUPTED, errorObject(error));
         return EXIT_INTERRUPTED;
       }

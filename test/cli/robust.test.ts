@@ -303,4 +303,13 @@ describe('standard output that fails (a full disk), not a reader that left', () 
     });
     expect(r.stderr).toMatch(/^wts-query: could not write its output \(ENOSPC[^\n]*\)\.\nexit=1\n$/);
   });
+
+  (full ? test : test.skip)('wts-logoff 4 --json > /dev/full: done, said once on stderr as a write failure (not "closed"), exit 1', () => {
+    const sim = simulate();
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${binPath('wts-logoff')}" 4 --json --no-wait > /dev/full; echo "exit=$?" >&2`], {
+      env: { PATH: process.env['PATH'] ?? '', WTS_SESSION_SIMULATE: sim.path },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toMatch(/^wts-logoff: the output could not be written \(ENOSPC[^\n]*\), so this was not reported there: Logged off session 4 [^\n]*\nexit=1\n$/);
+  });
 });

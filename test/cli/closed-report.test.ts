@@ -12,28 +12,21 @@ import type { CliIo } from '../../src/cli/common';
 import { Wts } from '../../src/api/wts';
 import { createMockApi } from '../../src/mock';
 import { exampleFarm } from '../helpers';
+import { fakeConsole } from './run';
 
 /** Standard output that accepts `lines` writes, then is closed (EPIPE), as processIo reports it. */
-function closingAfter(lines: number): { io: CliIo; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
+function closingAfter(lines: number): ReturnType<typeof fakeConsole> {
   const closed = new AbortController();
-  return {
-    out,
-    err,
-    io: {
-      out: (t) => {
-        if (closed.signal.aborted) return;
-        if (out.length >= lines) closed.abort(new Error('EPIPE'));
-        else out.push(t);
-      },
-      err: (t) => err.push(t),
-      interactive: false,
-      progress: false,
-      confirm: async () => 'no',
-      outputClosed: closed.signal,
+  const written: string[] = [];
+  const c = fakeConsole({
+    outputClosed: closed.signal,
+    out: (t) => {
+      if (closed.signal.aborted) return;
+      if (written.length >= lines) closed.abort(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      else written.push(t);
     },
-  };
+  });
+  return { ...c, out: written };
 }
 
 /** The example farm without its injected faults: every run would end well (exit 0) if its report were read. */

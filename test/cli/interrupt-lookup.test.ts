@@ -12,6 +12,7 @@ import { Wts } from '../../src/api/wts';
 import { createWts } from '../../src/index';
 import { createMockApi, type Farm } from '../../src/mock';
 import { exampleFarm, rejection } from '../helpers';
+import { fakeConsole } from './run';
 
 /** The example farm, every call on TS01 taking 200 ms. */
 function slowFarm(): Farm {
@@ -28,32 +29,14 @@ function slowFarm(): Farm {
  * registered then, if any; with none registered, Node's default would end the process, so nothing
  * may happen after it either way. `fired()` says whether it has come.
  */
-function interruptedAfter(afterMs: number): { io: CliIo; out: string[]; err: string[]; fired: () => boolean; done: () => void } {
-  const out: string[] = [];
-  const err: string[] = [];
+function interruptedAfter(afterMs: number): ReturnType<typeof fakeConsole> & { fired: () => boolean; done: () => void } {
+  const c = fakeConsole();
   let fired = false;
-  const handlers = new Set<() => void>();
   const timer = setTimeout(() => {
     fired = true;
-    for (const h of [...handlers]) h();
+    c.interrupt();
   }, afterMs);
-  return {
-    out,
-    err,
-    fired: () => fired,
-    done: () => clearTimeout(timer),
-    io: {
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      interactive: false,
-      progress: false,
-      confirm: async () => 'no',
-      onInterrupt: (handler) => {
-        handlers.add(handler);
-        return () => handlers.delete(handler);
-      },
-    },
-  };
+  return { ...c, fired: () => fired, done: () => clearTimeout(timer) };
 }
 
 const acts = ['logoff', 'disconnect', 'message', 'terminate'];
@@ -109,7 +92,7 @@ describe('Ctrl+C during the lookup: nothing is done, exit 130', () => {
     ts01.latencyMs = 100;
     // A session named like an account (a kiosk), and that account's own session.
     ts01.sessions!.push({ id: 8, name: 'kiosk', state: 'Active', user: 'dave', domain: 'CORP' }, { id: 9, name: 'RDP-Tcp#9', state: 'Active', user: 'kiosk', domain: 'CORP' });
-    const handlers = new Set<() => void>();
+    const c = fakeConsole();
     let fired = false;
     const late: string[] = [];
     const mock = createMockApi(farm, {
@@ -120,23 +103,12 @@ describe('Ctrl+C during the lookup: nothing is done, exit 130', () => {
           mock.removeSession('TS01', 8);
           setTimeout(() => {
             fired = true;
-            for (const h of [...handlers]) h();
+            c.interrupt();
           }, 50);
         }
       },
     });
-    const io: CliIo = {
-      out: () => undefined,
-      err: () => undefined,
-      interactive: false,
-      progress: false,
-      confirm: async () => 'no',
-      onInterrupt: (h) => {
-        handlers.add(h);
-        return () => handlers.delete(h);
-      },
-    };
-    const code = await run(io, () => new Wts(mock));
+    const code = await run(c.io, () => new Wts(mock));
     expect([fired, late, code]).toEqual([true, [], 130]);
   });
 });

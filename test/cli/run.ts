@@ -91,3 +91,37 @@ export function simulate(farm: Farm = exampleFarm()): Sim {
     },
   };
 }
+
+/**
+ * An in-process console for a command's main function: what it wrote, and a Ctrl+C to press
+ * (`interrupt()`: every handler registered at that moment, as a terminal's SIGINT reaches them).
+ */
+export function fakeConsole(o: { outputClosed?: AbortSignal; out?: (text: string) => void } = {}): {
+  io: import('../../src/cli/common').CliIo;
+  out: string[];
+  err: string[];
+  interrupt: () => void;
+} {
+  const out: string[] = [];
+  const err: string[] = [];
+  const handlers = new Set<() => void>();
+  return {
+    out,
+    err,
+    interrupt: () => {
+      for (const h of [...handlers]) h();
+    },
+    io: {
+      out: o.out ?? ((t) => out.push(t)),
+      err: (t) => err.push(t),
+      interactive: false,
+      progress: false,
+      confirm: async () => 'no',
+      onInterrupt: (handler) => {
+        handlers.add(handler);
+        return () => handlers.delete(handler);
+      },
+      ...(o.outputClosed ? { outputClosed: o.outputClosed } : {}),
+    },
+  };
+}

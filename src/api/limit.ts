@@ -1,14 +1,25 @@
-/** Runs `fn` over `items` with at most `limit` at once, keeping order in the results. */
+/**
+ * Runs `fn` over `items` with at most `limit` at once, keeping order in the results. Once one
+ * rejects, no further item is started, and the first rejection is thrown only when the items
+ * already started have settled: nothing the call began is still running when it has failed (a
+ * caller closes its server handle then), and no request is made for a result that is already lost.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { readonly error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && failure === undefined) {
       const i = next++;
-      results[i] = await fn(items[i] as T, i);
+      try {
+        results[i] = await fn(items[i] as T, i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 

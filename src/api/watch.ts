@@ -598,6 +598,23 @@ function closeAfter(late: LateWait, close: () => Promise<unknown>): void {
 }
 
 /** The identity a listing (and, with `times`, its logon time) tells of a session. */
+/**
+ * The listing kept for the next diff. A session whose details came back gone (it ended between the
+ * enumeration and its detail query) keeps the details it was last seen with, when it was the same
+ * logon: its logon time is what tells it from the user's next logon under the same ID. Kept as
+ * gone, the next listing's logon would look like the same one (no logoff, no logon; or a rename).
+ */
+function keepIdentity<S extends Session>(known: ReadonlyMap<number, S>, now: ReadonlyMap<number, S>): Map<number, S> {
+  const kept = new Map(now);
+  for (const [id, s] of now) {
+    if (!(s as Partial<DetailedSession>).details?.gone) continue;
+    const before = known.get(id);
+    const details = (before as Partial<DetailedSession> | undefined)?.details;
+    if (before && details && !details.gone && sameLogon(before, s)) kept.set(id, Object.freeze({ ...s, details }) as S);
+  }
+  return kept;
+}
+
 function logonTimeOf(s: Session): number | null | undefined {
   const d = (s as Partial<DetailedSession>).details;
   if (!d || d.gone || !('logonTime' in d)) return undefined;
@@ -795,7 +812,7 @@ class ServerWatch<S extends Session> {
     } else {
       for (const event of diffSessions(this.#known, now, this.#label, at)) this.#push(event);
     }
-    this.#known = now;
+    this.#known = this.#known === undefined ? now : keepIdentity(this.#known, now);
   }
 
   /** The listing listSessions makes: one enumeration, and with `details` one query per group and session. */

@@ -436,7 +436,13 @@ export class KoffiApi implements WtsApi {
 
   /** Out-parameter slots: one pointer-sized `PVOID *` and one `DWORD *`, zeroed. */
   #outs(block: NativeBlock): { out: bigint; count: bigint } {
-    return { out: block.take(8), count: block.take(8) };
+    const out = block.take(8);
+    const count = block.take(8);
+    // A lane's scratch block is reused: a call that succeeded without writing its outputs must not
+    // hand back the previous call's (freed) pointer or count.
+    block.view.setBigUint64(block.offset(out), 0n, true);
+    block.view.setBigUint64(block.offset(count), 0n, true);
+    return { out, count };
   }
 
   // ---- WtsApi -------------------------------------------------------------------------------

@@ -330,35 +330,39 @@ export async function resolveForAction(
         ? refuseNoUser(ctx.currentSessionId, undefined, ctx.server)
         : undefined;
   if (early) throw early;
-  throwIfAborted(signal, what, ctx);
-  const sessions = await enumerate(ctx);
-  // Aborted while listing: that, not what the list happens to say (not found, not active).
-  throwIfAborted(signal, what, ctx);
-  const session = resolveTarget(sessions, target, ctx, requireActive);
+  const session = resolveTarget(await enumerateUnlessAborted(ctx, signal, what), target, ctx, requireActive);
   const refusal = protectConsole ? refuse(session) : refuseNoUser(session.id, session.state, ctx.server);
   if (refusal) throw refusal;
-  let identity: SessionIdentity;
-  try {
-    identity = await captureOrGone(ctx, session);
-  } catch (error) {
-    // Aborted meanwhile: that, not what the read happened to find (the session gone, say).
-    throwIfAborted(signal, what, ctx, session.id);
-    throw error;
-  }
+  const identity = await captureOrGone(ctx, session, signal, what);
   if (protectConsole && !session.isCurrent && isConsoleNow(ctx, session.id, identity.name)) {
     throw new ConsoleSessionError(session.id, ctx.server);
   }
   return { session, identity };
 }
 
-/** captureIdentity, with 7022 as SessionNotFoundError. */
-export async function captureOrGone(ctx: ServerContext, session: Session): Promise<SessionIdentity> {
+/**
+ * captureIdentity, with 7022 as SessionNotFoundError; when `signal` fired meanwhile, its abort
+ * instead of what the read happened to find (the session gone, say).
+ */
+export async function captureOrGone(ctx: ServerContext, session: Session, signal: AbortSignal | undefined, what: string): Promise<SessionIdentity> {
   try {
     return await captureIdentity(ctx, session);
   } catch (error) {
+    throwIfAborted(signal, what, ctx, session.id);
     if (isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw new SessionNotFoundError(session.id, ctx.server, error);
     throw error;
   }
+}
+
+/**
+ * The server's sessions for a call on one target, unless `signal` fired before or while they were
+ * listed: then its abort, not what the list happens to say (not found, not active).
+ */
+export async function enumerateUnlessAborted(ctx: ServerContext, signal: AbortSignal | undefined, what: string): Promise<readonly Session[]> {
+  throwIfAborted(signal, what, ctx);
+  const sessions = await enumerate(ctx);
+  throwIfAborted(signal, what, ctx);
+  return sessions;
 }
 
 // ---- plans --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import {
   asWin32,
   asWtsError,
   captureOrGone,
+  enumerateUnlessAborted,
   checkPlan,
   clearToAct,
   isWin32,
@@ -518,20 +519,14 @@ export async function logoffOne(
 ): Promise<Extract<LogoffOutcome, { status: 'loggedOff' }>> {
   const early = refuseBeforeLookup(target, ctx);
   if (early) throw early;
-  throwIfAborted(opts.signal, 'logoff', ctx);
-  const sessions = await enumerate(ctx);
-  // Aborted while listing: that, not what the list happens to say (not found, not active).
-  throwIfAborted(opts.signal, 'logoff', ctx);
-  const session = resolveTarget(sessions, target, ctx, target.kind === 'name');
+  const session = resolveTarget(await enumerateUnlessAborted(ctx, opts.signal, 'logoff'), target, ctx, target.kind === 'name');
   const refusal = refuse(session);
   if (refusal) throw refusal;
   // The identity right before acting, checked against the list: the one the poll then follows.
   let identity: SessionIdentity;
   try {
-    identity = await captureOrGone(ctx, session);
+    identity = await captureOrGone(ctx, session, opts.signal, 'logoff');
   } catch (error) {
-    // Aborted meanwhile: that, not what the read happened to find (the session gone, say).
-    throwIfAborted(opts.signal, 'logoff', ctx, session.id);
     if (!isWin32(error, Win32.ERROR_CTX_CLOSE_PENDING)) throw error;
     return closingAlready(ctx, session, opts);
   }

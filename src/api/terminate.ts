@@ -267,7 +267,8 @@ type Pending = { readonly process: TargetProcess; readonly identity: TargetProce
  * server is opened, so that a refusal makes no call at all.
  */
 export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, opts: CheckedTerminate, server: string | undefined = undefined): void {
-  checkPlanFits(opts.plan, server);
+  // The local server ('') can also be named: which one `server` is shows only once it is opened.
+  checkPlanOn(opts.plan, ['', serverKey(server ?? '')]);
   if (target.session === 0 && !opts.allowServices) {
     throw new InvalidArgumentError('target.session', 'Session 0 is the Services session: its processes are ended only with allowServices: true.');
   }
@@ -277,17 +278,17 @@ export function checkTerminateCall(api: WtsApi, target: CheckedProcessTarget, op
 }
 
 /**
- * A plan's processes are on the call's server ('' = the local one, which can also be named):
- * a plan of another server is refused before any call, as logoffAll refuses one. The target may
- * name fewer processes than the plan holds (one PID out of a listing's plan): only those it names
- * are acted on, each only while it is the process planned.
+ * A plan's processes are on the call's server (server keys in `servers`): a plan of another server
+ * is refused, as logoffAll refuses one — before any call where the name tells, else once the server
+ * is open and before anything is listed. The target may name fewer processes than the plan holds
+ * (one PID out of a listing's plan): only those it names are acted on, each only while it is the
+ * process planned.
  */
-function checkPlanFits(plan: readonly TargetProcess[] | undefined, server: string | undefined): void {
-  if (!plan) return;
-  const allowed = new Set(['', serverKey(server ?? '')]);
-  plan.forEach((q, i) => {
-    if (!allowed.has(serverKey(q.server))) {
-      throw new InvalidArgumentError('options.plan', `Invalid options.plan[${i}]: it plans a process on ${q.server}, which this call does not work on. Pass the result of a dry run of the same call, unchanged.`);
+function checkPlanOn(plan: readonly TargetProcess[] | undefined, servers: readonly string[]): void {
+  plan?.forEach((q, i) => {
+    if (!servers.includes(serverKey(q.server))) {
+      const where = q.server === '' ? 'the local server' : q.server;
+      throw new InvalidArgumentError('options.plan', `Invalid options.plan[${i}]: it plans a process on ${where}, which this call does not work on. Pass the result of a dry run of the same call, unchanged.`);
     }
   });
 }
@@ -308,13 +309,8 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     }
   } else if (target.session !== undefined) scope = target.session;
 
-  // A plan of another server than this one turned out to be (the local machine named, say) is
-  // refused before anything is listed, as logoffAll refuses it.
-  const here = serverKey(ctx.server);
-  const elsewhere = opts.plan?.find((p) => serverKey(p.server) !== here);
-  if (elsewhere) {
-    throw new InvalidArgumentError('options.plan', `Invalid options.plan: it plans a process on ${elsewhere.server === '' ? 'the local server' : elsewhere.server}, which this call does not work on. Pass the result of a dry run of the same call, unchanged.`);
-  }
+  // A plan of another server than this one turned out to be (the local machine named, say).
+  checkPlanOn(opts.plan, [serverKey(ctx.server)]);
   const planned = opts.plan;
   const listed = await listProcesses(ctx, WTS_ANY_SESSION);
   // Aborted while listing: a dry run is no plan then (a command would act on it), and nothing is ended.

@@ -56,8 +56,9 @@ export function buttonsStyle(buttons: MessageButtons): number {
 
 /**
  * The user's answer by name. 0 is 'Timeout' when the box had a timeout (else 'Unknown': it could
- * not time out): Learn documents IDTIMEOUT (32000), but a box that timed out has been seen to answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout);
- * an unknown code is 'Unknown', never taken for a button the user did not press.
+ * not time out): Learn documents IDTIMEOUT (32000), but a box that timed out has been seen to
+ * answer 0 (Cassia, TerminalServicesSession.cs, maps 0 to Timeout); an unknown code is 'Unknown',
+ * never taken for a button the user did not press.
  */
 export function responseName(code: number, timeoutSeconds = 1): MessageResponse {
   // A box that never closes by itself (timeoutSeconds 0) cannot time out: 0 is then not a timeout.

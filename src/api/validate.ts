@@ -374,9 +374,9 @@ export function compileWildcard(pattern: string, argument: string): (text: strin
 
 /**
  * One UTF-16 unit upper-cased to one unit, as Windows' case-insensitive name comparison does
- * (docs/windows-facts.md, `account-name-case`), by the simple upper case: one with no one-unit upper
- * case (ß, ŉ) stays as it is, and so do ı (U+0131) and ſ (U+017F), which Windows' table does not map to I and S (as .NET's
- * ordinal casing, built to match it, keeps them).
+ * (docs/windows-facts.md, `account-name-case`), by the simple upper case: one with no one-unit
+ * upper case (ß, ŉ) stays as it is, and so do ı (U+0131) and ſ (U+017F), which Windows' table does
+ * not map to I and S (as .NET's ordinal casing, built to match it, keeps them).
  */
 export function upcaseUnit(unit: string): string {
   if (unit === '\u0131' || unit === '\u017f') return unit;

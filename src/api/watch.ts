@@ -597,7 +597,6 @@ function closeAfter(late: LateWait, close: () => Promise<unknown>): void {
   setTimeout(again, REFLUSH_MS).unref();
 }
 
-/** The identity a listing (and, with `times`, its logon time) tells of a session. */
 /**
  * The listing kept for the next diff. A session whose details came back gone (it ended between the
  * enumeration and its detail query) keeps the details it was last seen with, when it was the same
@@ -615,6 +614,7 @@ function keepIdentity<S extends Session>(known: ReadonlyMap<number, S>, now: Rea
   return kept;
 }
 
+/** The identity a listing (and, with `times`, its logon time) tells of a session. */
 function logonTimeOf(s: Session): number | null | undefined {
   const d = (s as Partial<DetailedSession>).details;
   if (!d || d.gone || !('logonTime' in d)) return undefined;

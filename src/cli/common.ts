@@ -445,7 +445,7 @@ export async function runCommand(
   // read as success. (A reader that left, `| head -1`, is a choice: a query ends quietly then.)
   const failed: unknown = io.outputClosed?.aborted ? io.outputClosed.reason : undefined;
   if (failed !== undefined && !readerGone(failed)) {
-    if (!LOSS_SAID.has(io)) io.err(`${command}: could not write its output (${oneLine(failed instanceof Error ? failed.message : String(failed))}).\n`);
+    if (!LOSS_SAID.has(io)) io.err(`${command}: could not write its output (${writeError(failed)}).\n`);
     if (code === EXIT_OK) code = EXIT_FAILED;
   }
   return code;
@@ -483,7 +483,12 @@ export function outputLoss(io: CliIo): string {
   LOSS_SAID.add(io);
   const reason: unknown = io.outputClosed?.reason;
   if (reason === undefined || readerGone(reason)) return 'the output was closed';
-  return `the output could not be written (${oneLine(reason instanceof Error ? reason.message : String(reason))})`;
+  return `the output could not be written (${writeError(reason)})`;
+}
+
+/** A write error as one line: `ENOSPC: no space left on device, write`. */
+function writeError(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
 }
 
 /**

@@ -1447,7 +1447,7 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
   // misspelt limit (`maxThread`) must not silently leave the default.
   const o = checkOptionsObject(options);
   checkKnownKeys(o, KOFFI_API_KEYS);
-  const path = (name: string, what: string): string | undefined => {
+  const path = (name: string, what = 'the path or name of the library'): string | undefined => {
     const value = o[name];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) {
@@ -1456,10 +1456,10 @@ export function createKoffiApi(options: KoffiApiOptions = {}): KoffiApi {
     return value;
   };
   const libraries = {
-    wtsapi32: path('wtsapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.wtsapi32,
-    kernel32: path('kernel32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.kernel32,
-    advapi32: path('advapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.advapi32,
-    netapi32: path('netapi32', 'the path or name of the library') ?? DEFAULT_LIBRARIES.netapi32,
+    wtsapi32: path('wtsapi32') ?? DEFAULT_LIBRARIES.wtsapi32,
+    kernel32: path('kernel32') ?? DEFAULT_LIBRARIES.kernel32,
+    advapi32: path('advapi32') ?? DEFAULT_LIBRARIES.advapi32,
+    netapi32: path('netapi32') ?? DEFAULT_LIBRARIES.netapi32,
   };
   const lanes = o['lanes'] === false ? undefined : (path('lanes', 'the path of the wts_lanes library, or false') ?? defaultLanesPath());
   const limit = (name: 'maxThreads' | 'maxWaitThreads' | 'stuckAfterMs' | 'idleMs') => (o[name] === undefined ? {} : { [name]: positive(o[name], name) });

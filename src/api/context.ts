@@ -154,10 +154,20 @@ export function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
+      const synchronous = SYNCHRONOUS_CALLS.has(key);
       return (...args: unknown[]) => {
-        signal.throwIfAborted();
+        // A call that returns a promise refuses with a rejected one, never a throw: work that
+        // started other calls just before (a session's detail queries) then still handles their
+        // outcomes, instead of leaving a rejection nobody waits for.
+        if (signal.aborted) {
+          if (synchronous) throw signal.reason;
+          return Promise.reject(signal.reason as Error);
+        }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
 }
+
+/** The WtsApi calls that answer at once, without a promise (they make no request to a server). */
+const SYNCHRONOUS_CALLS: ReadonlySet<PropertyKey> = new Set<keyof WtsApi>(['getActiveConsoleSessionId', 'getCurrentSessionId', 'getComputerName', 'getLocalServerNames']);

@@ -111,7 +111,8 @@ export function timesOf(info: SessionTimes, state: Session['state']): SessionDet
  */
 export async function fetchDetails(ctx: ServerContext, session: Session, groups: ReadonlySet<DetailGroup>): Promise<SessionDetails> {
   const details: Record<string, unknown> = {};
-  const query = <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);
+  // async: a backend that throws instead of rejecting cannot leave the queries already started unwaited.
+  const query = async <C extends WtsInfoClass>(infoClass: C) => ctx.api.querySessionInformation(ctx.handle, session.id, infoClass);
   const work: Promise<void>[] = [];
   // disconnectedMs for a session Disconnected as the read says (the user may have come back since the listing).
   const readTimes = () =>

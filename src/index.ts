@@ -26,6 +26,7 @@ export type {
   FindSessionOptions,
   ListProcessesOptions,
   ServerTerminateProcessOptions,
+  ListingSignalOption,
   ListSessionsOptions,
   LoggedOff,
   MessageOutcome,

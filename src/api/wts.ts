@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
+import { localNamesOf, ServerConnection, stopping, withApi, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -42,6 +42,7 @@ import {
   checkKnownKeys,
   checkOptionsObject,
   checkPositiveInteger,
+  checkSignal,
   NO_TARGET_WITH_SERVER,
   normalizeServerName,
   parseTarget,
@@ -59,8 +60,20 @@ export interface ServerOption {
   server?: string;
 }
 
+/** A listing's `signal`. */
+export interface ListingSignalOption {
+  /**
+   * Cancels the listing: the call rejects with an {@link OperationAbortedError} at once (over
+   * `servers`, it resolves, with every server not finished in `failures`, `E_ABORTED`), and no
+   * further request is started. A call already made cannot be interrupted: it returns in the
+   * background, and its server handle is closed then. A listing acts on nothing, so nothing is lost.
+   * @defaultValue none
+   */
+  signal?: AbortSignal;
+}
+
 /** The options of listSessions on one server. */
-export interface ListSessionsOptions extends ServerOption, SessionFilter {
+export interface ListSessionsOptions extends ServerOption, SessionFilter, ListingSignalOption {
   /**
    * Also query details: `true` for all, or some of `'times'`, `'clientName'`, `'clientAddress'`,
    * `'remote'`, `'lock'` (one query per session and group, and for `'lock'` the server's Windows
@@ -89,7 +102,7 @@ export interface ServerMessageOptions extends ServerOption, MessageOptions {}
 /** The options of sendMessageAll on one server. */
 export interface ServerSendMessageAllOptions extends ServerOption, SendMessageAllOptions {}
 /** The options of listProcesses on one server. */
-export type ListProcessesOptions = ServerOption;
+export interface ListProcessesOptions extends ServerOption, ListingSignalOption {}
 /** The options of terminateProcess: the server, and {@link TerminateProcessOptions}. */
 export interface ServerTerminateProcessOptions extends ServerOption, TerminateProcessOptions {}
 
@@ -203,7 +216,11 @@ abstract class Operations {
     }
     const checked = check(o, this.serverKeys);
     const server = this.serverOf(o);
-    return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
+    if (!checked.signal) return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
+    // With a signal, as one server of many: an abort rejects at once, and no request starts after it.
+    const sink = new ListSink<T>(() => undefined);
+    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(withApi(ctx, stopping(ctx.api, signal)), checked))), sink, server ?? '', checked.signal, undefined);
+    return Object.freeze(sink.outcomes());
   }
 
   /**
@@ -319,14 +336,15 @@ abstract class Operations {
    */
   listSessions(options?: ListSessionsOptions): Promise<readonly Session[]>;
   listSessions(options?: unknown): Promise<readonly Session[] | FarmResult<Session>> {
-    return this.each<Session, { filter: ReturnType<typeof compileFilter>; details: ReadonlySet<DetailGroup>; concurrency: number; signal?: undefined }>(
+    return this.each<Session, { filter: ReturnType<typeof compileFilter>; details: ReadonlySet<DetailGroup>; concurrency: number; signal: AbortSignal | undefined }>(
       options,
       (o, keys) => {
-        checkKnownKeys(o, [...keys, ...FILTER_KEYS, 'details', 'concurrency']);
+        checkKnownKeys(o, [...keys, ...FILTER_KEYS, 'details', 'concurrency', 'signal']);
         return {
           filter: compileFilter(o),
           details: checkDetails(o['details']),
           concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
+          signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
         };
       },
       async (ctx, c) => {
@@ -408,11 +426,11 @@ abstract class Operations {
    */
   listProcesses(options?: ListProcessesOptions): Promise<readonly SessionProcess[]>;
   listProcesses(options?: unknown): Promise<readonly SessionProcess[] | FarmResult<SessionProcess>> {
-    return this.each<SessionProcess, { signal?: undefined }>(
+    return this.each<SessionProcess, { signal: AbortSignal | undefined }>(
       options,
       (o, keys) => {
-        checkKnownKeys(o, keys);
-        return {};
+        checkKnownKeys(o, [...keys, 'signal']);
+        return { signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']) };
       },
       (ctx) => listProcessesOn(ctx),
     );

@@ -4,11 +4,12 @@
  * `clientName` and `clientAddress` one together (two for an IPv6 client), `remote` one, `lock` one
  * (plus the server's version, once per connection); `times` and `lock` together one.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, Win32Error } from '../errors';
 import { readArray } from './validate';
-import { Win32, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
+import { Win32, WTSINFO_LENGTHS, WTSINFOEX_LENGTHS, type WtsClientInfo, type WtsInfo, type WtsInfoClass } from '../wtsapi';
 import type { ServerContext } from './context';
-import { CLASS_UNSUPPORTED, readInfoEx, readLocked } from './lock';
+import { CLASS_UNSUPPORTED, readInfoEx } from './lock';
+import { sameMaybeCut } from './sessions';
 import { stateFromWin32, type Session } from './types';
 
 /**
@@ -86,6 +87,24 @@ export function checkDetails(value: unknown, argument = 'options.details'): Read
 /** The times a WTSINFOW or a WTSINFOEX_LEVEL1_W carries (the same five fields in both). */
 type SessionTimes = Pick<WtsInfo, 'logonTime' | 'connectTime' | 'disconnectTime' | 'lastInputTime' | 'currentTime'>;
 
+/**
+ * Throws 7022 (the session ended) when a detail read shows another user or domain than the
+ * session as listed: the logon listed ended and another began under the ID between the listing
+ * and the read, so what the read says (its times, its lock state) is another logon's. Names that
+ * fill their fixed-size field are compared as a prefix (sessions.ts, sameMaybeCut).
+ */
+function checkSameLogon(ctx: ServerContext, session: Session, userName: string, domain: string, sizes: { readonly userName: number; readonly domain: number }): void {
+  if (sameMaybeCut(session.userName, userName, sizes.userName) && sameMaybeCut(session.domain, domain, sizes.domain)) return;
+  const who = (u: string, d: string) => (u === '' ? 'no user' : d === '' ? u : `${d}\\${u}`);
+  throw new Win32Error({
+    win32Code: Win32.ERROR_CTX_WINSTATION_NOT_FOUND,
+    api: 'WTSQuerySessionInformationW',
+    server: ctx.server,
+    sessionId: session.id,
+    message: `Session ID ${session.id} ended between the listing and its detail query: it now holds another logon (${who(userName, domain)}, not ${who(session.userName, session.domain)}).`,
+  });
+}
+
 /** The `times` group from a WTSINFOW (or a WTSINFOEX_LEVEL1_W), for a session in `state` (disconnectedMs is for Disconnected ones). */
 export function timesOf(info: SessionTimes, state: Session['state']): SessionDetails {
   const now = info.currentTime?.getTime() ?? Date.now();
@@ -117,27 +136,24 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
   // disconnectedMs for a session Disconnected as the read says (the user may have come back since the listing).
   const readTimes = () =>
     query('WTSSessionInfo').then((info: WtsInfo) => {
+      checkSameLogon(ctx, session, info.userName, info.domain, WTSINFO_LENGTHS);
       Object.assign(details, timesOf(info, stateFromWin32(info.state)));
     });
-  if (groups.has('times') && groups.has('lock')) {
-    // One WTSSessionInfoEx query for both: its level-1 data carries the times too. A server that
-    // does not answer it (older than Server 2008 R2) is asked WTSSessionInfo for the times.
+  if (groups.has('lock')) {
+    // One WTSSessionInfoEx query for the lock, and with `times` for both: its level-1 data
+    // carries the times too. A server that does not answer it (older than Server 2008 R2) is
+    // asked WTSSessionInfo for the times.
     work.push(
       readInfoEx(ctx, session.id).then(async ({ locked, level1 }) => {
+        if (level1) checkSameLogon(ctx, session, level1.userName, level1.domainName, { userName: WTSINFOEX_LENGTHS.userName, domain: WTSINFOEX_LENGTHS.domainName });
         details['locked'] = locked;
+        if (!groups.has('times')) return;
         if (level1) Object.assign(details, timesOf(level1, stateFromWin32(level1.sessionState)));
         else await readTimes();
       }),
     );
   } else if (groups.has('times')) {
     work.push(readTimes());
-  }
-  if (groups.has('lock') && !groups.has('times')) {
-    work.push(
-      readLocked(ctx, session.id).then((locked) => {
-        details['locked'] = locked;
-      }),
-    );
   }
   if (groups.has('remote')) {
     work.push(

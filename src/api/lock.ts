@@ -92,16 +92,9 @@ function isVersion(value: unknown): value is WtsServerVersion {
 export const CLASS_UNSUPPORTED: ReadonlySet<number> = new Set([Win32.ERROR_NOT_SUPPORTED, Win32.ERROR_INVALID_PARAMETER, Win32.ERROR_CALL_NOT_IMPLEMENTED]);
 
 /**
- * One session's lock state: one WTSSessionInfoEx query, and the server's version (asked once per
- * connection, alongside the first query). A server that does not answer the class: null. Any
- * other failure (7022: the session ended) is thrown.
- */
-export async function readLocked(ctx: ServerContext, sessionId: number): Promise<boolean | null> {
-  return (await readInfoEx(ctx, sessionId)).locked;
-}
-
-/**
- * One session's WTSSessionInfoEx: its lock state (as {@link readLocked}) and its level-1 data,
+ * One session's WTSSessionInfoEx: its lock state and its level-1 data (one query, and the server's
+ * version, asked once per connection alongside the first query; a server that does not answer the
+ * class: locked null; any other failure, 7022 the session ended, is thrown),
  * which also carries the state and the times WTSINFOW does (Learn gives both structures the same
  * LogonTime, ConnectTime, DisconnectTime, LastInputTime and CurrentTime): null when the server does
  * not answer the class (50, 87, 120), or the answer is not level 1.

@@ -180,7 +180,7 @@ function fills(text: string, size: number): boolean {
  * Compares two names where `cut` may have been cut to a WTSINFOW field of `size`: one that fills
  * the field (with its NUL, or without one: a name as long as the field) is compared as a prefix.
  */
-function sameMaybeCut(full: string, cut: string, size: number): boolean {
+export function sameMaybeCut(full: string, cut: string, size: number): boolean {
   return fills(cut, size) ? full.length >= cut.length && sameText(full.slice(0, cut.length), cut) : sameText(full, cut);
 }
 

@@ -2,7 +2,7 @@
  * The typed API over any WtsApi backend: `new Wts(api)` (see createWts), its methods, and
  * `openServer`. Every method checks all its arguments before the first call.
  */
-import { InvalidArgumentError, isWtsError } from '../errors';
+import { InvalidArgumentError, isWtsError, OperationAbortedError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
 import { localNamesOf, ServerConnection, stopping, withApi, withServer, type ServerContext } from './context';
@@ -183,6 +183,17 @@ abstract class Operations {
     return options['server'] === undefined ? undefined : normalizeServerName(options['server'], 'options.server');
   }
 
+  /**
+   * A one-session call whose signal fired before it started is refused as its first check would
+   * refuse it, without the server being opened (no request at all).
+   * @internal
+   */
+  protected refuseIfAborted(signal: AbortSignal | undefined, what: string, server: string | undefined): void {
+    if (!signal?.aborted) return;
+    const local = server === undefined || localNamesOf(this.api).has(server);
+    throw new OperationAbortedError(what, signal.reason, { server: local ? '' : server });
+  }
+
   /** Validates `servers` / `server` for a call that may go to many servers. */
   #farmOf<T>(o: Record<string, unknown>): CheckedFarm<T> | undefined {
     if (o['servers'] === undefined) return undefined;
@@ -276,7 +287,9 @@ abstract class Operations {
             for (const key of checked.plan?.byServer.keys() ?? []) {
               if (key !== serverKey(ctx.server)) throw unusedPlan(key);
             }
-            await work(ctx, { ...checked, signal }, ledger);
+            // As over many servers: once the call is cut short, no request starts (the checks
+            // before each action leave a few turns in which an abort could land unseen).
+            await work(withApi(ctx, stopping(ctx.api, signal)), { ...checked, signal }, ledger);
           }),
         ledger,
         server ?? '',
@@ -468,6 +481,7 @@ abstract class Operations {
     const checked = checkProcessTarget(target, server !== undefined);
     const opts = checkTerminateOptions(o, this.serverKeys);
     checkTerminateCall(this.api, checked, opts, server);
+    this.refuseIfAborted(opts.signal, 'terminateProcess', server);
     return this.run(server, (ctx) => terminateOn(ctx, checked, opts));
   }
 
@@ -505,6 +519,7 @@ abstract class Operations {
     const checked = checkLogoffOptions(o, this.serverKeys);
     const server = this.serverOf(o);
     this.checkActionTarget(parsed, server);
+    this.refuseIfAborted(checked.signal, 'logoff', server);
     return this.run(server, (ctx) => logoffOne(ctx, parsed, checked));
   }
 
@@ -569,6 +584,7 @@ abstract class Operations {
     const checked = checkDisconnectOptions(o, this.serverKeys);
     const server = this.serverOf(o);
     this.checkActionTarget(parsed, server);
+    this.refuseIfAborted(checked.signal, 'disconnect', server);
     return this.run(server, (ctx) => disconnectOne(ctx, parsed, checked));
   }
 
@@ -621,6 +637,7 @@ abstract class Operations {
     const checked = checkMessageOptions(o, this.serverKeys);
     const server = this.serverOf(o);
     this.checkActionTarget(parsed, server);
+    this.refuseIfAborted(checked.signal, 'sendMessage', server);
     return this.run(server, (ctx) => sendMessageOne(ctx, parsed, checked));
   }
 

@@ -246,30 +246,45 @@ export class Ledger<O extends BulkOutcome> {
    * was sent to it, else skipped for `reason` — and later settles are ignored.
    */
   close(reason: 'timeout' | 'aborted', why: string): void {
+    this.#closeWith(why, (session, message) => ({ status: 'skipped', session, reason, message }));
+  }
+
+  /**
+   * The server's work failed after its sessions were listed (its second listing, say): every
+   * session without an outcome gets one, as `close` gives it, but 'failed' with that error
+   * instead of skipped — the server's failure is why it was not acted on.
+   */
+  fail(error: unknown): void {
+    const failure = asWtsError(error);
+    this.#closeWith(`the server failed (${failure.message})`, (session) => ({ status: 'failed', session, error: failure }));
+  }
+
+  #closeWith(why: string, notActed: (session: Session, message: string) => DistributiveOmit<NotActed, 'requests'>): void {
     if (this.#closed) return;
+    const settle = (i: number, outcome: unknown) => this.settle(i, outcome as DistributiveOmit<O, 'requests'>);
     this.#sessions.forEach((session, i) => {
       if (this.#outcomes[i] !== undefined) return;
       const pending = this.#pending.get(i);
       const onCut = this.#onCut.get(i);
       if (onCut !== undefined) {
-        this.settle(i, onCut as DistributiveOmit<O, 'requests'>);
+        settle(i, onCut);
       } else if (pending?.unmade?.()) {
         // Still waiting for a thread, and its signal fired: the backend drops it, never made.
         this.#neverMade(i);
-        this.settle(i, { status: 'skipped', session, reason, message: `${why}; not acted on (its ${pending.request} was still waiting for a thread, never made)` } as unknown as DistributiveOmit<O, 'requests'>);
+        settle(i, notActed(session, `${why}; not acted on (its ${pending.request} was still waiting for a thread, never made)`));
       } else if (pending) {
-        this.settle(i, {
+        settle(i, {
           status: 'requested',
           session,
           request: pending.request,
           accepted: pending.accepted,
           message: `${pending.request} was sent${pending.accepted ? ' and accepted' : ''}; ${why} before it was confirmed`,
-        } as unknown as DistributiveOmit<O, 'requests'>);
+        });
       } else if ((this.#requests.get(i) ?? []).length > 0) {
         // A warning was sent and answered, but the action never started.
-        this.settle(i, { status: 'skipped', session, reason, message: `${why}; warned, not acted on` } as unknown as DistributiveOmit<O, 'requests'>);
+        settle(i, notActed(session, `${why}; warned, not acted on`));
       } else {
-        this.settle(i, { status: 'skipped', session, reason, message: `${why}; not acted on` } as unknown as DistributiveOmit<O, 'requests'>);
+        settle(i, notActed(session, `${why}; not acted on`));
       }
     });
     this.#closed = true;
@@ -566,7 +581,6 @@ export async function selectSessions<O extends BulkOutcome>(
   // Over many servers: the server waits for its turn when it has a session to work on. A server
   // that had to wait is listed again and works on that list (one entry per session ID; see relisted).
   if (ctx.ready && listed.some((s) => protect(s) === undefined) && (await ctx.ready())) {
-    const fresh = oncePerId(await enumerate(ctx));
     // A session of the first list that has ended since is reported as the call would have left
     // it alone (protected, not in the plan, filtered out by what it was listed as), else gone.
     const leftOut = (session: Session): DistributiveOmit<NotActed, 'requests'> | undefined => {
@@ -576,6 +590,18 @@ export async function selectSessions<O extends BulkOutcome>(
       const cheap = options.filter.cheap(session);
       return cheap === undefined ? undefined : { status: 'skipped', session, reason: 'filtered', message: cheap };
     };
+    let fresh: Session[];
+    try {
+      fresh = oncePerId(await enumerate(ctx));
+    } catch (error) {
+      // The second listing failed: the first list's sessions the call would have left alone say
+      // so; every other one gets the server's failure (Ledger.fail, when the work rejects).
+      for (const { index, session } of entries) {
+        const alone = leftOut(session);
+        if (alone) settle(index, alone);
+      }
+      throw error;
+    }
     ({ entries, unlisted } = relisted(ledger, entries, unlisted, fresh, settle, leftOut));
   }
   for (const { index, session } of unlisted) {

@@ -194,6 +194,8 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): { si
 export interface Sink<T> {
   outcomes(): T[];
   close(reason: 'timeout' | 'aborted', why: string): void;
+  /** The work failed (not cut short) after reporting some: a bulk call accounts for every session it listed. */
+  fail(error: unknown): void;
 }
 
 /** A listing's sink: its results once complete (each reported as it is set), nothing if cut short. */
@@ -215,6 +217,9 @@ export class ListSink<T> implements Sink<T> {
   close(): void {
     this.#closed = true;
     this.#results = [];
+  }
+  fail(): void {
+    this.close();
   }
 }
 
@@ -318,7 +323,15 @@ export async function runCut(
     // Aborted before it started: no request at all (not even the server's open).
     if (cutBy) throw cutBy;
     const running = work(workSignal);
-    await Promise.race([running, stop]);
+    try {
+      await Promise.race([running, stop]);
+    } catch (error) {
+      // The work failed, not cut short: nothing more starts on the server, and every session it
+      // listed is accounted for with the failure (a listing drops its partial list).
+      cut.abort(error);
+      sink.fail(error);
+      throw error;
+    }
     if (cutBy) {
       running.catch(() => undefined); // it finishes in the background; its settles are ignored
       throw cutBy;

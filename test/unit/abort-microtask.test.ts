@@ -10,7 +10,6 @@ import { createMockApi } from '../../src/mock';
 import { exampleFarm, sleep } from '../helpers';
 
 type Op = 'logoffAll' | 'disconnectAll' | 'sendMessageAll' | 'logoffAllWarn';
-const ACTION: Record<Op, string> = { logoffAll: 'logoffSession', disconnectAll: 'disconnectSession', sendMessageAll: 'sendMessage', logoffAllWarn: 'sendMessage' };
 
 async function attempt(op: Op, hops: number, servers: boolean, nth = 1) {
   let seen = 0;

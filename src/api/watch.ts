@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
-import { ServerConnection, type ServerContext } from './context';
+import { ServerConnection, stopping, withApi, type ServerContext } from './context';
 import { checkDetails, fetchDetails, GONE, withDetails, type DetailedSession, type DetailGroup, type DetailsOption } from './details';
 import { checkFarm } from './farm';
 import { mapLimit } from './limit';
@@ -820,9 +820,12 @@ class ServerWatch<S extends Session> {
     const sessions = await enumerate(ctx);
     const groups = this.#options.details;
     if (groups.size === 0) return sessions as S[];
+    // Once the watch ends, no detail query starts (those in flight are waited for: the handle is
+    // closed only after them); the listing then rejects, and the watch stops.
+    const cut = withApi(ctx, stopping(ctx.api, this.#stop));
     return mapLimit(sessions, 8, async (s) => {
       try {
-        return withDetails(s, await fetchDetails(ctx, s, groups)) as unknown as S;
+        return withDetails(s, await fetchDetails(cut, s, groups)) as unknown as S;
       } catch (error) {
         // It ended between the enumeration and its detail query: listed as gone.
         if (!isWin32(error, Win32.ERROR_CTX_WINSTATION_NOT_FOUND)) throw error;

@@ -224,6 +224,55 @@ describe('simulated farm file: saves that fail', () => {
   });
 });
 
+describe('simulated farm file: the farm\'s own progress while the file cannot be saved', () => {
+  // A watch that sees a session closing (another process's `wts-logoff 4 --no-wait`) ends it a
+  // moment later, from a timer. That change used to be saved at once from the timer: with another
+  // process holding the lock it waited 10 s (the event loop stalled), then threw from the timer,
+  // and a library user's process died of an uncaught SimulatedFarmError.
+  test('a library watch sees the logoff end, with the lock held by another process: no crash, no stall', () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    const farm = bigFarm(2);
+    writeFileSync(path, JSON.stringify(farm));
+    const script = `
+      const fs = require('fs');
+      const { spawn } = require('child_process');
+      const { hostname } = require('os');
+      const { createWts } = require(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+      const { openSimulatedFarm } = require(${JSON.stringify(join(ROOT, 'dist', 'mock.js'))});
+      const path = ${JSON.stringify(path)};
+      const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+      const started = Date.now();
+      let tick = Date.now(), stalled = 0;
+      const beat = setInterval(() => { stalled = Math.max(stalled, Date.now() - tick); tick = Date.now(); }, 20);
+      const watch = createWts({ api: openSimulatedFarm(path) }).watchSessions({ initial: true });
+      (async () => {
+        for await (const e of watch) {
+          if (e.type === 'snapshot') {
+            // Another process holds the lock, and marks session 10 closing (as a logoff --no-wait leaves it).
+            fs.writeFileSync(path + '.lock', JSON.stringify({ pid: holder.pid, host: hostname(), at: Date.now(), token: 'test' }));
+            const f = JSON.parse(fs.readFileSync(path, 'utf8'));
+            f.servers[0].sessions.find((s) => s.id === 10).closing = 1;
+            fs.writeFileSync(path, JSON.stringify(f));
+          } else {
+            console.log(JSON.stringify({ type: e.type, id: e.session && e.session.id, stalled: stalled > 2000 }));
+            break;
+          }
+        }
+        clearInterval(beat);
+        holder.kill();
+        fs.unlinkSync(path + '.lock');
+      })().catch((e) => { console.log('rejected ' + e); holder.kill(); process.exitCode = 3; });
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect({ status: run.status, stdout: run.stdout.trim(), crash: /SimulatedFarmError|Error:/.test(run.stderr) ? run.stderr : '' }).toEqual({
+      status: 0,
+      stdout: JSON.stringify({ type: 'logoff', id: 10, stalled: false }),
+      crash: '',
+    });
+  }, 30_000);
+});
+
 describe('simulated farm file: the write-back keeps what it does not own', () => {
   test('unknown top-level fields, the file mode, and a symbolic link to the farm', async () => {
     const dir = farmDir();

@@ -475,7 +475,7 @@ class FarmFile implements FarmSource {
     }
   }
 
-  save(server: string, id: number, session: Readonly<FarmSession> | undefined): void {
+  save(server: string, id: number, session: Readonly<FarmSession> | undefined, background = false): void {
     const key = server.toLowerCase();
     let entry = this.#pending.get(key);
     if (!entry) this.#pending.set(key, (entry = { server, sessions: new Map() }));
@@ -490,7 +490,8 @@ class FarmFile implements FarmSource {
     unsavedFarms.add(this);
     if (this.#timer) return;
     const wait = this.#savedAt + this.#interval - Date.now();
-    if (wait <= 0 && !this.#retrying) {
+    // The farm's own progress is saved by the timer (no lock wait, a failure tried again).
+    if (wait <= 0 && !this.#retrying && !background) {
       this.#save('now');
       return;
     }

@@ -102,13 +102,16 @@ export interface FarmSource {
   /**
    * One session changed here: `session` is its new state, undefined when it is gone. Simulated
    * mode merges it into the farm file (with the other changes of the moment, under a lock). May
-   * throw: the call that made the change fails with that error.
+   * throw: the call that made the change fails with that error — unless `background`: a change
+   * the farm made on its own (a closing session counting down, or completing), which no call
+   * asked for, is saved later, never throws and never waits for another process's lock.
    *
    * @param server - the server's name in the farm.
    * @param id - the session ID.
    * @param session - the session now; undefined when it is gone.
+   * @param background - the farm's own progress, not a call's change.
    */
-  save?(server: string, id: number, session: Readonly<FarmSession> | undefined): void;
+  save?(server: string, id: number, session: Readonly<FarmSession> | undefined, background?: boolean): void;
   /** Saves now what `save` collected and has not saved yet. May throw. */
   flush?(): void;
 }
@@ -282,16 +285,22 @@ export class MockApi implements WtsApi {
     if (!closing) return;
     this.#closingTimer = setTimeout(() => {
       this.#closingTimer = undefined;
-      // The farm as it is now (another process may have changed it since), as every call reads it.
-      this.#refresh();
-      const now = new Set([...this.#waiters].map((w) => w.server));
-      for (const [key, state] of this.#servers) {
-        if (!now.has(key)) continue;
-        for (const x of [...state.sessions.values()]) {
-          if (x.closing === undefined) continue;
-          state.sessions.delete(x.id);
-          this.#changed(state, x.id);
+      // A timer has no caller to fail: nothing it does may throw (the file is saved later, and
+      // what cannot be read now is read again by the next call).
+      try {
+        // The farm as it is now (another process may have changed it since), as every call reads it.
+        this.#refresh();
+        const now = new Set([...this.#waiters].map((w) => w.server));
+        for (const [key, state] of this.#servers) {
+          if (!now.has(key)) continue;
+          for (const x of [...state.sessions.values()]) {
+            if (x.closing === undefined) continue;
+            state.sessions.delete(x.id);
+            this.#changed(state, x.id, true);
+          }
         }
+      } catch {
+        // the next call reads the farm again, and reports what it finds
       }
     }, CLOSING_COMPLETES_MS);
     this.#closingTimer.unref();
@@ -623,7 +632,7 @@ export class MockApi implements WtsApi {
         farmName: '',
       });
     }
-    for (const id of changed) this.#changed(state, id);
+    for (const id of changed) this.#changed(state, id, true);
     return result;
   }
 
@@ -994,11 +1003,11 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) {
       if (s.closing <= 0) {
         state.sessions.delete(id);
-        this.#changed(state, id);
+        this.#changed(state, id, true);
         throw this.#error(api, Win32.ERROR_CTX_WINSTATION_NOT_FOUND, state, id);
       }
       s.closing--;
-      this.#changed(state, id);
+      this.#changed(state, id, true);
     }
     return s;
   }
@@ -1021,7 +1030,7 @@ export class MockApi implements WtsApi {
    * Session `id` of `state` changed (or is gone). O(1) per change unless `onChange` is set: the
    * source saves just this session, and only the waits on this server look at it.
    */
-  #changed(state: ServerState, id: number): void {
+  #changed(state: ServerState, id: number, background = false): void {
     this.#accounts = undefined;
     const key = state.def.name.toLowerCase();
     const session = state.sessions.get(id);
@@ -1033,7 +1042,7 @@ export class MockApi implements WtsApi {
       else current.sessions.delete(id);
     }
     if (this.#onChange) this.#onChange(this.toFarm());
-    this.#source?.save?.(state.def.name, id, session);
+    this.#source?.save?.(state.def.name, id, session, background);
     this.#notifyOne(key, id, session);
   }
 

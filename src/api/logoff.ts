@@ -411,6 +411,11 @@ function boundedReads<T>(
 ): Promise<T> {
   const cut = new AbortController();
   return new Promise<T>((resolve, reject) => {
+    // Aborted already (while the request was in flight, say): no read is started.
+    if (signal?.aborted) {
+      reject(abort());
+      return;
+    }
     // Whichever comes first ends the others' hold: no timer or listener outlives the race.
     const done = () => {
       clearTimeout(timer);

@@ -4,6 +4,7 @@
  * users, and each owner's SID resolved to its account with LookupAccountSidW on that server —
  * once per SID per call.
  */
+import { OperationAbortedError } from '../errors';
 import { LEVEL_ONE_UNSUPPORTED, WTS_ANY_SESSION, type WtsAccount, type WtsProcessInfo, type WtsProcessInfoEx } from '../wtsapi';
 import { asWin32 } from './bulk';
 import type { ServerContext } from './context';
@@ -60,7 +61,7 @@ const LOOKUP_CONCURRENCY = 8;
  * backend lacks the call or it fails with a code of `LEVEL_ONE_UNSUPPORTED` (120, 50, 1745, 1717). Any other
  * failure (1722: the server is down, 5: denied) is the server's, and rejects.
  */
-export async function processesOf(ctx: ServerContext, sessionId: number = WTS_ANY_SESSION): Promise<readonly (WtsProcessInfo | WtsProcessInfoEx)[]> {
+export async function processesOf(ctx: ServerContext, sessionId: number = WTS_ANY_SESSION, signal?: AbortSignal): Promise<readonly (WtsProcessInfo | WtsProcessInfoEx)[]> {
   const { api } = ctx;
   if (typeof api.enumerateProcessesEx === 'function') {
     try {
@@ -69,6 +70,8 @@ export async function processesOf(ctx: ServerContext, sessionId: number = WTS_AN
       const code = asWin32(error)?.win32Code;
       if (code === undefined || !LEVEL_ONE_UNSUPPORTED.has(code)) throw error;
     }
+    // Aborted meanwhile: the level-0 listing is not asked.
+    if (signal?.aborted) throw new OperationAbortedError('Listing the processes', signal.reason, { server: ctx.server });
   }
   const all = await api.enumerateProcesses(ctx.handle);
   return sessionId === WTS_ANY_SESSION ? all : all.filter((p) => p.sessionId === sessionId);

@@ -229,8 +229,8 @@ function checkProcessPlan(value: unknown): readonly TargetProcess[] {
 }
 
 /** Every process of the server (or of one session), as terminateProcess compares them. */
-async function listProcesses(ctx: ServerContext, sessionId: number): Promise<readonly TargetProcess[]> {
-  return (await processesOf(ctx, sessionId)).map((p) => {
+async function listProcesses(ctx: ServerContext, sessionId: number, signal: AbortSignal | undefined): Promise<readonly TargetProcess[]> {
+  return (await processesOf(ctx, sessionId, signal)).map((p) => {
     const ex = p as Partial<WtsProcessInfoEx>;
     return Object.freeze({
       server: ctx.server,
@@ -312,7 +312,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
   // A plan of another server than this one turned out to be (the local machine named, say).
   checkPlanOn(opts.plan, [serverKey(ctx.server)]);
   const planned = opts.plan;
-  const listed = await listProcesses(ctx, WTS_ANY_SESSION);
+  const listed = await listProcesses(ctx, WTS_ANY_SESSION, opts.signal);
   // Aborted while listing: a dry run is no plan then (a command would act on it), and nothing is ended.
   throwIfAborted(opts.signal, 'terminateProcess', ctx);
   const matches = listed.filter((p) => (target.kind === 'pid' ? p.processId === target.pid : target.matches(p.processName)));
@@ -375,7 +375,7 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
     const listingOf = (sessionId: number) => {
       let listing = listings.get(sessionId);
       if (!listing) {
-        listing = listProcesses(ctx, sessionId);
+        listing = listProcesses(ctx, sessionId, opts.signal);
         listing.catch(() => undefined); // each process of the round reports it
         listings.set(sessionId, listing);
       }
@@ -389,7 +389,8 @@ export async function terminateOn(ctx: ServerContext, target: CheckedProcessTarg
         try {
           now = (await listingOf(p.sessionId)).find((q) => q.processId === p.processId);
           // Not in its session any more: gone, or its PID now runs in another session (changed).
-          now ??= (await listingOf(WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
+          // Not asked once the call was aborted: the process is skipped below anyway.
+          if (!now && !opts.signal?.aborted) now = (await listingOf(WTS_ANY_SESSION)).find((q) => q.processId === p.processId);
         } catch (error) {
           failure = { error };
         }

@@ -146,4 +146,12 @@ describe('farm.schema.json', () => {
       expect([accepts(f), validate(f)]).toEqual([false, false]);
     }
   });
+
+  test('a wait fault of 0 (Wine\'s stub, docs/mock.md) is accepted by both; any other call\'s 0 is not', () => {
+    const f = exampleFarm() as any;
+    f.servers[0].faults = { wait: { '*': 0 } };
+    expect([accepts(f), validate(f)]).toEqual([true, true]);
+    f.servers[0].faults = { wait: { '*': 0 }, enumerate: { '*': 0 } };
+    expect([accepts(f), validate(f)]).toEqual([false, false]);
+  });
 });

@@ -29,7 +29,7 @@ export const MOCK_FAULT_TARGETS: readonly MockFaultTarget[] = [...MOCK_API_NAMES
 
 /**
  * A server's injected failures: call ({@link MockFaultTarget}) -> session ID (as a string) or
- * `'*'` (any) -> the non-zero Win32 error code the call fails with. For example
+ * `'*'` (any) -> the non-zero Win32 error code the call fails with (for `wait`, 0 too: Wine's stub). For example
  * `{ logoff: { '3': 5 } }`: logging off session 3 fails with ERROR_ACCESS_DENIED.
  */
 export type FarmFaults = Partial<Record<MockFaultTarget, Record<string, number>>>;
@@ -570,7 +570,8 @@ function parseFaults(input: unknown, path: string): FarmFaults {
     for (const [key, code] of Object.entries(entries)) {
       if (key !== '*' && !/^\d+$/.test(key)) fail(`${path}.${api}`, `key '${key}' must be a session ID or '*'`);
       out[key] = uint(code, `${path}.${api}.${key}`);
-      if (out[key] === 0) fail(`${path}.${api}.${key}`, 'a fault code must be a non-zero Win32 error code');
+      // 0 only for a wait: Wine's stub answers FALSE with the error code 0 (docs/mock.md).
+      if (out[key] === 0 && api !== 'wait') fail(`${path}.${api}.${key}`, 'a fault code must be a non-zero Win32 error code (0 only for wait)');
     }
     faults[api as MockFaultTarget] = out;
   }

@@ -9,19 +9,13 @@ import { sleep } from '../helpers';
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'resolved', (e) => (e as { code?: string }).code ?? String(e));
 
 describe('single-server calls: no request after the signal aborts', () => {
-  test('logoff(3, { signal }) aborted while WTSLogoffSession is in flight: no query after the abort', async () => {
-    const r = rig((api) => (api === 'logoffSession' ? 40 : 0));
+  test.each([
+    ['logoff', 'logoffSession', 3],
+    ['disconnect', 'disconnectSession', 4],
+  ] as const)('%s(id, { signal }) aborted while its request is in flight: no query after the abort', async (call, request, id) => {
+    const r = rig((api) => (api === request ? 40 : 0));
     const ac = new AbortController();
-    const p = r.wts.logoff(3, { signal: ac.signal });
-    setTimeout(() => { r.cut(); ac.abort(); }, 15);
-    const code = await codeOf(p);
-    await sleep(60);
-    expect({ code, after: r.afterCut() }).toEqual({ code: 'E_ABORTED', after: [] });
-  });
-  test('disconnect(4, { signal }) aborted while WTSDisconnectSession is in flight: no query after the abort', async () => {
-    const r = rig((api) => (api === 'disconnectSession' ? 40 : 0));
-    const ac = new AbortController();
-    const p = r.wts.disconnect(4, { signal: ac.signal });
+    const p = r.wts[call](id, { signal: ac.signal });
     setTimeout(() => { r.cut(); ac.abort(); }, 15);
     const code = await codeOf(p);
     await sleep(60);

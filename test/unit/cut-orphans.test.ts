@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { createWts, type FarmResult, type WtsInfoClass } from '../../src/index';
 import { createMockApi, type MockFaultTarget } from '../../src/mock';
 import { stopping } from '../../src/api/context';
+import { rig } from '../call-rig';
 import { exampleFarm, overriding, sleep } from '../helpers';
 
 describe('a cut between the detail queries of one session', () => {
@@ -92,7 +93,6 @@ describe('stopping: the api a server\'s work sees once the work was cut short', 
 });
 
 describe('property: cuts and failures at random moments of work over many servers', () => {
-  const SYNC = new Set(['getActiveConsoleSessionId', 'getCurrentSessionId', 'getComputerName', 'getLocalServerNames']);
   const OPS = ['details', 'someDetails', 'filtered', 'logoffIdle', 'logoffPlan', 'disconnectLocked', 'processes', 'message', 'messageWait'] as const;
   test('every call settles to a result that accounts for every server, and no rejection is left unhandled (jest fails the run on one)', async () => {
     await fc.assert(
@@ -106,22 +106,9 @@ describe('property: cuts and failures at random moments of work over many server
         async (op, delays, faults, serverTimeoutMs, abortAt, concurrency) => {
           const mock = createMockApi(exampleFarm());
           for (const f of faults) mock.setFault(f.server, f.api, '*', f.code);
-          let n = 0;
-          const api = new Proxy(mock, {
-            get(target, key) {
-              const value: unknown = Reflect.get(target, key, target);
-              if (typeof value !== 'function') return value;
-              const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
-              if (SYNC.has(String(key))) return call;
-              return async (...args: unknown[]) => {
-                await sleep(delays[n++ % delays.length] as number);
-                return call(...args);
-              };
-            },
-          });
+          const { wts } = rig((_api, _args, n) => delays[n % delays.length] as number, mock);
           const ac = new AbortController();
           const timer = abortAt === undefined ? undefined : setTimeout(() => ac.abort(), abortAt);
-          const wts = createWts({ api });
           const servers = ['TS01', 'WF12', 'WF13'];
           const common = { servers, serverTimeoutMs, serverConcurrency: 2 };
           const acting = { ...common, signal: ac.signal, concurrency };

@@ -150,21 +150,42 @@ export function connectionOf(ctx: ServerContext): ServerContext {
  * account look-ups have no signal of their own). Closing the server goes through the real backend.
  */
 export function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
-  return new Proxy(api, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      const synchronous = SYNCHRONOUS_CALLS.has(key);
-      return (...args: unknown[]) => {
-        // A call that returns a promise refuses with a rejected one, never a throw: work that
-        // started other calls just before (a session's detail queries) then still handles their
-        // outcomes, instead of leaving a rejection nobody waits for.
-        if (signal.aborted) {
-          if (synchronous) throw signal.reason;
-          return Promise.reject(signal.reason as Error);
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
+  const cut = around(api, (key, value) => {
+    const synchronous = SYNCHRONOUS_CALLS.has(key);
+    return (...args: unknown[]) => {
+      // A call that returns a promise refuses with a rejected one, never a throw: work that
+      // started other calls just before (a session's detail queries) then still handles their
+      // outcomes, instead of leaving a rejection nobody waits for.
+      if (signal.aborted) {
+        if (synchronous) throw signal.reason;
+        return Promise.reject(signal.reason as Error);
+      }
+      return value.apply(api, args);
+    };
+  });
+  CUTS.set(cut, signal);
+  return cut;
+}
+
+/** The signals of the apis `stopping` made. */
+const CUTS = new WeakMap<WtsApi, AbortSignal>();
+
+/** Whether `api` is one `stopping` made whose signal has fired: its calls are refused, not made. */
+export function isCut(api: WtsApi): boolean {
+  return CUTS.get(api)?.aborted === true;
+}
+
+/**
+ * `api` with each function read from it made by `wrap` (given the name and the function): other
+ * values as they are. The proxy's target is an empty object inheriting from `api`, not `api`
+ * itself, so a frozen backend (its methods non-configurable, read-only) can be wrapped too — a
+ * proxy must return such a property of its own target unchanged.
+ */
+export function around(api: WtsApi, wrap: (key: PropertyKey, value: (...a: unknown[]) => unknown) => unknown): WtsApi {
+  return new Proxy(Object.create(api) as WtsApi, {
+    get(_target, key) {
+      const value: unknown = Reflect.get(api, key, api);
+      return typeof value === 'function' ? wrap(key, value as (...a: unknown[]) => unknown) : value;
     },
   });
 }

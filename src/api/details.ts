@@ -105,6 +105,14 @@ function checkSameLogon(ctx: ServerContext, session: Session, userName: string, 
   });
 }
 
+/** Promise.all, but a failure is thrown only once every promise has settled (the first in order). */
+async function allOrFirstFailure<T extends readonly unknown[]>(values: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(values);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 /** The `times` group from a WTSINFOW (or a WTSINFOEX_LEVEL1_W), for a session in `state` (disconnectedMs is for Disconnected ones). */
 export function timesOf(info: SessionTimes, state: Session['state']): SessionDetails {
   const now = info.currentTime?.getTime() ?? Date.now();
@@ -173,10 +181,11 @@ export async function fetchDetails(ctx: ServerContext, session: Session, groups:
         } catch (error) {
           if (!CLASS_UNSUPPORTED.has(win32CodeOf(error) as number)) throw error;
         }
-        const [clientName, clientAddress] = await Promise.all([
+        // Both settle before either's failure is thrown: none is left running under a closing handle.
+        const [clientName, clientAddress] = await allOrFirstFailure([
           name ? (client ? client.clientName : query('WTSClientName')) : undefined,
           address ? (client?.address ?? query('WTSClientAddress').then((a) => a.address)) : undefined,
-        ]);
+        ] as const);
         if (name) details['clientName'] = clientName;
         if (address) details['clientAddress'] = clientAddress;
       })(),

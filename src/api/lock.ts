@@ -9,7 +9,7 @@
  * filter never matches null, so a misread can never select a session somebody is using.
  */
 import { Win32, WtsSessionStateFlags, type WtsInfoEx, type WtsInfoExLevel1, type WtsServerVersion } from '../wtsapi';
-import { connectionOf, type ServerContext } from './context';
+import { connectionOf, isCut, type ServerContext } from './context';
 
 /** Windows 7 and Windows Server 2008 R2: version 6.1 (Learn, "Operating System Version"). */
 const SWAPPED_VERSION: WtsServerVersion = { major: 6, minor: 1 };
@@ -58,10 +58,17 @@ const VERSIONS = new WeakMap<ServerContext, Promise<WtsServerVersion | null>>();
  * 101): null when the backend cannot ask or the call fails — the lock state is then unknown.
  */
 export function serverVersion(ctx: ServerContext): Promise<WtsServerVersion | null> {
-  let version = VERSIONS.get(connectionOf(ctx));
+  const key = connectionOf(ctx);
+  let version = VERSIONS.get(key);
   if (!version) {
-    version = askVersion(ctx);
-    VERSIONS.set(connectionOf(ctx), version);
+    const asked = askVersion(ctx);
+    version = asked;
+    VERSIONS.set(key, asked);
+    // Not asked after all — the call was cut short (an abort, a timeout) and its api refused it —
+    // is not an answer to keep: a later call on the connection (a server object's) asks again.
+    void asked.then((v) => {
+      if (v === null && isCut(ctx.api) && VERSIONS.get(key) === asked) VERSIONS.delete(key);
+    });
   }
   return version;
 }

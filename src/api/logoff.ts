@@ -39,7 +39,7 @@ import {
   type Ledger,
   type PlanInput,
 } from './bulk';
-import { stopping, withApi, type ServerContext } from './context';
+import { around, stopping, withApi, type ServerContext } from './context';
 import { compileFilter, FILTER_KEYS, type CompiledFilter, type SessionFilter } from './filter';
 import { mapLimit } from './limit';
 import { buttonsStyle, checkMessageText } from './message';
@@ -353,13 +353,7 @@ function readsCutBy(ctx: ServerContext, cut: AbortSignal): ServerContext {
     enumerateSessions: ((h) => api.enumerateSessions(h, options)) as WtsApi['enumerateSessions'],
   };
   if (withReads) reads['enumerateSessionsWith'] = ((h, make) => withReads(h, make, options)) as NonNullable<WtsApi['enumerateSessionsWith']>;
-  const withOptions = new Proxy(api, {
-    get: (target, key) => {
-      if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(reads, key)) return reads[key];
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const withOptions = around(api, (key, value) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(reads, key) ? reads[key] : value.bind(api)));
   return withApi(ctx, stopping(withOptions, cut));
 }
 

@@ -181,7 +181,14 @@ function fills(text: string, size: number): boolean {
  * the field (with its NUL, or without one: a name as long as the field) is compared as a prefix.
  */
 export function sameMaybeCut(full: string, cut: string, size: number): boolean {
-  return fills(cut, size) ? full.length >= cut.length && sameText(full.slice(0, cut.length), cut) : sameText(full, cut);
+  // A cut that fell inside a surrogate pair loses its lone high surrogate too (the backends decode
+  // whole characters only): one unit shorter than the field, and the full name says so.
+  const splitPair = cut.length === size - 2 && isHighSurrogate(full.charCodeAt(size - 2));
+  return fills(cut, size) || splitPair ? full.length >= cut.length && sameText(full.slice(0, cut.length), cut) : sameText(full, cut);
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }
 
 /** Same user and domain, without case (what a session list can tell of a logon). */

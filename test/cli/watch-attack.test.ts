@@ -202,28 +202,23 @@ describe('a watch on a farm whose lock another process holds', () => {
     await w.exit;
   }, 40_000);
 
-  // docs/json.md (The contract): "The last line says how the run ended, with the same exit code the
-  //   process exits with". The review found, after Ctrl+C with another process holding the farm's
-  //   lock: an error document saying exit 1 while the process exited 130, the error twice on
-  //   stderr, and 21 s to exit (the lock waited for twice: the command's last save, then the exit
-  //   hook's). Now: said once, the document carrying 130, one wait for the lock.
-  test('Ctrl+C while another process holds the lock: one error document, carrying 130; said once; one wait for the lock', async () => {
+  // docs/mock.md: the farm's own progress that cannot be saved at the end "is left to the file's
+  //   other users ... and no command fails for it". A watch whose only unsaved change is a closing
+  //   session it counted down used to wait 10 s for the lock at Ctrl+C and end with an error
+  //   document (exit code 130 in it). Now: exit 130 at once, no error document.
+  test('Ctrl+C while another process holds the lock, with only the farm\'s own progress unsaved: exit 130 at once, no error', async () => {
     const sim = simulate(closingFarm());
     holdLock(sim);
     const w = watch(sim, ['session', '--watch', '--json']);
-    await w.until(/"type":"logoff"/, 30_000); // the closing session ended: a change to save at the end
+    await w.until(/"type":"logoff"/, 30_000); // the closing session ended: a change this process could not save
     const t0 = Date.now();
     w.child.kill('SIGINT');
     const code = await w.exit;
     const elapsed = Date.now() - t0;
-    const docs = lines(w);
     expect(code).toBe(130);
-    expect(docs.filter((d) => d['type'] === 'error')).toEqual([
-      expect.objectContaining({ exitCode: 130, error: expect.objectContaining({ code: 'E_SIMULATED_FARM', errno: 'ELOCKED' }) }),
-    ]);
-    expect(docs[docs.length - 1]).toMatchObject({ type: 'error', exitCode: 130 });
-    expect(w.stderr().match(/Cannot save the simulated farm/g)).toHaveLength(1);
-    expect(elapsed).toBeLessThan(18_000); // one 10 s wait for the lock, not two
+    expect(lines(w).filter((d) => d['type'] === 'error')).toEqual([]);
+    expect(w.stderr()).not.toMatch(/Cannot save the simulated farm/);
+    expect(elapsed).toBeLessThan(5_000); // no 10 s wait for the lock
   }, 60_000);
 });
 

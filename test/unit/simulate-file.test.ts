@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { createWts } from '../../src/index';
 import { openSimulatedFarm, type Farm, type FarmSession } from '../../src/mock';
 import { ROOT } from '../helpers';
 import { binPath } from '../cli/run';
@@ -270,6 +271,54 @@ describe('simulated farm file: the farm\'s own progress while the file cannot be
       stdout: JSON.stringify({ type: 'logoff', id: 10, stalled: false }),
       crash: '',
     });
+  }, 30_000);
+});
+
+describe('simulated farm file: a call\'s change beside the farm\'s own progress', () => {
+  const withClosing = (closing: boolean): Farm => {
+    const f = bigFarm(2);
+    if (closing) f.servers[0]!.sessions!.find((x) => x.id === 11)!.closing = 3;
+    return f;
+  };
+
+  // The listing before a logoff counts a closing session down (the farm's own progress, saved by
+  // the timer). The logoff's own change must still be saved at once, and fail the call when the
+  // file cannot be written; it used to wait behind that timer and resolve.
+  test.each([false, true])('a logoff whose change cannot be saved fails, with a closing session elsewhere on the farm: %s', async (closing) => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(withClosing(closing)));
+    const api = openSimulatedFarm(path);
+    writeFileSync(path, '{ "localServer": "TS01", "servers": [ '); // a hand edit half saved
+    const error = await createWts({ api }).logoff(10, { wait: false }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    writeFileSync(path, JSON.stringify(withClosing(closing)));
+    try {
+      api.flush();
+    } catch {
+      // what is left is saved, or not: not this test's concern
+    }
+    expect({ name: error?.name, cause: (error?.cause as Error | undefined)?.name }).toEqual({ name: 'WtsError', cause: 'SimulatedFarmError' });
+  });
+
+  // A reader (`wts-query session`) that counts a closing session down has nothing of its own to
+  // save: with another process holding the lock it neither waits 10 s nor fails at the end.
+  test('wts-query session with the lock held by another process and a closing session: exit 0, no wait for the lock', () => {
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(withClosing(true)));
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(`${path}.lock`, JSON.stringify({ pid: holder.pid, host: hostname(), at: Date.now(), token: 'test' }));
+      const started = Date.now();
+      const run = spawnSync(process.execPath, [binPath('wts-query'), 'session', '--json', '--simulate', path], { encoding: 'utf8', timeout: 20_000 });
+      const tookMs = Date.now() - started;
+      expect({ status: run.status, stderr: run.stderr, documents: run.stdout.trim().split('\n').length, waited: tookMs > 8_000 }).toEqual({ status: 0, stderr: '', documents: 1, waited: false });
+    } finally {
+      holder.kill();
+    }
   }, 30_000);
 });
 

@@ -167,6 +167,8 @@ export const FARM_POLL_MS = 1000;
 
 /** How long a writer waits for another's lock before it gives up with ELOCKED. */
 const LOCK_WAIT_MS = 10_000;
+/** How long the last save of only the farm's own progress waits for the lock (then it is left to others). */
+const OWN_PROGRESS_LOCK_WAIT_MS = 1_000;
 /** A lock another machine took longer ago than this is stale: a save takes milliseconds (a second at 50,000 sessions). */
 const LOCK_STALE_MS = 30_000;
 
@@ -429,8 +431,12 @@ class FarmFile implements FarmSource {
   #timer: NodeJS.Timeout | undefined;
   #savedAt = Number.NEGATIVE_INFINITY;
   #interval = SAVE_MIN_MS;
-  /** The last save failed and its changes wait for the next try: the next change waits for it too. */
-  #retrying = false;
+  /** Pending changes include one a call made (not only the farm's own progress). */
+  #foreground = false;
+  /** A call's change waits for the timer (the saves of calls' changes are at most every #interval). */
+  #foregroundWaiting = false;
+  /** When a save that held a call's change last ended. */
+  #foregroundSavedAt = Number.NEGATIVE_INFINITY;
   #cleaned = false;
 
   constructor(path: string) {
@@ -488,14 +494,25 @@ class FarmFile implements FarmSource {
       process.on('exit', saveAtExit);
     }
     unsavedFarms.add(this);
-    if (this.#timer) return;
-    const wait = this.#savedAt + this.#interval - Date.now();
-    // The farm's own progress is saved by the timer (no lock wait, a failure tried again).
-    if (wait <= 0 && !this.#retrying && !background) {
+    if (background) {
+      // The farm's own progress is saved by the timer (no lock wait, a failure tried again).
+      this.#later(Math.max(0, this.#savedAt + this.#interval - Date.now()));
+      return;
+    }
+    this.#foreground = true;
+    // Another call's change already waits for the timer: this one goes with it.
+    if (this.#foregroundWaiting) return;
+    // The first call's change after a quiet moment is saved at once, whatever the farm's own
+    // progress pending beside it (so a file that cannot be written fails the call that changed it).
+    const wait = this.#foregroundSavedAt + this.#interval - Date.now();
+    if (wait <= 0) {
       this.#save('now');
       return;
     }
-    this.#later(Math.max(0, wait));
+    this.#foregroundWaiting = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#later(wait);
   }
 
   /** Saves what is pending after `ms` (an unref'd timer: the exit saves what is left). */
@@ -506,7 +523,7 @@ class FarmFile implements FarmSource {
       try {
         this.#save('later');
       } catch {
-        // kept for the next try (#retrying): the command's last save, or the exit, reports it
+        // kept for the next try: the command's last save, or the exit, reports it
       }
     }, ms);
     this.#timer.unref();
@@ -566,22 +583,30 @@ class FarmFile implements FarmSource {
    * call that made it: on failure its changes are dropped and the call fails (the file keeps what
    * it had). `later` (the timer) and `final` (flush: a command's end, the exit): on failure the
    * changes stay pending and are tried again; `later` tries again after the interval, and the
-   * failure is thrown by the next `final` save if that one fails too.
+   * failure is thrown by the next `final` save if that one fails too. When what is pending is only
+   * the farm's own progress (no call's change), a `final` save waits at most a second for
+   * another's lock, and one that fails drops it quietly: it is no command's failure.
    */
   #save(mode: 'now' | 'later' | 'final'): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const foreground = this.#foreground;
+    this.#foreground = false;
+    this.#foregroundWaiting = false;
     if (this.#pending.size === 0) {
       unsavedFarms.delete(this);
-      this.#retrying = false;
       return;
     }
     const pending = this.#pending;
     this.#pending = new Map();
     const started = Date.now();
+    // Only the farm's own progress (a reader's countdown): saved if it can be — no long wait for
+    // another's lock, and no failure of the command (another process counts it too).
+    const ownProgressOnly = !foreground;
     try {
       // The timer's save never blocks the event loop waiting for another's lock: it tries again later.
-      const unlock = lockFarm(this.#real, mode === 'later' ? 0 : LOCK_WAIT_MS);
+      // At the end, the farm's own progress waits a moment for a lock other commands hold briefly.
+      const unlock = lockFarm(this.#real, mode === 'later' ? 0 : ownProgressOnly ? OWN_PROGRESS_LOCK_WAIT_MS : LOCK_WAIT_MS);
       try {
         if (!this.#cleaned) cleanUpAfterCrashes(this.#real);
         this.#cleaned = true;
@@ -611,7 +636,7 @@ class FarmFile implements FarmSource {
         unlock();
       }
       unsavedFarms.delete(this);
-      this.#retrying = false;
+      if (foreground) this.#foregroundSavedAt = Date.now();
     } catch (error) {
       // The file keeps what it had (the merge went into #raw, which is read again next time).
       this.#raw = undefined;
@@ -626,8 +651,14 @@ class FarmFile implements FarmSource {
         if (this.#pending.size === 0) unsavedFarms.delete(this);
         throw failed;
       }
+      if (mode === 'final' && ownProgressOnly) {
+        // The farm's own progress that cannot be saved at the end is left to the file's other users.
+        if (this.#pending.size === 0) unsavedFarms.delete(this);
+        return;
+      }
       this.#restore(pending);
-      this.#retrying = true;
+      this.#foreground ||= foreground;
+      this.#foregroundWaiting ||= foreground;
       unsavedFarms.add(this);
       if (mode === 'later') this.#later(this.#interval);
       throw failed;

@@ -173,6 +173,12 @@ export class MockApi implements WtsApi {
   readonly #servers = new Map<string, ServerState>();
   /** Pending: closing sessions on waited-on servers complete (see #completeClosingSoon). */
   #closingTimer: NodeJS.Timeout | undefined;
+  /**
+   * The sessions this process asked to log off (server key, ID): their countdown and end are
+   * that request's consequence — the command waits for them — not the farm's own progress, so
+   * they are saved as the command's own changes.
+   */
+  readonly #loggedOffHere = new Set<string>();
   /** serverNameKey(alias) -> the lower-cased name of the server it names. */
   readonly #aliases = new Map<string, string>();
   readonly #handles = new Map<bigint, string>();
@@ -296,7 +302,7 @@ export class MockApi implements WtsApi {
           for (const x of [...state.sessions.values()]) {
             if (x.closing === undefined) continue;
             state.sessions.delete(x.id);
-            this.#changed(state, x.id, true);
+            this.#changed(state, x.id, this.#progress(state, x.id));
           }
         }
       } catch {
@@ -304,6 +310,11 @@ export class MockApi implements WtsApi {
       }
     }, CLOSING_COMPLETES_MS);
     this.#closingTimer.unref();
+  }
+
+  /** Whether a closing session's countdown or end is the farm's own progress (not asked for here). */
+  #progress(state: ServerState, id: number): boolean {
+    return !this.#loggedOffHere.has(`${state.def.name.toLowerCase()}:${id}`);
   }
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -632,7 +643,7 @@ export class MockApi implements WtsApi {
         farmName: '',
       });
     }
-    for (const id of changed) this.#changed(state, id, true);
+    for (const id of changed) this.#changed(state, id, this.#progress(state, id));
     return result;
   }
 
@@ -789,6 +800,7 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) throw this.#error('logoff', Win32.ERROR_CTX_CLOSE_PENDING, state, id);
     if (s.state === 'Listen') throw this.#error('logoff', Win32.ERROR_INVALID_PARAMETER, state, id);
     s.closing = this.#closingPolls;
+    this.#loggedOffHere.add(`${state.def.name.toLowerCase()}:${id}`);
     this.#changed(state, id);
     this.#completeClosingSoon();
   }
@@ -1003,11 +1015,11 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) {
       if (s.closing <= 0) {
         state.sessions.delete(id);
-        this.#changed(state, id, true);
+        this.#changed(state, id, this.#progress(state, id));
         throw this.#error(api, Win32.ERROR_CTX_WINSTATION_NOT_FOUND, state, id);
       }
       s.closing--;
-      this.#changed(state, id, true);
+      this.#changed(state, id, this.#progress(state, id));
     }
     return s;
   }

@@ -322,6 +322,30 @@ describe('simulated farm file: a call\'s change beside the farm\'s own progress'
   }, 30_000);
 });
 
+describe('simulated farm file: a hand edit that is no valid farm', () => {
+  // Process A polled a file that is JSON but no farm (a bad state elsewhere): the mock refused it,
+  // but the file's view moved to it, and A's next change was merged as if A had read B's later
+  // logoff: A's older copy of the session was written over it (the logoff lost).
+  test('another process\'s logoff, then this one\'s disconnect of the same session: the logoff stands', async () => {
+    type Raw = { servers: Array<{ name: string; sessions: Array<Record<string, unknown>> }> };
+    const ts01 = (raw: Raw) => raw.servers.find((x) => x.name === 'TS01')!;
+    const dir = farmDir();
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(2), null, 2));
+    const a = createWts({ api: openSimulatedFarm(path) });
+    const b = createWts({ api: openSimulatedFarm(path) });
+    await a.listSessions();
+    await b.listSessions();
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as Raw;
+    ts01(raw).sessions.find((x) => x['id'] === 2)!['state'] = 'Bogus';
+    writeFileSync(path, JSON.stringify(raw, null, 2));
+    await b.logoff(10, { wait: false });
+    await a.disconnect(10, { wait: false }).catch(() => undefined);
+    const s10 = ts01(JSON.parse(readFileSync(path, 'utf8')) as Raw).sessions.find((x) => x['id'] === 10);
+    expect(s10?.['closing']).toBeDefined();
+  });
+});
+
 describe('simulated farm file: the write-back keeps what it does not own', () => {
   test('unknown top-level fields, the file mode, and a symbolic link to the farm', async () => {
     const dir = farmDir();

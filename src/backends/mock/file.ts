@@ -425,6 +425,8 @@ class FarmFile implements FarmSource {
   /** The text #raw was read from or written as (undefined: not known). */
   #rawText: string | undefined;
   #viewIndex: Map<string, Map<number, unknown>> | undefined;
+  /** The file content the last poll returned a farm from, until the mock accepts it. */
+  #offered: Record<string, unknown> | undefined;
   #written = new Map<string, Map<number, FarmSession | undefined>>();
   /** Per server (lower-cased): its name as the mock spells it, and its unsaved changes. */
   #pending = new Map<string, { server: string; sessions: ServerChanges }>();
@@ -474,11 +476,19 @@ class FarmFile implements FarmSource {
     try {
       const view = shallowCopy(this.#raw);
       for (const changes of this.#pending.values()) applyChanges(view, changes.server, changes.sessions);
-      this.#viewFrom(this.#raw as Record<string, unknown>);
+      // The mock's view moves to it only once the mock has taken it (accept): a farm it refuses
+      // (a hand edit that is JSON but no farm) must not be the base of this process's next change,
+      // or the merge would take this process's older copy of a session over another's newer change.
+      this.#offered = this.#raw;
       return view;
     } catch {
       return undefined; // not a farm any more: the save will say so
     }
+  }
+
+  accept(): void {
+    if (this.#offered) this.#viewFrom(this.#offered);
+    this.#offered = undefined;
   }
 
   save(server: string, id: number, session: Readonly<FarmSession> | undefined, background = false): void {

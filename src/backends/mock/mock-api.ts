@@ -92,6 +92,11 @@ export interface FarmSource {
    */
   poll(): unknown;
   /**
+   * The mock took the farm the last `poll` returned (it is a valid farm): the changes made from
+   * now on are made from it. A farm it refused leaves them made from the one it still has.
+   */
+  accept?(): void;
+  /**
    * Starts noticing changes: calls `changed` (which polls) when the farm may have changed.
    * Started only while a wait is pending, so an idle process holds no watcher and can exit.
    *
@@ -254,6 +259,7 @@ export class MockApi implements WtsApi {
       return;
     }
     if (next.localServer.toLowerCase() !== this.#localServer.toLowerCase()) return;
+    this.#source.accept?.();
     this.#load(next);
     if (this.#waiters.size > 0) {
       this.#notify();

@@ -4,13 +4,14 @@
  * (a lock, temporary files) are recovered.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createWts } from '../../src/index';
 import { openSimulatedFarm, type Farm, type FarmSession } from '../../src/mock';
-import { ROOT } from '../helpers';
+import { ROOT, sleep, within } from '../helpers';
+import { WTS_CURRENT_SERVER_HANDLE as LOCAL } from '../../src/wtsapi';
 import { binPath } from '../cli/run';
 
 /** A local server TS01 with the console (1), the caller (2) and `count` ordinary sessions from 10 on. */
@@ -344,6 +345,87 @@ describe('simulated farm file: a hand edit that is no valid farm', () => {
     const s10 = ts01(JSON.parse(readFileSync(path, 'utf8')) as Raw).sessions.find((x) => x['id'] === 10);
     expect(s10?.['closing']).toBeDefined();
   });
+});
+
+describe('simulated farm file: the farm\'s own progress of a session this process logged off (review)', () => {
+  const holdLock = (path: string) => {
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: holder.pid, host: hostname(), at: Date.now(), token: 'test' }));
+    return () => {
+      holder.kill();
+      try {
+        unlinkSync(`${path}.lock`);
+      } catch {
+        // already gone
+      }
+    };
+  };
+
+  // The watcher's timer that ends a session this process logged off saved at once, waiting 10 s
+  // for the lock inside the timer: the event loop stalled.
+  test('a wait pending after this process\'s own logoff, the lock held elsewhere: the event loop never stalls, and the wait wakes', async () => {
+    const path = join(farmDir(), 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(2)));
+    const api = openSimulatedFarm(path);
+    await api.logoffSession(LOCAL, 10);
+    await sleep(150); // past the throttle: the next change would be saved at once
+    const release = holdLock(path);
+    try {
+      let last = Date.now();
+      let worst = 0;
+      const tick = setInterval(() => {
+        worst = Math.max(worst, Date.now() - last);
+        last = Date.now();
+      }, 20);
+      const woke = await within(api.waitSystemEvent(LOCAL, 0x3ff), 5_000);
+      clearInterval(tick);
+      expect({ woke: typeof woke === 'number' && woke !== 0, stalled: worst > 2_000 }).toEqual({ woke: true, stalled: false });
+    } finally {
+      release();
+    }
+    api.flush();
+  }, 30_000);
+
+  // After a failed flush, a call's next change after a quiet moment was not saved at once (it
+  // waited for a retry timer that did not exist, until the process exited).
+  test('after a flush that failed, the next call\'s change is saved at once again', async () => {
+    const path = join(farmDir(), 'farm.json');
+    writeFileSync(path, JSON.stringify(bigFarm(3)));
+    const api = openSimulatedFarm(path);
+    await api.disconnectSession(LOCAL, 10);
+    const release = holdLock(path);
+    await api.disconnectSession(LOCAL, 11); // within the throttle: left for the timer, which cannot lock
+    expect(() => api.flush()).toThrow(/locked/);
+    release();
+    await sleep(150);
+    await api.disconnectSession(LOCAL, 12);
+    const states = readFarm(path).servers[0]!.sessions!.filter((x) => x.id >= 10).map((x) => `${x.id}:${x.state}`);
+    expect(states).toEqual(['10:Disconnected', '11:Disconnected', '12:Disconnected']);
+  }, 40_000);
+
+  // A logoff this process could not save is not this process's: another process's logoff of the
+  // same session later is the farm's progress here, and a listing neither waits for nor fails on it.
+  test('a logoff that failed to save, then another process\'s logoff of the session: this process\'s listing does not wait for the lock', async () => {
+    const path = join(farmDir(), 'farm.json');
+    const good = JSON.stringify(bigFarm(2));
+    writeFileSync(path, good);
+    const mine = openSimulatedFarm(path, { closingPolls: 3 });
+    await mine.enumerateSessions(LOCAL);
+    writeFileSync(path, '{ "localServer": "TS01", "serv'); // half saved: this logoff cannot be saved
+    await expect(mine.logoffSession(LOCAL, 10)).rejects.toThrow();
+    writeFileSync(path, good);
+    const other = openSimulatedFarm(path, { closingPolls: 3 });
+    await other.logoffSession(LOCAL, 10);
+    await sleep(150);
+    const release = holdLock(path);
+    try {
+      const started = Date.now();
+      await mine.enumerateSessions(LOCAL);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      release();
+    }
+  }, 40_000);
 });
 
 describe('simulated farm file: the write-back keeps what it does not own', () => {

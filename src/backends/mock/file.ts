@@ -29,7 +29,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from '../../errors';
 import type { Farm, FarmSession } from './farm';
-import { MockApi, type FarmSource, type MockApiOptions } from './mock-api';
+import { MockApi, type ChangeKind, type FarmSource, type MockApiOptions } from './mock-api';
 
 /**
  * The environment variable that turns simulated mode on: `WTS_SESSION_SIMULATE=farm.json` makes
@@ -491,7 +491,7 @@ class FarmFile implements FarmSource {
     this.#offered = undefined;
   }
 
-  save(server: string, id: number, session: Readonly<FarmSession> | undefined, background = false): void {
+  save(server: string, id: number, session: Readonly<FarmSession> | undefined, kind: ChangeKind = 'call'): void {
     const key = server.toLowerCase();
     let entry = this.#pending.get(key);
     if (!entry) this.#pending.set(key, (entry = { server, sessions: new Map() }));
@@ -504,8 +504,10 @@ class FarmFile implements FarmSource {
       process.on('exit', saveAtExit);
     }
     unsavedFarms.add(this);
-    if (background) {
-      // The farm's own progress is saved by the timer (no lock wait, a failure tried again).
+    if (kind !== 'call') {
+      // The farm's own progress is saved by the timer (no lock wait, a failure tried again); that
+      // of a session this process logged off is, at the end, saved as a call's change would be.
+      if (kind === 'ownProgress') this.#foreground = true;
       this.#later(Math.max(0, this.#savedAt + this.#interval - Date.now()));
       return;
     }
@@ -609,7 +611,8 @@ class FarmFile implements FarmSource {
     }
     const pending = this.#pending;
     this.#pending = new Map();
-    const started = Date.now();
+    // When the save's own work began: the time spent waiting for another's lock is not its cost.
+    let started: number | undefined;
     // Only the farm's own progress (a reader's countdown): saved if it can be — no long wait for
     // another's lock, and no failure of the command (another process counts it too).
     const ownProgressOnly = !foreground;
@@ -617,6 +620,7 @@ class FarmFile implements FarmSource {
       // The timer's save never blocks the event loop waiting for another's lock: it tries again later.
       // At the end, the farm's own progress waits a moment for a lock other commands hold briefly.
       const unlock = lockFarm(this.#real, mode === 'later' ? 0 : ownProgressOnly ? OWN_PROGRESS_LOCK_WAIT_MS : LOCK_WAIT_MS);
+      started = Date.now();
       try {
         if (!this.#cleaned) cleanUpAfterCrashes(this.#real);
         this.#cleaned = true;
@@ -668,13 +672,16 @@ class FarmFile implements FarmSource {
       }
       this.#restore(pending);
       this.#foreground ||= foreground;
-      this.#foregroundWaiting ||= foreground;
+      // A call's change waits for the retry timer only when there is one (`later`): after a failed
+      // `final` save, the next call's change is saved at once again.
+      if (mode === 'later') this.#foregroundWaiting ||= foreground;
       unsavedFarms.add(this);
       if (mode === 'later') this.#later(this.#interval);
       throw failed;
     } finally {
       this.#savedAt = Date.now();
-      this.#interval = Math.max(SAVE_MIN_MS, 10 * (this.#savedAt - started));
+      // Ten times the save's own work (a big farm): never the time another's lock was waited for.
+      if (started !== undefined) this.#interval = Math.max(SAVE_MIN_MS, 10 * (this.#savedAt - started));
     }
   }
 

@@ -107,19 +107,24 @@ export interface FarmSource {
   /**
    * One session changed here: `session` is its new state, undefined when it is gone. Simulated
    * mode merges it into the farm file (with the other changes of the moment, under a lock). May
-   * throw: the call that made the change fails with that error — unless `background`: a change
-   * the farm made on its own (a closing session counting down, or completing), which no call
-   * asked for, is saved later, never throws and never waits for another process's lock.
+   * throw: the call that made the change fails with that error — unless it is `progress`: a
+   * change the farm made on its own (a closing session counting down, or completing), which no
+   * call asked for, is saved later, by a timer, never throws and never waits for another process's
+   * lock. `ownProgress` is that of a session this process logged off: saved the same way, but its
+   * last save at the end waits for the lock and reports a failure, as a call's change.
    *
    * @param server - the server's name in the farm.
    * @param id - the session ID.
    * @param session - the session now; undefined when it is gone.
-   * @param background - the farm's own progress, not a call's change.
+   * @param kind - a call's change (default), or the farm's progress.
    */
-  save?(server: string, id: number, session: Readonly<FarmSession> | undefined, background?: boolean): void;
+  save?(server: string, id: number, session: Readonly<FarmSession> | undefined, kind?: ChangeKind): void;
   /** Saves now what `save` collected and has not saved yet. May throw. */
   flush?(): void;
 }
+
+/** Who made a change to the farm: a call, or the farm's own progress (of a session this process logged off, or not). */
+export type ChangeKind = 'call' | 'progress' | 'ownProgress';
 
 /** A WTSWaitSystemEvent call waiting for an event kind on a server. */
 interface Waiter {
@@ -319,8 +324,12 @@ export class MockApi implements WtsApi {
   }
 
   /** Whether a closing session's countdown or end is the farm's own progress (not asked for here). */
-  #progress(state: ServerState, id: number): boolean {
-    return !this.#loggedOffHere.has(`${state.def.name.toLowerCase()}:${id}`);
+  #progress(state: ServerState, id: number): ChangeKind {
+    const key = `${state.def.name.toLowerCase()}:${id}`;
+    const own = this.#loggedOffHere.has(key);
+    // Ended: a later logon on the ID is not this process's logoff.
+    if (own && !state.sessions.has(id)) this.#loggedOffHere.delete(key);
+    return own ? 'ownProgress' : 'progress';
   }
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -806,8 +815,14 @@ export class MockApi implements WtsApi {
     if (s.closing !== undefined) throw this.#error('logoff', Win32.ERROR_CTX_CLOSE_PENDING, state, id);
     if (s.state === 'Listen') throw this.#error('logoff', Win32.ERROR_INVALID_PARAMETER, state, id);
     s.closing = this.#closingPolls;
-    this.#loggedOffHere.add(`${state.def.name.toLowerCase()}:${id}`);
-    this.#changed(state, id);
+    const key = `${state.def.name.toLowerCase()}:${id}`;
+    this.#loggedOffHere.add(key);
+    try {
+      this.#changed(state, id);
+    } catch (error) {
+      this.#loggedOffHere.delete(key); // not saved: the call fails, and the logoff is not this process's
+      throw error;
+    }
     this.#completeClosingSoon();
   }
 
@@ -1048,7 +1063,7 @@ export class MockApi implements WtsApi {
    * Session `id` of `state` changed (or is gone). O(1) per change unless `onChange` is set: the
    * source saves just this session, and only the waits on this server look at it.
    */
-  #changed(state: ServerState, id: number, background = false): void {
+  #changed(state: ServerState, id: number, kind: ChangeKind = 'call'): void {
     this.#accounts = undefined;
     const key = state.def.name.toLowerCase();
     const session = state.sessions.get(id);
@@ -1060,7 +1075,7 @@ export class MockApi implements WtsApi {
       else current.sessions.delete(id);
     }
     if (this.#onChange) this.#onChange(this.toFarm());
-    this.#source?.save?.(state.def.name, id, session, background);
+    this.#source?.save?.(state.def.name, id, session, kind);
     this.#notifyOne(key, id, session);
   }
 

@@ -364,12 +364,13 @@ export function everyRequestReported(op: OpRecord, ctx: CheckContext): string[] 
     reportedBy.set(key, [...(reportedBy.get(key) ?? []), ...o.requests]);
     const main = MAIN_REQUEST[op.kind];
     const done = DONE_STATUS_REQUEST[o.status];
-    // A session already logging off (its identity read answered 7007) is logged off with no request
-    // of its own (docs/logoffAll.md): allowed only when such a read of it answered 7007 in this call.
+    // A session already logging off (its identity read answered 7007) is logged off with no logoff
+    // request of its own (docs/logoffAll.md) — a warning sent before that read is still its request:
+    // allowed only when such a read of it answered 7007 in this call.
     const closingAlready =
       o.status === 'loggedOff' &&
       (o as { alreadyClosing?: unknown }).alreadyClosing === true &&
-      o.requests.length === 0 &&
+      !o.requests.includes('WTSLogoffSession') &&
       readAnswered7007(op, key);
     if (done && !o.requests.includes(done) && !closingAlready) out.push(v(name, op, `${key} is '${o.status}' but its requests are ${JSON.stringify(o.requests)}`));
     if (o.status === 'requested' && (o.request === undefined || !o.requests.includes(o.request))) {

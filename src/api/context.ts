@@ -167,6 +167,11 @@ export function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
   return cut;
 }
 
+/** `ctx` whose calls are refused once `signal` fires (`stopping`), on the same connection. */
+export function cutBy(ctx: ServerContext, signal: AbortSignal): ServerContext {
+  return withApi(ctx, stopping(ctx.api, signal));
+}
+
 /** The signals of the apis `stopping` made. */
 const CUTS = new WeakMap<WtsApi, AbortSignal>();
 

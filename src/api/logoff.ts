@@ -50,7 +50,7 @@ import {
   checkKnownKeys,
   checkOptionsObject,
   checkPositiveInteger,
-  checkSignal,
+  readSignal,
   checkTimeout,
   type ParsedTarget,
 } from './validate';
@@ -177,7 +177,7 @@ export function checkWait(o: Record<string, unknown>): CheckedWait {
       o['pollIntervalMs'] === undefined
         ? DEFAULT_POLL_INTERVAL_MS
         : Math.max(1, checkTimeout(o['pollIntervalMs'], 'options.pollIntervalMs')),
-    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+    signal: readSignal(o),
   };
 }
 

@@ -23,7 +23,7 @@ import { FILTER_KEYS, compileFilter, type CompiledFilter, type SessionFilter } f
 import { mapLimit } from './limit';
 import { noUserKind } from './sessions';
 import type { Reported, Session } from './types';
-import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, checkSignal, type ParsedTarget } from './validate';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, checkPositiveInteger, readSignal, type ParsedTarget } from './validate';
 
 /** The buttons of a message box: MessageBox's button sets, `MB_OK` (0) ... `MB_CANCELTRYCONTINUE` (6), in that order. */
 export type MessageButtons = 'OK' | 'OKCancel' | 'AbortRetryIgnore' | 'YesNoCancel' | 'YesNo' | 'RetryCancel' | 'CancelTryContinue';
@@ -155,7 +155,7 @@ function checkMessageFields(o: Record<string, unknown>): CheckedMessage {
     style: buttonsStyle(buttons as MessageButtons),
     timeoutSeconds: timeout,
     wait: o['wait'] === undefined ? false : checkBoolean(o['wait'], 'options.wait'),
-    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+    signal: readSignal(o),
   };
 }
 

@@ -12,7 +12,7 @@ import { processesOf } from './processes';
 import { asWtsError, isWin32, serverKey, throwIfAborted } from './bulk';
 import type { ServerContext } from './context';
 import type { DistributiveOmit } from './types';
-import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, checkSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
+import { checkBoolean, checkKnownKeys, checkPositiveInteger, checkSessionId, readSignal, compileWildcard, describeValue, readArray, readOptions } from './validate';
 
 /**
  * Which processes to end: one by its ID, or every process of that name in one session (by default
@@ -190,7 +190,7 @@ export function checkTerminateOptions(o: Record<string, unknown>, extraKeys: rea
     allowServices: o['allowServices'] === undefined ? false : checkBoolean(o['allowServices'], 'options.allowServices'),
     exitCode,
     concurrency: o['concurrency'] === undefined ? 4 : checkPositiveInteger(o['concurrency'], 'options.concurrency', 64),
-    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+    signal: readSignal(o),
   };
 }
 

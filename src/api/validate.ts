@@ -250,6 +250,11 @@ export function checkBoolean(value: unknown, argument: string): boolean {
   return value;
 }
 
+/** `options.signal`: undefined when not given, else checked ({@link checkSignal}). */
+export function readSignal(o: Record<string, unknown>): AbortSignal | undefined {
+  return o['signal'] === undefined ? undefined : checkSignal(o['signal']);
+}
+
 export function checkSignal(value: unknown, argument = 'options.signal'): AbortSignal {
   let usable = false;
   try {

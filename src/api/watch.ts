@@ -11,13 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
-import { ServerConnection, stopping, withApi, type ServerContext } from './context';
+import { cutBy, ServerConnection, type ServerContext } from './context';
 import { checkDetails, fetchDetails, GONE, withDetails, type DetailedSession, type DetailGroup, type DetailsOption } from './details';
 import { checkFarm } from './farm';
 import { mapLimit } from './limit';
 import { enumerate, sameUser } from './sessions';
 import type { Session, SessionState } from './types';
-import { checkBoolean, checkKnownKeys, checkOptionsObject, checkSignal, checkTimeout, normalizeServerName, readArray } from './validate';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, readSignal, checkTimeout, normalizeServerName, readArray } from './validate';
 
 /**
  * A change of one session, as the diff of two listings tells it: `logon` / `logoff` (a user's
@@ -224,7 +224,7 @@ export function checkWatchOptions(options: unknown, api: WtsApi): CheckedWatch {
   if (retryMaxMs < retryMinMs) throw new InvalidArgumentError('options.retryMaxMs', `Invalid options.retryMaxMs: less than retryMinMs (${retryMinMs}).`);
   return {
     names,
-    signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+    signal: readSignal(o),
     reconcileMs,
     pollMs: positiveMs(o['pollMs'], 'options.pollMs', 2000),
     details: checkDetails(o['details']),
@@ -822,7 +822,7 @@ class ServerWatch<S extends Session> {
     if (groups.size === 0) return sessions as S[];
     // Once the watch ends, no detail query starts (those in flight are waited for: the handle is
     // closed only after them); the listing then rejects, and the watch stops.
-    const cut = withApi(ctx, stopping(ctx.api, this.#stop));
+    const cut = cutBy(ctx, this.#stop);
     return mapLimit(sessions, 8, async (s) => {
       try {
         return withDetails(s, await fetchDetails(cut, s, groups)) as unknown as S;

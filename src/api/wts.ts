@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError, OperationAbortedError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { localNamesOf, ServerConnection, stopping, withApi, withServer, type ServerContext } from './context';
+import { cutBy, localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -42,7 +42,7 @@ import {
   checkKnownKeys,
   checkOptionsObject,
   checkPositiveInteger,
-  checkSignal,
+  readSignal,
   NO_TARGET_WITH_SERVER,
   normalizeServerName,
   parseTarget,
@@ -230,7 +230,7 @@ abstract class Operations {
     if (!checked.signal) return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
     // With a signal, as one server of many: an abort rejects at once, and no request starts after it.
     const sink = new ListSink<T>(() => undefined);
-    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(withApi(ctx, stopping(ctx.api, signal)), checked))), sink, server ?? '', checked.signal, undefined);
+    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(cutBy(ctx, signal), checked))), sink, server ?? '', checked.signal, undefined);
     return Object.freeze(sink.outcomes());
   }
 
@@ -289,7 +289,7 @@ abstract class Operations {
             }
             // As over many servers: once the call is cut short, no request starts (the checks
             // before each action leave a few turns in which an abort could land unseen).
-            await work(withApi(ctx, stopping(ctx.api, signal)), { ...checked, signal }, ledger);
+            await work(cutBy(ctx, signal), { ...checked, signal }, ledger);
           }),
         ledger,
         server ?? '',
@@ -357,7 +357,7 @@ abstract class Operations {
           filter: compileFilter(o),
           details: checkDetails(o['details']),
           concurrency: o['concurrency'] === undefined ? 8 : checkPositiveInteger(o['concurrency'], 'options.concurrency'),
-          signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']),
+          signal: readSignal(o),
         };
       },
       async (ctx, c) => {
@@ -443,7 +443,7 @@ abstract class Operations {
       options,
       (o, keys) => {
         checkKnownKeys(o, [...keys, 'signal']);
-        return { signal: o['signal'] === undefined ? undefined : checkSignal(o['signal']) };
+        return { signal: readSignal(o) };
       },
       (ctx) => listProcessesOn(ctx),
     );

@@ -12,6 +12,7 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -202,12 +203,18 @@ function running(pid: number): boolean {
  * A lock whose owner is a process of this machine that is no longer running, or another machine's
  * taken longer ago than {@link LOCK_STALE_MS}, is stale and broken (renamed aside, then checked to
  * be the stale one).
+ * `notAgain`: the {@link LockedError.lockKey} of a lock this process already waited for in full
+ * and gave up on: while that same lock is held, it is not waited for again (fails at once).
+ * Never spins: a lock that keeps vanishing or cannot be broken is slept on like a held one, and
+ * the deadline holds whatever the lock is (a folder, a symbolic link, a FIFO).
  */
-export function lockFarm(real: string, waitMs = LOCK_WAIT_MS): () => void {
+export function lockFarm(real: string, waitMs = LOCK_WAIT_MS, notAgain?: string): () => void {
   const lockPath = `${real}.lock`;
   const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() };
   const deadline = Date.now() + waitMs;
   let delay = 1;
+  // Tries made at once in a row, because the lock went or a stale one was broken: a few, then sleep.
+  let quick = 0;
   for (;;) {
     let fd: number | undefined;
     try {
@@ -225,27 +232,47 @@ export function lockFarm(real: string, waitMs = LOCK_WAIT_MS): () => void {
       return () => releaseLock(lockPath, text);
     }
     const held = readLock(lockPath);
-    if (held === undefined) continue; // released meanwhile
     // A lock that cannot be read (a folder, another user's file) is never broken: it is waited for
     // like any other, and the wait ends at the deadline.
-    if (held.unreadable === undefined && staleLock(held)) {
-      breakLock(lockPath, held.text);
+    const moved = held === undefined /* released meanwhile */ || (held.unreadable === undefined && staleLock(held) && breakLock(lockPath, held.text));
+    if (moved && quick < 3) {
+      quick++;
       continue;
     }
-    if (Date.now() >= deadline) {
-      const who = held.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
-      const what = held.unreadable === undefined ? `it is locked by ${who} (${lockPath})` : `its lock ${lockPath} cannot be read (${held.unreadable})`;
-      throw Object.assign(new Error(`${what}; if no wts-session command is running, delete that file`), { code: 'ELOCKED' });
+    quick = 0;
+    const key = held === undefined ? undefined : lockKey(held);
+    if (Date.now() >= deadline || (key !== undefined && key === notAgain)) {
+      const who = held?.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
+      const what = held?.unreadable === undefined ? `it is locked by ${who} (${lockPath})` : `its lock ${lockPath} cannot be read (${held.unreadable})`;
+      throw new LockedError(`${what}; if no wts-session command is running, delete that file`, key);
     }
     sleepSync(delay);
     delay = Math.min(delay * 2, 20);
   }
 }
 
+/** Another's lock was held for the whole wait (`code: 'ELOCKED'`). */
+class LockedError extends Error {
+  readonly code = 'ELOCKED';
+  /** Names the lock that was held (its text, or why it could not be read); undefined: it kept vanishing. */
+  readonly lockKey: string | undefined;
+  constructor(message: string, lockKey: string | undefined) {
+    super(message);
+    this.lockKey = lockKey;
+  }
+}
+
+function lockKey(held: { text: string; unreadable?: string }): string {
+  return held.unreadable === undefined ? `text:${held.text}` : `unreadable:${held.unreadable}`;
+}
+
 /** The lock as it is: undefined once it is gone; `unreadable` (an error code) when it is there but cannot be read. */
 function readLock(lockPath: string): { text: string; owner: LockOwner | undefined; mtimeMs: number; unreadable?: string } | undefined {
   try {
-    const mtimeMs = statSync(lockPath).mtimeMs;
+    const stat = lstatSync(lockPath);
+    // Not opened unless a plain file: a FIFO would block the read, a link is not ours.
+    if (!stat.isFile()) return { text: '', owner: undefined, mtimeMs: stat.mtimeMs, unreadable: 'not a plain file' };
+    const mtimeMs = stat.mtimeMs;
     const text = readFileSync(lockPath, 'utf8');
     let owner: LockOwner | undefined;
     try {
@@ -276,12 +303,14 @@ function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boo
  * what was renamed is not the stale lock (another breaker replaced it meanwhile with its own live
  * one), it is put back, unless someone took the lock in between.
  */
-function breakLock(lockPath: string, staleText: string): void {
+function breakLock(lockPath: string, staleText: string): boolean {
   const grave = `${lockPath}.${uniqueSuffix()}.stale`;
   try {
     renameSync(lockPath, grave);
-  } catch {
-    return; // broken or released by someone else
+  } catch (error) {
+    // Gone: broken or released by someone else. Anything else (a folder this process cannot
+    // change): it stays, and is waited for like a held lock.
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
   let text: string | undefined;
   try {
@@ -297,6 +326,7 @@ function breakLock(lockPath: string, staleText: string): void {
     }
   }
   rmSync(grave, { force: true });
+  return true;
 }
 
 function releaseLock(lockPath: string, text: string): void {
@@ -440,6 +470,8 @@ class FarmFile implements FarmSource {
   /** When a save that held a call's change last ended. */
   #foregroundSavedAt = Number.NEGATIVE_INFINITY;
   #cleaned = false;
+  /** The lock (its {@link LockedError.lockKey}) a save waited for in full and gave up on: not waited for again while held. */
+  #gaveUpOn: string | undefined;
 
   constructor(path: string) {
     this.#path = path;
@@ -619,7 +651,17 @@ class FarmFile implements FarmSource {
     try {
       // The timer's save never blocks the event loop waiting for another's lock: it tries again later.
       // At the end, the farm's own progress waits a moment for a lock other commands hold briefly.
-      const unlock = lockFarm(this.#real, mode === 'later' ? 0 : ownProgressOnly ? OWN_PROGRESS_LOCK_WAIT_MS : LOCK_WAIT_MS);
+      const waitMs = mode === 'later' ? 0 : ownProgressOnly ? OWN_PROGRESS_LOCK_WAIT_MS : LOCK_WAIT_MS;
+      let unlock: () => void;
+      try {
+        unlock = lockFarm(this.#real, waitMs, this.#gaveUpOn);
+      } catch (error) {
+        // A lock held through a full wait is not waited for again by every later call (a bulk
+        // logoff would wait 10 s per session): while that same lock is held, saves fail at once.
+        if (error instanceof LockedError && waitMs === LOCK_WAIT_MS) this.#gaveUpOn = error.lockKey;
+        throw error;
+      }
+      this.#gaveUpOn = undefined;
       started = Date.now();
       try {
         if (!this.#cleaned) cleanUpAfterCrashes(this.#real);

@@ -176,6 +176,21 @@ const CHECKS = {
     const observed = o.ret ? `ret 1, count ${o.count}, Level ${v.Level}, SessionFlags ${v.SessionFlags}` : `ret ${o.ret}, GetLastError ${o.lastError}`;
     return o.ret && o.count === 232 && v.Level === 1 ? confirmed(observed) : contradicted(observed);
   },
+  'session-info-user': (p) => {
+    // The own session: WTSSessionInfo's and WTSSessionInfoEx's names against WTSUserName and
+    // WTSDomainName (whole strings), cut to the fields. A cut inside a surrogate pair needs a user
+    // name over 20 characters with a pair at the 20th (the row's capture note).
+    const info = p['query.current.WTSSessionInfo'];
+    const ex = p['query.current.WTSSessionInfoEx'];
+    const user = p['query.current.WTSUserName'];
+    const domain = p['query.current.WTSDomainName'];
+    if ([info, ex, user, domain].some((o) => failed(o) || !o.ret || !o.value)) return notCaptured('a query failed', [info, ex, user, domain].map(brief));
+    const u = String(user.value);
+    const d = String(domain.value);
+    const observed = `WTSUserName '${u}', WTSDomainName '${d}'; WTSSessionInfo '${info.value.UserName}' / '${info.value.Domain}'; WTSSessionInfoEx '${ex.value.UserName}' / '${ex.value.DomainName}'`;
+    const same = info.value.UserName === u.slice(0, 20) && info.value.Domain === d.slice(0, 16) && ex.value.UserName === u.slice(0, 20) && ex.value.DomainName === d.slice(0, 17);
+    return same ? confirmed(observed) : contradicted(observed);
+  },
   'session-flags-lock': (p) => {
     // The capture sees its own session only, which is not locked while it runs: it can show that
     // the flag is one Learn lists, and with the version what an unlocked session reads as; the swap

@@ -733,6 +733,7 @@ const CHECKS: Record<string, Partial<Record<Backend, Check>>> = {
     },
   },
   'session-flags-lock': { mock: async (t) => sessionFlags(t), double: async (t) => sessionFlags(t) },
+  'session-info-user': { mock: async (t) => sessionInfoUser(t), double: async (t) => sessionInfoUser(t) },
   'server-version-netservergetinfo': {
     mock: async (t) => serverVersion(t),
     double: async (t) => {
@@ -928,6 +929,33 @@ async function sessionInfoEx(t: Target): Promise<void> {
   const info = await t.load(LOCK_FARM).querySessionInformation(CSH, 2, 'WTSSessionInfoEx');
   expect(info.level).toBe(1);
   expect(info.level1).toMatchObject({ sessionId: 2, sessionState: 0, winStationName: 'RDP-Tcp#0', userName: 'alice', domainName: 'CORP' });
+}
+
+/** A user and a domain longer than WTSINFOW's and WTSINFOEX_LEVEL1_W's fields. */
+const LONG_NAMES_FARM: Farm = {
+  localServer: 'TS01',
+  servers: [
+    {
+      name: 'TS01',
+      sessions: [
+        { id: 2, name: 'RDP-Tcp#0', state: 'Active', user: 'alice', domain: 'CORP' },
+        { id: 3, name: 'RDP-Tcp#1', state: 'Disconnected', user: 'a.very.long.user.name.x', domain: 'AVERYLONGDOMAINNAME' },
+      ],
+    },
+  ],
+};
+
+/** WTSSessionInfo's and WTSSessionInfoEx's user and domain: the session's, as listed, cut to the field. */
+async function sessionInfoUser(t: Target): Promise<void> {
+  const api = t.load(LONG_NAMES_FARM);
+  const listed = await api.enumerateSessions(CSH);
+  for (const { sessionId: id, userName, domainName } of listed) {
+    const info = await api.querySessionInformation(CSH, id, 'WTSSessionInfo');
+    const ex = (await api.querySessionInformation(CSH, id, 'WTSSessionInfoEx')).level1;
+    expect({ id, user: info.userName, domain: info.domain }).toEqual({ id, user: userName.slice(0, 20), domain: domainName.slice(0, 16) });
+    expect({ id, user: ex?.userName, domain: ex?.domainName }).toEqual({ id, user: userName.slice(0, 20), domain: domainName.slice(0, 17) });
+  }
+  expect(listed.map((s) => s.userName)).toEqual(['alice', 'a.very.long.user.name.x']);
 }
 
 async function sessionFlags(t: Target): Promise<void> {

@@ -579,6 +579,22 @@ export const FACTS: readonly Fact[] = [
     backends: { mock: true, double: true, wine: 'not run against Wine: its WTSQuerySessionInformationW lacks WTSSessionInfo (query-session-info), and WTSSessionInfoEx was not probed' },
   },
   {
+    id: 'session-info-user',
+    call: 'WTSQuerySessionInformationW(h, id, WTSSessionInfo (24) / WTSSessionInfoEx (25)): WTSINFOW UserName and Domain, WTSINFOEX_LEVEL1_W UserName and DomainName',
+    expected:
+      "The session's own user and domain at the time of the call: the user who owns the session and the domain that user belongs to (Learn), so the names WTSEnumerateSessions lists for it, cut to the field (user 20 characters, domain 16 in WTSINFOW and 17 in WTSINFOEX_LEVEL1_W: wtsapi32.h's lengths). Assumed, no capture yet: where the cut falls inside a surrogate pair, Windows keeps the high half, which the library's decoders drop",
+    library:
+      "A session's identity (logon time) and its `times` / `lock` details are taken only from an answer naming the user and domain the listing gave (without case; the listed name cut to the field first, a lone half of a surrogate pair dropped): another user or domain means another logon took the ID since the listing, and the session is treated as gone (7022), never given that logon's times or lock state. `clientName`, `clientAddress` and `remote` carry no user and cannot be checked so.",
+    sources: [
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfow`, lines: 'Domain, UserName', quote: 'Domain: A null-terminated string that contains the name of the domain that the user belongs to. … UserName: A null-terminated string that contains the name of the user who owns the session.' },
+      { kind: 'learn', ref: `${LEARN}/api/wtsapi32/ns-wtsapi32-wtsinfoex_level1_w`, lines: 'UserName, DomainName', quote: 'UserName: A null-terminated string that contains the name of the user who owns the session. DomainName: A null-terminated string that contains the name of the domain that the user belongs to.' },
+      { kind: 'header', ref: 'mingw-w64 10 wtsapi32.h', lines: '199-203', quote: '#define USERNAME_LENGTH 20 … #define WINSTATIONNAME_LENGTH 32 #define DOMAIN_LENGTH 17' },
+    ],
+    status: 'sourced',
+    capture: `${CAPTURE}: a user name longer than 20 characters whose 20th and 21st UTF-16 units are a surrogate pair, in WTSSessionInfo and WTSSessionInfoEx`,
+    backends: { mock: true, double: true, wine: 'not run against Wine: its WTSQuerySessionInformationW lacks WTSSessionInfo (query-session-info), and WTSSessionInfoEx was not probed' },
+  },
+  {
     id: 'session-flags-lock',
     call: "WTSSessionInfoEx's SessionFlags for a locked, an unlocked and an unknown session, on Windows 8 and later and on Windows 7 / Server 2008 R2",
     expected:

@@ -669,14 +669,16 @@ class FarmFile implements FarmSource {
         // Read under the lock every time: a signature (inode, size, mtime) can repeat across
         // versions (an inode reused within one clock tick, with the same size).
         const text = readFileSync(this.#real, 'utf8');
-        if (this.#raw === undefined || text !== this.#rawText) {
+        // Another process (or a hand edit) wrote the file since this process last read or wrote it.
+        const foreign = this.#raw === undefined || text !== this.#rawText;
+        if (foreign) {
           this.#raw = JSON.parse(text) as Record<string, unknown>;
           this.#rawText = text;
           this.#reread = true;
         }
         const results = new Map<string, Map<number, FarmSession | undefined>>();
         for (const [key, changes] of pending) {
-          const applied = applyChanges(this.#raw, changes.server, changes.sessions);
+          const applied = applyChanges(this.#raw, changes.server, changes.sessions, foreign);
           if (applied.diverged) this.#reread = true; // merged with another's change: the mock takes the result
           results.set(key, applied.results);
         }
@@ -757,12 +759,15 @@ function copySession(s: Readonly<FarmSession>): FarmSession {
  * merged with what another process may have done to the same session since this process read it
  * (see {@link mergeChange}). `results`: each session as it now is in `raw` (undefined: gone);
  * `diverged`: some result is not this process's own version. A server the file no longer has is
- * left out. Throws when the file is not a farm any more.
+ * left out. `foreign`: the file was written by another process since this one last read it, so
+ * the server's process IDs are checked (two processes may each have put the same PID on it).
+ * Throws when the file is not a farm any more, or the merge would make one it cannot be read as.
  */
 function applyChanges(
   raw: Record<string, unknown> | undefined,
   server: string,
   changes: ServerChanges,
+  foreign = false,
 ): { results: Map<number, FarmSession | undefined>; diverged: boolean } {
   const servers = raw?.['servers'];
   if (!Array.isArray(servers)) throw new Error("the farm file no longer has a 'servers' array");
@@ -793,7 +798,29 @@ function applyChanges(
     }
   }
   if (removed) def.sessions = list.filter((s) => s !== undefined);
+  if (foreign) checkProcessIds(def.sessions as unknown[], server);
   return { results, diverged };
+}
+
+/**
+ * A merge must not write what no process could read back: two processes that each put a process
+ * with the same ID on one server (a PID runs one process at a time; parseFarm refuses it). Throws
+ * (the save fails, the file keeps what it had) rather than write it.
+ */
+function checkProcessIds(sessions: readonly unknown[], server: string): void {
+  const seen = new Set<number>();
+  for (const s of sessions) {
+    const processes = (s as { processes?: unknown } | null)?.processes;
+    if (!Array.isArray(processes)) continue;
+    for (const p of processes) {
+      const pid = (p as { pid?: unknown } | null)?.pid;
+      if (typeof pid !== 'number') continue;
+      if (seen.has(pid)) {
+        throw Object.assign(new Error(`another process has put process ID ${pid} on server ${server} meanwhile, and a PID runs one process at a time`), { code: 'EEXIST' });
+      }
+      seen.add(pid);
+    }
+  }
 }
 
 /** Where each session of a file's `sessions` array is, by its ID (entries without a numeric ID left out). */
@@ -818,6 +845,7 @@ function sameLogon(a: FarmSession, b: FarmSession): boolean {
  * - it ended elsewhere: it stays gone, unless this change puts a new logon on the ID;
  * - this change ends it: it goes, unless another logon has taken the ID meanwhile;
  * - another logon took the ID meanwhile: it stays, unless this change also puts a new logon;
+ * - this change puts a new logon on the ID: it stands as this change made it;
  * - otherwise, field by field: the fields this change changed, over the other's version; a
  *   `closing` count both changed is the smaller (every poll counts a closing session down).
  * So a logoff and a disconnect made at once both stand, and no ended session comes back.
@@ -829,6 +857,9 @@ function mergeChange(current: FarmSession | undefined, change: SessionChange): F
   if (!current) return mine && (!base || !sameLogon(mine, base)) ? mine : undefined;
   if (!mine) return base && sameLogon(current, base) ? undefined : current;
   if (!base || !sameLogon(current, base)) return !base || !sameLogon(mine, base) ? mine : current;
+  // This change puts a new logon on the ID: it stands whole (nothing of the old logon's, such as
+  // another process's unfinished logoff of it, carries over).
+  if (!sameLogon(mine, base)) return mine;
   const merged: Record<string, unknown> = { ...current };
   const m = mine as unknown as Record<string, unknown>;
   const b = base as unknown as Record<string, unknown>;
@@ -930,6 +961,8 @@ function fsAdvice(code: string, what: string): string {
       return `Point ${variable} at a file in an existing folder; nothing was changed.`;
     case 'ELOCKED':
       return 'Run the command again once the other one has finished; nothing was changed.';
+    case 'EEXIST':
+      return 'Read the farm again and choose another process ID; nothing was changed.';
     default:
       return 'Check the file and its folder, then run the command again; nothing was changed.';
   }

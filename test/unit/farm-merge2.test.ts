@@ -1,0 +1,115 @@
+/**
+ * Simulated mode, several processes on one farm file (docs/mock.md, "Several processes at once"):
+ * two merge cases the merge got wrong. Each process is a FarmFile of its own (openSimulatedFarm
+ * twice), the second one's view older than the file, as when two commands run at once.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSimulatedFarm, parseFarm, type Farm } from '../../src/mock';
+import { WTS_CURRENT_SERVER_HANDLE as LOCAL } from '../../src/wtsapi';
+
+function farmFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'wts-merge-')), 'farm.json');
+  const farm: Farm = {
+    localServer: 'TS01',
+    servers: [
+      {
+        name: 'TS01',
+        sessions: [
+          { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
+          { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP', logonTime: '2026-12-01T08:00:00Z' },
+        ],
+      },
+    ],
+  };
+  writeFileSync(path, JSON.stringify(farm));
+  return path;
+}
+
+const fileFarm = (path: string): Farm => JSON.parse(readFileSync(path, 'utf8')) as Farm;
+const session = (farm: Farm, id: number) => farm.servers[0]!.sessions!.find((s) => s.id === id);
+
+describe('simulated farm file: merging another process\'s change', () => {
+  test('a new logon put on an ID does not inherit another process\'s unfinished logoff of the old logon', async () => {
+    const path = farmFile();
+    const a = openSimulatedFarm(path);
+    const b = openSimulatedFarm(path);
+    // Both have read the farm; then A logs bob off without waiting (the session closing), B puts a
+    // new logon (carol) on ID 5 from its older view.
+    await a.enumerateSessions(LOCAL).catch(() => undefined);
+    await b.enumerateSessions(LOCAL).catch(() => undefined);
+    await a.logoffSession(LOCAL, 5);
+    a.flush();
+    expect(session(fileFarm(path), 5)).toMatchObject({ user: 'bob' });
+    expect(typeof session(fileFarm(path), 5)!.closing).toBe('number');
+    b.putSession('TS01', { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'carol', domain: 'CORP', logonTime: '2026-12-07T09:00:00Z' });
+    b.flush();
+    const after = session(fileFarm(path), 5)!;
+    expect(after).toMatchObject({ user: 'carol', logonTime: '2026-12-07T09:00:00Z' });
+    expect(after.closing).toBeUndefined(); // observed before the fix: carol closing, logged off a few polls later
+  });
+
+  test('two processes each putting a process with the same PID: the second save fails, the file stays a farm', () => {
+    const path = farmFile();
+    const a = openSimulatedFarm(path);
+    const b = openSimulatedFarm(path);
+    a.putSession('TS01', { id: 10, name: 'RDP-Tcp#10', state: 'Active', user: 'dan', domain: 'CORP', processes: [{ pid: 500, name: 'app.exe' }] });
+    a.flush();
+    let error: unknown;
+    try {
+      b.putSession('TS01', { id: 11, name: 'RDP-Tcp#11', state: 'Active', user: 'eve', domain: 'CORP', processes: [{ pid: 500, name: 'other.exe' }] });
+      b.flush();
+    } catch (e) {
+      error = e;
+    }
+    expect(() => parseFarm(fileFarm(path))).not.toThrow(); // observed before the fix: duplicate process ID 500
+    expect(error).toMatchObject({ name: 'SimulatedFarmError', code: 'EEXIST', message: expect.stringContaining('process ID 500') });
+    expect(session(fileFarm(path), 10)).toMatchObject({ user: 'dan' });
+  });
+
+  test('random logoffs and new logons by two processes: a logon nobody logged off is never closing, and the file stays a farm (property)', async () => {
+    const op = fc.record({
+      who: fc.constantFrom(0, 1),
+      kind: fc.constantFrom('logoff', 'logon', 'enumerate', 'flush'),
+      id: fc.constantFrom(5, 6),
+    });
+    let logons = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+        const path = farmFile();
+        const apis = [openSimulatedFarm(path, { closingPolls: 2 }), openSimulatedFarm(path, { closingPolls: 2 })];
+        // Each logon a logoff was asked for, as the asking process saw it: user and logon time.
+        const loggedOff = new Set<string>();
+        for (const { who, kind, id } of ops) {
+          const api = apis[who]!;
+          if (kind === 'flush') api.flush();
+          else if (kind === 'enumerate') await api.enumerateSessions(LOCAL);
+          else if (kind === 'logon') {
+            const n = ++logons;
+            api.putSession('TS01', { id, name: `RDP-Tcp#${id}`, state: 'Active', user: `u${n}`, domain: 'CORP', logonTime: new Date(Date.UTC(2026, 11, 7, 9, 0, n)).toISOString() });
+          } else {
+            const seen = await api.querySessionInformation(LOCAL, id, 'WTSSessionInfo').then(
+              (i) => `${i.userName}@${i.logonTime?.toISOString() ?? ''}`,
+              () => undefined,
+            );
+            if (seen === undefined) continue;
+            loggedOff.add(seen);
+            await api.logoffSession(LOCAL, id).catch(() => undefined);
+          }
+        }
+        apis[0]!.flush();
+        apis[1]!.flush();
+        const farm = fileFarm(path);
+        expect(() => parseFarm(farm)).not.toThrow();
+        for (const s of farm.servers[0]!.sessions!) {
+          if (s.closing === undefined || s.id === 1) continue;
+          const logon = `${s.user}@${s.logonTime ? new Date(s.logonTime).toISOString() : ''}`;
+          if (!loggedOff.has(logon)) throw new Error(`session ${s.id} (${logon}) is closing, and nobody logged that logon off: ${JSON.stringify([...loggedOff])}`);
+        }
+      }),
+      { numRuns: 150, seed: 1207 },
+    );
+  });
+});

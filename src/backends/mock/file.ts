@@ -387,6 +387,13 @@ interface SessionChange {
 }
 /** One server's unsaved session changes, by session ID. */
 type ServerChanges = Map<number, SessionChange>;
+/** An unsaved change (server key, ID) as a poll merged it into the file's farm: `value`. */
+interface OfferedMerge {
+  readonly key: string;
+  readonly id: number;
+  readonly change: SessionChange;
+  readonly value: FarmSession | undefined;
+}
 
 /** Farm files with unsaved changes, saved when the process exits. */
 const unsavedFarms = new Set<FarmFile>();
@@ -457,6 +464,8 @@ class FarmFile implements FarmSource {
   #viewIndex: Map<string, Map<number, unknown>> | undefined;
   /** The file content the last poll returned a farm from, until the mock accepts it. */
   #offered: Record<string, unknown> | undefined;
+  /** Each unsaved change as that farm has it, merged with the file's version. */
+  #offeredMerge: OfferedMerge[] = [];
   #written = new Map<string, Map<number, FarmSession | undefined>>();
   /** Per server (lower-cased): its name as the mock spells it, and its unsaved changes. */
   #pending = new Map<string, { server: string; sessions: ServerChanges }>();
@@ -507,11 +516,16 @@ class FarmFile implements FarmSource {
     // process did to the same session since. #raw stays the file's content: the changes go on a copy.
     try {
       const view = shallowCopy(this.#raw);
-      for (const changes of this.#pending.values()) applyChanges(view, changes.server, changes.sessions);
+      const merged: OfferedMerge[] = [];
+      for (const [key, changes] of this.#pending) {
+        const { results } = applyChanges(view, changes.server, changes.sessions);
+        for (const [id, value] of results) merged.push({ key, id, change: changes.sessions.get(id)!, value });
+      }
       // The mock's view moves to it only once the mock has taken it (accept): a farm it refuses
       // (a hand edit that is JSON but no farm) must not be the base of this process's next change,
       // or the merge would take this process's older copy of a session over another's newer change.
       this.#offered = this.#raw;
+      this.#offeredMerge = merged;
       return view;
     } catch {
       return undefined; // not a farm any more: the save will say so
@@ -519,8 +533,18 @@ class FarmFile implements FarmSource {
   }
 
   accept(): void {
-    if (this.#offered) this.#viewFrom(this.#offered);
+    if (this.#offered) {
+      this.#viewFrom(this.#offered);
+      // The mock now holds each unsaved change merged with the file: the change is rebased on the
+      // file's version, as the mock holds it. Kept on its old base (another logon's, say), a later
+      // change to the session would look older than the file's and be written over it whole.
+      for (const { key, id, change, value } of this.#offeredMerge) {
+        const sessions = this.#pending.get(key)?.sessions;
+        if (sessions?.get(id) === change) sessions.set(id, { session: value && copySession(value), base: this.#fileSession(key, id) });
+      }
+    }
     this.#offered = undefined;
+    this.#offeredMerge = [];
   }
 
   save(server: string, id: number, session: Readonly<FarmSession> | undefined, kind: ChangeKind = 'call'): void {
@@ -676,19 +700,21 @@ class FarmFile implements FarmSource {
           this.#rawText = text;
           this.#reread = true;
         }
-        const results = new Map<string, Map<number, FarmSession | undefined>>();
-        for (const [key, changes] of pending) {
+        for (const changes of pending.values()) {
           const applied = applyChanges(this.#raw, changes.server, changes.sessions, foreign);
           if (applied.diverged) this.#reread = true; // merged with another's change: the mock takes the result
-          results.set(key, applied.results);
         }
         const written = farmText(this.#raw);
         this.#known = writeFarm(this.#real, written);
         this.#rawText = written;
-        for (const [key, values] of results) {
+        // The base of this process's next change to each session is its own copy, as the mock
+        // holds it, not the merged one just written: the mock takes the merge only when it next
+        // reads the file (and may refuse it). With the merged copy as the base, a second change
+        // made before that read looked like no one else's change and wrote over it.
+        for (const [key, changes] of pending) {
           let written = this.#written.get(key);
           if (!written) this.#written.set(key, (written = new Map()));
-          for (const [id, value] of values) written.set(id, value);
+          for (const [id, change] of changes.sessions) written.set(id, change.session);
         }
       } finally {
         unlock();

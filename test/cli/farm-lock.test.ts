@@ -5,10 +5,13 @@
  * every later call of the same command.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockFarm } from '../../src/backends/mock/file';
+import { buildSync } from 'esbuild';
+import { lockFarm, openSimulatedFarm } from '../../src/backends/mock/file';
+import { createWts } from '../../src/index';
+import { ROOT } from '../helpers';
 import { exampleFarm } from '../helpers';
 import { binPath, simulate } from './run';
 
@@ -37,13 +40,13 @@ function liveHolder(): { pid: number; stop: () => void } {
   return { pid: holder.pid!, stop: () => holder.kill() };
 }
 
-/** A module to preload (`node -r`) that makes fs.renameSync refuse to set a lock aside (EPERM). */
-function refusingRename(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'wts-preload-')), 'refuse-rename.js');
+/** A module to preload (`node -r`) that makes fs.unlinkSync refuse to remove a lock (EPERM), as a sticky folder does. */
+function refusingUnlink(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'wts-preload-')), 'refuse-unlink.js');
   writeFileSync(
     file,
-    `const fs = require('fs'); const rename = fs.renameSync;
-     fs.renameSync = (from, to) => { if (String(to).endsWith('.stale')) throw Object.assign(new Error('EPERM: operation not permitted, rename'), { code: 'EPERM' }); return rename(from, to); };`,
+    `const fs = require('fs'); const unlink = fs.unlinkSync;
+     fs.unlinkSync = (path) => { if (String(path).endsWith('.lock')) throw Object.assign(new Error('EPERM: operation not permitted, unlink'), { code: 'EPERM' }); return unlink(path); };`,
   );
   return file;
 }
@@ -52,15 +55,15 @@ describe('whatever <farm>.lock is, a save ends by its deadline (it used to spin 
   // Observed before the fix: a lock that is a dangling symbolic link reads as "released meanwhile"
   // (stat follows the link) while O_EXCL still finds it there, and lockFarm retried at once, with
   // no deadline check: the command spun at 100% CPU until killed. A stale lock that cannot be
-  // renamed aside spun the same way. A FIFO as the lock blocked the read.
+  // set aside spun the same way. A FIFO as the lock blocked the read.
   const cases: Array<[string, (lock: string) => void, string[]]> = [
     ['a dangling symbolic link', (lock) => symlinkSync(join(tmpdir(), 'wts-no-such-file-' + process.pid), lock), []],
     ['a FIFO', (lock) => expect(spawnSync('mkfifo', [lock]).status).toBe(0), []],
     [
-      'a stale lock (its owner no longer running) that cannot be renamed aside',
+      'a stale lock (its owner no longer running) that cannot be removed',
       (lock) => writeFileSync(lock, JSON.stringify({ pid: 2147483646, host: hostname(), at: Date.now(), token: 'dead' })),
-      // fs.renameSync refuses to set the lock aside, as in a folder the process cannot change.
-      ['-r', refusingRename()],
+      // fs.unlinkSync refuses to remove the lock, as in a sticky folder the lock is not the process's in.
+      ['-r', refusingUnlink()],
     ],
   ];
   test.each(cases)('%s: wts-logoff 4 --no-wait --json ends within 13 s, exit 1, an E_SIMULATED_FARM document', async (_what, make, nodeArgs) => {
@@ -138,4 +141,113 @@ describe('a lock held by a live process through a whole wait is not waited for a
       holder.stop();
     }
   });
+});
+
+describe('breaking a stale lock never lets two writers in', () => {
+  // Observed before (a reviewer's three-process reproduction, and this stress test 3 times in 5):
+  // a stale lock was broken by renaming what was at <farm>.lock aside — which could be a live lock
+  // that had replaced the stale one meanwhile. A third process then took the lock while the live
+  // holder still wrote (a lost update: two logoffs gone), or the live lock was put back after its
+  // holder had released it (a lock no one held: every command failed ELOCKED).
+  test('8 processes × 150 locked read-modify-writes, every third leaving its lock as if it had died: no update lost, none stuck', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wts-lock-stress-'));
+    const lockModule = join(dir, 'lock.js');
+    buildSync({
+      stdin: { contents: "export { lockFarm } from './src/backends/mock/file';", resolveDir: ROOT, loader: 'ts' },
+      outfile: lockModule,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      logLevel: 'warning',
+    });
+    const worker = join(dir, 'worker.js');
+    writeFileSync(
+      worker,
+      `const fs = require('fs');
+       const { hostname } = require('os');
+       const { lockFarm } = require(${JSON.stringify(lockModule)});
+       const [real, n, crashEvery] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+       const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+       for (let i = 0; i < n; i++) {
+         const unlock = lockFarm(real, 60000);
+         const v = Number(fs.readFileSync(real + '.count', 'utf8'));
+         sleep(Math.random() < 0.5 ? 0 : 1);
+         fs.writeFileSync(real + '.count', String(v + 1));
+         // As if this process died holding the lock: the lock now names a process that is not running.
+         if (i % crashEvery === crashEvery - 1) fs.writeFileSync(real + '.lock', JSON.stringify({ pid: 2147483646, host: hostname(), at: Date.now(), token: 'dead' + process.pid + '.' + i }));
+         else unlock();
+       }`,
+    );
+    for (let round = 0; round < 3; round++) {
+      const real = join(dir, `farm${round}.json`);
+      writeFileSync(real, '{}');
+      writeFileSync(`${real}.count`, '0');
+      const script = `
+        const { spawn } = require('child_process');
+        let left = 8, failed = [];
+        for (let w = 0; w < 8; w++) {
+          const c = spawn(process.execPath, [${JSON.stringify(worker)}, ${JSON.stringify(real)}, '150', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = ''; c.stderr.on('data', (d) => (err += d));
+          c.on('close', (code) => { if (code !== 0) failed.push(code + ' ' + err.split('\\n').slice(0, 2).join(' ')); if (--left === 0) console.log(JSON.stringify(failed)); });
+        }`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 90_000 });
+      expect({ round, failed: r.stdout.trim(), count: readFileSync(`${real}.count`, 'utf8') }).toEqual({ round, failed: '[]', count: '1200' });
+    }
+    // Nothing left behind but the last (stale) lock: no break lock, no half-made lock.
+    expect(readdirSync(dir).filter((n) => /\.(break|new|stale)$/.test(n))).toEqual([]);
+  }, 200_000);
+});
+
+describe('what a failed save keeps, and which lock it gave up on', () => {
+  test('an unreadable lock given up on, removed and made again (a new folder) is waited for again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wts-lock-'));
+    const real = join(dir, 'farm.json');
+    writeFileSync(real, JSON.stringify(exampleFarm()));
+    const attempt = (notAgain?: string) => {
+      const started = Date.now();
+      try {
+        lockFarm(real, 300, notAgain)();
+        return { ms: Date.now() - started, code: 'taken', key: undefined as string | undefined };
+      } catch (e) {
+        return { ms: Date.now() - started, code: (e as { code?: string }).code, key: (e as { lockKey?: string }).lockKey };
+      }
+    };
+    mkdirSync(`${real}.lock`);
+    const first = attempt();
+    expect(first.code).toBe('ELOCKED');
+    expect(attempt(first.key).ms).toBeLessThan(300); // the same folder: at once
+    rmdirSync(`${real}.lock`);
+    mkdirSync(`${real}.lock`); // another one (observed before: the same key, never waited for)
+    const second = attempt(first.key);
+    expect(second.code).toBe('ELOCKED');
+    expect(second.ms).toBeGreaterThanOrEqual(300);
+    rmdirSync(`${real}.lock`);
+  });
+
+  test('a change a failed flush kept pending is still saved after a later call fails (it was dropped with that call)', async () => {
+    // A reviewer's reproduction: logoff(4) waits for the timer, flush() fails on another's lock and
+    // says the changes stay pending, logoff(7) then fails at once on the same lock — and took
+    // logoff(4) down with it: once the lock was free, nothing saved session 4.
+    const dir = mkdtempSync(join(tmpdir(), 'wts-lock-'));
+    const path = join(dir, 'farm.json');
+    writeFileSync(path, JSON.stringify(exampleFarm(), null, 2));
+    const api = openSimulatedFarm(path);
+    const wts = createWts({ api });
+    await wts.logoff(2, { wait: false }); // saved at once
+    await wts.logoff(4, { wait: false }); // within the interval: left for the timer
+    const holder = liveHolder();
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: holder.pid, host: hostname(), at: Date.now(), token: 'live' }));
+    try {
+      expect(() => api.flush()).toThrow(/ELOCKED|locked by/); // waits 10 s
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await expect(wts.logoff(7, { wait: false })).rejects.toThrow(/locked by/);
+    } finally {
+      holder.stop();
+      unlinkSync(`${path}.lock`);
+    }
+    api.flush();
+    const session = (id: number) => (JSON.parse(readFileSync(path, 'utf8')) as ReturnType<typeof exampleFarm>).servers[0]!.sessions!.find((x) => x.id === id);
+    const loggedOff = (id: number) => session(id) === undefined || session(id)!.closing !== undefined; // closing, or gone already
+    expect({ s2: loggedOff(2), s4: loggedOff(4), s7: loggedOff(7) }).toEqual({ s2: true, s4: true, s7: false });
+  }, 40_000);
 });

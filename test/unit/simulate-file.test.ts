@@ -217,7 +217,7 @@ describe('simulated farm file: saves that fail', () => {
     `;
     const broken = spawnSync(process.execPath, ['-e', script(false)], { encoding: 'utf8' });
     expect(broken.status).toBe(1);
-    expect(broken.stderr).toMatch(/^wts-session: Cannot save the simulated farm \(1 session change\) '.*farm\.json': .*JSON/);
+    expect(broken.stderr).toMatch(/^wts-session: Cannot save the simulated farm: 1 session change not saved \(TS01: 11\) '.*farm\.json': .*JSON/);
     writeFileSync(path, JSON.stringify(bigFarm(3)));
     const recovered = spawnSync(process.execPath, ['-e', script(true)], { encoding: 'utf8' });
     expect([recovered.status, recovered.stderr]).toEqual([0, '']);

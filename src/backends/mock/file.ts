@@ -22,7 +22,9 @@ import {
   statSync,
   unlinkSync,
   watch,
+  writeFileSync,
   writeSync,
+  constants as fsConstants,
   type BigIntStats,
   type FSWatcher,
 } from 'node:fs';
@@ -216,45 +218,45 @@ export function lockFarm(real: string, waitMs = LOCK_WAIT_MS, notAgain?: string)
   // Tries made at once in a row, because the lock went or a stale one was broken: a few, then sleep.
   let quick = 0;
   for (;;) {
-    let fd: number | undefined;
+    const text = JSON.stringify({ ...owner, at: Date.now() });
     try {
-      fd = openSync(lockPath, 'wx', 0o644);
+      createWhole(lockPath, text);
+      return () => releaseLock(lockPath, text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (fd !== undefined) {
-      const text = JSON.stringify({ ...owner, at: Date.now() });
-      try {
-        writeSync(fd, text);
-      } finally {
-        closeSync(fd);
-      }
-      return () => releaseLock(lockPath, text);
     }
     const held = readLock(lockPath);
     // A lock that cannot be read (a folder, another user's file) is never broken: it is waited for
     // like any other, and the wait ends at the deadline.
-    const moved = held === undefined /* released meanwhile */ || (held.unreadable === undefined && staleLock(held) && breakLock(lockPath, held.text));
+    const stale = held !== undefined && held.unreadable === undefined && staleLock(held);
+    const broken = stale ? breakLock(lockPath, held.text) : undefined;
+    const moved = held === undefined /* released meanwhile */ || broken === true;
     if (moved && quick < 3) {
       quick++;
       continue;
     }
     quick = 0;
     const key = held === undefined ? undefined : lockKey(held);
-    if (Date.now() >= deadline || (key !== undefined && key === notAgain)) {
-      const who = held?.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
-      const what = held?.unreadable === undefined ? `it is locked by ${who} (${lockPath})` : `its lock ${lockPath} cannot be read (${held.unreadable})`;
-      throw new LockedError(`${what}; if no wts-session command is running, delete that file`, key);
-    }
+    if (Date.now() >= deadline || (key !== undefined && key === notAgain)) throw lockedError(lockPath, held, typeof broken === 'string' ? broken : undefined, key);
     sleepSync(delay);
     delay = Math.min(delay * 2, 20);
   }
 }
 
+/** The ELOCKED error for the lock as last seen; `unremovable`: why a stale one could not be removed. */
+function lockedError(lockPath: string, held: HeldLock | undefined, unremovable: string | undefined, key: string | undefined): LockedError {
+  const who = held?.owner ? `process ${held.owner.pid} on ${held.owner.host}` : 'another process';
+  let what: string;
+  if (held?.unreadable !== undefined) what = `its lock ${lockPath} cannot be read (${held.unreadable})`;
+  else if (unremovable !== undefined) what = `its lock ${lockPath} is stale (left by ${who}, which no longer holds it) but cannot be removed (${unremovable})`;
+  else what = `it is locked by ${who} (${lockPath})`;
+  return new LockedError(`${what}; if no wts-session command is running, delete the lock`, key);
+}
+
 /** Another's lock was held for the whole wait (`code: 'ELOCKED'`). */
 class LockedError extends Error {
   readonly code = 'ELOCKED';
-  /** Names the lock that was held (its text, or why it could not be read); undefined: it kept vanishing. */
+  /** Names the lock that was held (its text, or what it is and its identity); undefined: it kept vanishing. */
   readonly lockKey: string | undefined;
   constructor(message: string, lockKey: string | undefined) {
     super(message);
@@ -262,35 +264,89 @@ class LockedError extends Error {
   }
 }
 
-function lockKey(held: { text: string; unreadable?: string }): string {
-  return held.unreadable === undefined ? `text:${held.text}` : `unreadable:${held.unreadable}`;
+function lockKey(held: HeldLock): string {
+  return held.unreadable === undefined ? `text:${held.text}` : `unreadable:${held.unreadable}:${held.identity}`;
 }
 
-/** The lock as it is: undefined once it is gone; `unreadable` (an error code) when it is there but cannot be read. */
-function readLock(lockPath: string): { text: string; owner: LockOwner | undefined; mtimeMs: number; unreadable?: string } | undefined {
+/**
+ * Creates `path` holding `text`, whole, or throws EEXIST when it is there: the text is written to
+ * a file of its own, which is then hard-linked into place, so the lock is never seen empty or half
+ * written (a writer stopped between creating and filling it would look like no one's). A file
+ * system without hard links gets the lock created exclusively (O_EXCL), then written.
+ */
+function createWhole(path: string, text: string): void {
+  const temp = `${path}.${uniqueSuffix()}.new`;
+  writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
   try {
-    const stat = lstatSync(lockPath);
-    // Not opened unless a plain file: a FIFO would block the read, a link is not ours.
-    if (!stat.isFile()) return { text: '', owner: undefined, mtimeMs: stat.mtimeMs, unreadable: 'not a plain file' };
-    const mtimeMs = stat.mtimeMs;
-    const text = readFileSync(lockPath, 'utf8');
+    linkSync(temp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw error;
+    const fd = openSync(path, 'wx', 0o644);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** A lock as read: `unreadable` (why) when it is there but is no plain file or cannot be read. */
+interface HeldLock {
+  readonly text: string;
+  readonly owner: LockOwner | undefined;
+  readonly mtimeMs: number;
+  readonly unreadable?: string;
+  /** Which file it is (device, inode, modification time): tells one unreadable lock from the next. */
+  readonly identity: string;
+}
+
+/**
+ * The lock as it is: undefined once it is gone. Opened without following a symbolic link and
+ * without waiting (a FIFO put there, even between a check and the read, never blocks), and read
+ * only if the opened file is a plain one.
+ */
+function readLock(lockPath: string): HeldLock | undefined {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code === 'ENOENT') return undefined;
+    let identity = '';
+    try {
+      const stat = lstatSync(lockPath);
+      identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}`;
+    } catch {
+      identity = '';
+    }
+    return { text: '', owner: undefined, mtimeMs: 0, unreadable: code === 'ELOOP' ? 'a symbolic link' : code, identity };
+  }
+  try {
+    const stat = fstatSync(fd);
+    const identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}`;
+    if (!stat.isFile()) return { text: '', owner: undefined, mtimeMs: stat.mtimeMs, unreadable: stat.isDirectory() ? 'a folder' : 'not a plain file', identity };
+    const text = readFileSync(fd, 'utf8');
     let owner: LockOwner | undefined;
     try {
       const o = JSON.parse(text) as Partial<LockOwner>;
       if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.at === 'number') owner = o as LockOwner;
     } catch {
-      owner = undefined; // being written, or not ours
+      owner = undefined; // not ours (ours are written whole), or an older version's being written
     }
-    return { text, owner, mtimeMs };
+    return { text, owner, mtimeMs: stat.mtimeMs, identity };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    return code === 'ENOENT' ? undefined : { text: '', owner: undefined, mtimeMs: 0, unreadable: code };
+    return { text: '', owner: undefined, mtimeMs: 0, unreadable: (error as NodeJS.ErrnoException).code ?? 'EIO', identity: '' };
+  } finally {
+    closeSync(fd);
   }
 }
 
 function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boolean {
   const { owner } = held;
-  // No readable owner: a writer between creating and filling it, for a moment at most.
+  // No readable owner: an older version's writer between creating and filling it, for a moment at most.
   if (!owner) return Date.now() - held.mtimeMs > 1000;
   // A process of this machine holds it for as long as it runs, however long (stopped with Ctrl+Z,
   // in a debugger): breaking it would let two writers in. Another machine's cannot be checked.
@@ -298,35 +354,49 @@ function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boo
   return Date.now() - owner.at > LOCK_STALE_MS;
 }
 
+/** A break lock older than this is stale: a break holds it for microseconds. */
+const BREAK_STALE_MS = 5_000;
+
 /**
- * Removes a stale lock: renamed aside first (only one breaker's rename succeeds), then checked: if
- * what was renamed is not the stale lock (another breaker replaced it meanwhile with its own live
- * one), it is put back, unless someone took the lock in between.
+ * Removes a stale lock, under `<farm>.lock.break` (taken the way the lock is): there, the lock is
+ * read again and removed only if it is still the stale one. No one else removes it meanwhile
+ * (its owner is gone, other breakers wait for the break lock), and no one can take the lock while
+ * it is there, so a live lock is never removed. (Setting it aside by renaming could set aside a
+ * live lock that replaced it, and putting that back could bring back a lock no one held.)
+ * Returns true when the lock may have moved (removed here, gone, or another breaker at work: try
+ * again), or why it cannot be removed (its folder's error code).
  */
-function breakLock(lockPath: string, staleText: string): boolean {
-  const grave = `${lockPath}.${uniqueSuffix()}.stale`;
+function breakLock(lockPath: string, staleText: string): true | string {
+  const breakPath = `${lockPath}.break`;
+  const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() });
   try {
-    renameSync(lockPath, grave);
+    createWhole(breakPath, mine);
   } catch (error) {
-    // Gone: broken or released by someone else. Anything else (a folder this process cannot
-    // change): it stays, and is waited for like a held lock.
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-  let text: string | undefined;
-  try {
-    text = readFileSync(grave, 'utf8');
-  } catch {
-    text = undefined;
-  }
-  if (text !== staleText) {
-    try {
-      linkSync(grave, lockPath);
-    } catch {
-      // someone holds a new lock: theirs stands
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code !== 'EEXIST') return code;
+    // Another process is breaking it (a moment), or died doing so: its break lock is stale then.
+    const held = readLock(breakPath);
+    if (held !== undefined && held.unreadable === undefined && staleBreak(held)) {
+      const again = readLock(breakPath);
+      if (again?.text === held.text) rmSync(breakPath, { force: true });
     }
+    return true;
   }
-  rmSync(grave, { force: true });
-  return true;
+  try {
+    const now = readLock(lockPath);
+    if (now !== undefined && now.unreadable === undefined && now.text === staleText) unlinkSync(lockPath);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EIO';
+  } finally {
+    releaseLock(breakPath, mine);
+  }
+}
+
+function staleBreak(held: HeldLock): boolean {
+  const { owner } = held;
+  if (owner?.host === hostname() && owner.pid !== process.pid && !running(owner.pid)) return true;
+  return Date.now() - (owner?.at ?? held.mtimeMs) > BREAK_STALE_MS;
 }
 
 function releaseLock(lockPath: string, text: string): void {
@@ -355,7 +425,8 @@ function cleanUpAfterCrashes(real: string): void {
     if (!name.startsWith(`${base}.`)) continue;
     const rest = name.slice(base.length + 1);
     const temp = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(rest);
-    const grave = /^lock\.(\d+)\.[0-9a-z]+\.stale$/.exec(rest);
+    // Broken locks set aside by older versions, and a lock's or break lock's text before its link.
+    const grave = /^lock\.(?:break\.)?(\d+)\.[0-9a-z]+\.(?:stale|new)$/.exec(rest);
     if (!temp && !grave) continue;
     const file = join(dir, name);
     try {
@@ -387,6 +458,14 @@ interface SessionChange {
 }
 /** One server's unsaved session changes, by session ID. */
 type ServerChanges = Map<number, SessionChange>;
+/** The call's change a `now` save is made for: its session, and what was pending for it before. */
+interface NowChange {
+  readonly key: string;
+  readonly id: number;
+  readonly before: SessionChange | undefined;
+  /** Whether a call's change was pending before this one. */
+  readonly wasForeground: boolean;
+}
 /** An unsaved change (server key, ID) as a poll merged it into the file's farm: `value`. */
 interface OfferedMerge {
   readonly key: string;
@@ -553,6 +632,8 @@ class FarmFile implements FarmSource {
     if (!entry) this.#pending.set(key, (entry = { server, sessions: new Map() }));
     const copy = session && copySession(session);
     const change = entry.sessions.get(id);
+    // What was pending for this session before this change: what a failed save of it keeps.
+    const before = change && { session: change.session, base: change.base };
     if (change) change.session = copy;
     else entry.sessions.set(id, { session: copy, base: this.#fileSession(key, id) });
     if (!exitHooked) {
@@ -567,6 +648,7 @@ class FarmFile implements FarmSource {
       this.#later(Math.max(0, this.#savedAt + this.#interval - Date.now()));
       return;
     }
+    const wasForeground = this.#foreground;
     this.#foreground = true;
     // Another call's change already waits for the timer: this one goes with it.
     if (this.#foregroundWaiting) return;
@@ -574,7 +656,7 @@ class FarmFile implements FarmSource {
     // progress pending beside it (so a file that cannot be written fails the call that changed it).
     const wait = this.#foregroundSavedAt + this.#interval - Date.now();
     if (wait <= 0) {
-      this.#save('now');
+      this.#save('now', { key, id, before, wasForeground });
       return;
     }
     this.#foregroundWaiting = true;
@@ -655,7 +737,7 @@ class FarmFile implements FarmSource {
    * the farm's own progress (no call's change), a `final` save waits at most a second for
    * another's lock, and one that fails drops it quietly: it is no command's failure.
    */
-  #save(mode: 'now' | 'later' | 'final'): void {
+  #save(mode: 'now' | 'later' | 'final', call?: NowChange): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     const foreground = this.#foreground;
@@ -728,10 +810,25 @@ class FarmFile implements FarmSource {
       this.#known = undefined;
       let count = 0;
       for (const changes of pending.values()) count += changes.sessions.size;
-      const what = `Cannot save the simulated farm (${count} session change${count === 1 ? '' : 's'})`;
+      const changes = `${count} session change${count === 1 ? '' : 's'}`;
+      // A call's save: the file keeps what it had. A later one: earlier saves stand; say which
+      // sessions' changes are not in the file.
+      const what = mode === 'now' ? `Cannot save the simulated farm (${changes})` : `Cannot save the simulated farm: ${changes} not saved (${changedSessions(pending)})`;
       const failed = new SimulatedFarmError(what, this.#path, error);
       if (mode === 'now') {
-        // Dropped: the call that made them fails. (Still pending from before: kept.)
+        // The call's own change is dropped: the call fails. What was pending before it (the farm's
+        // own progress, changes a failed flush kept) stays pending, for a later try.
+        const sessions = call && pending.get(call.key)?.sessions;
+        if (sessions && call) {
+          if (call.before) sessions.set(call.id, call.before);
+          else sessions.delete(call.id);
+        }
+        for (const [key, changes] of pending) if (changes.sessions.size === 0) pending.delete(key);
+        if (pending.size > 0) {
+          this.#restore(pending);
+          this.#foreground ||= call?.wasForeground === true;
+          this.#later(this.#interval);
+        }
         if (this.#pending.size === 0) unsavedFarms.delete(this);
         throw failed;
       }
@@ -772,6 +869,24 @@ class FarmFile implements FarmSource {
       watcher?.close();
     };
   }
+}
+
+/** The sessions pending changes are for, by server: `TS01: 4, 6, 7; WF12: 2` (at most 12 IDs). */
+function changedSessions(pending: ReadonlyMap<string, { server: string; sessions: ServerChanges }>): string {
+  const parts: string[] = [];
+  let shown = 0;
+  let more = 0;
+  for (const { server, sessions } of pending.values()) {
+    const ids: number[] = [];
+    for (const id of sessions.keys()) {
+      if (shown < 12) {
+        ids.push(id);
+        shown++;
+      } else more++;
+    }
+    if (ids.length > 0) parts.push(`${server || 'the local server'}: ${ids.join(', ')}`);
+  }
+  return parts.join('; ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 function copySession(s: Readonly<FarmSession>): FarmSession {
@@ -972,25 +1087,31 @@ function fsProblem(code: string, error: NodeJS.ErrnoException): string {
 }
 
 function fsAdvice(code: string, what: string): string {
+  const advice = fsAction(code, what);
+  // A save after earlier ones: those stand, and the message has said what is not in the file.
+  return what.includes(' not saved (') ? `${advice}.` : `${advice}; nothing was changed.`;
+}
+
+function fsAction(code: string, what: string): string {
   const log = what.includes('call log');
   const variable = log ? `${CALL_LOG_ENV}` : `${SIMULATE_ENV} (or --simulate)`;
   switch (code) {
     case 'EROFS':
     case 'EACCES':
     case 'EPERM':
-      return `Copy the ${log ? 'log' : 'farm'} to a folder you can write to and point ${variable} at the copy; nothing was changed.`;
+      return `Copy the ${log ? 'log' : 'farm'} to a folder you can write to and point ${variable} at the copy`;
     case 'ENOSPC':
     case 'EDQUOT':
-      return 'Free some space and run the command again; nothing was changed.';
+      return 'Free some space and run the command again';
     case 'ENOENT':
     case 'ENOTDIR':
-      return `Point ${variable} at a file in an existing folder; nothing was changed.`;
+      return `Point ${variable} at a file in an existing folder`;
     case 'ELOCKED':
-      return 'Run the command again once the other one has finished; nothing was changed.';
+      return 'Run the command again once the other one has finished';
     case 'EEXIST':
-      return 'Read the farm again and choose another process ID; nothing was changed.';
+      return 'Read the farm again and choose another process ID';
     default:
-      return 'Check the file and its folder, then run the command again; nothing was changed.';
+      return 'Check the file and its folder, then run the command again';
   }
 }
 

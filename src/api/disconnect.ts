@@ -61,7 +61,10 @@ function timeoutError(ctx: ServerContext, session: Session, ms: number): WtsErro
 export async function disconnectOne(ctx: ServerContext, target: ParsedTarget, opts: CheckedWait): Promise<Disconnected> {
   const { session, identity } = await resolveForAction(ctx, target, target.kind === 'name', opts.signal, 'disconnect', true);
   throwIfAborted(opts.signal, 'disconnect', ctx, session.id);
-  await ctx.api.disconnectSession(ctx.handle, session.id);
+  // A backend's own failure (simulated mode's SimulatedFarmError) becomes a WtsError, its cause.
+  await ctx.api.disconnectSession(ctx.handle, session.id).catch((error: unknown) => {
+    throw asWtsError(error);
+  });
   if (opts.wait) {
     await sentThenPoll(
       'WTSDisconnectSession',

@@ -87,8 +87,8 @@ export interface ListSessionsOptions extends ServerOption, SessionFilter, Listin
    */
   concurrency?: number;
 }
-/** The options of findSession. */
-export type FindSessionOptions = ServerOption;
+/** The options of findSession: the server, and a signal to cancel the enumeration. */
+export interface FindSessionOptions extends ServerOption, ListingSignalOption {}
 /** The options of logoff: the server, and waiting for the session to go. */
 export interface ServerLogoffOptions extends ServerOption, LogoffOptions {}
 /** The options of logoffAll on one server (with `servers` instead: {@link OnServers}). */
@@ -398,14 +398,22 @@ abstract class Operations {
    *   together with a server; before any call.
    * @throws {@link SessionNotFoundError} when no session matches (or you are in no session).
    * @throws {@link Win32Error} when the server cannot be enumerated (1722, 5, ...).
+   * @throws {@link OperationAbortedError} (`E_ABORTED`) at once when `signal` aborts; no request
+   *   starts after it, and the handle is closed once the call in flight returns.
    */
   async findSession(target?: SessionTarget, options?: FindSessionOptions): Promise<Session> {
     const parsed = parseTarget(target);
     const o = checkOptionsObject(options);
-    checkKnownKeys(o, this.serverKeys);
+    checkKnownKeys(o, [...this.serverKeys, 'signal']);
+    const signal = readSignal(o);
     const server = this.serverOf(o);
     this.checkCurrentIsLocal(parsed, server);
-    return this.run(server, async (ctx) => resolveTarget(await enumerate(ctx), parsed, ctx, false));
+    const find = async (ctx: ServerContext) => resolveTarget(await enumerate(ctx), parsed, ctx, false);
+    if (!signal) return this.run(server, find);
+    // With a signal, as a listing: an abort rejects at once, and no request starts after it.
+    const sink = new ListSink<Session>(() => undefined);
+    await runCut((cut) => this.run(server, async (ctx) => sink.set([await find(cutBy(ctx, cut))])), sink, server ?? '', signal, undefined);
+    return sink.outcomes()[0]!;
   }
 
   /**

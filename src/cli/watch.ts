@@ -173,6 +173,18 @@ class LiveTable {
     this.#draw();
   }
 
+  /** `keys` in the order of the command's server list (a stable sort: the rest keep their order). */
+  #ordered(keys: string[]): string[] {
+    const target = this.#run.target;
+    if (target.kind !== 'many') return keys;
+    const given = target.servers.map((s) => s.toLowerCase());
+    const rank = (key: string) => {
+      const name = key === '' ? (this.#localLabel ??= this.#localLabelOf()) : key;
+      return given.indexOf(name.toLowerCase());
+    };
+    return keys.map((key, i) => ({ key, i, r: rank(key) })).sort((a, b) => a.r - b.r || a.i - b.i).map((k) => k.key);
+  }
+
   #note(event: SessionEvent): void {
     this.#recent.push(eventLine(event));
     if (this.#recent.length > RECENT) this.#recent.shift();
@@ -181,8 +193,9 @@ class LiveTable {
   #draw(): void {
     const lines: string[] = [];
     const many = this.#run.target.kind === 'many';
-    // Servers in the order they were first heard of; events name the local server ''.
-    const keys = [...new Set([...this.#servers.keys(), ...this.#failed.keys()])];
+    // Servers in the order given (events name the local server ''; a server not in the list, the
+    // local one unless named there, in the order first heard of, before).
+    const keys = this.#ordered([...new Set([...this.#servers.keys(), ...this.#failed.keys()])]);
     for (const key of keys) {
       const name = printable(key || (this.#localLabel ??= this.#localLabelOf()));
       if (many) lines.push(`${name}:`);

@@ -16,8 +16,8 @@ import { binPath, simulate } from './run';
 const ESC = '\x1b[';
 
 /** A live watch on a fake terminal of `size` (mutable: a resize). `drawings` are the writes to stdout. */
-function live(args: string[], size: { columns: number; rows: number }, color = false) {
-  const mock = createMockApi(exampleFarm());
+function live(args: string[], size: { columns: number; rows: number }, color = false, farm = exampleFarm()) {
+  const mock = createMockApi(farm);
   const drawings: string[] = [];
   const err: string[] = [];
   let interrupt: (() => void) | undefined;
@@ -173,5 +173,24 @@ describe('GUARD (passes today): the NO_COLOR mark', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+});
+
+describe('the live table over several servers', () => {
+  // Noticed in review: the servers were drawn in the order their first listing arrived, so a slow
+  // server first in /servers: was drawn last, and the order could change from run to run.
+  test('the servers are drawn in the order given in /servers:, whatever order their listings arrive in', async () => {
+    const farm = exampleFarm();
+    farm.servers.find((s) => s.name === 'WF13')!.latencyMs = 60;
+    farm.servers.find((s) => s.name === 'WF12')!.latencyMs = 30;
+    const w = live(['session', '--watch', '/servers:WF13,WF12,TS01'], { columns: 120, rows: 80 }, false, farm);
+    try {
+      const deadline = Date.now() + 3000;
+      const headers = () => screenLines(w.drawings[w.drawings.length - 1] ?? '').filter((l) => /^(TS01|WF12|WF13):$/.test(l));
+      while (headers().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(headers()).toEqual(['WF13:', 'WF12:', 'TS01:']);
+    } finally {
+      await w.stop();
+    }
   });
 });

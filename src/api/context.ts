@@ -35,6 +35,11 @@ export function localNamesOf(api: WtsApi): LocalServerNames {
   return localServerNames(netbios, Array.isArray(others) ? others : []);
 }
 
+/** Whether a (normalised) server name is the local server: none, or one of its names (asked only then). */
+export function isLocalServer(name: string | undefined, localNames: () => LocalServerNames): boolean {
+  return name === undefined || localNames().has(name);
+}
+
 /** Opens a server lazily and closes it once; used by one call or by a `WtsServer` object. */
 export class ServerConnection {
   readonly #api: WtsApi;
@@ -68,7 +73,7 @@ export class ServerConnection {
     const api = this.#api;
     // Under any of its names the local machine is the local server: WTS_CURRENT_SERVER_HANDLE,
     // with the caller's session and the console known (and so protected).
-    const isLocal = this.#name === undefined || this.#localNames().has(this.#name);
+    const isLocal = isLocalServer(this.#name, this.#localNames);
     if (isLocal) {
       const console = api.getActiveConsoleSessionId();
       const current = api.getCurrentSessionId();
@@ -132,8 +137,8 @@ const ORIGIN = new WeakMap<object, ServerContext>();
  * `ctx` with another api (the same calls, made another way: abandonable reads): the same
  * connection, so what is remembered per connection (connectionOf) is shared with it.
  */
-export function withApi(ctx: ServerContext, api: WtsApi): ServerContext {
-  const derived: ServerContext = { ...ctx, api };
+export function withApi(ctx: ServerContext, api: WtsApi, extra?: Pick<ServerContext, 'ready'>): ServerContext {
+  const derived: ServerContext = { ...ctx, ...extra, api };
   ORIGIN.set(derived, connectionOf(ctx));
   return derived;
 }
@@ -167,9 +172,9 @@ export function stopping(api: WtsApi, signal: AbortSignal): WtsApi {
   return cut;
 }
 
-/** `ctx` whose calls are refused once `signal` fires (`stopping`), on the same connection. */
-export function cutBy(ctx: ServerContext, signal: AbortSignal): ServerContext {
-  return withApi(ctx, stopping(ctx.api, signal));
+/** `ctx` whose calls are refused once `signal` fires (`stopping`), on the same connection; `extra`: its turn over many servers. */
+export function cutBy(ctx: ServerContext, signal: AbortSignal, extra?: Pick<ServerContext, 'ready'>): ServerContext {
+  return withApi(ctx, stopping(ctx.api, signal), extra);
 }
 
 /** The signals of the apis `stopping` made. */

@@ -8,7 +8,7 @@ import { asWtsError, safeCall } from './bulk';
 
 export { ServerTimeoutError };
 import type { WtsApi } from '../wtsapi';
-import { localNamesOf, stopping, withServer, type ServerContext } from './context';
+import { cutBy, localNamesOf, withServer, type ServerContext } from './context';
 import { Slots } from './limit';
 import { checkPositiveInteger, checkTimeout, normalizeServerName, readArray, serverNameKey, type LocalServerNames } from './validate';
 
@@ -299,11 +299,11 @@ export async function runCut(
   const clock = typeof limit === 'number' ? new Countdown(limit) : limit;
   let onAbort: (() => void) | undefined;
   /** Why the work was cut short: the error this rejects with. */
-  let cutBy: WtsErrorType | undefined;
+  let stoppedBy: WtsErrorType | undefined;
   const stop = new Promise<void>((resolve) => {
     const cutShort = (error: WtsErrorType, reason: 'timeout' | 'aborted', why: string) => {
-      if (cutBy) return;
-      cutBy = error;
+      if (stoppedBy) return;
+      stoppedBy = error;
       // The work sees the timeout, or the caller's own abort reason.
       cut.abort(reason === 'aborted' ? signal?.reason : error);
       sink.close(reason, why);
@@ -321,7 +321,7 @@ export async function runCut(
   });
   try {
     // Aborted before it started: no request at all (not even the server's open).
-    if (cutBy) throw cutBy;
+    if (stoppedBy) throw stoppedBy;
     const running = work(workSignal);
     try {
       await Promise.race([running, stop]);
@@ -332,9 +332,9 @@ export async function runCut(
       sink.fail(error);
       throw error;
     }
-    if (cutBy) {
+    if (stoppedBy) {
       running.catch(() => undefined); // it finishes in the background; its settles are ignored
-      throw cutBy;
+      throw stoppedBy;
     }
   } finally {
     clock?.stop();
@@ -416,7 +416,7 @@ export async function overServers<T>(
         try {
           await runCut(
             (serverSignal) =>
-              withServer(api, server, (ctx) => work({ ...ctx, api: stopping(ctx.api, serverSignal), ready: () => ready(serverSignal) }, serverSignal, sink), farm.localNames),
+              withServer(api, server, (ctx) => work(cutBy(ctx, serverSignal, { ready: () => ready(serverSignal) }), serverSignal, sink), farm.localNames),
             sink,
             server,
             call?.signal,

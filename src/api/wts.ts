@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError, OperationAbortedError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { cutBy, localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
+import { cutBy, isLocalServer, localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -190,8 +190,8 @@ abstract class Operations {
    */
   protected refuseIfAborted(signal: AbortSignal | undefined, what: string, server: string | undefined): void {
     if (!signal?.aborted) return;
-    const local = server === undefined || localNamesOf(this.api).has(server);
-    throw new OperationAbortedError(what, signal.reason, { server: local ? '' : server });
+    const local = isLocalServer(server, () => localNamesOf(this.api));
+    throw new OperationAbortedError(what, signal.reason, { server: local || server === undefined ? '' : server });
   }
 
   /** Validates `servers` / `server` for a call that may go to many servers. */

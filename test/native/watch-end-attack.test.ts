@@ -341,6 +341,9 @@ describeWithDouble('watchSessions: ending, attacked (koffi + the native double)'
     await waitFor(() => a.closes.length === 1 && double.openHandles === 0, 3000);
     expect(a.closes[0]).toMatchObject({ registeredWaits: 0, abandoned: 0 });
     fail = false;
+    // The close's own lane is handed back a moment after the double closed the handle (a clean-
+    // clone CI under ASan, the machine loaded, read running: 1 at once).
+    await waitFor(() => lanesNow(api).running === 0, 3000);
     expect(lanesNow(api)).toMatchObject({ running: 0, abandoned: 0 });
   });
 

@@ -5,7 +5,7 @@
  * every later call of the same command.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -250,4 +250,65 @@ describe('what a failed save keeps, and which lock it gave up on', () => {
     const loggedOff = (id: number) => session(id) === undefined || session(id)!.closing !== undefined; // closing, or gone already
     expect({ s2: loggedOff(2), s4: loggedOff(4), s7: loggedOff(7) }).toEqual({ s2: true, s4: true, s7: false });
   }, 40_000);
+});
+
+describe('PID namespaces, and a full disk', () => {
+  // A reviewer's reproductions. Two containers sharing a volume have one host name but number
+  // their processes apart: a command in another PID namespace found the live holder's PID not
+  // running, and removed its lock at once (two writers).
+  const unshare = spawnSync('unshare', ['-p', '-f', '--mount-proc', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!unshare) console.log('farm-lock: PID namespace tests skipped: `unshare -p -f --mount-proc` is not available here (needs Linux and privileges)');
+  const inOtherNamespace = unshare ? test : test.skip;
+  /** This process's PID namespace as the library writes it in a lock (the inode of /proc/self/ns/pid, base 36). */
+  const ns = () => Number(/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1]).toString(36);
+
+  inOtherNamespace("a live holder's lock is not broken from another PID namespace: that command waits its 10 s, then ELOCKED", async () => {
+    const sim = simulate();
+    const holder = liveHolder();
+    const lock = JSON.stringify({ pid: holder.pid, host: hostname(), ns: ns(), at: Date.now(), token: 'live' });
+    writeFileSync(`${sim.path}.lock`, lock);
+    let status: number | null;
+    try {
+      status = spawnSync('unshare', ['-p', '-f', '--mount-proc', process.execPath, binPath('wts-logoff'), '4', '--no-wait', '--json'], {
+        env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: sim.path },
+        encoding: 'utf8',
+        timeout: 20_000,
+      }).status;
+    } finally {
+      holder.stop();
+    }
+    expect(status).toBe(1);
+    expect(readFileSync(`${sim.path}.lock`, 'utf8')).toBe(lock); // observed before: removed at once, and the save made
+    expect(JSON.parse(readFileSync(sim.path, 'utf8'))).toEqual(JSON.parse(sim.initial));
+    unlinkSync(`${sim.path}.lock`);
+  }, 30_000);
+
+  inOtherNamespace("a lock naming the command's own PID (a predecessor that died in a container) is broken once it is 30 s old, not waited for for ever", async () => {
+    const sim = simulate();
+    // In a new namespace the command is PID 1; the lock is an older version's (no ns), a minute old.
+    writeFileSync(`${sim.path}.lock`, JSON.stringify({ pid: 1, host: hostname(), at: Date.now() - 60_000, token: 'dead' }));
+    const r = spawnSync('unshare', ['-p', '-f', '--mount-proc', process.execPath, binPath('wts-logoff'), '4', '--no-wait', '--json'], {
+      env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: sim.path },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' }); // observed before: ELOCKED after 10 s, every time
+    expect(existsSync(`${sim.path}.lock`)).toBe(false);
+  }, 30_000);
+
+  test('a lock that cannot be written whole (a full disk) leaves no file behind', async () => {
+    const sim = simulate();
+    const preload = join(mkdtempSync(join(tmpdir(), 'wts-preload-')), 'full-disk.js');
+    // The lock's text file is created, then the write fails, as on a full disk.
+    writeFileSync(
+      preload,
+      `const fs = require('fs'); const write = fs.writeFileSync;
+       fs.writeFileSync = (path, data, options) => { if (String(path).endsWith('.new')) { write(path, ''); throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); } return write(path, data, options); };`,
+    );
+    const r = await runUntil([binPath('wts-logoff'), '4', '--no-wait', '--json'], { WTS_SESSION_SIMULATE: sim.path }, 15_000, ['-r', preload]);
+    expect({ code: r.code }).toEqual({ code: 1 });
+    expect(r.lines[r.lines.length - 1]).toMatchObject({ type: 'error', error: { code: 'E_SIMULATED_FARM', errno: 'ENOSPC' } });
+    const dir = join(sim.path, '..');
+    expect(readdirSync(dir).filter((n) => n.startsWith('farm.json.'))).toEqual([]); // observed before: a 0-byte farm.json.lock.<pid>.<n>.new
+  });
 });

@@ -16,6 +16,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -103,10 +104,24 @@ function realPath(path: string): string {
 }
 
 let unique = 0;
-/** A name no other writer uses: this process's ID, a counter and the time. */
+/** A name no other writer uses: this process's ID, its PID namespace, a counter and the time. */
 function uniqueSuffix(): string {
-  return `${process.pid}.${(unique++).toString(36)}${Date.now().toString(36)}`;
+  return `${process.pid}.${PID_SPACE ? `${PID_SPACE}-` : ''}${(unique++).toString(36)}${Date.now().toString(36)}`;
 }
+
+/**
+ * This process's PID namespace (Linux: the inode of /proc/self/ns/pid, base 36), or '' where there
+ * is none to read. Two containers on one host (one host name, shared volume) number their
+ * processes apart: a PID is checked for life only in its own namespace.
+ */
+const PID_SPACE = (() => {
+  try {
+    const m = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'));
+    return m ? Number(m[1]).toString(36) : '';
+  } catch {
+    return '';
+  }
+})();
 
 /**
  * writeFarmFile's write, under the lock the caller holds; returns the written file's signature
@@ -179,6 +194,8 @@ const LOCK_STALE_MS = 30_000;
 interface LockOwner {
   readonly pid: number;
   readonly host: string;
+  /** The owner's PID namespace ({@link PID_SPACE}); absent in older locks (taken as this one's). */
+  readonly ns?: string;
   /** Date.now() when taken. */
   readonly at: number;
   readonly token: string;
@@ -212,7 +229,7 @@ function running(pid: number): boolean {
  */
 export function lockFarm(real: string, waitMs = LOCK_WAIT_MS, notAgain?: string): () => void {
   const lockPath = `${real}.lock`;
-  const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() };
+  const owner: LockOwner = { pid: process.pid, host: hostname(), ...(PID_SPACE ? { ns: PID_SPACE } : {}), at: Date.now(), token: uniqueSuffix() };
   const deadline = Date.now() + waitMs;
   let delay = 1;
   // Tries made at once in a row, because the lock went or a stale one was broken: a few, then sleep.
@@ -276,8 +293,9 @@ function lockKey(held: HeldLock): string {
  */
 function createWhole(path: string, text: string): void {
   const temp = `${path}.${uniqueSuffix()}.new`;
-  writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
   try {
+    // Inside the try: a write that fails half way (a full disk) leaves no file behind.
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
     linkSync(temp, path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -349,10 +367,20 @@ function staleLock(held: { owner: LockOwner | undefined; mtimeMs: number }): boo
   // No readable owner: an older version's writer between creating and filling it, for a moment at most.
   if (!owner) return Date.now() - held.mtimeMs > 1000;
   // A process of this machine holds it for as long as it runs, however long (stopped with Ctrl+Z,
-  // in a debugger): breaking it would let two writers in. Another machine's cannot be checked.
-  if (owner.host === hostname()) return owner.pid !== process.pid && !running(owner.pid);
+  // in a debugger): breaking it would let two writers in. Another machine's, or another PID
+  // namespace's, cannot be checked; nor can one naming this process's own PID (a predecessor that
+  // died in a container numbers its processes the same way): their age decides.
+  if (checkable(owner) && owner.pid !== process.pid) return !running(owner.pid);
   return Date.now() - owner.at > LOCK_STALE_MS;
 }
+
+/** Whether the owner's PID can be checked for life here: this host, this PID namespace. */
+function checkable(owner: LockOwner): boolean {
+  return owner.host === hostname() && (owner.ns ?? PID_SPACE) === PID_SPACE;
+}
+
+/** Another PID namespace's leftovers older than this are removed (a save takes seconds at most). */
+const FOREIGN_LEFTOVER_MS = 3_600_000;
 
 /** A break lock older than this is stale: a break holds it for microseconds. */
 const BREAK_STALE_MS = 5_000;
@@ -368,7 +396,7 @@ const BREAK_STALE_MS = 5_000;
  */
 function breakLock(lockPath: string, staleText: string): true | string {
   const breakPath = `${lockPath}.break`;
-  const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token: uniqueSuffix() });
+  const mine = JSON.stringify({ pid: process.pid, host: hostname(), ...(PID_SPACE ? { ns: PID_SPACE } : {}), at: Date.now(), token: uniqueSuffix() });
   try {
     createWhole(breakPath, mine);
   } catch (error) {
@@ -395,7 +423,7 @@ function breakLock(lockPath: string, staleText: string): true | string {
 
 function staleBreak(held: HeldLock): boolean {
   const { owner } = held;
-  if (owner?.host === hostname() && owner.pid !== process.pid && !running(owner.pid)) return true;
+  if (owner && checkable(owner) && owner.pid !== process.pid && !running(owner.pid)) return true;
   return Date.now() - (owner?.at ?? held.mtimeMs) > BREAK_STALE_MS;
 }
 
@@ -424,17 +452,20 @@ function cleanUpAfterCrashes(real: string): void {
   for (const name of names) {
     if (!name.startsWith(`${base}.`)) continue;
     const rest = name.slice(base.length + 1);
-    const temp = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(rest);
+    const temp = /^(\d+)\.(?:([0-9a-z]+)-)?[0-9a-z]+\.tmp$/.exec(rest);
     // Broken locks set aside by older versions, and a lock's or break lock's text before its link.
-    const grave = /^lock\.(?:break\.)?(\d+)\.[0-9a-z]+\.(?:stale|new)$/.exec(rest);
-    if (!temp && !grave) continue;
+    const grave = /^lock\.(?:break\.)?(\d+)\.(?:([0-9a-z]+)-)?[0-9a-z]+\.(?:stale|new)$/.exec(rest);
+    const match = grave ?? temp;
+    if (!match) continue;
     const file = join(dir, name);
     try {
       // A temporary file only when its process is gone (a live writer may be stopped mid-save).
       // A lock set aside keeps the old lock's mtime: it goes only once the process that set it
-      // aside (its name says which) is no longer checking it.
-      const owner = Number((grave ?? temp)?.[1]);
-      const gone = owner !== process.pid && !running(owner);
+      // aside (its name says which) is no longer checking it. A process of another PID namespace
+      // (another container) cannot be checked: its leftovers go once an hour old.
+      const owner = Number(match[1]);
+      const here = (match[2] ?? PID_SPACE) === PID_SPACE;
+      const gone = here ? owner !== process.pid && !running(owner) : Date.now() - statSync(file).mtimeMs > FOREIGN_LEFTOVER_MS;
       if (gone) rmSync(file, { force: true });
     } catch {
       // gone meanwhile
@@ -900,8 +931,9 @@ function copySession(s: Readonly<FarmSession>): FarmSession {
  * merged with what another process may have done to the same session since this process read it
  * (see {@link mergeChange}). `results`: each session as it now is in `raw` (undefined: gone);
  * `diverged`: some result is not this process's own version. A server the file no longer has is
- * left out. `foreign`: the file was written by another process since this one last read it, so
- * the server's process IDs are checked (two processes may each have put the same PID on it).
+ * left out. The server's process IDs are checked (two processes may each have put the same PID
+ * on it) when `foreign` (the file was written by another process since this one last read it) or
+ * a change carries processes (the mock may hold a view it refused).
  * Throws when the file is not a farm any more, or the merge would make one it cannot be read as.
  */
 function applyChanges(
@@ -939,7 +971,7 @@ function applyChanges(
     }
   }
   if (removed) def.sessions = list.filter((s) => s !== undefined);
-  if (foreign) checkProcessIds(def.sessions as unknown[], server);
+  if (foreign || [...changes.values()].some((c) => (c.session?.processes?.length ?? 0) > 0)) checkProcessIds(def.sessions as unknown[], server);
   return { results, diverged };
 }
 
@@ -1006,11 +1038,34 @@ function mergeChange(current: FarmSession | undefined, change: SessionChange): F
   const b = base as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(m), ...Object.keys(b)])) {
     if (sameJson(m[k], b[k])) continue;
-    if (m[k] === undefined) delete merged[k];
-    else merged[k] = m[k];
+    // Processes by PID: this change's ended and started ones, over the other's (two processes
+    // ending two processes of one session both stand).
+    const value = k === 'processes' ? mergeProcesses(b[k], m[k], merged[k]) : m[k];
+    if (value === undefined) delete merged[k];
+    else merged[k] = value;
   }
   if (typeof mine.closing === 'number' && typeof current.closing === 'number') merged['closing'] = Math.min(mine.closing, current.closing);
   return merged as unknown as FarmSession;
+}
+
+/**
+ * A session's processes merged by PID: `current` (the file's) less those this change ended (in
+ * `base`, not in `mine`), plus those it started (in `mine`, not in `base`), each process this
+ * change altered in its version. Undefined when none is left and neither side had a list.
+ */
+function mergeProcesses(base: unknown, mine: unknown, current: unknown): unknown {
+  const list = (v: unknown): Array<{ pid: number }> => (Array.isArray(v) ? (v as Array<{ pid: number }>) : []);
+  const before = new Map(list(base).map((p) => [p.pid, p] as const));
+  const after = new Map(list(mine).map((p) => [p.pid, p] as const));
+  const out: Array<{ pid: number }> = [];
+  for (const p of list(current)) {
+    if (before.has(p.pid) && !after.has(p.pid)) continue; // ended by this change
+    const mineP = after.get(p.pid);
+    out.push(mineP && !sameJson(mineP, before.get(p.pid)) ? mineP : p);
+  }
+  const kept = new Set(out.map((p) => p.pid));
+  for (const [pid, p] of after) if (!before.has(pid) && !kept.has(pid)) out.push(p); // started by this change
+  return out.length === 0 && !Array.isArray(current) && !Array.isArray(mine) ? undefined : out;
 }
 
 /** A farm's top object, servers array and each server's sessions array copied (the sessions themselves shared). */
@@ -1019,11 +1074,13 @@ function shallowCopy(raw: Record<string, unknown> | undefined): Record<string, u
   if (!raw || !Array.isArray(servers)) return raw;
   return {
     ...raw,
-    servers: servers.map((def: unknown) =>
-      def !== null && typeof def === 'object' && Array.isArray((def as { sessions?: unknown }).sessions)
-        ? { ...def, sessions: [...(def as { sessions: unknown[] }).sessions] }
-        : def,
-    ),
+    // Every server copied, not only those with a sessions array: applyChanges gives one to a
+    // server without, which must not land in the original.
+    servers: servers.map((def: unknown) => {
+      if (def === null || typeof def !== 'object') return def;
+      const sessions = (def as { sessions?: unknown }).sessions;
+      return Array.isArray(sessions) ? { ...def, sessions: [...(sessions as unknown[])] } : { ...def };
+    }),
   };
 }
 

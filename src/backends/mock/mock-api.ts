@@ -426,8 +426,9 @@ export class MockApi implements WtsApi {
         }
       }
     }
+    const before = state.sessions.get(parsed.id);
     state.sessions.set(parsed.id, parsed);
-    this.#changed(state, parsed.id);
+    this.#changed(state, parsed.id, 'call', () => (before ? state.sessions.set(parsed.id, before) : state.sessions.delete(parsed.id)));
   }
 
   /**
@@ -441,8 +442,9 @@ export class MockApi implements WtsApi {
    */
   removeSession(server: string, id: number): boolean {
     const state = this.#server(server);
+    const before = state.sessions.get(id);
     const removed = state.sessions.delete(id);
-    if (removed) this.#changed(state, id);
+    if (removed) this.#changed(state, id, 'call', () => state.sessions.set(id, before!));
     return removed;
   }
 
@@ -766,8 +768,8 @@ export class MockApi implements WtsApi {
     for (const s of state.sessions.values()) {
       const i = s.processes?.findIndex((p) => p.pid === processId) ?? -1;
       if (i < 0) continue;
-      s.processes!.splice(i, 1);
-      this.#changed(state, s.id);
+      const [ended] = s.processes!.splice(i, 1);
+      this.#changed(state, s.id, 'call', () => s.processes!.splice(i, 0, ended!));
       return;
     }
     throw this.#error('terminate', Win32.ERROR_INVALID_PARAMETER, state, undefined);
@@ -818,7 +820,7 @@ export class MockApi implements WtsApi {
     const key = `${state.def.name.toLowerCase()}:${id}`;
     this.#loggedOffHere.add(key);
     try {
-      this.#changed(state, id);
+      this.#changed(state, id, 'call', () => delete s.closing);
     } catch (error) {
       this.#loggedOffHere.delete(key); // not saved: the call fails, and the logoff is not this process's
       throw error;
@@ -834,10 +836,17 @@ export class MockApi implements WtsApi {
     if (s.state === 'Listen' || id === 0) throw this.#error('disconnect', Win32.ERROR_INVALID_PARAMETER, state, id);
     if (s.state !== 'Disconnected') {
       // Windows drops the WinStation name of a disconnected session.
+      const before = { state: s.state, name: s.name, disconnectTime: s.disconnectTime };
       s.state = 'Disconnected';
       s.name = '';
       s.disconnectTime = new Date().toISOString();
-      this.#changed(state, id);
+      this.#changed(state, id, 'call', () => {
+        s.state = before.state;
+        if (before.name === undefined) delete s.name;
+        else s.name = before.name;
+        if (before.disconnectTime === undefined) delete s.disconnectTime;
+        else s.disconnectTime = before.disconnectTime;
+      });
     }
   }
 
@@ -1063,19 +1072,32 @@ export class MockApi implements WtsApi {
    * Session `id` of `state` changed (or is gone). O(1) per change unless `onChange` is set: the
    * source saves just this session, and only the waits on this server look at it.
    */
-  #changed(state: ServerState, id: number, kind: ChangeKind = 'call'): void {
+  #changed(state: ServerState, id: number, kind: ChangeKind = 'call', undo?: () => void): void {
     this.#accounts = undefined;
     const key = state.def.name.toLowerCase();
     const session = state.sessions.get(id);
     // `state` may be an older copy than the one in #servers (a refresh read the file again while
     // the call waited): the change goes to the current one too.
     const current = this.#servers.get(key);
-    if (current && current !== state) {
-      if (session) current.sessions.set(id, session);
-      else current.sessions.delete(id);
+    const other = current && current !== state ? current : undefined;
+    const otherBefore = other?.sessions.get(id);
+    if (other) {
+      if (session) other.sessions.set(id, session);
+      else other.sessions.delete(id);
+    }
+    try {
+      this.#source?.save?.(state.def.name, id, session, kind);
+    } catch (error) {
+      // Not saved: the call fails, and the change is undone here too, so that nothing this
+      // process does next (a listing's countdown, a retry) acts on, or saves, what never happened.
+      undo?.();
+      if (other) {
+        if (otherBefore) other.sessions.set(id, otherBefore);
+        else other.sessions.delete(id);
+      }
+      throw error;
     }
     if (this.#onChange) this.#onChange(this.toFarm());
-    this.#source?.save?.(state.def.name, id, session, kind);
     this.#notifyOne(key, id, session);
   }
 

@@ -288,10 +288,12 @@ export class Countdown {
 export async function runCut(
   work: (signal: AbortSignal) => Promise<void>,
   sink: Sink<unknown>,
-  server: string,
+  serverLabel: string | (() => string),
   signal: AbortSignal | undefined,
   limit: number | Countdown | undefined,
 ): Promise<void> {
+  // How the errors name the server; worked out only when one is made (it may ask the backend).
+  const server = () => (typeof serverLabel === 'string' ? serverLabel : serverLabel());
   const cut = new AbortController();
   const { signal: workSignal, dispose } = anySignal([signal, cut.signal]);
   // A backend may listen once per call in flight (up to `concurrency`, at most 1024) on it.
@@ -311,10 +313,10 @@ export async function runCut(
     };
     if (clock) {
       const ms = clock.ms;
-      clock.start(() => cutShort(new ServerTimeoutError(server, ms), 'timeout', `the server did not finish within ${ms} ms`));
+      clock.start(() => cutShort(new ServerTimeoutError(server(), ms), 'timeout', `the server did not finish within ${ms} ms`));
     }
     if (signal) {
-      onAbort = () => cutShort(aborted(server, signal.reason), 'aborted', 'the call was aborted');
+      onAbort = () => cutShort(aborted(server(), signal.reason), 'aborted', 'the call was aborted');
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     }

@@ -190,8 +190,21 @@ abstract class Operations {
    */
   protected refuseIfAborted(signal: AbortSignal | undefined, what: string, server: string | undefined): void {
     if (!signal?.aborted) return;
-    const local = isLocalServer(server, () => localNamesOf(this.api));
-    throw new OperationAbortedError(what, signal.reason, { server: local || server === undefined ? '' : server });
+    throw new OperationAbortedError(what, signal.reason, { server: this.labelOf(server) });
+  }
+
+  /**
+   * How an error names the server: '' for the local machine, whatever name it was given by
+   * (docs/errors.md), else the name.
+   * @internal
+   */
+  protected labelOf(server: string | undefined): string {
+    if (server === undefined) return '';
+    try {
+      return isLocalServer(server, () => localNamesOf(this.api)) ? '' : server;
+    } catch {
+      return server; // the machine's names could not be read: the name as given
+    }
   }
 
   /** Validates `servers` / `server` for a call that may go to many servers. */
@@ -230,7 +243,7 @@ abstract class Operations {
     if (!checked.signal) return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
     // With a signal, as one server of many: an abort rejects at once, and no request starts after it.
     const sink = new ListSink<T>(() => undefined);
-    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(cutBy(ctx, signal), checked))), sink, server ?? '', checked.signal, undefined);
+    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(cutBy(ctx, signal), checked))), sink, () => this.labelOf(server), checked.signal, undefined);
     return Object.freeze(sink.outcomes());
   }
 
@@ -292,7 +305,7 @@ abstract class Operations {
             await work(cutBy(ctx, signal), { ...checked, signal }, ledger);
           }),
         ledger,
-        server ?? '',
+        () => this.labelOf(server),
         checked.signal,
         undefined,
       );
@@ -412,7 +425,7 @@ abstract class Operations {
     if (!signal) return this.run(server, find);
     // With a signal, as a listing: an abort rejects at once, and no request starts after it.
     const sink = new ListSink<Session>(() => undefined);
-    await runCut((cut) => this.run(server, async (ctx) => sink.set([await find(cutBy(ctx, cut))])), sink, server ?? '', signal, undefined);
+    await runCut((cut) => this.run(server, async (ctx) => sink.set([await find(cutBy(ctx, cut))])), sink, () => this.labelOf(server), signal, undefined);
     return sink.outcomes()[0]!;
   }
 

@@ -303,9 +303,12 @@ function createWhole(path: string, text: string): void {
     const fd = openSync(path, 'wx', 0o644);
     try {
       writeSync(fd, text);
-    } finally {
+    } catch (failed) {
       closeSync(fd);
+      rmSync(path, { force: true }); // created here, never written: no one else's
+      throw failed;
     }
+    closeSync(fd);
   } finally {
     rmSync(temp, { force: true });
   }
@@ -1049,22 +1052,27 @@ function mergeChange(current: FarmSession | undefined, change: SessionChange): F
 }
 
 /**
- * A session's processes merged by PID: `current` (the file's) less those this change ended (in
+ * A session's processes merged process by process — a process is its PID and its name (Windows
+ * reuses a PID for another program): `current` (the file's) less those this change ended (in
  * `base`, not in `mine`), plus those it started (in `mine`, not in `base`), each process this
- * change altered in its version. Undefined when none is left and neither side had a list.
+ * change altered (its counters) in its version. A PID both sides started is left twice, for the
+ * PID check to refuse. Undefined when none is left and neither side had a list.
  */
 function mergeProcesses(base: unknown, mine: unknown, current: unknown): unknown {
-  const list = (v: unknown): Array<{ pid: number }> => (Array.isArray(v) ? (v as Array<{ pid: number }>) : []);
-  const before = new Map(list(base).map((p) => [p.pid, p] as const));
-  const after = new Map(list(mine).map((p) => [p.pid, p] as const));
-  const out: Array<{ pid: number }> = [];
+  type Proc = { pid: number; name?: unknown };
+  const list = (v: unknown): Proc[] => (Array.isArray(v) ? (v as Proc[]) : []);
+  const key = (p: Proc) => `${p.pid}\u0000${String(p.name)}`;
+  const before = new Map(list(base).map((p) => [key(p), p] as const));
+  const after = new Map(list(mine).map((p) => [key(p), p] as const));
+  const out: Proc[] = [];
   for (const p of list(current)) {
-    if (before.has(p.pid) && !after.has(p.pid)) continue; // ended by this change
-    const mineP = after.get(p.pid);
-    out.push(mineP && !sameJson(mineP, before.get(p.pid)) ? mineP : p);
+    const k = key(p);
+    if (before.has(k) && !after.has(k)) continue; // ended by this change
+    const mineP = after.get(k);
+    out.push(mineP && !sameJson(mineP, before.get(k)) ? mineP : p);
   }
-  const kept = new Set(out.map((p) => p.pid));
-  for (const [pid, p] of after) if (!before.has(pid) && !kept.has(pid)) out.push(p); // started by this change
+  const kept = new Set(out.map(key));
+  for (const [k, p] of after) if (!before.has(k) && !kept.has(k)) out.push(p); // started by this change
   return out.length === 0 && !Array.isArray(current) && !Array.isArray(mine) ? undefined : out;
 }
 

@@ -442,9 +442,15 @@ export class MockApi implements WtsApi {
    */
   removeSession(server: string, id: number): boolean {
     const state = this.#server(server);
-    const before = state.sessions.get(id);
+    // Undone in place, should the change not be saved: the listing keeps its order.
+    const order = [...state.sessions];
     const removed = state.sessions.delete(id);
-    if (removed) this.#changed(state, id, 'call', () => state.sessions.set(id, before!));
+    if (removed) {
+      this.#changed(state, id, 'call', () => {
+        state.sessions.clear();
+        for (const [k, v] of order) state.sessions.set(k, v);
+      });
+    }
     return removed;
   }
 

@@ -79,6 +79,22 @@ export function farmFile(farm: Farm = exampleFarm(), space?: number): string {
   return path;
 }
 
+/** A small farm for the multi-process merge tests: TS01 with the console and bob's session 5. */
+export function bobFarm(): Farm {
+  return {
+    localServer: 'TS01',
+    servers: [
+      {
+        name: 'TS01',
+        sessions: [
+          { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
+          { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP', logonTime: '2026-12-01T08:00:00Z' },
+        ],
+      },
+    ],
+  };
+}
+
 /** What `p` resolves to, or 'timeout' when it has not within `ms`. */
 export const within = async <T,>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => {
   let timer: NodeJS.Timeout | undefined;

@@ -3,30 +3,13 @@
  * two merge cases the merge got wrong. Each process is a FarmFile of its own (openSimulatedFarm
  * twice), the second one's view older than the file, as when two commands run at once.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openSimulatedFarm, parseFarm, type Farm } from '../../src/mock';
 import { WTS_CURRENT_SERVER_HANDLE as LOCAL } from '../../src/wtsapi';
+import { bobFarm, farmFile as writeFarmFile } from '../helpers';
 
-function farmFile(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-merge-')), 'farm.json');
-  const farm: Farm = {
-    localServer: 'TS01',
-    servers: [
-      {
-        name: 'TS01',
-        sessions: [
-          { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
-          { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP', logonTime: '2026-12-01T08:00:00Z' },
-        ],
-      },
-    ],
-  };
-  writeFileSync(path, JSON.stringify(farm));
-  return path;
-}
+const farmFile = (): string => writeFarmFile(bobFarm(), 2);
 
 const fileFarm = (path: string): Farm => JSON.parse(readFileSync(path, 'utf8')) as Farm;
 const session = (farm: Farm, id: number) => farm.servers[0]!.sessions!.find((s) => s.id === id);

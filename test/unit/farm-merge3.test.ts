@@ -9,24 +9,9 @@ import { join } from 'node:path';
 import { openSimulatedFarm, parseFarm, type Farm } from '../../src/mock';
 import { createWts } from '../../src/index';
 import { WTS_CURRENT_SERVER_HANDLE as LOCAL } from '../../src/wtsapi';
+import { bobFarm, farmFile as writeFarmFile } from '../helpers';
+const farmFile = (): string => writeFarmFile(bobFarm(), 2);
 
-function farmFile(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-merge3-')), 'farm.json');
-  const farm: Farm = {
-    localServer: 'TS01',
-    servers: [
-      {
-        name: 'TS01',
-        sessions: [
-          { id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' },
-          { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP', logonTime: '2026-12-01T08:00:00Z' },
-        ],
-      },
-    ],
-  };
-  writeFileSync(path, JSON.stringify(farm, null, 2));
-  return path;
-}
 const fileFarm = (path: string): Farm => JSON.parse(readFileSync(path, 'utf8')) as Farm;
 const session = (farm: Farm, id: number) => farm.servers[0]!.sessions!.find((s) => s.id === id);
 
@@ -92,34 +77,22 @@ test('R3: EEXIST from the timer\'s save, then the process\'s next call writes th
   expect(() => parseFarm(fileFarm(path))).not.toThrow();
 });
 
-test('R4: a poll mutates #raw for a server without a sessions array; the unsaved logon becomes its own base and loses to another process\'s', async () => {
+// R4 failed on the code before its fix; with "sessions": [] (the control) it passed.
+test.each([
+  ['without a sessions array', {}],
+  ['with "sessions": [] (the control)', { sessions: [] }],
+])('R4: a new logon left for the timer on a server %s stands whole against another process\'s (a poll wrote it into the file\'s copy, where it became its own base)', async (_what, ts02) => {
   const path = join(mkdtempSync(join(tmpdir(), 'wts-merge3-')), 'farm.json');
-  writeFileSync(path, JSON.stringify({ localServer: 'TS01', servers: [{ name: 'TS01', sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }, { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP' }] }, { name: 'TS02' }] }));
+  writeFileSync(path, JSON.stringify({ localServer: 'TS01', servers: [{ name: 'TS01', sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }, { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP' }] }, { name: 'TS02', ...ts02 }] }));
   const a = openSimulatedFarm(path);
   const b = openSimulatedFarm(path);
   await a.disconnectSession(LOCAL, 5); // saved at once
   a.putSession('TS02', { id: 7, name: 'RDP-Tcp#7', state: 'Active', user: 'ann', domain: 'CORP', logonTime: '2026-12-07T09:00:01Z' }); // left for the timer
   await b.logoffSession(LOCAL, 1); // another process writes the file
-  await a.enumerateSessions(LOCAL); // A polls it: TS02 has no sessions array
+  await a.enumerateSessions(LOCAL); // A polls it
   b.putSession('TS02', { id: 7, name: 'RDP-Tcp#7', state: 'Active', user: 'max', domain: 'CORP', logonTime: '2026-12-07T09:00:02Z' });
   b.flush();
-  a.flush(); // A's new logon on ID 7: promised to stand whole (as it does when TS02 has "sessions": [])
-  const farm = fileFarm(path) as Farm;
-  expect(farm.servers[1]!.sessions).toEqual([expect.objectContaining({ id: 7, user: 'ann' })]);
-});
-
-test('R4 control: the same with "sessions": []', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'wts-merge3-')), 'farm.json');
-  writeFileSync(path, JSON.stringify({ localServer: 'TS01', servers: [{ name: 'TS01', sessions: [{ id: 1, name: 'Console', state: 'Active', user: 'admin', domain: 'CORP' }, { id: 5, name: 'RDP-Tcp#5', state: 'Active', user: 'bob', domain: 'CORP' }] }, { name: 'TS02', sessions: [] }] }));
-  const a = openSimulatedFarm(path);
-  const b = openSimulatedFarm(path);
-  await a.disconnectSession(LOCAL, 5); // saved at once
-  a.putSession('TS02', { id: 7, name: 'RDP-Tcp#7', state: 'Active', user: 'ann', domain: 'CORP', logonTime: '2026-12-07T09:00:01Z' }); // left for the timer
-  await b.logoffSession(LOCAL, 1); // another process writes the file
-  await a.enumerateSessions(LOCAL); // A polls it: TS02 has no sessions array
-  b.putSession('TS02', { id: 7, name: 'RDP-Tcp#7', state: 'Active', user: 'max', domain: 'CORP', logonTime: '2026-12-07T09:00:02Z' });
-  b.flush();
-  a.flush(); // A's new logon on ID 7: promised to stand whole (as it does when TS02 has "sessions": [])
+  a.flush(); // A's new logon on ID 7: promised to stand whole
   const farm = fileFarm(path) as Farm;
   expect(farm.servers[1]!.sessions).toEqual([expect.objectContaining({ id: 7, user: 'ann' })]);
 });

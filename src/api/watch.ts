@@ -11,13 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
-import { cutBy, ServerConnection, type ServerContext } from './context';
+import { cutBy, isLocalServer, localNamesOf, ServerConnection, type ServerContext } from './context';
 import { checkDetails, fetchDetails, GONE, withDetails, type DetailedSession, type DetailGroup, type DetailsOption } from './details';
 import { checkFarm } from './farm';
 import { mapLimit } from './limit';
 import { enumerate, sameUser } from './sessions';
 import type { Session, SessionState } from './types';
-import { checkBoolean, checkKnownKeys, checkOptionsObject, readSignal, checkTimeout, normalizeServerName, readArray } from './validate';
+import { checkBoolean, checkKnownKeys, checkOptionsObject, readSignal, checkTimeout, normalizeServerName, readArray, type LocalServerNames } from './validate';
 
 /**
  * A change of one session, as the diff of two listings tells it: `logon` / `logoff` (a user's
@@ -352,7 +352,17 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
       if (this.#options.events && !this.#options.events.has(event.type)) return;
       this.#queue.push(event);
     };
-    const workers = names.map((name) => new ServerWatch<S>(this.#api, name, this.#options, push, this.#stop.signal).run());
+    // Events name the local server '' from the first, even when its first open fails.
+    let local: LocalServerNames | undefined;
+    const labelOf = (name: string | undefined): string => {
+      if (name === undefined) return '';
+      try {
+        return isLocalServer(name, () => (local ??= localNamesOf(this.#api))) ? '' : name;
+      } catch {
+        return name; // the machine's names could not be read: the name as given, until it opens
+      }
+    };
+    const workers = names.map((name) => new ServerWatch<S>(this.#api, name, labelOf(name), this.#options, push, this.#stop.signal).run());
     this.#running = Promise.all(workers).then(() => {
       signal?.removeEventListener('abort', onAbort);
     });
@@ -708,7 +718,7 @@ class ServerWatch<S extends Session> {
   readonly #options: CheckedWatch;
   readonly #push: (event: SessionEvent<S>) => void;
   readonly #stop: AbortSignal;
-  /** How events name the server: '' for the local one (known once opened), else the name as given. */
+  /** How events name the server: '' for the local one (from the start, and again once opened), else the name as given. */
   #label: string;
   /** The last listing, kept across failures: a server that comes back is diffed against it. */
   #known: Map<number, S> | undefined;
@@ -716,13 +726,13 @@ class ServerWatch<S extends Session> {
   #polling: boolean;
   #lastRefresh = 0;
 
-  constructor(api: WtsApi, name: string | undefined, options: CheckedWatch, push: (event: SessionEvent<S>) => void, stop: AbortSignal) {
+  constructor(api: WtsApi, name: string | undefined, label: string, options: CheckedWatch, push: (event: SessionEvent<S>) => void, stop: AbortSignal) {
     this.#api = api;
     this.#name = name;
     this.#options = options;
     this.#push = push;
     this.#stop = stop;
-    this.#label = name ?? '';
+    this.#label = label;
     this.#polling = typeof api.waitSystemEvent !== 'function';
   }
 

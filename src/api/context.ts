@@ -40,6 +40,19 @@ export function isLocalServer(name: string | undefined, localNames: () => LocalS
   return name === undefined || localNames().has(name);
 }
 
+/**
+ * How events and errors name a server: '' for the local machine, whatever name it was given by
+ * (docs/errors.md), else the name. When the machine's names cannot be read, the name as given.
+ */
+export function serverLabel(name: string | undefined, localNames: () => LocalServerNames): string {
+  if (name === undefined) return '';
+  try {
+    return isLocalServer(name, localNames) ? '' : name;
+  } catch {
+    return name;
+  }
+}
+
 /** Opens a server lazily and closes it once; used by one call or by a `WtsServer` object. */
 export class ServerConnection {
   readonly #api: WtsApi;

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, OperationAbortedError, type WtsError } from '../errors';
 import { Win32, WtsEvent, type WtsApi } from '../wtsapi';
 import { asWin32, asWtsError, isWin32 } from './bulk';
-import { cutBy, isLocalServer, localNamesOf, ServerConnection, type ServerContext } from './context';
+import { cutBy, localNamesOf, ServerConnection, serverLabel, type ServerContext } from './context';
 import { checkDetails, fetchDetails, GONE, withDetails, type DetailedSession, type DetailGroup, type DetailsOption } from './details';
 import { checkFarm } from './farm';
 import { mapLimit } from './limit';
@@ -180,6 +180,8 @@ const REFLUSH_MS = 1000;
 interface CheckedWatch {
   /** undefined: the local server. */
   readonly names: () => ReadonlyArray<string | undefined>;
+  /** The local machine's names, asked once (the ones `servers` was checked with, when given). */
+  readonly localNames: () => LocalServerNames;
   readonly signal: AbortSignal | undefined;
   readonly reconcileMs: number;
   readonly pollMs: number;
@@ -203,9 +205,12 @@ export function checkWatchOptions(options: unknown, api: WtsApi): CheckedWatch {
   checkKnownKeys(o, WATCH_KEYS);
   if (o['server'] !== undefined && o['servers'] !== undefined) throw new InvalidArgumentError('options.server', 'Give either server or servers, not both.');
   let names: () => ReadonlyArray<string | undefined>;
+  let local: LocalServerNames | undefined;
+  let localNames = () => (local ??= localNamesOf(api));
   if (o['servers'] !== undefined) {
     const farm = checkFarm({ servers: o['servers'] }, api);
     names = () => farm.servers;
+    localNames = farm.localNames;
   } else {
     const one = o['server'] === undefined ? undefined : normalizeServerName(o['server'], 'options.server');
     names = () => [one];
@@ -224,6 +229,7 @@ export function checkWatchOptions(options: unknown, api: WtsApi): CheckedWatch {
   if (retryMaxMs < retryMinMs) throw new InvalidArgumentError('options.retryMaxMs', `Invalid options.retryMaxMs: less than retryMinMs (${retryMinMs}).`);
   return {
     names,
+    localNames,
     signal: readSignal(o),
     reconcileMs,
     pollMs: positiveMs(o['pollMs'], 'options.pollMs', 2000),
@@ -353,16 +359,7 @@ export class SessionWatch<S extends Session = Session> implements AsyncIterableI
       this.#queue.push(event);
     };
     // Events name the local server '' from the first, even when its first open fails.
-    let local: LocalServerNames | undefined;
-    const labelOf = (name: string | undefined): string => {
-      if (name === undefined) return '';
-      try {
-        return isLocalServer(name, () => (local ??= localNamesOf(this.#api))) ? '' : name;
-      } catch {
-        return name; // the machine's names could not be read: the name as given, until it opens
-      }
-    };
-    const workers = names.map((name) => new ServerWatch<S>(this.#api, name, labelOf(name), this.#options, push, this.#stop.signal).run());
+    const workers = names.map((name) => new ServerWatch<S>(this.#api, name, serverLabel(name, this.#options.localNames), this.#options, push, this.#stop.signal).run());
     this.#running = Promise.all(workers).then(() => {
       signal?.removeEventListener('abort', onAbort);
     });

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, isWtsError, OperationAbortedError } from '../errors';
 import type { WtsApi } from '../wtsapi';
 import { applyFilter, compileFilter, FILTER_KEYS, type SessionFilter } from './filter';
-import { cutBy, isLocalServer, localNamesOf, ServerConnection, withServer, type ServerContext } from './context';
+import { cutBy, localNamesOf, ServerConnection, serverLabel, withServer, type ServerContext } from './context';
 import { checkDetails, GONE, withDetails, type DetailGroup, type DetailedSession, type DetailsOption } from './details';
 import {
   checkDisconnectAllOptions,
@@ -199,12 +199,18 @@ abstract class Operations {
    * @internal
    */
   protected labelOf(server: string | undefined): string {
-    if (server === undefined) return '';
-    try {
-      return isLocalServer(server, () => localNamesOf(this.api)) ? '' : server;
-    } catch {
-      return server; // the machine's names could not be read: the name as given
-    }
+    return serverLabel(server, () => localNamesOf(this.api));
+  }
+
+  /**
+   * One server's listing with a signal, as one server of many: an abort rejects at once (the
+   * handle closed once the calls in flight return), and no request starts after it.
+   * @internal
+   */
+  protected async listCut<T>(server: string | undefined, signal: AbortSignal, work: (ctx: ServerContext) => Promise<readonly T[]>): Promise<readonly T[]> {
+    const sink = new ListSink<T>(() => undefined);
+    await runCut((cut) => this.run(server, async (ctx) => sink.set(await work(cutBy(ctx, cut)))), sink, () => this.labelOf(server), signal, undefined);
+    return sink.outcomes();
   }
 
   /** Validates `servers` / `server` for a call that may go to many servers. */
@@ -241,10 +247,7 @@ abstract class Operations {
     const checked = check(o, this.serverKeys);
     const server = this.serverOf(o);
     if (!checked.signal) return Object.freeze(await this.run(server, (ctx) => work(ctx, checked)));
-    // With a signal, as one server of many: an abort rejects at once, and no request starts after it.
-    const sink = new ListSink<T>(() => undefined);
-    await runCut((signal) => this.run(server, async (ctx) => sink.set(await work(cutBy(ctx, signal), checked))), sink, () => this.labelOf(server), checked.signal, undefined);
-    return Object.freeze(sink.outcomes());
+    return Object.freeze(await this.listCut(server, checked.signal, (ctx) => work(ctx, checked)));
   }
 
   /**
@@ -423,10 +426,8 @@ abstract class Operations {
     this.checkCurrentIsLocal(parsed, server);
     const find = async (ctx: ServerContext) => resolveTarget(await enumerate(ctx), parsed, ctx, false);
     if (!signal) return this.run(server, find);
-    // With a signal, as a listing: an abort rejects at once, and no request starts after it.
-    const sink = new ListSink<Session>(() => undefined);
-    await runCut((cut) => this.run(server, async (ctx) => sink.set([await find(cutBy(ctx, cut))])), sink, () => this.labelOf(server), signal, undefined);
-    return sink.outcomes()[0]!;
+    const [session] = await this.listCut(server, signal, async (ctx) => [await find(ctx)]);
+    return session!;
   }
 
   /**

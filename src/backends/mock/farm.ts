@@ -353,14 +353,8 @@ function parseServer(input: unknown, path: string): FarmServer {
   if (!Array.isArray(sessionsIn)) fail(`${path}.sessions`, 'expected an array');
   server.sessions = sessionsIn.map((s, i) => parseSession(s, `${path}.sessions[${i}]`));
   const ids = new Set<number>();
-  // A PID names one running process on a server: the same PID twice (in any sessions) is no farm Windows could have.
-  const pids = new Set<number>();
-  for (const [i, s] of server.sessions.entries()) {
-    for (const [k, p] of (s.processes ?? []).entries()) {
-      if (pids.has(p.pid)) fail(`${path}.sessions[${i}].processes[${k}].pid`, `duplicate process ID ${p.pid} on this server (a PID runs one process at a time)`);
-      pids.add(p.pid);
-    }
-  }
+  const twice = duplicateProcessId(server.sessions);
+  if (twice) fail(`${path}.sessions[${twice.session}].processes[${twice.process}].pid`, `duplicate process ID ${twice.pid} on this server (a PID runs one process at a time)`);
   for (const [i, s] of server.sessions.entries()) {
     if (ids.has(s.id)) fail(`${path}.sessions[${i}].id`, `duplicate session ID ${s.id}`);
     ids.add(s.id);
@@ -371,6 +365,26 @@ function parseServer(input: unknown, path: string): FarmServer {
     server.osVersion = obj['osVersion'] as string;
   }
   return server;
+}
+
+/**
+ * The first process ID a server's sessions hold twice (in any sessions), where it is: a PID names
+ * one running process on a server, so such a farm is none Windows could have. Reads a farm as
+ * parsed or as found in its file (entries that are not processes are passed over).
+ */
+export function duplicateProcessId(sessions: readonly unknown[]): { pid: number; session: number; process: number } | undefined {
+  const pids = new Set<number>();
+  for (const [i, s] of sessions.entries()) {
+    const processes = (s as { processes?: unknown } | null)?.processes;
+    if (!Array.isArray(processes)) continue;
+    for (const [k, p] of processes.entries()) {
+      const pid = (p as { pid?: unknown } | null)?.pid;
+      if (typeof pid !== 'number') continue;
+      if (pids.has(pid)) return { pid, session: i, process: k };
+      pids.add(pid);
+    }
+  }
+  return undefined;
 }
 
 /** A farm's `osVersion` as numbers; problems name `path`. */

@@ -32,7 +32,7 @@ import {
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError } from '../../errors';
-import type { Farm, FarmSession } from './farm';
+import { duplicateProcessId, type Farm, type FarmSession } from './farm';
 import { MockApi, type ChangeKind, type FarmSource, type MockApiOptions } from './mock-api';
 
 /**
@@ -229,13 +229,12 @@ function running(pid: number): boolean {
  */
 export function lockFarm(real: string, waitMs = LOCK_WAIT_MS, notAgain?: string): () => void {
   const lockPath = `${real}.lock`;
-  const owner: LockOwner = { pid: process.pid, host: hostname(), ...(PID_SPACE ? { ns: PID_SPACE } : {}), at: Date.now(), token: uniqueSuffix() };
   const deadline = Date.now() + waitMs;
   let delay = 1;
   // Tries made at once in a row, because the lock went or a stale one was broken: a few, then sleep.
   let quick = 0;
   for (;;) {
-    const text = JSON.stringify({ ...owner, at: Date.now() });
+    const text = ownerText();
     try {
       createWhole(lockPath, text);
       return () => releaseLock(lockPath, text);
@@ -258,6 +257,12 @@ export function lockFarm(real: string, waitMs = LOCK_WAIT_MS, notAgain?: string)
     sleepSync(delay);
     delay = Math.min(delay * 2, 20);
   }
+}
+
+/** What a lock (or break lock) this process takes now holds: a {@link LockOwner}, as JSON. */
+function ownerText(): string {
+  const owner: LockOwner = { pid: process.pid, host: hostname(), ...(PID_SPACE ? { ns: PID_SPACE } : {}), at: Date.now(), token: uniqueSuffix() };
+  return JSON.stringify(owner);
 }
 
 /** The ELOCKED error for the lock as last seen; `unremovable`: why a stale one could not be removed. */
@@ -324,6 +329,11 @@ interface HeldLock {
   readonly identity: string;
 }
 
+/** Which file `stat` is of (device, inode, modification time). */
+function identityOf(stat: { dev: number; ino: number; mtimeMs: number }): string {
+  return `${stat.dev}:${stat.ino}:${stat.mtimeMs}`;
+}
+
 /**
  * The lock as it is: undefined once it is gone. Opened without following a symbolic link and
  * without waiting (a FIFO put there, even between a check and the read, never blocks), and read
@@ -339,7 +349,7 @@ function readLock(lockPath: string): HeldLock | undefined {
     let identity = '';
     try {
       const stat = lstatSync(lockPath);
-      identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}`;
+      identity = identityOf(stat);
     } catch {
       identity = '';
     }
@@ -347,7 +357,7 @@ function readLock(lockPath: string): HeldLock | undefined {
   }
   try {
     const stat = fstatSync(fd);
-    const identity = `${stat.dev}:${stat.ino}:${stat.mtimeMs}`;
+    const identity = identityOf(stat);
     if (!stat.isFile()) return { text: '', owner: undefined, mtimeMs: stat.mtimeMs, unreadable: stat.isDirectory() ? 'a folder' : 'not a plain file', identity };
     const text = readFileSync(fd, 'utf8');
     let owner: LockOwner | undefined;
@@ -399,7 +409,7 @@ const BREAK_STALE_MS = 5_000;
  */
 function breakLock(lockPath: string, staleText: string): true | string {
   const breakPath = `${lockPath}.break`;
-  const mine = JSON.stringify({ pid: process.pid, host: hostname(), ...(PID_SPACE ? { ns: PID_SPACE } : {}), at: Date.now(), token: uniqueSuffix() });
+  const mine = ownerText();
   try {
     createWhole(breakPath, mine);
   } catch (error) {
@@ -984,18 +994,9 @@ function applyChanges(
  * (the save fails, the file keeps what it had) rather than write it.
  */
 function checkProcessIds(sessions: readonly unknown[], server: string): void {
-  const seen = new Set<number>();
-  for (const s of sessions) {
-    const processes = (s as { processes?: unknown } | null)?.processes;
-    if (!Array.isArray(processes)) continue;
-    for (const p of processes) {
-      const pid = (p as { pid?: unknown } | null)?.pid;
-      if (typeof pid !== 'number') continue;
-      if (seen.has(pid)) {
-        throw Object.assign(new Error(`another process has put process ID ${pid} on server ${server} meanwhile, and a PID runs one process at a time`), { code: 'EEXIST' });
-      }
-      seen.add(pid);
-    }
+  const twice = duplicateProcessId(sessions);
+  if (twice) {
+    throw Object.assign(new Error(`another process has put process ID ${twice.pid} on server ${server} meanwhile, and a PID runs one process at a time`), { code: 'EEXIST' });
   }
 }
 
@@ -1041,8 +1042,8 @@ function mergeChange(current: FarmSession | undefined, change: SessionChange): F
   const b = base as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(m), ...Object.keys(b)])) {
     if (sameJson(m[k], b[k])) continue;
-    // Processes by PID: this change's ended and started ones, over the other's (two processes
-    // ending two processes of one session both stand).
+    // Processes one by one (PID and name): this change's ended and started ones, over the
+    // other's (two processes ending two processes of one session both stand).
     const value = k === 'processes' ? mergeProcesses(b[k], m[k], merged[k]) : m[k];
     if (value === undefined) delete merged[k];
     else merged[k] = value;

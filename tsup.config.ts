@@ -5,6 +5,8 @@ import { defineConfig } from 'tsup';
 // The commands' --version: package.json's, written into the build (the commands read no file).
 const version = (JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as { version: string }).version;
 
+const COMMANDS = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect', 'wts-kill'];
+
 export default defineConfig([
   {
     // The library: ESM + CJS + declarations, shared chunks so that 'wts-session' and
@@ -28,32 +30,40 @@ export default defineConfig([
     external: ['koffi'],
   },
   {
-    // The commands: CommonJS, one small file each over a shared chunk (the library and the CLI
-    // code the four share): one copy for the four, beside the library's own builds (the commands
-    // use internals the public entry points do not export).
-    entry: {
-      'bin/wts-logoff': 'src/bin/wts-logoff.ts',
-      'bin/wts-query': 'src/bin/wts-query.ts',
-      'bin/wts-msg': 'src/bin/wts-msg.ts',
-      'bin/wts-disconnect': 'src/bin/wts-disconnect.ts',
-      'bin/wts-kill': 'src/bin/wts-kill.ts',
-    },
+    // The commands: a CommonJS bundle for each (dist/cli/<command>.js: the library and the CLI
+    // code it uses, internals the public entry points do not export included), beside the
+    // library's own builds. Not split, so esbuild writes CommonJS itself (no shared chunk, no
+    // helper for ?. and ??) and each command compiles only its own code. Minified (names kept: an
+    // error's `name` is in the JSON output, and a --debug stack names its functions; the map has
+    // the rest): Node compiles half the bytes at every start (docs/performance.md).
+    entry: Object.fromEntries(COMMANDS.map((c) => [`cli/${c}`, `src/cli/start/${c}.ts`])),
     format: ['cjs'],
     dts: false,
-    splitting: true,
+    splitting: false,
     sourcemap: true,
     clean: false,
     target: 'node20',
     platform: 'node',
-    shims: true, // __filename in the ESM build, for createRequire('koffi')
     external: ['koffi'],
+    minify: true,
+    keepNames: true,
     // Maps without a copy of the sources; scripts/slim-maps.js then makes their paths relative.
     esbuildOptions: (o) => {
       o.sourcesContent = false;
     },
     define: { __WTS_SESSION_VERSION__: JSON.stringify(version) },
-    // The commands' chunk assigns classes as `WtsError = exports.WtsError = class ...`, which
-    // leaves them nameless: keep their names (an error's `name` is in the JSON output).
-    keepNames: true,
+  },
+  {
+    // Each command's file (package.json's bin): two lines that turn on Node's compile cache where
+    // Node has it, then load the command's bundle. Not bundled.
+    entry: COMMANDS.map((c) => `src/bin/${c}.ts`),
+    outDir: 'dist/bin',
+    format: ['cjs'],
+    bundle: false,
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    target: 'node20',
+    platform: 'node',
   },
 ]);

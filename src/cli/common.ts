@@ -2,9 +2,10 @@
  * What every command shares: its I/O, the backend choice (--simulate), and turning errors into
  * one line on stderr and an exit code. The exit codes are documented once, in README.md#exit-codes.
  */
-import { readSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { isatty } from 'node:tty';
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import type * as Readline from 'node:readline';
+import type * as Tty from 'node:tty';
+import { builtin } from '../builtin';
 import { Wts } from '../api/wts';
 import { createWts } from '../create';
 import { openSimulatedFarm, saveSimulatedFarms } from '../backends/mock/file';
@@ -157,7 +158,81 @@ export function readStdinSync(fd = 0): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type Out = NodeJS.WritableStream & { errored?: Error | null; writableErrored?: Error | null; destroyed?: boolean; isTTY?: boolean; columns?: number; rows?: number };
+/** What processIo writes to: a stream (process.stdout, a test's) or {@link plainOutput}'s writer. */
+type Out = {
+  write(text: string): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  errored?: Error | null;
+  writableErrored?: Error | null;
+  destroyed?: boolean;
+  isTTY?: boolean;
+  columns?: number;
+  rows?: number;
+};
+
+/**
+ * Whether file descriptor `fd` is a regular file, a pipe or a socket (what a script or another
+ * program gives a command), asked with fstat: such a descriptor is never a terminal. False on
+ * Windows, where the process's own streams are always used, and when fstat fails.
+ */
+function plainDescriptor(fd: number): boolean {
+  if (process.platform === 'win32') return false;
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFile() || stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `fd` is a terminal; node:tty (which loads node:net) only for a descriptor that may be one. */
+function isTerminal(fd: number): boolean {
+  return !plainDescriptor(fd) && builtin<typeof Tty>('node:tty').isatty(fd);
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Standard output or error written straight to its descriptor with fs.writeSync, when it is a
+ * file, a pipe or a socket (not on Windows): the command then never makes process.stdout or
+ * process.stderr, whose pipe stream loads Node's net and stream modules (about 7 ms of every
+ * start). Like Node's own stdout on a file or a pipe on Linux and macOS, every write is made
+ * whole before it returns: a partial write is continued, and a descriptor left non-blocking that
+ * is full (EAGAIN) is waited for, 1 ms at a time. The first error (EPIPE when the reader went
+ * away) is thrown, and every later write throws it again. Undefined for anything else (a
+ * terminal, /dev/null): the process's own stream is used.
+ */
+export function plainOutput(fd: 1 | 2): Out | undefined {
+  if (!plainDescriptor(fd)) return undefined;
+  let errored: Error | null = null;
+  return {
+    isTTY: false,
+    get errored() {
+      return errored;
+    },
+    // Its errors are thrown by write(): there is no 'error' event.
+    on() {
+      return undefined;
+    },
+    write(text: string) {
+      if (errored) throw errored;
+      const data = Buffer.from(text, 'utf8');
+      for (let at = 0; at < data.length; ) {
+        try {
+          at += writeSync(fd, data, at, data.length - at);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+            Atomics.wait(PAUSE, 0, 0, 1);
+            continue;
+          }
+          errored = error instanceof Error ? error : new Error(String(error));
+          throw errored;
+        }
+      }
+      return true;
+    },
+  };
+}
 
 /**
  * The process's I/O. Errors on stdout (EPIPE when a reader closes the pipe, EIO, ENOSPC) and on
@@ -171,8 +246,9 @@ export function processIo(
   // process.stdin is made on first use only (about 4 ms of start-up: fs streams loaded, a
   // ReadStream built), and only a question needs it; whether it is a terminal is asked of fd 0.
   const stdin = () => streams.stdin ?? process.stdin;
-  const stdout = streams.stdout ?? process.stdout;
-  const stderr = streams.stderr ?? process.stderr;
+  // A file, a pipe or a socket is written directly (plainOutput); a terminal through Node's stream.
+  const stdout: Out = streams.stdout ?? plainOutput(1) ?? process.stdout;
+  const stderr: Out = streams.stderr ?? plainOutput(2) ?? process.stderr;
   const closed = new AbortController();
   let errClosed = false;
   const closeOut = (error: unknown) => {
@@ -194,7 +270,8 @@ export function processIo(
     // next tick, too late to stop the next action.
     return stream.errored ?? stream.writableErrored ?? (stream.destroyed ? Object.assign(new Error('The stream was closed.'), { code: 'ERR_STREAM_DESTROYED' }) : undefined);
   };
-  const interactive = Boolean((streams.stdin ? streams.stdin.isTTY : isatty(0)) && stderr.isTTY);
+  // stderr first: when it is no terminal, fd 0 is not asked (node:tty is not loaded for it).
+  const interactive = Boolean(stderr.isTTY && (streams.stdin ? streams.stdin.isTTY : isTerminal(0)));
   return {
     out: (text) => {
       if (closed.signal.aborted) return;
@@ -236,9 +313,9 @@ export function processIo(
  * on the interface; a SIGINT sent to the process is caught too. Ctrl+D on an empty line, or the
  * end of the input, closes the interface.
  */
-function ask(stdin: NodeJS.ReadStream, stderr: NodeJS.WritableStream, question: string): Promise<Answer> {
+function ask(stdin: NodeJS.ReadStream, stderr: Out, question: string): Promise<Answer> {
   return new Promise<Answer>((resolve) => {
-    const rl = createInterface({ input: stdin, output: stderr });
+    const rl = builtin<typeof Readline>('node:readline').createInterface({ input: stdin, output: stderr as NodeJS.WritableStream });
     let settled = false;
     const finish = (answer: Answer) => {
       if (settled) return;

@@ -56,24 +56,27 @@ function run(file: string, code: string): string {
 }
 
 test('the tarball holds dist, README, CHANGELOG, LICENSE — never native/, test/, bench/ or src/', () => {
-  for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/mock.js', 'dist/mock.mjs', 'dist/bin/wts-logoff.js', 'dist/bin/wts-query.js', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
+  for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/mock.js', 'dist/mock.mjs', 'dist/bin/wts-logoff.js', 'dist/bin/wts-query.js', 'dist/cli/wts-logoff.js', 'dist/cli/wts-query.js', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
     expect(files).toContain(f);
   }
   expect(files.filter((f) => /^(native|test|bench|src|examples|\.ci)\//.test(f))).toEqual([]);
 });
 
-test('the four commands share one copy of the library: each bin is a small file over shared chunks', () => {
+test('each command is a two-line file that turns on Node\'s compile cache, then loads its own bundle (dist/cli), which holds everything it runs', () => {
   const dist = join(project, 'node_modules', 'wts-session', 'dist');
-  const bins = ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect', 'wts-kill'].map((b) => readFileSync(join(dist, 'bin', `${b}.js`), 'utf8'));
-  const required = bins.map((code) => new Set([...code.matchAll(/require\(['"]\.\.\/(chunk-[\w-]+\.js)['"]\)/g)].map((m) => m[1])));
-  for (const [i, code] of bins.entries()) {
-    expect(code.length).toBeLessThan(40_000);
-    expect(code).not.toContain('function createKoffiApi'); // the backend lives in a chunk
-    expect(required[i]!.size).toBeGreaterThan(0);
+  for (const b of ['wts-logoff', 'wts-query', 'wts-msg', 'wts-disconnect', 'wts-kill']) {
+    const bin = readFileSync(join(dist, 'bin', `${b}.js`), 'utf8');
+    expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    // The cache is on before the bundle is compiled: the call comes first.
+    const calls = [...bin.matchAll(/require\((['"])([^'"]+)\1\)/g)].map((m) => m[2]);
+    expect([b, calls]).toEqual([b, ['node:module', `../cli/${b}.js`]]);
+    expect(bin.indexOf('enableCompileCache')).toBeLessThan(bin.indexOf(`../cli/${b}.js`));
+    const bundle = readFileSync(join(dist, 'cli', `${b}.js`), 'utf8');
+    // Self-contained: no chunk of the library's builds; koffi is the only package it requires.
+    const required = new Set([...bundle.matchAll(/require\((['"])([^'"]+)\1\)/g)].map((m) => m[2]));
+    expect([b, [...required].filter((r) => !r.startsWith('node:') && r !== 'koffi')]).toEqual([b, []]);
+    expect([b, bundle.includes('createKoffiApi')]).toEqual([b, true]);
   }
-  // One chunk, required by all four, holds the library (the koffi backend included).
-  const shared = [...required[0]!].filter((c) => required.every((r) => r.has(c)));
-  expect(shared.filter((c) => readFileSync(join(dist, c), 'utf8').includes('function createKoffiApi'))).toHaveLength(1);
 });
 
 (mingw.length > 0 ? test.skip : test)('the tarball ships the prebuilt DLLs of the library\'s threads for Windows x64 and x86, nothing else under prebuilds/', () => {
@@ -189,8 +192,10 @@ test("TypeScript's node10 resolution (moduleResolution: node) finds 'wts-session
 
 test('the source maps carry no sources and no absolute path, and every source they name is under src/ or a bundled helper', () => {
   const dist = join(project, 'node_modules', 'wts-session', 'dist');
-  const maps = [...readdirSync(dist), ...readdirSync(join(dist, 'bin')).map((f) => `bin/${f}`)].filter((f) => f.endsWith('.map'));
-  expect(maps.length).toBeGreaterThanOrEqual(8);
+  const maps = [...readdirSync(dist), ...['bin', 'cli'].flatMap((d) => readdirSync(join(dist, d)).map((f) => `${d}/${f}`))].filter((f) => f.endsWith('.map'));
+  // The library's (index, mock, their chunks; CommonJS and ES module) and each command's bundle.
+  expect(maps.filter((m) => m.startsWith('cli/'))).toHaveLength(5);
+  expect(maps.length).toBeGreaterThanOrEqual(11);
   for (const name of maps) {
     const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as { file?: string; sources: string[]; sourcesContent?: unknown };
     expect([name, 'sourcesContent' in map]).toEqual([name, false]);

@@ -392,18 +392,18 @@ What each row measures:
   enumeration): the \`pollIntervalMs: 1\` row measures that, still over 1.2x, so a shorter pause
   would not meet the target either. The
   \`fs.readFile\` loop during the fan-out (the listing and the dry run): the control row shows how
-  far the bracketed comparison moves with the library idle. Its spread is as wide as the gap to
-  the target (the day of this page, the control's five runs read 82% to 107%), so the "burst"
+  far the bracketed comparison moves with the library idle. Its spread (in its row) is about as wide
+  as the gap to the target, so the "burst"
   rows measure the loss more finely: short windows, ten alternations, the farm's 200 servers all
   healthy. The loop loses its speed in the burst of calls at the start, not while the dead
   servers are waited for: the dry run's burst is about 2,600 calls (a listing of each server, a
   second listing of each that waited for its turn, an identity query per session: the plan pins
   each logon's time), 64 at a time, in about 0.5 s; the listing's is 400 calls. Of the three ways
   of making the dry run's calls, the dry run costs the loop most, the koffi backend's own calls
-  less, and plain C threads least (medians the day of this page: 73%, 82%, 91%; two runs earlier
-  the same day read 77%, 94%, 96% and 73%, 85%, 93%; every run is noisy, but the order held). So most of the loss is the library's work around
-  each call, not the calls themselves. In a burst the main thread is busy about 150 ms (a CPU
-  profile: about 40 ms handing jobs to the lanes, whose wake-ups are made there, 35 ms taking their
+  less, and plain C threads least (the three burst rows' medians; every run is noisy, but that order
+  has held in every run since these rows were added). So most of the loss is the library's work around
+  each call, not the calls themselves. In a burst the main thread is busy about 150 to 250 ms
+  (measured by hand on different days, with eventLoopUtilization; a CPU profile: about 40 ms handing jobs to the lanes, whose wake-ups are made there, 35 ms taking their
   results back, the rest the library's own work), and the process makes 7,500 to 11,000 voluntary
   context switches. Tried, and not kept because the loop kept no more of its speed in those
   windows: lanes calling koffi's callback themselves, without the relay thread's round trip (83%

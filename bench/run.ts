@@ -365,7 +365,7 @@ What each row measures:
   time over the batch's.
 - **CLI start-up**: \`wts-query session\` on the small example farm and Node on an empty file, in
   turns, 3 repeats of 11 pairs (medians), stdout a pipe. Each command is a bundle of its own
-  (dist/cli/), minified with its names kept, loaded by a two-line file that first turns on Node's
+  (dist/cli/), minified in whitespace and syntax (names kept), loaded by a two-line file that first turns on Node's
   compile cache where Node has one (22.1 and later). On a pipe, a file or a socket the commands
   write with \`fs.writeSync\` instead of making \`process.stdout\`, and \`node:net\`, \`node:tty\` and
   \`node:readline\` are loaded only when needed: none is at this start (a test checks

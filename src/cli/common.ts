@@ -196,11 +196,15 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4));
  * Standard output or error written straight to its descriptor with fs.writeSync, when it is a
  * file, a pipe or a socket (not on Windows): the command then never makes process.stdout or
  * process.stderr, whose pipe stream loads Node's net and stream modules (about 7 ms of every
- * start). Like Node's own stdout on a file or a pipe on Linux and macOS, every write is made
- * whole before it returns: a partial write is continued, and a descriptor left non-blocking that
- * is full (EAGAIN) is waited for, 1 ms at a time. The first error (EPIPE when the reader went
- * away) is thrown, and every later write throws it again. Undefined for anything else (a
- * terminal, /dev/null): the process's own stream is used.
+ * start). Every write is made whole before it returns: a partial write is continued, and a
+ * descriptor left non-blocking that is full (EAGAIN) is waited for, 1 ms at a time. So a reader
+ * that stops reading pauses the command once the pipe is full, as it pauses a C program (Node's
+ * own stream on a pipe would queue the rest in memory and go on; a report then died with the
+ * process). A one-shot command writes at its end, so only a streaming one (--json outcomes as
+ * they settle, --watch) waits mid-run; it never acts earlier than it would have: a --grace
+ * timer that came due meanwhile fires after. The first error (EPIPE when the reader went away)
+ * is thrown, and every later write throws it again. Undefined for anything else (a terminal,
+ * /dev/null): the process's own stream is used.
  */
 export function plainOutput(fd: 1 | 2): Out | undefined {
   if (!plainDescriptor(fd)) return undefined;

@@ -94,4 +94,45 @@ if (onWindows) console.log('plain-output: skipped on Windows, where the commands
     expect(r.stdout.length).toBe(expected.stdout.length);
     expect(r.stdout).toBe(expected.stdout);
   });
+
+  test('a reader that stops reading pauses a streaming bulk run (--json) once the pipe is full; when it reads again, every outcome arrives and the run ends', () => {
+    const probe = spawnSync('python3', ['-c', 'import os'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) {
+      console.log('plain-output: the stalled reader case skipped: python3 is not available to make the pipe');
+      return;
+    }
+    const sessions: FarmSession[] = [{ id: 0, name: 'Services', state: 'Disconnected' }, { id: 1, name: 'Console', state: 'Active', user: 'admin' }];
+    for (let i = 0; i < 3000; i++) sessions.push({ id: 10 + i, name: `RDP-Tcp#${i}`, state: 'Active', user: `user${i}`, domain: 'CORP' });
+    const sim = simulate({ localServer: 'TS01', servers: [{ name: 'TS01', consoleSessionId: 1, currentSessionId: 1, sessions }] });
+    writeFileSync(sim.log, '');
+    const env = { PATH: process.env['PATH'] ?? '', TZ: 'UTC', WTS_SESSION_SIMULATE: sim.path, WTS_SESSION_CALL_LOG: sim.log };
+    // The reader reads nothing for 3 s, then counts the logoffs in the call log, then reads all.
+    const script = [
+      'import os, subprocess, sys, time',
+      'r, w = os.pipe()',
+      'p = subprocess.Popen(sys.argv[2:], stdout=w, stdin=subprocess.DEVNULL)',
+      'os.close(w)',
+      'time.sleep(3)',
+      'early = sum(1 for line in open(sys.argv[1]) if \'"api":"logoff"\' in line)',
+      'chunks = []',
+      'while True:',
+      '    b = os.read(r, 65536)',
+      '    if not b: break',
+      '    chunks.append(b)',
+      'code = p.wait()',
+      'sys.stdout.buffer.write(b"".join(chunks))',
+      'sys.stderr.write("early %d exit %d" % (early, code))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', script, sim.log, process.execPath, binPath('wts-logoff'), '/all', '--yes', '--json', '--no-wait'], { env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    const m = /^early (\d+) exit (\d+)$/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    // A pipe holds 64 KiB: a few hundred outcome lines, plus the requests in flight. (Node's own
+    // stream queued the rest in memory and went on: about 3,000 by then on this machine.)
+    expect(Number(m![1])).toBeLessThan(1000);
+    expect(Number(m![2])).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; session?: { id: number } });
+    const loggedOff = lines.filter((l) => l.type === 'outcome' && l.status === 'loggedOff').map((l) => l.session?.id);
+    expect(new Set(loggedOff).size).toBe(3000);
+    expect(lines[lines.length - 1]!.type).toBe('summary');
+  });
 });

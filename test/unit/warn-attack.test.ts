@@ -391,10 +391,15 @@ describe('HOLDS: warn, then the grace period, then the logoff', () => {
 
   test('HOLDS: the signal aborting during the grace period: nobody is logged off; each warned session is skipped (aborted) with its warning listed', async () => {
     const mock = createMockApi(farm([bob, amy]));
-    const { api, seen } = recording(mock);
+    const { api: recorded, seen } = recording(mock);
+    // The grace period begins once both warnings have returned (one still in flight at the abort
+    // is reported requested: the next test), so wait for their return, not for their start.
+    let answered = 0;
+    const api = overriding(recorded, { sendMessage: async (...args) => { const r = await recorded.sendMessage(...args); answered++; return r; } });
     const controller = new AbortController();
     const run = createWts({ api }).logoffAll({ server: 'WF12', signal: controller.signal, warn: { text: 'bye', graceSeconds: 0.5 } });
-    while (ids(seen, 'message').length < 2) await sleep(2);
+    while (answered < 2) await sleep(2);
+    expect(ids(seen, 'message')).toEqual([3, 4]);
     controller.abort();
     const out = await run;
     await sleep(600); // nothing happens after the call returned either

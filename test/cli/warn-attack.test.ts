@@ -9,7 +9,7 @@ import type { Answer, CliIo } from '../../src/cli/common';
 import { Wts } from '../../src/api/wts';
 import { ThreadsExhaustedError } from '../../src/index';
 import { createMockApi, type MockApi } from '../../src/mock';
-import { exampleFarm, overriding, sleep } from '../helpers';
+import { countingAnswers, exampleFarm, overriding, sleep } from '../helpers';
 import { simulate } from './run';
 
 interface Console {
@@ -171,17 +171,10 @@ describe('HOLDS: wts-logoff /all --warn', () => {
       const mock = createMockApi(exampleFarm());
       // Ctrl+C once every warning has returned (the grace period has begun): a warning made but not
       // yet answered would be cut short as `requested` instead (a race the CI hit under load).
-      let answered = 0;
-      const api = overriding(mock, {
-        sendMessage: async (...a: Parameters<MockApi['sendMessage']>) => {
-          const r = await mock.sendMessage(...a);
-          answered++;
-          return r;
-        },
-      });
+      const { api, answered } = countingAnswers(mock);
       const c = console_();
       const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', ...(json ? ['--json'] : [])], c.io, { wts: () => new Wts(api) });
-      while (answered < 5) await sleep(2);
+      while (answered() < 5) await sleep(2);
       c.interrupt();
       const code = await run;
       await sleep(450);
@@ -202,10 +195,9 @@ describe('HOLDS: wts-logoff /all --warn', () => {
     const c = console_({ outputClosed: closed.signal });
     // The grace period begins once the five warnings have returned (one still in flight when the
     // output closes is reported requested, not warned): wait for their return, not their start.
-    let answered = 0;
-    const api = overriding(mock, { sendMessage: async (...args) => { const r = await mock.sendMessage(...args); answered++; return r; } });
+    const { api, answered } = countingAnswers(mock);
     const run = logoffMain(['/all', '--warn', 'Save', '--grace', '0.4', '--yes', '--json'], c.io, { wts: () => new Wts(api) });
-    while (answered < 5) await sleep(2);
+    while (answered() < 5) await sleep(2);
     expect(calls(mock, 'message')).toHaveLength(5);
     closed.abort();
     const code = await run;

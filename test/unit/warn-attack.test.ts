@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { createWts, ThreadsExhaustedError, type FarmResult, type LogoffOutcome, type WtsApi } from '../../src/index';
 import { createMockApi, type Farm, type FarmSession, type MockApi } from '../../src/mock';
-import { exampleFarm, overriding, sleep } from '../helpers';
+import { countingAnswers, exampleFarm, overriding, sleep } from '../helpers';
 import { ago, farm, H } from './identity-fixtures';
 
 const bob: FarmSession = { id: 3, name: 'RDP-Tcp#3', state: 'Active', user: 'bob', domain: 'CORP', logonTime: '2026-01-01T00:00:00.000Z' };
@@ -394,11 +394,10 @@ describe('HOLDS: warn, then the grace period, then the logoff', () => {
     const { api: recorded, seen } = recording(mock);
     // The grace period begins once both warnings have returned (one still in flight at the abort
     // is reported requested: the next test), so wait for their return, not for their start.
-    let answered = 0;
-    const api = overriding(recorded, { sendMessage: async (...args) => { const r = await recorded.sendMessage(...args); answered++; return r; } });
+    const { api, answered } = countingAnswers(recorded);
     const controller = new AbortController();
     const run = createWts({ api }).logoffAll({ server: 'WF12', signal: controller.signal, warn: { text: 'bye', graceSeconds: 0.5 } });
-    while (answered < 2) await sleep(2);
+    while (answered() < 2) await sleep(2);
     expect(ids(seen, 'message')).toEqual([3, 4]);
     controller.abort();
     const out = await run;

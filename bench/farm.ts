@@ -152,6 +152,8 @@ function collectHarnessGarbage(): void {
 
 /** The fs.readFile loop alone for FAN.aloneMs: its reads and seconds. */
 async function readAlone(file: string): Promise<{ reads: number; seconds: number }> {
+  // Every window opens after a full collection, as each run's and the control's does.
+  collectHarnessGarbage();
   const loop = readLoop(file);
   await new Promise((resolve) => setTimeout(resolve, FAN.aloneMs));
   const { reads, perSecond } = await loop.stop();
@@ -181,24 +183,35 @@ function readLoop(file: string): { reads: () => number; stop: () => Promise<{ re
 }
 
 /**
- * `--app-heap-mb N`: the harness first builds N MB of live objects and holds them to the end, as an
- * application using the library would. Without it the process's old generation sits near V8's
- * 8 MB threshold below which it never starts incremental marking (heap/incremental-marking.cc,
- * IsBelowActivationThresholds); a run's leftovers cross it, and while the dead servers are waited
- * for V8 then marks and compacts over and over (the fs loop beside it pays for each). Above it,
- * as in an application, it does not. Both are measured: the page keeps the bare process's rows.
+ * `--app-heap-mb N` (or `--app-heap-mb=N`): the harness first builds about N MB of live objects and
+ * holds them to the end, as a program using the library would. The bare benchmark process keeps
+ * only a few MB, close to the 8 MB of old generation below which V8 does not start incremental
+ * marking on its allocation limit (IsBelowActivationThresholds, checked by
+ * Heap::IncrementalMarkingLimitReached); traced by hand, a run's leftovers took it over and V8
+ * then marked and compacted again and again while the dead servers were waited for. Whether that
+ * costs the fs loop is what the second run measures: the same rows, in a process with a program's
+ * heap, each against its own control. The page keeps its targets on the bare process's rows.
  */
 function appHeapMb(): number {
-  const i = process.argv.indexOf('--app-heap-mb');
+  const i = process.argv.findIndex((a) => a === '--app-heap-mb' || a.startsWith('--app-heap-mb='));
   if (i < 0) return 0;
-  const mb = Number(process.argv[i + 1]);
+  const arg = process.argv[i] as string;
+  const mb = Number(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[i + 1]);
   if (!Number.isInteger(mb) || mb < 1) throw new Error('bench: --app-heap-mb takes a whole number of MB');
   return mb;
 }
 
-/** Objects shaped like an application's records, about `mb` MB of them, held until the process exits. */
-function buildAppHeap(mb: number): { oldSpaceMb: number } {
+/** V8's old generation in use (old space and large objects), after a full collection. */
+function oldGenerationBytes(): number {
   collectHarnessGarbage();
+  return getHeapSpaceStatistics()
+    .filter((s) => s.space_name === 'old_space' || s.space_name === 'large_object_space')
+    .reduce((sum, s) => sum + s.space_used_size, 0);
+}
+
+/** Objects shaped like a program's records, about `mb` MB of them, held until the process exits. */
+function buildAppHeap(mb: number): { builtMb: number; oldGenerationMb: number } {
+  const before = oldGenerationBytes();
   const used = () => process.memoryUsage().heapUsed;
   const start = used();
   const records: Array<{ id: number; name: string; tags: number[] }> = [];
@@ -206,13 +219,13 @@ function buildAppHeap(mb: number): { oldSpaceMb: number } {
     for (let i = 0; i < 10_000; i++) records.push({ id: records.length, name: `record ${records.length}`, tags: [records.length & 7] });
   }
   (globalThis as { appHeap?: unknown }).appHeap = records;
-  collectHarnessGarbage();
-  const old = getHeapSpaceStatistics().find((s) => s.space_name === 'old_space');
-  return { oldSpaceMb: (old?.space_used_size ?? 0) / (1024 * 1024) };
+  const after = oldGenerationBytes();
+  return { builtMb: (after - before) / (1024 * 1024), oldGenerationMb: after / (1024 * 1024) };
 }
 
 async function fanoutBench(): Promise<void> {
   const appHeap = appHeapMb() > 0 ? { askedMb: appHeapMb(), ...buildAppHeap(appHeapMb()) } : undefined;
+  const oldGenerationMb = oldGenerationBytes() / (1024 * 1024);
   const { double, wts, api, mode } = setUp();
   const names = fanNames();
   const file = join(tmpdir(), `wts-bench-${process.pid}.bin`);
@@ -273,7 +286,9 @@ async function fanoutBench(): Promise<void> {
       }
       const loadedLoop = readLoop(file);
       const cpu0 = process.cpuUsage();
-      const run = await timed(ops[op]);
+      // Only what the entry needs is kept past the run: the loop's next window (alone) does not
+      // run beside the run's results.
+      const run = await timed(ops[op]).then(({ ms, value }) => ({ ms, failures: failuresOf(value), results: value.results.length }));
       const cpu = process.cpuUsage(cpu0);
       const loaded = await loadedLoop.stop();
       histogram.disable();
@@ -288,7 +303,7 @@ async function fanoutBench(): Promise<void> {
       const healthyWorkMs = (calls.total - dead * deadCalls) * FAN.healthyMs;
       const deadOwnMs = deadCalls * FAN.deadMs;
       const idealMs = Math.max(deadOwnMs, healthyWorkMs / DEFAULT_SERVER_CONCURRENCY);
-      const failures = failuresOf(run.value);
+      const failures = run.failures;
       const entry = {
         totalMs: run.ms,
         idealMs,
@@ -296,7 +311,7 @@ async function fanoutBench(): Promise<void> {
         deadOwnMs,
         healthyWorkMs,
         calls: calls.byApi,
-        results: run.value.results.length,
+        results: run.results,
         failures,
         lagP99Ms: histogram.percentile(99) / 1e6,
         lagMaxMs: histogram.max / 1e6,
@@ -315,7 +330,7 @@ async function fanoutBench(): Promise<void> {
       results[op]!.push(entry);
     }
   }
-  emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results, control, appHeap });
+  emit({ mode, fan: FAN, serverConcurrency: DEFAULT_SERVER_CONCURRENCY, deadAlone, results, control, appHeap, oldGenerationMb });
 }
 
 // ---- burst: the fs loop beside the dry run's calls, made three ways -------------------------

@@ -63,7 +63,9 @@ type FanOut = {
   deadAlone: Record<string, { calls: number; ms: number }>;
   results: Record<'list' | 'dryRun', FanRun[]>;
   control: Array<{ pauseMs: number; fsAlonePerSecond: number; fsLoadedPerSecond: number; fsRatio: number; lagP99Ms: number }>;
-  appHeap?: { askedMb: number; oldSpaceMb: number };
+  appHeap?: { askedMb: number; builtMb: number; oldGenerationMb: number };
+  /** V8's old generation in use after a full collection, before the first window. */
+  oldGenerationMb: number;
 };
 
 /** The size of the application heap the second fan-out run holds (farm.js fanout --app-heap-mb). */
@@ -71,8 +73,9 @@ const APP_HEAP_MB = 32;
 
 /**
  * The fan-out's rows. Run twice: in the bare benchmark process (the rows with the issue's targets),
- * then with the harness holding an application's heap first (the fs loop and the event loop's delay
- * again, no target: where the rest of the loop's loss comes from; see farm.ts, appHeapMb).
+ * then with the harness holding an application's heap first (the fs loop, its control and the
+ * event loop's delay again, no target: whether V8's marking in the small bare process costs the
+ * loop; see farm.ts, appHeapMb).
  */
 function fanoutRows(appHeapMb?: number): Row[] {
   const r = child('farm.js', appHeapMb ? ['fanout', '--app-heap-mb', String(appHeapMb)] : ['fanout'], ['--expose-gc']) as FanOut;
@@ -80,7 +83,7 @@ function fanoutRows(appHeapMb?: number): Row[] {
   const rows: Row[] = [];
   const label = { list: 'listSessions({ servers })', dryRun: 'logoffAll({ servers, dryRun: true })' } as const;
   const perS = (v: number) => `${v.toFixed(0)}/s`;
-  const heap = r.appHeap ? ` with an application's heap (the harness built ${r.appHeap.oldSpaceMb.toFixed(0)} MB of live objects in V8's old space first)` : '';
+  const heap = r.appHeap ? ` with an application's heap (the harness built ${r.appHeap.builtMb.toFixed(0)} MB of live objects first)` : '';
   for (const op of ['list', 'dryRun'] as const) {
     const runs = r.results[op];
     const ratio = spread(runs.map((x) => x.ratio));
@@ -118,7 +121,7 @@ function fanoutRows(appHeapMb?: number): Row[] {
   }
   // The control: the same loop, bracketed the same way, during a pause with nothing else running.
   rows.push({
-    benchmark: `fan-out, control${heap}: the same \`fs.readFile\` loop during a pause as long as the run before it, nothing else running, bracketed the same way (${r.control.length} runs, interleaved with the two above): the machine's own noise`,
+    benchmark: `fan-out, control${heap}: the same \`fs.readFile\` loop during a pause as long as the run before it, nothing else running, bracketed the same way (${r.control.length} runs, interleaved with the two above): the machine's own noise; V8's old generation ${r.oldGenerationMb.toFixed(1)} MB after a full collection at the start`,
     measured: `${fmtSpread(spread(r.control.map((x) => x.fsLoadedPerSecond)), perS)} during the pause; event loop delay p99 ${fmtSpread(spread(r.control.map((x) => x.lagP99Ms)), ms1)}`,
     baseline: `${fmtSpread(spread(r.control.map((x) => x.fsAlonePerSecond)), perS)} alone`,
     ratio: fmtSpread(spread(r.control.map((x) => x.fsRatio)), pct),
@@ -411,22 +414,28 @@ What each row measures:
   far the bracketed comparison moves with the library idle. Its spread (in its row) is about as wide
   as the gap to the target, so the "burst"
   rows measure the loss more finely: short windows, ten alternations, the farm's 200 servers all
-  healthy. The loop loses its speed in two places. The first is the burst of calls at the start
-  (below). The second is this bare benchmark process itself, while the dead servers are waited
-  for, in many runs after its first: its V8 old generation sits near 8 MB, the size below which V8
-  never starts incremental marking (\`IsBelowActivationThresholds\`, V8's
-  heap/incremental-marking.cc), and what a run leaves there (its results, its burst's garbage not
-  yet collected) takes it over. V8 then marks and compacts over and over (\`--trace-gc\`:
-  "finalize incremental marking via task"), and the loop beside it pays for each. Of the 4 s
-  listings and dry runs traced by hand on 2026-12-07 (each not its process's first run), 10 of 16
-  had 48 to 80 mark-compacts and the other 6 had 2 to 16; the pauses between them had 0 to 2.
-  The rows "with an application's heap" run the same fan-out after the harness built
-  ${APP_HEAP_MB} MB of live objects, as a program using the library would hold: in the runs traced
-  by hand with 20 or 60 MB held, V8 made no mark-compact at all during a run. They have no target:
-  the target stays with the bare process's rows. In the two runs of \`npm run bench\` of
-  2026-12-07 with them, the listing's median ratio was 92% and 94% there (83% and 88% in the bare
-  process), the dry run's 88% and 87% (80% and 76%): the burst's loss remains. The event loop's
-  delay is longer in that process, the control's included. The dry run's burst is about 2,600 calls (a
+  healthy. The loop loses its speed in the burst of calls at the start (below). Something else
+  was seen while the dead servers are waited for, when the library is idle. In hand traces of the
+  bare benchmark process on 2026-12-07 (\`--trace-gc --trace-incremental-marking\`; each run not
+  its process's first), 10 of 16 listings and dry runs of 4 s had 48 to 80 mark-compacts and the
+  other 6 had 2 to 16, against 0 to 2 in the pauses between them. Each cycle started on V8's
+  allocation limit ("Start (allocation limit)" or "Start (task)") with the old generation at 8 to
+  11 MB. V8 does not start marking on that limit while the old generation is 8 MB or less
+  (\`IsBelowActivationThresholds\`, checked by \`Heap::IncrementalMarkingLimitReached\`, which
+  also wants the room left under the limit to be less than the new space's capacity). The bare
+  process keeps only a few MB (its control row gives the size after a full collection), and what a
+  run leaves (its results, its burst's garbage) took it over. Traced the same way with 20 or 60 MB
+  of live objects held first, no run had a mark-compact. Whether those cycles cost the loop is what
+  the rows "with an application's heap" measure: the same fan-out in a process whose harness first
+  grew its heap by ${APP_HEAP_MB} MB of live objects, as a program using the library would hold, each fs
+  row to be read against its own process's control row (the same measurement with the library
+  idle). On 2026-12-07 they did not show it. In three runs, against its own control, the loop
+  lost as much or more with an application's heap as in the bare process: each fs row's median
+  minus its control's, in points, listing / dry run, bare +1 / -2, -3 / -15 and -1 / -6, with the
+  heap -6 / -10, -8 / -15 and -2 / -8 (this page's run is the third; in the first two, the alone
+  windows did not yet open after a full collection). The event loop's delay is longer in that
+  process with the library idle (its control row), and its p99 during the runs was over 10 ms.
+  The dry run's burst is about 2,600 calls (a
   listing of each server, a second listing of each that waited for its turn, an identity query
   per session: the plan pins
   each logon's time), 64 at a time, in about 0.5 s; the listing's is 400 calls. Of the three ways
@@ -480,14 +489,16 @@ What each row measures:
   long as the run before it, with everything else as in a run (the farm loaded into the double
   just before, the event-loop histogram on) except the library's call — what the comparison reads
   when the library does nothing. Loading the farm is the harness's work: its garbage is collected
-  (\`--expose-gc\`) before each window opens, the control's included. Five repeats of control,
+  (\`--expose-gc\`) before each window opens, alone or not, the control's included, and a run's
+  results are let go before the window after it. Five repeats of control,
   listing, dry run (the loop moves by about ±8% from run to run here). Then all of it again in a
-  new process whose harness first builds ${APP_HEAP_MB} MB of objects shaped like an application's
-  records (an id, a name, a small array each) and holds them to the end: the rows "with an
+  new process whose harness first grows its heap by ${APP_HEAP_MB} MB of objects shaped like an
+  application's records (an id, a name, a small array each; how much of it stayed in V8's old
+  generation is in the rows) and holds them to the end: the rows "with an
   application's heap", which give the fs loop's rows, the control and the event loop's delay. The
-  loop alone is slower in that process (V8 has a bigger heap to collect beside it), so compare
-  the ratios, not the reads per second; the controls give the event loop's delay with the library
-  idle, for each process.
+  loop alone is slower in that process than in the bare one (not looked into), so compare each
+  ratio with its own process's control, not the reads per second; the controls also give the
+  event loop's delay with the library idle, for each process.
 - **fan-out's burst** (where the fs loop's loss comes from; no target): the fan-out's 200 servers,
   all healthy, loaded once (none of what runs changes them). The same \`fs.readFile\` loop runs
   throughout; its reads per second in a 1.5 s window holding one burst of calls are compared with

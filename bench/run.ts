@@ -63,7 +63,7 @@ type FanOut = {
   deadAlone: Record<string, { calls: number; ms: number }>;
   results: Record<'list' | 'dryRun', FanRun[]>;
   control: Array<{ pauseMs: number; fsAlonePerSecond: number; fsLoadedPerSecond: number; fsRatio: number; lagP99Ms: number }>;
-  appHeap?: { askedMb: number; builtMb: number; oldGenerationMb: number };
+  appHeap?: { askedMb: number; builtMb: number };
   /** V8's old generation in use after a full collection, before the first window. */
   oldGenerationMb: number;
 };

@@ -23,17 +23,11 @@
  *   - lanes_post(lane, job): run job->fn(job->args[0..argc-1]) on the lane's thread, then read
  *     job->last_error_fn() (GetLastError) at once on that same thread, store both in the job, and
  *     report job->id as finished. The job and every buffer its arguments point at belong to the
- *     caller until lanes_drain hands that id back. The JS thread does not wake the lane itself:
- *     waking a thread is a system call (8-12 us each on the development VM, about a quarter of the
- *     JS thread's time in a 200-server dry run), so lanes_post lists the lane for the group's waker
- *     thread, which wakes the listed lanes in order. The JS thread wakes the waker only when it is
- *     waiting: posts in quick succession (a drained batch's next calls) cost it one wake, posts
- *     spread out one each, as before (about 50 of 64 posts 100 us apart; measured by a reviewer).
+ *     caller until lanes_drain hands that id back.
  *   - lanes_stop(lane), for an idle lane (no job posted, or its last id drained): the thread
- *     exits and frees the lane. The caller never uses the lane again (not even lanes_stop). The
- *     stop goes through the waker too, after any wake listed before it: the waker sets the
- *     lane's `quit` as its last touch of it. (Stopping a lane whose id is not drained yet would
- *     free it while it is on the finished list: lanes.ts never does.)
+ *     exits and frees the lane. The caller never uses the lane again (not even lanes_stop).
+ *     (Stopping a lane whose id is not drained yet would free it while it is on the finished
+ *     list, and lanes_drain would read it: lanes.ts never does, test/native/lanes-stress.c neither.)
  *
  * Every argument is passed as a pointer-sized integer: DWORDs, BOOLs, handles and pointers alike
  * (each is at most pointer-sized and passed in one integer slot under both the x64 and the x86
@@ -115,11 +109,6 @@ typedef struct Group {
   Mutex lock;
   Cond finished;
   Lane *head, *tail;
-  /* The lanes the waker thread is to wake, oldest first, and what for: under `wake_lock`. */
-  Mutex wake_lock;
-  Cond wake_work;
-  Lane *wake_head, *wake_tail;
-  int waker_waiting; /* the waker is waiting for work: the next lane listed signals it */
 } Group;
 
 static void init_once(void);
@@ -133,20 +122,13 @@ struct Lane {
   pthread_cond_t wake;
 #endif
   LaneJob *job;
-  int quit;     /* set by the waker thread only (see waker_main) */
-  int stopping; /* lanes_stop was called: no more posts */
+  int quit;
   Group *group;
   /* On the group's finished list (under group->lock): the id to hand back, and the next lane.
    * JS stops a lane only once it drained its id, so a listed lane is alive. */
   uint32_t done_id;
   Lane *done_next;
-  /* On the group's wake list (under group->wake_lock): what the waker is to do, and the next lane. */
-  int wake_ops; /* WAKE_JOB | WAKE_QUIT; nonzero while listed */
-  Lane *wake_next;
 };
-
-#define WAKE_JOB 1
-#define WAKE_QUIT 2
 
 typedef uintptr_t(LANES_CALL *F0)(void);
 typedef uintptr_t(LANES_CALL *F1)(uintptr_t);
@@ -253,53 +235,6 @@ static void report(Lane *lane, uint32_t id) {
   MUTEX_UNLOCK(&group->lock);
 }
 
-/*
- * Lists `lane` for the waker thread with `ops`. Waking a thread is a system call, dear on some
- * machines (about 10 us per wake on the development VM); the JS thread only lists the lane, and
- * signals the waker when it is waiting, so posts in quick succession cost the JS thread one wake.
- */
-static void wake_later(Lane *lane, int ops) {
-  Group *group = lane->group;
-  MUTEX_LOCK(&group->wake_lock);
-  if (!lane->wake_ops) {
-    lane->wake_next = NULL;
-    if (group->wake_tail) group->wake_tail->wake_next = lane;
-    else group->wake_head = lane;
-    group->wake_tail = lane;
-  }
-  lane->wake_ops |= ops;
-  int signal = group->waker_waiting;
-  group->waker_waiting = 0;
-  if (signal) COND_SIGNAL(&group->wake_work);
-  MUTEX_UNLOCK(&group->wake_lock);
-}
-
-/*
- * The group's waker thread: wakes each listed lane, oldest first. Only it sets a lane's `quit`,
- * as its last touch of that lane: a lane frees itself once it sees `quit`, so the waker never
- * holds a lane that may be gone.
- */
-static void waker_main(Group *group) {
-  for (;;) {
-    MUTEX_LOCK(&group->wake_lock);
-    while (!group->wake_head) {
-      group->waker_waiting = 1;
-      COND_WAIT(&group->wake_work, &group->wake_lock);
-    }
-    Lane *lane = group->wake_head;
-    group->wake_head = lane->wake_next;
-    if (!group->wake_head) group->wake_tail = NULL;
-    int ops = lane->wake_ops;
-    lane->wake_ops = 0;
-    lane->wake_next = NULL;
-    MUTEX_UNLOCK(&group->wake_lock);
-    LOCK(lane);
-    if (ops & WAKE_QUIT) lane->quit = 1;
-    SIGNAL(lane);
-    UNLOCK(lane);
-  }
-}
-
 static void lane_main(Lane *lane) {
   for (;;) {
     LOCK(lane);
@@ -335,10 +270,6 @@ static DWORD WINAPI relay_thread(LPVOID p) {
   relay_main((Group *)p);
   return 0;
 }
-static DWORD WINAPI waker_thread(LPVOID p) {
-  waker_main((Group *)p);
-  return 0;
-}
 #else
 static void *lane_thread(void *p) {
   lane_main((Lane *)p);
@@ -346,10 +277,6 @@ static void *lane_thread(void *p) {
 }
 static void *relay_thread(void *p) {
   relay_main((Group *)p);
-  return NULL;
-}
-static void *waker_thread(void *p) {
-  waker_main((Group *)p);
   return NULL;
 }
 #endif
@@ -426,14 +353,9 @@ LANES_EXPORT void *lanes_group(DoneFn done) {
   group->done = done;
   MUTEX_INIT(&group->lock);
   COND_INIT(&group->finished);
-  MUTEX_INIT(&group->wake_lock);
-  COND_INIT(&group->wake_work);
-  if (!start_thread((void *)waker_thread, group)) {
+  if (!start_thread((void *)relay_thread, group)) {
     free(group); /* nothing else has seen it */
     return NULL;
-  }
-  if (!start_thread((void *)relay_thread, group)) {
-    return NULL; /* the waker has seen it: never freed, its waker waits for ever (never happens in practice) */
   }
   return group;
 }
@@ -474,8 +396,6 @@ LANES_EXPORT void lanes_group_close(void *p) {
   pthread_cond_broadcast(&g_relay_free);
 #endif
   MUTEX_UNLOCK(&g_relay_lock);
-  /* The waker stays: a call posted after the close (from a later 'exit' listener) is still made,
-     and a lane stopped then still exits; only the hand-back to JS is gone. */
 }
 
 LANES_EXPORT void *lanes_start(void *group) {
@@ -510,12 +430,12 @@ LANES_EXPORT int lanes_post(void *p, LaneJob *job) {
   if (!lane || !job) return 0;
   int posted = 0;
   LOCK(lane);
-  if (!lane->job && !lane->stopping) {
+  if (!lane->job && !lane->quit) {
     lane->job = job;
     posted = 1;
+    SIGNAL(lane);
   }
   UNLOCK(lane);
-  if (posted) wake_later(lane, WAKE_JOB);
   return posted;
 }
 
@@ -523,10 +443,9 @@ LANES_EXPORT void lanes_stop(void *p) {
   Lane *lane = (Lane *)p;
   if (!lane) return;
   LOCK(lane);
-  int first = !lane->stopping;
-  lane->stopping = 1;
+  lane->quit = 1;
+  SIGNAL(lane);
   UNLOCK(lane);
-  if (first) wake_later(lane, WAKE_QUIT);
 }
 
 /* The address of `name` in `library` (a path or module name, UTF-8), or 0. */

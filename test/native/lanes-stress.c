@@ -1,10 +1,11 @@
 /*
  * A stress test of wts_lanes itself (native/lanes/wts_lanes.c, compiled into this program), run
  * under AddressSanitizer and under ThreadSanitizer by test/native/lanes-stress.test.ts: lanes are
- * posted, drained and stopped at random, many stopped right after their job was handed back, while
- * the waker thread may still hold their wake (the race the waker's design must survive). Every job
- * must come back once, with its own result, also one posted after the group is closed; the
- * sanitizers catch a lane used after it was freed, and data races.
+ * posted, drained and stopped at random, a third of them stopped the moment their job is handed
+ * back (a lane frees itself when it exits: the race between that and the relay thread, the
+ * finished list and the next start). Every job must come back once, with its own result, also one
+ * posted after the group is closed; the sanitizers catch a lane used after it was freed, and data
+ * races.
  *
  *   lanes-stress ROUNDS SEED    prints "ok <jobs> jobs, <stops> stops" and exits 0, else exits 1
  */

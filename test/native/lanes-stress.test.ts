@@ -1,7 +1,7 @@
 /**
  * wts_lanes itself under the sanitizers: test/native/lanes-stress.c compiles native/lanes/wts_lanes.c
  * into a program that posts, drains and stops lanes at random (a third stopped the moment their
- * job is back, while the waker thread may still hold their wake), once with AddressSanitizer and
+ * job is back), once with AddressSanitizer and
  * UBSan (a lane used after it was freed aborts the run) and once with ThreadSanitizer (data
  * races). Each run prints its seed. Linux with a C compiler only: elsewhere one skipped test says why.
  */

@@ -14,8 +14,6 @@
  * - Calls run on at most `maxThreads` lanes (default 128: the default work over many servers, 8
  *   sessions at a time on each of 8 servers, and 64 servers opened and listed ahead of it). A lane is started when a call finds none idle, and stopped after
  *   `idleMs` without work.
- * - Posting a call does not wake its lane from the JS thread (a system call, 8-12 us each on the
- *   development VM): wts_lanes lists the lane for its group's waker thread, which wakes it.
  * - Long waits (WTSWaitSystemEvent, a message box waiting for its answer) run on lanes of their
  *   own, at most `maxWaitThreads`, so that they never hold back ordinary calls.
  * - A lane never hands its result to JS itself: it lists its finished call and goes back to waiting

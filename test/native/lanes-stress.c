@@ -40,26 +40,66 @@ static uint32_t next_rand(void) {
 /* Global, so LeakSanitizer sees it: a group is never freed, by design (see lanes_group_close). */
 void *volatile g_group; /* volatile: the store is not optimized away */
 
+static void *g_lanes[N];
+static LaneJob g_jobs[N];
+static int g_busy[N];
+static uint64_t g_expect[N];
+static long g_finished, g_stops, g_errors;
+
+static int any_busy(void) {
+  int any = 0;
+  for (int i = 0; i < N; i++) any |= g_busy[i];
+  return any;
+}
+
+/* Waits for the relay's done(), then takes every finished id; with `stop_some`, stops a third of
+   the lanes the moment their job is back, and starts others in their place. 0 on a broken rule. */
+static int collect(void *group, int stop_some) {
+  pthread_mutex_lock(&g_m);
+  while (!g_signalled) pthread_cond_wait(&g_c, &g_m);
+  g_signalled = 0;
+  pthread_mutex_unlock(&g_m);
+  uint32_t ids[N];
+  int32_t n;
+  while ((n = lanes_drain(group, ids, N)) > 0) {
+    for (int k = 0; k < n; k++) {
+      uint32_t id = ids[k];
+      if (id < 1 || id > N || !g_busy[id - 1]) {
+        fprintf(stderr, "unexpected id %u\n", id);
+        return 0;
+      }
+      int i = (int)id - 1;
+      if (g_jobs[i].result != g_expect[i]) g_errors++;
+      g_busy[i] = 0;
+      g_finished++;
+      if (stop_some && next_rand() % 3 == 0) {
+        lanes_stop(g_lanes[i]);
+        g_stops++;
+        g_lanes[i] = lanes_start(group);
+        if (!g_lanes[i]) return 0;
+      }
+    }
+  }
+  return 1;
+}
+
 int main(int argc, char **argv) {
   long rounds = argc > 1 ? atol(argv[1]) : 20000;
   g_rand = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
   void *group = g_group = lanes_group(done);
   if (!group) return 1;
-  void *lanes[N];
-  LaneJob jobs[N];
-  int busy[N];
-  uint64_t expect[N];
-  memset(jobs, 0, sizeof jobs);
+  void **lanes = g_lanes;
+  LaneJob *jobs = g_jobs;
+  uint64_t *expect = g_expect;
   for (int i = 0; i < N; i++) {
     lanes[i] = lanes_start(group);
-    busy[i] = 0;
     if (!lanes[i]) return 1;
   }
-  long posted = 0, finished = 0, stops = 0, errors = 0;
+  long posted = 0;
   uint64_t value = 0;
   for (long r = 0; r < rounds; r++) {
     for (int i = 0; i < N; i++) {
-      if (busy[i] || next_rand() % 2) continue;
+      if (g_busy[i] || next_rand() % 2) continue;
       LaneJob *j = &jobs[i];
       j->fn = (uint64_t)(uintptr_t)(void *)&add_one;
       j->last_error_fn = (uint64_t)(uintptr_t)(void *)&no_error;
@@ -72,59 +112,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "post refused on an idle lane\n");
         return 1;
       }
-      busy[i] = 1;
+      g_busy[i] = 1;
       posted++;
     }
-    int any = 0;
-    for (int i = 0; i < N; i++) any |= busy[i];
-    if (!any) continue;
-    pthread_mutex_lock(&g_m);
-    while (!g_signalled) pthread_cond_wait(&g_c, &g_m);
-    g_signalled = 0;
-    pthread_mutex_unlock(&g_m);
-    uint32_t ids[N];
-    int32_t n;
-    while ((n = lanes_drain(group, ids, N)) > 0) {
-      for (int k = 0; k < n; k++) {
-        uint32_t id = ids[k];
-        if (id < 1 || id > N || !busy[id - 1]) {
-          fprintf(stderr, "unexpected id %u\n", id);
-          return 1;
-        }
-        int i = (int)id - 1;
-        if (jobs[i].result != expect[i]) errors++;
-        busy[i] = 0;
-        finished++;
-        /* A third of the lanes are stopped the moment their job is back, and replaced. */
-        if (next_rand() % 3 == 0) {
-          lanes_stop(lanes[i]);
-          stops++;
-          lanes[i] = lanes_start(group);
-          if (!lanes[i]) return 1;
-        }
-      }
-    }
+    if (any_busy() && !collect(group, 1)) return 1;
   }
   /* What is still running comes back before the end. */
-  for (;;) {
-    int any = 0;
-    for (int i = 0; i < N; i++) any |= busy[i];
-    if (!any) break;
-    pthread_mutex_lock(&g_m);
-    while (!g_signalled) pthread_cond_wait(&g_c, &g_m);
-    g_signalled = 0;
-    pthread_mutex_unlock(&g_m);
-    uint32_t ids[N];
-    int32_t n;
-    while ((n = lanes_drain(group, ids, N)) > 0) {
-      for (int k = 0; k < n; k++) {
-        int i = (int)ids[k] - 1;
-        if (jobs[i].result != expect[i]) errors++;
-        busy[i] = 0;
-        finished++;
-      }
-    }
-  }
+  while (any_busy())
+    if (!collect(group, 0)) return 1;
   lanes_group_close(group);
   /* After the close (a call from a later 'exit' listener): no hand-back any more, but a posted
      job still runs, its id can still be drained, and a stopped lane still exits. */
@@ -149,18 +144,18 @@ int main(int argc, char **argv) {
       fprintf(stderr, "a job posted after the close did not come back within 5 s\n");
       return 1;
     }
-    if (jobs[0].result != expect[0]) errors++;
-    finished++;
+    if (jobs[0].result != expect[0]) g_errors++;
+    g_finished++;
   }
   for (int i = 0; i < N; i++) lanes_stop(lanes[i]);
-  stops += N;
+  g_stops += N;
   /* Time for the last stops to reach the lanes and the lanes to free themselves, under the sanitizers. */
   struct timespec pause = {0, 200000000};
   nanosleep(&pause, NULL);
-  if (errors || finished != posted) {
-    fprintf(stderr, "%ld wrong results, %ld of %ld jobs back\n", errors, finished, posted);
+  if (g_errors || g_finished != posted) {
+    fprintf(stderr, "%ld wrong results, %ld of %ld jobs back\n", g_errors, g_finished, posted);
     return 1;
   }
-  printf("ok %ld jobs, %ld stops\n", posted, stops);
+  printf("ok %ld jobs, %ld stops\n", posted, g_stops);
   return 0;
 }

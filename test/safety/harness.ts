@@ -88,6 +88,8 @@ class ScenarioRun {
   readonly wts: ReturnType<typeof createWts>;
   readonly ops: OpRecord[] = [];
   readonly problems: string[] = [];
+  /** The running operation's `serverFailed` events: the clock when each server was given up. */
+  #givenUpAt = new Map<string, number>();
   readonly #faults = new Set<string>();
   readonly #serverKeys: ServerKey[];
   /** The plan being applied (from the dry run on), for changes that prefer planned sessions. */
@@ -302,6 +304,8 @@ class ScenarioRun {
     };
     if (abort.kind === 'before') controller?.abort(new Error('aborted by the test'));
     const timer = abort.kind === 'afterMs' && controller ? setTimeout(() => controller.abort(new Error('aborted by the test')), abort.ms) : undefined;
+    this.#givenUpAt = new Map();
+    const givenUpAt = this.#givenUpAt;
     const startSeq = this.model.tick();
     this.rec.beginOp(id, hook);
     let settled: OpRecord['settled'];
@@ -315,7 +319,7 @@ class ScenarioRun {
     const quiet = await quiesce(this.rec);
     this.rec.endHooks();
     const endSeq = this.model.tick();
-    const op: OpRecord = { id, label, ...meta, startSeq, endSeq, calls: this.rec.callsOf(id), settled };
+    const op: OpRecord = { id, label, ...meta, startSeq, endSeq, calls: this.rec.callsOf(id), settled, givenUpAt };
     if (!quiet) this.problems.push(`[libraryStopsCalling] op #${id} ${label}: still calling the backend 5 s after its result`);
     this.ops.push(op);
     this.rec.beginOp(-1);
@@ -375,6 +379,10 @@ class ScenarioRun {
       if (step.where.serverConcurrency !== undefined) options['serverConcurrency'] = step.where.serverConcurrency;
       servers = [...new Set(names.map((n) => this.#keyOfName(n)))];
       if (step.serverTimeoutMs !== undefined) options['serverTimeoutMs'] = step.serverTimeoutMs;
+      // When each server was given up: the invariants do not expect what it listed later.
+      options['onEvent'] = (e: { type: string; server?: string }) => {
+        if (e.type === 'serverFailed' && e.server !== undefined && !this.#givenUpAt.has(e.server)) this.#givenUpAt.set(e.server, this.model.tick());
+      };
     }
     if (step.op === 'sendMessageAll') options['text'] = 'hello';
     else Object.assign(options, { wait: step.wait, timeoutMs: step.timeoutMs, pollIntervalMs: 1 });

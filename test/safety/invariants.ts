@@ -38,6 +38,12 @@ export interface OpRecord {
   readonly endSeq: number;
   readonly calls: readonly CallRecord[];
   readonly settled: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+  /**
+   * Over many servers: the shared clock when each server that failed was given up (its
+   * `serverFailed` event, by the server's name as given). A call that returns later was never seen
+   * by the call's work.
+   */
+  readonly givenUpAt?: ReadonlyMap<string, number>;
 }
 
 export interface CheckContext {
@@ -260,6 +266,13 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
   const out: string[] = [];
   const outcomes = outcomesOf(op);
   const failed = new Set(failuresOf(op).map((f) => ctx.model.resolve(f.server) ?? `?${f.server.toLowerCase()}`));
+  // A server cut short (its time ran out, or the call was aborted) is reported with what its work
+  // knew when it was given up: a listing that returned after that was never seen by it.
+  const givenUp = new Map<ServerKey, number>();
+  for (const [name, seq] of op.givenUpAt ?? []) {
+    const key = ctx.model.resolve(name) ?? `?${name.toLowerCase()}`;
+    givenUp.set(key, Math.min(seq, givenUp.get(key) ?? Infinity));
+  }
   const byServer = new Map<ServerKey, Map<number, number>>();
   for (const o of outcomes) {
     const server = ctx.model.keyOfSessionServer(o.session.server);
@@ -276,7 +289,10 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
     // action): the first, and the second of a server that waited for its turn over many servers
     // (docs/many-servers.md). Later enumerations are confirmation polls.
     const firstWork = op.calls.find((c) => c.server === server && (c.method === 'querySessionInformation' || isAction(c.method)));
-    const listings = op.calls.filter((c) => c.method === 'enumerateSessions' && c.server === server && c.result !== undefined && (!firstWork || c.seq < firstWork.seq));
+    const cut = givenUp.get(server) ?? Infinity;
+    const listings = op.calls.filter(
+      (c) => c.method === 'enumerateSessions' && c.server === server && c.result !== undefined && (!firstWork || c.seq < firstWork.seq) && (c.doneSeq ?? Infinity) < cut,
+    );
     const expected = new Set<number>();
     for (const listing of listings) for (const s of listing.result as readonly { sessionId: number }[]) expected.add(s.sessionId);
     if (listings.length > 0) {

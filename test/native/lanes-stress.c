@@ -52,6 +52,21 @@ static int any_busy(void) {
   return any;
 }
 
+static uint64_t g_value;
+
+/* Posts lane i a new job (add_one of the next value); 0 when the lane refuses it. */
+static int post(int i) {
+  LaneJob *j = &g_jobs[i];
+  j->fn = (uint64_t)(uintptr_t)(void *)&add_one;
+  j->last_error_fn = (uint64_t)(uintptr_t)(void *)&no_error;
+  j->argc = 1;
+  j->id = (uint64_t)i + 1;
+  j->args[0] = ++g_value;
+  j->result = 0;
+  g_expect[i] = g_value + 1;
+  return lanes_post(g_lanes[i], j);
+}
+
 /* Waits for the relay's done(), then takes every finished id; with `stop_some`, stops a third of
    the lanes the moment their job is back, and starts others in their place. 0 on a broken rule. */
 static int collect(void *group, int stop_some) {
@@ -88,27 +103,15 @@ int main(int argc, char **argv) {
   g_rand = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
   void *group = g_group = lanes_group(done);
   if (!group) return 1;
-  void **lanes = g_lanes;
-  LaneJob *jobs = g_jobs;
-  uint64_t *expect = g_expect;
   for (int i = 0; i < N; i++) {
-    lanes[i] = lanes_start(group);
-    if (!lanes[i]) return 1;
+    g_lanes[i] = lanes_start(group);
+    if (!g_lanes[i]) return 1;
   }
   long posted = 0;
-  uint64_t value = 0;
   for (long r = 0; r < rounds; r++) {
     for (int i = 0; i < N; i++) {
       if (g_busy[i] || next_rand() % 2) continue;
-      LaneJob *j = &jobs[i];
-      j->fn = (uint64_t)(uintptr_t)(void *)&add_one;
-      j->last_error_fn = (uint64_t)(uintptr_t)(void *)&no_error;
-      j->argc = 1;
-      j->id = (uint64_t)i + 1;
-      j->args[0] = ++value;
-      j->result = 0;
-      expect[i] = value + 1;
-      if (!lanes_post(lanes[i], j)) {
+      if (!post(i)) {
         fprintf(stderr, "post refused on an idle lane\n");
         return 1;
       }
@@ -126,11 +129,7 @@ int main(int argc, char **argv) {
   {
     struct timespec settle = {0, 50000000}; /* the group's threads have seen the close */
     nanosleep(&settle, NULL);
-    LaneJob *j = &jobs[0];
-    j->args[0] = ++value;
-    j->result = 0;
-    expect[0] = value + 1;
-    if (!lanes_post(lanes[0], j)) {
+    if (!post(0)) {
       fprintf(stderr, "post refused after the close\n");
       return 1;
     }
@@ -144,10 +143,10 @@ int main(int argc, char **argv) {
       fprintf(stderr, "a job posted after the close did not come back within 5 s\n");
       return 1;
     }
-    if (jobs[0].result != expect[0]) g_errors++;
+    if (g_jobs[0].result != g_expect[0]) g_errors++;
     g_finished++;
   }
-  for (int i = 0; i < N; i++) lanes_stop(lanes[i]);
+  for (int i = 0; i < N; i++) lanes_stop(g_lanes[i]);
   g_stops += N;
   /* Time for the last stops to reach the lanes and the lanes to free themselves, under the sanitizers. */
   struct timespec pause = {0, 200000000};

@@ -37,12 +37,12 @@ if (why) {
     const dir = mkdtempSync(join(tmpdir(), 'wts-lanes-stress-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const builds = [
-      { name: 'AddressSanitizer and UBSan', flags: ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'], rounds: 10000 },
-      { name: 'ThreadSanitizer', flags: ['-fsanitize=thread'], rounds: 4000 },
+      { name: 'AddressSanitizer and UBSan', exe: 'asan', flags: ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'], rounds: 10000 },
+      { name: 'ThreadSanitizer', exe: 'tsan', flags: ['-fsanitize=thread'], rounds: 4000 },
     ];
     for (const b of builds) {
       test(`${b.name}: every job comes back once with its own result, lanes stopped at random`, () => {
-        const exe = join(dir, b.name.startsWith('Thread') ? 'tsan' : 'asan');
+        const exe = join(dir, b.exe);
         const env = cleanEnv();
         execFileSync('cc', ['-std=c11', '-O1', '-g', ...b.flags, '-D_POSIX_C_SOURCE=200809L', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', exe, source, '-ldl'], { env, stdio: 'pipe' });
         const seed = Math.floor(Math.random() * 2 ** 31);

@@ -265,12 +265,13 @@ export function oneOutcomePerSession(op: OpRecord, ctx: CheckContext): string[] 
   if (op.single) return [];
   const out: string[] = [];
   const outcomes = outcomesOf(op);
-  const failed = new Set(failuresOf(op).map((f) => ctx.model.resolve(f.server) ?? `?${f.server.toLowerCase()}`));
-  // A server cut short (its time ran out, or the call was aborted) is reported with what its work
-  // knew when it was given up: a listing that returned after that was never seen by it.
+  const keyOfName = (name: string): ServerKey => ctx.model.resolve(name) ?? `?${name.toLowerCase()}`;
+  const failed = new Set(failuresOf(op).map((f) => keyOfName(f.server)));
+  // A server given up (it failed, its time ran out, or the call was aborted) is reported with what
+  // its work knew then: a listing that returned after that was never seen by it.
   const givenUp = new Map<ServerKey, number>();
   for (const [name, seq] of op.givenUpAt ?? []) {
-    const key = ctx.model.resolve(name) ?? `?${name.toLowerCase()}`;
+    const key = keyOfName(name);
     givenUp.set(key, Math.min(seq, givenUp.get(key) ?? Infinity));
   }
   const byServer = new Map<ServerKey, Map<number, number>>();
